@@ -1,0 +1,25 @@
+"""glassnet: model-based, white-box neural networks.
+
+The public API is the estimators; modules live in ``glassnet.nn``, the training loop in
+``glassnet.training``, penalties in ``glassnet.penalties``.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+# estimator name -> module under glassnet.estimators (imported lazily: torch loads on demand)
+_ESTIMATORS = {
+    "IRLSADMMNetClassifier": "irls_admm",
+    "ADMMLogisticRegression": "irls_admm",
+}
+
+__all__ = sorted(_ESTIMATORS) + ["save", "load"]
+
+
+def __getattr__(name):
+    if name in _ESTIMATORS:
+        return getattr(import_module(f"glassnet.estimators.{_ESTIMATORS[name]}"), name)
+    if name in ("save", "load"):
+        return getattr(import_module("glassnet.estimators.base"), name)
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

@@ -1,0 +1,17 @@
+"""Loaders of real data (original public formats) and the papers' synthetic generators."""
+
+from glassnet.datasets._base import ENV_VAR, data_dir, require_file
+from glassnet.datasets.clinical import load_cervical_cancer
+from glassnet.datasets.genes import GENE_EXPRESSION_SETS, load_brain_tumor1, load_gene_expression
+from glassnet.datasets.synthetic import make_irls_admm_simulation
+
+__all__ = [
+    "ENV_VAR",
+    "data_dir",
+    "require_file",
+    "load_cervical_cancer",
+    "load_gene_expression",
+    "load_brain_tumor1",
+    "GENE_EXPRESSION_SETS",
+    "make_irls_admm_simulation",
+]

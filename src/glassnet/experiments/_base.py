@@ -1,0 +1,52 @@
+"""Config and Result of a reproduction, and how the CLI writes them to disk."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass
+class Config:
+    """What every reproduction receives from ``glassnet reproduce``."""
+
+    quick: bool = False
+    seed: int = 0
+    n_jobs: int = 1
+    data_dir: str | None = None  # None: $GLASSNET_DATA
+
+
+@dataclass
+class Result:
+    """Tables (the first one is written as ``results.csv``), figures and a Markdown report.
+
+    ``report`` is the prose of ``report.md``: it must place our numbers beside the paper's.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    figures: dict = field(default_factory=dict)  # name -> matplotlib Figure
+    report: str = ""
+
+
+def write_result(result: Result, out: str | os.PathLike, title: str) -> Path:
+    """Write ``results.csv`` (+ other tables), PNG figures and ``report.md`` under ``out``."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not result.tables:
+        raise ValueError("a Result needs at least one table")
+    lines = [f"# {title}", "", result.report.strip(), ""]
+    for i, (name, df) in enumerate(result.tables.items()):
+        fname = "results.csv" if i == 0 else f"{name}.csv"
+        df.to_csv(out / fname, index=False)
+        lines += [f"## {name} (`{fname}`)", "", df.to_markdown(index=False, floatfmt=".4g"), ""]
+    for name, fig in result.figures.items():
+        fig.savefig(out / f"{name}.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        lines += [f"![{name}]({name}.png)", ""]
+    (out / "report.md").write_text("\n".join(lines))
+    return out

@@ -1,0 +1,227 @@
+"""The one training loop every glassnet model uses (DESIGN.md rule 4).
+
+``fit`` trains any ``torch.nn.Module`` given a loss function. It offers full-batch or
+mini-batch passes, Adam / SGD / L-BFGS, a proximal step after each update (``prox``: pairs of
+parameter and :class:`~glassnet.penalties.Penalty`), a projection hook for constrained
+parameters, optional backtracking on the full objective, early stopping on a validation split,
+seeding, a quiet-off-terminal tqdm bar and a returned :class:`History`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+__all__ = ["History", "fit", "seed_everything", "split_validation"]
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "lbfgs": torch.optim.LBFGS}
+
+
+@dataclass
+class History:
+    """What happened during :func:`fit`, one entry per epoch."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_early: bool = False
+
+    @property
+    def n_epochs(self) -> int:
+        return len(self.train_loss)
+
+    def plot(self, ax=None):
+        """Plot training (and validation) loss per epoch; returns the axes."""
+        import matplotlib.pyplot as plt
+
+        ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
+        ax.plot(self.train_loss, label="train")
+        if self.val_loss:
+            ax.plot(self.val_loss, label="validation")
+            if self.best_epoch >= 0:
+                ax.axvline(self.best_epoch, ls=":", c="k", label="best")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend()
+        return ax
+
+
+def seed_everything(seed: int | None) -> torch.Generator:
+    """Seed torch and return a torch generator for batch order (None: fresh entropy)."""
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    else:
+        torch.manual_seed(seed)
+        gen.manual_seed(seed)
+    return gen
+
+
+def split_validation(n: int, fraction: float, seed: int | None, stratify=None):
+    """Indices (train, validation) for a held-out split; stratified when labels are given."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {fraction}")
+    idx = np.arange(n)
+    try:
+        return train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
+    except ValueError:  # too few members of a class to stratify: fall back to a plain split
+        return train_test_split(idx, test_size=fraction, random_state=seed)
+
+
+def _objective(model, loss_fn, data, prox):
+    loss = loss_fn(model, *data)
+    if prox:
+        with torch.no_grad():
+            loss = loss + sum(pen.value(p) for p, pen in prox)
+    return loss
+
+
+def fit(
+    model: torch.nn.Module,
+    loss_fn: Callable[..., torch.Tensor],
+    data: Sequence[torch.Tensor] = (),
+    *,
+    val_data: Sequence[torch.Tensor] | None = None,
+    val_fn: Callable[[torch.nn.Module], float] | None = None,
+    optimizer: str = "adam",
+    lr: float = 1e-2,
+    weight_decay: float = 0.0,
+    max_epochs: int = 100,
+    batch_size: int | None = None,
+    prox: Sequence[tuple[torch.nn.Parameter, object]] = (),
+    project: Callable[[torch.nn.Module], None] | None = None,
+    backtrack: bool = False,
+    backtrack_factor: float = 0.8,
+    patience: int | None = None,
+    tol: float = 0.0,
+    restore_best: bool = True,
+    seed: int | None = None,
+    verbose: bool | None = None,
+    params: Sequence[torch.nn.Parameter] | None = None,
+) -> History:
+    """Train ``model`` in place by minimising ``loss_fn(model, *batch)``.
+
+    Parameters
+    ----------
+    data:
+        Tensors sharing their first dimension (samples); mini-batches slice all of them.
+        An empty tuple means ``loss_fn(model)`` closes over its own data (always full batch).
+    val_data, val_fn:
+        Validation tensors (scored with ``loss_fn`` without gradient) or a callable
+        ``val_fn(model) -> float``. Either enables early stopping with ``patience``.
+    optimizer:
+        ``"adam"``, ``"sgd"`` or ``"lbfgs"`` (full closure re-evaluation per step).
+    prox:
+        ``(parameter, penalty)`` pairs; after every optimiser step the parameter is replaced by
+        ``penalty.prox(parameter, step)`` with ``step`` the current learning rate (proximal
+        gradient; with Adam this is the usual approximation that uses the base rate).
+    project:
+        Called as ``project(model)`` under ``no_grad`` after every step (constraint sets).
+    backtrack:
+        Full-batch only: a step whose objective (loss + penalty values) rises is undone and the
+        learning rate multiplied by ``backtrack_factor`` (Feng & Simon's rule).
+    patience:
+        Stop after this many epochs without a validation improvement larger than ``tol``;
+        with ``restore_best`` the best parameters are put back.
+    verbose:
+        ``None`` shows a tqdm bar only when stderr is a terminal.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    if max_epochs < 1:
+        raise ValueError(f"max_epochs must be >= 1, got {max_epochs}")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    data = tuple(data)
+    n = data[0].shape[0] if data else 0
+    if data and any(t.shape[0] != n for t in data):
+        raise ValueError("all tensors in data must have the same number of samples")
+    if backtrack and batch_size is not None:
+        raise ValueError("backtrack=True needs full-batch training (batch_size=None)")
+    gen = seed_everything(seed)
+    params = list(params) if params is not None else [p for p in model.parameters() if p.requires_grad]
+    kwargs = {"lr": lr}
+    if optimizer != "lbfgs":
+        kwargs["weight_decay"] = weight_decay
+    else:
+        kwargs.update(line_search_fn="strong_wolfe", max_iter=20)
+    opt = OPTIMIZERS[optimizer](params, **kwargs)
+    prox = list(prox)
+    monitor = val_data is not None or val_fn is not None
+    history = History()
+    best, best_state, bad = math.inf, None, 0
+    show = sys.stderr.isatty() if verbose is None else verbose
+
+    def step(batch):
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn(model, *batch)
+            loss.backward()
+            return loss
+
+        if backtrack:
+            before = copy.deepcopy(model.state_dict())
+            f0 = _objective(model, loss_fn, batch, prox).item()
+        while True:
+            loss = opt.step(closure)
+            with torch.no_grad():
+                step_size = opt.param_groups[0]["lr"]
+                for p, pen in prox:
+                    p.copy_(pen.prox(p, step_size))
+                if project is not None:
+                    project(model)
+            if not backtrack:
+                return float(loss)
+            f1 = _objective(model, loss_fn, batch, prox).item()
+            if f1 <= f0 or opt.param_groups[0]["lr"] < 1e-10:
+                return float(loss)
+            model.load_state_dict(before)
+            for g in opt.param_groups:
+                g["lr"] *= backtrack_factor
+
+    bar = tqdm(range(max_epochs), disable=not show, leave=False, desc=type(model).__name__)
+    for epoch in bar:
+        model.train()
+        if not data or batch_size is None or batch_size >= n:
+            losses = [step(data)]
+        else:
+            order = torch.randperm(n, generator=gen)
+            losses = [step(tuple(t[order[i : i + batch_size]] for t in data)) for i in range(0, n, batch_size)]
+        train_loss = float(np.mean(losses))
+        if not math.isfinite(train_loss):
+            raise FloatingPointError(
+                f"training loss became {train_loss} at epoch {epoch}; lower lr or use float64"
+            )
+        history.train_loss.append(train_loss)
+        history.lr.append(opt.param_groups[0]["lr"])
+        if monitor:
+            model.eval()
+            with torch.no_grad():
+                val = float(val_fn(model)) if val_fn is not None else float(loss_fn(model, *val_data))
+            history.val_loss.append(val)
+            if val < best - tol:
+                best, bad, history.best_epoch = val, 0, epoch
+                if restore_best:
+                    best_state = copy.deepcopy(model.state_dict())
+            else:
+                bad += 1
+            bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val:.4g}")
+            if patience is not None and bad >= patience:
+                history.stopped_early = True
+                break
+        else:
+            bar.set_postfix(train=f"{train_loss:.4g}")
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history
