@@ -181,10 +181,10 @@ def fit(
                 if project is not None:
                     project(model)
             if not backtrack:
-                return float(loss)
+                return float(loss.detach())
             f1 = _objective(model, loss_fn, batch, prox).item()
             if f1 <= f0 or opt.param_groups[0]["lr"] < 1e-10:
-                return float(loss)
+                return float(loss.detach())
             model.load_state_dict(before)
             for g in opt.param_groups:
                 g["lr"] *= backtrack_factor

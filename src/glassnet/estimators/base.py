@@ -44,7 +44,7 @@ class GlassnetEstimator(BaseEstimator):
             classes = np.unique(y)
             if classes.size < 2:
                 raise ValueError(
-                    f"y has a single class ({classes[0]!r}); a classifier needs at least two"
+                    f"y has a single class (one class: {classes[0]!r}); a classifier needs at least two"
                 )
         elif not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity")
@@ -59,15 +59,17 @@ class GlassnetEstimator(BaseEstimator):
         kind = type_of_target(y)
         if kind != "binary":
             raise ValueError(
-                f"{type(self).__name__} is a binary classifier; y has target type {kind!r} "
+                f"Only binary classification is supported. {type(self).__name__} got target type {kind!r} "
                 f"with {np.unique(y).size} classes (use sklearn's OneVsRestClassifier for more)"
             )
 
     def _tensor(self, X):
         return torch.as_tensor(X, dtype=torch_dtype(getattr(self, "dtype", "float64")))
 
-    def _check_fitted(self):
-        check_is_fitted(self, "module_")
+    def __sklearn_is_fitted__(self):
+        # parameters such as ``lambda_`` end in "_", so scikit-learn's attribute heuristic
+        # would call an unfitted estimator fitted; every glassnet estimator sets ``module_``.
+        return hasattr(self, "module_")
 
 
 def save(estimator, path: str | os.PathLike) -> None:
