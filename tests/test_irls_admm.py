@@ -105,12 +105,22 @@ def test_first_stage_starts_from_beta_zero():
 def test_support_recovery_on_paper_simulation():
     X, y, beta, support = make_irls_admm_simulation(noise_std=0.5, random_state=0)
     net = IRLSADMMNetClassifier(random_state=0).fit(X, y)
-    top8 = np.argsort(-np.abs(net.coef_))[:8]
+    top8 = np.argsort(-net.feature_importances_)[:8]
     assert set(top8) == set(support)
     sel = set(net.selected_features_)
     assert sel <= set(support)  # the z-support has no false positives here
     assert len(sel) >= 6
+    # the classifier uses exactly the selected features (refit on them)
+    assert set(np.flatnonzero(net.coef_)) == sel
     assert net.score(X, y) > 0.95
+
+
+def test_refit_false_restricts_beta_to_the_selection():
+    X, y, _, _ = make_irls_admm_simulation(noise_std=0.5, random_state=0)
+    net = IRLSADMMNetClassifier(random_state=0, refit=False).fit(X, y)
+    S = net.selected_features_
+    np.testing.assert_array_equal(net.coef_[S], net.beta_[S])
+    assert np.all(net.coef_[np.setdiff1d(np.arange(X.shape[1]), S)] == 0)
 
 
 def test_training_improves_on_untrained_net():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.base import ClassifierMixin
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted
@@ -35,19 +36,19 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         y_pm = np.where(y == self.classes_[1], 1.0, -1.0)
         return X, y_pm
 
-    def _module_kwargs(self):
-        d = self.n_features_in_ + int(self.fit_intercept)
-        penalized = np.r_[np.ones(self.n_features_in_), np.zeros(int(self.fit_intercept))]
-        return dict(n_features=d, penalized=penalized, dtype=torch_dtype(self.dtype))
+    def _module_kwargs(self, p):
+        penalized = np.r_[np.ones(p), np.zeros(int(self.fit_intercept))]
+        return dict(n_features=p + int(self.fit_intercept), penalized=penalized, dtype=torch_dtype(self.dtype))
 
     def _set_output(self, out):
+        """coef_, intercept_, z_ and the selected set from the module's output on all data."""
         beta = out.beta.detach().cpu().numpy()
-        z = out.z.detach().cpu().numpy()
         p = self.n_features_in_
         self.coef_ = beta[:p]
         self.intercept_ = float(beta[p]) if self.fit_intercept else 0.0
-        self.z_ = z[:p]
+        self.z_ = out.z.detach().cpu().numpy()[:p]
         self.n_stages_ = len(out.betas)
+        self.feature_importances_ = np.abs(self.coef_)
         k = self.n_features_to_select
         if k is None:
             support = self.z_ != 0
@@ -55,10 +56,9 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
             if not 1 <= k <= p:
                 raise ValueError(f"n_features_to_select must be in [1, {p}], got {k}")
             support = np.zeros(p, dtype=bool)
-            support[np.argsort(-np.abs(self.coef_), kind="stable")[:k]] = True
+            support[np.argsort(-self.feature_importances_, kind="stable")[:k]] = True
         self.support_ = support
         self.selected_features_ = np.flatnonzero(support)
-        self.feature_importances_ = np.abs(self.coef_)
 
     def _get_support_mask(self):
         check_is_fitted(self, "support_")
@@ -70,8 +70,7 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return X @ self.coef_ + self.intercept_
 
     def predict_proba(self, X):
-        d = self.decision_function(X)
-        p1 = 1.0 / (1.0 + np.exp(-np.clip(d, -700, 700)))
+        p1 = expit(self.decision_function(X))
         return np.column_stack([1.0 - p1, p1])
 
     def predict(self, X):
@@ -114,7 +113,14 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
 
     Selection rule: with ``n_features_to_select=None`` the selected set is the support of the
     last ADMM split variable ``z^{k_max, i_max}`` (exactly sparse); with an integer ``q`` it is
-    the top-q features by ``|beta|``. Features are ranked by ``feature_importances_ = |coef_|``.
+    the top-q features by ``|beta|``. Features are ranked by ``feature_importances_ = |beta|``
+    of the net trained on all features (``beta_``, dense: the net's ``Omega`` is not sparse).
+
+    The classifier uses only the selected features: with ``refit=True`` (default) a second net
+    with the same settings is trained on the selected columns and gives ``coef_`` (zero outside
+    the selected set), as the paper's CV protocol does after selection. With ``refit=False``,
+    ``coef_`` is ``beta_`` restricted to the selected set. With nothing selected the model
+    predicts from the intercept alone.
     Standardise ``X`` (e.g. ``StandardScaler`` in a pipeline): the L1 term is scale dependent.
 
     Parameters
@@ -139,10 +145,12 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         max_epochs: int = 200,
         patience: int = 20,
         validation_fraction: float = 0.2,
+        refit: bool = True,
         dtype: str = "float64",
         random_state: int | None = None,
         verbose: bool = False,
     ):
+        self.refit = refit
         self.k_max = k_max
         self.i_max = i_max
         self.lambda_ = lambda_
@@ -162,14 +170,37 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
 
     def fit(self, X, y):
         X, y_pm = self._prepare(X, y)
-        self.module_ = IRLSADMMNet(
+        p = self.n_features_in_
+        self.module_, self.history_, out = self._train(X, y_pm)
+        self._set_output(out)
+        self.beta_ = self.coef_.copy()
+        S = self.selected_features_
+        coef = np.zeros(p)
+        if S.size == p:
+            coef = self.beta_
+        elif S.size and self.refit:
+            self.refit_module_, _, out_S = self._train(X[:, S], y_pm)
+            beta_S = out_S.beta.detach().cpu().numpy()
+            coef[S] = beta_S[: S.size]
+            self.intercept_ = float(beta_S[S.size]) if self.fit_intercept else 0.0
+        elif S.size:
+            coef[S] = self.beta_[S]
+        elif self.fit_intercept:  # nothing selected: the prevalence alone
+            prevalence = np.clip(np.mean(y_pm > 0), 1.0 / len(y_pm), 1.0 - 1.0 / len(y_pm))
+            self.intercept_ = float(np.log(prevalence / (1.0 - prevalence)))
+        self.coef_ = coef
+        return self
+
+    def _train(self, X, y_pm):
+        """Train a net on (X, y_pm); return it, its history and its output on all of X."""
+        module = IRLSADMMNet(
             k_max=self.k_max,
             i_max=self.i_max,
             lambda_=self.lambda_,
             rho=self.rho_init,
             F=self.F_init,
             t=self.t_init,
-            **self._module_kwargs(),
+            **self._module_kwargs(X.shape[1]),
         )
         tr, va = split_validation(len(y_pm), self.validation_fraction, self.random_state, stratify=y_pm)
         P_tr, P_va = self._phi_tilde(X[tr], y_pm[tr]), self._phi_tilde(X[va], y_pm[va])
@@ -180,8 +211,8 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         def val_loss(net):  # generalisation: beta from the training split, E on held-out data
             return float(logistic_loss(net(P_tr).beta, P_va, reduction="mean"))
 
-        self.history_ = fit(
-            self.module_,
+        history = fit(
+            module,
             loss,
             optimizer=self.optimizer,
             lr=self.lr,
@@ -192,8 +223,8 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             verbose=self.verbose,
         )
         with torch.no_grad():  # the trained net applied to all the data gives the model
-            self._set_output(self.module_(self._phi_tilde(X, y_pm)))
-        return self
+            out = module(self._phi_tilde(X, y_pm))
+        return module, history, out
 
 
 class ADMMLogisticRegression(_IRLSADMMBase):
@@ -237,7 +268,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
             trainable=False,
             line_search=True,
             tol=self.tol,
-            **self._module_kwargs(),
+            **self._module_kwargs(self.n_features_in_),
         )
         with torch.no_grad():
             self._set_output(self.module_(self._phi_tilde(X, y_pm)))
