@@ -1,0 +1,122 @@
+"""Registries, CLI, data loaders, metrics and the L1 penalty."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from glassnet import cli
+from glassnet.datasets import data_dir, load_brain_tumor1, load_cervical_cancer, load_gene_expression
+from glassnet.experiments import Result, write_result
+from glassnet.metrics import kuncheva_index, pq_score, selection_rates, stability
+from glassnet.penalties import L1, get_penalty
+from glassnet.registry import create_model, experiments, models
+
+
+def test_l1_prox_is_soft_threshold_and_optimal():
+    w = torch.tensor([-3.0, -0.2, 0.0, 0.5, 2.0], dtype=torch.float64)
+    x = L1(1.0).prox(w, 0.5)
+    torch.testing.assert_close(x, torch.tensor([-2.5, 0.0, 0.0, 0.0, 1.5], dtype=torch.float64))
+    # optimality: (w - x)/step is in lambda * d|x|
+    g = (w - x) / 0.5
+    nz = x != 0
+    torch.testing.assert_close(g[nz], torch.sign(x[nz]))
+    assert torch.all(g[~nz].abs() <= 1.0)
+    assert float(L1(2.0).value(w)) == pytest.approx(2 * 5.7)
+    assert isinstance(get_penalty("l1", 0.3), L1)
+    with pytest.raises(ValueError, match="unknown penalty"):
+        get_penalty("l3")
+    with pytest.raises(ValueError, match="lambda_"):
+        L1(-1.0)
+
+
+def test_metrics():
+    r = selection_rates([0, 1, 5], support=[0, 1, 2, 3], n_features=10)
+    assert r["fp_rate"] == pytest.approx(1 / 6) and r["fn_rate"] == pytest.approx(0.5)
+    assert kuncheva_index([1, 2, 3], [1, 2, 3], 10) == pytest.approx(1.0)
+    assert kuncheva_index([1, 2], [3, 4], 10) == pytest.approx((0 * 10 - 4) / (2 * 8))
+    assert stability([[1, 2], [1, 2], [1, 2]], 10) == pytest.approx(1.0)
+    assert pq_score(0.9, [[1, 2], [1, 2]], 10) == pytest.approx(0.9)
+    assert pq_score(0.9, [[1, 2], [3, 4]], 10) < 0.45
+    with pytest.raises(ValueError, match="equal size"):
+        kuncheva_index([1], [1, 2], 10)
+    with pytest.raises(ValueError, match="n_features"):
+        selection_rates([0], [0, 1, 2], 3)
+
+
+def test_registries_are_populated_and_reachable():
+    exps = experiments()
+    assert {"irls-admm-simulation", "irls-admm-cervical", "irls-admm-cns"} <= set(exps)
+    for exp in exps.values():
+        assert callable(exp.run) and exp.paper and exp.description
+    assert "irls_admm" in models()
+    net = create_model("irls_admm", n_features=3)
+    assert sum(p.numel() for p in net.parameters()) > 0
+    with pytest.raises(ValueError, match="unknown model"):
+        create_model("no-such-net")
+
+
+def test_cli_help_list_and_unknown_experiment(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--help"])
+    assert e.value.code == 0
+    assert "reproduce" in capsys.readouterr().out
+    assert cli.main(["list"]) == 0
+    assert "irls-admm-simulation" in capsys.readouterr().out
+    assert cli.main(["reproduce", "no-such-thing"]) == 2
+
+
+def test_cli_reproduce_reports_missing_data(tmp_path, capsys):
+    code = cli.main(["reproduce", "irls-admm-cervical", "--quick", "--data-dir", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "risk_factors_cervical_cancer.csv" in err and "UCI" in err
+
+
+def test_write_result(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    res = Result(tables={"main": pd.DataFrame({"a": [1.0]}), "extra": pd.DataFrame({"b": [2]})},
+                 figures={"fig": fig}, report="ours 1.0 vs paper 0.9")
+    out = write_result(res, tmp_path / "r", "title")
+    assert (out / "results.csv").read_text().startswith("a")
+    assert (out / "extra.csv").exists() and (out / "fig.png").stat().st_size > 0
+    assert "ours 1.0 vs paper 0.9" in (out / "report.md").read_text()
+    with pytest.raises(ValueError, match="at least one table"):
+        write_result(Result(tables={}), tmp_path / "x", "t")
+
+
+def test_data_dir_resolution(tmp_path, monkeypatch):
+    monkeypatch.delenv("GLASSNET_DATA", raising=False)
+    with pytest.raises(FileNotFoundError, match="GLASSNET_DATA"):
+        data_dir()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data_dir(tmp_path / "nope")
+    monkeypatch.setenv("GLASSNET_DATA", str(tmp_path))
+    assert data_dir() == tmp_path
+    with pytest.raises(FileNotFoundError, match="scikit-feature"):
+        load_gene_expression("colon")
+    with pytest.raises(ValueError, match="unknown gene-expression"):
+        load_gene_expression("nope")
+
+
+def test_cervical_loader(data_dir):
+    d = load_cervical_cancer(data_dir)
+    assert d.X.shape == (668, 21)
+    assert set(np.unique(d.y)) == {-1, 1}
+    assert int((d.y == 1).sum()) == 34
+    assert "First sexual intercourse" in d.feature_names
+    assert np.isfinite(d.X).all()
+
+
+def test_gene_expression_loaders(data_dir):
+    g = load_gene_expression("colon", data_dir)
+    assert g.X.shape == (62, 2000) and sorted(np.bincount(g.y)[1:]) == [22, 40]
+    b = load_brain_tumor1(data_dir)
+    assert b.X.shape == (90, 5920)
+    assert np.bincount(b.y).tolist() == [60, 10, 10, 4, 6]

@@ -1,0 +1,110 @@
+"""The shared training loop: optimisers, proximal steps, backtracking, early stopping, seeding."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import Lasso
+
+from glassnet.penalties import L1
+from glassnet.training import History, fit
+
+
+def _linear_problem(n=200, p=10, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, p, generator=g, dtype=torch.float64)
+    w = torch.zeros(p, dtype=torch.float64)
+    w[:3] = torch.tensor([2.0, -1.5, 1.0], dtype=torch.float64)
+    y = X @ w + 0.1 * torch.randn(n, generator=g, dtype=torch.float64)
+    return X, y
+
+
+def _mse(model, X, y):
+    return 0.5 * ((model(X).squeeze(-1) - y) ** 2).mean()
+
+
+def test_proximal_gradient_with_l1_solves_the_lasso():
+    X, y = _linear_problem()
+    model = torch.nn.Linear(10, 1, bias=False).double()
+    alpha = 0.1
+    hist = fit(model, _mse, (X, y), optimizer="sgd", lr=0.5, max_epochs=2000, prox=[(model.weight, L1(alpha))], seed=0)
+    ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=100000).fit(X.numpy(), y.numpy()).coef_
+    np.testing.assert_allclose(model.weight.detach().numpy().ravel(), ref, atol=1e-6)
+    assert np.all(model.weight.detach().numpy().ravel()[ref == 0] == 0)  # exact zeros from the prox
+    assert hist.n_epochs == 2000
+
+
+def test_backtracking_rescues_a_too_large_step():
+    X, y = _linear_problem()
+    model = torch.nn.Linear(10, 1, bias=False).double()
+    hist = fit(model, _mse, (X, y), optimizer="sgd", lr=50.0, max_epochs=200, backtrack=True, seed=0)
+    assert hist.lr[-1] < 50.0  # the step was shrunk
+    assert all(b <= a + 1e-12 for a, b in zip(hist.train_loss, hist.train_loss[1:]))
+    assert hist.train_loss[-1] < 0.01
+    with pytest.raises(ValueError, match="full-batch"):
+        fit(model, _mse, (X, y), backtrack=True, batch_size=10)
+
+
+@pytest.mark.parametrize("optimizer, batch_size", [("adam", 32), ("lbfgs", None), ("sgd", 50)])
+def test_optimisers_and_minibatches_reduce_the_loss(optimizer, batch_size):
+    X, y = _linear_problem()
+    model = torch.nn.Linear(10, 1).double()
+    lr = {"adam": 0.05, "lbfgs": 1.0, "sgd": 0.05}[optimizer]
+    hist = fit(model, _mse, (X, y), optimizer=optimizer, lr=lr, max_epochs=30, batch_size=batch_size, seed=0)
+    assert hist.train_loss[-1] < 0.1 * hist.train_loss[0]
+
+
+def test_early_stopping_restores_the_best_state():
+    X, y = _linear_problem(n=40, p=30)
+    Xv, yv = _linear_problem(n=200, p=30, seed=1)
+    model = torch.nn.Sequential(torch.nn.Linear(30, 64), torch.nn.Tanh(), torch.nn.Linear(64, 1)).double()
+    hist = fit(model, _mse, (X, y), val_data=(Xv, yv), optimizer="adam", lr=0.01, max_epochs=3000, patience=10, seed=0)
+    assert hist.stopped_early and hist.n_epochs < 3000
+    with torch.no_grad():
+        final = float(_mse(model, Xv, yv))
+    assert final == pytest.approx(min(hist.val_loss))
+    assert hist.best_epoch == int(np.argmin(hist.val_loss))
+
+
+def test_seeding_makes_training_reproducible():
+    X, y = _linear_problem()
+
+    def run():
+        torch.manual_seed(123)  # same init; the seed then drives the batch order
+        model = torch.nn.Linear(10, 1).double()
+        fit(model, _mse, (X, y), lr=0.01, max_epochs=3, batch_size=16, seed=7)
+        return model.weight.detach().clone()
+
+    torch.testing.assert_close(run(), run(), rtol=0, atol=0)
+
+
+def test_projection_hook_keeps_a_constraint():
+    X, y = _linear_problem()
+    model = torch.nn.Linear(10, 1, bias=False).double()
+
+    def unit_norm(m):
+        m.weight.div_(m.weight.norm())
+
+    fit(model, _mse, (X, y), lr=0.1, max_epochs=20, project=unit_norm, seed=0)
+    assert float(model.weight.detach().norm()) == pytest.approx(1.0)
+
+
+def test_bad_arguments_and_divergence_raise():
+    X, y = _linear_problem()
+    model = torch.nn.Linear(10, 1).double()
+    with pytest.raises(ValueError, match="optimizer"):
+        fit(model, _mse, (X, y), optimizer="rmsprop")
+    with pytest.raises(ValueError, match="same number of samples"):
+        fit(model, _mse, (X, y[:5]))
+    with pytest.raises(ValueError, match="lr"):
+        fit(model, _mse, (X, y), lr=0)
+    with pytest.raises(FloatingPointError, match="training loss"):
+        fit(model, lambda m, a, b: torch.tensor(float("nan"), requires_grad=True), (X, y), max_epochs=2)
+
+
+def test_history_plot(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    h = History(train_loss=[3.0, 2.0, 1.0], val_loss=[3.5, 2.5, 2.6], best_epoch=1)
+    ax = h.plot()
+    assert len(ax.lines) == 3  # train, validation, best-epoch marker
