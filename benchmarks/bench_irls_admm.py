@@ -26,7 +26,7 @@ from glassnet.metrics import selection_rates
 
 
 def sklearn_l1_cv():
-    kw = dict(Cs=10, l1_ratios=(1.0,), solver="liblinear", cv=5, scoring="neg_log_loss")
+    kw = {"Cs": 10, "l1_ratios": (1.0,), "solver": "liblinear", "cv": 5, "scoring": "neg_log_loss"}
     if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:
         kw["use_legacy_attributes"] = False
     return LogisticRegressionCV(**kw)

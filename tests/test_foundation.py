@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from glassnet import cli
-from glassnet.datasets import data_dir, load_brain_tumor1, load_cervical_cancer, load_gene_expression
+from glassnet.datasets import (
+    data_dir,
+    load_brain_tumor1,
+    load_cervical_cancer,
+    load_gene_expression,
+)
 from glassnet.experiments import Result, write_result
 from glassnet.metrics import kuncheva_index, pq_score, selection_rates, stability
 from glassnet.penalties import L1, get_penalty

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from glassnet import ADMMLogisticRegression, IRLSADMMNetClassifier, load, save
@@ -15,7 +14,7 @@ from glassnet.nn.irls_admm import IRLSADMMNet, irls_system, logistic_loss, omega
 
 @pytest.fixture(scope="module")
 def small_problem():
-    X, y, beta, support = make_irls_admm_simulation(
+    X, y, _beta, support = make_irls_admm_simulation(
         n_samples=200, n_features=10, n_true=4, noise_std=1.0, random_state=0
     )
     return X, y, support
@@ -71,7 +70,7 @@ def test_omega_gradient_wrt_rho_matches_eq51():
     z, u = torch.randn(M, generator=g, dtype=torch.float64), torch.randn(M, generator=g, dtype=torch.float64)
     for F in (torch.full((M,), 10.0, dtype=torch.float64), torch.rand(M, generator=g, dtype=torch.float64) + 0.5):
         rho = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
-        jac = torch.autograd.functional.jacobian(lambda r: omega_layer(AtA, Atb, r, F, z, u), rho)
+        jac = torch.autograd.functional.jacobian(lambda r, F=F: omega_layer(AtA, Atb, r, F, z, u), rho)
         Q = torch.linalg.inv(AtA + 0.7 * torch.diag(F * F))
         FtF = torch.diag(F * F)
         r = Atb + 0.7 * F * (z - u)
@@ -87,7 +86,7 @@ def test_z_gradient_wrt_rho_matches_eq86():
     x = torch.tensor([-3.0, -0.5, 0.2, 0.9, 2.5], dtype=torch.float64)  # C + u
     rho = torch.tensor(1.3, dtype=torch.float64, requires_grad=True)
     for lam in (1.0, 0.4):
-        jac = torch.autograd.functional.jacobian(lambda r: z_layer(x, torch.zeros_like(x), r, lam), rho)
+        jac = torch.autograd.functional.jacobian(lambda r, lam=lam: z_layer(x, torch.zeros_like(x), r, lam), rho)
         thr = lam / 1.3
         eq86 = torch.where(x > thr, lam / 1.3**2, torch.where(x < -thr, -lam / 1.3**2, 0.0))
         torch.testing.assert_close(jac, eq86.to(torch.float64))
@@ -103,7 +102,7 @@ def test_first_stage_starts_from_beta_zero():
 
 
 def test_support_recovery_on_paper_simulation():
-    X, y, beta, support = make_irls_admm_simulation(noise_std=0.5, random_state=0)
+    X, y, _beta, support = make_irls_admm_simulation(noise_std=0.5, random_state=0)
     net = IRLSADMMNetClassifier(random_state=0).fit(X, y)
     top8 = np.argsort(-net.feature_importances_)[:8]
     assert set(top8) == set(support)

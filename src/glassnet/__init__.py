@@ -14,7 +14,7 @@ _ESTIMATORS = {
     "ADMMLogisticRegression": "irls_admm",
 }
 
-__all__ = sorted(_ESTIMATORS) + ["save", "load"]
+__all__ = [*_ESTIMATORS, "load", "save"]
 
 
 def __getattr__(name):

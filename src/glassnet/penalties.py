@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["Penalty", "L1", "soft_threshold", "get_penalty", "PENALTIES"]
+__all__ = ["L1", "PENALTIES", "Penalty", "get_penalty", "soft_threshold"]
 
 
 def soft_threshold(x: torch.Tensor, kappa) -> torch.Tensor:

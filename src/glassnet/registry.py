@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 MODELS: dict[str, Callable] = {}
-EXPERIMENTS: dict[str, "Experiment"] = {}
+EXPERIMENTS: dict[str, Experiment] = {}
 
 
 def register_model(name: str):
@@ -51,7 +51,7 @@ def register_experiment(name: str, *, paper: str, description: str, needs_data=(
 
 def _load_all():
     """Import the modules that register models and experiments."""
-    import glassnet.experiments  # noqa: F401
+    import glassnet.experiments
     import glassnet.nn  # noqa: F401
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 import math
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch

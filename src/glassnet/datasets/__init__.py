@@ -7,11 +7,11 @@ from glassnet.datasets.synthetic import make_irls_admm_simulation
 
 __all__ = [
     "ENV_VAR",
+    "GENE_EXPRESSION_SETS",
     "data_dir",
-    "require_file",
+    "load_brain_tumor1",
     "load_cervical_cancer",
     "load_gene_expression",
-    "load_brain_tumor1",
-    "GENE_EXPRESSION_SETS",
     "make_irls_admm_simulation",
+    "require_file",
 ]

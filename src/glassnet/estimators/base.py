@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["GlassnetEstimator", "save", "load", "torch_dtype"]
+__all__ = ["GlassnetEstimator", "load", "save", "torch_dtype"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

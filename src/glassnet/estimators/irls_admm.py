@@ -13,7 +13,7 @@ from glassnet.estimators.base import GlassnetEstimator, torch_dtype
 from glassnet.nn.irls_admm import IRLSADMMNet, logistic_loss
 from glassnet.training import fit, split_validation
 
-__all__ = ["IRLSADMMNetClassifier", "ADMMLogisticRegression"]
+__all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier"]
 
 
 class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
@@ -38,7 +38,7 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
 
     def _module_kwargs(self, p):
         penalized = np.r_[np.ones(p), np.zeros(int(self.fit_intercept))]
-        return dict(n_features=p + int(self.fit_intercept), penalized=penalized, dtype=torch_dtype(self.dtype))
+        return {"n_features": p + int(self.fit_intercept), "penalized": penalized, "dtype": torch_dtype(self.dtype)}
 
     def _set_output(self, out):
         """coef_, intercept_, z_ and the selected set from the module's output on all data."""

@@ -12,21 +12,20 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.linear_model import LogisticRegressionCV  # noqa: E402
-from sklearn.metrics import accuracy_score, balanced_accuracy_score  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from glassnet.estimators.irls_admm import ADMMLogisticRegression, IRLSADMMNetClassifier  # noqa: E402
-from glassnet.experiments._base import Config, Result  # noqa: E402
-from glassnet.metrics import pq_score, selection_rates  # noqa: E402
-from glassnet.registry import register_experiment  # noqa: E402
+from glassnet.estimators.irls_admm import ADMMLogisticRegression, IRLSADMMNetClassifier
+from glassnet.experiments._base import Config, Result
+from glassnet.metrics import pq_score, selection_rates
+from glassnet.registry import register_experiment
 
 PAPER = 'X. Yang, Y. Guo, "Deep unfolded IRLS-ADMM network for classification and sparse feature selection", IJMLC 2018'
 NOISE_LEVELS = (0.0, 0.1, 0.5, 1.0)
@@ -48,7 +47,7 @@ def _admm(seed):
 
 def _sklearn_l1_cv(seed):
     """scikit-learn's L1 logistic regression with C chosen by 5-fold CV (log-loss)."""
-    kw = dict(Cs=10, l1_ratios=(1.0,), solver="liblinear", cv=5, scoring="neg_log_loss")
+    kw = {"Cs": 10, "l1_ratios": (1.0,), "solver": "liblinear", "cv": 5, "scoring": "neg_log_loss"}
     if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:
         kw["use_legacy_attributes"] = False
     return LogisticRegressionCV(**kw)
@@ -120,7 +119,7 @@ def _simulate(noise, rep, seed):
 
 
 def _pq_curve(noise, seed, qs):
-    X, y, beta, support = _simulate(noise, 0, seed)
+    X, y, _beta, _support = _simulate(noise, 0, seed)
     rows = []
     for name, make in METHODS.items():
         res, _, _ = topq_selection_cv(make, X, y, qs, seed=seed)
@@ -133,7 +132,7 @@ def _table1_one(noise, rep, seed, q_star):
     import torch
 
     torch.set_num_threads(1)
-    X, y, beta, support = _simulate(noise, rep, seed)
+    X, y, _beta, support = _simulate(noise, rep, seed)
     p = X.shape[1]
     rows = []
     for name, make in METHODS.items():

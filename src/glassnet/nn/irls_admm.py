@@ -28,7 +28,7 @@ from torch import nn
 from glassnet.penalties import soft_threshold
 from glassnet.registry import register_model
 
-__all__ = ["IRLSADMMNet", "IRLSADMMOutput", "logistic_loss", "omega_layer", "z_layer", "irls_system"]
+__all__ = ["IRLSADMMNet", "IRLSADMMOutput", "irls_system", "logistic_loss", "omega_layer", "z_layer"]
 
 
 def logistic_loss(beta: torch.Tensor, Phi_tilde: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
