@@ -14,7 +14,7 @@ _ESTIMATORS = {
     "ADMMLogisticRegression": "irls_admm",
 }
 
-__all__ = [*_ESTIMATORS, "load", "save"]
+__all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "load", "save"]  # noqa: RUF022
 
 
 def __getattr__(name):
