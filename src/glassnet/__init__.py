@@ -14,7 +14,7 @@ _ESTIMATORS = {
     "ADMMLogisticRegression": "irls_admm",
 }
 
-__all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "load", "save"]  # noqa: RUF022
+__all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "load", "save"]
 
 
 def __getattr__(name):
