@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from scipy.special import expit
@@ -185,7 +187,14 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             self.intercept_ = float(beta_S[S.size]) if self.fit_intercept else 0.0
         elif S.size:
             coef[S] = self.beta_[S]
-        elif self.fit_intercept:  # nothing selected: the prevalence alone
+        else:
+            warnings.warn(
+                "the support of z is empty: no feature selected, predictions use the intercept "
+                "only; use n_features_to_select=q (top-q by |beta|) or a smaller lambda_",
+                UserWarning,
+                stacklevel=2,
+            )
+        if S.size == 0 and self.fit_intercept:  # nothing selected: the prevalence alone
             prevalence = np.clip(np.mean(y_pm > 0), 1.0 / len(y_pm), 1.0 - 1.0 / len(y_pm))
             self.intercept_ = float(np.log(prevalence / (1.0 - prevalence)))
         self.coef_ = coef
