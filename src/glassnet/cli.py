@@ -77,7 +77,7 @@ def _cmd_demo(args) -> int:
     names = np.asarray(data.feature_names)
     print(f"IRLS-ADMM net on scikit-learn's breast cancer data (fit in {elapsed:.2f} s)")
     print(f"  test accuracy: {model.score(X_te, y_te):.3f}  ({len(y_te)} held-out patients)")
-    print(f"  selected {net.selected_features_.size} of {names.size} features (support of z):")
+    print(f"  selected {net.selected_features_.size} of {names.size} features (top-q by |beta|, q by the 1-SE rule on a validation split):")
     for j in net.selected_features_[np.argsort(-np.abs(net.coef_[net.selected_features_]))]:
         print(f"    {names[j]:28s} beta = {net.coef_[j]:+.3f}")
     out = Path(args.out)

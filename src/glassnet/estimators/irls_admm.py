@@ -43,24 +43,27 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return {"n_features": p + int(self.fit_intercept), "penalized": penalized, "dtype": torch_dtype(self.dtype)}
 
     def _set_output(self, out):
-        """coef_, intercept_, z_ and the selected set from the module's output on all data."""
+        """beta_, coef_, intercept_, z_ and importances from the module's output on all data."""
         beta = out.beta.detach().cpu().numpy()
         p = self.n_features_in_
-        self.coef_ = beta[:p]
+        self.beta_ = beta[:p].copy()
+        self.coef_ = beta[:p].copy()
         self.intercept_ = float(beta[p]) if self.fit_intercept else 0.0
         self.z_ = out.z.detach().cpu().numpy()[:p]
         self.n_stages_ = len(out.betas)
-        self.feature_importances_ = np.abs(self.coef_)
-        k = self.n_features_to_select
-        if k is None:
-            support = self.z_ != 0
-        else:
-            if not 1 <= k <= p:
-                raise ValueError(f"n_features_to_select must be in [1, {p}], got {k}")
-            support = np.zeros(p, dtype=bool)
-            support[np.argsort(-self.feature_importances_, kind="stable")[:k]] = True
-        self.support_ = support
-        self.selected_features_ = np.flatnonzero(support)
+        self.feature_importances_ = np.abs(self.beta_)
+
+    def _set_support(self, support):
+        self.support_ = np.asarray(support, dtype=bool)
+        self.selected_features_ = np.flatnonzero(self.support_)
+
+    def _top_q(self, q):
+        p = self.n_features_in_
+        if not (isinstance(q, (int, np.integer)) and 1 <= q <= p):
+            raise ValueError(f"n_features_to_select must be 'auto', 'z' or an int in [1, {p}], got {q!r}")
+        support = np.zeros(p, dtype=bool)
+        support[np.argsort(-self.feature_importances_, kind="stable")[:q]] = True
+        return support
 
     def _get_support_mask(self):
         check_is_fitted(self, "support_")
@@ -104,6 +107,19 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return tags
 
 
+def one_standard_error_q(losses: dict) -> int:
+    """Smallest q whose mean held-out loss is within one standard error of the best q's.
+
+    ``losses`` maps q to per-sample held-out losses (the one-standard-error rule of Breiman et
+    al., as used for the lasso): the simplest model statistically indistinguishable from the best.
+    """
+    means = {q: float(np.mean(v)) for q, v in losses.items()}
+    best = min(means, key=means.get)
+    v = losses[best]
+    se = float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0
+    return min(q for q, m in means.items() if m <= means[best] + se)
+
+
 class IRLSADMMNetClassifier(_IRLSADMMBase):
     """Deep unfolded IRLS-ADMM net: sparse binary logistic classifier and feature selector.
 
@@ -111,18 +127,26 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
     logistic loss (eq. 32) of its output ``beta`` on a training split, with early stopping on a
     held-out validation split (training on the training loss alone drives the net toward the
     unregularised, on separable data infinite, solution). The trained net is then applied to
-    all of ``X`` to give ``coef_``.
+    all of ``X``: its output ``beta_`` ranks the features (``feature_importances_ = |beta_|``,
+    the paper's ranking).
 
-    Selection rule: with ``n_features_to_select=None`` the selected set is the support of the
-    last ADMM split variable ``z^{k_max, i_max}`` (exactly sparse); with an integer ``q`` it is
-    the top-q features by ``|beta|``. Features are ranked by ``feature_importances_ = |beta|``
-    of the net trained on all features (``beta_``, dense: the net's ``Omega`` is not sparse).
+    Selection rule (``n_features_to_select``):
 
-    The classifier uses only the selected features: with ``refit=True`` (default) a second net
-    with the same settings is trained on the selected columns and gives ``coef_`` (zero outside
-    the selected set), as the paper's CV protocol does after selection. With ``refit=False``,
-    ``coef_`` is ``beta_`` restricted to the selected set. With nothing selected the model
-    predicts from the intercept alone.
+    - ``"auto"`` (default): the top-q features by ``|beta|``, with q the smallest value whose
+      model's logistic loss on the validation split is within one standard error of the best
+      (``validation_curve_`` holds the mean loss per q). The model on a subset is the *same
+      trained net* run on those columns (each feature keeps its learned ``F`` entries), so no
+      retraining is needed;
+    - an int ``q``: the top-q features by ``|beta|`` (the paper's protocol with ``P_q``, see
+      ``glassnet.experiments.irls_admm.topq_selection_cv``);
+    - ``"z"``: the support of the last ADMM split variable ``z^{k_max, i_max}``. Measured on the
+      paper's simulation this support is erratic once ``F`` is trained (training shrinks ``F``
+      toward 0 to weaken the penalty, and a small ``F_j`` *removes* feature j from z), so it is
+      an option, not the default.
+
+    The classifier then uses only the selected features: ``coef_``/``intercept_`` are the net's
+    output on the selected columns of all of ``X`` (``coef_`` is zero elsewhere). With nothing
+    selected it predicts from the prevalence alone (with a warning).
     Standardise ``X`` (e.g. ``StandardScaler`` in a pipeline): the L1 term is scale dependent.
 
     Parameters
@@ -141,18 +165,16 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         F_init: float = 10.0,
         t_init: float = 1.0,
         fit_intercept: bool = True,
-        n_features_to_select: int | None = None,
+        n_features_to_select="auto",
         optimizer: str = "adam",
         lr: float = 0.05,
         max_epochs: int = 200,
         patience: int = 20,
         validation_fraction: float = 0.2,
-        refit: bool = True,
         dtype: str = "float64",
         random_state: int | None = None,
         verbose: bool = False,
     ):
-        self.refit = refit
         self.k_max = k_max
         self.i_max = i_max
         self.lambda_ = lambda_
@@ -170,58 +192,38 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _columns(self, S):
+        """Columns of Phi for the features S (plus the intercept column)."""
+        return np.r_[S, self.n_features_in_] if self.fit_intercept else np.asarray(S)
+
     def fit(self, X, y):
         X, y_pm = self._prepare(X, y)
         p = self.n_features_in_
-        self.module_, self.history_, out = self._train(X, y_pm)
-        self._set_output(out)
-        self.beta_ = self.coef_.copy()
-        S = self.selected_features_
-        coef = np.zeros(p)
-        if S.size == p:
-            coef = self.beta_
-        elif S.size and self.refit:
-            self.refit_module_, _, out_S = self._train(X[:, S], y_pm)
-            beta_S = out_S.beta.detach().cpu().numpy()
-            coef[S] = beta_S[: S.size]
-            self.intercept_ = float(beta_S[S.size]) if self.fit_intercept else 0.0
-        elif S.size:
-            coef[S] = self.beta_[S]
-        else:
-            warnings.warn(
-                "the support of z is empty: no feature selected, predictions use the intercept "
-                "only; use n_features_to_select=q (top-q by |beta|) or a smaller lambda_",
-                UserWarning,
-                stacklevel=2,
-            )
-        if S.size == 0 and self.fit_intercept:  # nothing selected: the prevalence alone
-            prevalence = np.clip(np.mean(y_pm > 0), 1.0 / len(y_pm), 1.0 - 1.0 / len(y_pm))
-            self.intercept_ = float(np.log(prevalence / (1.0 - prevalence)))
-        self.coef_ = coef
-        return self
-
-    def _train(self, X, y_pm):
-        """Train a net on (X, y_pm); return it, its history and its output on all of X."""
-        module = IRLSADMMNet(
+        self.module_ = IRLSADMMNet(
             k_max=self.k_max,
             i_max=self.i_max,
             lambda_=self.lambda_,
             rho=self.rho_init,
             F=self.F_init,
             t=self.t_init,
-            **self._module_kwargs(X.shape[1]),
+            **self._module_kwargs(p),
         )
         tr, va = split_validation(len(y_pm), self.validation_fraction, self.random_state, stratify=y_pm)
-        P_tr, P_va = self._phi_tilde(X[tr], y_pm[tr]), self._phi_tilde(X[va], y_pm[va])
+        P_all = self._phi_tilde(X, y_pm)
+        P_tr, P_va = P_all[tr], P_all[va]
 
         def loss(net):  # E of the net's output on the training split (eq. 32), per sample
             return logistic_loss(net(P_tr).beta, P_tr, reduction="mean")
 
-        def val_loss(net):  # generalisation: beta from the training split, E on held-out data
+        def val_loss(net):  # beta from the training split, E on held-out data
             return float(logistic_loss(net(P_tr).beta, P_va, reduction="mean"))
 
-        history = fit(
-            module,
+        def val_losses_on(cols):  # per-sample held-out losses of the net run on some columns
+            beta = self.module_(P_tr[:, cols], columns=cols).beta
+            return torch.nn.functional.softplus(-(P_va[:, cols] @ beta)).cpu().numpy()
+
+        self.history_ = fit(
+            self.module_,
             loss,
             optimizer=self.optimizer,
             lr=self.lr,
@@ -231,9 +233,37 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             seed=self.random_state,
             verbose=self.verbose,
         )
-        with torch.no_grad():  # the trained net applied to all the data gives the model
-            out = module(self._phi_tilde(X, y_pm))
-        return module, history, out
+        with torch.no_grad():
+            self._set_output(self.module_(P_all))
+            k = self.n_features_to_select
+            if k == "z":
+                support = self.z_ != 0
+            elif k == "auto":
+                order = np.argsort(-self.feature_importances_, kind="stable")
+                qs = np.arange(1, p + 1) if p <= 64 else np.unique(np.geomspace(1, p, 40).astype(int))
+                losses = {int(q): val_losses_on(self._columns(order[:q])) for q in qs}
+                self.validation_curve_ = {q: float(v.mean()) for q, v in losses.items()}
+                support = self._top_q(one_standard_error_q(losses))
+            else:
+                support = self._top_q(k)
+            self._set_support(support)
+            S = self.selected_features_
+            self.coef_ = np.zeros(p)
+            if S.size:
+                cols = self._columns(S)
+                beta_S = self.module_(P_all[:, cols], columns=cols).beta.cpu().numpy()
+                self.coef_[S] = beta_S[: S.size]
+                self.intercept_ = float(beta_S[S.size]) if self.fit_intercept else 0.0
+            else:
+                warnings.warn(
+                    "no feature selected (the support of z is empty): predictions use the "
+                    "prevalence only; use n_features_to_select='auto' or an int",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                prevalence = np.mean(y_pm > 0)
+                self.intercept_ = float(np.log(prevalence / (1.0 - prevalence))) if self.fit_intercept else 0.0
+        return self
 
 
 class ADMMLogisticRegression(_IRLSADMMBase):
@@ -281,4 +311,6 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         )
         with torch.no_grad():
             self._set_output(self.module_(self._phi_tilde(X, y_pm)))
+        k = self.n_features_to_select
+        self._set_support(self.z_ != 0 if k is None else self._top_q(k))
         return self

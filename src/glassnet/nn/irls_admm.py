@@ -133,17 +133,24 @@ class IRLSADMMNet(nn.Module):
         """E(beta) + lambda ||F beta||_1, the function Algorithm 1's line search decreases."""
         return logistic_loss(beta, Phi_tilde) + self.lambda_ * (F * beta).abs().sum()
 
-    def forward(self, Phi_tilde: torch.Tensor) -> IRLSADMMOutput:
-        if Phi_tilde.ndim != 2 or Phi_tilde.shape[1] != self.n_features:
-            raise ValueError(f"Phi_tilde must have shape (N, {self.n_features}), got {tuple(Phi_tilde.shape)}")
-        beta = Phi_tilde.new_zeros(self.n_features)  # beta^0 = 0
+    def forward(self, Phi_tilde: torch.Tensor, columns=None) -> IRLSADMMOutput:
+        """Run the net on ``Phi~``. ``columns`` (indices into the net's features) runs it on a
+        subset: ``Phi_tilde`` then holds only those columns and each feature keeps its own
+        learned ``F`` entries, so the same trained net gives the model on a feature subset."""
+        F_all, mask = self.F, self.mask
+        if columns is not None:
+            columns = torch.as_tensor(columns, dtype=torch.long)
+            F_all, mask = F_all[..., columns], mask[columns]
+        if Phi_tilde.ndim != 2 or Phi_tilde.shape[1] != mask.shape[0]:
+            raise ValueError(f"Phi_tilde must have shape (N, {mask.shape[0]}), got {tuple(Phi_tilde.shape)}")
+        beta = Phi_tilde.new_zeros(mask.shape[0])  # beta^0 = 0
         rho = self.rho
         betas, ts = [], []
         for k in range(self.k_max):
             AtA, Atb = irls_system(beta, Phi_tilde, self.weight_floor)
             z = u = torch.zeros_like(beta)  # z^{k,0} = u^{k,0} = 0
             for i in range(self.i_max):
-                F = self.F[k, i] * self.mask
+                F = F_all[k, i] * mask
                 omega = omega_layer(AtA, Atb, rho[k, i], F, z, u)  # eq. 27
                 C = F * omega  # eq. 28
                 z_new = z_layer(C, u, rho[k, i], self.lambda_)  # eq. 29
