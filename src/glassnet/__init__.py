@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 _ESTIMATORS = {
     "IRLSADMMNetClassifier": "irls_admm",
     "ADMMLogisticRegression": "irls_admm",
+    "MatNetClassifier": "matnet",
+    "MatNetRegressor": "matnet",
 }
 
 __all__ = sorted(_ESTIMATORS) + ["save", "load"]

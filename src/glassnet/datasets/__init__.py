@@ -2,6 +2,12 @@
 
 from glassnet.datasets._base import ENV_VAR, data_dir, require_file
 from glassnet.datasets.clinical import load_cervical_cancer
+from glassnet.datasets.images import (
+    load_image_folder,
+    load_mnist,
+    load_skimage_images,
+    read_idx,
+)
 from glassnet.datasets.genes import GENE_EXPRESSION_SETS, load_brain_tumor1, load_gene_expression
 from glassnet.datasets.synthetic import make_irls_admm_simulation
 
@@ -14,4 +20,8 @@ __all__ = [
     "load_brain_tumor1",
     "GENE_EXPRESSION_SETS",
     "make_irls_admm_simulation",
+    "read_idx",
+    "load_mnist",
+    "load_image_folder",
+    "load_skimage_images",
 ]
