@@ -43,7 +43,7 @@ def small_cnn(side: int) -> nn.Module:
 
 def train_torch(model, Xtr, ytr, epochs, seed):
     torch.manual_seed(seed)
-    loss = lambda m, X, y: nn.functional.cross_entropy(m(X), y)  # noqa: E731
+    loss = lambda m, X, y: nn.functional.cross_entropy(m(X), y)
     t0 = time.perf_counter()
     fit(model, loss, (Xtr, ytr), optimizer="adam", lr=0.01, max_epochs=epochs, batch_size=100,
         seed=seed, verbose=False)
@@ -66,10 +66,10 @@ def bench(dataset, Xtr, ytr, Xte, yte, side, hidden_mlp, epochs, lbfgs_epochs, s
     ytr_t, yte_np = torch.as_tensor(ytr), np.asarray(yte)
     hs = [(8, 8)] if side == 8 else [(20, 20), (16, 16)]
     for name, kw in {
-        f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (L-BFGS)": dict(
-            optimizer="lbfgs", lr=1.0, batch_size=None, max_epochs=lbfgs_epochs, lambda_=1e-3),
-        f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (Adam)": dict(
-            optimizer="adam", lr=0.01, batch_size=100, max_epochs=epochs, lambda_=1e-4),
+        f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (L-BFGS)": {
+            "optimizer": "lbfgs", "lr": 1.0, "batch_size": None, "max_epochs": lbfgs_epochs, "lambda_": 1e-3},
+        f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (Adam)": {
+            "optimizer": "adam", "lr": 0.01, "batch_size": 100, "max_epochs": epochs, "lambda_": 1e-4},
     }.items():
         clf = MatNetClassifier(input_shape=(side, side), hidden_shapes=hs, unit_norm=False,
                                random_state=seed, **kw)

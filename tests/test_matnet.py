@@ -189,7 +189,7 @@ def _digits(n=600):
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
 def test_unit_norm_rows_hold_after_training(optimizer):
     X, y = _digits(400)
-    kw = dict(lr=1.0, batch_size=None, max_epochs=5) if optimizer == "lbfgs" else dict(max_epochs=5)
+    kw = {"lr": 1.0, "batch_size": None, "max_epochs": 5} if optimizer == "lbfgs" else {"max_epochs": 5}
     clf = MatNetClassifier(input_shape=(8, 8), hidden_shapes=[(6, 6), (4, 4)], head="bilinear",
                            unit_norm=True, optimizer=optimizer, random_state=0, **kw).fit(X, y)
     mods = [clf.module_.layers[0], clf.module_.layers[1]]
@@ -285,7 +285,7 @@ def test_save_load_round_trip(tmp_path):
 
 def test_kl_sparsity_lowers_mean_activation():
     X, y = _digits(500)
-    kw = dict(hidden_shapes=[(8, 8)], unit_norm=False, max_epochs=20, random_state=0)
+    kw = {"hidden_shapes": [(8, 8)], "unit_norm": False, "max_epochs": 20, "random_state": 0}
     plain = MatNetClassifier(**kw).fit(X, y)
     sparse = MatNetClassifier(beta=1.0, rho=0.05, **kw).fit(X, y)
     assert sparse.hidden_activations(X)[0].mean() < plain.hidden_activations(X)[0].mean() - 0.1

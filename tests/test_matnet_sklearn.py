@@ -1,6 +1,5 @@
 """scikit-learn estimator contract for the MatNet estimators (small nets, few epochs)."""
 
-import pytest
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 

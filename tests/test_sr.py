@@ -5,8 +5,17 @@ import pytest
 import torch
 
 from glassnet.metrics import psnr
-from glassnet.sr import (MatNetSR, degrade, extract_patches, feature_images, merge_patches,
-                         modcrop, patch_grid, rgb_to_ycbcr, ycbcr_to_rgb)
+from glassnet.sr import (
+    MatNetSR,
+    degrade,
+    extract_patches,
+    feature_images,
+    merge_patches,
+    modcrop,
+    patch_grid,
+    rgb_to_ycbcr,
+    ycbcr_to_rgb,
+)
 
 torch.set_num_threads(1)
 

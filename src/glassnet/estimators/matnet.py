@@ -16,7 +16,8 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 
 from glassnet.estimators.base import GlassnetEstimator, torch_dtype
 from glassnet.nn.matnet import MatNet
-from glassnet.training import fit as train, split_validation
+from glassnet.training import fit as train
+from glassnet.training import split_validation
 
 __all__ = ["MatNetClassifier", "MatNetRegressor"]
 

@@ -22,9 +22,10 @@ Conventions
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -238,7 +239,7 @@ class MatNet(nn.Module):
         _activation(activation)
         shapes = [self.input_shape] + self.hidden_shapes
         self.layers = nn.ModuleList(
-            BilinearLayer(a, b, activation, unit_norm) for a, b in zip(shapes[:-1], shapes[1:])
+            BilinearLayer(a, b, activation, unit_norm) for a, b in itertools.pairwise(shapes)
         )
         IL, JL = shapes[-1]
         if head == "dense":  # case 3: N_k = vec(X^(L))^T u_k + tb_k (2.6)
