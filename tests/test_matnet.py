@@ -289,3 +289,27 @@ def test_kl_sparsity_lowers_mean_activation():
     plain = MatNetClassifier(**kw).fit(X, y)
     sparse = MatNetClassifier(beta=1.0, rho=0.05, **kw).fit(X, y)
     assert sparse.hidden_activations(X)[0].mean() < plain.hidden_activations(X)[0].mean() - 0.1
+
+
+def test_validation_split_and_early_stopping():
+    X, y = _digits(400)
+    clf = MatNetClassifier(hidden_shapes=[(4, 4)], max_epochs=200, validation_fraction=0.25,
+                           patience=3, lr=0.05, random_state=0).fit(X, y)
+    h = clf.history_
+    assert len(h.val_loss) == h.n_epochs == clf.n_iter_
+    assert h.stopped_early and h.n_epochs < 200
+    assert 0 <= h.best_epoch < h.n_epochs
+
+
+def test_regressor_sigmoid_output_is_papers_case_1():
+    """output_activation='sigmoid': targets in (0, 1) are used unscaled, predictions stay in (0, 1)."""
+    rng = np.random.default_rng(1)
+    X = rng.random((200, 4, 4))
+    Y = 1 / (1 + np.exp(-(X.sum(axis=2, keepdims=True) - 2)))  # (200, 4, 1) in (0, 1)
+    reg = MatNetRegressor(hidden_shapes=[(4, 4)], output_activation="sigmoid", unit_norm=False,
+                          max_epochs=100, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(reg.y_mean_, 0.0)
+    np.testing.assert_array_equal(reg.y_scale_, 1.0)
+    P = reg.predict(X)
+    assert P.shape == Y.shape and ((P > 0) & (P < 1)).all()
+    assert np.abs(P - Y).mean() < 0.5 * np.abs(Y - Y.mean()).mean()
