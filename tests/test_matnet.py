@@ -302,7 +302,7 @@ def test_validation_split_and_early_stopping():
 
 
 def test_regressor_sigmoid_output_is_papers_case_1():
-    """output_activation='sigmoid': targets in (0, 1) are used unscaled, predictions stay in (0, 1)."""
+    """output_activation="sigmoid": targets in (0, 1) are used unscaled, predictions stay in (0, 1)."""
     rng = np.random.default_rng(1)
     X = rng.random((200, 4, 4))
     Y = 1 / (1 + np.exp(-(X.sum(axis=2, keepdims=True) - 2)))  # (200, 4, 1) in (0, 1)
