@@ -2,13 +2,13 @@
 
 from glassnet.datasets._base import ENV_VAR, data_dir, require_file
 from glassnet.datasets.clinical import load_cervical_cancer
+from glassnet.datasets.genes import GENE_EXPRESSION_SETS, load_brain_tumor1, load_gene_expression
 from glassnet.datasets.images import (
     load_image_folder,
     load_mnist,
     load_skimage_images,
     read_idx,
 )
-from glassnet.datasets.genes import GENE_EXPRESSION_SETS, load_brain_tumor1, load_gene_expression
 from glassnet.datasets.synthetic import make_irls_admm_simulation
 
 __all__ = [
