@@ -12,9 +12,11 @@ __version__ = "0.1.0"
 _ESTIMATORS = {
     "IRLSADMMNetClassifier": "irls_admm",
     "ADMMLogisticRegression": "irls_admm",
+    "MatNetClassifier": "matnet",
+    "MatNetRegressor": "matnet",
 }
 
-__all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "load", "save"]
+__all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "MatNetClassifier", "MatNetRegressor", "load", "save"]
 
 
 def __getattr__(name):

@@ -6,7 +6,7 @@ from itertools import combinations
 
 import numpy as np
 
-__all__ = ["kuncheva_index", "pq_score", "selection_rates", "stability"]
+__all__ = ["selection_rates", "kuncheva_index", "stability", "pq_score", "psnr"]
 
 
 def _as_set(s) -> set[int]:
@@ -62,3 +62,23 @@ def pq_score(accuracy: float, fold_sets, n_features: int) -> float:
     if not 0.0 <= accuracy <= 1.0:
         raise ValueError(f"accuracy must be in [0, 1], got {accuracy}")
     return float(accuracy * (1.0 + stability(fold_sets, n_features)) / 2.0)
+
+
+def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
+    """Peak signal-to-noise ratio ``10 log10(peak^2 / MSE)`` in dB.
+
+    Super-resolution convention used by glassnet (MatNet, Sec. 4.2): compare the luminance
+    channel Y (BT.601, 0-255 scale, :func:`glassnet.sr.rgb_to_ycbcr`) of the ground truth and the
+    estimate, as floats without rounding, after cropping ``border`` pixels on every side
+    (``border = scale`` for an upscaling factor ``scale``). Identical images give ``inf``.
+    """
+    a = np.asarray(reference, dtype=np.float64)
+    b = np.asarray(estimate, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"reference {a.shape} and estimate {b.shape} differ in shape")
+    if border < 0 or 2 * border >= min(a.shape[:2]):
+        raise ValueError(f"border {border} does not fit image of shape {a.shape}")
+    if border:
+        a, b = a[border:-border, border:-border], b[border:-border, border:-border]
+    mse = float(np.mean((a - b) ** 2))
+    return float("inf") if mse == 0 else float(10.0 * np.log10(peak * peak / mse))

@@ -3,6 +3,12 @@
 from glassnet.datasets._base import ENV_VAR, data_dir, require_file
 from glassnet.datasets.clinical import load_cervical_cancer
 from glassnet.datasets.genes import GENE_EXPRESSION_SETS, load_brain_tumor1, load_gene_expression
+from glassnet.datasets.images import (
+    load_image_folder,
+    load_mnist,
+    load_skimage_images,
+    read_idx,
+)
 from glassnet.datasets.synthetic import make_irls_admm_simulation
 
 __all__ = [
@@ -14,4 +20,8 @@ __all__ = [
     "load_gene_expression",
     "make_irls_admm_simulation",
     "require_file",
+    "read_idx",
+    "load_mnist",
+    "load_image_folder",
+    "load_skimage_images",
 ]

@@ -1,0 +1,315 @@
+"""MatNet: equivalence with the Kronecker dense layer, gradients against the paper's appendix
+back-propagation (6.6)-(6.17), (6.20)-(6.29), KL term, unit-norm constraint, shapes, save/load."""
+
+import numpy as np
+import pytest
+import torch
+
+from glassnet import MatNetClassifier, MatNetRegressor, load, save
+from glassnet.nn.matnet import BilinearLayer, MatNet, MultimodalMatNetAutoencoder, kl_sparsity
+
+torch.set_num_threads(1)
+
+
+def vec(M):
+    """Column-stacking vec of the paper (last two dims)."""
+    return M.transpose(-1, -2).reshape(*M.shape[:-2], -1)
+
+
+def sig_prime_from_output(S):
+    return S * (1 - S)  # (6.14)
+
+
+@pytest.fixture
+def gen():
+    return torch.Generator().manual_seed(0)
+
+
+def test_bilinear_layer_equals_kronecker_dense_layer(gen):
+    torch.manual_seed(0)
+    layer = BilinearLayer((5, 4), (3, 6), activation="tanh").double()
+    with torch.no_grad():
+        layer.B.normal_()
+    X = torch.randn(7, 5, 4, dtype=torch.float64, generator=gen)
+    N = layer.pre_activation(X)
+    # vec(U X V^T) = (V kron U) vec(X)  (eq. 2.11)
+    dense_col = vec(X) @ layer.kron_weight(order="col").T + vec(layer.B)
+    torch.testing.assert_close(vec(N), dense_col)
+    dense_row = X.flatten(1) @ layer.kron_weight(order="row").T + layer.B.flatten()
+    torch.testing.assert_close(N.flatten(1), dense_row)
+    torch.testing.assert_close(layer(X), torch.tanh(N))
+    # degrees of freedom: I'I + J'J versus I'I J'J
+    assert layer.U[0].numel() + layer.V[0].numel() == 3 * 5 + 6 * 4
+    assert layer.kron_weight().numel() == 3 * 5 * 6 * 4
+
+
+def test_multimodal_layer_is_sum_of_bilinear_maps(gen):
+    layer = BilinearLayer([(4, 4), (3, 5)], (2, 2)).double()
+    X1 = torch.randn(3, 4, 4, dtype=torch.float64, generator=gen)
+    X2 = torch.randn(3, 3, 5, dtype=torch.float64, generator=gen)
+    expect = sum(layer.U[j] @ X @ layer.V[j].T for j, X in enumerate((X1, X2))) + layer.B
+    torch.testing.assert_close(layer(X1, X2), torch.sigmoid(expect))  # eq. 3.1
+    with pytest.raises(ValueError, match="2 input matrices"):
+        layer(X1)
+
+
+def test_regression_gradients_match_appendix_backprop(gen):
+    """Autograd equals (6.9)-(6.14): delta recursion and dL/dU, dL/dV, dL/dB of every layer."""
+    torch.manual_seed(1)
+    net = MatNet((5, 4), [(4, 3), (3, 3)], head="regression", output_shape=(2, 3),
+                 output_activation="sigmoid").double()
+    for p in net.parameters():
+        with torch.no_grad():
+            p.add_(0.3 * torch.randn(p.shape, dtype=p.dtype, generator=gen))
+    n = 6
+    X = torch.randn(n, 5, 4, dtype=torch.float64, generator=gen)
+    Y = torch.rand(n, 2, 3, dtype=torch.float64, generator=gen)
+    O = net(X)
+    loss = 0.5 * ((Y - O) ** 2).sum() / n  # (2.8)
+    loss.backward()
+
+    layers = list(net.layers) + [net.out]
+    with torch.no_grad():
+        Xs = [X]  # X^(1), X^(2), ..., X^(L+1)
+        for layer in layers:
+            Xs.append(layer(Xs[-1]))
+        delta = (Xs[-1] - Y) * sig_prime_from_output(Xs[-1]) / n  # (6.9), with the 1/N of (2.8)
+        for l in reversed(range(len(layers))):
+            U, V, Xl = layers[l].U[0], layers[l].V[0], Xs[l]
+            torch.testing.assert_close(layers[l].U[0].grad, (delta @ V @ Xl.transpose(1, 2)).sum(0))  # (6.10)
+            torch.testing.assert_close(layers[l].V[0].grad, (delta.transpose(1, 2) @ U @ Xl).sum(0))  # (6.11)
+            torch.testing.assert_close(layers[l].B.grad, delta.sum(0))  # (6.12)
+            if l > 0:
+                delta = (U.T @ delta @ V) * sig_prime_from_output(Xs[l])  # (6.13)
+
+
+@pytest.mark.parametrize("head", ["dense", "bilinear"])
+def test_classification_gradients_match_appendix_backprop(gen, head):
+    """Case 3: (6.15)-(6.17) at the head, then (6.10)-(6.13) below; case 2 likewise."""
+    torch.manual_seed(2)
+    K = 4
+    net = MatNet((6, 5), [(4, 4), (3, 2)], head=head, n_classes=K).double()
+    n = 8
+    X = torch.randn(n, 6, 5, dtype=torch.float64, generator=gen)
+    y = torch.arange(n) % K
+    logits, H = net(X, return_hidden=True)
+    torch.nn.functional.cross_entropy(logits, y).backward()  # (2.9) with the 1/N
+
+    with torch.no_grad():
+        O = torch.softmax(logits, 1)
+        T = torch.nn.functional.one_hot(y, K).double()
+        dL = (O - T) / n  # delta^(L) = O_K - T_K
+        XL = H[-1]
+        if head == "dense":
+            W = net.out.weight  # rows are u_k (in row-major vec order)
+            torch.testing.assert_close(net.out.weight.grad.T, XL.flatten(1).T @ dL)  # (6.16)
+            torch.testing.assert_close(net.out.bias.grad, dL.sum(0))  # (6.17)
+            Ucal = W.reshape(K, *XL.shape[1:])  # tensor with U(:, :, k) = U_k
+            delta = sig_prime_from_output(XL) * torch.einsum("nk,kij->nij", dL, Ucal)  # (6.15)
+        else:
+            u, v = net.U_out, net.V_out
+            torch.testing.assert_close(net.U_out.grad, torch.einsum("nk,nij,kj->ki", dL, XL, v))
+            torch.testing.assert_close(net.V_out.grad, torch.einsum("nk,ki,nij->kj", dL, u, XL))
+            torch.testing.assert_close(net.tb.grad, dL.sum(0))
+            delta = sig_prime_from_output(XL) * torch.einsum("nk,ki,kj->nij", dL, u, v)
+        Xs = [X] + H
+        for l in reversed(range(len(net.layers))):
+            layer = net.layers[l]
+            U, V, Xl = layer.U[0], layer.V[0], Xs[l]
+            torch.testing.assert_close(layer.U[0].grad, (delta @ V @ Xl.transpose(1, 2)).sum(0))  # (6.6)
+            torch.testing.assert_close(layer.V[0].grad, (delta.transpose(1, 2) @ U @ Xl).sum(0))  # (6.7)
+            torch.testing.assert_close(layer.B.grad, delta.sum(0))  # (6.8)
+            if l > 0:
+                delta = (U.T @ delta @ V) * sig_prime_from_output(Xs[l])
+
+
+def test_kl_sparsity_value_and_gradient(gen):
+    rho, n = 0.05, 10
+    N = torch.randn(n, 3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    H = torch.sigmoid(N)
+    R = kl_sparsity(H, rho)
+    rb = H.detach().mean(0)
+    expect = (rho * torch.log(rho / rb) + (1 - rho) * torch.log((1 - rho) / (1 - rb))).sum()
+    torch.testing.assert_close(R.detach(), expect)  # (2.13)
+    R.backward()
+    # dR/dN_n = (1/N) [-rho/rho_bar + (1-rho)/(1-rho_bar)] (.) sigma'(N_n)   (Sec. 6.3, 6.5)
+    d_rho = -rho / rb + (1 - rho) / (1 - rb)
+    torch.testing.assert_close(N.grad, d_rho / n * sig_prime_from_output(H.detach()))
+    # zero exactly at rho_bar = rho; finite for saturated units
+    assert kl_sparsity(torch.full((5, 2, 2), rho), rho).abs() < 1e-12
+    assert torch.isfinite(kl_sparsity(torch.ones(5, 2, 2), rho))
+    with pytest.raises(ValueError, match="rho"):
+        kl_sparsity(H, 1.5)
+
+
+def test_autoencoder_gradients_match_appendix(gen):
+    """(6.20)-(6.22) for R_j, S_j, C_j and (6.27)-(6.29) for U_j, V_j, B (KL on, no decay)."""
+    torch.manual_seed(3)
+    shapes = [(5, 5), (4, 6)]
+    ae = MultimodalMatNetAutoencoder(shapes, hidden_shape=(3, 3)).double()
+    n, beta, rho = 7, 0.7, 0.1
+    Xs = [torch.rand(n, *s, dtype=torch.float64, generator=gen) for s in shapes]
+    X_hat, H = ae(*Xs, return_hidden=True)
+    loss = ae.reconstruction_loss(X_hat, Xs) + ae.penalty(H, lambda_=0.0, beta=beta, rho=rho)
+    loss.backward()
+    with torch.no_grad():
+        delta1 = 0
+        for j in range(len(shapes)):
+            G = (X_hat[j] - Xs[j]) * sig_prime_from_output(X_hat[j])  # delta^2_ij (.) sigma'
+            R, S = ae.R[j], ae.S[j]
+            torch.testing.assert_close(R.grad, (G @ S @ H.transpose(1, 2)).sum(0) / n)  # (6.20)
+            torch.testing.assert_close(S.grad, (G.transpose(1, 2) @ R @ H).sum(0) / n)  # (6.21)
+            torch.testing.assert_close(ae.C[j].grad, G.sum(0) / n)  # (6.22)
+            delta1 = delta1 + R.T @ G @ S
+        rb = H.mean(0)
+        E = (delta1 + beta * (-rho / rb + (1 - rho) / (1 - rb))) * sig_prime_from_output(H)
+        for j in range(len(shapes)):
+            U, V = ae.U[j], ae.V[j]
+            torch.testing.assert_close(U.grad, (E @ V @ Xs[j].transpose(1, 2)).sum(0) / n)  # (6.27)
+            torch.testing.assert_close(V.grad, (E.transpose(1, 2) @ U @ Xs[j]).sum(0) / n)  # (6.28)
+        torch.testing.assert_close(ae.B.grad, E.sum(0) / n)  # (6.29)
+
+
+def test_weight_decay_includes_output_layer():
+    net = MatNet((4, 4), [(3, 3)], head="dense", n_classes=3).double()
+    X = torch.zeros(2, 4, 4, dtype=torch.float64)
+    H = net.hidden(X)
+    pen = net.penalty(H, lambda_=0.5)
+    expect = 0.5 * sum((w ** 2).sum() for w in (net.layers[0].U[0], net.layers[0].V[0], net.out.weight))
+    torch.testing.assert_close(pen, expect)
+
+
+def _digits(n=600):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:n] / 16.0, y[:n]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_unit_norm_rows_hold_after_training(optimizer):
+    X, y = _digits(400)
+    kw = {"lr": 1.0, "batch_size": None, "max_epochs": 5} if optimizer == "lbfgs" else {"max_epochs": 5}
+    clf = MatNetClassifier(input_shape=(8, 8), hidden_shapes=[(6, 6), (4, 4)], head="bilinear",
+                           unit_norm=True, optimizer=optimizer, random_state=0, **kw).fit(X, y)
+    mods = [clf.module_.layers[0], clf.module_.layers[1]]
+    for layer in mods:
+        U_eff, V_eff = layer.weights(0)
+        for W in (U_eff, V_eff, layer.U[0], layer.V[0]):
+            np.testing.assert_allclose(W.norm(dim=1).detach().numpy(), 1.0, atol=1e-5)
+    for W in (clf.module_.U_out, clf.module_.V_out):
+        np.testing.assert_allclose(W.norm(dim=1).detach().numpy(), 1.0, atol=1e-5)
+    # the parameters did move: training is not a no-op on the sphere
+    assert clf.history_.train_loss[-1] < clf.history_.train_loss[0]
+    # without the constraint rows drift away from norm 1
+    free = MatNetClassifier(input_shape=(8, 8), hidden_shapes=[(6, 6)], unit_norm=False,
+                            max_epochs=5, random_state=0).fit(X, y)
+    assert np.abs(free.module_.layers[0].U[0].norm(dim=1).detach().numpy() - 1).max() > 1e-3
+
+
+def test_matrix_and_row_input_agree():
+    X, y = _digits(300)
+    a = MatNetClassifier(input_shape=(8, 8), hidden_shapes=[(4, 4)], max_epochs=3, random_state=0).fit(X, y)
+    b = MatNetClassifier(hidden_shapes=[(4, 4)], max_epochs=3, random_state=0).fit(X.reshape(-1, 8, 8), y)
+    assert a.input_shape_ == b.input_shape_ == (8, 8)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X.reshape(-1, 8, 8)), atol=1e-6)
+    np.testing.assert_allclose(a.predict_proba(X), a.predict_proba(X.reshape(-1, 8, 8)))
+
+
+def test_classifier_learns_digits():
+    X, y = _digits(1000)
+    clf = MatNetClassifier(input_shape=(8, 8), hidden_shapes=[(8, 8)], unit_norm=False,
+                           max_epochs=30, random_state=0).fit(X[:700], y[:700])
+    assert clf.n_parameters_ == 3 * 64 + 64 * 10 + 10  # U, V, B and the dense head
+    assert clf.score(X[700:], y[700:]) > 0.9
+    p = clf.predict_proba(X[700:710])
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    H = clf.hidden_activations(X[:5])
+    assert H[0].shape == (5, 8, 8) and ((H[0] > 0) & (H[0] < 1)).all()
+
+
+def test_regressor_recovers_bilinear_map(gen):
+    rng = np.random.default_rng(0)
+    A, Bm = rng.normal(size=(3, 5)), rng.normal(size=(2, 4))
+    X = rng.normal(size=(400, 5, 4))
+    Y = np.tanh(np.einsum("ai,nij,bj->nab", A, X, Bm))
+    reg = MatNetRegressor(hidden_shapes=[(6, 6)], activation="tanh", unit_norm=False,
+                          max_epochs=150, lr=0.01, batch_size=50, random_state=0).fit(X[:300], Y[:300])
+    pred = reg.predict(X[300:])
+    assert pred.shape == (100, 3, 2)
+    r2 = 1 - ((pred - Y[300:]) ** 2).sum() / ((Y[300:] - Y[300:].mean(0)) ** 2).sum()
+    assert r2 > 0.8
+    # 1-d targets give 1-d predictions
+    r = MatNetRegressor(hidden_shapes=[(3, 3)], max_epochs=2, random_state=0).fit(X[:50].reshape(50, -1), Y[:50, 0, 0],)
+    assert r.predict(X[:4].reshape(4, -1)).shape == (4,)
+
+
+def test_bad_shapes_raise_clear_errors():
+    X, y = _digits(100)
+    with pytest.raises(ValueError, match="does not fit X"):
+        MatNetClassifier(input_shape=(7, 8), max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_shapes"):
+        MatNetClassifier(hidden_shapes=[(4, 4, 4)], max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_shapes"):
+        MatNetClassifier(hidden_shapes=[(0, 4)], max_epochs=1).fit(X, y)
+    clf = MatNetClassifier(hidden_shapes=[(3, 3)], max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="fitted on"):
+        clf.predict(np.zeros((2, 4, 16)))
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(np.zeros((2, 63)))
+    with pytest.raises(ValueError, match="head"):
+        MatNetClassifier(head="regression", max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="output_shape"):
+        MatNetRegressor(output_shape=(2, 2), max_epochs=1).fit(X, np.zeros((100, 3)))
+    with pytest.raises(ValueError, match="NaN|nan|infinity"):
+        Xn = X.copy()
+        Xn[0, 0] = np.nan
+        MatNetClassifier(max_epochs=1).fit(Xn, y)
+    net = MatNet((8, 8), [(3, 3)])
+    with pytest.raises(ValueError, match=r"\(n, 8, 8\)"):
+        net(torch.zeros(2, 8, 7))
+    with pytest.raises(ValueError, match="activation"):
+        MatNet((8, 8), [(3, 3)], activation="swish")
+    with pytest.raises(ValueError, match="sigmoid"):
+        MatNet((8, 8), [(3, 3)], activation="relu").penalty([torch.zeros(1, 3, 3)], beta=1.0)
+
+
+def test_save_load_round_trip(tmp_path):
+    X, y = _digits(200)
+    clf = MatNetClassifier(hidden_shapes=[(4, 4)], max_epochs=2, random_state=0).fit(X, y)
+    save(clf, tmp_path / "m.joblib")
+    back = load(tmp_path / "m.joblib")
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert back.get_params() == clf.get_params()
+
+
+def test_kl_sparsity_lowers_mean_activation():
+    X, y = _digits(500)
+    kw = {"hidden_shapes": [(8, 8)], "unit_norm": False, "max_epochs": 20, "random_state": 0}
+    plain = MatNetClassifier(**kw).fit(X, y)
+    sparse = MatNetClassifier(beta=1.0, rho=0.05, **kw).fit(X, y)
+    assert sparse.hidden_activations(X)[0].mean() < plain.hidden_activations(X)[0].mean() - 0.1
+
+
+def test_validation_split_and_early_stopping():
+    X, y = _digits(400)
+    clf = MatNetClassifier(hidden_shapes=[(4, 4)], max_epochs=200, validation_fraction=0.25,
+                           patience=3, lr=0.05, random_state=0).fit(X, y)
+    h = clf.history_
+    assert len(h.val_loss) == h.n_epochs == clf.n_iter_
+    assert h.stopped_early and h.n_epochs < 200
+    assert 0 <= h.best_epoch < h.n_epochs
+
+
+def test_regressor_sigmoid_output_is_papers_case_1():
+    """output_activation="sigmoid": targets in (0, 1) are used unscaled, predictions stay in (0, 1)."""
+    rng = np.random.default_rng(1)
+    X = rng.random((200, 4, 4))
+    Y = 1 / (1 + np.exp(-(X.sum(axis=2, keepdims=True) - 2)))  # (200, 4, 1) in (0, 1)
+    reg = MatNetRegressor(hidden_shapes=[(4, 4)], output_activation="sigmoid", unit_norm=False,
+                          max_epochs=100, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(reg.y_mean_, 0.0)
+    np.testing.assert_array_equal(reg.y_scale_, 1.0)
+    P = reg.predict(X)
+    assert P.shape == Y.shape and ((P > 0) & (P < 1)).all()
+    assert np.abs(P - Y).mean() < 0.5 * np.abs(Y - Y.mean()).mean()
