@@ -6,7 +6,7 @@ from itertools import combinations
 
 import numpy as np
 
-__all__ = ["selection_rates", "kuncheva_index", "stability", "pq_score", "psnr"]
+__all__ = ["kuncheva_index", "pq_score", "psnr", "selection_rates", "stability"]
 
 
 def _as_set(s) -> set[int]:
