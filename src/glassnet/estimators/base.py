@@ -66,6 +66,9 @@ class GlassnetEstimator(BaseEstimator):
     def _tensor(self, X):
         return torch.as_tensor(X, dtype=torch_dtype(getattr(self, "dtype", "float64")))
 
+    def _check_fitted(self):
+        check_is_fitted(self)
+
     def __sklearn_is_fitted__(self):
         # parameters such as ``lambda_`` end in "_", so scikit-learn's attribute heuristic
         # would call an unfitted estimator fitted; every glassnet estimator sets ``module_``.

@@ -81,13 +81,7 @@ class _MatNetBase(GlassnetEstimator):
         if not with_y:
             X = self._validate_X(X, reset=reset)
         else:
-            try:
-                X, y = self._validate_Xy(X, y, classification=classification,
-                                         multi_output=not classification)
-            except ValueError as err:
-                if "single class" in str(err):  # say it in scikit-learn's words too
-                    raise ValueError(f"{err} (y has 1 class)") from None
-                raise
+            X, y = self._validate_Xy(X, y, classification=classification, multi_output=not classification)
         if reset:
             self.input_shape_ = self._resolve_input_shape(X.shape[1], shape3d)
         I, J = self.input_shape_
