@@ -12,6 +12,11 @@ __version__ = "0.1.0"
 _ESTIMATORS = {
     "IRLSADMMNetClassifier": "irls_admm",
     "ADMMLogisticRegression": "irls_admm",
+    "SPINNClassifier": "spinn",
+    "SPINNRegressor": "spinn",
+    "SPINNClassifierCV": "spinn",
+    "SPINNRegressorCV": "spinn",
+    "IntegrativeSPINN": "spinn",
 }
 
 __all__ = sorted(_ESTIMATORS) + ["save", "load"]

@@ -3,7 +3,11 @@
 from glassnet.datasets._base import ENV_VAR, data_dir, require_file
 from glassnet.datasets.clinical import load_cervical_cancer
 from glassnet.datasets.genes import GENE_EXPRESSION_SETS, load_brain_tumor1, load_gene_expression
-from glassnet.datasets.synthetic import make_irls_admm_simulation
+from glassnet.datasets.synthetic import (
+    make_integrative_simulation,
+    make_irls_admm_simulation,
+    make_spinn_simulation,
+)
 
 __all__ = [
     "ENV_VAR",
@@ -14,4 +18,6 @@ __all__ = [
     "load_brain_tumor1",
     "GENE_EXPRESSION_SETS",
     "make_irls_admm_simulation",
+    "make_spinn_simulation",
+    "make_integrative_simulation",
 ]
