@@ -172,7 +172,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
     """Shared by the classifier and regressor; subclasses define ``_targets`` and ``_loss_name``."""
 
     def __init__(self, lambda_=None, penalty="group_mcp", hidden=(10,), activation="tanh",
-                 lambda_0=0.1, n_path=10, optimizer="sgd", lr=0.5, max_epochs=1000, tol=1e-6,
+                 lambda_0=0.1, n_path=10, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-6,
                  random_state=None, dtype="float64", verbose=False):
         self.lambda_ = lambda_
         self.penalty = penalty
@@ -429,8 +429,8 @@ class SPINNRegressorCV(_CVMixin, SPINNRegressor):
     __doc__ = "SPINN regression with lambda chosen by cross-validation." + _CV_DOC
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=0.1, cv=5,
-                 n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=0.5,
-                 max_epochs=1000, tol=1e-6, n_jobs=None, random_state=None, dtype="float64",
+                 n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=2.0,
+                 max_epochs=300, tol=1e-6, n_jobs=None, random_state=None, dtype="float64",
                  verbose=False):
         _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio,
                  selection, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose)
@@ -440,8 +440,182 @@ class SPINNClassifierCV(_CVMixin, SPINNClassifier):
     __doc__ = "SPINN classification with lambda chosen by cross-validation." + _CV_DOC
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=0.1, cv=5,
-                 n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=0.5,
-                 max_epochs=1000, tol=1e-6, n_jobs=None, random_state=None, dtype="float64",
+                 n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=2.0,
+                 max_epochs=300, tol=1e-6, n_jobs=None, random_state=None, dtype="float64",
                  verbose=False):
         _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio,
                  selection, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose)
+
+
+# ----------------------------------------------------------------- integrative analysis
+
+
+class IntegrativeSPINN(GlassnetEstimator):
+    """Integrative SPINN over M data sets sharing the same p features (our notes).
+
+    One first layer per data set, shared upper layers (:class:`~glassnet.nn.spinn.IntegrativeSPINNNet`),
+    and the coupling penalty ``sum_j P_j[sum_m Omega_alpha(w_jm; lambda)]``
+    (:class:`~glassnet.penalties.IntegrativePenalty`) on the stacked first-layer groups.
+    The loss is the mean over all samples of the task's loss (MSE on each set's
+    standardised target, or logistic for binary labels).
+
+    ``fit(Xs, ys)`` takes lists (one array per data set, possibly different n_m). With
+    ``lambda_=None`` lambda is chosen by ``cv``-fold CV (folds stratified by data set) with the
+    one-standard-error rule. Fitted: ``support_`` (features active in any data set),
+    ``support_per_dataset_`` (M x p), ``selected_features_``, ``feature_importances_``
+    (largest lambda at which the feature is active), ``path_``, ``module_``.
+    """
+
+    def __init__(self, lambda_=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
+                 lambda_0=0.1, cv=5, n_lambdas=20, lambda_min_ratio=1e-2, selection="1se",
+                 optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-6, n_jobs=None, random_state=None,
+                 dtype="float64", verbose=False):
+        self.lambda_ = lambda_
+        self.penalty = penalty
+        self.task = task
+        self.hidden = hidden
+        self.activation = activation
+        self.lambda_0 = lambda_0
+        self.cv = cv
+        self.n_lambdas = n_lambdas
+        self.lambda_min_ratio = lambda_min_ratio
+        self.selection = selection
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.dtype = dtype
+        self.verbose = verbose
+
+    _opts = _SPINNBase._opts
+
+    def _penalty(self):
+        pen = IntegrativePenalty() if self.penalty is None else get_penalty(self.penalty)
+        if not isinstance(pen, IntegrativePenalty):
+            raise ValueError("IntegrativeSPINN needs an IntegrativePenalty (or None for the default)")
+        return pen
+
+    def _stack(self, Xs, ys=None, fitted=False):
+        """Validate the lists; return stacked tensors (X, y, m)."""
+        if isinstance(Xs, np.ndarray) or not isinstance(Xs, (list, tuple)) or len(Xs) == 0:
+            raise ValueError("Xs must be a non-empty list of 2-d arrays, one per data set")
+        if ys is not None and (not isinstance(ys, (list, tuple)) or len(ys) != len(Xs)):
+            raise ValueError(f"ys must be a list with one target array per data set ({len(Xs)})")
+        if self.task not in ("regression", "classification"):
+            raise ValueError(f"task must be 'regression' or 'classification', got {self.task!r}")
+        from sklearn.utils.validation import check_array, check_consistent_length
+
+        Xs = [check_array(X, dtype=np.float64, ensure_all_finite=True) for X in Xs]
+        widths = {X.shape[1] for X in Xs}
+        if len(widths) != 1:
+            raise ValueError(f"all data sets must share the same features; got feature counts "
+                             f"{[X.shape[1] for X in Xs]}")
+        p = widths.pop()
+        if fitted and (p != self.n_features_in_ or len(Xs) != self.n_datasets_):
+            raise ValueError(f"expected {self.n_datasets_} data sets with {self.n_features_in_} features")
+        m = np.concatenate([np.full(X.shape[0], i) for i, X in enumerate(Xs)])
+        X = np.vstack(Xs)
+        if ys is None:
+            return self._tensor(X), None, torch.as_tensor(m)
+        ys = [np.asarray(y).ravel() for y in ys]
+        for X_, y_ in zip(Xs, ys):
+            check_consistent_length(X_, y_)
+        if self.task == "classification":
+            y = np.concatenate(ys)
+            if not fitted:
+                self.classes_ = np.unique(y)
+                if self.classes_.size != 2:
+                    raise ValueError(f"classification is binary here; y has {self.classes_.size} classes")
+            yt = self._tensor((y == self.classes_[1]).astype(float))
+        else:
+            if not fitted:
+                self.y_mean_ = np.array([y.mean() for y in ys])
+                self.y_scale_ = np.array([y.std() or 1.0 for y in ys])
+            yt = self._tensor(np.concatenate([(y - self.y_mean_[i]) / self.y_scale_[i]
+                                              for i, y in enumerate(ys)]))
+        return self._tensor(X), yt, torch.as_tensor(m)
+
+    def _data_loss(self):
+        loss = LOSSES["mse" if self.task == "regression" else "logistic"]
+        return lambda model, X, y, m: loss(model(X, m), y)
+
+    def _loss_fn(self):
+        loss, lam0 = self._data_loss(), float(self.lambda_0)
+        return lambda model, X, y, m: loss(model, X, y, m) + lam0 * model.ridge()
+
+    def _build(self, p, M):
+        if self.random_state is not None:
+            torch.manual_seed(int(self.random_state))
+        return IntegrativeSPINNNet(p, M, 1, tuple(self.hidden), self.activation).to(
+            self._tensor(np.zeros(1)).dtype)
+
+    def _path(self, data, M, lambdas=None, val=None):
+        model = self._build(data[0].shape[1], M)
+        pen = self._penalty()
+        lam_max = _start(model, self._loss_fn(), data, pen)
+        if lambdas is None:
+            lambdas = np.geomspace(lam_max, lam_max * self.lambda_min_ratio, int(self.n_lambdas))
+        records = _run_path(model, self._loss_fn(), data, pen, np.asarray(lambdas, float), self._opts(),
+                            self._data_loss(), val)
+        return model, lam_max, records
+
+    def fit(self, Xs, ys):
+        data = self._stack(Xs, ys)
+        M, p = len(Xs), data[0].shape[1]
+        self.n_features_in_, self.n_datasets_ = p, M
+        model = self._build(p, M)
+        lam_max = _start(model, self._loss_fn(), data, self._penalty())
+        if self.lambda_ is not None:
+            end = float(self.lambda_)
+            lambdas = np.geomspace(lam_max, end, int(self.n_lambdas) + 1)[1:] if 0 < end < lam_max else [end]
+            model, lam_max, records = self._path(data, M, lambdas)
+        else:
+            lambdas = np.geomspace(lam_max, lam_max * self.lambda_min_ratio, int(self.n_lambdas))
+            groups = data[2].numpy()
+            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(groups, groups)
+            losses = np.stack(Parallel(n_jobs=self.n_jobs)(
+                delayed(_integrative_fold)(self, data, tr, va, M, lambdas) for tr, va in folds))
+            idx, mean, se = _choose(lambdas, losses, self.selection)
+            self.cv_results_ = {"lambda": lambdas, "mean_val_loss": mean, "se_val_loss": se}
+            self.lambda_best_ = float(lambdas[idx])
+            model, lam_max, records = self._path(data, M, lambdas[: idx + 1])
+        self.module_ = model.eval()
+        self.lambda_max_ = float(lam_max)
+        self.path_ = records
+        self.lambda_fit_ = records[-1].lambda_
+        W1 = model.W1.detach()
+        self.support_per_dataset_ = (W1.norm(dim=1) > 0).cpu().numpy()
+        self.support_ = records[-1].selected.copy()
+        self.selected_features_ = np.flatnonzero(self.support_)
+        self.feature_importances_ = _importances(records, p)
+        return self
+
+    def get_support(self, indices=False):
+        self._check_fitted()
+        return self.selected_features_ if indices else self.support_
+
+    def predict(self, X, dataset: int):
+        """Predictions for samples of data set ``dataset`` (mean response or class label)."""
+        self._check_fitted()
+        if not 0 <= int(dataset) < self.n_datasets_:
+            raise ValueError(f"dataset must be in [0, {self.n_datasets_}), got {dataset}")
+        from sklearn.utils.validation import check_array
+
+        X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features; the model was fitted with {self.n_features_in_}")
+        with torch.no_grad():
+            g = self.module_(self._tensor(X), torch.full((X.shape[0],), int(dataset))).numpy().ravel()
+        if self.task == "regression":
+            return g * self.y_scale_[dataset] + self.y_mean_[dataset]
+        return self.classes_[(g > 0).astype(int)]
+
+
+def _integrative_fold(est, data, tr, va, M, lambdas):
+    torch.set_num_threads(1)
+    tr_data = tuple(t[tr] for t in data)
+    va_data = tuple(t[va] for t in data)
+    _, _, records = clone(est)._path(tr_data, M, lambdas, va_data)
+    return np.array([r.val_loss for r in records])

@@ -129,7 +129,8 @@ class IntegrativeSPINNNet(nn.Module):
 
     def forward(self, x, m):
         """``x``: (n, p); ``m``: (n,) data-set index of each sample."""
-        z = torch.einsum("np,mtp->nmt", x, self.W1) + self.b1  # every set's W1 x + b1
+        M, t, p = self.W1.shape
+        z = (x @ self.W1.reshape(M * t, p).T).reshape(-1, M, t) + self.b1  # every set's W1 x + b1
         z = z[torch.arange(x.shape[0]), m]  # keep the sample's own data set
         h = self.a(z)
         for i, layer in enumerate(self.upper):
