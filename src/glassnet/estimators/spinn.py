@@ -219,6 +219,10 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
 
     def _problem(self, X, y):
         """Validate and return (X tensor, y tensor, n_outputs)."""
+        from sklearn.utils.validation import _num_samples
+
+        if _num_samples(X) == 1:
+            raise ValueError("SPINN needs at least 2 samples; got n_samples = 1")
         X, y = self._validate_Xy(X, y, classification=self._classification)
         Xt = self._tensor(X)
         yt, n_out = self._targets(y)
@@ -286,6 +290,9 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
         X = self._validate_X(X, reset=False)
         with torch.no_grad():
             return self.module_(self._tensor(X)).cpu().numpy()
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "module_")  # ``lambda_`` is a parameter, not a fitted attribute
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -355,7 +362,8 @@ class SPINNClassifier(ClassifierMixin, _SPINNBase):
         return torch.softmax(g, dim=1).numpy()
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 # ----------------------------------------------------------------- cross-validation
@@ -591,6 +599,9 @@ class IntegrativeSPINN(GlassnetEstimator):
         self.selected_features_ = np.flatnonzero(self.support_)
         self.feature_importances_ = _importances(records, p)
         return self
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "module_")
 
     def get_support(self, indices=False):
         self._check_fitted()
