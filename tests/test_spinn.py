@@ -12,7 +12,8 @@ from glassnet.estimators.spinn import PathRecord, plot_path
 from glassnet.penalties import GroupLasso, GroupMCP, IntegrativePenalty, SparseGroupLasso
 
 torch.set_num_threads(1)
-GLM = dict(hidden=(), activation="identity", n_path=1, max_epochs=20000, tol=1e-13, random_state=0)
+GLM = dict(hidden=(), activation="identity", n_path=1, max_epochs=20000, tol=1e-13, random_state=0,
+           dtype="float64")
 
 
 @pytest.fixture(scope="module")

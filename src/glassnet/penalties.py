@@ -87,12 +87,12 @@ class L1(Penalty):
 
 def group_norms(w: torch.Tensor) -> torch.Tensor:
     """Euclidean norm of each group ``w[..., j]`` (a vector of length ``w.shape[-1]``)."""
-    return w.reshape(-1, w.shape[-1]).norm(dim=0)
+    return torch.sqrt((w * w).reshape(-1, w.shape[-1]).sum(dim=0))
 
 
-def _group_shrink(w: torch.Tensor, kappa) -> torch.Tensor:
+def _group_shrink(w: torch.Tensor, kappa, norms=None) -> torch.Tensor:
     """Block soft thresholding ``(1 - kappa/||w_j||)_+ w_j`` of every group; kappa per group ok."""
-    norms = group_norms(w)
+    norms = group_norms(w) if norms is None else norms
     scale = torch.clamp(1.0 - kappa / torch.clamp(norms, min=_EPS), min=0.0)
     return w * scale
 
@@ -198,7 +198,7 @@ class GroupMCP(Penalty):
     def prox(self, w, step):
         _check_step(step, self.gamma, "GroupMCP")
         norms = group_norms(w)
-        firm = _group_shrink(w, step * self.lambda_) / (1.0 - step / self.gamma)
+        firm = _group_shrink(w, step * self.lambda_, norms) / (1.0 - step / self.gamma)
         return torch.where(norms <= self.gamma * self.lambda_, firm, w)
 
 

@@ -176,7 +176,7 @@ def fit(
             return loss
 
         if backtrack:
-            before = copy.deepcopy(model.state_dict())
+            before = {k: v.detach().clone() for k, v in model.state_dict().items()}
             # full batch: the objective here is the accepted f1 of the previous step
             f0 = last_f[0] if last_f else _objective(model, loss_fn, batch, prox).item()
         while True:
