@@ -1,4 +1,8 @@
-"""scikit-learn's estimator contract for the SPINN selectors (no skipped checks)."""
+"""scikit-learn's estimator contract for the SPINN selectors.
+
+No check is skipped by us; scikit-learn itself skips its two array-API checks unless
+SCIPY_ARRAY_API=1 is set (the estimators convert input to numpy float arrays).
+"""
 
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks

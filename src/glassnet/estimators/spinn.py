@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 DEFAULT_LAMBDA_RATIO = 0.1  # lambda_=None: this fraction of lambda_max (use SPINN*CV to choose)
+# lambda_0=None: ridge on the upper layers by loss (tuned on the p = 1000 simulation; the
+# logistic loss needs more than the MSE on a standardised target to keep the net from overfitting)
+DEFAULT_LAMBDA_0 = {"mse": 0.1, "logistic": 0.3, "softmax": 0.3}
 _BACKTRACK_GROWTH = 1.0 / 0.8  # between path points the step may grow back by one backtracking factor
 
 
@@ -172,7 +175,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
     """Shared by the classifier and regressor; subclasses define ``_targets`` and ``_loss_name``."""
 
     def __init__(self, lambda_=None, penalty="group_mcp", hidden=(10,), activation="tanh",
-                 lambda_0=0.1, n_path=10, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-6,
+                 lambda_0=None, n_path=10, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-6,
                  random_state=None, dtype="float32", verbose=False):
         self.lambda_ = lambda_
         self.penalty = penalty
@@ -198,7 +201,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
     def _opts(self):
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' (proximal gradient) or 'adam', got {self.optimizer!r}")
-        if self.lambda_0 < 0:
+        if self.lambda_0 is not None and self.lambda_0 < 0:
             raise ValueError(f"lambda_0 must be >= 0, got {self.lambda_0}")
         return {"optimizer": self.optimizer, "lr": float(self.lr), "max_epochs": int(self.max_epochs),
                 "tol": self.tol, "verbose": bool(self.verbose)}
@@ -214,7 +217,8 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
         return lambda model, X, y: loss(model(X), y)
 
     def _loss_fn(self):
-        loss, lam0 = LOSSES[self._loss_name], float(self.lambda_0)
+        loss = LOSSES[self._loss_name]
+        lam0 = DEFAULT_LAMBDA_0[self._loss_name] if self.lambda_0 is None else float(self.lambda_0)
         return lambda model, X, y: loss(model(X), y) + lam0 * model.ridge()
 
     def _problem(self, X, y):
@@ -311,7 +315,7 @@ class SPINNRegressor(RegressorMixin, _SPINNBase):
         ``"sparse_group_lasso"``, ``"group_mcp"``, ``"composite_mcp"``, ``"l1"``, ``"mcp"``);
         its ``lambda_`` is replaced along the path.
     hidden : hidden-layer sizes (``()``: a sparse GLM); activation: tanh / relu / sigmoid / identity.
-    lambda_0 : ridge on the weights above the first layer.
+    lambda_0 : ridge on the weights above the first layer (None: ``DEFAULT_LAMBDA_0`` of the loss).
     n_path : number of warm-start lambdas from ``lambda_max`` down to ``lambda_``.
     optimizer, lr, max_epochs, tol : proximal gradient (``"sgd"``, with backtracking) or Adam.
     """
@@ -436,7 +440,7 @@ def _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_
 class SPINNRegressorCV(_CVMixin, SPINNRegressor):
     __doc__ = "SPINN regression with lambda chosen by cross-validation." + _CV_DOC
 
-    def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=0.1, cv=5,
+    def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
                  n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=2.0,
                  max_epochs=300, tol=1e-6, n_jobs=None, random_state=None, dtype="float32",
                  verbose=False):
@@ -447,7 +451,7 @@ class SPINNRegressorCV(_CVMixin, SPINNRegressor):
 class SPINNClassifierCV(_CVMixin, SPINNClassifier):
     __doc__ = "SPINN classification with lambda chosen by cross-validation." + _CV_DOC
 
-    def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=0.1, cv=5,
+    def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
                  n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=2.0,
                  max_epochs=300, tol=1e-6, n_jobs=None, random_state=None, dtype="float32",
                  verbose=False):
@@ -475,7 +479,7 @@ class IntegrativeSPINN(GlassnetEstimator):
     """
 
     def __init__(self, lambda_=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
-                 lambda_0=0.1, cv=5, n_lambdas=20, lambda_min_ratio=1e-2, selection="1se",
+                 lambda_0=None, cv=5, n_lambdas=20, lambda_min_ratio=1e-2, selection="1se",
                  optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-6, n_jobs=None, random_state=None,
                  dtype="float32", verbose=False):
         self.lambda_ = lambda_
@@ -550,7 +554,9 @@ class IntegrativeSPINN(GlassnetEstimator):
         return lambda model, X, y, m: loss(model(X, m), y)
 
     def _loss_fn(self):
-        loss, lam0 = self._data_loss(), float(self.lambda_0)
+        loss = self._data_loss()
+        lam0 = (DEFAULT_LAMBDA_0["mse" if self.task == "regression" else "logistic"]
+                if self.lambda_0 is None else float(self.lambda_0))
         return lambda model, X, y, m: loss(model, X, y, m) + lam0 * model.ridge()
 
     def _build(self, p, M):

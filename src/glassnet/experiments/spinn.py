@@ -146,11 +146,11 @@ def run_mlp(task, X, y, X_te, y_te, seed=0):
     t0 = time.perf_counter()
     if task == "regression":
         mu, sd = y.mean(), y.std()
-        est = MLPRegressor((10,), alpha=1e-2, early_stopping=True, max_iter=1000, random_state=seed)
+        est = MLPRegressor(hidden_layer_sizes=(10,), alpha=1e-2, early_stopping=True, max_iter=1000, random_state=seed)
         est.fit(X, (y - mu) / sd)
         pred, extra = est.predict(X_te) * sd + mu, {}
     else:
-        est = MLPClassifier((10,), alpha=1e-2, early_stopping=True, max_iter=1000, random_state=seed).fit(X, y)
+        est = MLPClassifier(hidden_layer_sizes=(10,), alpha=1e-2, early_stopping=True, max_iter=1000, random_state=seed).fit(X, y)
         pred = est.predict_proba(X_te)
         extra = {"accuracy": float(np.mean(est.predict(X_te) == y_te))}
     t = time.perf_counter() - t0
@@ -170,7 +170,7 @@ def run_simulation(config: Config) -> Result:
 
     torch.set_num_threads(1)
     if config.quick:
-        p, ns, cv, n_lambdas, n_test = 200, [250], 3, 10, 1000
+        p, ns, cv, n_lambdas, n_test = 200, [250], 3, 15, 1000
     else:
         p, ns, cv, n_lambdas, n_test = 1000, [125, 250, 500, 1000], 5, 30, 2000
     rows, notes = [], []
