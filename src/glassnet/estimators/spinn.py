@@ -175,7 +175,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
     """Shared by the classifier and regressor; subclasses define ``_targets`` and ``_loss_name``."""
 
     def __init__(self, lambda_=None, penalty="group_mcp", hidden=(10,), activation="tanh",
-                 lambda_0=None, n_path=10, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-6,
+                 lambda_0=None, n_path=10, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5,
                  random_state=None, dtype="float32", verbose=False):
         self.lambda_ = lambda_
         self.penalty = penalty
@@ -442,7 +442,7 @@ class SPINNRegressorCV(_CVMixin, SPINNRegressor):
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
                  n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=2.0,
-                 max_epochs=300, tol=1e-6, n_jobs=None, random_state=None, dtype="float32",
+                 max_epochs=300, tol=1e-5, n_jobs=None, random_state=None, dtype="float32",
                  verbose=False):
         _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio,
                  selection, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose)
@@ -453,7 +453,7 @@ class SPINNClassifierCV(_CVMixin, SPINNClassifier):
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
                  n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=2.0,
-                 max_epochs=300, tol=1e-6, n_jobs=None, random_state=None, dtype="float32",
+                 max_epochs=300, tol=1e-5, n_jobs=None, random_state=None, dtype="float32",
                  verbose=False):
         _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio,
                  selection, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose)
@@ -480,7 +480,7 @@ class IntegrativeSPINN(GlassnetEstimator):
 
     def __init__(self, lambda_=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
                  lambda_0=None, cv=5, n_lambdas=20, lambda_min_ratio=1e-2, selection="1se",
-                 optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-6, n_jobs=None, random_state=None,
+                 optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None, random_state=None,
                  dtype="float32", verbose=False):
         self.lambda_ = lambda_
         self.penalty = penalty

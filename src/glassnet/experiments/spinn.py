@@ -170,7 +170,7 @@ def run_simulation(config: Config) -> Result:
 
     torch.set_num_threads(1)
     if config.quick:
-        p, ns, cv, n_lambdas, n_test = 200, [250], 3, 15, 1000
+        p, ns, cv, n_lambdas, n_test = 100, [200], 3, 12, 500
     else:
         p, ns, cv, n_lambdas, n_test = 1000, [125, 250, 500, 1000], 5, 30, 2000
     rows, notes = [], []
@@ -178,7 +178,7 @@ def run_simulation(config: Config) -> Result:
     if not lassonet_available():
         notes.append(LASSONET_MISSING)
     elif config.quick:
-        notes.append("--quick: p = 200, one n, 3-fold CV, LassoNet left out (its path takes minutes).")
+        notes.append("--quick: p = 100, n = 200, 3-fold CV, LassoNet left out (its path takes minutes).")
     for task in ["regression", "classification"]:
         for n in ns:
             seed = config.seed * 1000 + n
@@ -229,7 +229,7 @@ def run_integrative(config: Config) -> Result:
 
     torch.set_num_threads(1)
     if config.quick:
-        p, sizes, cv, n_lambdas = 40, (120, 80, 150), 3, 8
+        p, sizes, cv, n_lambdas = 30, (120, 80, 150), 3, 6
     else:
         p, sizes, cv, n_lambdas = 200, (150, 100, 200), 5, 20
     seed = config.seed
@@ -294,7 +294,7 @@ def _integrative_test(sizes, p, seed, n_test=1000):
 # ----------------------------------------------------------------- spinn-real
 
 
-def _accuracy_at_k(X, y, ks, n_splits, seed, use_lassonet):
+def _accuracy_at_k(X, y, ks, n_splits, seed, use_lassonet, n_lambdas=30):
     """Stratified CV accuracy of SPINN, LassoNet and L1 logistic at k selected genes."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
@@ -308,7 +308,7 @@ def _accuracy_at_k(X, y, ks, n_splits, seed, use_lassonet):
         Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
         t0 = time.perf_counter()
         est = SPINNClassifier(random_state=seed)
-        path = est.path(Xtr, y[tr], n_lambdas=30)
+        path = est.path(Xtr, y[tr], n_lambdas=n_lambdas)
         t_spinn = time.perf_counter() - t0
         nsel = np.array([r.n_selected for r in path])
         for k in ks:
@@ -316,11 +316,13 @@ def _accuracy_at_k(X, y, ks, n_splits, seed, use_lassonet):
             est.module_.load_state_dict(path[i].state)
             recs.append({"method": "SPINN", "k": k, "fold": fold, "n_selected": nsel[i],
                          "accuracy": float(np.mean(est.predict(Xte) == y[te])), "path_time_s": t_spinn})
-        # L1 logistic along a C grid (saga; multinomial for K > 2)
+        # L1 logistic along a C grid (liblinear for two classes; saga, multinomial, for K > 2)
         t0 = time.perf_counter()
         l1 = []
-        for C in np.geomspace(1e-3, 10, 25):
-            m = LogisticRegression(l1_ratio=1.0, C=C, solver="saga", max_iter=3000, tol=1e-3).fit(Xtr, y[tr])
+        binary = len(np.unique(y)) == 2
+        for C in np.geomspace(1e-2, 10, 20):
+            m = LogisticRegression(l1_ratio=1.0, C=C, solver="liblinear" if binary else "saga",
+                                   max_iter=5000, tol=1e-4).fit(Xtr, y[tr])
             l1.append((int((np.abs(m.coef_).sum(0) > 0).sum()), float(np.mean(m.predict(Xte) == y[te]))))
         t_l1 = time.perf_counter() - t0
         for k in ks:
@@ -353,7 +355,7 @@ def run_real(config: Config) -> Result:
     for name in sets:
         d = load_gene_expression(name, config.data_dir)
         X = np.log2(np.clip(d.X, 1, None)) if d.X.max() > 100 else d.X  # raw intensities: log scale
-        df = _accuracy_at_k(X, d.y, ks, n_splits, config.seed, use_ln)
+        df = _accuracy_at_k(X, d.y, ks, n_splits, config.seed, use_ln, 12 if config.quick else 30)
         df.insert(0, "dataset", f"{name} ({X.shape[0]}x{X.shape[1]}, {len(np.unique(d.y))} classes)")
         tables.append(df)
     folds = pd.concat(tables, ignore_index=True)
