@@ -23,6 +23,7 @@ from glassnet.estimators.spinn import SPINNRegressor, SPINNRegressorCV
 from glassnet.experiments.spinn import (
     _accuracy_at_k,
     _lassonet_predict,
+    gene_matrix,
     lassonet_available,
     lassonet_path,
 )
@@ -124,7 +125,7 @@ def main(argv=None):
         from glassnet.datasets import load_gene_expression
 
         d = load_gene_expression("ALLAML", args.data_dir)
-        X = np.log2(np.clip(d.X, 1, None))
+        X = gene_matrix(d)
         folds = _accuracy_at_k(X, d.y, [5, 10, 20] if not args.quick else [10], 3, args.seed, lassonet_available())
         gene = folds.groupby(["method", "k"]).agg(accuracy=("accuracy", "mean"), n_selected=("n_selected", "mean"),
                                                   path_time_s=("path_time_s", "mean")).reset_index()

@@ -311,13 +311,17 @@ class SPINNRegressor(RegressorMixin, _SPINNBase):
     Parameters
     ----------
     lambda_ : penalty level (None: ``DEFAULT_LAMBDA_RATIO * lambda_max``).
-    penalty : a :class:`~glassnet.penalties.Penalty` or a name (``"group_lasso"``,
+    penalty : a :class:`~glassnet.penalties.Penalty` or a name (default ``"group_mcp"``:
+        its concavity keeps the relevant inputs nearly unshrunk and the noise inputs out), ``"group_lasso"``,
         ``"sparse_group_lasso"``, ``"group_mcp"``, ``"composite_mcp"``, ``"l1"``, ``"mcp"``);
         its ``lambda_`` is replaced along the path.
     hidden : hidden-layer sizes (``()``: a sparse GLM); activation: tanh / relu / sigmoid / identity.
     lambda_0 : ridge on the weights above the first layer (None: ``DEFAULT_LAMBDA_0`` of the loss).
     n_path : number of warm-start lambdas from ``lambda_max`` down to ``lambda_``.
-    optimizer, lr, max_epochs, tol : proximal gradient (``"sgd"``, with backtracking) or Adam.
+    optimizer, lr, max_epochs, tol : proximal gradient (``"sgd"``, with backtracking) or Adam;
+        ``lr`` is the initial step (2.0, below the MCP's gamma = 3); each lambda stops after
+        ``max_epochs`` or once the objective changes by less than ``tol`` (relative).
+    random_state, dtype : seed of the initial weights; ``"float32"`` (fast) or ``"float64"``.
     """
 
     _classification = False
