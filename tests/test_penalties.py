@@ -220,3 +220,15 @@ def test_composite_mcp_prox_is_global_minimiser_on_a_grid():
         x = pen.prox(v, step)
         ours = float(((x - v).pow(2).sum() / (2 * step)) + pen.value(x))
         assert ours <= best + 1e-6
+
+
+def test_integrative_penalty_borrows_strength_across_data_sets():
+    # feature 0 is strong in data set 0 and moderate in set 1; feature 1 is moderate in set 1 only
+    v = T([[[10.0, 0.0]], [[1.2, 1.2]]])  # (M=2, hidden=1, p=2)
+    coupled = IntegrativePenalty(1.0, alpha=1.0, outer="mcp", gamma=3.0).prox(v, 1.0)
+    plain = IntegrativePenalty(1.0, alpha=1.0, outer=None).prox(v, 1.0)
+    assert torch.allclose(plain[1, 0], T([0.2, 0.2]))  # sparse group lasso treats them alike
+    # the outer MCP (b = M gamma lambda^2 = 6) is saturated for feature 0: no shrinkage in set 1;
+    # feature 1 solves x = 1.2 - (1 - x/6), x = 0.24
+    assert torch.allclose(coupled[1, 0], T([1.2, 0.24]))
+    assert coupled[0, 0, 0] == 10.0
