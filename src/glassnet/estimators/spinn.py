@@ -412,9 +412,12 @@ class _CVMixin:
 
 
 _CV_DOC = """
-    K-fold cross-validation of the lambda path; the default ``selection="1se"`` takes the
-    largest lambda within one standard error of the best mean validation loss (plain CV
-    minimisers over-select). Extra parameters: ``cv`` folds, ``n_lambdas`` and
+    K-fold cross-validation of the lambda path. ``selection="1se"`` (the regressor's default)
+    takes the largest lambda within one standard error of the best mean validation loss (plain
+    CV minimisers over-select with convex penalties); ``"min"`` (the classifier's default) takes
+    the minimiser: with group MCP the binary CV curves fall in steps as blocks of inputs enter,
+    and the wide fold spread let the 1-SE band reach back to an early plateau (4 of 6 inputs at
+    n = 1000 on the simulation, where ``"min"`` kept exactly the 6). Extra parameters: ``cv`` folds, ``n_lambdas`` and
     ``lambda_min_ratio`` (grid ``lambda_max`` .. ``lambda_max * lambda_min_ratio``),
     ``selection`` (``"1se"`` or ``"min"``), ``n_jobs`` (joblib, over folds).
     Fitted: ``cv_results_``, ``lambda_best_``, ``lambda_min_`` and those of the base estimator.
@@ -456,7 +459,7 @@ class SPINNClassifierCV(_CVMixin, SPINNClassifier):
     __doc__ = "SPINN classification with lambda chosen by cross-validation." + _CV_DOC
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
-                 n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", optimizer="sgd", lr=2.0,
+                 n_lambdas=30, lambda_min_ratio=1e-2, selection="min", optimizer="sgd", lr=2.0,
                  max_epochs=300, tol=1e-5, n_jobs=None, random_state=None, dtype="float32",
                  verbose=False):
         _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio,

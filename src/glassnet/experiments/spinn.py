@@ -63,7 +63,7 @@ def run_spinn_cv(task, X, y, X_te, y_te, support, cv=5, n_lambdas=30, n_jobs=1, 
     t = time.perf_counter() - t0
     pred = est.predict(X_te) if task == "regression" else est.predict_proba(X_te)
     extra = {} if task == "regression" else {"accuracy": float(np.mean(est.predict(X_te) == y_te))}
-    return est, _row("SPINN (group MCP, CV 1-SE)", task, est.selected_features_, support, X.shape[1],
+    return est, _row(f"SPINN (group MCP, CV {est.selection})", task, est.selected_features_, support, X.shape[1],
                      test_loss(task, y_te, pred), t, extra)
 
 
