@@ -14,9 +14,26 @@ _ESTIMATORS = {
     "ADMMLogisticRegression": "irls_admm",
     "MatNetClassifier": "matnet",
     "MatNetRegressor": "matnet",
+    "SPINNClassifier": "spinn",
+    "SPINNRegressor": "spinn",
+    "SPINNClassifierCV": "spinn",
+    "SPINNRegressorCV": "spinn",
+    "IntegrativeSPINN": "spinn",
 }
 
-__all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "MatNetClassifier", "MatNetRegressor", "load", "save"]
+__all__ = [
+    "ADMMLogisticRegression",
+    "IRLSADMMNetClassifier",
+    "IntegrativeSPINN",
+    "MatNetClassifier",
+    "MatNetRegressor",
+    "SPINNClassifier",
+    "SPINNClassifierCV",
+    "SPINNRegressor",
+    "SPINNRegressorCV",
+    "load",
+    "save",
+]
 
 
 def __getattr__(name):

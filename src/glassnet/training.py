@@ -104,6 +104,7 @@ def fit(
     backtrack_factor: float = 0.8,
     patience: int | None = None,
     tol: float = 0.0,
+    converge_tol: float | None = None,
     restore_best: bool = True,
     seed: int | None = None,
     verbose: bool | None = None,
@@ -133,6 +134,9 @@ def fit(
     patience:
         Stop after this many epochs without a validation improvement larger than ``tol``;
         with ``restore_best`` the best parameters are put back.
+    converge_tol:
+        Stop once the training objective (epoch loss + penalty values) changes by less than
+        ``converge_tol * max(1, |objective|)`` between two epochs (proximal-gradient paths).
     verbose:
         ``None`` shows a tqdm bar only when stderr is a terminal.
     """
@@ -160,6 +164,8 @@ def fit(
     monitor = val_data is not None or val_fn is not None
     history = History()
     best, best_state, bad = math.inf, None, 0
+    prev_obj = math.inf
+    last_f: list[float] = []  # cached objective of the current parameters (backtracking)
     show = sys.stderr.isatty() if verbose is None else verbose
 
     def step(batch):
@@ -170,8 +176,9 @@ def fit(
             return loss
 
         if backtrack:
-            before = copy.deepcopy(model.state_dict())
-            f0 = _objective(model, loss_fn, batch, prox).item()
+            before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            # full batch: the objective here is the accepted f1 of the previous step
+            f0 = last_f[0] if last_f else _objective(model, loss_fn, batch, prox).item()
         while True:
             loss = opt.step(closure)
             with torch.no_grad():
@@ -180,11 +187,13 @@ def fit(
                     p.copy_(pen.prox(p, step_size))
                 if project is not None:
                     project(model)
+            loss = float(loss.detach()) if torch.is_tensor(loss) else float(loss)
             if not backtrack:
-                return float(loss.detach())
+                return loss
             f1 = _objective(model, loss_fn, batch, prox).item()
             if f1 <= f0 or opt.param_groups[0]["lr"] < 1e-10:
-                return float(loss.detach())
+                last_f[:] = [f1]
+                return loss
             model.load_state_dict(before)
             for g in opt.param_groups:
                 g["lr"] *= backtrack_factor
@@ -204,6 +213,12 @@ def fit(
             )
         history.train_loss.append(train_loss)
         history.lr.append(opt.param_groups[0]["lr"])
+        if converge_tol is not None:
+            with torch.no_grad():
+                obj = train_loss + sum(float(pen.value(p)) for p, pen in prox)
+            if abs(prev_obj - obj) <= converge_tol * max(1.0, abs(obj)):
+                break
+            prev_obj = obj
         if monitor:
             model.eval()
             with torch.no_grad():

@@ -9,7 +9,11 @@ from glassnet.datasets.images import (
     load_skimage_images,
     read_idx,
 )
-from glassnet.datasets.synthetic import make_irls_admm_simulation
+from glassnet.datasets.synthetic import (
+    make_integrative_simulation,
+    make_irls_admm_simulation,
+    make_spinn_simulation,
+)
 
 __all__ = [
     "ENV_VAR",
@@ -21,7 +25,9 @@ __all__ = [
     "load_image_folder",
     "load_mnist",
     "load_skimage_images",
+    "make_integrative_simulation",
     "make_irls_admm_simulation",
+    "make_spinn_simulation",
     "read_idx",
     "require_file",
 ]

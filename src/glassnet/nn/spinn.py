@@ -1,0 +1,147 @@
+"""SPINN: sparse-input neural networks (Feng & Simon) and their integrative version (our notes).
+
+The first-layer weight ``W1`` (hidden t x p) is grouped by input feature: group j is the column
+``W1[:, j]``, all outgoing weights of input j, and feature j is selected iff that column is
+nonzero. The penalty's prox acts on ``W1`` only; the other layers carry a ridge
+``lambda_0/2 ||w||^2`` (:meth:`SPINN.ridge`). With ``hidden=()`` the net is a GLM
+``g = W1 x + b1`` (W1 is K x p), i.e. a sparse-group-lasso GLM.
+
+Losses (means over samples, so ``lambda`` does not scale with n):
+
+- :func:`softmax_loss`: the notes' ``J = -sum_i sum_l 1{y_i=l} g_l(x_i) + sum_i log sum_j
+  exp(g_j(x_i))``, divided by n (log-sum-exp form);
+- :func:`logistic_loss`: binary, one logit;
+- :func:`mse_loss`: ``1/(2n) sum_i (y_i - f(x_i))^2`` (scikit-learn's Lasso scaling).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from glassnet.registry import register_model
+
+__all__ = ["LOSSES", "SPINN", "IntegrativeSPINNNet", "logistic_loss", "mse_loss", "softmax_loss"]
+
+ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
+
+
+def softmax_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """J / n of the notes: mean of ``logsumexp(g_i) - g_{i, y_i}`` (y: class indices)."""
+    return F.cross_entropy(g, y)
+
+
+def logistic_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy on one logit ``g`` (n x 1), labels in {0, 1}."""
+    return F.binary_cross_entropy_with_logits(g.reshape(-1), y.to(g.dtype))
+
+
+def mse_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``1/(2n) ||y - f||^2``."""
+    return 0.5 * torch.mean((g.reshape(-1) - y.to(g.dtype)) ** 2)
+
+
+LOSSES = {"softmax": softmax_loss, "logistic": logistic_loss, "mse": mse_loss}
+
+
+def _check_activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+def _upper_layers(hidden: Sequence[int], n_outputs: int) -> nn.ModuleList:
+    sizes = list(hidden) + [n_outputs]
+    return nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
+
+
+@register_model("spinn")
+class SPINN(nn.Module):
+    """``h1 = a(W1 x + b1)``, ``h_{l+1} = a(W_l h_l + b_l)``, ``g = W_L h_L + b_L`` (Feng & Simon eq. 2.1).
+
+    ``hidden``: sizes of the hidden layers (``()`` for a GLM); ``activation``: tanh, relu,
+    sigmoid or identity. ``W1`` has shape (hidden[0], p), or (n_outputs, p) without hidden
+    layers.
+    """
+
+    def __init__(self, n_features: int, n_outputs: int = 1, hidden: Sequence[int] = (10,),
+                 activation: str = "tanh"):
+        super().__init__()
+        if n_features < 1 or n_outputs < 1 or any(h < 1 for h in hidden):
+            raise ValueError("n_features, n_outputs and hidden sizes must be >= 1")
+        self.activation = activation
+        self.a = _check_activation(activation)
+        first = hidden[0] if hidden else n_outputs
+        self.W1 = nn.Parameter(torch.empty(first, n_features))
+        self.b1 = nn.Parameter(torch.zeros(first))
+        nn.init.kaiming_uniform_(self.W1, a=math.sqrt(5))  # nn.Linear's default
+        self.upper = _upper_layers(hidden, n_outputs) if hidden else nn.ModuleList()
+
+    def forward(self, x):
+        z = x @ self.W1.T + self.b1  # W1 x + b1
+        if not len(self.upper):
+            return z
+        h = self.a(z)
+        for i, layer in enumerate(self.upper):
+            h = layer(h)
+            if i < len(self.upper) - 1:
+                h = self.a(h)
+        return h
+
+    def ridge(self) -> torch.Tensor:
+        """``1/2 sum ||W_l||^2`` over the weights after the first layer (biases unpenalised)."""
+        return sum((0.5 * layer.weight.pow(2).sum() for layer in self.upper), self.W1.new_zeros(()))
+
+    def output_bias(self) -> nn.Parameter:
+        return self.upper[-1].bias if len(self.upper) else self.b1
+
+
+@register_model("integrative_spinn")
+class IntegrativeSPINNNet(nn.Module):
+    """M first layers (one per data set) feeding shared upper layers (the notes' block design).
+
+    The notes stack the M inputs block-diagonally (``x^T`` is pM x sum_m n_m) so ``W1`` is
+    t x pM: a data-set-specific first layer, shared layers above. We store ``W1`` as
+    (M, t, p): ``h1 = a(W1[m] x + b1[m])`` for a sample of data set m; the upper layers (and
+    the output) are shared. ``W1[:, :, j]`` is feature j's group across data sets, the
+    unit of :class:`~glassnet.penalties.IntegrativePenalty`.
+    """
+
+    def __init__(self, n_features: int, n_datasets: int, n_outputs: int = 1,
+                 hidden: Sequence[int] = (10,), activation: str = "tanh"):
+        super().__init__()
+        if not hidden:
+            raise ValueError("IntegrativeSPINNNet needs at least one hidden layer")
+        if n_datasets < 1:
+            raise ValueError("n_datasets must be >= 1")
+        self.activation = activation
+        self.a = _check_activation(activation)
+        t = hidden[0]
+        self.W1 = nn.Parameter(torch.empty(n_datasets, t, n_features))
+        bound = 1.0 / math.sqrt(n_features)
+        nn.init.uniform_(self.W1, -bound, bound)
+        self.b1 = nn.Parameter(torch.zeros(n_datasets, t))
+        self.upper = _upper_layers(hidden, n_outputs)
+
+    def forward(self, x, m):
+        """``x``: (n, p); ``m``: (n,) data-set index of each sample."""
+        M, t, p = self.W1.shape
+        z = (x @ self.W1.reshape(M * t, p).T).reshape(-1, M, t) + self.b1  # every set's W1 x + b1
+        z = z[torch.arange(x.shape[0]), m]  # keep the sample's own data set
+        h = self.a(z)
+        for i, layer in enumerate(self.upper):
+            h = layer(h)
+            if i < len(self.upper) - 1:
+                h = self.a(h)
+        return h
+
+    def ridge(self) -> torch.Tensor:
+        return sum((0.5 * layer.weight.pow(2).sum() for layer in self.upper), self.W1.new_zeros(()))
+
+    def output_bias(self) -> nn.Parameter:
+        return self.upper[-1].bias

@@ -1,0 +1,234 @@
+"""Penalties: closed forms, the prox optimality condition on random inputs, step/gamma checks."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from glassnet.penalties import (
+    L1,
+    MCP,
+    CompositeMCP,
+    GroupLasso,
+    GroupMCP,
+    IntegrativePenalty,
+    SparseGroupLasso,
+    get_penalty,
+    group_norms,
+    mcp_derivative,
+)
+
+TOL = 1e-8
+T = lambda a: torch.tensor(a, dtype=torch.float64)
+
+matrices = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 5)),
+                  elements=st.floats(-5, 5, allow_nan=False, width=64))
+lambdas = st.floats(0.01, 2.0)
+steps = st.floats(0.01, 0.9)  # < gamma / 3 for gamma = 3, where the composite prox contracts
+
+
+# ---------- closed forms ----------
+
+def test_l1_closed_form():
+    assert torch.allclose(L1(1.0).prox(T([3.0, -0.5, -2.0]), 1.0), T([2.0, 0.0, -1.0]))
+
+
+def test_group_lasso_closed_form_groups_are_columns():
+    W = T([[3.0, 0.1], [4.0, 0.1]])  # column 0 has norm 5, column 1 norm 0.14
+    out = GroupLasso(1.0).prox(W, 1.0)
+    assert torch.allclose(out, T([[2.4, 0.0], [3.2, 0.0]]))
+    assert torch.isclose(GroupLasso(2.0).value(W), T(2.0 * (5.0 + np.sqrt(0.02))))
+
+
+def test_sparse_group_lasso_closed_form_and_limits():
+    W = T([[3.0], [-0.2], [1.0]])
+    lam, a, step = 1.0, 0.5, 1.0
+    u = np.array([2.5, 0.0, 0.5])  # soft threshold at 0.5
+    expected = u * (1 - 0.5 / np.linalg.norm(u))
+    assert torch.allclose(SparseGroupLasso(lam, a).prox(W, step).ravel(), T(expected))
+    V = torch.randn(4, 6, dtype=torch.float64)
+    assert torch.allclose(SparseGroupLasso(0.7, 1.0).prox(V, 0.3), GroupLasso(0.7).prox(V, 0.3))
+    assert torch.allclose(SparseGroupLasso(0.7, 0.0).prox(V, 0.3), L1(0.7).prox(V, 0.3))
+
+
+def test_mcp_firm_threshold_closed_form():
+    out = MCP(1.0, 3.0).prox(T([0.5, 2.0, -2.0, 4.0]), 1.0)
+    assert torch.allclose(out, T([0.0, 1.5, -1.5, 4.0]))  # (|w| - 1) / (1 - 1/3); unchanged past 3
+    assert torch.allclose(MCP(1.0, 3.0).value(T([0.0, 1.0, 10.0])), T(0.0 + (1 - 1 / 6) + 1.5))
+
+
+def test_group_mcp_closed_form():
+    W = T([[3.0, 30.0], [4.0, 40.0]])  # norms 5 (<= gamma lambda = 6) and 50 (> 6)
+    out = GroupMCP(2.0, 3.0).prox(W, 0.5)
+    expected0 = (1 - 1.0 / 5.0) * np.array([3.0, 4.0]) / (1 - 0.5 / 3.0)
+    assert torch.allclose(out[:, 0], T(expected0))
+    assert torch.allclose(out[:, 1], W[:, 1])
+
+
+def test_composite_mcp_saturates_and_matches_grpreg_scaling():
+    lam, gamma = 0.5, 3.0
+    pen = CompositeMCP(lam, gamma)
+    big = T([[10.0], [10.0], [10.0]])
+    K = 3
+    assert torch.isclose(pen.value(big), T(K * gamma * lam**2 / 4))  # outer MCP max / lambda
+    # rate at zero is lambda (as L1), so the composite and the lasso share lambda_max
+    assert torch.allclose(pen.thresholds(torch.zeros(3, 2, dtype=torch.float64)), T(lam).expand(3, 2))
+
+
+@pytest.mark.parametrize("pen", [MCP(1.0, 2.0), GroupMCP(1.0, 2.0), CompositeMCP(1.0, 2.0),
+                                 IntegrativePenalty(1.0, outer="mcp", gamma=2.0)])
+def test_nonconvex_prox_needs_step_below_gamma(pen):
+    W = torch.randn(2, 3, 4, dtype=torch.float64) if isinstance(pen, IntegrativePenalty) else torch.randn(3, 4)
+    pen.prox(W, 1.9)
+    with pytest.raises(ValueError, match="step < gamma"):
+        pen.prox(W, 2.0)
+
+
+def test_bad_parameters_raise():
+    with pytest.raises(ValueError):
+        L1(-1.0)
+    with pytest.raises(ValueError):
+        SparseGroupLasso(1.0, alpha=1.5)
+    with pytest.raises(ValueError):
+        MCP(1.0, gamma=1.0)
+    with pytest.raises(ValueError):
+        get_penalty("nope")
+    with pytest.raises(ValueError, match="shape"):
+        IntegrativePenalty(1.0).prox(torch.randn(3, 4), 0.1)
+
+
+def test_registry_names_and_with_lambda():
+    for name in ["l1", "group_lasso", "sparse_group_lasso", "mcp", "group_mcp", "composite_mcp"]:
+        pen = get_penalty(name, 0.3)
+        assert pen.lambda_ == 0.3
+        assert pen.with_lambda(0.1).lambda_ == 0.1 and pen.lambda_ == 0.3
+
+
+# ---------- optimality condition 0 in (x - v)/step + dP(x) on random inputs ----------
+
+def _check_separable(x, v, step, rate):
+    """Elementwise: x != 0 -> (x - v)/step + rate sign(x) = 0; x == 0 -> |v|/step <= rate."""
+    g = (x - v) / step
+    nz = x != 0
+    assert torch.allclose(g[nz] + rate[nz] * torch.sign(x[nz]), torch.zeros_like(g[nz]), atol=1e-7)
+    assert torch.all(v[~nz].abs() / step <= rate[~nz] + 1e-7)
+
+
+def _check_group(x, v, step, rate_nz, rate_zero):
+    """Groups (columns): x_j != 0 -> (x_j - v_j)/step + rate_j x_j/||x_j|| = 0; else ||v_j||/step <= rate."""
+    norms = group_norms(x)
+    for j in range(x.shape[-1]):
+        if norms[j] > 0:
+            r = (x[..., j] - v[..., j]) / step + rate_nz[j] * x[..., j] / norms[j]
+            assert torch.allclose(r, torch.zeros_like(r), atol=1e-7)
+        else:
+            assert v[..., j].norm() / step <= rate_zero + 1e-7
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices, lambdas, steps)
+def test_l1_optimality(v, lam, step):
+    v = T(v)
+    x = L1(lam).prox(v, step)
+    _check_separable(x, v, step, torch.full_like(v, lam))
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices, lambdas, steps)
+def test_mcp_optimality(v, lam, step):
+    v, gamma = T(v), 3.0
+    x = MCP(lam, gamma).prox(v, step)
+    rate = torch.where(x == 0, torch.full_like(v, lam), mcp_derivative(x.abs(), lam, gamma))
+    _check_separable(x, v, step, rate)
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices, lambdas, steps)
+def test_group_lasso_optimality(v, lam, step):
+    v = T(v)
+    x = GroupLasso(lam).prox(v, step)
+    _check_group(x, v, step, torch.full((v.shape[1],), lam), lam)
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices, lambdas, steps)
+def test_group_mcp_optimality(v, lam, step):
+    v, gamma = T(v), 3.0
+    x = GroupMCP(lam, gamma).prox(v, step)
+    _check_group(x, v, step, mcp_derivative(group_norms(x), lam, gamma), lam)
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices, lambdas, steps, st.floats(0.0, 1.0))
+def test_sparse_group_lasso_optimality(v, lam, step, alpha):
+    v = T(v)
+    x = SparseGroupLasso(lam, alpha).prox(v, step)
+    norms = group_norms(x)
+    for j in range(v.shape[1]):
+        xj, vj = x[:, j], v[:, j]
+        if norms[j] > 0:  # (x - v)/step + lam (1-a) s + lam a x/||x|| = 0 with s in sign(x)
+            r = (vj - xj) / step - lam * alpha * xj / norms[j]
+            nz = xj != 0
+            assert torch.allclose(r[nz], lam * (1 - alpha) * torch.sign(xj[nz]), atol=1e-7)
+            assert torch.all(r[~nz].abs() <= lam * (1 - alpha) + 1e-7)
+        else:  # v/step = lam (1-a) s + lam a u, |s| <= 1, ||u|| <= 1
+            rest = torch.clamp(vj.abs() / step - lam * (1 - alpha), min=0)
+            assert rest.norm() <= lam * alpha + 1e-7
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices, lambdas, steps)
+def test_composite_mcp_optimality(v, lam, step):
+    v = T(v)
+    pen = CompositeMCP(lam, 3.0)
+    x = pen.prox(v, step)
+    _check_separable(x, v, step, pen.thresholds(x))
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4)),
+              elements=st.floats(-5, 5, allow_nan=False, width=64)),
+       lambdas, steps, st.floats(0.0, 1.0), st.sampled_from(["mcp", None]))
+def test_integrative_optimality(v, lam, step, alpha, outer):
+    v = T(v)
+    pen = IntegrativePenalty(lam, alpha, outer=outer, gamma=3.0)
+    x = pen.prox(v, step)
+    slope = pen.outer_slope(x)  # P_j' at the solution scales Omega's subgradient
+    M, _, p = v.shape
+    for m in range(M):
+        for j in range(p):
+            sgl = SparseGroupLasso(lam * float(slope[j]), alpha)
+            # the (m, j) sub-problem is a sparse-group-lasso prox with the scaled lambda
+            assert torch.allclose(sgl.prox(v[m, :, j : j + 1], step), x[m, :, j : j + 1], atol=1e-7)
+
+
+def test_composite_mcp_prox_is_global_minimiser_on_a_grid():
+    rng = np.random.default_rng(0)
+    lam, gamma, step = 1.0, 3.0, 0.5
+    pen = CompositeMCP(lam, gamma)
+    grid = np.linspace(-4, 4, 801)
+    G1, G2 = np.meshgrid(grid, grid, indexing="ij")
+    pts = T(np.stack([G1.ravel(), G2.ravel()]))  # (2, n): each column is one group of size 2
+    for _ in range(5):
+        v = T(rng.uniform(-3, 3, size=(2, 1)))
+        inner = (pts - v).pow(2).sum(0) / (2 * step)
+        from glassnet.penalties import mcp_value
+        pens = mcp_value(mcp_value(pts.abs(), lam, gamma).sum(0), lam, 2 * gamma * lam / 2) / lam
+        best = float((inner + pens).min())
+        x = pen.prox(v, step)
+        ours = float(((x - v).pow(2).sum() / (2 * step)) + pen.value(x))
+        assert ours <= best + 1e-6
+
+
+def test_integrative_penalty_borrows_strength_across_data_sets():
+    # feature 0 is strong in data set 0 and moderate in set 1; feature 1 is moderate in set 1 only
+    v = T([[[10.0, 0.0]], [[1.2, 1.2]]])  # (M=2, hidden=1, p=2)
+    coupled = IntegrativePenalty(1.0, alpha=1.0, outer="mcp", gamma=3.0).prox(v, 1.0)
+    plain = IntegrativePenalty(1.0, alpha=1.0, outer=None).prox(v, 1.0)
+    assert torch.allclose(plain[1, 0], T([0.2, 0.2]))  # sparse group lasso treats them alike
+    # the outer MCP (b = M gamma lambda^2 = 6) is saturated for feature 0: no shrinkage in set 1;
+    # feature 1 solves x = 1.2 - (1 - x/6), x = 0.24
+    assert torch.allclose(coupled[1, 0], T([1.2, 0.24]))
+    assert coupled[0, 0, 0] == 10.0
