@@ -84,21 +84,29 @@ class SPINN(nn.Module):
 
     def forward(self, x):
         z = x @ self.W1.T + self.b1  # W1 x + b1
-        if not len(self.upper):
-            return z
-        h = self.a(z)
-        for i, layer in enumerate(self.upper):
-            h = layer(h)
-            if i < len(self.upper) - 1:
-                h = self.a(h)
-        return h
+        return _upper_forward(z, self.upper, self.a) if len(self.upper) else z
 
     def ridge(self) -> torch.Tensor:
         """``1/2 sum ||W_l||^2`` over the weights after the first layer (biases unpenalised)."""
-        return sum((0.5 * layer.weight.pow(2).sum() for layer in self.upper), self.W1.new_zeros(()))
+        return _ridge(self.upper, self.W1)
 
     def output_bias(self) -> nn.Parameter:
         return self.upper[-1].bias if len(self.upper) else self.b1
+
+
+def _upper_forward(z, upper, a):
+    """a(z), then the upper layers with the activation between them (none after the output)."""
+    h = a(z)
+    for i, layer in enumerate(upper):
+        h = layer(h)
+        if i < len(upper) - 1:
+            h = a(h)
+    return h
+
+
+def _ridge(upper, like):
+    """``1/2 sum ||W_l||^2`` over the upper layers' weights (biases unpenalised)."""
+    return sum((0.5 * layer.weight.pow(2).sum() for layer in upper), like.new_zeros(()))
 
 
 @register_model("integrative_spinn")
@@ -133,15 +141,10 @@ class IntegrativeSPINNNet(nn.Module):
         M, t, p = self.W1.shape
         z = (x @ self.W1.reshape(M * t, p).T).reshape(-1, M, t) + self.b1  # every set's W1 x + b1
         z = z[torch.arange(x.shape[0]), m]  # keep the sample's own data set
-        h = self.a(z)
-        for i, layer in enumerate(self.upper):
-            h = layer(h)
-            if i < len(self.upper) - 1:
-                h = self.a(h)
-        return h
+        return _upper_forward(z, self.upper, self.a)
 
     def ridge(self) -> torch.Tensor:
-        return sum((0.5 * layer.weight.pow(2).sum() for layer in self.upper), self.W1.new_zeros(()))
+        return _ridge(self.upper, self.W1)
 
     def output_bias(self) -> nn.Parameter:
         return self.upper[-1].bias
