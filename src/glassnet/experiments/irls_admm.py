@@ -289,7 +289,8 @@ The ADMM baseline is Algorithm 1 with lambda = 1, F = I; the scikit-learn peer c
 # ----------------------------------------------------------------------------- real data
 
 
-GENE_Q = 20  # genes kept by the top-q rule on expression data (the paper's Fig. 6 shows 21)
+GENE_Q = 20  # genes kept by the top-q rule on expression data (the paper's Fig. 6 shows 21);
+# all filtered genes when fewer pass the t-test filter in a fold
 
 
 def _net_top_q(seed):
@@ -310,7 +311,11 @@ def _cv_compare(X, y, seed, n_splits=5, preprocess=None, n_repeats=1, extra=None
             cols = preprocess(X[tr], y[tr]) if preprocess is not None else np.arange(X.shape[1])
             truth.append(y[te])
             for name, make in makers.items():
-                model = make_pipeline(StandardScaler(), make(seed + f)).fit(X[tr][:, cols], y[tr])
+                est = make(seed + f)
+                q = est.get_params().get("n_features_to_select")
+                if isinstance(q, int) and q > cols.size:  # fewer genes passed the filter than q
+                    est.set_params(n_features_to_select=int(cols.size))
+                model = make_pipeline(StandardScaler(), est).fit(X[tr][:, cols], y[tr])
                 pred[name].append(model.predict(X[te][:, cols]))
                 nsel[name].append(int(np.count_nonzero(model[-1].get_support() if hasattr(model[-1], "get_support") else model[-1].coef_)))
     yt = np.concatenate(truth)
@@ -375,7 +380,8 @@ def log_expression(X, floor=20.0, ceiling=16000.0):
 
 def ttest_fold_filter(X, y, p_max=0.05, log2_fc=1.0, max_genes=200):
     """Columns with Welch t-test p < p_max and |log2 fold change| > log2_fc (fold change > 2),
-    the max_genes smallest p-values among them (all passing genes if fewer)."""
+    the max_genes smallest p-values among them (all passing genes if fewer; the 10 smallest
+    p-values when no gene passes, so a fold always has features)."""
     from scipy.stats import ttest_ind
 
     a, b = X[y == np.unique(y)[0]], X[y == np.unique(y)[1]]
@@ -423,7 +429,8 @@ def run_cns(cfg: Config) -> Result:
     idx = np.r_[np.random.default_rng(cfg.seed).choice(md, 10, replace=False), glio]
     X, y = Xall[idx], np.r_[np.ones(10), -np.ones(10)].astype(int)
     cols = ttest_fold_filter(X, y)
-    model = make_pipeline(StandardScaler(), _net_top_q(cfg.seed)).fit(X[:, cols], y)
+    model = make_pipeline(StandardScaler(), _net_top_q(cfg.seed).set_params(n_features_to_select=min(GENE_Q, cols.size)))
+    model.fit(X[:, cols], y)
     net = model[-1]
     sel = cols[net.selected_features_]
     n_z = int(np.count_nonzero(net.z_))
