@@ -50,6 +50,11 @@ def test_real_data_quick_via_cli(name, data_dir, tmp_path):
     report = (out / "report.md").read_text()
     assert "paper" in report.lower()
     assert (out / "results.csv").exists() and list(out.glob("*.png"))
+    if name == "irls-admm-cervical":  # the weight table ranks features by |beta|
+        import pandas as pd
+
+        w = pd.read_csv(out / "weights.csv")["beta (net output)"].abs().to_numpy()
+        assert np.all(np.diff(w) <= 0) and w[0] > 0
 
 
 @pytest.mark.slow

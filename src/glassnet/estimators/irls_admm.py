@@ -82,15 +82,22 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         d = self.decision_function(X)
         return self.classes_[(d > 0).astype(int)]
 
-    def plot_weights(self, ax=None, feature_names=None, truth=None):
-        """Bar plot of ``coef_`` (selected features highlighted), optionally beside true weights."""
+    def plot_weights(self, ax=None, feature_names=None, truth=None, which: str = "beta_"):
+        """Bar plot of the weights (selected features in blue), optionally beside the truth.
+
+        ``which="beta_"`` (default) shows the net's output on all features, the paper's weight
+        figures and the ranking; ``which="coef_"`` the classifier on the selected features.
+        """
         import matplotlib.pyplot as plt
 
         check_is_fitted(self, "coef_")
+        if which not in ("beta_", "coef_"):
+            raise ValueError(f"which must be 'beta_' or 'coef_', got {which!r}")
+        w = getattr(self, which)
         ax = ax if ax is not None else plt.subplots(figsize=(8, 3.5))[1]
-        idx = np.arange(self.coef_.size)
+        idx = np.arange(w.size)
         colors = np.where(self.support_, "C0", "0.7")
-        ax.bar(idx, self.coef_, color=colors, label=f"{type(self).__name__} (selected in blue)")
+        ax.bar(idx, w, color=colors, label=f"{type(self).__name__} {which} (selected in blue)")
         if truth is not None:
             ax.plot(idx, truth, "rx", label="truth")
         ax.axhline(0, c="k", lw=0.5)
