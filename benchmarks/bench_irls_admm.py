@@ -9,35 +9,27 @@ of the selected set, and prints ratios to the IRLS-ADMM net. Usage:
 from __future__ import annotations
 
 import argparse
-import inspect
 import time
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from glassnet import ADMMLogisticRegression, IRLSADMMNetClassifier
 from glassnet.datasets import make_irls_admm_simulation
+from glassnet.experiments.irls_admm import sklearn_l1_cv
 from glassnet.metrics import selection_rates
-
-
-def sklearn_l1_cv():
-    kw = {"Cs": 10, "l1_ratios": (1.0,), "solver": "liblinear", "cv": 5, "scoring": "neg_log_loss"}
-    if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:
-        kw["use_legacy_attributes"] = False
-    return LogisticRegressionCV(**kw)
-
 
 METHODS = {
     "IRLS-ADMM net": lambda s: IRLSADMMNetClassifier(random_state=s),
     "ADMM (Alg. 1, lambda=1)": lambda s: ADMMLogisticRegression(lambda_=1.0, k_max=30, i_max=200, tol=1e-6),
     "sklearn L1-LR (C=1)": lambda s: LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear"),
-    "sklearn L1-LR (C by CV)": lambda s: sklearn_l1_cv(),
+    "sklearn L1-LR (C by CV)": sklearn_l1_cv,
 }
 
 

@@ -45,7 +45,7 @@ def _admm(seed):
     return ADMMLogisticRegression(lambda_=1.0, k_max=30, i_max=200, tol=1e-6)
 
 
-def _sklearn_l1_cv(seed):
+def sklearn_l1_cv(seed=None):
     """scikit-learn's L1 logistic regression with C chosen by 5-fold CV (log-loss)."""
     kw = {"Cs": 10, "l1_ratios": (1.0,), "solver": "liblinear", "cv": 5, "scoring": "neg_log_loss"}
     if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:
@@ -163,7 +163,7 @@ def _table1_one(noise, rep, seed, q_star):
     skf = StratifiedKFold(5, shuffle=True, random_state=seed + rep)
     pred, fold_rates = np.empty_like(y), []
     for tr, te in skf.split(X, y):
-        m = _sklearn_l1_cv(seed).fit(X[tr], y[tr])
+        m = sklearn_l1_cv(seed).fit(X[tr], y[tr])
         pred[te] = m.predict(X[te])
         fold_rates.append(selection_rates(np.flatnonzero(m.coef_.ravel()), support, p))
     rows.append({"noise_std": noise, "rep": rep, "method": "sklearn L1-LR (C by CV, nonzeros)",
@@ -302,7 +302,7 @@ def _cv_compare(X, y, seed, n_splits=5, preprocess=None, n_repeats=1, extra=None
 
     ``preprocess(X_train, y_train) -> columns`` (gene filtering) runs inside each fold.
     """
-    makers = {"IRLS-ADMM net": _net, **(extra or {}), "ADMM (lambda=1)": _admm, "sklearn L1-LR (C by CV)": _sklearn_l1_cv}
+    makers = {"IRLS-ADMM net": _net, **(extra or {}), "ADMM (lambda=1)": _admm, "sklearn L1-LR (C by CV)": sklearn_l1_cv}
     pred = {m: [] for m in makers}
     truth, nsel = [], {m: [] for m in makers}
     for rep in range(n_repeats):
