@@ -27,7 +27,7 @@ from glassnet.metrics import selection_rates
 
 METHODS = {
     "IRLS-ADMM net": lambda s: IRLSADMMNetClassifier(random_state=s),
-    "ADMM (Alg. 1, lambda=1)": lambda s: ADMMLogisticRegression(lambda_=1.0, k_max=30, i_max=200, tol=1e-6),
+    "ADMM (Alg. 1, lambda=1)": lambda s: ADMMLogisticRegression(lam=1.0, k_max=30, i_max=200, tol=1e-6),
     "sklearn L1-LR (C=1)": lambda s: LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear"),
     "sklearn L1-LR (C by CV)": sklearn_l1_cv,
 }

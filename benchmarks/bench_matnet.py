@@ -67,9 +67,9 @@ def bench(dataset, Xtr, ytr, Xte, yte, side, hidden_mlp, epochs, lbfgs_epochs, s
     hs = [(8, 8)] if side == 8 else [(20, 20), (16, 16)]
     for name, kw in {
         f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (L-BFGS)": {
-            "optimizer": "lbfgs", "lr": 1.0, "batch_size": None, "max_epochs": lbfgs_epochs, "lambda_": 1e-3},
+            "optimizer": "lbfgs", "lr": 1.0, "batch_size": None, "max_epochs": lbfgs_epochs, "lam": 1e-3},
         f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (Adam)": {
-            "optimizer": "adam", "lr": 0.01, "batch_size": 100, "max_epochs": epochs, "lambda_": 1e-4},
+            "optimizer": "adam", "lr": 0.01, "batch_size": 100, "max_epochs": epochs, "lam": 1e-4},
     }.items():
         clf = MatNetClassifier(input_shape=(side, side), hidden_shapes=hs, unit_norm=False,
                                random_state=seed, **kw)

@@ -53,7 +53,7 @@ def simulation(n, p, n_lambdas, seed):
     path, t_path = _timed(lambda: sp.path(X, y, n_lambdas=n_lambdas))
     rows.append({"method": "SPINN", "what": f"whole path ({n_lambdas} lambdas)", "time_s": t_path,
                  "n_lambdas": len(path)})
-    one, t_one = _timed(lambda: SPINNRegressor(lambda_=cv.lambda_best_, random_state=seed).fit(X, y))
+    one, t_one = _timed(lambda: SPINNRegressor(lam=cv.lambda_best_, random_state=seed).fit(X, y))
     rows.append({"method": "SPINN", "what": "single lambda (lambda_best_, 10 warm starts)", "k": len(one.selected_features_),
                  **_rates(one.selected_features_, S, p), "test_mse": mse(one.predict(Xt)), "time_s": t_one})
 
@@ -79,7 +79,7 @@ def simulation(n, p, n_lambdas, seed):
         from lassonet import LassoNetRegressor
 
         ln1 = LassoNetRegressor(hidden_dims=(10,), verbose=0, random_state=seed, torch_seed=seed)
-        _, t_ln1 = _timed(lambda: ln1.path(X, (y - mu) / sd, lambda_seq=[hist[j].lambda_], return_state_dicts=False))
+        _, t_ln1 = _timed(lambda: ln1.path(X, (y - mu) / sd, lambda_seq=[hist[j].lam], return_state_dicts=False))
         rows.append({"method": "LassoNet", "what": "single lambda (dense fit + that lambda)", "time_s": t_ln1})
     else:
         print("LassoNet not installed (pip install glassnet[peers]): its rows are skipped")

@@ -31,7 +31,7 @@ def test_l1_prox_is_soft_threshold_and_optimal():
     assert isinstance(get_penalty("l1", 0.3), L1)
     with pytest.raises(ValueError, match="unknown penalty"):
         get_penalty("l3")
-    with pytest.raises(ValueError, match="lambda_"):
+    with pytest.raises(ValueError, match="lam"):
         L1(-1.0)
 
 

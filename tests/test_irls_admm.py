@@ -21,9 +21,9 @@ def small_problem():
     return X, y, support
 
 
-def _sklearn_l1(X, y, lambda_):
+def _sklearn_l1(X, y, lam):
     return LogisticRegression(
-        l1_ratio=1.0, C=1.0 / lambda_, solver="liblinear", fit_intercept=False, tol=1e-12, max_iter=100000
+        l1_ratio=1.0, C=1.0 / lam, solver="liblinear", fit_intercept=False, tol=1e-12, max_iter=100000
     ).fit(X, y).coef_.ravel()
 
 
@@ -33,11 +33,11 @@ def test_untrained_net_equals_algorithm1_and_l1_optimum(small_problem):
     ref = _sklearn_l1(X, y, lam)
     assert np.count_nonzero(ref) < X.shape[1]  # the penalty is active: a real L1 check
     # Algorithm 1: fixed rho, F = I, t by backtracking
-    alg1 = ADMMLogisticRegression(lambda_=lam, rho=1.0, k_max=30, i_max=1000, fit_intercept=False).fit(X, y)
+    alg1 = ADMMLogisticRegression(lam=lam, rho=1.0, k_max=30, i_max=1000, fit_intercept=False).fit(X, y)
     np.testing.assert_allclose(alg1.coef_, ref, atol=1e-7)
     np.testing.assert_array_equal(alg1.z_ != 0, ref != 0)
     # the unfolded net with its parameters frozen at rho = 1, F = I, t = 1
-    net = IRLSADMMNet(n_features=X.shape[1], k_max=10, i_max=1000, lambda_=lam, rho=1.0, F=1.0, t=1.0, trainable=False)
+    net = IRLSADMMNet(n_features=X.shape[1], k_max=10, i_max=1000, lam=lam, rho=1.0, F=1.0, t=1.0, trainable=False)
     y_pm = np.where(y == 1, 1.0, -1.0)
     with torch.no_grad():
         out = net(torch.as_tensor(y_pm[:, None] * X))
@@ -49,7 +49,7 @@ def test_intercept_is_unpenalised_kkt(small_problem):
     X, y, _ = small_problem
     X = X + 3.0  # an offset the intercept must absorb
     lam = 5.0
-    m = ADMMLogisticRegression(lambda_=lam, k_max=30, i_max=1000).fit(X, y)
+    m = ADMMLogisticRegression(lam=lam, k_max=30, i_max=1000).fit(X, y)
     y_pm = np.where(y == 1, 1.0, -1.0)
     margin = y_pm * (X @ m.coef_ + m.intercept_)
     r = -y_pm / (1 + np.exp(margin))  # dE/d(score)
@@ -165,7 +165,7 @@ def test_separable_data_stays_finite():
     X = rng.standard_normal((120, 5))
     y = (X[:, 0] > 0).astype(int)
     X[:, 0] *= 50.0  # a huge margin: sigmoids saturate, exp(-m) overflows in the naive form
-    for est in (IRLSADMMNetClassifier(random_state=0, max_epochs=50), ADMMLogisticRegression(lambda_=0.1)):
+    for est in (IRLSADMMNetClassifier(random_state=0, max_epochs=50), ADMMLogisticRegression(lam=0.1)):
         est.fit(X, y)
         assert np.all(np.isfinite(est.coef_))
         assert est.score(X, y) == 1.0
@@ -215,7 +215,7 @@ def test_bad_input_raises(X, y, match):
 
 def test_predict_checks_feature_count():
     X, y, _, _ = make_irls_admm_simulation(n_samples=100, n_features=6, n_true=2, random_state=0)
-    net = ADMMLogisticRegression(lambda_=1.0).fit(X, y)
+    net = ADMMLogisticRegression(lam=1.0).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         net.predict(X[:, :4])
 

@@ -14,7 +14,7 @@ def test_topq_selection_finds_the_true_features():
     from glassnet.datasets import make_irls_admm_simulation
 
     X, y, _, support = make_irls_admm_simulation(n_samples=300, n_features=20, n_true=4, noise_std=0.1, random_state=0)
-    res, rankings, _ = topq_selection_cv(lambda s: ADMMLogisticRegression(lambda_=1.0, k_max=20, i_max=100), X, y, [2, 4])
+    res, rankings, _ = topq_selection_cv(lambda s: ADMMLogisticRegression(lam=1.0, k_max=20, i_max=100), X, y, [2, 4])
     r4 = res[1]
     assert set(r4.selected) == set(support)
     assert 0.9 < r4.accuracy <= 1.0

@@ -150,7 +150,7 @@ def test_autoencoder_gradients_match_appendix(gen):
     n, beta, rho = 7, 0.7, 0.1
     Xs = [torch.rand(n, *s, dtype=torch.float64, generator=gen) for s in shapes]
     X_hat, H = ae(*Xs, return_hidden=True)
-    loss = ae.reconstruction_loss(X_hat, Xs) + ae.penalty(H, lambda_=0.0, beta=beta, rho=rho)
+    loss = ae.reconstruction_loss(X_hat, Xs) + ae.penalty(H, lam=0.0, beta=beta, rho=rho)
     loss.backward()
     with torch.no_grad():
         delta1 = 0
@@ -174,7 +174,7 @@ def test_weight_decay_includes_output_layer():
     net = MatNet((4, 4), [(3, 3)], head="dense", n_classes=3).double()
     X = torch.zeros(2, 4, 4, dtype=torch.float64)
     H = net.hidden(X)
-    pen = net.penalty(H, lambda_=0.5)
+    pen = net.penalty(H, lam=0.5)
     expect = 0.5 * sum((w ** 2).sum() for w in (net.layers[0].U[0], net.layers[0].V[0], net.out.weight))
     torch.testing.assert_close(pen, expect)
 

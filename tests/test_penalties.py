@@ -102,8 +102,8 @@ def test_bad_parameters_raise():
 def test_registry_names_and_with_lambda():
     for name in ["l1", "group_lasso", "sparse_group_lasso", "mcp", "group_mcp", "composite_mcp"]:
         pen = get_penalty(name, 0.3)
-        assert pen.lambda_ == 0.3
-        assert pen.with_lambda(0.1).lambda_ == 0.1 and pen.lambda_ == 0.3
+        assert pen.lam == 0.3
+        assert pen.with_lambda(0.1).lam == 0.1 and pen.lam == 0.3
 
 
 # ---------- optimality condition 0 in (x - v)/step + dP(x) on random inputs ----------

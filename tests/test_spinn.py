@@ -36,7 +36,7 @@ def test_glm_l1_logistic_equals_sklearn(linear_data):
     X, f, rng = linear_data
     y = (f + rng.standard_normal(len(f)) > 0).astype(int)
     lam = 0.03
-    ours = SPINNClassifier(lambda_=lam, penalty="l1", lr=1.0, **GLM).fit(X, y)
+    ours = SPINNClassifier(lam=lam, penalty="l1", lr=1.0, **GLM).fit(X, y)
     # sklearn: C sum_i logloss + ||w||_1  <=>  mean logloss + 1/(C n) ||w||_1
     ref = LogisticRegression(l1_ratio=1.0, C=1 / (lam * len(y)), solver="saga", tol=1e-12,
                              max_iter=200000).fit(X, y)
@@ -50,7 +50,7 @@ def test_glm_lasso_equals_sklearn(linear_data):
     X, f, rng = linear_data
     y = f + 0.5 * rng.standard_normal(len(f)) + 3.0
     lam = 0.02
-    ours = SPINNRegressor(lambda_=lam, penalty="l1", lr=0.5, **GLM).fit(X, y)
+    ours = SPINNRegressor(lam=lam, penalty="l1", lr=0.5, **GLM).fit(X, y)
     s = ours.y_scale_  # the regressor fits (y - mean)/s: Lasso's alpha is lam * s, coef = s * W1
     ref = Lasso(alpha=lam * s, tol=1e-14, max_iter=100000).fit(X, y)
     np.testing.assert_allclose(s * ours.module_.W1.detach().numpy().ravel(), ref.coef_, atol=1e-6)
@@ -86,7 +86,7 @@ def test_glm_softmax_group_penalty_matches_reference(alpha):
     X, y, _ = make_spinn_simulation(150, 12, task="classification", n_classes=3, random_state=3)
     lam = 0.04
     pen = GroupLasso() if alpha == 1.0 else SparseGroupLasso(alpha=alpha)
-    ours = SPINNClassifier(lambda_=lam, penalty=pen, lr=2.0, **GLM).fit(X, y)
+    ours = SPINNClassifier(lam=lam, penalty=pen, lr=2.0, **GLM).fit(X, y)
     W_ref, _ = _reference_multinomial_group(X, y, 3, lam, alpha)
     W = ours.module_.W1.detach().numpy()
     # the softmax is invariant to a shift shared by the K rows; both solutions have the
@@ -97,7 +97,7 @@ def test_glm_softmax_group_penalty_matches_reference(alpha):
 
 def test_support_recovery_on_simulation():
     X, y, support = make_spinn_simulation(400, 60, random_state=0)
-    est = SPINNRegressor(lambda_=0.05, random_state=0).fit(X, y)
+    est = SPINNRegressor(lam=0.05, random_state=0).fit(X, y)
     assert set(est.selected_features_) == set(support)
     assert est.transform(X).shape == (400, len(support))
     imp = est.feature_importances_
@@ -109,7 +109,7 @@ def test_support_recovery_on_simulation():
 def test_softmax_three_classes():
     X, y, support = make_spinn_simulation(400, 30, task="classification", n_classes=3, random_state=0)
     labels = np.array(["a", "b", "c"])[y]
-    est = SPINNClassifier(lambda_=0.02, random_state=0).fit(X, labels)
+    est = SPINNClassifier(lam=0.02, random_state=0).fit(X, labels)
     assert list(est.classes_) == ["a", "b", "c"]
     P = est.predict_proba(X)
     assert P.shape == (400, 3) and np.allclose(P.sum(1), 1)
@@ -123,9 +123,9 @@ def test_path_records_and_plot():
     est = SPINNClassifier(random_state=0)
     recs = est.path(X, y, n_lambdas=8, X_val=X[:50], y_val=y[:50])
     assert all(isinstance(r, PathRecord) for r in recs) and len(recs) == 8
-    assert recs[0].n_selected == 0 and recs[0].lambda_ == pytest.approx(est.lambda_max_)
+    assert recs[0].n_selected == 0 and recs[0].lam == pytest.approx(est.lambda_max_)
     assert recs[-1].n_selected > 0 and recs[-1].val_loss is not None
-    lams = [r.lambda_ for r in recs]
+    lams = [r.lam for r in recs]
     assert lams == sorted(lams, reverse=True)
     ax = plot_path(recs, true_support=support)
     assert len(ax.lines) >= recs[-1].n_selected
@@ -162,17 +162,17 @@ def test_bad_input():
     with pytest.raises(ValueError, match="IntegrativeSPINN"):
         SPINNRegressor(penalty=IntegrativePenalty()).fit(X, y)
     with pytest.raises(ValueError, match="step < gamma"):  # proximal step must stay below gamma
-        SPINNRegressor(penalty=GroupMCP(gamma=1.5), lr=2.0, lambda_=0.01).fit(X, y)
-    with pytest.raises(ValueError, match="lambda_ must be"):
-        SPINNRegressor(lambda_=-1.0).fit(X, y)
-    est = SPINNRegressor(lambda_=0.05, max_epochs=20).fit(X, y)
+        SPINNRegressor(penalty=GroupMCP(gamma=1.5), lr=2.0, lam=0.01).fit(X, y)
+    with pytest.raises(ValueError, match="lam must be"):
+        SPINNRegressor(lam=-1.0).fit(X, y)
+    est = SPINNRegressor(lam=0.05, max_epochs=20).fit(X, y)
     with pytest.raises(ValueError):
         est.predict(X[:, :5])
 
 
 def test_save_load_round_trip(tmp_path):
     X, y, _ = make_spinn_simulation(100, 20, task="classification", random_state=0)
-    est = SPINNClassifier(lambda_=0.02, max_epochs=50, random_state=0).fit(X, y)
+    est = SPINNClassifier(lam=0.02, max_epochs=50, random_state=0).fit(X, y)
     save(est, tmp_path / "spinn.joblib")
     back = load(tmp_path / "spinn.joblib")
     np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
@@ -181,7 +181,7 @@ def test_save_load_round_trip(tmp_path):
 
 def test_integrative_shapes_recovery_and_errors():
     Xs, ys, support = make_integrative_simulation((120, 80, 150), 40, random_state=0)
-    est = IntegrativeSPINN(lambda_=0.02, n_lambdas=6, random_state=0).fit(Xs, ys)
+    est = IntegrativeSPINN(lam=0.02, n_lambdas=6, random_state=0).fit(Xs, ys)
     assert est.support_per_dataset_.shape == (3, 40)
     assert np.array_equal(est.support_, est.support_per_dataset_.any(0))
     assert set(support) <= set(est.selected_features_) and len(est.selected_features_) <= 10

@@ -44,9 +44,9 @@ def soft_threshold(x: torch.Tensor, kappa) -> torch.Tensor:
 
 
 class Penalty:
-    """Base class. Subclasses set ``lambda_`` and implement ``value`` and ``prox``."""
+    """Base class. Subclasses set ``lam`` and implement ``value`` and ``prox``."""
 
-    lambda_: float
+    lam: float
 
     def value(self, w: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -58,31 +58,31 @@ class Penalty:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({args})"
 
-    def with_lambda(self, lambda_: float) -> Penalty:
-        """A copy of this penalty with another ``lambda_`` (regularisation paths)."""
+    def with_lambda(self, lam: float) -> Penalty:
+        """A copy of this penalty with another ``lam`` (regularisation paths)."""
         new = copy.copy(self)
-        new.lambda_ = self._check_lambda(lambda_)
+        new.lam = self._check_lambda(lam)
         return new
 
     @staticmethod
-    def _check_lambda(lambda_: float) -> float:
-        lambda_ = float(lambda_)
-        if not lambda_ >= 0:
-            raise ValueError(f"lambda_ must be >= 0, got {lambda_}")
-        return lambda_
+    def _check_lambda(lam: float) -> float:
+        lam = float(lam)
+        if not lam >= 0:
+            raise ValueError(f"lam must be >= 0, got {lam}")
+        return lam
 
 
 class L1(Penalty):
     """lambda * ||w||_1; prox is soft thresholding at lambda * step."""
 
-    def __init__(self, lambda_: float = 1.0):
-        self.lambda_ = self._check_lambda(lambda_)
+    def __init__(self, lam: float = 1.0):
+        self.lam = self._check_lambda(lam)
 
     def value(self, w):
-        return self.lambda_ * w.abs().sum()
+        return self.lam * w.abs().sum()
 
     def prox(self, w, step):
-        return soft_threshold(w, self.lambda_ * step)
+        return soft_threshold(w, self.lam * step)
 
 
 def group_norms(w: torch.Tensor) -> torch.Tensor:
@@ -97,16 +97,16 @@ def _group_shrink(w: torch.Tensor, kappa, norms=None) -> torch.Tensor:
     return w * scale
 
 
-def mcp_value(t: torch.Tensor, lambda_: float, gamma: float) -> torch.Tensor:
+def mcp_value(t: torch.Tensor, lam: float, gamma: float) -> torch.Tensor:
     """MCP of ``t >= 0`` (Zhang 2010): ``lambda t - t^2/(2 gamma)`` up to ``gamma lambda``,
     then the constant ``gamma lambda^2 / 2``."""
-    inner = lambda_ * t - t * t / (2.0 * gamma)
-    return torch.where(t <= gamma * lambda_, inner, torch.full_like(t, gamma * lambda_**2 / 2.0))
+    inner = lam * t - t * t / (2.0 * gamma)
+    return torch.where(t <= gamma * lam, inner, torch.full_like(t, gamma * lam**2 / 2.0))
 
 
-def mcp_derivative(t: torch.Tensor, lambda_: float, gamma: float) -> torch.Tensor:
+def mcp_derivative(t: torch.Tensor, lam: float, gamma: float) -> torch.Tensor:
     """MCP'(t) = ``(lambda - t/gamma)_+`` for ``t >= 0``."""
-    return torch.clamp(lambda_ - t / gamma, min=0.0)
+    return torch.clamp(lam - t / gamma, min=0.0)
 
 
 def _check_gamma(gamma: float) -> float:
@@ -127,14 +127,14 @@ def _check_step(step: float, gamma: float, name: str) -> None:
 class GroupLasso(Penalty):
     """``lambda * sum_j ||w[..., j]||_2``; prox is block soft thresholding."""
 
-    def __init__(self, lambda_: float = 1.0):
-        self.lambda_ = self._check_lambda(lambda_)
+    def __init__(self, lam: float = 1.0):
+        self.lam = self._check_lambda(lam)
 
     def value(self, w):
-        return self.lambda_ * group_norms(w).sum()
+        return self.lam * group_norms(w).sum()
 
     def prox(self, w, step):
-        return _group_shrink(w, self.lambda_ * step)
+        return _group_shrink(w, self.lam * step)
 
 
 class SparseGroupLasso(Penalty):
@@ -145,20 +145,20 @@ class SparseGroupLasso(Penalty):
     ``alpha = 0``: lasso.
     """
 
-    def __init__(self, lambda_: float = 1.0, alpha: float = 0.5):
-        self.lambda_ = self._check_lambda(lambda_)
+    def __init__(self, lam: float = 1.0, alpha: float = 0.5):
+        self.lam = self._check_lambda(lam)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.alpha = float(alpha)
 
     def value(self, w):
-        return self.lambda_ * (
+        return self.lam * (
             (1 - self.alpha) * w.abs().sum() + self.alpha * group_norms(w).sum()
         )
 
     def prox(self, w, step):
-        u = soft_threshold(w, (1 - self.alpha) * self.lambda_ * step)
-        return _group_shrink(u, self.alpha * self.lambda_ * step)
+        u = soft_threshold(w, (1 - self.alpha) * self.lam * step)
+        return _group_shrink(u, self.alpha * self.lam * step)
 
 
 class MCP(Penalty):
@@ -168,17 +168,17 @@ class MCP(Penalty):
     where ``|w| <= gamma lambda``, else ``w``.
     """
 
-    def __init__(self, lambda_: float = 1.0, gamma: float = 3.0):
-        self.lambda_ = self._check_lambda(lambda_)
+    def __init__(self, lam: float = 1.0, gamma: float = 3.0):
+        self.lam = self._check_lambda(lam)
         self.gamma = _check_gamma(gamma)
 
     def value(self, w):
-        return mcp_value(w.abs(), self.lambda_, self.gamma).sum()
+        return mcp_value(w.abs(), self.lam, self.gamma).sum()
 
     def prox(self, w, step):
         _check_step(step, self.gamma, "MCP")
-        firm = soft_threshold(w, step * self.lambda_) / (1.0 - step / self.gamma)
-        return torch.where(w.abs() <= self.gamma * self.lambda_, firm, w)
+        firm = soft_threshold(w, step * self.lam) / (1.0 - step / self.gamma)
+        return torch.where(w.abs() <= self.gamma * self.lam, firm, w)
 
 
 class GroupMCP(Penalty):
@@ -188,18 +188,18 @@ class GroupMCP(Penalty):
     ``||w_j|| <= gamma lambda``, else ``w_j`` unchanged.
     """
 
-    def __init__(self, lambda_: float = 1.0, gamma: float = 3.0):
-        self.lambda_ = self._check_lambda(lambda_)
+    def __init__(self, lam: float = 1.0, gamma: float = 3.0):
+        self.lam = self._check_lambda(lam)
         self.gamma = _check_gamma(gamma)
 
     def value(self, w):
-        return mcp_value(group_norms(w), self.lambda_, self.gamma).sum()
+        return mcp_value(group_norms(w), self.lam, self.gamma).sum()
 
     def prox(self, w, step):
         _check_step(step, self.gamma, "GroupMCP")
         norms = group_norms(w)
-        firm = _group_shrink(w, step * self.lambda_, norms) / (1.0 - step / self.gamma)
-        return torch.where(norms <= self.gamma * self.lambda_, firm, w)
+        firm = _group_shrink(w, step * self.lam, norms) / (1.0 - step / self.gamma)
+        return torch.where(norms <= self.gamma * self.lam, firm, w)
 
 
 def _fixed_point_prox(w, thresholds_of, max_iter, tol):
@@ -223,37 +223,37 @@ class CompositeMCP(Penalty):
     ``P(w) = sum_j MCP_outer( sum_t MCP(|w_jt|; lambda, gamma) ) / lambda`` with the outer MCP
     ``(lambda, b)``, ``b = K gamma lambda / 2`` (K = group size), so the outer penalty
     saturates exactly when all inner ones do (grpreg's choice). Dividing by lambda makes the
-    rate at zero equal ``lambda`` (as L1/group lasso), so the same ``lambda_`` grid serves all
+    rate at zero equal ``lambda`` (as L1/group lasso), so the same ``lam`` grid serves all
     penalties. The coordinate-wise threshold is the notes' ``lambda_jt = MCP_outer'(sum_k
     MCP(|w_jk|)) / lambda * MCP'(|w_jt|)``. ``prox`` solves ``x = S(v, step * lambda_jt(x))``
     by fixed-point iteration (a contraction for ``step < gamma/3``; ``step < gamma`` is
     required), whose fixed point satisfies ``0 in (x - v)/step + dP(x)``.
     """
 
-    def __init__(self, lambda_: float = 1.0, gamma: float = 3.0, max_iter: int = 100, tol: float = 1e-10):
-        self.lambda_ = self._check_lambda(lambda_)
+    def __init__(self, lam: float = 1.0, gamma: float = 3.0, max_iter: int = 100, tol: float = 1e-10):
+        self.lam = self._check_lambda(lam)
         self.gamma = _check_gamma(gamma)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
 
     def _outer_b(self, w):
-        return w.reshape(-1, w.shape[-1]).shape[0] * self.gamma * self.lambda_ / 2.0
+        return w.reshape(-1, w.shape[-1]).shape[0] * self.gamma * self.lam / 2.0
 
     def _inner_sums(self, w):
-        return mcp_value(w.abs(), self.lambda_, self.gamma).reshape(-1, w.shape[-1]).sum(dim=0)
+        return mcp_value(w.abs(), self.lam, self.gamma).reshape(-1, w.shape[-1]).sum(dim=0)
 
     def value(self, w):
-        if self.lambda_ == 0:
+        if self.lam == 0:
             return w.new_zeros(())
         b = self._outer_b(w)
-        return mcp_value(self._inner_sums(w), self.lambda_, b).sum() / self.lambda_
+        return mcp_value(self._inner_sums(w), self.lam, b).sum() / self.lam
 
     def thresholds(self, w):
         """``lambda_jt`` of every entry at the point ``w`` (same shape as ``w``)."""
-        if self.lambda_ == 0:
+        if self.lam == 0:
             return torch.zeros_like(w)
-        outer = mcp_derivative(self._inner_sums(w), self.lambda_, self._outer_b(w)) / self.lambda_
-        return outer * mcp_derivative(w.abs(), self.lambda_, self.gamma)
+        outer = mcp_derivative(self._inner_sums(w), self.lam, self._outer_b(w)) / self.lam
+        return outer * mcp_derivative(w.abs(), self.lam, self.gamma)
 
     def prox(self, w, step):
         _check_step(step, self.gamma, "CompositeMCP")
@@ -273,9 +273,9 @@ class IntegrativePenalty(Penalty):
     as in the notes' ``const * (1 - alpha) * gamma_k`` step).
     """
 
-    def __init__(self, lambda_: float = 1.0, alpha: float = 0.5, outer: str | None = "mcp",
+    def __init__(self, lam: float = 1.0, alpha: float = 0.5, outer: str | None = "mcp",
                  gamma: float = 3.0, max_iter: int = 100, tol: float = 1e-10):
-        self.lambda_ = self._check_lambda(lambda_)
+        self.lam = self._check_lambda(lam)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         if outer not in ("mcp", None):
@@ -296,21 +296,21 @@ class IntegrativePenalty(Penalty):
         self._check_shape(w)
         l1 = w.abs().sum(dim=1)
         l2 = w.norm(dim=1)
-        return self.lambda_ * ((1 - self.alpha) * l1 + self.alpha * l2)
+        return self.lam * ((1 - self.alpha) * l1 + self.alpha * l2)
 
     def _outer_b(self, w):
-        return w.shape[0] * self.gamma * self.lambda_**2
+        return w.shape[0] * self.gamma * self.lam**2
 
     def outer_slope(self, w):
         """``P_j'`` at ``sum_m Omega`` per feature (ones without an outer penalty)."""
         u = self.omega(w).sum(dim=0)
-        if self.outer is None or self.lambda_ == 0:
+        if self.outer is None or self.lam == 0:
             return torch.ones_like(u)
         return mcp_derivative(u, 1.0, self._outer_b(w))
 
     def value(self, w):
         u = self.omega(w).sum(dim=0)
-        if self.outer is None or self.lambda_ == 0:
+        if self.outer is None or self.lam == 0:
             return u.sum()
         return mcp_value(u, 1.0, self._outer_b(w)).sum()
 
@@ -323,7 +323,7 @@ class IntegrativePenalty(Penalty):
 
     def prox(self, w, step):
         self._check_shape(w)
-        base = self.lambda_ * step
+        base = self.lam * step
         if self.outer is None:
             return self._sgl_prox(w, torch.full((w.shape[-1],), base, dtype=w.dtype))
         _check_step(step, self.gamma, "IntegrativePenalty")
@@ -347,11 +347,11 @@ PENALTIES: dict[str, type[Penalty]] = {
 }
 
 
-def get_penalty(penalty, lambda_: float | None = None) -> Penalty:
-    """A Penalty from an object or a registered name (``lambda_`` used with a name)."""
+def get_penalty(penalty, lam: float | None = None) -> Penalty:
+    """A Penalty from an object or a registered name (``lam`` used with a name)."""
     if isinstance(penalty, Penalty):
         return penalty
     if isinstance(penalty, str) and penalty.lower() in PENALTIES:
         cls = PENALTIES[penalty.lower()]
-        return cls(lambda_) if lambda_ is not None else cls()
+        return cls(lam) if lam is not None else cls()
     raise ValueError(f"unknown penalty {penalty!r}; use a Penalty object or one of {sorted(PENALTIES)}")

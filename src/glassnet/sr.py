@@ -164,10 +164,10 @@ class MatNetSR:
 
     Defaults follow Sec. 4.2 (``s = 2``, 15 x 15 patches, 10 x 10 hidden matrix, 10,000
     training patches, ``rho = 0.05``, sigmoid, no unit-norm constraint) except the penalty
-    weights: the paper's ``lambda_ = 0.001, beta = 1`` are relative to a data term whose pixel
+    weights: the paper's ``lam = 0.001, beta = 1`` are relative to a data term whose pixel
     scale the paper does not state; with our (0, 1) scaling they dominate the loss (3.3), the
     hidden matrix collapses to the KL target and the output is bicubic (0.0 dB gain, measured in
-    ``glassnet reproduce matnet-sr``). We use ``lambda_ = 1e-5, beta = 0.1``. ``input_mode`` /
+    ``glassnet reproduce matnet-sr``). We use ``lam = 1e-5, beta = 0.1``. ``input_mode`` /
     ``target`` / ``residual_gain`` (detail target ``0.5 + gain (HR - bicubic)``, clipped to
     [0, 1]) are explained in the module docstring.
     """
@@ -176,7 +176,7 @@ class MatNetSR:
     patch_size: int = 15
     hidden_shape: tuple = (10, 10)
     n_patches: int = 10_000
-    lambda_: float = 1e-5
+    lam: float = 1e-5
     beta: float = 0.1
     rho: float = 0.05
     input_mode: str = "bicubic"
@@ -246,7 +246,7 @@ class MatNetSR:
         # inputs centred (x - 0.5): a constant 0.5 offset through 5 bilinear maps would saturate
         # the sigmoid of the hidden matrix at initialisation; targets stay in (0, 1)
         ins = [torch.from_numpy(t - INPUT_OFFSET) for t in tuples[:5]]
-        lam, beta, rho = self.lambda_, self.beta, self.rho
+        lam, beta, rho = self.lam, self.beta, self.rho
 
         def loss_fn(model, *batch):
             xs, ts = batch[:5], batch[5:]

@@ -70,7 +70,7 @@ class GlassnetEstimator(BaseEstimator):
         check_is_fitted(self)
 
     def __sklearn_is_fitted__(self):
-        # parameters such as ``lambda_`` end in "_", so scikit-learn's attribute heuristic
+        # parameters such as ``lam`` end in "_", so scikit-learn's attribute heuristic
         # would call an unfitted estimator fitted; every glassnet estimator sets ``module_``.
         return hasattr(self, "module_")
 

@@ -159,7 +159,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
     Parameters
     ----------
     k_max, i_max: stages and ADMM layers per stage (paper's Fig. 1: 3 and 4).
-    lambda_, rho_init, F_init, t_init: eq. 17's lambda and the paper's initial Theta (1, 1, 10, 1).
+    lam, rho_init, F_init, t_init: eq. 17's lambda and the paper's initial Theta (1, 1, 10, 1).
     optimizer, lr, max_epochs, patience, validation_fraction: training (shared loop).
     """
 
@@ -167,7 +167,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         self,
         k_max: int = 3,
         i_max: int = 4,
-        lambda_: float = 1.0,
+        lam: float = 1.0,
         rho_init: float = 1.0,
         F_init: float = 10.0,
         t_init: float = 1.0,
@@ -184,7 +184,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
     ):
         self.k_max = k_max
         self.i_max = i_max
-        self.lambda_ = lambda_
+        self.lam = lam
         self.rho_init = rho_init
         self.F_init = F_init
         self.t_init = t_init
@@ -209,7 +209,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         self.module_ = IRLSADMMNet(
             k_max=self.k_max,
             i_max=self.i_max,
-            lambda_=self.lambda_,
+            lam=self.lam,
             rho=self.rho_init,
             F=self.F_init,
             t=self.t_init,
@@ -276,8 +276,8 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
 class ADMMLogisticRegression(_IRLSADMMBase):
     """L1-regularised logistic regression by Algorithm 1 (IRLS outer loop, ADMM inner loop).
 
-    Minimises ``sum_n log(1 + exp(-y_n beta^T phi_n)) + lambda_ ||beta||_1`` (intercept not
-    penalised), i.e. scikit-learn's ``LogisticRegression(l1_ratio=1, C=1/lambda_)``. It is the
+    Minimises ``sum_n log(1 + exp(-y_n beta^T phi_n)) + lam ||beta||_1`` (intercept not
+    penalised), i.e. scikit-learn's ``LogisticRegression(l1_ratio=1, C=1/lam)``. It is the
     :class:`IRLSADMMNet` module with fixed ``rho``, ``F = I`` and ``t_k`` by backtracking, run
     for up to ``k_max`` IRLS stages of ``i_max`` ADMM iterations (stops when
     ``||beta^k - beta^{k-1}||_inf < tol``). Selection: support of the last ``z`` (exact zeros).
@@ -285,7 +285,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
 
     def __init__(
         self,
-        lambda_: float = 1.0,
+        lam: float = 1.0,
         rho: float = 1.0,
         k_max: int = 50,
         i_max: int = 200,
@@ -294,7 +294,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         n_features_to_select: int | None = None,
         dtype: str = "float64",
     ):
-        self.lambda_ = lambda_
+        self.lam = lam
         self.rho = rho
         self.k_max = k_max
         self.i_max = i_max
@@ -308,7 +308,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         self.module_ = IRLSADMMNet(
             k_max=self.k_max,
             i_max=self.i_max,
-            lambda_=self.lambda_,
+            lam=self.lam,
             rho=self.rho,
             F=1.0,
             trainable=False,

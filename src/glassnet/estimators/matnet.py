@@ -30,7 +30,7 @@ class _MatNetBase(GlassnetEstimator):
     """Shared fit machinery; subclasses define the head, the loss and the targets."""
 
     def __sklearn_is_fitted__(self):
-        # ``lambda_`` (the paper's name) ends in "_", so sklearn's default test would be fooled
+        # ``lam`` (the paper's name) ends in "_", so sklearn's default test would be fooled
         return hasattr(self, "module_")
 
     def _split_shape(self, X):
@@ -127,7 +127,7 @@ class _MatNetBase(GlassnetEstimator):
         return self
 
     def _penalised(self, model, out_loss, hidden):
-        return out_loss + model.penalty(hidden, lambda_=self.lambda_, beta=self.beta, rho=self.rho)
+        return out_loss + model.penalty(hidden, lam=self.lam, beta=self.beta, rho=self.rho)
 
     def hidden_activations(self, X) -> list[np.ndarray]:
         """Hidden-layer outputs ``X^(2), ..., X^(L)`` for each sample (Fig. 2 of the paper)."""
@@ -159,14 +159,14 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
     head : {"dense", "bilinear"}
         ``"dense"``: case 3 (eqs. 2.6-2.7, the paper's default); ``"bilinear"``: case 2 (2.4-2.5).
     activation : {"sigmoid", "tanh", "relu"}
-    lambda_ : float
-        Weight decay ``lambda_ sum_l (||U||_F^2 + ||V||_F^2)``, output layer included (Sec. 2.3).
+    lam : float
+        Weight decay ``lam sum_l (||U||_F^2 + ||V||_F^2)``, output layer included (Sec. 2.3).
     beta, rho : float
         KL sparsity ``beta sum_l R_l`` with target activation ``rho`` (eq. 2.13); sigmoid only.
     unit_norm : bool
         Keep every row of every ``U``, ``V`` at unit norm (the paper's MNIST setting; a
         reparametrisation, exact for every optimiser). It bounds each entry of ``U X V^T`` by the
-        spectral norm of ``X``; in our runs ``unit_norm=False`` with a small ``lambda_`` and
+        spectral norm of ``X``; in our runs ``unit_norm=False`` with a small ``lam`` and
         L-BFGS was more accurate (MNIST 5k: 0.954 vs 0.932; digits: 0.973 vs 0.941).
     optimizer, lr, max_epochs, batch_size, validation_fraction, patience :
         Passed to :func:`glassnet.training.fit` (``batch_size=None``: full batch, e.g. L-BFGS).
@@ -179,7 +179,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
     """
 
     def __init__(self, input_shape=None, hidden_shapes=((20, 20), (16, 16)), head="dense",
-                 activation="sigmoid", lambda_=0.0, beta=0.0, rho=0.05, unit_norm=True,
+                 activation="sigmoid", lam=0.0, beta=0.0, rho=0.05, unit_norm=True,
                  optimizer="adam", lr=0.01, max_epochs=100, batch_size=100,
                  validation_fraction=None, patience=None, random_state=None, dtype="float32",
                  verbose=False):
@@ -187,7 +187,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         self.hidden_shapes = hidden_shapes
         self.head = head
         self.activation = activation
-        self.lambda_ = lambda_
+        self.lam = lam
         self.beta = beta
         self.rho = rho
         self.unit_norm = unit_norm
@@ -257,7 +257,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
     """
 
     def __init__(self, input_shape=None, hidden_shapes=((20, 20),), output_shape=None,
-                 activation="sigmoid", output_activation="identity", lambda_=0.0, beta=0.0,
+                 activation="sigmoid", output_activation="identity", lam=0.0, beta=0.0,
                  rho=0.05, unit_norm=True, optimizer="adam", lr=0.01, max_epochs=100,
                  batch_size=100, validation_fraction=None, patience=None, random_state=None,
                  dtype="float32", verbose=False):
@@ -266,7 +266,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         self.output_shape = output_shape
         self.activation = activation
         self.output_activation = output_activation
-        self.lambda_ = lambda_
+        self.lam = lam
         self.beta = beta
         self.rho = rho
         self.unit_norm = unit_norm

@@ -4,7 +4,7 @@
 (:func:`glassnet.training.fit` with ``optimizer="sgd"``, the penalty's prox on ``W1`` after each
 step and Feng & Simon's backtracking: a step whose objective rises is undone and the step size
 multiplied by 0.8). It follows a short warm-started path from ``lambda_max`` (all features out)
-down to ``lambda_``, which both eases the nonconvex fit and gives ``feature_importances_``: the
+down to ``lam``, which both eases the nonconvex fit and gives ``feature_importances_``: the
 largest lambda at which a feature is still in the model (where it leaves the path).
 
 ``X`` is used as given: standardise it first (``make_pipeline(StandardScaler(), ...)``).
@@ -39,7 +39,7 @@ __all__ = [
     "plot_path",
 ]
 
-DEFAULT_LAMBDA_RATIO = 0.1  # lambda_=None: this fraction of lambda_max (use SPINN*CV to choose)
+DEFAULT_LAMBDA_RATIO = 0.1  # lam=None: this fraction of lambda_max (use SPINN*CV to choose)
 # lambda_0=None: ridge on the upper layers by loss (tuned on the p = 1000 simulation; the
 # logistic loss needs more than the MSE on a standardised target to keep the net from overfitting)
 DEFAULT_LAMBDA_0 = {"mse": 0.1, "logistic": 0.3, "softmax": 0.3}
@@ -50,7 +50,7 @@ _BACKTRACK_GROWTH = 1.0 / 0.8  # between path points the step may grow back by o
 class PathRecord:
     """One point of a regularisation path (as LassoNet's ``HistoryItem``)."""
 
-    lambda_: float
+    lam: float
     selected: np.ndarray  # bool mask over features
     n_selected: int
     train_loss: float  # data loss (no penalty) on the training data
@@ -126,7 +126,7 @@ def _importances(records, n_features):
     """Largest lambda at which each feature is in the model (0 if never): where it leaves."""
     imp = np.zeros(n_features)
     for rec in records:
-        imp = np.where(rec.selected & (imp == 0), rec.lambda_, imp)
+        imp = np.where(rec.selected & (imp == 0), rec.lam, imp)
     return imp
 
 
@@ -152,7 +152,7 @@ def plot_path(records, ax=None, true_support=None):
     import matplotlib.pyplot as plt
 
     ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
-    lams = np.array([r.lambda_ for r in records])
+    lams = np.array([r.lam for r in records])
     norms = np.stack([r.group_norms for r in records])
     true = set() if true_support is None else {int(j) for j in true_support}
     for j in range(norms.shape[1]):
@@ -174,10 +174,10 @@ def plot_path(records, ax=None, true_support=None):
 class _SPINNBase(SelectorMixin, GlassnetEstimator):
     """Shared by the classifier and regressor; subclasses define ``_targets`` and ``_loss_name``."""
 
-    def __init__(self, lambda_=None, penalty="group_mcp", hidden=(10,), activation="tanh",
+    def __init__(self, lam=None, penalty="group_mcp", hidden=(10,), activation="tanh",
                  lambda_0=None, n_path=10, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5,
                  random_state=None, dtype="float32", verbose=False):
-        self.lambda_ = lambda_
+        self.lam = lam
         self.penalty = penalty
         self.hidden = hidden
         self.activation = activation
@@ -234,7 +234,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
 
     def _path_from(self, data, n_out, lambdas, val_data=None, n_lambdas=50, lambda_min_ratio=1e-2,
                    target=None):
-        """Build, start at lambda_max, follow the grid. ``target``: lambda_ to end at."""
+        """Build, start at lambda_max, follow the grid. ``target``: lam to end at."""
         model = self._build(data[0].shape[1], n_out)
         loss_fn, pen = self._loss_fn(), self._penalty()
         lam_max = _start(model, loss_fn, data, pen)
@@ -257,7 +257,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
         self.module_ = model.eval()
         self.lambda_max_ = float(lam_max)
         self.path_ = records[: len(records) if state_index == -1 else state_index + 1]
-        self.lambda_fit_ = records[state_index].lambda_
+        self.lambda_fit_ = records[state_index].lam
         self.support_ = records[state_index].selected.copy()
         self.selected_features_ = np.flatnonzero(self.support_)
         self.feature_importances_ = _importances(self.path_, self.n_features_in_)
@@ -266,9 +266,9 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
     # --- public API
     def fit(self, X, y):
         data = self._problem(X, y)
-        lam = "default" if self.lambda_ is None else float(self.lambda_)
+        lam = "default" if self.lam is None else float(self.lam)
         if lam != "default" and lam < 0:
-            raise ValueError(f"lambda_ must be >= 0, got {lam}")
+            raise ValueError(f"lam must be >= 0, got {lam}")
         model, lam_max, records = self._path_from(data[:2], data[2], None, target=lam)
         return self._set_fitted(model, lam_max, records)
 
@@ -296,7 +296,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
             return self.module_(self._tensor(X)).cpu().numpy()
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "module_")  # ``lambda_`` is a parameter, not a fitted attribute
+        return hasattr(self, "module_")  # ``lam`` is a parameter, not a fitted attribute
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -306,18 +306,18 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
 
 class SPINNRegressor(RegressorMixin, _SPINNBase):
     """Sparse-input neural network regression (MSE on the standardised target ``(y - mean)/sd``,
-    so ``lambda_`` and ``lambda_0`` do not depend on the scale of y). See the module docstring.
+    so ``lam`` and ``lambda_0`` do not depend on the scale of y). See the module docstring.
 
     Parameters
     ----------
-    lambda_ : penalty level (None: ``DEFAULT_LAMBDA_RATIO * lambda_max``).
+    lam : penalty level (None: ``DEFAULT_LAMBDA_RATIO * lambda_max``).
     penalty : a :class:`~glassnet.penalties.Penalty` or a name (default ``"group_mcp"``:
         its concavity keeps the relevant inputs nearly unshrunk and the noise inputs out), ``"group_lasso"``,
         ``"sparse_group_lasso"``, ``"group_mcp"``, ``"composite_mcp"``, ``"l1"``, ``"mcp"``);
-        its ``lambda_`` is replaced along the path.
+        its ``lam`` is replaced along the path.
     hidden : hidden-layer sizes (``()``: a sparse GLM); activation: tanh / relu / sigmoid / identity.
     lambda_0 : ridge on the weights above the first layer (None: ``DEFAULT_LAMBDA_0`` of the loss).
-    n_path : number of warm-start lambdas from ``lambda_max`` down to ``lambda_``.
+    n_path : number of warm-start lambdas from ``lambda_max`` down to ``lam``.
     optimizer, lr, max_epochs, tol : proximal gradient (``"sgd"``, with backtracking) or Adam;
         ``lr`` is the initial step (2.0, below the MCP's gamma = 3); each lambda stops after
         ``max_epochs`` or once the objective changes by less than ``tol`` (relative).
@@ -479,17 +479,17 @@ class IntegrativeSPINN(GlassnetEstimator):
     standardised target, or logistic for binary labels).
 
     ``fit(Xs, ys)`` takes lists (one array per data set, possibly different n_m). With
-    ``lambda_=None`` lambda is chosen by ``cv``-fold CV (folds stratified by data set) with the
+    ``lam=None`` lambda is chosen by ``cv``-fold CV (folds stratified by data set) with the
     one-standard-error rule. Fitted: ``support_`` (features active in any data set),
     ``support_per_dataset_`` (M x p), ``selected_features_``, ``feature_importances_``
     (largest lambda at which the feature is active), ``path_``, ``module_``.
     """
 
-    def __init__(self, lambda_=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
+    def __init__(self, lam=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
                  lambda_0=None, cv=5, n_lambdas=20, lambda_min_ratio=1e-2, selection="1se",
                  optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None, random_state=None,
                  dtype="float32", verbose=False):
-        self.lambda_ = lambda_
+        self.lam = lam
         self.penalty = penalty
         self.task = task
         self.hidden = hidden
@@ -588,8 +588,8 @@ class IntegrativeSPINN(GlassnetEstimator):
         self.n_features_in_, self.n_datasets_ = p, M
         model = self._build(p, M)
         lam_max = _start(model, self._loss_fn(), data, self._penalty())
-        if self.lambda_ is not None:
-            end = float(self.lambda_)
+        if self.lam is not None:
+            end = float(self.lam)
             lambdas = np.geomspace(lam_max, end, int(self.n_lambdas) + 1)[1:] if 0 < end < lam_max else [end]
             model, lam_max, records = self._path(data, M, lambdas)
         else:
@@ -605,7 +605,7 @@ class IntegrativeSPINN(GlassnetEstimator):
         self.module_ = model.eval()
         self.lambda_max_ = float(lam_max)
         self.path_ = records
-        self.lambda_fit_ = records[-1].lambda_
+        self.lambda_fit_ = records[-1].lam
         W1 = model.W1.detach()
         self.support_per_dataset_ = (W1.norm(dim=1) > 0).cpu().numpy()
         self.support_ = records[-1].selected.copy()

@@ -42,7 +42,7 @@ def _net(seed):
 
 
 def _admm(seed):
-    return ADMMLogisticRegression(lambda_=1.0, k_max=30, i_max=200, tol=1e-6)
+    return ADMMLogisticRegression(lam=1.0, k_max=30, i_max=200, tol=1e-6)
 
 
 def sklearn_l1_cv(seed=None):

@@ -133,13 +133,13 @@ MNIST_LAMBDA_GRID = (1e-4, 1e-3)  # and for the MNIST MatNet (two L-BFGS fits on
 
 
 def _select_lambda(cls, kw, Xtr, ytr, seed, fraction=0.25):
-    """Pick ``lambda_`` from ``kw["lambda_"]`` (a tuple) by accuracy on a stratified split of the
+    """Pick ``lam`` from ``kw["lam"]`` (a tuple) by accuracy on a stratified split of the
     training part; the test part is never seen."""
     from sklearn.model_selection import train_test_split
 
     Xa, Xv, ya, yv = train_test_split(Xtr, ytr, test_size=fraction, random_state=seed, stratify=ytr)
-    scores = {lam: cls(random_state=seed, **{**kw, "lambda_": lam}).fit(Xa, ya).score(Xv, yv)
-              for lam in kw["lambda_"]}
+    scores = {lam: cls(random_state=seed, **{**kw, "lam": lam}).fit(Xa, ya).score(Xv, yv)
+              for lam in kw["lam"]}
     return max(scores, key=lambda lam: (scores[lam], -lam))
 
 @register_experiment(
@@ -167,7 +167,7 @@ def run_digits(config: Config) -> Result:
     configs = {
         "MatNet 8x8 (L-BFGS, lambda by validation)": {
             "input_shape": (8, 8), "hidden_shapes": [(8, 8)], "unit_norm": False, "optimizer": "lbfgs", "lr": 1.0,
-            "batch_size": None, "max_epochs": 15 if config.quick else 30, "lambda_": grid},
+            "batch_size": None, "max_epochs": 15 if config.quick else 30, "lam": grid},
         "MatNet 8x8 (unit-norm rows, Adam)": {
             "input_shape": (8, 8), "hidden_shapes": [(8, 8)], "unit_norm": True, "optimizer": "adam", "lr": 0.01,
             "batch_size": 100, "max_epochs": 30 if config.quick else 100},
@@ -177,10 +177,10 @@ def run_digits(config: Config) -> Result:
         accs, times = [], []
         for Xtr, ytr, Xte, yte, s in splits:
             t0 = time.perf_counter()
-            if isinstance(kw.get("lambda_"), tuple):  # weight decay chosen on a validation split
+            if isinstance(kw.get("lam"), tuple):  # weight decay chosen on a validation split
                 lam = _select_lambda(MatNetClassifier, kw, Xtr, ytr, s)
                 chosen.append(lam)
-                kw_s = {**kw, "lambda_": lam}
+                kw_s = {**kw, "lam": lam}
             else:
                 kw_s = kw
             clf = MatNetClassifier(random_state=s, **kw_s).fit(Xtr, ytr)
@@ -266,7 +266,7 @@ def run_mnist(config: Config) -> Result:
     configs = {
         "MatNet 20x20-16x16 (L-BFGS, lambda by validation)": {
             "unit_norm": False, "optimizer": "lbfgs", "lr": 1.0, "batch_size": None,
-            "max_epochs": 8 if config.quick else 40, "lambda_": lam},
+            "max_epochs": 8 if config.quick else 40, "lam": lam},
     }
     if not config.quick:
         configs["MatNet 20x20-16x16 (unit-norm rows, no decay; paper's setting)"] = {
@@ -275,9 +275,9 @@ def run_mnist(config: Config) -> Result:
     base = {"input_shape": (28, 28), "hidden_shapes": [(20, 20), (16, 16)], "head": "dense"}
     for name, kw in configs.items():
         t0 = time.perf_counter()
-        if isinstance(kw.get("lambda_"), tuple):
+        if isinstance(kw.get("lam"), tuple):
             chosen = _select_lambda(MatNetClassifier, {**base, **kw}, Xtr, ytr, config.seed, fraction=0.2)
-            kw = {**kw, "lambda_": chosen}
+            kw = {**kw, "lam": chosen}
         clf = MatNetClassifier(random_state=config.seed, **base, **kw).fit(Xtr, ytr)
         fit_s = time.perf_counter() - t0
         rows.append({"model": name, "parameters": clf.n_parameters_, "accuracy": clf.score(Xte, yte),
@@ -456,7 +456,7 @@ def run_sr(config: Config) -> Result:
         ab_imgs = [t for t in tests if t[0] == "Set5"] or tests[:3]
         variants = {"ours (lambda=1e-5, beta=0.1, bicubic input, detail target)": sr,
                     "paper penalties (lambda=1e-3, beta=1)": MatNetSR(random_state=config.seed, **{**kw, "stride": 2},
-                                                                      lambda_=1e-3, beta=1.0),
+                                                                      lam=1e-3, beta=1.0),
                     "paper recipe (HR patch as input X^1, HR target)": MatNetSR(
                         random_state=config.seed, **{**kw, "stride": 2}, input_mode="hr", target="hr")}
         for vname, model in variants.items():

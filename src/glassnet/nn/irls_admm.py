@@ -55,9 +55,9 @@ def omega_layer(AtA, Atb, rho, F, z, u):
     return torch.cholesky_solve(rhs[:, None], L)[:, 0]
 
 
-def z_layer(C, u, rho, lambda_: float):
+def z_layer(C, u, rho, lam: float):
     """z = S_{lambda/rho}(C + u)  (eq. 29, soft threshold of eq. 22)."""
-    return soft_threshold(C + u, lambda_ / rho)
+    return soft_threshold(C + u, lam / rho)
 
 
 @dataclass
@@ -77,7 +77,7 @@ class IRLSADMMNet(nn.Module):
     n_features: columns of ``Phi`` (including an intercept column, if any).
     penalized: boolean mask of length ``n_features``; ``False`` entries (an intercept) get
         ``F = 0`` so they are never shrunk. Default: all penalised.
-    lambda_: weight of the L1 term (the paper fixes lambda = 1 and learns F and rho).
+    lam: weight of the L1 term (the paper fixes lambda = 1 and learns F and rho).
     rho, F, t: initial values (paper: 1, 10 I, 1). ``rho = exp(log_rho)`` stays positive by
         construction; ``F`` is the diagonal of ``F_{k,i}``; ``t`` the stage relaxation (eq. 31).
     trainable: make ``rho``, ``F``, ``t`` learnable ``nn.Parameter``s (else buffers).
@@ -91,7 +91,7 @@ class IRLSADMMNet(nn.Module):
         n_features: int,
         k_max: int = 3,
         i_max: int = 4,
-        lambda_: float = 1.0,
+        lam: float = 1.0,
         rho: float = 1.0,
         F: float = 10.0,
         t: float = 1.0,
@@ -105,10 +105,10 @@ class IRLSADMMNet(nn.Module):
         super().__init__()
         if n_features < 1 or k_max < 1 or i_max < 1:
             raise ValueError("n_features, k_max and i_max must all be >= 1")
-        if rho <= 0 or lambda_ < 0:
-            raise ValueError("rho must be > 0 and lambda_ >= 0")
+        if rho <= 0 or lam < 0:
+            raise ValueError("rho must be > 0 and lam >= 0")
         self.n_features, self.k_max, self.i_max = n_features, k_max, i_max
-        self.lambda_, self.line_search, self.tol = float(lambda_), line_search, tol
+        self.lam, self.line_search, self.tol = float(lam), line_search, tol
         self.weight_floor = weight_floor
         mask = torch.ones(n_features, dtype=dtype)
         if penalized is not None:
@@ -131,7 +131,7 @@ class IRLSADMMNet(nn.Module):
 
     def objective(self, beta, Phi_tilde, F):
         """E(beta) + lambda ||F beta||_1, the function Algorithm 1's line search decreases."""
-        return logistic_loss(beta, Phi_tilde) + self.lambda_ * (F * beta).abs().sum()
+        return logistic_loss(beta, Phi_tilde) + self.lam * (F * beta).abs().sum()
 
     def forward(self, Phi_tilde: torch.Tensor, columns=None) -> IRLSADMMOutput:
         """Run the net on ``Phi~``. ``columns`` (indices into the net's features) runs it on a
@@ -153,7 +153,7 @@ class IRLSADMMNet(nn.Module):
                 F = F_all[k, i] * mask
                 omega = omega_layer(AtA, Atb, rho[k, i], F, z, u)  # eq. 27
                 C = F * omega  # eq. 28
-                z_new = z_layer(C, u, rho[k, i], self.lambda_)  # eq. 29
+                z_new = z_layer(C, u, rho[k, i], self.lam)  # eq. 29
                 u = u + C - z_new  # eq. 30
                 z = z_new
             if self.line_search:

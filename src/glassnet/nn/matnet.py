@@ -3,7 +3,7 @@
 A layer maps a matrix to a matrix, ``X^(l+1) = sigma(U^(l) X^(l) V^(l)T + B^(l))`` (eq. 2.2);
 the multimodal form sums several bilinear maps before the activation (eq. 3.1). Names follow
 the paper: ``U``, ``V``, ``B`` per layer, ``N`` the pre-activation (2.3), ``rho`` the sparsity
-target, ``beta`` its weight, ``lambda_`` the weight decay.
+target, ``beta`` its weight, ``lam`` the weight decay.
 
 Conventions
 -----------
@@ -181,7 +181,7 @@ def kl_sparsity(H: torch.Tensor, rho: float) -> torch.Tensor:
 
 
 def weight_decay(weights: Sequence[torch.Tensor]) -> torch.Tensor:
-    """``sum_l ||W_l||_F^2`` over the given weights (Sec. 2.3; multiply by ``lambda_``)."""
+    """``sum_l ||W_l||_F^2`` over the given weights (Sec. 2.3; multiply by ``lam``)."""
     return sum((W * W).sum() for W in weights)
 
 
@@ -306,12 +306,12 @@ class MatNet(nn.Module):
             ws += list(self.out.weights(0))
         return ws
 
-    def penalty(self, hidden: list[torch.Tensor], lambda_: float = 0.0, beta: float = 0.0,
+    def penalty(self, hidden: list[torch.Tensor], lam: float = 0.0, beta: float = 0.0,
                 rho: float = 0.05) -> torch.Tensor:
-        """``lambda_ sum_l (||U||^2 + ||V||^2) + beta sum_l R_l`` (Sec. 2.3, eq. 2.13)."""
+        """``lam sum_l (||U||^2 + ||V||^2) + beta sum_l R_l`` (Sec. 2.3, eq. 2.13)."""
         total = torch.zeros((), dtype=self.layers[0].B.dtype if self.layers else torch.float32)
-        if lambda_:
-            total = total + lambda_ * weight_decay(self.connection_weights())
+        if lam:
+            total = total + lam * weight_decay(self.connection_weights())
         if beta:
             if self.activation != "sigmoid":
                 raise ValueError("the KL sparsity penalty needs activation='sigmoid' (values in (0, 1))")
@@ -394,12 +394,12 @@ class MultimodalMatNetAutoencoder(nn.Module):
         n = X[0].shape[0]
         return sum(((a - b) ** 2).sum() for a, b in zip(X_hat, X)) / (2 * n)
 
-    def penalty(self, H: torch.Tensor, lambda_: float = 0.001, beta: float = 1.0,
+    def penalty(self, H: torch.Tensor, lam: float = 0.001, beta: float = 1.0,
                 rho: float = 0.05) -> torch.Tensor:
         """Weight decay over all ``U_j, V_j, R_j, S_j`` plus ``beta R_y`` (6.26)."""
         total = torch.zeros((), dtype=H.dtype)
-        if lambda_:
-            total = total + lambda_ * weight_decay(list(self.U) + list(self.V) + self.R + self.S)
+        if lam:
+            total = total + lam * weight_decay(list(self.U) + list(self.V) + self.R + self.S)
         if beta:
             total = total + beta * kl_sparsity(H, rho)
         return total
