@@ -4,22 +4,26 @@
 mini-batch passes, Adam / SGD / L-BFGS, a proximal step after each update (``prox``: pairs of
 parameter and :class:`~glassnet.penalties.Penalty`), a projection hook for constrained
 parameters, optional backtracking on the full objective, early stopping on a validation split,
-seeding, a quiet-off-terminal tqdm bar and a returned :class:`History`.
+seeding through local generators (the caller's global torch state is restored), one
+progress display per job (:mod:`glassnet.progress`), a thread count chosen by problem size
+(restored on exit) and a returned :class:`History`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-__all__ = ["History", "fit", "seed_everything", "split_validation"]
+from glassnet.progress import progress
+from glassnet.utils import auto_threads, local_seed, threads
+
+__all__ = ["History", "fit", "make_generator", "split_validation"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "lbfgs": torch.optim.LBFGS}
 
@@ -54,14 +58,13 @@ class History:
         return ax
 
 
-def seed_everything(seed: int | None) -> torch.Generator:
-    """Seed torch and return a torch generator for batch order (None: fresh entropy)."""
+def make_generator(seed: int | None) -> torch.Generator:
+    """A local torch generator (batch order); None: fresh entropy. Global state is untouched."""
     gen = torch.Generator()
     if seed is None:
         gen.seed()
     else:
-        torch.manual_seed(seed)
-        gen.manual_seed(seed)
+        gen.manual_seed(int(seed))
     return gen
 
 
@@ -109,6 +112,7 @@ def fit(
     seed: int | None = None,
     verbose: bool | None = None,
     params: Sequence[torch.nn.Parameter] | None = None,
+    n_threads: int | str | None = "auto",
 ) -> History:
     """Train ``model`` in place by minimising ``loss_fn(model, *batch)``.
 
@@ -137,9 +141,33 @@ def fit(
     converge_tol:
         Stop once the training objective (epoch loss + penalty values) changes by less than
         ``converge_tol * max(1, |objective|)`` between two epochs (proximal-gradient paths).
+    seed:
+        Seeds a local generator for batch order and, inside the loop, torch's global generator
+        (dropout and the like); the caller's global state is restored afterwards.
     verbose:
-        ``None`` shows a tqdm bar only when stderr is a terminal.
+        ``None`` shows a progress bar only when stderr is a terminal. Inside an enclosing
+        :func:`glassnet.progress.progress` block the epochs annotate that block's bar instead.
+    n_threads:
+        ``"auto"`` (default): one torch thread when the work per step (parameters x rows) is
+        small, torch's setting otherwise; an int fixes it; None leaves it alone. Restored on exit.
     """
+    if n_threads == "auto":
+        rows = 1 if not data else (data[0].shape[0] if batch_size is None else min(batch_size, data[0].shape[0]))
+        n_threads = auto_threads(sum(p.numel() for p in model.parameters()) * rows)
+    with threads(n_threads), local_seed(seed) if seed is not None else contextlib.nullcontext():
+        return _fit(model, loss_fn, data, val_data=val_data, val_fn=val_fn, optimizer=optimizer,
+                    lr=lr, weight_decay=weight_decay, max_epochs=max_epochs, batch_size=batch_size,
+                    prox=prox, project=project, backtrack=backtrack,
+                    backtrack_factor=backtrack_factor, patience=patience, tol=tol,
+                    converge_tol=converge_tol, restore_best=restore_best, seed=seed,
+                    verbose=verbose, params=params)
+
+
+
+
+def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay, max_epochs,
+         batch_size, prox, project, backtrack, backtrack_factor, patience, tol, converge_tol,
+         restore_best, seed, verbose, params) -> History:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     if max_epochs < 1:
@@ -152,7 +180,7 @@ def fit(
         raise ValueError("all tensors in data must have the same number of samples")
     if backtrack and batch_size is not None:
         raise ValueError("backtrack=True needs full-batch training (batch_size=None)")
-    gen = seed_everything(seed)
+    gen = make_generator(seed)
     params = list(params) if params is not None else [p for p in model.parameters() if p.requires_grad]
     kwargs = {"lr": lr}
     if optimizer != "lbfgs":
@@ -163,10 +191,7 @@ def fit(
     prox = list(prox)
     monitor = val_data is not None or val_fn is not None
     history = History()
-    best, best_state, bad = math.inf, None, 0
-    prev_obj = math.inf
     last_f: list[float] = []  # cached objective of the current parameters (backtracking)
-    show = sys.stderr.isatty() if verbose is None else verbose
 
     def step(batch):
         def closure():
@@ -198,44 +223,46 @@ def fit(
             for g in opt.param_groups:
                 g["lr"] *= backtrack_factor
 
-    bar = tqdm(range(max_epochs), disable=not show, leave=False, desc=type(model).__name__)
-    for epoch in bar:
-        model.train()
-        if not data or batch_size is None or batch_size >= n:
-            losses = [step(data)]
-        else:
-            order = torch.randperm(n, generator=gen)
-            losses = [step(tuple(t[order[i : i + batch_size]] for t in data)) for i in range(0, n, batch_size)]
-        train_loss = float(np.mean(losses))
-        if not math.isfinite(train_loss):
-            raise FloatingPointError(
-                f"training loss became {train_loss} at epoch {epoch}; lower lr or use float64"
-            )
-        history.train_loss.append(train_loss)
-        history.lr.append(opt.param_groups[0]["lr"])
-        if converge_tol is not None:
-            with torch.no_grad():
-                obj = train_loss + sum(float(pen.value(p)) for p, pen in prox)
-            if abs(prev_obj - obj) <= converge_tol * max(1.0, abs(obj)):
-                break
-            prev_obj = obj
-        if monitor:
-            model.eval()
-            with torch.no_grad():
-                val = float(val_fn(model)) if val_fn is not None else float(loss_fn(model, *val_data))
-            history.val_loss.append(val)
-            if val < best - tol:
-                best, bad, history.best_epoch = val, 0, epoch
-                if restore_best:
-                    best_state = copy.deepcopy(model.state_dict())
+    best, best_state, bad = math.inf, None, 0
+    prev_obj = math.inf
+    with progress(total=max_epochs, desc="epoch", verbose=verbose) as bar:
+        for epoch in range(max_epochs):
+            model.train()
+            if not data or batch_size is None or batch_size >= n:
+                losses = [step(data)]
             else:
-                bad += 1
-            bar.set_postfix(train=f"{train_loss:.4g}", val=f"{val:.4g}")
-            if patience is not None and bad >= patience:
-                history.stopped_early = True
-                break
-        else:
-            bar.set_postfix(train=f"{train_loss:.4g}")
+                order = torch.randperm(n, generator=gen)
+                losses = [step(tuple(t[order[i : i + batch_size]] for t in data)) for i in range(0, n, batch_size)]
+            train_loss = float(np.mean(losses))
+            if not math.isfinite(train_loss):
+                raise FloatingPointError(
+                    f"training loss became {train_loss} at epoch {epoch}; lower lr or use float64"
+                )
+            history.train_loss.append(train_loss)
+            history.lr.append(opt.param_groups[0]["lr"])
+            if converge_tol is not None:
+                with torch.no_grad():
+                    obj = train_loss + sum(float(pen.value(p)) for p, pen in prox)
+                if abs(prev_obj - obj) <= converge_tol * max(1.0, abs(obj)):
+                    break
+                prev_obj = obj
+            if monitor:
+                model.eval()
+                with torch.no_grad():
+                    val = float(val_fn(model)) if val_fn is not None else float(loss_fn(model, *val_data))
+                history.val_loss.append(val)
+                if val < best - tol:
+                    best, bad, history.best_epoch = val, 0, epoch
+                    if restore_best:
+                        best_state = copy.deepcopy(model.state_dict())
+                else:
+                    bad += 1
+                bar.update(1, train=train_loss, val=val)
+                if patience is not None and bad >= patience:
+                    history.stopped_early = True
+                    break
+            else:
+                bar.update(1, train=train_loss)
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

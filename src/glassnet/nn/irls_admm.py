@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as Fn
 from torch import nn
 
+from glassnet.nn._base import GlassModule
 from glassnet.penalties import soft_threshold
 from glassnet.registry import register_model
 
@@ -69,7 +70,7 @@ class IRLSADMMOutput:
 
 
 @register_model("irls_admm")
-class IRLSADMMNet(nn.Module):
+class IRLSADMMNet(GlassModule):
     """The unfolded net: ``k_max`` stages of ``i_max`` ADMM layers (Fig. 1: 3 x 4).
 
     Parameters

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from glassnet.nn._base import GlassModule
 from glassnet.registry import register_model
 
 __all__ = [
@@ -79,7 +80,7 @@ def _unit_rows(rows: int, cols: int, generator=None) -> torch.Tensor:
     return W / W.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-class BilinearLayer(nn.Module):
+class BilinearLayer(GlassModule):
     """``sigma(sum_j U_j X^j V_j^T + B)``: eq. 2.2 for one input, eq. 3.1 for several.
 
     Parameters
@@ -186,7 +187,7 @@ def weight_decay(weights: Sequence[torch.Tensor]) -> torch.Tensor:
 
 
 @register_model("matnet")
-class MatNet(nn.Module):
+class MatNet(GlassModule):
     """Feed-forward MatNet: bilinear hidden layers (eq. 2.2) and an output head.
 
     Parameters
@@ -331,7 +332,7 @@ class MatNet(nn.Module):
 
 
 @register_model("matnet-autoencoder")
-class MultimodalMatNetAutoencoder(nn.Module):
+class MultimodalMatNetAutoencoder(GlassModule):
     """Multimodal MatNet autoencoder (Sec. 3): D input matrices, one hidden matrix, D outputs.
 
     ``H = sigma(sum_j U_j X^j V_j^T + B)`` (3.1) and ``X^j_hat = sigma(R_j H S_j^T + C_j)`` (3.2).

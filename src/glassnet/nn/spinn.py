@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from glassnet.nn._base import GlassModule
 from glassnet.registry import register_model
 
 __all__ = ["LOSSES", "SPINN", "IntegrativeSPINNNet", "logistic_loss", "mse_loss", "softmax_loss"]
@@ -61,7 +62,7 @@ def _upper_layers(hidden: Sequence[int], n_outputs: int) -> nn.ModuleList:
 
 
 @register_model("spinn")
-class SPINN(nn.Module):
+class SPINN(GlassModule):
     """``h1 = a(W1 x + b1)``, ``h_{l+1} = a(W_l h_l + b_l)``, ``g = W_L h_L + b_L`` (Feng & Simon eq. 2.1).
 
     ``hidden``: sizes of the hidden layers (``()`` for a GLM); ``activation``: tanh, relu,
@@ -110,7 +111,7 @@ def _ridge(upper, like):
 
 
 @register_model("integrative_spinn")
-class IntegrativeSPINNNet(nn.Module):
+class IntegrativeSPINNNet(GlassModule):
     """M first layers (one per data set) feeding shared upper layers (the notes' block design).
 
     The notes stack the M inputs block-diagonally (``x^T`` is pM x sum_m n_m) so ``W1`` is

@@ -1,0 +1,101 @@
+"""Family-agnostic model selection (DESIGN.md rule 18): folds, a fold runner, the
+one-standard-error rule and the record of one point of a regularisation path.
+
+Every family that chooses a regularisation level or a number of features by held-out loss
+(SPINN's lambda path, IRLS-ADMM's q) uses these, so the rule and its edge cases live once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import Parallel, delayed
+
+__all__ = ["PathRecord", "choose", "make_folds", "run_folds"]
+
+
+@dataclass
+class PathRecord:
+    """One point of a regularisation path (as LassoNet's ``HistoryItem``)."""
+
+    lam: float
+    selected: np.ndarray  # bool mask over features
+    n_selected: int
+    train_loss: float  # data loss (no penalty) on the training data
+    val_loss: float | None  # data loss on validation data, when given
+    group_norms: np.ndarray  # size of each feature's weights
+    n_epochs: int
+    state: dict = field(repr=False, default_factory=dict)  # the module's state at this point
+
+
+def choose(losses, selection: str = "1se") -> tuple[int, np.ndarray, np.ndarray]:
+    """Index of the chosen candidate from held-out ``losses`` of shape (n_folds, n_candidates),
+    candidates ordered from the simplest (most regularised) to the most complex.
+
+    ``"min"``: the lowest mean loss. ``"1se"``: the simplest candidate whose mean loss is within
+    one standard error of the minimum (Breiman et al. 1984). NaN columns (a candidate that
+    failed on some fold) are never chosen. Returns ``(index, mean, standard_error)``.
+    """
+    losses = np.asarray(losses, dtype=float)
+    if losses.ndim == 1:
+        losses = losses[None, :]
+    if losses.size == 0 or not np.isfinite(losses).any(axis=0).any():
+        raise ValueError("no candidate has a finite held-out loss")
+    mean = losses.mean(axis=0)
+    k = losses.shape[0]
+    se = losses.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
+    best = int(np.nanargmin(mean))
+    if selection == "min":
+        return best, mean, se
+    if selection != "1se":
+        raise ValueError(f"selection must be '1se' or 'min', got {selection!r}")
+    ok = np.flatnonzero(mean <= mean[best] + se[best])
+    return int(ok.min()), mean, se
+
+
+def make_folds(n_samples: int, cv: int, y=None, classification: bool = False, random_state=None):
+    """``cv`` shuffled (stratified when ``classification``) train/validation index pairs.
+
+    Raises a ``ValueError`` that names the problem when the data cannot be split: fewer
+    samples than folds, or (classification) a class with fewer members than folds.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if not isinstance(cv, (int, np.integer)) or isinstance(cv, bool) or cv < 2:
+        raise ValueError(f"cv must be an int >= 2, got {cv!r}")
+    if n_samples < cv:
+        raise ValueError(f"cannot make {cv} folds from {n_samples} samples; lower cv")
+    if classification:
+        classes, counts = np.unique(np.asarray(y), return_counts=True)
+        if counts.min() < cv:
+            small = {c.item() if hasattr(c, "item") else c: int(m) for c, m in zip(classes, counts) if m < cv}
+            raise ValueError(
+                f"cannot make {cv} stratified folds: class(es) {small} have fewer than {cv} members "
+                "(lower cv or drop those classes)"
+            )
+        splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+        return list(splitter.split(np.zeros((n_samples, 1)), y))
+    splitter = KFold(cv, shuffle=True, random_state=random_state)
+    return list(splitter.split(np.zeros((n_samples, 1))))
+
+
+def run_folds(fn: Callable, folds: Sequence, n_jobs: int | None = None) -> list:
+    """``[fn(k, train_idx, val_idx) for each fold]``, fanned out through joblib (rule 8).
+
+    An error inside a fold is re-raised as ``ValueError`` naming the fold, so that a message
+    such as "y has a single class" is not mistaken for a property of the whole data.
+    """
+
+    def one(k, tr, va):
+        try:
+            return fn(k, tr, va)
+        except ValueError as err:
+            raise ValueError(
+                f"in cross-validation fold {k + 1}/{len(folds)} ({len(tr)} training rows): {err}"
+            ) from err
+
+    if n_jobs in (None, 1):
+        return [one(k, tr, va) for k, (tr, va) in enumerate(folds)]
+    return Parallel(n_jobs=n_jobs)(delayed(one)(k, tr, va) for k, (tr, va) in enumerate(folds))
