@@ -14,6 +14,7 @@ class Config:
     """What every reproduction receives from ``glassnet reproduce``."""
 
     quick: bool = False
+    tiny: bool = False  # the test suite's size: seconds, same code path as quick (implies quick)
     seed: int = 0
     n_jobs: int = 1
     data_dir: str | None = None  # None: $GLASSNET_DATA
