@@ -202,7 +202,9 @@ class MatNet(GlassModule):
         paper's default), ``"bilinear"`` (case 2, eqs. 2.4-2.5: ``n_k = u_k X v_k^T + tb_k``) or
         ``"regression"`` (case 1: one more bilinear layer onto ``output_shape``).
     n_classes:
-        K, for the classification heads.
+        K, the outputs of the classification heads. The dense head (2.6) with ``K = 1`` (or any
+        K) and no softmax is also the regressor's head for vector targets (a linear function of
+        ``vec(X^(L))``; case 1's bilinear output can only form rank-limited combinations).
     output_shape:
         For ``head="regression"``.
     activation:
@@ -245,8 +247,8 @@ class MatNet(GlassModule):
         )
         IL, JL = shapes[-1]
         if head == "dense":  # case 3: N_k = vec(X^(L))^T u_k + tb_k (2.6)
-            if n_classes < 2:
-                raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+            if n_classes < 1:
+                raise ValueError(f"n_classes must be >= 1, got {n_classes}")
             self.out = nn.Linear(IL * JL, n_classes)
         elif head == "bilinear":  # case 2: n_k = u_k X^(L) v_k^T + tb_k (2.5)
             if n_classes < 2:
@@ -383,6 +385,11 @@ class MultimodalMatNetAutoencoder(GlassModule):
 
     def encode(self, *Xs: torch.Tensor) -> torch.Tensor:
         return self.encoder(*Xs)  # (3.1)
+
+    def reconstruct(self, *Xs: torch.Tensor, j: int = 0) -> torch.Tensor:
+        """Output ``X^j_hat`` only (3.1 then 3.2 for modality ``j``): what super-resolution
+        reads at test time, without decoding the other modalities."""
+        return self.decoders[j](self.encode(*Xs))
 
     def decode(self, H: torch.Tensor) -> list[torch.Tensor]:
         return [dec(H) for dec in self.decoders]  # (3.2)
