@@ -159,16 +159,19 @@ def as_image(img, name: str = "image") -> np.ndarray:
     if a.dtype.kind not in "biuf":
         try:
             a = a.astype(np.float64)
-        except (TypeError, ValueError) as err:
+        except ValueError as err:  # strings that are not numbers
             raise ValueError(f"{name} must hold numeric pixel values; got dtype {a.dtype} "
                              f"that does not convert to float ({err})") from err
+        # a TypeError (objects that are neither strings nor numbers) propagates as numpy's
     if a.ndim == 3 and a.shape[2] == 4:
         a = a[..., :3]  # RGBA: drop alpha
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)):
         raise ValueError(f"{name} must be a 2-d grayscale array or an (H, W, 3) RGB array, "
                          f"got an array of shape {a.shape} (reshape your data)")
     if a.size == 0:
-        raise ValueError(f"{name} is empty (shape {a.shape}): it has no pixels (0 samples)")
+        what = "sample(s)" if a.shape[0] == 0 else "feature(s)"
+        raise ValueError(f"{name} is empty: it has no pixels: 0 {what} (shape={a.shape}) while a "
+                         "minimum of 1 is required.")
     a = a.astype(np.float64, copy=True)
     if not np.all(np.isfinite(a)):
         bad = int(np.size(a) - np.isfinite(a).sum())

@@ -23,6 +23,7 @@ Defaults that adapt to the data (issue 9), each chosen on tuning splits, not on 
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 
@@ -211,6 +212,14 @@ class _MatNetBase(GlassnetEstimator):
         self.n_parameters_ = _count(module)
         return self
 
+    def _forward64(self, X) -> np.ndarray:
+        """The fitted module's output on ``X``, evaluated in float64 (a float64 copy of the
+        module), so a prediction does not depend on which other rows share its batch."""
+        Xt, _ = self._matrices(X, reset=False)
+        with torch.no_grad():
+            module = copy.deepcopy(self.module_).double()
+            return module(Xt.double()).numpy()
+
     def _penalised(self, model, out_loss, hidden, lam):
         return out_loss + model.penalty(hidden, lam=lam, beta=self.beta, rho=self.rho)
 
@@ -325,9 +334,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
 
     def _logits(self, X):
         self._check_fitted()
-        Xt, _ = self._matrices(X, reset=False)
-        with torch.no_grad():
-            return self.module_(Xt).double().numpy()
+        return self._forward64(X)
 
     def decision_function(self, X):
         """Logits ``n_k`` (2.5)/(2.6), ``(n, K)``; for two classes ``n_1 - n_0``, shape ``(n,)``."""
@@ -420,6 +427,8 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
             y = y_arr.reshape(y_arr.shape[0], -1)
         Xt, y = self._matrices(X, reset=True, y=y, classification=False, with_y=True)
         y = np.asarray(y, dtype=np.float64)
+        if y3 is None and y.ndim == 2 and y.shape[1] == 1 and self.output_shape is None:
+            y = y[:, 0]  # a column vector is one target (as scikit-learn's 1-d regressors read it)
         self.y_ndim_ = 3 if y3 is not None else y.ndim
         Y = y.reshape(y.shape[0], -1)
         k = Y.shape[1]
@@ -476,10 +485,8 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
 
     def predict(self, X):
         self._check_fitted()
-        Xt, _ = self._matrices(X, reset=False)
-        with torch.no_grad():
-            O = self.module_(Xt).double().numpy().reshape(Xt.shape[0], -1)
-        O = O * self.y_scale_ + self.y_mean_
+        O = self._forward64(X)
+        O = O.reshape(O.shape[0], -1) * self.y_scale_ + self.y_mean_
         if self.y_ndim_ == 1:
             return O[:, 0]
         if self.y_ndim_ == 3:
@@ -724,15 +731,24 @@ class MatNetSR(GlassnetEstimator):
         # the 0-255 range of the luminance scale: the model's estimate is kept inside it
         return np.clip(merge_patches(out, rows, cols, y_bic.shape) * 255.0, 0.0, 255.0)
 
-    def upscale(self, X) -> np.ndarray:
-        """Enlarge a low-resolution image by ``scale``.
+    def upscale(self, X):
+        """Enlarge low-resolution images by ``scale``.
 
-        RGB ``(h, w, 3)`` in, uint8 RGB ``(h*s, w*s, 3)`` out (the luminance super-resolved,
-        the chroma bicubic); a 2-d grayscale image in, a float 2-d image out (0-255 scale).
-        NaN / infinite, complex or non-numeric pixels raise ``ValueError``.
+        One RGB image ``(h, w, 3)`` in: uint8 RGB ``(h*s, w*s, 3)`` out (the luminance
+        super-resolved, the chroma bicubic). One 2-d grayscale image in: a float 2-d image out
+        (0-255 scale). A list of images gives a list; an ``(n, h, w)`` or ``(n, h, w, 3)``
+        stack gives a stack. NaN / infinite, complex or non-numeric pixels raise ``ValueError``.
         """
         self._check_fitted()
-        img = as_image(X, "X")
+        if isinstance(X, (list, tuple)):
+            return [self._upscale_one(im) for im in as_image_list(X, "X")]
+        imgs = as_image_list(X, "X")
+        a = X if hasattr(X, "ndim") else np.asarray(X)
+        single = a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (3, 4))
+        out = [self._upscale_one(im) for im in imgs]
+        return out[0] if single else np.stack(out)
+
+    def _upscale_one(self, img: np.ndarray) -> np.ndarray:
         s = self.scale
         h, w = img.shape[:2]
         H, W = h * s, w * s
