@@ -219,7 +219,8 @@ def test_matrix_and_row_input_agree():
 def test_classifier_learns_digits():
     X, y = _digits(1000)
     clf = MatNetClassifier(input_shape=(8, 8), hidden_shapes=[(8, 8)], unit_norm=False,
-                           max_epochs=30, random_state=0).fit(X[:700], y[:700])
+                           activation="sigmoid", lam=1e-4, max_epochs=30,
+                           random_state=0).fit(X[:700], y[:700])
     assert clf.n_parameters_ == 3 * 64 + 64 * 10 + 10  # U, V, B and the dense head
     assert clf.score(X[700:], y[700:]) > 0.9
     p = clf.predict_proba(X[700:710])
@@ -285,7 +286,8 @@ def test_save_load_round_trip(tmp_path):
 
 def test_kl_sparsity_lowers_mean_activation():
     X, y = _digits(500)
-    kw = {"hidden_shapes": [(8, 8)], "unit_norm": False, "max_epochs": 20, "random_state": 0}
+    kw = {"hidden_shapes": [(8, 8)], "unit_norm": False, "max_epochs": 20, "random_state": 0,
+          "activation": "sigmoid", "lam": 0.0}
     plain = MatNetClassifier(**kw).fit(X, y)
     sparse = MatNetClassifier(beta=1.0, rho=0.05, **kw).fit(X, y)
     assert sparse.hidden_activations(X)[0].mean() < plain.hidden_activations(X)[0].mean() - 0.1
@@ -313,3 +315,44 @@ def test_regressor_sigmoid_output_is_papers_case_1():
     P = reg.predict(X)
     assert P.shape == Y.shape and ((P > 0) & (P < 1)).all()
     assert np.abs(P - Y).mean() < 0.5 * np.abs(Y - Y.mean()).mean()
+
+
+def test_auto_hidden_shape_follows_the_input_shape():
+    """hidden_shapes="auto": one hidden matrix (min(I, 20), min(J, 20))."""
+    rng = np.random.default_rng(0)
+    for shape, hidden in [((8, 8), (8, 8)), ((28, 28), (20, 20)), ((30, 1), (20, 1)), ((5, 24), (5, 20))]:
+        X = rng.random((24, *shape))
+        y = np.arange(24) % 2
+        clf = MatNetClassifier(lam=0.0, max_epochs=1, random_state=0).fit(X, y)
+        assert [tuple(L.out_shape) for L in clf.module_.layers] == [hidden]
+
+
+def test_auto_lam_is_chosen_on_a_validation_split_and_refitted():
+    X, y = _digits(500)
+    clf = MatNetClassifier(lam=(10.0, 1e-4), max_epochs=20, random_state=0).fit(X, y)
+    grid, scores = zip(*clf.lam_scores_)
+    assert grid == (10.0, 1e-4)
+    # the huge decay underfits: higher validation cross-entropy, so it is not chosen
+    assert scores[0] > scores[1] and clf.lam_ == 1e-4
+    assert clf.score(X, y) > 0.9  # refitted on all rows with the chosen value
+    fixed = MatNetClassifier(lam=1e-3, max_epochs=2, random_state=0).fit(X, y)
+    assert fixed.lam_ == 1e-3 and fixed.lam_scores_ == []
+    with pytest.raises(ValueError, match="lam"):
+        MatNetClassifier(lam="big").fit(X, y)
+    with pytest.raises(ValueError, match="lam"):
+        MatNetClassifier(lam=-1.0).fit(X, y)
+
+
+def test_regressor_default_fits_a_linear_target_and_bilinear_scalar_head_warns():
+    """Issue 11: a linear target on 8x8 inputs. The old default (bilinear 1x1 head, unit-norm
+    rows, sigmoid, no decay) is rank-limited; the dense head of the default is not."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=400, n_features=64, random_state=0)
+    Xtr, Xte, ytr, yte = X[:300].reshape(-1, 8, 8), X[300:].reshape(-1, 8, 8), y[:300], y[300:]
+    new = MatNetRegressor(random_state=0).fit(Xtr, ytr)
+    assert new.head_ == "dense" and new.score(Xte, yte) > 0.95
+    with pytest.warns(UserWarning, match="rank-one"):
+        old = MatNetRegressor(head="bilinear", hidden_shapes=[(20, 20)], activation="sigmoid",
+                              unit_norm=True, lam=0.0, random_state=0).fit(Xtr, ytr)
+    assert old.score(Xte, yte) < new.score(Xte, yte) - 0.2

@@ -448,7 +448,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         head = self.head
         if head == "auto":
             head = "bilinear" if (y3 is not None or self.output_shape is not None) else "dense"
-        if head == "bilinear" and min(out_shape) == 1:
+        if head == "bilinear" and y3 is None and min(out_shape) == 1:
             warnings.warn(
                 f"MatNetRegressor(head='bilinear') onto a {out_shape[0]}x{out_shape[1]} output can "
                 "only combine the hidden units with rank-one weights (a scalar target becomes "
