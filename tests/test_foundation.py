@@ -68,7 +68,9 @@ def test_cli_help_list_and_unknown_experiment(capsys):
     assert "reproduce" in capsys.readouterr().out
     assert cli.main(["list"]) == 0
     assert "irls-admm-simulation" in capsys.readouterr().out
-    assert cli.main(["reproduce", "no-such-thing"]) == 2
+    with pytest.raises(SystemExit) as e:
+        cli.main(["reproduce", "no-such-thing"])
+    assert e.value.code == 2
 
 
 def test_cli_reproduce_reports_missing_data(tmp_path, capsys):
