@@ -99,7 +99,12 @@ def test_write_result(tmp_path):
 
 
 def test_data_dir_resolution(tmp_path, monkeypatch):
+    import glassnet.datasets._base as base
+
     monkeypatch.delenv("GLASSNET_DATA", raising=False)
+    found = base.default_data_dir()  # ../shared/data beside the checkout, where it exists
+    assert found is None or (found.is_dir() and found.name == "data")
+    monkeypatch.setattr(base, "default_data_dir", lambda: None)
     with pytest.raises(FileNotFoundError, match="GLASSNET_DATA"):
         data_dir()
     with pytest.raises(FileNotFoundError, match="does not exist"):
