@@ -104,7 +104,9 @@ def test_data_dir_resolution(tmp_path, monkeypatch):
     monkeypatch.delenv("GLASSNET_DATA", raising=False)
     found = base.default_data_dir()  # ../shared/data beside the checkout, where it exists
     assert found is None or (found.is_dir() and found.name == "data")
-    monkeypatch.setattr(base, "default_data_dir", lambda: None)
+    real = base.default_data_dir
+    monkeypatch.setattr(base, "default_data_dir",
+                        lambda: real() if base.os.environ.get("GLASSNET_DATA") else None)
     with pytest.raises(FileNotFoundError, match="GLASSNET_DATA"):
         data_dir()
     with pytest.raises(FileNotFoundError, match="does not exist"):
