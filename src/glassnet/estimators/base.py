@@ -47,7 +47,7 @@ class GlassnetEstimator(BaseEstimator):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for name in _THREADED:
-            fn = cls.__dict__.get(name)
+            fn = getattr(cls, name, None)
             if callable(fn) and not getattr(fn, "__glassnet_threads__", False):
                 setattr(cls, name, with_auto_threads(fn))
 
