@@ -38,6 +38,7 @@ __all__ = [
     "patch_grid",
     "read_idx",
     "rgb_to_ycbcr",
+    "shift_augment",
     "sr_modalities",
     "ycbcr_to_rgb",
 ]
@@ -292,3 +293,19 @@ def merge_patches(patches: np.ndarray, rows, cols, shape) -> np.ndarray:
     if (cnt == 0).any():
         raise ValueError("patches do not cover the image")
     return out / cnt
+
+
+def shift_augment(X: np.ndarray, y: np.ndarray, d: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of ``X`` (``(n, H, W)``) shifted by ``-d..d`` pixels along both axes, with
+    zero fill: ``(2d+1)^2`` copies (the unshifted one first) and the labels repeated."""
+    X = np.asarray(X)
+    if X.ndim != 3:
+        raise ValueError(f"shift_augment needs images (n, H, W), got shape {X.shape}")
+    H, W = X.shape[1:]
+    out = []
+    for dy, dx in [(0, 0)] + [(a, b) for a in range(-d, d + 1) for b in range(-d, d + 1) if (a, b) != (0, 0)]:
+        Z = np.zeros_like(X)
+        Z[:, max(0, dy):H - max(0, -dy), max(0, dx):W - max(0, -dx)] = \
+            X[:, max(0, -dy):H - max(0, dy), max(0, -dx):W - max(0, dx)]
+        out.append(Z)
+    return np.concatenate(out), np.tile(np.asarray(y), len(out))
