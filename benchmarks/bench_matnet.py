@@ -1,10 +1,19 @@
-"""MatNet vs MLP vs a small CNN on 8x8 digits (and MNIST when its files are present), one run.
+"""MatNet's defaults against their peers, side by side in one run (issues 9 and 11).
 
-Measures test accuracy, parameter count, training time and inference throughput (samples/s),
-side by side, with ratios to MatNet. Every model trains through ``glassnet.training.fit``
-(MatNet through its estimator); the CNN is plain ``torch.nn`` (no torchvision). Usage:
+* digits: ``MatNetClassifier()`` vs ``LogisticRegression()``, ``MLPClassifier()`` and a small
+  CNN on scikit-learn's 8x8 digits (X / 16 as 8x8 matrices), 5 stratified 70/30 splits
+  (reporting seeds 0-4; the defaults were chosen on seeds 100-104).
+* regression: ``MatNetRegressor()`` vs the previous defaults, ``Ridge()`` and
+  ``MLPRegressor()`` on ``make_regression(n_features=64)`` as 8x8 matrices, 5 seeds, 70/30.
+* MNIST (when its files are present): the configuration ``matnet-mnist`` chose on validation,
+  trained on the 5k subset, tested on the official 10k, beside MLPs and a small CNN.
+* SR (``--sr``): ``MatNetSR()`` with its defaults (trained on T91) against bicubic on Set5 and
+  Set14 (PSNR on Y, border = scale).
 
-    python benchmarks/bench_matnet.py [--data-dir ../shared/data] [--out benchmarks/matnet.csv]
+Accuracy / R2 / PSNR, parameters, fit time and ratios to MatNet. Wall-clock times are taken on
+whatever machine runs this (the committed CSV: a shared, loaded 2-core machine, 1 thread).
+
+    python benchmarks/bench_matnet.py [--data-dir ../shared/data] [--sr] [--out benchmarks/matnet.csv]
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,16 +29,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from glassnet import MatNetClassifier
+from glassnet import MatNetClassifier, MatNetRegressor
 from glassnet.training import fit
 
 
 def n_params(m: nn.Module) -> int:
     return int(sum(p.numel() for p in m.parameters()))
-
-
-def mlp(n_in: int, h: int) -> nn.Module:
-    return nn.Sequential(nn.Flatten(), nn.Linear(n_in, h), nn.ReLU(), nn.Linear(h, 10))
 
 
 def small_cnn(side: int) -> nn.Module:
@@ -41,60 +47,176 @@ def small_cnn(side: int) -> nn.Module:
                          nn.Linear(16 * 4 * 4, 10))
 
 
-def train_torch(model, Xtr, ytr, epochs, seed):
-    torch.manual_seed(seed)
-    loss = lambda m, X, y: nn.functional.cross_entropy(m(X), y)
-    t0 = time.perf_counter()
-    fit(model, loss, (Xtr, ytr), optimizer="adam", lr=0.01, max_epochs=epochs, batch_size=100,
-        seed=seed, verbose=False)
-    return time.perf_counter() - t0
+class _Torch:
+    """A plain torch classifier trained by glassnet's loop (the CNN peer)."""
+
+    def __init__(self, model, epochs, seed):
+        self.model, self.epochs, self.seed = model, epochs, seed
+
+    def fit(self, X, y):
+        from glassnet.utils import local_seed
+
+        with local_seed(self.seed):
+            self.model = self.model.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)
+            fit(self.model, lambda m, a, b: nn.functional.cross_entropy(m(a), b),
+                (torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)), optimizer="adam",
+                lr=0.01, max_epochs=self.epochs, batch_size=100, seed=self.seed, verbose=False)
+        self.n_parameters_ = n_params(self.model)
+        return self
+
+    @torch.no_grad()
+    def score(self, X, y):
+        self.model.eval()
+        return float((self.model(torch.as_tensor(X, dtype=torch.float32)).argmax(1).numpy() == y).mean())
 
 
-@torch.no_grad()
-def throughput(predict, X, repeats=5) -> float:
-    predict(X[:10])
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        predict(X)
-    return repeats * len(X) / (time.perf_counter() - t0)
+def _n_par(est) -> int:
+    if hasattr(est, "n_parameters_"):
+        return int(est.n_parameters_)
+    if hasattr(est, "coefs_"):
+        return int(sum(w.size for w in est.coefs_) + sum(b.size for b in est.intercepts_))
+    return int(np.size(est.coef_) + np.size(est.intercept_))
 
 
-def bench(dataset, Xtr, ytr, Xte, yte, side, hidden_mlp, epochs, lbfgs_epochs, seed=0):
-    rows = []
-    Ttr = torch.as_tensor(Xtr, dtype=torch.float32).reshape(len(Xtr), side, side)
-    Tte = torch.as_tensor(Xte, dtype=torch.float32).reshape(len(Xte), side, side)
-    ytr_t, yte_np = torch.as_tensor(ytr), np.asarray(yte)
-    hs = [(8, 8)] if side == 8 else [(20, 20), (16, 16)]
-    for name, kw in {
-        f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (L-BFGS)": {
-            "optimizer": "lbfgs", "lr": 1.0, "batch_size": None, "max_epochs": lbfgs_epochs, "lam": 1e-3},
-        f"MatNet {'-'.join(f'{a}x{b}' for a, b in hs)} (Adam)": {
-            "optimizer": "adam", "lr": 0.01, "batch_size": 100, "max_epochs": epochs, "lam": 1e-4},
-    }.items():
-        clf = MatNetClassifier(input_shape=(side, side), hidden_shapes=hs, unit_norm=False,
-                               random_state=seed, **kw)
+def _timed(est, Xtr, ytr, Xte, yte):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        clf.fit(Ttr.numpy(), ytr)
+        est.fit(Xtr, ytr)
         fit_s = time.perf_counter() - t0
-        m = clf.module_
-        rows.append({"dataset": dataset, "model": name, "parameters": clf.n_parameters_,
-                     "accuracy": float((clf.predict(Tte.numpy()) == yte_np).mean()), "train_s": fit_s,
-                     "samples_per_s": throughput(m, Tte)})
-    n_in = side * side
-    for label, model in [(f"MLP {n_in}-{h}-10", mlp(n_in, h)) for h in hidden_mlp] + \
-                        [("small CNN", small_cnn(side))]:
-        fit_s = train_torch(model, Ttr, ytr_t, epochs, seed)
-        model.eval()
-        with torch.no_grad():
-            acc = float((model(Tte).argmax(1).numpy() == yte_np).mean())
-        rows.append({"dataset": dataset, "model": label, "parameters": n_params(model), "accuracy": acc,
-                     "train_s": fit_s, "samples_per_s": throughput(model, Tte)})
+        return est.score(Xte, yte), fit_s
+
+
+def _summarise(rows, task, metric):
     df = pd.DataFrame(rows)
-    ref = df.iloc[0]
-    df["params_vs_matnet"] = df["parameters"] / ref["parameters"]
-    df["train_time_vs_matnet"] = df["train_s"] / ref["train_s"]
-    df["throughput_vs_matnet"] = df["samples_per_s"] / ref["samples_per_s"]
-    return df
+    g = df.groupby("model", sort=False)
+    out = g.agg(parameters=("parameters", "first"), score=(metric, "mean"),
+                score_std=(metric, lambda a: float(np.std(a))), fit_s=("fit_s", "mean"),
+                fit_s_max=("fit_s", "max"), runs=(metric, "size")).reset_index()
+    out.insert(0, "task", task)
+    out.insert(2, "metric", metric)
+    ref = out.iloc[0]
+    out["score_minus_matnet"] = out["score"] - ref["score"]
+    out["params_vs_matnet"] = out["parameters"] / ref["parameters"]
+    out["fit_time_vs_matnet"] = out["fit_s"] / ref["fit_s"]
+    return out
+
+
+def bench_digits(seeds=range(5)):
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).reshape(-1, 8, 8)
+    rows = []
+    for s in seeds:
+        Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=s, stratify=y)
+        F, G = Xtr.reshape(len(Xtr), -1), Xte.reshape(len(Xte), -1)
+        for name, est, flat in [
+            ("MatNetClassifier()", MatNetClassifier(random_state=s), False),
+            ("LogisticRegression()", LogisticRegression(max_iter=1000), True),
+            ("MLPClassifier()", MLPClassifier(random_state=s), True),
+            ("small CNN (torch, Adam 100 epochs)", _Torch(small_cnn(8), 100, s), True),
+        ]:
+            acc, fit_s = _timed(est, F if flat else Xtr, ytr, G if flat else Xte, yte)
+            rows.append({"model": name, "seed": s, "accuracy": acc, "fit_s": fit_s, "parameters": _n_par(est)})
+        print(f"digits seed {s} done", flush=True)
+    return _summarise(rows, "digits 8x8 (5 splits)", "accuracy")
+
+
+def bench_regression(seeds=range(5), n_samples=1000):
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPRegressor
+
+    old = {"hidden_shapes": [(20, 20)], "head": "bilinear", "activation": "sigmoid",
+           "unit_norm": True, "lam": 0.0}
+    rows = []
+    for s in seeds:
+        X, y = make_regression(n_samples=n_samples, n_features=64, random_state=s)
+        Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=s)
+        M, N = Xtr.reshape(-1, 8, 8), Xte.reshape(-1, 8, 8)
+        for name, est, mat in [
+            ("MatNetRegressor()", MatNetRegressor(random_state=s), True),
+            ("MatNetRegressor, previous defaults (bilinear 1x1 head, sigmoid, unit-norm, 20x20, no decay)",
+             MatNetRegressor(random_state=s, **old), True),
+            ("MatNetRegressor, previous defaults but dense head", MatNetRegressor(
+                random_state=s, **{**old, "head": "dense"}), True),
+            ("MatNetRegressor, previous defaults but unit_norm=False", MatNetRegressor(
+                random_state=s, **{**old, "unit_norm": False}), True),
+            ("Ridge()", Ridge(), False),
+            ("MLPRegressor()", MLPRegressor(random_state=s), False),
+        ]:
+            r2, fit_s = _timed(est, M if mat else Xtr, ytr, N if mat else Xte, yte)
+            rows.append({"model": name, "seed": s, "r2": r2, "fit_s": fit_s, "parameters": _n_par(est)})
+        print(f"regression seed {s} done", flush=True)
+    return _summarise(rows, f"make_regression(n_samples={n_samples}, n_features=64) as 8x8", "r2")
+
+
+def bench_mnist(data, seed=0):
+    from sklearn.neural_network import MLPClassifier
+
+    from glassnet.datasets import load_mnist
+    from glassnet.datasets.images import shift_augment
+    from glassnet.experiments.matnet import mnist_candidates
+
+    Xtr, ytr = load_mnist("train5k", data)
+    Xte, yte = load_mnist("test", data)
+    Xtr, Xte = Xtr / 255.0, Xte / 255.0
+    F, G = Xtr.reshape(len(Xtr), -1), Xte.reshape(len(Xte), -1)
+    rows = []
+    cands = mnist_candidates()
+    for name in (CHOSEN_MNIST, "MatNetClassifier() defaults"):
+        c = cands[name]
+        Xf, yf = shift_augment(Xtr, ytr) if c["augment"] else (Xtr, ytr)
+        est = MatNetClassifier(random_state=seed, **c["kw"])
+        acc, fit_s = _timed(est, Xf, yf, Xte, yte)
+        rows.append({"model": f"MatNet: {name}", "seed": seed, "accuracy": acc, "fit_s": fit_s,
+                     "parameters": _n_par(est)})
+    Xs, ys = shift_augment(Xtr, ytr)
+    for name, est, X_, y_, flat in [
+        ("MLP 784-6-10 (MLPClassifier)", MLPClassifier((6,), max_iter=300, random_state=seed), F, ytr, True),
+        ("MLP 784-32-10 (MLPClassifier)", MLPClassifier((32,), max_iter=300, random_state=seed), F, ytr, True),
+        ("small CNN, same shifted images (Adam 20 epochs)", _Torch(small_cnn(28), 20, seed),
+         Xs.reshape(len(Xs), -1), ys, True),
+    ]:
+        acc, fit_s = _timed(est, X_, y_, G if flat else Xte, yte)
+        rows.append({"model": name, "seed": seed, "accuracy": acc, "fit_s": fit_s, "parameters": _n_par(est)})
+        print(f"mnist {name} done", flush=True)
+    return _summarise(rows, "MNIST 5k train / 10k test", "accuracy")
+
+
+CHOSEN_MNIST = "relu, shifts, lam 1e-4, 20 epochs"  # matnet-mnist's validation winner (seed 0)
+
+
+def bench_sr(data, seed=0):
+    from glassnet import MatNetSR
+    from glassnet.datasets.images import load_image_folder
+
+    train = list(load_image_folder("T91", data).values())
+    t0 = time.perf_counter()
+    sr = MatNetSR(random_state=seed).fit(train)
+    fit_s = time.perf_counter() - t0
+    rows = []
+    for name in ("Set5", "Set14"):
+        for img_name, img in load_image_folder(name, data).items():
+            r = sr.evaluate(img)
+            rows.append({"set": name, "image": img_name, "psnr_bicubic": r["psnr_bicubic"],
+                         "psnr_matnet": r["psnr_matnet"]})
+    df = pd.DataFrame(rows)
+    out = []
+    for name, g in df.groupby("set", sort=False):
+        out.append({"task": f"SR x2 {name} (PSNR Y, dB)", "model": "MatNetSR()", "metric": "psnr",
+                    "parameters": sr.n_parameters_, "score": g["psnr_matnet"].mean(), "fit_s": fit_s,
+                    "runs": len(g)})
+        out.append({"task": f"SR x2 {name} (PSNR Y, dB)", "model": "bicubic", "metric": "psnr",
+                    "parameters": 0, "score": g["psnr_bicubic"].mean(), "fit_s": 0.0, "runs": len(g)})
+    res = pd.DataFrame(out)
+    res["score_minus_matnet"] = res["score"] - res.groupby("task")["score"].transform("first")
+    return res
 
 
 def main(argv=None):
@@ -102,26 +224,28 @@ def main(argv=None):
     p.add_argument("--data-dir", default=os.environ.get("GLASSNET_DATA"))
     p.add_argument("--out", default=None, help="CSV file for the table")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--sr", action="store_true", help="also train MatNetSR() on T91 (minutes)")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: digits,regression,mnist")
     args = p.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    from glassnet.utils import threads
 
-    X, y = load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
-    tables = [bench("digits 8x8", Xtr, ytr, Xte, yte, 8, [11, 32], epochs=100, lbfgs_epochs=30)]
+    skip = set(filter(None, args.skip.split(",")))
     data = Path(args.data_dir) if args.data_dir else Path(__file__).resolve().parents[2] / "shared" / "data"
-    try:
-        from glassnet.datasets import load_mnist
-
-        Mtr, mytr = load_mnist("train5k", data)
-        Mte, myte = load_mnist("test", data)
-        tables.append(bench("MNIST 5k/10k", Mtr / 255.0, mytr, Mte / 255.0, myte, 28, [6, 32],
-                            epochs=30, lbfgs_epochs=40))
-    except FileNotFoundError as err:
-        print(f"MNIST skipped: {err}")
+    tables = []
+    with threads(args.threads):
+        if "digits" not in skip:
+            tables.append(bench_digits())
+        if "regression" not in skip:
+            tables.append(bench_regression())
+        if "mnist" not in skip:
+            try:
+                tables.append(bench_mnist(data))
+            except FileNotFoundError as err:
+                print(f"MNIST skipped: {err}")
+        if args.sr:
+            tables.append(bench_sr(data))
     df = pd.concat(tables, ignore_index=True)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
         print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.out:
         df.to_csv(args.out, index=False)

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import glassnet
-from glassnet.metrics import psnr
 from glassnet import MatNetSR
 from glassnet.datasets.images import (
     degrade,
@@ -19,6 +18,7 @@ from glassnet.datasets.images import (
     rgb_to_ycbcr,
     ycbcr_to_rgb,
 )
+from glassnet.metrics import psnr
 
 torch.set_num_threads(1)
 

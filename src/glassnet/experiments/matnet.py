@@ -161,14 +161,14 @@ def run_digits(config: Config) -> Result:
     for s in seeds:
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=s, stratify=y)
         splits.append((Xtr.reshape(-1, 8, 8), ytr, Xte.reshape(-1, 8, 8), yte, s))
-    tiny_kw = {"max_epochs": 10} if config.tiny else {}
+    tiny_kw = {"max_epochs": 4} if config.tiny else {}
     models = {
         "MatNetClassifier() (defaults)": lambda s: MatNetClassifier(random_state=s, **tiny_kw),
         "MatNet, paper's settings (sigmoid, unit-norm rows, no decay, 8x8 hidden)":
             lambda s: MatNetClassifier(hidden_shapes=[(8, 8)], activation="sigmoid", unit_norm=True,
                                        lam=0.0, random_state=s, **tiny_kw),
         "LogisticRegression()": lambda s: LogisticRegression(max_iter=1000),
-        "MLPClassifier()": lambda s: MLPClassifier(random_state=s, max_iter=50 if config.tiny else 200),
+        "MLPClassifier()": lambda s: MLPClassifier(random_state=s, max_iter=20 if config.tiny else 200),
     }
     rows, fitted = [], {}
     for name, make in models.items():
@@ -198,7 +198,7 @@ def run_digits(config: Config) -> Result:
     log("matnet-digits: MLP sweep (accuracy against parameter count)")
     hiddens = [8, 16] if config.tiny else ([4, 8, 12, 16, 32] if config.quick else [4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64])
     flat_splits = [(a.reshape(len(a), -1), b, c.reshape(len(c), -1), d, s) for a, b, c, d, s in splits]
-    mlp = mlp_sweep(hiddens, flat_splits, n_jobs=config.n_jobs, max_iter=100 if config.tiny else 1000)
+    mlp = mlp_sweep(hiddens, flat_splits, n_jobs=config.n_jobs, max_iter=30 if config.tiny else 1000)
     mean = mlp.groupby("hidden")["accuracy"].mean().sort_index()
     main, lr = table.iloc[0], table[table["model"] == "LogisticRegression()"].iloc[0]
     mlpd = table[table["model"] == "MLPClassifier()"].iloc[0]
