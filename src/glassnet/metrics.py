@@ -68,7 +68,7 @@ def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
     """Peak signal-to-noise ratio ``10 log10(peak^2 / MSE)`` in dB.
 
     Super-resolution convention used by glassnet (MatNet, Sec. 4.2): compare the luminance
-    channel Y (BT.601, 0-255 scale, :func:`glassnet.sr.rgb_to_ycbcr`) of the ground truth and the
+    channel Y (BT.601, 0-255 scale, :func:`glassnet.datasets.images.rgb_to_ycbcr`) of the ground truth and the
     estimate, as floats without rounding, after cropping ``border`` pixels on every side
     (``border = scale`` for an upscaling factor ``scale``). Identical images give ``inf``.
     """
