@@ -522,7 +522,7 @@ def run_sr(config: Config) -> Result:
         select = {"n_patches": 2000, "max_epochs": 15, "lr": 0.01, "stride": 4}
     else:
         final = {"n_patches": 10_000, "max_epochs": 60, "lr": 0.005, "stride": 1}
-        select = {"n_patches": 5000, "max_epochs": 30, "lr": 0.005, "stride": 2}
+        select = {"n_patches": 3000, "max_epochs": 20, "lr": 0.01, "stride": 3}
     cands = sr_candidates(config.quick)
     sel_rows = []
     for name, kw in cands.items():
