@@ -224,7 +224,7 @@ def main(argv=None):
     p.add_argument("--out", default=None, help="CSV file for the table")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--sr", action="store_true", help="also train MatNetSR() on T91 (minutes)")
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: digits,regression,mnist")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: digits,regression,regression100,mnist")
     args = p.parse_args(argv)
     from glassnet.utils import threads
 
@@ -236,6 +236,8 @@ def main(argv=None):
             tables.append(bench_digits())
         if "regression" not in skip:
             tables.append(bench_regression())
+        if "regression100" not in skip:  # make_regression's own default size (issue 11's setting)
+            tables.append(bench_regression(n_samples=100))
         if "mnist" not in skip:
             try:
                 tables.append(bench_mnist(data))

@@ -388,13 +388,14 @@ scored once on the test set. Its weight decay: lam = {main['lam']:g}{' (chosen i
 
 def sr_candidates(quick: bool) -> dict[str, dict]:
     """Settings compared on held-out T91 images: penalty weights, residual gain, input recipe."""
+    base = {"lam": 1e-5, "beta": 0.1, "residual_gain": 4.0}  # explicit: independent of MatNetSR's defaults
     c = {
-        "lam 1e-5, beta 0.1, gain 4, bicubic input": {},
-        "lam 1e-3, beta 1 (paper), gain 4, bicubic input": {"lam": 1e-3, "beta": 1.0},
-        "lam 1e-5, beta 0.1, gain 2, bicubic input": {"residual_gain": 2.0},
-        "lam 1e-5, beta 0.1, gain 8, bicubic input": {"residual_gain": 8.0},
-        "lam 1e-4, beta 0.01, gain 4, bicubic input": {"lam": 1e-4, "beta": 0.01},
-        "paper recipe: HR patch as input, HR target": {"input_mode": "hr", "target": "hr"},
+        "lam 1e-5, beta 0.1, gain 4, bicubic input": {**base},
+        "lam 1e-3, beta 1 (paper), gain 4, bicubic input": {**base, "lam": 1e-3, "beta": 1.0},
+        "lam 1e-5, beta 0.1, gain 2, bicubic input": {**base, "residual_gain": 2.0},
+        "lam 1e-5, beta 0.1, gain 8, bicubic input": {**base, "residual_gain": 8.0},
+        "lam 1e-4, beta 0.01, gain 4, bicubic input": {**base, "lam": 1e-4, "beta": 0.01},
+        "paper recipe: HR patch as input, HR target": {**base, "input_mode": "hr", "target": "hr"},
     }
     if quick:
         keys = list(c)[:2] + [list(c)[-1]]
