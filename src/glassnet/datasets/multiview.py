@@ -97,3 +97,28 @@ def load_dsrl_graph(name: str, data_dir=None):
     W = ((W + W.T) / 2).tocsr()  # stored symmetric up to rounding
     W.eliminate_zeros()
     return W
+
+
+def make_multiview_mixture(n_samples: int = 500, n_clusters: int = 5, n_views: int = 3,
+                           n_features: int = 20, separation: float = 3.0, noise_views: int = 0,
+                           random_state=None) -> MultiviewData:
+    """A synthetic multi-view Gaussian mixture: every view draws its own cluster means (about
+    ``separation`` apart, unit noise, ``n_features`` dimensions) around the shared labels;
+    ``noise_views`` extra views carry no cluster information. Balanced clusters."""
+    rng = np.random.default_rng(random_state)
+    if n_clusters > n_samples:
+        raise ValueError(f"n_clusters={n_clusters} > n_samples={n_samples}")
+    y = np.arange(n_samples) % n_clusters
+    rng.shuffle(y)
+    views = []
+    for v in range(n_views + noise_views):
+        if v < n_views:
+            means = rng.normal(0.0, separation / np.sqrt(2.0 * n_features), (n_clusters, n_features))
+            X = means[y] + rng.normal(size=(n_samples, n_features))
+        else:
+            X = rng.normal(size=(n_samples, n_features))
+        views.append(X)
+    return MultiviewData("multiview-mixture", views, y)
+
+
+__all__ += ["make_multiview_mixture"]
