@@ -16,6 +16,8 @@ classification is label propagation over it.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -284,7 +286,9 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         unl = self._unlabelled(y)
         if unl.all():
             raise ValueError("y has no labelled sample (every entry is -1)")
-        check_classification_targets(y[~unl])
+        with warnings.catch_warnings():  # few labels per class is the point of the method
+            warnings.filterwarnings("ignore", message="The number of unique classes")
+            check_classification_targets(y[~unl])
         classes = np.unique(y[~unl])
         if classes.size < 2:
             raise ValueError(f"y has labelled samples of only one class ({classes[0]!r}); "

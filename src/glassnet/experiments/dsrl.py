@@ -75,7 +75,7 @@ def _std_concat(views):
 def _mvsc_available() -> bool:
     try:
         from mvlearn.cluster import MultiviewCoRegSpectralClustering  # noqa: F401
-    except Exception:  # ImportError, or a broken optional dependency
+    except (ImportError, AttributeError):  # missing, or an optional dependency missing/broken
         return False
     return True
 
@@ -232,29 +232,29 @@ def _run_clustering(cfg: Config) -> Result:
     cmp = pd.DataFrame(cmp)
     wins = pd.DataFrame([{
         "comparison": "DSRL > SC averaged graph in ACC and NMI",
-        "sets_won": int(cmp.dsrl_wins_both.sum()), "sets": int(len(cmp)),
+        "sets_won": int(cmp.dsrl_wins_both.sum()), "sets": len(cmp),
         "sets_won_excluding_tuning": int(cmp[~cmp.tuning_set].dsrl_wins_both.sum()),
         "sets_excluding_tuning": int((~cmp.tuning_set).sum()), "target": 4}])
 
     lost = cmp[~cmp.dsrl_wins_both]
     w = wins.iloc[0]
     lines = [
-        f"DSRL beats spectral clustering on the averaged graph in both ACC (Hungarian) and NMI "
-        f"on {w.sets_won} of {w.sets} data set/graph pairs (target: {w.target}); "
-        f"{w.sets_won_excluding_tuning} of {w.sets_excluding_tuning} excluding the tuning sets "
-        f"({', '.join(TUNING_SETS)}, where defaults were chosen on seeds {TUNING_SEEDS}).",
+        (f"DSRL beats spectral clustering on the averaged graph in both ACC (Hungarian) and NMI "
+         f"on {w.sets_won} of {w.sets} data set/graph pairs (target: {w.target}); "
+         f"{w.sets_won_excluding_tuning} of {w.sets_excluding_tuning} excluding the tuning sets "
+         f"({', '.join(TUNING_SETS)}, where defaults were chosen on seeds {TUNING_SEEDS})."),
     ]
     if len(lost):
         lines.append("Where it does not win: " + "; ".join(
             f"{r.data}: ACC {r.dsrl_acc:.3f} vs {r.sc_acc:.3f}, NMI {r.dsrl_nmi:.3f} vs {r.sc_nmi:.3f}"
             for r in lost.itertuples()) + ".")
     lines += [
-        f"Mean and std over {reps} repetitions (seeds {seeds[0]}..{seeds[-1]}: k-means and "
-        "training seed); the graph is fixed per data set. `acc_majority` is the released code's "
-        "majority-vote ACC (equal to purity). 'SC best single view' picks the view with the best "
-        "mean ACC after the fact (optimistic). Co-regularised MVSC runs once (first seed) and only "
-        f"for n <= {MVSC_MAX_N}" + ("" if mvsc else "; mvlearn is not installed here, so it is skipped")
-        + ".",
+        (f"Mean and std over {reps} repetitions (seeds {seeds[0]}..{seeds[-1]}: k-means and "
+         "training seed); the graph is fixed per data set. `acc_majority` is the released code's "
+         "majority-vote ACC (equal to purity). 'SC best single view' picks the view with the best "
+         "mean ACC after the fact (optimistic). Co-regularised MVSC runs once (first seed) and "
+         f"only for n <= {MVSC_MAX_N}"
+         + ("" if mvsc else "; mvlearn is not installed here, so it is skipped") + "."),
         f"Paper: {PAPER_NOTE}.",
     ]
     m0 = models[sets[0]]
@@ -278,7 +278,7 @@ def label_split(y, fraction, seed):
     for c in np.unique(y):  # every class gets a labelled sample
         if not np.any(y[lab] == c):
             lab.append(int(rng.choice(np.flatnonzero(y == c))))
-    return np.array(sorted(set(int(i) for i in lab)))
+    return np.array(sorted({int(i) for i in lab}))
 
 
 def _label_spreading(W, y_semi, alpha):
@@ -308,7 +308,7 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
         ys = np.full_like(y, -1)
         ys[lab] = y[lab]
 
-        def score(pred, method, fit_s):
+        def score(pred, method, fit_s, s=s, lab=lab, test=test):
             rows.append({"data": tag, "method": method, "seed": s, "n_labelled": lab.size,
                          "fit_s": fit_s, "accuracy": accuracy_score(y[test], pred[test]),
                          "macro_f1": f1_score(y[test], pred[test], average="macro")})
@@ -374,23 +374,23 @@ def _run_semisupervised(cfg: Config) -> Result:
     cmp = pd.DataFrame(cmp)
     wins = pd.DataFrame([{
         "comparison": f"DSRL > LabelSpreading in accuracy at {LABEL_FRACTION:.0%} labels",
-        "sets_won": int(cmp.dsrl_wins.sum()), "sets": int(len(cmp)),
+        "sets_won": int(cmp.dsrl_wins.sum()), "sets": len(cmp),
         "sets_won_excluding_tuning": int(cmp[~cmp.tuning_set].dsrl_wins.sum()),
         "sets_excluding_tuning": int((~cmp.tuning_set).sum()), "target": 4}])
     w = wins.iloc[0]
     lost = cmp[~cmp.dsrl_wins]
     lines = [
-        f"DSRL beats LabelSpreading (same graph, same splits) in accuracy on the unlabelled "
-        f"samples on {w.sets_won} of {w.sets} data set/graph pairs (target: {w.target}); "
-        f"{w.sets_won_excluding_tuning} of {w.sets_excluding_tuning} excluding the tuning sets "
-        f"({', '.join(TUNING_SETS)}; seeds {TUNING_SEEDS}).",
+        (f"DSRL beats LabelSpreading (same graph, same splits) in accuracy on the unlabelled "
+         f"samples on {w.sets_won} of {w.sets} data set/graph pairs (target: {w.target}); "
+         f"{w.sets_won_excluding_tuning} of {w.sets_excluding_tuning} excluding the tuning sets "
+         f"({', '.join(TUNING_SETS)}; seeds {TUNING_SEEDS})."),
     ]
     if len(lost):
         lines.append("Where it does not win: " + "; ".join(
             f"{r.data}: {r.dsrl_accuracy:.3f} vs {r.ls_accuracy:.3f}" for r in lost.itertuples()) + ".")
-    lines += [f"Mean and std over {reps} random labelled splits (seeds {seeds[0]}..{seeds[-1]}), "
-              "at least one labelled sample per class. 'propagation on W' is DSRL's propagation "
-              "step on the unlearned graph (an ablation of the learned regulariser).",
+    lines += [(f"Mean and std over {reps} random labelled splits (seeds {seeds[0]}..{seeds[-1]}), "
+               "at least one labelled sample per class. 'propagation on W' is DSRL's propagation "
+               "step on the unlearned graph (an ablation of the learned regulariser)."),
               f"Paper: {PAPER_NOTE}."]
     m0 = models[sets[0]]
     theta = tuple(float(v) for v in np.atleast_2d(m0.theta_)[0])
