@@ -32,6 +32,7 @@ from glassnet.nn.dsrl import (
     check_affinity,
     knn_heat_graph,
     label_propagation,
+    link_labelled_pairs,
     spectral_labels,
 )
 from glassnet.utils import fit_context
@@ -227,6 +228,8 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         self.verbose = verbose
 
     def fit(self, X, y=None):
+        """Learn the sparse graph from the views (or precomputed affinity) X and cluster it
+        (``labels_``); y is ignored."""
         W = self._input_graph(X)
         n = W.shape[0]
         k = self.n_clusters
@@ -240,6 +243,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         return self
 
     def fit_predict(self, X, y=None):
+        """``fit(X).labels_``."""
         return self.fit(X).labels_
 
 
@@ -275,6 +279,8 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         self.verbose = verbose
 
     def fit(self, X, y):
+        """Learn the graph from X with the labelled pairs of y linked (-1: unlabelled) and
+        propagate the labels (``transduction_``, ``label_distributions_``)."""
         if y is None:
             raise ValueError("DSRLClassifier requires y to be passed, but the target y is None "
                              "(use -1 for unlabelled samples)")
@@ -296,18 +302,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         self.classes_ = classes
         idx = np.flatnonzero(~unl)
         code = np.searchsorted(classes, y[idx])
-        # same-class labelled pairs set to 1 in W (released code), diagonal kept at 0
-        rows, cols = [], []
-        for c in range(classes.size):
-            m = idx[code == c]
-            r, s = np.meshgrid(m, m, indexing="ij")
-            keep = r != s
-            rows.append(r[keep])
-            cols.append(s[keep])
-        rows, cols = np.concatenate(rows), np.concatenate(cols)
-        W = W.tolil()
-        W[rows, cols] = 1.0
-        W = W.tocsr()
+        W = link_labelled_pairs(W, idx, code)  # same-class labelled pairs = 1 (released code)
         Y = np.zeros((W.shape[0], classes.size))
         Y[idx, code] = 1.0
         with fit_context(self.random_state) as seed:
@@ -330,10 +325,14 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         return np.where(s > 0, F / np.where(s > 0, s, 1.0), 1.0 / F.shape[1])
 
     def predict_proba(self, X):
+        """Class distributions of samples X (not necessarily the fitted ones): their kNN
+        heat-kernel affinities to the fitted samples times ``label_distributions_``."""
         self._check_fitted()
         K = self._affinity_to_fitted(X)
         return self._normalise(np.asarray(K @ self.label_distributions_))
 
     def predict(self, X):
+        """Most probable class of samples X (see ``predict_proba``); ``transduction_`` holds
+        the labels of the fitted samples themselves."""
         self._check_fitted()
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -39,6 +39,7 @@ __all__ = [
     "check_affinity",
     "knn_heat_graph",
     "label_propagation",
+    "link_labelled_pairs",
     "multiview_graph",
     "project_theta",
     "spectral_embedding",
@@ -279,6 +280,24 @@ def spectral_labels(W, n_clusters: int, n_init: int = 10, random_state=None) -> 
     with threadpool_limits(limits=1, user_api="blas"):
         E = spectral_embedding(W, n_clusters, random_state)
         return KMeans(n_clusters, n_init=n_init, random_state=random_state).fit_predict(E)
+
+
+def link_labelled_pairs(W, labelled, codes, value: float = 1.0) -> sp.csr_matrix:
+    """``W`` with every same-class pair of labelled samples set to ``value`` (the released
+    code's supervision step; the diagonal stays 0). Adds ``sum_c m_c (m_c - 1)`` entries for
+    ``m_c`` labelled samples of class c."""
+    labelled, codes = np.asarray(labelled), np.asarray(codes)
+    rows, cols = [np.empty(0, dtype=int)], [np.empty(0, dtype=int)]
+    for c in np.unique(codes):
+        m = labelled[codes == c]
+        r, s = np.meshgrid(m, m, indexing="ij")
+        keep = r != s
+        rows.append(r[keep])
+        cols.append(s[keep])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    W = sp.csr_matrix(W, dtype=np.float64).tolil()
+    W[rows, cols] = value
+    return W.tocsr()
 
 
 def label_propagation(W, Y: np.ndarray, alpha_over_beta: float = 1.0) -> np.ndarray:
