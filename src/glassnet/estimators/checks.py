@@ -33,6 +33,8 @@ FAST_PARAMS: dict[str, dict] = {
     "SPINNClassifierCV": {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64"},
     "SPINNRegressorCV": {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64"},
     "IntegrativeSPINN": {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64"},
+    "DSRLClustering": {"max_epochs": 3, "n_init": 2},
+    "DSRLClassifier": {"max_epochs": 3},
 }
 
 # estimators whose ``fit`` does not take one (X, y) pair, with how the common tests call them:

@@ -126,7 +126,7 @@ class _DSRLBase(GlassnetEstimator):
         averaged over views; for ``affinity='precomputed'`` X is that matrix itself."""
         from sklearn.neighbors import NearestNeighbors
 
-        n_fit = self.transduction_.shape[0] if hasattr(self, "transduction_") else self.labels_.shape[0]
+        n_fit = self._n_fit()
         if self.affinity == "precomputed":
             K = check_array(X, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True)
             if K.shape[1] != n_fit:
@@ -176,7 +176,7 @@ class _DSRLBase(GlassnetEstimator):
         G.eliminate_zeros()
         self.module_ = net
         self.theta_ = np.array(net.thetas if not self.tied else net.thetas[0])
-        self.L_ = np.array(net.Ls if not self.tied else net.Ls[0])
+        self.L_ = np.array(net.Ls) if not self.tied else float(net.Ls[0])
         self.graph_ = G
         self.input_nnz_ = int(W.nnz)
         # fraction of the n^2 entries that are zero, after every layer (index 0: W itself)
@@ -246,6 +246,19 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         """``fit(X).labels_``."""
         return self.fit(X).labels_
 
+    def _n_fit(self):
+        return self.labels_.shape[0]
+
+    def predict(self, X):
+        """Clusters of samples X (not necessarily the fitted ones): the majority cluster of
+        their kNN heat-kernel affinities to the fitted samples (same standardisation and
+        bandwidth; for ``affinity="precomputed"`` X is the (n_new, n_fit) affinity). On the
+        fitted samples this mostly returns ``labels_`` (each is its own nearest neighbour)."""
+        self._check_fitted()
+        K = self._affinity_to_fitted(X)
+        votes = np.asarray(K @ np.eye(self.n_clusters)[self.labels_])
+        return np.argmax(votes, axis=1).astype(np.int64)
+
 
 class DSRLClassifier(ClassifierMixin, _DSRLBase):
     """Transductive semi-supervised classification with a learned sparse graph (DSRL).
@@ -311,6 +324,9 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         self.label_distributions_ = self._normalise(F)
         self.transduction_ = classes[np.argmax(F, axis=1)]
         return self
+
+    def _n_fit(self):
+        return self.transduction_.shape[0]
 
     @staticmethod
     def _unlabelled(y):

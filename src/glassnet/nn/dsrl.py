@@ -103,7 +103,9 @@ class DSRLThreshold(GlassModule):
         return learned_threshold(x, self.w1, self.w2, self.b1, self.b2)
 
 
-@register_model("dsrl")
+@register_model("dsrl", example=lambda: (
+    {"n_layers": 3, "theta": (1.0, 0.8, 0.1, 0.4), "L": 1.5},
+    (torch.rand(12, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(0)),)))
 class DSRLNet(GlassModule):
     """Unfolded proximal gradient on ``f(X) = 1/2 ||X - W||^2`` with learned ``xi_Theta``.
 
