@@ -344,3 +344,31 @@ def test_save_load_round_trip(tmp_path, mixture):
             if k.endswith("_"):
                 assert isinstance(val, (np.ndarray, list, int, float, sp.spmatrix, sp.sparray,
                                         glassnet.nn._base.GlassModule)), k
+
+
+# ---------------------------------------------------------------- loaders
+
+def test_loaders_missing_files_and_unknown_names(tmp_path):
+    from glassnet.datasets.multiview import load_dsrl_graph, load_multiview
+
+    with pytest.raises(FileNotFoundError, match="weilyshmtu/Multi-view-DataSets"):
+        load_multiview("MSRC-v1", tmp_path)
+    with pytest.raises(FileNotFoundError, match="chenzl23/DSRL"):
+        load_dsrl_graph("ALOI", tmp_path)
+    with pytest.raises(ValueError, match="unknown multi-view set"):
+        load_multiview("Caltech101-7", tmp_path)
+    with pytest.raises(ValueError, match="no released DSRL graph"):
+        load_dsrl_graph("Handwritten", tmp_path)
+
+
+def test_loaders_on_real_files(data_dir):
+    from glassnet.datasets.multiview import load_dsrl_graph, load_multiview
+
+    orl = load_multiview("ORL", data_dir)  # stored features x samples: transposed
+    assert [v.shape for v in orl.views] == [(400, 512), (400, 59), (400, 864), (400, 254)]
+    assert orl.n_classes == 40 and orl.y.min() == 0
+    W = load_dsrl_graph("MSRC-v1", data_dir)
+    assert W.shape == (210, 210) and abs(W - W.T).max() == 0 and W.diagonal().max() == 0
+    # the authors' graph goes with the rows of the same set: spectral clustering finds it
+    lab = spectral_labels(W, 7, 10, 0)
+    assert clustering_accuracy(load_multiview("MSRC-v1", data_dir).y, lab) > 0.7
