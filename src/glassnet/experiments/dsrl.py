@@ -36,6 +36,7 @@ TUNING_SEEDS = [100, 101, 102]
 LABEL_FRACTION = 0.1
 LS_ALPHA = 0.2  # LabelSpreading's clamping factor, tuned in tune() on TUNING_SETS / TUNING_SEEDS
 MVSC_MAX_N = 1100  # co-regularised MVSC does dense eigendecompositions per view and iteration
+QUICK_MVSC_MAX_N = 500  # --quick: the small sets only
 
 # Our copy of the paper is the appendix only: its result tables are not available to us, so the
 # paper's numbers cannot be quoted beside ours (the column stays empty rather than invented).
@@ -132,7 +133,7 @@ def _sparsity_figure(curves: dict[str, np.ndarray], title):
 # ---------------------------------------------------------------- clustering
 
 def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, tag=None,
-                    dsrl_kw=None):
+                    dsrl_kw=None, mvsc_max_n=MVSC_MAX_N):
     """Long-format rows (one per method and seed) on one data set and graph."""
     from sklearn.cluster import KMeans
 
@@ -162,7 +163,7 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
             lab = KMeans(k, n_init=10, random_state=s).fit_predict(_std_concat(d.views))
             rows.append({"data": tag, "method": "k-means concat", "seed": s,
                          "fit_s": time.perf_counter() - t0, **clustering_scores(d.y, lab)})
-        if mvsc and d.n_samples <= MVSC_MAX_N and s == seeds[0]:
+        if mvsc and d.n_samples <= mvsc_max_n and s == seeds[0]:
             t0 = time.perf_counter()
             lab = _mvsc(d.views, k, s)
             rows.append({"data": tag, "method": "Co-reg MVSC (mvlearn)", "seed": s,
@@ -188,13 +189,14 @@ def _run_clustering(cfg: Config) -> Result:
     sets, reps, author_sets = _sizes(cfg)
     seeds = [cfg.seed + r for r in range(reps)]
     mvsc = _mvsc_available()
+    mvsc_max_n = QUICK_MVSC_MAX_N if cfg.quick else MVSC_MAX_N
     kw = {"max_epochs": 3} if cfg.tiny else None
     rows, models, curves = [], {}, {}
     for name in sets:
         log(f"dsrl-clustering: {name} ({reps} repetitions)")
         d, graphs, W = load_set(name, cfg.data_dir)
         r, extra = clustering_rows(name, d, graphs, W, seeds, mvsc=mvsc and not cfg.tiny,
-                                   dsrl_kw=kw)
+                                   dsrl_kw=kw, mvsc_max_n=mvsc_max_n)
         rows += r
         models[name] = extra["model"]
         curves[name] = extra["model"].layer_sparsity_
@@ -253,7 +255,7 @@ def _run_clustering(cfg: Config) -> Result:
          "training seed); the graph is fixed per data set. `acc_majority` is the released code's "
          "majority-vote ACC (equal to purity). 'SC best single view' picks the view with the best "
          "mean ACC after the fact (optimistic). Co-regularised MVSC runs once (first seed) and "
-         f"only for n <= {MVSC_MAX_N}"
+         f"only for n <= {mvsc_max_n}"
          + ("" if mvsc else "; mvlearn is not installed here, so it is skipped") + "."),
         f"Paper: {PAPER_NOTE}.",
     ]
