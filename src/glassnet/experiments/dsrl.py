@@ -179,7 +179,7 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
 def run_clustering(cfg: Config) -> Result:
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):  # every method alike (shared 2 cores)
+    with threadpool_limits(limits=1):  # every method alike (shared 2 cores)
         return _run_clustering(cfg)
 
 
@@ -342,7 +342,7 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
 def run_semisupervised(cfg: Config) -> Result:
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):  # every method alike (shared 2 cores)
+    with threadpool_limits(limits=1):  # every method alike (shared 2 cores)
         return _run_semisupervised(cfg)
 
 

@@ -277,9 +277,9 @@ def spectral_labels(W, n_clusters: int, n_init: int = 10, random_state=None) -> 
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
-    # one BLAS thread (restored on exit): the products here are small, and extra threads cost
+    # one BLAS and OpenMP thread (restored on exit): the work here is small, and extra threads cost
     # far more than they give on a shared machine (k-means++ ran 30x slower on 2 loaded cores)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1):
         E = spectral_embedding(W, n_clusters, random_state)
         return KMeans(n_clusters, n_init=n_init, random_state=random_state).fit_predict(E)
 
