@@ -18,7 +18,7 @@ import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
-from battery import CASES, public_estimators, run_case  # noqa: E402
+from battery import CASES, public_estimators, run_case
 
 HANG = 120
 
