@@ -249,11 +249,11 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         return np.r_[S, self.n_features_in_].astype(int) if self.fit_intercept else np.asarray(S, dtype=int)
 
     def fit(self, X, y):
-        with fit_context(self.random_state, work=np.size(X)) as seed:
-            return self._fit(X, y, seed)
-
-    def _fit(self, X, y, seed):
         X, y_pm = self._prepare(X, y)
+        with fit_context(self.random_state, work=X.size) as seed:
+            return self._fit(X, y_pm, seed)
+
+    def _fit(self, X, y_pm, seed):
         p = self.n_features_in_
         k = self.n_features_to_select
         if not (isinstance(k, str) and k in ("auto", "1se", "z")):
@@ -385,8 +385,8 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         self.dtype = dtype
 
     def fit(self, X, y):
-        with fit_context(None, work=np.size(X)):
-            X, y_pm = self._prepare(X, y)
+        X, y_pm = self._prepare(X, y)
+        with fit_context(None, work=X.size):
             k = self.n_features_to_select
             if k is not None:
                 self._top_q(k)
