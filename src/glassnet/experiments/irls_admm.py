@@ -487,9 +487,12 @@ def run_cervical(cfg: Config) -> Result:
         "rank of First sexual intercourse": int(fsi["rank"]),
         "beta of First sexual intercourse": f"{fsi['beta (net output, plotted)']:+.3f}",
         "features kept by the net": int(net.support_.sum()), "peer max_iter (liblinear)": PEER_MAX_ITER,
+        "liblinear default max_iter": 100, "positive patients": int((y == 1).sum()),
+        "label rule": "positive by >= 3 of 4 tests",
     }
     report = f"""
-{d.description}. The paper reports {facts['paper patients']} patients and {facts['paper features']}
+Cervical cancer risk factors (UCI): {facts['patients']} patients, {facts['features']} features,
+{facts['positive patients']} {facts['label rule']}. The paper reports {facts['paper patients']} patients and {facts['paper features']}
 features; the UCI file gives {facts['patients']} patients once the two time-since-diagnosis columns
 (missing for {facts['time-since-diagnosis missing']}) are dropped and incomplete rows removed
 ({facts['features']} features). Features standardised.
@@ -507,8 +510,8 @@ Top 5 features by |beta| (whole data): {', '.join(top5)}. Paper's 5: {', '.join(
 Ours: "First sexual intercourse" ranks {facts['rank of First sexual intercourse']} of
 {facts['features']} with beta {facts['beta of First sexual intercourse']}. The net keeps
 {facts['features kept by the net']} of {facts['features']} features (default selection). The
-scikit-learn peer runs liblinear with max_iter = {facts['peer max_iter (liblinear)']} (its default 100
-stopped short and warned on these folds).
+scikit-learn peer runs liblinear with max_iter = {facts['peer max_iter (liblinear)']} (its default
+{facts['liblinear default max_iter']} stopped short and warned on these folds).
 """
     return Result(tables={"cv_accuracy": table, "weights": top, "setup": _setup_table(facts)},
                   figures={"fig5_weights": fig5}, report=report)
@@ -633,17 +636,18 @@ def run_cns(cfg: Config) -> Result:
         "gene cap": 200, "clip range": "[20, 16000]", "t-test p <": 0.05, "fold change >": 2,
         "top-q": GENE_Q, "paper Fig. 6 genes": 21, "z nonzeros on the Fig. 6 fit": n_z,
         "genes in the Fig. 6 fit": cols6.size, "paper accuracy": "approaching 100%",
+        "data": "Brain_Tumor1 (Pomeroy 2002, GEMS)", "MD drawn per draw": 10, "samples per draw": 20,
     }
     report = f"""
-Brain_Tumor1 (Pomeroy 2002, GEMS): {facts['draws']} random draw(s) of 10 of the {facts['MD in data']}
+{facts['data']}: {facts['draws']} random draw(s) of {facts['MD drawn per draw']} of the {facts['MD in data']}
 medulloblastomas vs the {facts['gliomas']} malignant gliomas. Expression clipped to {facts['clip range']} and
 log2-transformed; genes with Welch t-test p < {facts['t-test p <']} and fold change > {facts['fold change >']}
 kept, **inside each CV fold** (no selection leak), capped at the {facts['gene cap']} smallest p-values. On
-all 20 samples of a draw {facts['genes passing on all 20 samples (mean)']} genes pass on average (paper:
+all {facts['samples per draw']} samples of a draw {facts['genes passing on all 20 samples (mean)']} genes pass on average (paper:
 {facts['paper genes (GCRMA)']} after GCRMA preprocessing of the raw CEL files, which we do not have).
 {facts['CV folds']}-fold CV accuracy, mean over draws: ours with the default selection
 {_fmt(acc["IRLS-ADMM net"])} ({nsel["IRLS-ADMM net"]:.1f} genes kept on average), ours with the
-top-{facts['top-q']} rule {_fmt(acc[top_q])} (paper: "{facts['paper accuracy']}", on the same 20 samples
+top-{facts['top-q']} rule {_fmt(acc[top_q])} (paper: "{facts['paper accuracy']}", on the same {facts['samples per draw']} samples
 used for filtering), ADMM {_fmt(acc["ADMM (lambda=1)"])}, scikit-learn L1-LR
 {_fmt(acc["sklearn L1-LR (C by CV)"])}.
 
