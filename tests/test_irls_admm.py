@@ -352,3 +352,19 @@ def test_loss_is_stable_for_huge_margins():
     Pt = torch.tensor([[1e4], [-1e4]], dtype=torch.float64)
     loss = logistic_loss(torch.ones(1, dtype=torch.float64), Pt)
     torch.testing.assert_close(loss, torch.tensor(1e4, dtype=torch.float64))
+
+
+def test_refit_classifier_is_algorithm1_on_the_selected_columns(default_fit):
+    X, y, _, net = default_fit
+    S = net.selected_features_
+    ref = ADMMLogisticRegression(lam=net.lam, k_max=20, i_max=100, tol=1e-6, n_features_to_select=S.size)
+    ref.fit(X[:, S], y)
+    np.testing.assert_allclose(net.coef_[0, S], ref.coef_[0], atol=1e-10)
+    np.testing.assert_allclose(net.intercept_, ref.intercept_, atol=1e-10)
+    plain = IRLSADMMNetClassifier(random_state=0, refit=False).fit(X, y)
+    np.testing.assert_array_equal(plain.get_support(), net.get_support())  # refit changes coef_ only
+    cols = np.r_[S, X.shape[1]]
+    y_pm = np.where(y == plain.classes_[1], 1.0, -1.0)
+    with torch.no_grad():
+        out = plain.module_(torch.as_tensor(y_pm[:, None] * np.c_[X, np.ones(len(y))])[:, cols], columns=cols)
+    np.testing.assert_allclose(plain.coef_[0, S], out.beta.numpy()[:-1], atol=1e-12)
