@@ -134,8 +134,9 @@ def test_default_selection_keeps_both_twins_of_each_correlated_pair(default_fit)
     assert net.score(X, y) > 0.95
 
 
-def test_default_selection_is_the_one_standard_error_rule_of_model_selection(default_fit, monkeypatch):
-    X, y, _, ref = default_fit
+def test_default_selection_is_the_one_standard_error_rule_of_model_selection(monkeypatch):
+    X, y, _, _ = make_irls_admm_simulation(n_samples=200, n_features=20, n_true=4, noise_std=0.5, random_state=3)
+    ref = IRLSADMMNetClassifier(random_state=0, max_epochs=20).fit(X, y)
     calls = []
 
     def spy(losses, selection="1se"):
@@ -143,7 +144,7 @@ def test_default_selection_is_the_one_standard_error_rule_of_model_selection(def
         return choose(losses, selection)
 
     monkeypatch.setattr(est_mod, "choose", spy)
-    net = IRLSADMMNetClassifier(random_state=0).fit(X, y)
+    net = IRLSADMMNetClassifier(random_state=0, max_epochs=20).fit(X, y)
     (n_val, n_candidates), rule = calls[0]
     assert len(calls) == 1 and rule == "1se" and n_val == round(0.2 * len(y))
     # candidates are near-duplicate groups: fewer than features, each twin pair one step
@@ -295,7 +296,7 @@ def test_separable_data_stays_finite():
 
 def test_float32_and_top_q_selection():
     X, y, _, support = make_irls_admm_simulation(noise_std=0.1, random_state=2)
-    net = IRLSADMMNetClassifier(dtype="float32", n_features_to_select=8, random_state=0).fit(X, y)
+    net = IRLSADMMNetClassifier(dtype="float32", n_features_to_select=8, random_state=0, max_epochs=40).fit(X, y)
     assert net.selected_features_.size == 8
     assert net.transform(X).shape == (X.shape[0], 8)
     assert len(set(net.selected_features_) & set(support)) >= 7

@@ -57,9 +57,10 @@ def _admm(seed=None):
     return ADMMLogisticRegression(lam=1.0, k_max=30, i_max=200, tol=1e-6)
 
 
-def sklearn_l1_cv(seed=0):
-    """scikit-learn's L1 logistic regression with C chosen by 5-fold CV (log-loss), seeded."""
-    kw = {"Cs": 10, "l1_ratios": (1.0,), "solver": "liblinear", "cv": 5, "scoring": "neg_log_loss",
+def sklearn_l1_cv(seed=0, Cs=10):
+    """scikit-learn's L1 logistic regression with C chosen by 5-fold CV (log-loss), seeded;
+    ``Cs`` values of C on a log grid (fewer only in the test suite's tiny runs)."""
+    kw = {"Cs": Cs, "l1_ratios": (1.0,), "solver": "liblinear", "cv": 5, "scoring": "neg_log_loss",
           "max_iter": PEER_MAX_ITER, "random_state": 0 if seed is None else seed}
     if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:
         kw["use_legacy_attributes"] = False
@@ -403,7 +404,8 @@ def _net_top_q(seed, **kw):
     return IRLSADMMNetClassifier(random_state=seed, n_features_to_select=GENE_Q, **kw)
 
 
-def _cv_compare(X, y, seed, n_splits=5, preprocess=None, n_repeats=1, extra=None, n_jobs=1, net_kw=None):
+def _cv_compare(X, y, seed, n_splits=5, preprocess=None, n_repeats=1, extra=None, n_jobs=1, net_kw=None,
+                peer_cs=10):
     """Stratified CV accuracy of the net, ADMM and scikit-learn's L1-LR on the same folds.
 
     ``preprocess(X_train, y_train) -> columns`` (gene filtering) runs inside each fold. Folds
@@ -412,7 +414,7 @@ def _cv_compare(X, y, seed, n_splits=5, preprocess=None, n_repeats=1, extra=None
     net_kw = net_kw or {}
     makers = {"IRLS-ADMM net": lambda s: _net(s, **net_kw),
               **{k: (lambda s, m=m: m(s, **net_kw)) for k, m in (extra or {}).items()},
-              "ADMM (lambda=1)": _admm, "sklearn L1-LR (C by CV)": sklearn_l1_cv}
+              "ADMM (lambda=1)": _admm, "sklearn L1-LR (C by CV)": lambda s: sklearn_l1_cv(s, Cs=peer_cs)}
 
     def one_fold(f, tr, te, rep_seed):
         with threads(1):
@@ -467,7 +469,8 @@ def run_cervical(cfg: Config) -> Result:
                         "beta (net output, plotted)": net.beta_[order], "selected": net.support_[order],
                         "classifier coef_": net.coef_[0, order]})
     log(f"irls-admm-cervical: {n_splits}-fold CV x {n_repeats} repeat(s), three methods")
-    rows = _cv_compare(X, y, cfg.seed, n_splits=n_splits, n_repeats=n_repeats, n_jobs=cfg.n_jobs, net_kw=net_kw)
+    rows = _cv_compare(X, y, cfg.seed, n_splits=n_splits, n_repeats=n_repeats, n_jobs=cfg.n_jobs, net_kw=net_kw,
+                       peer_cs=4 if cfg.tiny else 10)
     majority = max(np.mean(y == 1), np.mean(y == -1))
     rows.append({"method": "majority class", "cv_accuracy": majority, "cv_balanced_accuracy": 0.5,
                  "mean_n_selected": 0.0})
