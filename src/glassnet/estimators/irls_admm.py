@@ -27,7 +27,10 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
     """Shared workflow: labels to +-1, ``Phi = [X, 1]``, coefficients, selection, prediction.
 
     The intercept is a column of ones appended to ``Phi`` whose ``F`` entries are fixed at 0, so
-    it is never penalised. ``coef_`` and ``intercept_`` follow scikit-learn's linear models.
+    it is never penalised. ``coef_`` (shape (1, n_features)) and ``intercept_`` (shape (1,))
+    follow scikit-learn's binary linear classifiers and are zero outside the selected features;
+    ``decision_function`` reads only the selected columns. ``beta_`` (n_features,) is the
+    module's output on all features (the paper's weights).
     """
 
     def _phi(self, X: np.ndarray) -> np.ndarray:
