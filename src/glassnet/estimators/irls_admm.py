@@ -97,10 +97,12 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return X[:, S] @ self.coef_[0, S] + self.intercept_[0]
 
     def predict_proba(self, X):
+        """Class probabilities ``[1 - s(d), s(d)]`` with ``d = decision_function(X)``."""
         p1 = expit(self.decision_function(X))
         return np.column_stack([1.0 - p1, p1])
 
     def predict(self, X):
+        """The class of ``classes_[1]`` where ``decision_function(X) > 0``, else ``classes_[0]``."""
         d = self.decision_function(X)
         return self.classes_[(d > 0).astype(int)]
 
@@ -274,6 +276,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         return np.r_[S, self.n_features_in_].astype(int) if self.fit_intercept else np.asarray(S, dtype=int)
 
     def fit(self, X, y):
+        """Train the net on a split of ``(X, y)``, select features, fit the classifier; ``self``."""
         X, y_pm = self._prepare(X, y)
         with fit_context(self.random_state, work=X.size) as seed:
             return self._fit(X, y_pm, seed)
@@ -418,6 +421,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         self.dtype = dtype
 
     def fit(self, X, y):
+        """Run Algorithm 1 on ``(X, y)`` and keep the support (``z != 0`` or top q); ``self``."""
         X, y_pm = self._prepare(X, y)
         with fit_context(None, work=X.size):
             k = self.n_features_to_select
