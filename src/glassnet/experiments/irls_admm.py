@@ -171,7 +171,7 @@ class SimSize:
 
 def _sim_size(cfg: Config) -> SimSize:
     if cfg.tiny:
-        return SimSize(200, 1, 1, 3, [8], (0.0,), 30)
+        return SimSize(200, 1, 1, 2, [8], (0.0,), 30)
     if cfg.quick:
         return SimSize(500, 1, 1, 5, [4, 8], (0.0, 1.0), 200)
     return SimSize(500, 20, 3, 5, list(range(1, 11)), NOISE_LEVELS, 200)
@@ -455,7 +455,7 @@ def run_cervical(cfg: Config) -> Result:
     d = load_cervical_cancer(cfg.data_dir)
     X, y = d.X, d.y
     net_kw = {"max_epochs": 30} if cfg.tiny else {}
-    n_splits = 3 if cfg.tiny else 5
+    n_splits = 2 if cfg.tiny else 5
     n_repeats = 1 if cfg.quick or cfg.tiny else 5
     log("irls-admm-cervical: Fig. 5 (the net on all patients)")
     with threads(1):
