@@ -358,10 +358,12 @@ def test_loss_is_stable_for_huge_margins():
 def test_refit_classifier_is_algorithm1_on_the_selected_columns(default_fit):
     X, y, _, net = default_fit
     S = net.selected_features_
-    ref = ADMMLogisticRegression(lam=net.lam, k_max=20, i_max=100, tol=1e-6, n_features_to_select=S.size)
+    ref = ADMMLogisticRegression(lam=net.lam * est_mod.REFIT_LAM_SCALE, k_max=20, i_max=100, tol=1e-6,
+                                 n_features_to_select=S.size)
     ref.fit(X[:, S], y)
     np.testing.assert_allclose(net.coef_[0, S], ref.coef_[0], atol=1e-10)
     np.testing.assert_allclose(net.intercept_, ref.intercept_, atol=1e-10)
+    assert np.abs(net.coef_[0, S]).min() > 1e-2  # a light penalty: every selected feature is used
     plain = IRLSADMMNetClassifier(random_state=0, refit=False).fit(X, y)
     np.testing.assert_array_equal(plain.get_support(), net.get_support())  # refit changes coef_ only
     cols = np.r_[S, X.shape[1]]

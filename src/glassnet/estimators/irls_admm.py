@@ -21,6 +21,10 @@ __all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier"]
 
 # Algorithm 1 for the ``refit=True`` classifier on the selected columns
 REFIT_K_MAX, REFIT_I_MAX, REFIT_TOL = 20, 100, 1e-6
+# the refit's L1 weight is lam x REFIT_LAM_SCALE: a light penalty that keeps the fit finite on
+# separable data without zeroing selected features (with the full lam, 41 % of the selected
+# breast-cancer coefficients and 21 % on the simulation fell below 1e-3 on the tuning data)
+REFIT_LAM_SCALE = 0.01
 
 
 class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
@@ -200,11 +204,11 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
     The classifier then uses only the selected features: ``coef_`` (shape (1, n_features), as
     scikit-learn's binary linear classifiers) and ``intercept_`` (shape (1,)) are fitted on the
     selected columns of all of ``X``, zero elsewhere, and ``predict`` reads only those columns.
-    With ``refit=True`` (default) that fit is L1 logistic regression with the same ``lam`` by
-    Algorithm 1 (the same module with ``F = I``, fixed ``rho`` and a line search; its ``beta``
-    output, nonzero on every selected feature); with ``refit=False`` it is the trained net run
-    on those columns (no second fit). On the tuning data the refit raised breast-cancer CV
-    accuracy from 0.949 to 0.965 and left the simulation's accuracy unchanged. With nothing selected it predicts from the prevalence alone (with a
+    With ``refit=True`` (default) that fit is lightly penalised logistic regression
+    (L1 weight ``lam / 100``) by Algorithm 1 (the same module with ``F = I``, fixed ``rho`` and a
+    line search), so every selected feature keeps a real coefficient; with ``refit=False`` it is
+    the trained net run on those columns (no second fit). On the tuning data the refit raised
+    breast-cancer CV accuracy from 0.949 to 0.961 and the simulation's from 0.958 to 0.965. With nothing selected it predicts from the prevalence alone (with a
     warning). Standardise ``X`` (e.g. ``StandardScaler`` in a pipeline): the L1 term is scale
     dependent.
 
@@ -217,7 +221,8 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         (``"auto"`` rule only; 0.9, chosen on tuning seeds of the paper's simulation).
     rule: ``"1se"`` (default; sparser) or ``"min"`` (lowest validation loss; more accurate,
         more false positives), for ``"auto"`` and ``"single"``.
-    refit: classifier on the selected features by Algorithm 1 (True) or the trained net (False).
+    refit: classifier on the selected features by Algorithm 1 with ``lam / 100`` (True) or the
+        trained net (False).
     optimizer, lr, max_epochs, patience, validation_fraction: training (shared loop, Adam,
         lr 0.05, early stopping after 10 epochs without validation improvement: patience 20
         gave the same selections on the tuning seeds and took 30 % longer).
@@ -331,10 +336,10 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             S = self.selected_features_
             if S.size:
                 cols = self._columns(S)
-                if self.refit:  # L1-LR by Algorithm 1 on the selected columns (same module, F = I)
-                    alg1 = IRLSADMMNet(k_max=REFIT_K_MAX, i_max=REFIT_I_MAX, lam=self.lam, F=1.0, trainable=False,
-                                       line_search=True, tol=REFIT_TOL, solver=self.solver,
-                                       **self._module_kwargs(S.size))
+                if self.refit:  # light L1-LR by Algorithm 1 on the selected columns (F = I)
+                    alg1 = IRLSADMMNet(k_max=REFIT_K_MAX, i_max=REFIT_I_MAX, lam=self.lam * REFIT_LAM_SCALE,
+                                       F=1.0, trainable=False, line_search=True, tol=REFIT_TOL,
+                                       solver=self.solver, **self._module_kwargs(S.size))
                     beta_S = alg1(P_all[:, cols]).beta.cpu().numpy()
                 else:
                     beta_S = self.module_(P_all[:, cols], columns=cols).beta.cpu().numpy()
