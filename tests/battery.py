@@ -184,12 +184,17 @@ def case_column_y(est):
 
 
 def _no_targets_or_columns(est):
-    """Image models take no y and no named columns; any image width is valid."""
+    """Image models take no named columns; any image width is valid."""
     return _api(est) == "images"
 
 
+def _ignores_y(est):
+    """Unsupervised estimators (clusterers, image models) ignore y, as in scikit-learn."""
+    return not (is_classifier(est) or is_regressor(est))
+
+
 def case_nan_y(est):
-    if _no_targets_or_columns(est):
+    if _ignores_y(est):
         return "ok"
     X, y = data_for(est)
     y = y.astype(float)
@@ -198,7 +203,7 @@ def case_nan_y(est):
 
 
 def case_string_y(est):
-    if _no_targets_or_columns(est):
+    if _ignores_y(est):
         return "ok"
     X, y = data_for(est)
     ys = np.where(y == 1, "high", "low") if is_classifier(est) else np.where(y > 0, "hi", "lo")

@@ -28,7 +28,7 @@ def table_values(tables: dict[str, pd.DataFrame]) -> np.ndarray:
         for col in df.columns:
             num = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
             vals.append(num[np.isfinite(num)])
-            for cell in df[col].map(str):  # numbers inside text cells ("0.95 +- 0.01"); NaN -> "nan"
+            for cell in df[col].map(str):  # numbers inside text cells ("0.95 +- 0.01"); map: pandas 3 astype(str) keeps NaN
                 vals.append(np.array([float(m) for m in _NUMBER.findall(cell)] or [], dtype=float))
     return np.concatenate(vals) if vals else np.array([])
 

@@ -20,10 +20,14 @@ _ESTIMATORS = {
     "SPINNClassifierCV": "spinn",
     "SPINNRegressorCV": "spinn",
     "IntegrativeSPINN": "spinn",
+    "DSRLClustering": "dsrl",
+    "DSRLClassifier": "dsrl",
 }
 
 __all__ = [
     "ADMMLogisticRegression",
+    "DSRLClassifier",
+    "DSRLClustering",
     "IRLSADMMNetClassifier",
     "IntegrativeSPINN",
     "MatNetClassifier",

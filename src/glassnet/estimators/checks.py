@@ -14,6 +14,11 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_n_features_in": _ANY_IMAGE_SIZE,
         "check_n_features_in_after_fitting": _ANY_IMAGE_SIZE,
     },
+    "DSRLClassifier": {
+        "check_classifiers_classes": (
+            "the check's binary labels are [-1, 1]; DSRLClassifier is semi-supervised and reads "
+            "-1 as 'unlabelled' (as LabelSpreading does), so one labelled class remains"),
+    },
 }
 
 
@@ -37,6 +42,8 @@ FAST_PARAMS: dict[str, dict] = {
     "SPINNClassifierCV": {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64"},
     "SPINNRegressorCV": {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64"},
     "IntegrativeSPINN": {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64"},
+    "DSRLClustering": {"max_epochs": 3, "n_init": 2},
+    "DSRLClassifier": {"max_epochs": 3},
 }
 
 # estimators whose ``fit`` does not take one (X, y) pair, with how the common tests call them:
