@@ -6,19 +6,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MODELS: dict[str, Callable] = {}
+MODEL_EXAMPLES: dict[str, Callable] = {}
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
-def register_model(name: str):
-    """Class decorator: make an ``nn.Module`` reachable as ``create_model(name, **kw)``."""
+def register_model(name: str, *, example: Callable[[], tuple[dict, tuple]] | None = None):
+    """Class decorator: make an ``nn.Module`` reachable as ``create_model(name, **kw)``.
+
+    ``example()`` returns ``(kwargs, inputs)``: a small configuration and a batch for it. The
+    test suite builds every registered model from its example and runs forward and backward,
+    so a model registered without one fails the suite until it has one.
+    """
 
     def deco(cls):
         if name in MODELS:
             raise ValueError(f"model {name!r} registered twice")
         MODELS[name] = cls
+        if example is not None:
+            MODEL_EXAMPLES[name] = example
         return cls
 
     return deco
+
+
+def model_example(name: str) -> tuple[dict, tuple] | None:
+    """``(kwargs, inputs)`` registered with the model, or None."""
+    _load_all()
+    fn = MODEL_EXAMPLES.get(name)
+    return None if fn is None else fn()
 
 
 def create_model(name: str, **kwargs):

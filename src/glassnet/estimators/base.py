@@ -7,16 +7,19 @@ ending in ``_``. This module holds the validation every estimator shares and sav
 
 from __future__ import annotations
 
-import os
-
-import joblib
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["GlassnetEstimator", "load", "save", "torch_dtype"]
+from glassnet.persistence import load, save
+
+__all__ = ["MAX_ABS", "GlassnetEstimator", "load", "save", "torch_dtype"]
+
+# entries larger than this overflow the networks' arithmetic (squares in float32 reach inf near
+# 1e19) and stall path searches; such data must be rescaled, never silently clipped
+MAX_ABS = 1e15
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -31,14 +34,19 @@ class GlassnetEstimator(BaseEstimator):
     """Mixin-style base: validation helpers, tensors, fitted checks."""
 
     def _validate_X(self, X, reset: bool, **kw):
-        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True, **kw)
+        X = _sparse_as_value_error(validate_data, self, X, reset=reset, dtype=np.float64,
+                                   ensure_all_finite=True, **kw)
         self._check_numeric_features(X)
         return X
 
     def _validate_Xy(self, X, y, classification: bool, **kw):
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, ensure_all_finite=True, y_numeric=not classification, **kw
+        if not classification:
+            y = _numeric_target(y)
+        X, y = _sparse_as_value_error(
+            validate_data, self, X, y, dtype=np.float64, ensure_all_finite=True,
+            y_numeric=not classification, **kw
         )
+        self._check_numeric_features(X)
         if classification:
             check_classification_targets(y)
             classes = np.unique(y)
@@ -46,14 +54,17 @@ class GlassnetEstimator(BaseEstimator):
                 raise ValueError(
                     f"y has a single class (one class: {classes[0]!r}); a classifier needs at least two"
                 )
-        elif not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinity")
+        else:
+            if not np.all(np.isfinite(y)):
+                raise ValueError("y contains NaN or infinity")
+            _check_magnitude(y, "y")
         return X, y
 
     @staticmethod
     def _check_numeric_features(X):
         if X.shape[0] == 0:
             raise ValueError("X has no samples")
+        _check_magnitude(X, "X")
 
     def _check_binary(self, y):
         kind = type_of_target(y)
@@ -64,25 +75,52 @@ class GlassnetEstimator(BaseEstimator):
             )
 
     def _tensor(self, X):
-        return torch.as_tensor(X, dtype=torch_dtype(getattr(self, "dtype", "float64")))
+        """A fresh, contiguous tensor of the estimator's dtype (views with negative strides,
+        read-only and Fortran-ordered arrays are copied; the caller's array is never shared)."""
+        return torch.tensor(np.ascontiguousarray(X), dtype=torch_dtype(getattr(self, "dtype", "float64")))
 
     def _check_fitted(self):
         check_is_fitted(self)
 
     def __sklearn_is_fitted__(self):
-        # parameters such as ``lam`` end in "_", so scikit-learn's attribute heuristic
-        # would call an unfitted estimator fitted; every glassnet estimator sets ``module_``.
+        # every glassnet estimator sets ``module_`` at the end of a successful fit
         return hasattr(self, "module_")
 
 
-def save(estimator, path: str | os.PathLike) -> None:
-    """Save a fitted estimator with joblib (module, fitted attributes, parameters)."""
-    check_is_fitted(estimator)
-    joblib.dump(estimator, path)
+def _sparse_as_value_error(fn, *args, **kw):
+    """scikit-learn raises ``TypeError`` for sparse input to dense-only estimators; glassnet's
+    rule is a ``ValueError`` that names the problem (the message keeps the word "sparse")."""
+    try:
+        return fn(*args, **kw)
+    except TypeError as err:
+        if "sparse" in str(err).lower():
+            raise ValueError(f"{err} (glassnet estimators need dense arrays here: use X.toarray())") from err
+        raise
 
 
-def load(path: str | os.PathLike):
-    """Load an estimator written by :func:`save`."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no saved estimator at {path}")
-    return joblib.load(path)
+def _numeric_target(y):
+    """Regression targets must be real numbers: strings, complex values and objects that do
+    not convert get a ValueError naming the dtype (numpy would raise a ufunc TypeError)."""
+    if y is None:
+        return y
+    arr = y if hasattr(y, "dtype") and hasattr(y, "shape") else np.asarray(y)
+    kind = getattr(getattr(arr, "dtype", None), "kind", None)
+    if kind == "c":
+        raise ValueError("Complex data not supported: y is complex; a regressor needs real targets")
+    if kind in ("U", "S", "O"):
+        try:
+            return np.asarray(arr, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"y must be numeric for a regressor; got values of dtype {arr.dtype} "
+                             f"that do not convert to float ({err})") from err
+    return y
+
+
+def _check_magnitude(a, name: str) -> None:
+    if a.size and a.dtype.kind in "fiu":
+        big = float(np.max(np.abs(a)))
+        if big > MAX_ABS:
+            raise ValueError(
+                f"{name} has entries of magnitude {big:.3g} (limit {MAX_ABS:.0e}): values this large "
+                "overflow the network's arithmetic; rescale the data (e.g. StandardScaler)"
+            )

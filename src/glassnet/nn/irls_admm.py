@@ -69,7 +69,8 @@ class IRLSADMMOutput:
     t: list  # step t_k used at each stage (learned, fixed or found by line search)
 
 
-@register_model("irls_admm")
+@register_model("irls_admm", example=lambda: (
+    {"n_features": 5, "dtype": torch.float64}, (torch.randn(8, 5, dtype=torch.float64),)))
 class IRLSADMMNet(GlassModule):
     """The unfolded net: ``k_max`` stages of ``i_max`` ADMM layers (Fig. 1: 3 x 4).
 

@@ -186,7 +186,8 @@ def weight_decay(weights: Sequence[torch.Tensor]) -> torch.Tensor:
     return sum((W * W).sum() for W in weights)
 
 
-@register_model("matnet")
+@register_model("matnet", example=lambda: (
+    {"input_shape": (6, 5), "hidden_shapes": ((4, 3),), "n_classes": 3}, (torch.rand(4, 6, 5),)))
 class MatNet(GlassModule):
     """Feed-forward MatNet: bilinear hidden layers (eq. 2.2) and an output head.
 
@@ -331,7 +332,9 @@ class MatNet(GlassModule):
             self.out.normalize_rows_()
 
 
-@register_model("matnet-autoencoder")
+@register_model("matnet-autoencoder", example=lambda: (
+    {"modality_shapes": ((5, 5), (4, 4)), "hidden_shape": (3, 3)},
+    (torch.rand(4, 5, 5), torch.rand(4, 4, 4))))
 class MultimodalMatNetAutoencoder(GlassModule):
     """Multimodal MatNet autoencoder (Sec. 3): D input matrices, one hidden matrix, D outputs.
 

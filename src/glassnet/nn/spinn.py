@@ -61,7 +61,7 @@ def _upper_layers(hidden: Sequence[int], n_outputs: int) -> nn.ModuleList:
     return nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
 
 
-@register_model("spinn")
+@register_model("spinn", example=lambda: ({"n_features": 7, "hidden": (5,)}, (torch.randn(4, 7),)))
 class SPINN(GlassModule):
     """``h1 = a(W1 x + b1)``, ``h_{l+1} = a(W_l h_l + b_l)``, ``g = W_L h_L + b_L`` (Feng & Simon eq. 2.1).
 
@@ -110,7 +110,8 @@ def _ridge(upper, like):
     return sum((0.5 * layer.weight.pow(2).sum() for layer in upper), like.new_zeros(()))
 
 
-@register_model("integrative_spinn")
+@register_model("integrative_spinn", example=lambda: (
+    {"n_features": 7, "n_datasets": 2, "hidden": (5,)}, (torch.randn(4, 7), torch.tensor([0, 1, 0, 1]))))
 class IntegrativeSPINNNet(GlassModule):
     """M first layers (one per data set) feeding shared upper layers (the notes' block design).
 

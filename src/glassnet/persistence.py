@@ -1,0 +1,359 @@
+"""Saving and loading fitted estimators without pickle (DESIGN.md rule 16).
+
+A saved estimator is a zip archive with two members:
+
+- ``meta.json``: the format tag, the glassnet version, and the estimator as plain JSON: its class
+  name, its constructor parameters and its fitted attributes. Numbers, strings, lists, tuples,
+  dicts, dtypes, dataclass records and modules are written as tagged JSON values.
+- ``arrays.safetensors``: every numeric array and tensor (module ``state_dict`` entries
+  included), in the safetensors format, which holds raw numbers and a JSON header only.
+
+Loading never unpickles and never calls a function named by the file. The only code it runs is
+the constructor of a class that is *trusted*: a class defined inside the ``glassnet`` package
+that is a glassnet estimator, a :class:`~glassnet.nn._base.GlassModule`, a dataclass record or
+a penalty (and scikit-learn's ``LabelEncoder`` / ``StandardScaler``, rebuilt attribute by
+attribute without calling them). Any
+other type named in a file (``os.system``, ``builtins.eval``, a scikit-learn object, ...) is
+refused with a ``ValueError`` before anything is built. A file from another glassnet version is
+refused too (pass ``allow_other_version=True`` to try anyway, with a warning).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import warnings
+import zipfile
+
+import numpy as np
+import torch
+
+__all__ = ["load", "save"]
+
+FORMAT = "glassnet-estimator"
+FORMAT_VERSION = 1
+_META, _ARRAYS = "meta.json", "arrays.safetensors"
+_NUMERIC_KINDS = "biuf"  # bool, int, uint, float: what safetensors holds
+
+
+def _version() -> str:
+    from glassnet import __version__
+
+    return __version__
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+class _Writer:
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def array(self, a: np.ndarray) -> str:
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = np.ascontiguousarray(a)
+        return key
+
+    def encode(self, obj, where: str):
+        from glassnet.estimators.base import GlassnetEstimator
+        from glassnet.nn._base import GlassModule
+
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, (int, float)) and type(obj) in (int, float):
+            return obj
+        if isinstance(obj, np.generic):
+            if obj.dtype.kind not in _NUMERIC_KINDS + "U":
+                raise TypeError(f"cannot save {where}: numpy scalar of dtype {obj.dtype}")
+            return {"__npscalar__": obj.dtype.str, "value": obj.item()}
+        if isinstance(obj, np.ndarray):
+            return self._ndarray(obj, where)
+        if isinstance(obj, torch.Tensor):
+            t = obj.detach().cpu()
+            if t.dtype not in _TORCH_TO_NP:
+                raise TypeError(f"cannot save {where}: tensor of dtype {t.dtype}")
+            return {"__tensor__": self.array(t.numpy()), "dtype": str(t.dtype).removeprefix("torch.")}
+        if isinstance(obj, torch.dtype):
+            return {"__torch_dtype__": str(obj).removeprefix("torch.")}
+        if isinstance(obj, np.dtype):
+            return {"__np_dtype__": obj.str}
+        if isinstance(obj, list):
+            return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        if isinstance(obj, dict):
+            items = [[self.encode(k, f"{where} key"), self.encode(v, f"{where}[{k!r}]")]
+                     for k, v in obj.items()]
+            return {"__dict__": items}
+        if _is_sparse(obj):
+            m = obj.tocsr()
+            return {"__sparse__": "csr", "shape": list(m.shape), "data": self._ndarray(m.data, where),
+                    "indices": self._ndarray(m.indices, where), "indptr": self._ndarray(m.indptr, where)}
+        if isinstance(obj, GlassModule):
+            _check_trusted_class(type(obj))
+            return {"__module__": _qualname(type(obj)),
+                    "init": self.encode(obj.init_args, f"{where} init"),
+                    "state": self.encode(dict(obj.state_dict()), f"{where} state"),
+                    "training": obj.training}
+        if isinstance(obj, torch.nn.Module):
+            raise TypeError(
+                f"cannot save {where}: {type(obj).__name__} is not a GlassModule (subclass "
+                "glassnet.nn._base.GlassModule so it can be rebuilt from its arguments)"
+            )
+        if isinstance(obj, GlassnetEstimator):
+            _check_trusted_class(type(obj))
+            params = obj.get_params(deep=False)
+            fitted = {k: v for k, v in vars(obj).items() if k not in params}
+            return {"__estimator__": _qualname(type(obj)),
+                    "params": self.encode(params, f"{where} params"),
+                    "state": self.encode(fitted, where)}
+        if type(obj) in _trusted_sklearn().values():
+            state = {k: self.encode(v, f"{where}.{k}") for k, v in vars(obj).items()}
+            return {"__sklearn__": type(obj).__name__, "state": state}
+        if _is_record(obj):
+            _check_trusted_class(type(obj))
+            fields = {k: self.encode(v, f"{where}.{k}") for k, v in vars(obj).items()}
+            return {"__dataclass__": _qualname(type(obj)), "fields": fields}
+        raise TypeError(f"cannot save {where}: values of type {type(obj).__qualname__} are not "
+                        "supported (plain data, arrays, tensors, glassnet modules and records only)")
+
+    def _ndarray(self, a: np.ndarray, where: str):
+        if a.dtype.kind in _NUMERIC_KINDS:
+            return {"__ndarray__": self.array(a)}
+        if a.dtype.kind == "U" or (a.dtype.kind == "O" and all(
+                type(v) in (str, int, float, bool) or v is None for v in a.ravel())):
+            return {"__ndarray_list__": a.tolist(), "dtype": a.dtype.str, "shape": list(a.shape)}
+        raise TypeError(f"cannot save {where}: array of dtype {a.dtype}")
+
+
+_TORCH_TO_NP = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64,
+                torch.int8: np.int8, torch.int16: np.int16, torch.int32: np.int32,
+                torch.int64: np.int64, torch.uint8: np.uint8, torch.bool: np.bool_}
+
+
+def _is_sparse(obj) -> bool:
+    import scipy.sparse as sp
+
+    return sp.issparse(obj)
+
+
+def _trusted_sklearn() -> dict:
+    """The few fitted scikit-learn helpers an estimator may hold; rebuilt attribute by attribute
+    (``object.__new__`` + plain data), never by calling anything the file names."""
+    from sklearn.preprocessing import LabelEncoder, StandardScaler
+
+    return {"LabelEncoder": LabelEncoder, "StandardScaler": StandardScaler}
+
+
+def _is_record_class(cls) -> bool:
+    from glassnet.penalties import Penalty
+
+    return dataclasses.is_dataclass(cls) or issubclass(cls, Penalty)
+
+
+def _is_record(obj) -> bool:
+    """Plain records rebuilt field by field: glassnet dataclasses and penalty objects."""
+    return not isinstance(obj, type) and _is_record_class(type(obj))
+
+
+def _qualname(cls) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _check_trusted_class(cls) -> None:
+    from glassnet.estimators.base import GlassnetEstimator
+    from glassnet.nn._base import GlassModule
+
+    mod = getattr(cls, "__module__", "") or ""
+    trusted = (mod == "glassnet" or mod.startswith("glassnet.")) and (
+        issubclass(cls, (GlassnetEstimator, GlassModule)) or _is_record_class(cls)
+    )
+    if not trusted:
+        raise ValueError(
+            f"untrusted type {_qualname(cls)!r}: glassnet files may only name glassnet estimators, "
+            "glassnet modules and glassnet records (dataclasses, penalties)"
+        )
+
+
+def _resolve(name: str, kind: str):
+    """The class named ``module:qualname``, if it is trusted; a ValueError otherwise."""
+    if not isinstance(name, str) or name.count(":") != 1:
+        raise ValueError(f"invalid type name {name!r} in file")
+    mod_name, qual = name.split(":")
+    if not (mod_name == "glassnet" or mod_name.startswith("glassnet.")) or "." in qual or not qual.isidentifier():
+        raise ValueError(f"untrusted type {name!r} in file: only glassnet's own {kind} classes load")
+    try:
+        cls = getattr(importlib.import_module(mod_name), qual)
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f"unknown type {name!r} in file (saved by another glassnet version?)") from err
+    if not isinstance(cls, type):
+        raise ValueError(f"untrusted type {name!r} in file: not a class")
+    _check_trusted_class(cls)
+    return cls
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+class _Reader:
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+
+    def array(self, key) -> np.ndarray:
+        if key not in self.arrays:
+            raise ValueError(f"corrupt glassnet file: array {key!r} is missing")
+        return self.arrays[key]
+
+    def decode(self, v):
+        from glassnet.estimators.base import GlassnetEstimator
+        from glassnet.nn._base import GlassModule
+
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, list):
+            return [self.decode(x) for x in v]
+        if not isinstance(v, dict) or len(v) == 0:
+            raise ValueError(f"corrupt glassnet file: unexpected value {v!r}")
+        tag = next(iter(v))
+        if tag == "__npscalar__":
+            return np.dtype(_safe_dtype(v["__npscalar__"])).type(v["value"])
+        if tag == "__ndarray__":
+            return self.array(v["__ndarray__"]).copy()
+        if tag == "__ndarray_list__":
+            dtype = _safe_dtype(v["dtype"], allow_object=True)
+            return np.array(v["__ndarray_list__"], dtype=dtype).reshape(v["shape"])
+        if tag == "__tensor__":
+            return torch.from_numpy(self.array(v["__tensor__"]).copy())
+        if tag == "__torch_dtype__":
+            dt = getattr(torch, str(v["__torch_dtype__"]), None)
+            if not isinstance(dt, torch.dtype):
+                raise ValueError(f"corrupt glassnet file: unknown torch dtype {v['__torch_dtype__']!r}")
+            return dt
+        if tag == "__np_dtype__":
+            return np.dtype(_safe_dtype(v["__np_dtype__"]))
+        if tag == "__tuple__":
+            return tuple(self.decode(x) for x in v["__tuple__"])
+        if tag == "__dict__":
+            return {_hashable(self.decode(k)): self.decode(x) for k, x in v["__dict__"]}
+        if tag == "__sparse__":
+            import scipy.sparse as sp
+
+            parts = [self.decode(v[k]) for k in ("data", "indices", "indptr")]
+            return sp.csr_matrix(tuple(parts), shape=tuple(v["shape"]))
+        if tag == "__module__":
+            cls = _resolve(v["__module__"], "module")
+            if not issubclass(cls, GlassModule):
+                raise ValueError(f"untrusted type {v['__module__']!r}: not a glassnet module")
+            module = cls(**self.decode(v["init"]))
+            state = self.decode(v["state"])
+            floats = {t.dtype for t in state.values() if torch.is_tensor(t) and t.is_floating_point()}
+            if len(floats) == 1:  # estimators cast modules after building them (e.g. float64)
+                module.to(floats.pop())
+            module.load_state_dict(state, strict=True)
+            module.train(bool(v.get("training", False)))
+            return module
+        if tag == "__estimator__":
+            cls = _resolve(v["__estimator__"], "estimator")
+            if not issubclass(cls, GlassnetEstimator):
+                raise ValueError(f"untrusted type {v['__estimator__']!r}: not a glassnet estimator")
+            est = cls(**self.decode(v["params"]))
+            for k, x in self.decode(v["state"]).items():
+                setattr(est, k, x)
+            return est
+        if tag == "__sklearn__":
+            cls = _trusted_sklearn().get(v["__sklearn__"])
+            if cls is None:
+                raise ValueError(f"untrusted scikit-learn type {v['__sklearn__']!r} in file")
+            obj = object.__new__(cls)
+            for k, x in v["state"].items():
+                setattr(obj, k, self.decode(x))
+            return obj
+        if tag == "__dataclass__":
+            cls = _resolve(v["__dataclass__"], "record")
+            obj = object.__new__(cls)
+            for k, x in v["fields"].items():
+                object.__setattr__(obj, k, self.decode(x))
+            return obj
+        raise ValueError(f"corrupt glassnet file: unknown tag {tag!r}")
+
+
+def _hashable(k):
+    return tuple(_hashable(x) for x in k) if isinstance(k, list) else k
+
+
+def _safe_dtype(s, allow_object: bool = False) -> str:
+    dt = np.dtype(str(s))
+    if dt.kind in _NUMERIC_KINDS + "U" or (allow_object and dt.kind == "O"):
+        return dt.str
+    raise ValueError(f"corrupt glassnet file: dtype {s!r} is not allowed")
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def save(estimator, path: str | os.PathLike) -> None:
+    """Save a fitted glassnet estimator to ``path`` (a zip of JSON + safetensors; no pickle).
+
+    Raises ``TypeError`` naming the attribute if something in the estimator is not plain data.
+    """
+    from safetensors.numpy import save as st_save
+    from sklearn.utils.validation import check_is_fitted
+
+    from glassnet.estimators.base import GlassnetEstimator
+
+    if not isinstance(estimator, GlassnetEstimator):
+        raise ValueError(f"save() takes a glassnet estimator, got {type(estimator).__name__}")
+    check_is_fitted(estimator)
+    w = _Writer()
+    root = w.encode(estimator, type(estimator).__name__)
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "glassnet_version": _version(),
+            "root": root}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(_META, json.dumps(meta))
+        z.writestr(_ARRAYS, st_save(w.arrays) if w.arrays else b"")
+
+
+def load(path: str | os.PathLike, *, allow_other_version: bool = False):
+    """Load an estimator written by :func:`save`. Never runs code named by the file.
+
+    Raises ``FileNotFoundError`` if ``path`` does not exist and ``ValueError`` if it is not a
+    glassnet file (a text file, a pickle, a joblib dump), names an untrusted type, or was
+    written by another glassnet version (unless ``allow_other_version``).
+    """
+    from safetensors.numpy import load as st_load
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no saved estimator at {path}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is not a glassnet file (expected a zip archive written by glassnet.save; "
+            "pickles and joblib dumps are refused because loading them can run code)"
+        )
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if not {_META, _ARRAYS} <= names:
+                raise ValueError(f"{path} is a zip archive but not a glassnet file")
+            meta = json.loads(z.read(_META).decode("utf-8"))
+            raw = z.read(_ARRAYS)
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not a readable glassnet file: {err}") from err
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a glassnet file (format tag missing)")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path} uses glassnet file format {meta.get('format_version')!r}; "
+                         f"this glassnet reads format {FORMAT_VERSION}")
+    saved = meta.get("glassnet_version")
+    if saved != _version():
+        msg = (f"{path} was saved by glassnet {saved}, this is glassnet {_version()}; "
+               "refit the model, or pass allow_other_version=True to try anyway")
+        if not allow_other_version:
+            raise ValueError(msg)
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    try:
+        arrays = st_load(raw) if raw else {}
+    except Exception as err:  # safetensors raises its own error types on malformed headers
+        raise ValueError(f"{path}: corrupt array store ({err})") from err
+    return _Reader(arrays).decode(meta["root"])

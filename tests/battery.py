@@ -1,0 +1,251 @@
+"""The bad-input battery: every public estimator x every input class (issue 7).
+
+Used by ``tests/test_common.py`` (one test per estimator and case) and by
+``benchmarks/audit_inputs.py`` (counts of outcomes). Each case returns an outcome:
+
+- ``"error"``: a clear error (``ValueError`` / ``NotFittedError`` naming the problem);
+- ``"ok"``: a correct result (the check the case names passed);
+anything else raises ``AssertionError`` (a misleading error, a silent failure) or lets the
+unexpected exception through (a crash). Hangs are caught by an alarm in the callers.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.exceptions import NotFittedError
+
+import glassnet
+from glassnet.estimators.checks import NON_STANDARD_API, fast_instance
+
+
+def public_estimators():
+    """Every estimator class glassnet exports (``glassnet.__all__`` minus functions)."""
+    out = []
+    for name in glassnet.__all__:
+        obj = getattr(glassnet, name)
+        if isinstance(obj, type) and hasattr(obj, "get_params"):
+            out.append(obj)
+    return out
+
+
+def data_for(est, n=40, p=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    if is_classifier(est):
+        y = (X[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int)
+    else:
+        y = X[:, 0] - 0.5 * X[:, 1] + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+def _api(est):
+    return NON_STANDARD_API.get(type(est).__name__)
+
+
+def fit(est, X, y=None):
+    if _api(est) == "datasets":
+        return est.fit([X, X], [y, y])
+    if y is None and not (is_classifier(est) or is_regressor(est)):
+        return est.fit(X)
+    return est.fit(X, y)
+
+
+def predict(est, X):
+    if _api(est) == "datasets":
+        return est.predict(X, 0)
+    if hasattr(est, "predict"):
+        return est.predict(X)
+    return est.transform(X)
+
+
+def _expect_error(fn, *words, forbid=()):
+    try:
+        fn()
+    except NotFittedError:
+        return "error"
+    except ValueError as err:
+        msg = str(err).lower()
+        assert not words or any(w in msg for w in words), f"unclear error: {err}"
+        for bad in forbid:
+            assert bad not in msg, f"misleading error: {err}"
+        return "error"
+    raise AssertionError("accepted bad input without an error (silent failure)")
+
+
+def _finite(a):
+    a = np.asarray(a)
+    if a.dtype.kind in "fc":
+        assert np.all(np.isfinite(a)), "non-finite output"
+
+
+# ------------------------------------------------------------------ the cases
+
+
+def case_nan_X(est):
+    X, y = data_for(est)
+    X[3, 2] = np.nan
+    return _expect_error(lambda: fit(est, X, y), "nan", "infinity", "finite")
+
+
+def case_inf_X(est):
+    X, y = data_for(est)
+    X[0, 0] = np.inf
+    return _expect_error(lambda: fit(est, X, y), "nan", "infinity", "finite")
+
+
+def case_empty(est):
+    X, y = data_for(est)
+    return _expect_error(lambda: fit(est, X[:0], y[:0]), "sample", "empty", "0")
+
+
+def case_one_row(est):
+    X, y = data_for(est)
+    try:
+        fit(est, X[:1], y[:1])
+    except ValueError:
+        return "error"
+    _finite(predict(est, X[:3]))
+    return "ok"
+
+
+def case_1d_X(est):
+    X, y = data_for(est)
+    return _expect_error(lambda: fit(est, X[:, 0], y), "2d", "2-d", "dimension", "reshape")
+
+
+def case_3d_X(est):
+    X, y = data_for(est, p=9)
+    X3 = X.reshape(-1, 3, 3)
+    try:
+        fit(est, X3, y)
+    except ValueError:
+        return "error"
+    _finite(predict(est, X3))  # matrix-input models take 3-d X by design
+    return "ok"
+
+
+def case_strings_X(est):
+    X, y = data_for(est)
+    Xs = X.astype(str)
+    Xs[0, 0] = "abc"
+    return _expect_error(lambda: fit(est, Xs, y), "string", "float", "convert", "numeric")
+
+
+def case_complex_X(est):
+    X, y = data_for(est)
+    return _expect_error(lambda: fit(est, X + 1j, y), "complex")
+
+
+def case_sparse_X(est):
+    X, y = data_for(est)
+    try:
+        fit(est, sp.csr_matrix(X), y)
+    except ValueError as err:
+        assert "sparse" in str(err).lower(), f"unclear error: {err}"
+        return "error"
+    _finite(predict(est, sp.csr_matrix(X)))
+    return "ok"
+
+
+def case_negative_strides(est):
+    X, y = data_for(est)
+    Xf, yf = X[::-1], y[::-1]
+    fit(est, Xf, yf)
+    a = predict(est, np.flip(X, axis=1)[:, ::-1][::-1])
+    b = predict(est, np.ascontiguousarray(X[::-1]))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    return "ok"
+
+
+def case_column_y(est):
+    X, y = data_for(est)
+    if _api(est) == "datasets":
+        e2 = clone(est)
+        fit(est, X, y.reshape(-1, 1))
+        fit(e2, X, y)
+    else:
+        e2 = clone(est)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, y.reshape(-1, 1))
+        e2.fit(X, y)
+    np.testing.assert_allclose(np.asarray(predict(est, X), float), np.asarray(predict(e2, X), float),
+                               rtol=1e-6, atol=1e-8)
+    return "ok"
+
+
+def case_nan_y(est):
+    X, y = data_for(est)
+    y = y.astype(float)
+    y[2] = np.nan
+    return _expect_error(lambda: fit(est, X, y), "nan", "infinity", "finite", "unknown", "label")
+
+
+def case_string_y(est):
+    X, y = data_for(est)
+    ys = np.where(y == 1, "high", "low") if is_classifier(est) else np.where(y > 0, "hi", "lo")
+    if is_classifier(est):
+        fit(est, X, ys)
+        assert set(np.asarray(predict(est, X))) <= {"high", "low"}
+        return "ok"
+    return _expect_error(lambda: fit(est, X, ys), "numeric", "float", "convert", "string")
+
+
+def case_one_class(est):
+    if not is_classifier(est):
+        return "ok"
+    X, y = data_for(est)
+    return _expect_error(lambda: fit(est, X, np.zeros_like(y)), "class")
+
+
+def case_one_member_class(est):
+    if not is_classifier(est):
+        return "ok"
+    X, y = data_for(est)
+    y = y.copy()
+    y[0] = 2  # a third class with a single member
+    try:
+        fit(est, X, y)
+    except ValueError as err:
+        assert "single class" not in str(err).lower(), f"misleading error: {err}"
+        return "error"
+    _finite(predict(est, X))
+    return "ok"
+
+
+def case_extreme_values(est):
+    X, y = data_for(est)
+    X[1, 1] = 1e25
+    return _expect_error(lambda: fit(est, X, y), "magnitude", "large", "rescale", "overflow")
+
+
+def case_reordered_columns(est):
+    X, y = data_for(est)
+    df = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    fit(est, df, y)
+    if _api(est) is None:
+        assert list(getattr(est, "feature_names_in_", [])) == list(df.columns), "names not kept"
+    return _expect_error(lambda: predict(est, df[df.columns[::-1]]), "feature names", "order")
+
+
+def case_predict_before_fit(est):
+    X, _ = data_for(est)
+    return _expect_error(lambda: predict(est, X), "fit")
+
+
+def case_wrong_feature_count(est):
+    X, y = data_for(est)
+    fit(est, X, y)
+    return _expect_error(lambda: predict(est, X[:, :-1]), "feature", "shape", "column")
+
+
+CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
+
+
+def run_case(cls, case):
+    return CASES[case](fast_instance(cls))
