@@ -108,7 +108,12 @@ def _unwrap(model):
     return model.module if hasattr(model, "module") and isinstance(model.module, torch.nn.Module) else model
 
 
-def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad):
+def _loader_generator(loader):
+    g = getattr(loader, "generator", None) if loader is not None else None
+    return g if isinstance(g, torch.Generator) else None
+
+
+def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=None):
     state = {
         "model": _unwrap(model).state_dict(),
         "optimizer": opt.state_dict(),
@@ -119,17 +124,21 @@ def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad):
         "best": torch.tensor(best, dtype=torch.float64),
         "bad": torch.tensor(bad),
     }
+    if _loader_generator(loader) is not None:  # the DataLoader's shuffling resumes exactly too
+        state["loader_generator"] = _loader_generator(loader).get_state()
     tmp = f"{path}.tmp"
     torch.save(state, tmp)
     os.replace(tmp, path)  # never leave a half-written checkpoint
 
 
-def _load_checkpoint(path, model, opt, gen, device):
+def _load_checkpoint(path, model, opt, gen, device, loader=None):
     state = torch.load(path, map_location=device or "cpu", weights_only=True)  # tensors + plain data
     _unwrap(model).load_state_dict(state["model"])
+    if "loader_generator" in state and _loader_generator(loader) is not None:
+        _loader_generator(loader).set_state(state["loader_generator"].cpu())
     opt.load_state_dict(state["optimizer"])
-    gen.set_state(state["generator"])
-    torch.set_rng_state(state["torch_rng"])
+    gen.set_state(state["generator"].cpu())
+    torch.set_rng_state(state["torch_rng"].cpu())
     h = state["history"]
     history = History(train_loss=list(h["train_loss"]), val_loss=list(h["val_loss"]), lr=list(h["lr"]),
                       best_epoch=int(h["best_epoch"]), stopped_early=bool(h["stopped_early"]))
@@ -363,7 +372,7 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     start = 0
     rank, _ = _rank_world()
     if resume and checkpoint is not None and os.path.isfile(checkpoint):
-        start, history, best, bad = _load_checkpoint(checkpoint, model, opt, gen, device)
+        start, history, best, bad = _load_checkpoint(checkpoint, model, opt, gen, device, loader)
     with progress(total=max_epochs, desc="epoch", verbose=verbose) as bar:
         if start:
             bar.update(start)
@@ -418,7 +427,7 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
                 on_epoch_end(epoch, history)
             if checkpoint is not None and rank == 0 and (
                     (epoch + 1) % checkpoint_every == 0 or epoch + 1 == max_epochs or stop):
-                _save_checkpoint(checkpoint, model, opt, epoch, history, gen, best, bad)
+                _save_checkpoint(checkpoint, model, opt, epoch, history, gen, best, bad, loader)
             if stop:
                 break
     if best_state is not None:

@@ -125,7 +125,7 @@ class ImageDataset(torch.utils.data.Dataset):
 
     def __init__(self, X, y, mean=None, std=None, augment: bool = False, pad: int = 4,
                  flip: bool = True):
-        X = torch.as_tensor(np.asarray(X))
+        X = torch.from_numpy(np.array(X, copy=True))
         if X.ndim == 3:
             X = X[:, None]
         if X.ndim != 4:

@@ -262,11 +262,14 @@ class _Coefs(nn.Module):
         super().__init__()
         self.n, self.prefix = len(rows), prefix
         for k, r in enumerate(rows):
-            t = torch.as_tensor(r, dtype=torch.get_default_dtype())
+            # fixed values are kept in float64 (exact algorithm coefficients; a 0-d float64
+            # factor does not promote float32 activations); learnable ones in the default dtype
+            t = torch.as_tensor(r, dtype=torch.get_default_dtype() if learnable else torch.float64)
             if learnable:
                 self.register_parameter(f"{prefix}{k}", nn.Parameter(t))
-            else:
-                self.register_buffer(f"{prefix}{k}", t)
+            else:  # fixed by the constructor's arguments: not part of the state_dict, so
+                # ResNet and HB-Net (or DenseNet and AGD-Net) weights load into each other
+                self.register_buffer(f"{prefix}{k}", t, persistent=False)
 
     def __getitem__(self, k) -> torch.Tensor:
         return getattr(self, f"{self.prefix}{k}")
@@ -290,7 +293,8 @@ class OptStructure(nn.Module):
     * ``"hb"`` (11)/(16): ``x_{k+1} = T(x_k) + beta_1 x_k + beta_2 x_{k-1}``; ``beta`` a float
       (momentum of (11): ``beta_1 = beta, beta_2 = -beta``) or a pair ``(beta_1, beta_2)``;
       ``(1, 0)`` is a residual stage, ``(1, -1)`` HB-Net. ``x_{-1}`` is ``x_prev`` given to
-      ``forward`` or, by default, ``0`` (so the first layer is ``T(x_0) + beta_1 x_0``).
+      ``forward`` or, by default, ``x_0`` (no momentum at the start, as the algorithm's
+      ``z_{-1} = z_0``; pass ``x_prev=torch.zeros_like(x0)`` for ``T(x_0) + beta_1 x_0``).
     * ``"agd"`` (12)/(17): ``x_{k+1} = T(beta_1 x_k + beta_2 x_{k-1})``; default Nesterov's
       ``beta_1 = 1 + beta_k, beta_2 = -beta_k``; a pair fixes them for every layer.
       ``x_{-1} = x_0``.
@@ -383,7 +387,7 @@ class OptStructure(nn.Module):
                 if t.shape != x.shape:
                     raise ValueError(f"heavy ball needs T to keep the shape: layer {k} maps "
                                      f"{tuple(x.shape)} to {tuple(t.shape)}")
-                nxt = t + b[0] * x if prev is None else t + b[0] * x + b[1] * prev
+                nxt = t + b[0] * x + b[1] * (x if prev is None else prev)
                 prev, x = x, act(nxt)
             return x
         if s == "agd":
@@ -510,14 +514,12 @@ class _Stage(nn.Module):
         self.hb = (OptStructure([_Branch(c_out, c_out) for _ in range(n_blocks - 1)], "hb",
                                 beta=beta, learnable=learnable, activation=nn.ReLU())
                    if n_blocks > 1 else None)
-        self.use_prev = float(beta[1]) != 0.0 or learnable
-
     def forward(self, x):
         s = self.shortcut(x)
         x1 = F.relu(self.first(x) + s)
         if self.hb is None:
             return x1
-        return self.hb(x1, x_prev=s if self.use_prev else None)
+        return self.hb(x1, x_prev=s)
 
 
 class CifarResNet(GlassModule):
@@ -734,7 +736,9 @@ def _register(name: str, base: type, doc: str, **fixed):
 
     cls = type(name.replace("-", "_"), (base,), {"__init__": __init__, "__doc__": doc,
                                                 "__module__": __name__})
-    cls = register_model(name)(cls)
+    big = base in (ResNetImageNet, DenseNetImageNet)
+    example = (lambda: ({"num_classes": 7}, (torch.randn(2, 3, 32 if big else 16, 32 if big else 16),)))
+    cls = register_model(name, example=example)(cls)
     globals()[cls.__name__] = cls
     return cls
 
