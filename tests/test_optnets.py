@@ -1,6 +1,7 @@
 """Algorithm-inspired structures (Li et al. 2018): Table 1 energies, Lemma 1, the GD / HB /
 AGD / AGD2 / ADMM structures and their special cases (ResNet, DenseNet, merge-and-run)."""
 
+import itertools
 import math
 
 import numpy as np
@@ -105,7 +106,7 @@ def test_nesterov_sequences():
         assert math.isclose((1 - th[k]) / th[k] ** 2, 1 / th[k - 1] ** 2, rel_tol=1e-12)
     b = nesterov_momentum(30)
     assert b[0] == 0.0 and b[1] == 0.0 and all(0 < v < 1 for v in b[2:])
-    assert all(b2 > b1 for b1, b2 in zip(b[2:], b[3:]))  # momentum grows towards 1
+    assert all(b2 > b1 for b1, b2 in itertools.pairwise(b))  # momentum grows towards 1
     H = nesterov_h(5)
     assert H[0] == [1.0] and all(len(r) == k + 1 for k, r in enumerate(H))
 
@@ -166,7 +167,7 @@ def test_structures_run_the_algorithms_and_faster_ones_converge_faster():
 
 
 def test_admm_structure_is_linearised_admm_eq6():
-    A, b, zstar, T = _quadratic(seed=2, cond=10)
+    A, b, _zstar, T = _quadratic(seed=2, cond=10)
     x0 = torch.randn(2, A.shape[0], dtype=D64)
 
     def grad(v):

@@ -94,7 +94,7 @@ def _rank_world():
 
 
 def _mean_over_ranks(value: float, device) -> float:
-    rank, world = _rank_world()
+    _rank, world = _rank_world()
     if world == 1:
         return value
     import torch.distributed as dist

@@ -14,7 +14,9 @@ cannot run code (DESIGN.md rule 16).
 
 from __future__ import annotations
 
+import functools
 import io
+import operator
 import os
 import pickle
 from pathlib import Path
@@ -51,9 +53,9 @@ def load_usps(data_dir_: str | os.PathLike | None = None):
 class _SafeUnpickler(pickle.Unpickler):
     """Admits only what CIFAR's batches hold: dicts, lists, bytes/str, numbers, numpy arrays."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ALLOWED = frozenset({("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
+               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")})
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
@@ -78,7 +80,7 @@ def _cifar_folder(name: str, root: str | os.PathLike | None) -> Path:
     except FileNotFoundError as err:
         raise FileNotFoundError(f"{err}. {_where(name, root)}") from None
     for cand in (base / sub, base):
-        if all((cand / f).is_file() for f in sum(CIFAR_FILES[name], [])):
+        if all((cand / f).is_file() for f in functools.reduce(operator.iadd, CIFAR_FILES[name], [])):
             return cand
     raise FileNotFoundError(_where(name, base))
 

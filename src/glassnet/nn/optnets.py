@@ -26,6 +26,7 @@ the weights of (4)/(13) are ``h_{k+1,j}`` of eq. (5).
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable, Sequence
 
 import torch
@@ -555,7 +556,7 @@ class ResNetImageNet(GlassModule):
     """torchvision's ResNet-18/34 layout (BasicBlock, option B shortcut, 7x7 stem, max pool,
     stages of 64/128/256/512 channels) with the HB option of :class:`CifarResNet`."""
 
-    LAYERS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
+    LAYERS: typing.ClassVar[dict] = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
     def __init__(self, depth: int = 34, num_classes: int = 1000, in_chans: int = 3,
                  beta: tuple = (1.0, 0.0), learnable: bool = False):
@@ -693,7 +694,7 @@ class DenseNetImageNet(GlassModule):
     """torchvision's DenseNet-BC layout (121: blocks 6/12/24/16, k = 32, 64-channel 7x7 stem,
     bottleneck 4k, compression 0.5) with the AGD option of :class:`DenseNet`."""
 
-    CONFIGS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32)}
+    CONFIGS: typing.ClassVar[dict] = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32)}
 
     def __init__(self, depth: int = 121, num_classes: int = 1000, in_chans: int = 3,
                  agd: bool = False, beta: float = 0.1, growth: int = 32, alpha_learnable: bool = True):
