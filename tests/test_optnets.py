@@ -106,7 +106,7 @@ def test_nesterov_sequences():
         assert math.isclose((1 - th[k]) / th[k] ** 2, 1 / th[k - 1] ** 2, rel_tol=1e-12)
     b = nesterov_momentum(30)
     assert b[0] == 0.0 and b[1] == 0.0 and all(0 < v < 1 for v in b[2:])
-    assert all(b2 > b1 for b1, b2 in itertools.pairwise(b))  # momentum grows towards 1
+    assert all(b2 > b1 for b1, b2 in itertools.pairwise(b[2:]))  # momentum grows towards 1
     H = nesterov_h(5)
     assert H[0] == [1.0] and all(len(r) == k + 1 for k, r in enumerate(H))
 

@@ -14,9 +14,7 @@ cannot run code (DESIGN.md rule 16).
 
 from __future__ import annotations
 
-import functools
 import io
-import operator
 import os
 import pickle
 from pathlib import Path
@@ -80,7 +78,7 @@ def _cifar_folder(name: str, root: str | os.PathLike | None) -> Path:
     except FileNotFoundError as err:
         raise FileNotFoundError(f"{err}. {_where(name, root)}") from None
     for cand in (base / sub, base):
-        if all((cand / f).is_file() for f in functools.reduce(operator.iadd, CIFAR_FILES[name], [])):
+        if all((cand / f).is_file() for f in (*CIFAR_FILES[name][0], *CIFAR_FILES[name][1])):
             return cand
     raise FileNotFoundError(_where(name, base))
 

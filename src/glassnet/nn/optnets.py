@@ -342,6 +342,7 @@ class OptStructure(nn.Module):
             b = 0.3 if beta is None else beta
             b1, b2 = (float(b), -float(b)) if not isinstance(b, (tuple, list)) else map(float, b)
             self.coef = _Coefs([[b1, b2]] * n, learnable, "b")
+            self._fixed = [(b1, b2)] * n
         elif scheme == "agd":
             if beta is None:
                 m = nesterov_momentum(n)
@@ -383,12 +384,19 @@ class OptStructure(nn.Module):
         if s == "hb":
             prev = x_prev
             for k in range(self.depth):
-                b = self.coef[k]
                 t = self._T(k, x)
                 if t.shape != x.shape:
                     raise ValueError(f"heavy ball needs T to keep the shape: layer {k} maps "
                                      f"{tuple(x.shape)} to {tuple(t.shape)}")
-                nxt = t + b[0] * x + b[1] * (x if prev is None else prev)
+                p = x if prev is None else prev
+                if self.learnable:
+                    b = self.coef[k]
+                    nxt = t + b[0] * x + b[1] * p
+                else:  # fixed: python floats, one new tensor per layer (as a residual add)
+                    b0, b1 = self._fixed[k]
+                    nxt = torch.add(t, x, alpha=b0)
+                    if b1 != 0.0:
+                        nxt = nxt.add_(p, alpha=b1)
                 prev, x = x, act(nxt)
             return x
         if s == "agd":
