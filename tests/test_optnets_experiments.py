@@ -79,4 +79,4 @@ def test_simulation_summary_puts_the_paper_beside_ours():
     assert s.loc[(10, "HB"), "paper_mse"] == PAPER_TABLE2.set_index("depth").loc[10, "HB"]
     t = r.tables["tests"]
     assert t.set_index(["depth", "pair"]).loc[(10, "HB < GD"), "significant"]
-    assert r.tables["trend"].iloc[0].orderings == 8
+    assert r.tables["trend"].iloc[0].orderings == 12

@@ -4,7 +4,7 @@ Structure Design" (ACML 2018).
 * ``optnets-simulation`` (Sec. 5.3, Table 2): pairs ``(x_0, f)`` from N(0, I_100), per-layer
   fully connected ``T_k(x) = sigmoid(W_k x)``, the GD (7), HB (11, beta = 0.3), AGD (12), AGD2
   (13) and ADMM (14) structures at depths 10/20/30/40, trained on the MSE (15); the training
-  MSE's mean and std over seeds beside the paper's, with Welch t-tests between structures.
+  MSE's mean and std over seeds beside the paper's, with paired t-tests between structures.
 * ``optnets-images``: a CPU-sized stand-in for Table 4 on USPS (16x16) and MNIST (pooled to 14x14):
   ResNet-20 vs HB-Net-20 and DenseNet vs AGD-Net (k = 12) at equal depth, the paper's optimiser
   (SGD, Nesterov 0.9, weight decay 1e-4, batch 64, lr 0.1 / 10 at 50% and 75%) on a short
@@ -50,6 +50,20 @@ PAPER_TABLE4 = pd.DataFrame({
     "C10": [10.05, 10.17, 9.17, 8.66, 7.00, 6.44, 6.05, 5.75],
     "C10+": [5.32, 5.46, 5.06, 5.04, 5.24, 5.20, 5.09, 4.94],
 })
+
+
+def _paired(a: pd.Series, b: pd.Series) -> float:
+    """Two-sided paired t-test p-value over seeds (both indexed by seed: the same data and
+    initial draw per seed); Welch's test when the seeds do not match; NaN below two pairs."""
+    from scipy.stats import ttest_rel
+
+    common = a.index.intersection(b.index)
+    if len(common) < 2 or len(common) != len(a) or len(common) != len(b):
+        return _welch(a, b)
+    d = (a.loc[common] - b.loc[common]).to_numpy(float)
+    if np.allclose(d, d[0]):
+        return 0.0 if d[0] != 0 else float("nan")
+    return float(ttest_rel(a.loc[common].to_numpy(float), b.loc[common].to_numpy(float)).pvalue)
 
 
 def _welch(a, b) -> float:
@@ -134,6 +148,16 @@ def simulation_result(raw: pd.DataFrame, s: dict, lr: float = 1e-3) -> Result:
     summary = summary.rename(columns={"mean": "mse_mean", "std": "mse_std", "count": "n_seeds"})
     summary["mse_mean"] = summary["mse_mean"].round(5)
     summary["mse_std"] = summary["mse_std"].round(5)
+    # paired difference to GD at the same depth and seed (the seed's data are shared, so the
+    # std over seeds is mostly the data's; the differences are what the tests compare)
+    gd = raw[raw.structure == "GD"].set_index(["depth", "seed"]).train_mse
+    diff = raw.assign(d=raw.train_mse.to_numpy() - gd.reindex(
+        pd.MultiIndex.from_frame(raw[["depth", "seed"]])).to_numpy())
+    summary = summary.merge(diff.groupby(["depth", "structure"]).d.mean().round(5)
+                            .rename("diff_vs_GD").reset_index(), on=["depth", "structure"])
+    pg = PAPER_TABLE2.set_index("depth")
+    summary["paper_diff_vs_GD"] = [round(pg.loc[d, n] - pg.loc[d, "GD"], 5) if d in pg.index else np.nan
+                                   for d, n in zip(summary.depth, summary.structure)]
     order = list(STRUCTURES)
     summary["rank"] = summary.groupby("depth")["mse_mean"].rank(method="min").astype(int)
     summary["paper_rank"] = summary.groupby("depth")["paper_mse"].rank(method="min")
@@ -141,13 +165,15 @@ def simulation_result(raw: pd.DataFrame, s: dict, lr: float = 1e-3) -> Result:
         {k: i for i, k in enumerate(order)}) if c.name == "structure" else c).reset_index(drop=True)
 
     # significance of the paper's ordering AGD/AGD2 <= HB <= GD < ADMM, per depth
-    pairs = [("AGD", "HB"), ("AGD2", "HB"), ("HB", "GD"), ("GD", "ADMM")]
+    pairs = [("AGD", "HB"), ("AGD2", "HB"), ("HB", "GD"), ("AGD", "GD"), ("AGD2", "GD"),
+             ("GD", "ADMM")]
     tests = []
     for depth in sorted(raw.depth.unique()):
         sub = raw[raw.depth == depth]
         for a, b in pairs:
-            va, vb = sub[sub.structure == a].train_mse, sub[sub.structure == b].train_mse
-            p = _welch(va, vb)
+            va = sub[sub.structure == a].set_index("seed").train_mse
+            vb = sub[sub.structure == b].set_index("seed").train_mse
+            p = _paired(va, vb)
             tests.append({"depth": depth, "pair": f"{a} < {b}", "diff_mean": round(va.mean() - vb.mean(), 5),
                           "paper_diff": round(float(PAPER_TABLE2.set_index("depth").get(a, pd.Series()).get(depth, np.nan)
                                                     - PAPER_TABLE2.set_index("depth").get(b, pd.Series()).get(depth, np.nan)), 5)
@@ -192,9 +218,13 @@ def simulation_result(raw: pd.DataFrame, s: dict, lr: float = 1e-3) -> Result:
         "fixed in advance, so no seed served for tuning). Table `summary` puts our training MSE "
         "(mean and std over seeds) beside the paper's; table `paper_table2` is the paper's. "
         f"Lowest MSE per depth: {best_txt}. Of the {t.orderings} pairwise orderings the paper "
-        "reports (table `tests`: AGD < HB, AGD2 < HB, HB < GD and GD < ADMM at each depth), "
+        "implies (table `tests`: AGD < HB, AGD2 < HB, HB < GD, AGD < GD, AGD2 < GD and "
+        "GD < ADMM at each depth), "
         f"{t.hold} hold in our means and {t.hold_and_significant} of those are significant "
-        "(Welch t-test over seeds at the level in column `alpha`; table `trend`). "
+        "(paired t-test over seeds, each seed one data set shared by all structures, at the "
+        "level in column `alpha`; table `trend`). "
+        "The std over seeds is mostly that of the data drawn for each seed (shared by all "
+        "structures), hence paired tests and the columns `diff_vs_GD` beside `paper_diff_vs_GD`. "
         "The sigmoid output of GD and AGD lies in the unit interval while the targets are "
         "standard normal, so their MSE cannot go below one by much; HB, AGD2 and ADMM add side "
         "paths that can leave the interval, which is where most of the differences come from. "
@@ -313,8 +343,9 @@ def images_result(raw: pd.DataFrame, s: dict) -> Result:
     for ds in datasets:
         sub = raw[raw.dataset == ds]
         for base, ours, key in ((f"ResNet-{rd}", f"HB-Net-{rd}", "HB"), (f"DenseNet-{dd}", f"AGD-Net-{dd}", "AGD")):
-            a, b = sub[sub.model == ours].test_error, sub[sub.model == base].test_error
-            p = _welch(a, b)
+            a = sub[sub.model == ours].set_index("seed").test_error
+            b = sub[sub.model == base].set_index("seed").test_error
+            p = _paired(a, b)
             pd_ = paper_diff[key]
             comp.append({"dataset": ds, "pair": f"{ours} - {base}", "diff_mean": round(a.mean() - b.mean(), 2),
                          "p_value": round(p, 4) if np.isfinite(p) else np.nan,
@@ -354,7 +385,8 @@ def images_result(raw: pd.DataFrame, s: dict) -> Result:
         "was tuned, so no seed served for tuning. HB-Net and AGD-Net are compared with their "
         "baselines at equal depth (AGD-Net adds only its alphas to DenseNet's parameters; table "
         "`summary`, test error in percent, mean and std over seeds). Differences in test error, "
-        "ours minus the baseline, with Welch t-tests over seeds at the level in column `alpha` "
+        "ours minus the baseline, with paired t-tests over seeds (a seed fixes the batch order "
+        "and the initial weights of both models, which share their shapes) at the level in column `alpha` "
         "(table `comparison`, beside the paper's CIFAR-10 differences for its smaller and larger "
         "model): " + "; ".join(lines) + ". "
         "The scale is orders of magnitude below the paper's, so these numbers test whether the "
