@@ -155,14 +155,15 @@ def test_glassnet_train_and_resume_on_fake_cifar(tmp_path, capsys):
     make_fake_cifar(tmp_path / "data")
     out = tmp_path / "run"
     args = ["train", "resnet20", "--data-dir", str(tmp_path / "data"), "--batch-size", "16",
-            "--workers", "0", "--out", str(out), "--threads", "1", "--device", "cpu"]
+            "--workers", "0", "--out", str(out), "--threads", "1", "--device", "cpu",
+            "--limit-train", "24", "--limit-test", "8"]
     assert main(args + ["--epochs", "1"]) == 0
     assert (out / "checkpoint.pt").is_file() and (out / "model.safetensors").is_file()
     assert main(args + ["--epochs", "2", "--resume"]) == 0
     rows = (out / "metrics.csv").read_text().strip().splitlines()
     assert rows[0].startswith("epoch,train_loss,test_error") and len(rows) == 3  # header + 2 epochs
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["epochs"] == 2 and summary["world_size"] == 1 and summary["train_images"] == 40
+    assert summary["epochs"] == 2 and summary["world_size"] == 1 and summary["train_images"] == 24
 
 
 @pytest.mark.slow

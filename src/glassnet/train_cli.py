@@ -119,7 +119,9 @@ def run_train(args) -> int:
                                              num_workers=args.workers, generator=gen,
                                              persistent_workers=args.workers > 0)
     test_loader = torch.utils.data.DataLoader(test_shard, batch_size=256, num_workers=0)
-    with local_seed(args.seed):  # same initial weights on every rank (DDP also broadcasts)
+    # same initial weights on every rank (DDP also broadcasts); augmentation draws (fit's
+    # seed) differ between ranks
+    with local_seed(args.seed):
         net = create_model(args.model, num_classes=n_classes).to(device)
     model = net
     if world > 1:
@@ -162,7 +164,7 @@ def run_train(args) -> int:
                       weight_decay=args.weight_decay, max_epochs=args.epochs,
                       lr_schedule=MultiStep(tuple(args.milestones), 0.1), device=device,
                       checkpoint=out / "checkpoint.pt", checkpoint_every=args.checkpoint_every,
-                      resume=args.resume, restore_best=False, seed=args.seed, n_threads=None,
+                      resume=args.resume, restore_best=False, seed=args.seed + rank, n_threads=None,
                       on_epoch_end=on_epoch_end, verbose=False)
     if rank == 0:
         from safetensors.torch import save_file
