@@ -3,7 +3,9 @@
 Forward + backward of one batch of 64 CIFAR-shaped images (3x32x32, cross-entropy), measured in
 one run so that the ratios share the machine's load: the two members of a pair alternate
 (A B A B ...); the median time per step gives ``images_per_s`` and the fastest step
-``images_per_s_best`` (the least disturbed by other processes on a shared machine). Memory is measured two ways:
+``images_per_s_best`` (the least disturbed by other processes on a shared machine); on CPU
+``images_per_cpu_s`` divides by this process's CPU time (one torch thread), which other
+processes on a shared machine disturb far less than wall time. Memory is measured two ways:
 
 * ``saved_MB``: bytes of the distinct tensors autograd keeps for the backward pass (the
   activation memory that dominates the peak; deterministic, via ``saved_tensors_hooks``);
@@ -86,16 +88,18 @@ def bench_pair(base, variant, batch=64, reps=5, threads=1, device="cpu"):
     x = torch.randn(batch, 3, 32, 32, device=device)
     y = torch.randint(0, 10, (batch,), device=device)
     times = {n: [] for n in models}
+    cpu = {n: [] for n in models}
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for m in models.values():  # warm-up
         _step(m, x, y)
     for _ in range(reps):
         for n, m in models.items():
             sync()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             _step(m, x, y)
             sync()
             times[n].append(time.perf_counter() - t0)
+            cpu[n].append(time.process_time() - c0)
     rows = []
     for n, m in models.items():
         child = _child(n, batch, 2, threads, device)
@@ -104,6 +108,9 @@ def bench_pair(base, variant, batch=64, reps=5, threads=1, device="cpu"):
             "params": sum(p.numel() for p in m.parameters()),
             "images_per_s": batch / statistics.median(times[n]),
             "images_per_s_best": batch / min(times[n]),  # least disturbed by other load
+            # CPU time of this process (one torch thread): what the model costs, whatever
+            # else the machine runs
+            "images_per_cpu_s": batch / statistics.median(cpu[n]),
             "saved_MB": saved_bytes(m, x, y) / 2**20,
             "peak_rss_MB": child["rss"], "cuda_peak_MB": child["cuda"],
         })
@@ -113,6 +120,7 @@ def bench_pair(base, variant, batch=64, reps=5, threads=1, device="cpu"):
         "pair": f"{variant}/{base}", "device": device,
         "speed_ratio": v["images_per_s"] / b["images_per_s"],
         "speed_ratio_best": v["images_per_s_best"] / b["images_per_s_best"],
+        "cpu_speed_ratio": v["images_per_cpu_s"] / b["images_per_cpu_s"],
         "speed_target": TARGET_SPEED[kind],
         "saved_mem_ratio": v["saved_MB"] / b["saved_MB"],
         "rss_ratio": v["peak_rss_MB"] / b["peak_rss_MB"], "mem_target": TARGET_MEM,
