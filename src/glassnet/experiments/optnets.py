@@ -251,9 +251,9 @@ def _image_data(dataset: str, data_dir, n_train: int, n_test: int):
         Xtr, Xte, ytr, yte = train_test_split(X, y, train_size=n_train, test_size=n_test,
                                               random_state=0, stratify=y)
         return Xtr, ytr, Xte, yte
-    from glassnet.datasets.images import load_mnist
-
     from sklearn.model_selection import train_test_split
+
+    from glassnet.datasets.images import load_mnist
 
     Xtr, ytr = load_mnist("train5k", data_dir)  # sorted by class: subsample, stratified
     Xte, yte = load_mnist("test", data_dir)

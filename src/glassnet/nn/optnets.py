@@ -643,22 +643,25 @@ class _DenseBlock(nn.Module):
                         ([c_in] + [growth] * m) if agd else None, alpha_learnable)
             for m in range(n_layers))
         self.c_in = c_in
-        if agd:
-            H = nesterov_h(max(n_layers, 1))
-            for m in range(1, n_layers):  # layer m+1 uses u_0..u_{m-1} = z_1..z_m
-                self.register_buffer(f"h{m}", torch.tensor(H[m - 1], dtype=torch.get_default_dtype()),
-                                     persistent=False)
+        # eq. (5) as a recurrence: with u_0, u_1, ... the growth outputs z_1, z_2, ... and
+        # S_m = sum_{i<m} h_{m,i} u_i, S_1 = u_0 and S_{m+1} = c_{m+1} (S_m - u_{m-1}) +
+        # (1 + c_{m+1}) u_m (c = Nesterov's momentum); layer m+1 adds beta (u_{m-1} - S_m).
+        # One small tensor per layer instead of a weighted sum over all previous outputs.
+        self.c = nesterov_momentum(n_layers + 2)
 
     def forward(self, x):
-        cat = x
+        cat, outs, S = x, [], None
         for m, layer in enumerate(self.layers):
             new = layer(cat)
-            if self.agd and m >= 1 and self.beta != 0.0:
-                h = getattr(self, f"h{m}").to(new.dtype)
-                B, _, Hh, Ww = cat.shape
-                u = cat[:, self.c_in:].reshape(B, m, self.growth, Hh, Ww)
-                mom = u[:, -1] - torch.einsum("bmchw,m->bchw", u, h)
-                new = new + self.beta * mom
+            if self.agd and self.beta != 0.0:
+                if m == 1:
+                    S = outs[0]
+                elif m >= 2:
+                    c = self.c[m]
+                    S = c * (S - outs[m - 2]) + (1 + c) * outs[m - 1]
+                if m >= 1:
+                    new = new + self.beta * (outs[m - 1] - S)
+                outs.append(new)
             cat = torch.cat([cat, new], 1)
         return cat
 
