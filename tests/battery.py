@@ -179,7 +179,14 @@ def case_column_y(est):
     return "ok"
 
 
+def _ignores_y(est):
+    """Unsupervised estimators (clusterers) ignore y, as in scikit-learn."""
+    return not (is_classifier(est) or is_regressor(est))
+
+
 def case_nan_y(est):
+    if _ignores_y(est):
+        return "ok"
     X, y = data_for(est)
     y = y.astype(float)
     y[2] = np.nan
@@ -187,6 +194,8 @@ def case_nan_y(est):
 
 
 def case_string_y(est):
+    if _ignores_y(est):
+        return "ok"
     X, y = data_for(est)
     ys = np.where(y == 1, "high", "low") if is_classifier(est) else np.where(y > 0, "hi", "lo")
     if is_classifier(est):

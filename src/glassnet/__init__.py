@@ -19,10 +19,14 @@ _ESTIMATORS = {
     "SPINNClassifierCV": "spinn",
     "SPINNRegressorCV": "spinn",
     "IntegrativeSPINN": "spinn",
+    "DSRLClustering": "dsrl",
+    "DSRLClassifier": "dsrl",
 }
 
 __all__ = [
     "ADMMLogisticRegression",
+    "DSRLClassifier",
+    "DSRLClustering",
     "IRLSADMMNetClassifier",
     "IntegrativeSPINN",
     "MatNetClassifier",
@@ -33,6 +37,7 @@ __all__ = [
     "SPINNRegressorCV",
     "load",
     "save",
+    "threads",
 ]
 
 
@@ -40,5 +45,7 @@ def __getattr__(name):
     if name in _ESTIMATORS:
         return getattr(import_module(f"glassnet.estimators.{_ESTIMATORS[name]}"), name)
     if name in ("save", "load"):
-        return getattr(import_module("glassnet.estimators.base"), name)
+        return getattr(import_module("glassnet.persistence"), name)
+    if name == "threads":
+        return import_module("glassnet.utils").threads
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

@@ -82,3 +82,63 @@ def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
         a, b = a[border:-border, border:-border], b[border:-border, border:-border]
     mse = float(np.mean((a - b) ** 2))
     return float("inf") if mse == 0 else float(10.0 * np.log10(peak * peak / mse))
+
+
+# ---------------------------------------------------------------- clustering (DSRL)
+
+def _check_labels(labels_true, labels_pred):
+    a, b = np.asarray(labels_true).ravel(), np.asarray(labels_pred).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"labels_true {a.shape} and labels_pred {b.shape} differ in length")
+    if a.size == 0:
+        raise ValueError("no labels to score")
+    return a, b
+
+
+def _contingency(labels_true, labels_pred) -> np.ndarray:
+    from sklearn.metrics.cluster import contingency_matrix
+
+    return contingency_matrix(*_check_labels(labels_true, labels_pred))  # true x predicted
+
+
+def clustering_accuracy(labels_true, labels_pred) -> float:
+    """ACC with the best one-to-one matching of clusters to classes (Hungarian algorithm);
+    clusters left without a class count as errors."""
+    from scipy.optimize import linear_sum_assignment
+
+    C = _contingency(labels_true, labels_pred)
+    r, c = linear_sum_assignment(-C)
+    return float(C[r, c].sum() / C.sum())
+
+
+def purity(labels_true, labels_pred) -> float:
+    """Fraction of samples in their cluster's majority class."""
+    C = _contingency(labels_true, labels_pred)
+    return float(C.max(axis=0).sum() / C.sum())
+
+
+def majority_vote_accuracy(labels_true, labels_pred) -> float:
+    """ACC after relabelling every cluster by its majority class (what DSRL's released code
+    reports as ACC). Several clusters may take one class, so this equals :func:`purity`; it is
+    kept under its own name for tables that compare with the released code."""
+    a, b = _check_labels(labels_true, labels_pred)
+    relabel = np.empty_like(a)
+    for k in np.unique(b):
+        m = b == k
+        vals, counts = np.unique(a[m], return_counts=True)
+        relabel[m] = vals[np.argmax(counts)]
+    return float(np.mean(relabel == a))
+
+
+def clustering_scores(labels_true, labels_pred) -> dict[str, float]:
+    """Hungarian ACC, NMI (arithmetic mean normalisation, = the released code's v-measure), ARI,
+    purity and majority-vote ACC."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    a, b = _check_labels(labels_true, labels_pred)
+    return {"acc": clustering_accuracy(a, b), "nmi": float(normalized_mutual_info_score(a, b)),
+            "ari": float(adjusted_rand_score(a, b)), "purity": purity(a, b),
+            "acc_majority": majority_vote_accuracy(a, b)}
+
+
+__all__ += ["clustering_accuracy", "clustering_scores", "majority_vote_accuracy", "purity"]

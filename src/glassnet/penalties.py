@@ -355,3 +355,79 @@ def get_penalty(penalty, lam: float | None = None) -> Penalty:
         cls = PENALTIES[penalty.lower()]
         return cls(lam) if lam is not None else cls()
     raise ValueError(f"unknown penalty {penalty!r}; use a Penalty object or one of {sorted(PENALTIES)}")
+
+
+# ---------------------------------------------------------------- DSRL (Wang, Chen, Du, Lin)
+
+def learned_threshold(x: torch.Tensor, w1, w2, b1, b2) -> torch.Tensor:
+    """DSRL's learnable thresholding function ``xi_Theta`` (odd, piecewise linear):
+    0 on ``|x| < b1``, ``w1 (|x| - b1)`` on ``b1 <= |x| < b2``, ``w1 (b2 - b1) + w2 (|x| - b2)``
+    beyond, sign restored. ``w1 = w2 = 1`` gives soft thresholding at ``b1``. Parameters may be
+    tensors (autograd flows through them)."""
+    a = x.abs()
+    mid = w1 * (a - b1)
+    high = w1 * (b2 - b1) + w2 * (a - b2)
+    out = torch.where(a >= b2, high, torch.where(a >= b1, mid, torch.zeros_like(a)))
+    return torch.sign(x) * out
+
+
+def check_dsrl_theta(w1: float, w2: float, b1: float, b2: float, tol: float = 1e-12) -> None:
+    """Raise ValueError unless Theta satisfies the appendix's constraint (7):
+    ``w1 > 0, 1 >= w2 > 0, b2 >= b1 >= max(0, (w1 - 1)/w1 * b2)``."""
+    ok = w1 > 0 and 0 < w2 <= 1 + tol and b2 + tol >= b1 and b1 + tol >= max(0.0, (w1 - 1) / w1 * b2)
+    if not ok:
+        raise ValueError(
+            f"Theta = (w1={w1}, w2={w2}, b1={b1}, b2={b2}) violates constraint (7): "
+            "w1 > 0, 1 >= w2 > 0, b2 >= b1 >= max(0, (w1 - 1)/w1 * b2)"
+        )
+
+
+class DSRLRegularizer(Penalty):
+    """``lam * sum g(w)`` with DSRL's learned regulariser ``g`` (appendix eq. 1), whose proximal
+    operator is the thresholding function ``xi_Theta`` (:func:`learned_threshold`).
+
+    ``g`` is nonnegative only under constraint (7) (checked here). For ``w1 > 1`` it is
+    nonconvex and, like MCP, has a unique prox only for ``lam * step < w1 / (w1 - 1)``.
+    ``prox(w, step)`` of ``s g`` (``s = lam * step``) is again a ``xi`` with
+    ``w_k' = 1 / (1 + s (1/w_k - 1))``, ``b1' = s b1``, ``b2' = s b1 + (b2 - b1) w1 / w1'``;
+    at ``s = 1`` it is ``xi_Theta`` itself.
+    """
+
+    def __init__(self, w1: float = 1.0, w2: float = 1.0, b1: float = 1.0, b2: float = 2.0,
+                 lam: float = 1.0):
+        w1, w2, b1, b2 = (float(v) for v in (w1, w2, b1, b2))
+        check_dsrl_theta(w1, w2, b1, b2)
+        self.w1, self.w2, self.b1, self.b2 = w1, w2, b1, b2
+        self.lam = self._check_lambda(lam)
+
+    def g(self, x: torch.Tensor) -> torch.Tensor:
+        """Elementwise ``g(x)`` of eq. (1)."""
+        w1, w2, b1, b2 = self.w1, self.w2, self.b1, self.b2
+        a = x.abs()
+        knot = w1 * (b2 - b1)
+        low = (0.5 / w1 - 0.5) * a * a + b1 * a
+        high = ((0.5 / w2 - 0.5) * a * a + (b2 - w1 * (b2 - b1) / w2) * a
+                + w1 * (w1 - w2) / (2 * w2) * (b2 - b1) ** 2)
+        return torch.where(a >= knot, high, low)
+
+    def value(self, w):
+        return self.lam * self.g(w).sum()
+
+    def prox_params(self, step: float) -> tuple[float, float, float, float]:
+        """``(w1', w2', b1', b2')`` of the prox of ``lam * step * g`` (a ``xi`` again)."""
+        s = self.lam * float(step)
+        d1, d2 = 1.0 + s * (1.0 / self.w1 - 1.0), 1.0 + s * (1.0 / self.w2 - 1.0)
+        if not (d1 > 0 and d2 > 0):
+            raise ValueError(
+                f"DSRLRegularizer.prox needs lam * step < w1 / (w1 - 1) = "
+                f"{self.w1 / (self.w1 - 1):.4g} for a unique minimiser (got {s:.4g})"
+            )
+        a1, a2 = 1.0 / d1, 1.0 / d2
+        return a1, a2, s * self.b1, s * self.b1 + (self.b2 - self.b1) * self.w1 / a1
+
+    def prox(self, w, step):
+        return learned_threshold(w, *self.prox_params(step))
+
+
+PENALTIES["dsrl"] = DSRLRegularizer
+__all__ += ["DSRLRegularizer", "check_dsrl_theta", "learned_threshold"]

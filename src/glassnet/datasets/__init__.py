@@ -9,6 +9,12 @@ from glassnet.datasets.images import (
     load_skimage_images,
     read_idx,
 )
+from glassnet.datasets.multiview import (
+    MULTIVIEW_SETS,
+    load_dsrl_graph,
+    load_multiview,
+    make_multiview_mixture,
+)
 from glassnet.datasets.synthetic import (
     make_integrative_simulation,
     make_irls_admm_simulation,
@@ -18,15 +24,19 @@ from glassnet.datasets.synthetic import (
 __all__ = [
     "ENV_VAR",
     "GENE_EXPRESSION_SETS",
+    "MULTIVIEW_SETS",
     "data_dir",
     "load_brain_tumor1",
     "load_cervical_cancer",
+    "load_dsrl_graph",
     "load_gene_expression",
     "load_image_folder",
     "load_mnist",
+    "load_multiview",
     "load_skimage_images",
     "make_integrative_simulation",
     "make_irls_admm_simulation",
+    "make_multiview_mixture",
     "make_spinn_simulation",
     "read_idx",
     "require_file",

@@ -12,17 +12,29 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet.estimators.base import GlassnetEstimator, torch_dtype
+from glassnet.model_selection import choose
 from glassnet.nn.irls_admm import IRLSADMMNet, logistic_loss
 from glassnet.training import fit, split_validation
+from glassnet.utils import fit_context
 
 __all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier"]
+
+# Algorithm 1 for the ``refit=True`` classifier on the selected columns
+REFIT_K_MAX, REFIT_I_MAX, REFIT_TOL = 20, 100, 1e-6
+# the refit's L1 weight is lam x REFIT_LAM_SCALE: a light penalty that keeps the fit finite on
+# separable data without zeroing selected features (with the full lam, 41 % of the selected
+# breast-cancer coefficients and 21 % on the simulation fell below 1e-3 on the tuning data)
+REFIT_LAM_SCALE = 0.01
 
 
 class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
     """Shared workflow: labels to +-1, ``Phi = [X, 1]``, coefficients, selection, prediction.
 
     The intercept is a column of ones appended to ``Phi`` whose ``F`` entries are fixed at 0, so
-    it is never penalised. ``coef_`` and ``intercept_`` follow scikit-learn's linear models.
+    it is never penalised. ``coef_`` (shape (1, n_features)) and ``intercept_`` (shape (1,))
+    follow scikit-learn's binary linear classifiers and are zero outside the selected features;
+    ``decision_function`` reads only the selected columns. ``beta_`` (n_features,) is the
+    module's output on all features (the paper's weights).
     """
 
     def _phi(self, X: np.ndarray) -> np.ndarray:
@@ -43,24 +55,36 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return {"n_features": p + int(self.fit_intercept), "penalized": penalized, "dtype": torch_dtype(self.dtype)}
 
     def _set_output(self, out):
-        """beta_, coef_, intercept_, z_ and importances from the module's output on all data."""
+        """beta_, beta_intercept_, z_ and importances from the module's output on all data."""
         beta = out.beta.detach().cpu().numpy()
         p = self.n_features_in_
         self.beta_ = beta[:p].copy()
-        self.coef_ = beta[:p].copy()
-        self.intercept_ = float(beta[p]) if self.fit_intercept else 0.0
+        self.beta_intercept_ = float(beta[p]) if self.fit_intercept else 0.0
         self.z_ = out.z.detach().cpu().numpy()[:p]
         self.n_stages_ = len(out.betas)
         self.feature_importances_ = np.abs(self.beta_)
+
+    def _set_classifier(self, coef, intercept):
+        """``coef_`` of shape (1, n_features) and ``intercept_`` of shape (1,), as scikit-learn's
+        binary linear classifiers; zero outside the selected features."""
+        coef = np.where(self.support_, np.asarray(coef, dtype=float), 0.0)
+        self.coef_ = coef.reshape(1, -1)
+        self.intercept_ = np.array([float(intercept)])
 
     def _set_support(self, support):
         self.support_ = np.asarray(support, dtype=bool)
         self.selected_features_ = np.flatnonzero(self.support_)
 
-    def _top_q(self, q):
+    def _check_q(self, q):
         p = self.n_features_in_
-        if not (isinstance(q, (int, np.integer)) and 1 <= q <= p):
-            raise ValueError(f"n_features_to_select must be 'auto', 'z' or an int in [1, {p}], got {q!r}")
+        if not (isinstance(q, (int, np.integer)) and not isinstance(q, bool) and 1 <= q <= p):
+            raise ValueError(
+                f"n_features_to_select must be {self._SELECTION_NAMES} or an int in [1, {p}], got {q!r}"
+            )
+
+    def _top_q(self, q):
+        self._check_q(q)
+        p = self.n_features_in_
         support = np.zeros(p, dtype=bool)
         support[np.argsort(-self.feature_importances_, kind="stable")[:q]] = True
         return support
@@ -70,15 +94,19 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return self.support_
 
     def decision_function(self, X):
+        """``X @ coef_.T + intercept_`` on the selected features only (``coef_`` is 0 elsewhere)."""
         check_is_fitted(self, "coef_")
         X = self._validate_X(X, reset=False)
-        return X @ self.coef_ + self.intercept_
+        S = self.selected_features_
+        return X[:, S] @ self.coef_[0, S] + self.intercept_[0]
 
     def predict_proba(self, X):
+        """Class probabilities ``[1 - s(d), s(d)]`` with ``d = decision_function(X)``."""
         p1 = expit(self.decision_function(X))
         return np.column_stack([1.0 - p1, p1])
 
     def predict(self, X):
+        """The class of ``classes_[1]`` where ``decision_function(X) > 0``, else ``classes_[0]``."""
         d = self.decision_function(X)
         return self.classes_[(d > 0).astype(int)]
 
@@ -87,13 +115,14 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
 
         ``which="beta_"`` (default) shows the net's output on all features, the paper's weight
         figures and the ranking; ``which="coef_"`` the classifier on the selected features.
+        The y label names the attribute plotted.
         """
         import matplotlib.pyplot as plt
 
         check_is_fitted(self, "coef_")
         if which not in ("beta_", "coef_"):
             raise ValueError(f"which must be 'beta_' or 'coef_', got {which!r}")
-        w = getattr(self, which)
+        w = np.ravel(getattr(self, which))
         ax = ax if ax is not None else plt.subplots(figsize=(8, 3.5))[1]
         idx = np.arange(w.size)
         colors = np.where(self.support_, "C0", "0.7")
@@ -102,7 +131,7 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
             ax.plot(idx, truth, "rx", label="truth")
         ax.axhline(0, c="k", lw=0.5)
         ax.set_xlabel("feature")
-        ax.set_ylabel("weight")
+        ax.set_ylabel(which)
         if feature_names is not None:
             ax.set_xticks(idx, labels=list(feature_names), rotation=90, fontsize=7)
         ax.legend(fontsize=8)
@@ -114,17 +143,31 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return tags
 
 
-def one_standard_error_q(losses: dict) -> int:
-    """Smallest q whose mean held-out loss is within one standard error of the best q's.
+def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float) -> list[np.ndarray]:
+    """Features grouped with their near-duplicates, in ranking order.
 
-    ``losses`` maps q to per-sample held-out losses (the one-standard-error rule of Breiman et
-    al., as used for the lasso): the simplest model statistically indistinguishable from the best.
+    Walking down ``order`` (most important first), each feature not yet grouped opens a group
+    with every not-yet-grouped feature whose absolute Pearson correlation with it is at least
+    ``threshold``. Constant columns correlate with nothing. ``threshold > 1`` gives singletons.
     """
-    means = {q: float(np.mean(v)) for q, v in losses.items()}
-    best = min(means, key=means.get)
-    v = losses[best]
-    se = float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0
-    return min(q for q, m in means.items() if m <= means[best] + se)
+    p = X.shape[1]
+    if threshold > 1.0:
+        return [np.array([j]) for j in order]
+    Z = X - X.mean(axis=0)
+    norm = np.linalg.norm(Z, axis=0)
+    Z = np.divide(Z, norm, out=np.zeros_like(Z), where=norm > 0)
+    free = np.ones(p, dtype=bool)
+    groups = []
+    for j in order:
+        if not free[j]:
+            continue
+        members = np.flatnonzero(free & (np.abs(Z.T @ Z[:, j]) >= threshold))
+        members = np.union1d(members, [j])
+        free[members] = False
+        # the leader first, then its twins by rank
+        rest = [m for m in order[np.isin(order, members)] if m != j]
+        groups.append(np.array([j, *rest], dtype=int))
+    return groups
 
 
 class IRLSADMMNetClassifier(_IRLSADMMBase):
@@ -139,11 +182,18 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
 
     Selection rule (``n_features_to_select``):
 
-    - ``"auto"`` (default): the top-q features by ``|beta|``, with q the smallest value whose
-      model's logistic loss on the validation split is within one standard error of the best
-      (``validation_curve_`` holds the mean loss per q). The model on a subset is the *same
-      trained net* run on those columns (each feature keeps its learned ``F`` entries), so no
-      retraining is needed;
+    - ``"auto"`` (default): near-duplicate groups, then the one-standard-error rule. Features
+      are walked in order of ``|beta|``; each opens a group with its near-duplicates (absolute
+      correlation >= ``duplicate_corr``). Candidate sets are the top-g groups; each is scored by
+      the per-sample logistic loss, on the validation split, of the *same trained net* run on
+      those columns (each feature keeps its learned ``F`` entries, no retraining), and the
+      smallest g within one standard error of the best is kept
+      (:func:`glassnet.model_selection.choose`; ``rule="min"`` takes the lowest loss instead).
+      One feature of a near-duplicate pair predicts as well as both, so the rule over single
+      features keeps one twin and drops the other; counting twins as one candidate step keeps
+      both;
+    - ``"single"``: the same rule over single features (top-q by ``|beta|``, twins counted
+      apart; the default before near-duplicate groups, FN 0.15-0.33 on the simulation);
     - an int ``q``: the top-q features by ``|beta|`` (the paper's protocol with ``P_q``, see
       ``glassnet.experiments.irls_admm.topq_selection_cv``);
     - ``"z"``: the support of the last ADMM split variable ``z^{k_max, i_max}``. Measured on the
@@ -151,17 +201,36 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
       toward 0 to weaken the penalty, and a small ``F_j`` *removes* feature j from z), so it is
       an option, not the default.
 
-    The classifier then uses only the selected features: ``coef_``/``intercept_`` are the net's
-    output on the selected columns of all of ``X`` (``coef_`` is zero elsewhere). With nothing
-    selected it predicts from the prevalence alone (with a warning).
-    Standardise ``X`` (e.g. ``StandardScaler`` in a pipeline): the L1 term is scale dependent.
+    The classifier then uses only the selected features: ``coef_`` (shape (1, n_features), as
+    scikit-learn's binary linear classifiers) and ``intercept_`` (shape (1,)) are fitted on the
+    selected columns of all of ``X``, zero elsewhere, and ``predict`` reads only those columns.
+    With ``refit=True`` (default) that fit is lightly penalised logistic regression
+    (L1 weight ``lam / 100``) by Algorithm 1 (the same module with ``F = I``, fixed ``rho`` and a
+    line search), so every selected feature keeps a real coefficient; with ``refit=False`` it is
+    the trained net run on those columns (no second fit). On the tuning data the refit raised
+    breast-cancer CV accuracy from 0.949 to 0.961 and the simulation's from 0.958 to 0.965. With nothing selected it predicts from the prevalence alone (with a
+    warning). Standardise ``X`` (e.g. ``StandardScaler`` in a pipeline): the L1 term is scale
+    dependent.
 
     Parameters
     ----------
     k_max, i_max: stages and ADMM layers per stage (paper's Fig. 1: 3 and 4).
     lam, rho_init, F_init, t_init: eq. 17's lambda and the paper's initial Theta (1, 1, 10, 1).
-    optimizer, lr, max_epochs, patience, validation_fraction: training (shared loop).
+    n_features_to_select: selection rule, above.
+    duplicate_corr: absolute correlation from which two features count as near-duplicates
+        (``"auto"`` rule only; 0.9, chosen on tuning seeds of the paper's simulation).
+    rule: ``"1se"`` (default; sparser) or ``"min"`` (lowest validation loss; more accurate,
+        more false positives), for ``"auto"`` and ``"single"``.
+    refit: classifier on the selected features by Algorithm 1 with ``lam / 100`` (True) or the
+        trained net (False).
+    optimizer, lr, max_epochs, patience, validation_fraction: training (shared loop, Adam,
+        lr 0.05, early stopping after 10 epochs without validation improvement: patience 20
+        gave the same selections on the tuning seeds and took 30 % longer).
+    solver: eq. 27's least-squares step, ``"auto"`` / ``"primal"`` / ``"kernel"``
+        (:class:`glassnet.nn.irls_admm.IRLSADMMNet`); ``"auto"`` uses the n x n form for p >> n.
     """
+
+    _SELECTION_NAMES = "'auto', 'single', 'z'"
 
     def __init__(
         self,
@@ -173,11 +242,15 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         t_init: float = 1.0,
         fit_intercept: bool = True,
         n_features_to_select="auto",
+        duplicate_corr: float = 0.9,
+        rule: str = "1se",
+        refit: bool = True,
         optimizer: str = "adam",
         lr: float = 0.05,
         max_epochs: int = 200,
-        patience: int = 20,
+        patience: int = 10,
         validation_fraction: float = 0.2,
+        solver: str = "auto",
         dtype: str = "float64",
         random_state: int | None = None,
         verbose: bool = False,
@@ -190,22 +263,36 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         self.t_init = t_init
         self.fit_intercept = fit_intercept
         self.n_features_to_select = n_features_to_select
+        self.duplicate_corr = duplicate_corr
+        self.rule = rule
+        self.refit = refit
         self.optimizer = optimizer
         self.lr = lr
         self.max_epochs = max_epochs
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.solver = solver
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
 
     def _columns(self, S):
         """Columns of Phi for the features S (plus the intercept column)."""
-        return np.r_[S, self.n_features_in_] if self.fit_intercept else np.asarray(S)
+        return np.r_[S, self.n_features_in_].astype(int) if self.fit_intercept else np.asarray(S, dtype=int)
 
     def fit(self, X, y):
+        """Train the net on a split of ``(X, y)``, select features, fit the classifier; ``self``."""
         X, y_pm = self._prepare(X, y)
+        with fit_context(self.random_state, work=X.size) as seed:
+            return self._fit(X, y_pm, seed)
+
+    def _fit(self, X, y_pm, seed):
         p = self.n_features_in_
+        k = self.n_features_to_select
+        if not (isinstance(k, str) and k in ("auto", "single", "z")):
+            self._check_q(k)  # before training
+        if self.rule not in ("1se", "min"):
+            raise ValueError(f"rule must be '1se' or 'min', got {self.rule!r}")
         self.module_ = IRLSADMMNet(
             k_max=self.k_max,
             i_max=self.i_max,
@@ -213,9 +300,10 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             rho=self.rho_init,
             F=self.F_init,
             t=self.t_init,
+            solver=self.solver,
             **self._module_kwargs(p),
         )
-        tr, va = split_validation(len(y_pm), self.validation_fraction, self.random_state, stratify=y_pm)
+        tr, va = split_validation(len(y_pm), self.validation_fraction, seed, stratify=y_pm)
         P_all = self._phi_tilde(X, y_pm)
         P_tr, P_va = P_all[tr], P_all[va]
 
@@ -225,10 +313,6 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         def val_loss(net):  # beta from the training split, E on held-out data
             return float(logistic_loss(net(P_tr).beta, P_va, reduction="mean"))
 
-        def val_losses_on(cols):  # per-sample held-out losses of the net run on some columns
-            beta = self.module_(P_tr[:, cols], columns=cols).beta
-            return torch.nn.functional.softplus(-(P_va[:, cols] @ beta)).cpu().numpy()
-
         self.history_ = fit(
             self.module_,
             loss,
@@ -237,40 +321,67 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             max_epochs=self.max_epochs,
             patience=self.patience,
             val_fn=val_loss,
-            seed=self.random_state,
+            seed=seed,
             verbose=self.verbose,
         )
         with torch.no_grad():
             self._set_output(self.module_(P_all))
-            k = self.n_features_to_select
             if k == "z":
                 support = self.z_ != 0
-            elif k == "auto":
-                order = np.argsort(-self.feature_importances_, kind="stable")
-                qs = np.arange(1, p + 1) if p <= 64 else np.unique(np.geomspace(1, p, 40).astype(int))
-                losses = {int(q): val_losses_on(self._columns(order[:q])) for q in qs}
-                self.validation_curve_ = {q: float(v.mean()) for q, v in losses.items()}
-                support = self._top_q(one_standard_error_q(losses))
+            elif k in ("auto", "single"):
+                support = self._select_by_validation(X, P_tr, P_va, grouped=k == "auto")
             else:
                 support = self._top_q(k)
             self._set_support(support)
             S = self.selected_features_
-            self.coef_ = np.zeros(p)
             if S.size:
                 cols = self._columns(S)
-                beta_S = self.module_(P_all[:, cols], columns=cols).beta.cpu().numpy()
-                self.coef_[S] = beta_S[: S.size]
-                self.intercept_ = float(beta_S[S.size]) if self.fit_intercept else 0.0
+                if self.refit:  # light L1-LR by Algorithm 1 on the selected columns (F = I)
+                    alg1 = IRLSADMMNet(k_max=REFIT_K_MAX, i_max=REFIT_I_MAX, lam=self.lam * REFIT_LAM_SCALE,
+                                       F=1.0, trainable=False, line_search=True, tol=REFIT_TOL,
+                                       solver=self.solver, **self._module_kwargs(S.size))
+                    beta_S = alg1(P_all[:, cols]).beta.cpu().numpy()
+                else:
+                    beta_S = self.module_(P_all[:, cols], columns=cols).beta.cpu().numpy()
+                coef = np.zeros(p)
+                coef[S] = beta_S[: S.size]
+                self._set_classifier(coef, beta_S[S.size] if self.fit_intercept else 0.0)
             else:
                 warnings.warn(
                     "no feature selected (the support of z is empty): predictions use the "
                     "prevalence only; use n_features_to_select='auto' or an int",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
                 prevalence = np.mean(y_pm > 0)
-                self.intercept_ = float(np.log(prevalence / (1.0 - prevalence))) if self.fit_intercept else 0.0
+                b0 = float(np.log(prevalence / (1.0 - prevalence))) if self.fit_intercept else 0.0
+                self._set_classifier(np.zeros(p), b0)
         return self
+
+    def _select_by_validation(self, X, P_tr, P_va, grouped: bool):
+        """Candidate sets (top-g near-duplicate groups, or top-q features), each scored by the
+        per-sample held-out loss of the trained net on those columns; the 1-SE rule picks one."""
+        p = self.n_features_in_
+        order = np.argsort(-self.feature_importances_, kind="stable")
+        threshold = self.duplicate_corr if grouped else np.inf
+        if grouped and not 0.0 < threshold <= 1.0:
+            raise ValueError(f"duplicate_corr must be in (0, 1], got {threshold!r}")
+        groups = near_duplicate_groups(X, order, threshold)
+        sizes = np.cumsum([g.size for g in groups])
+        n_groups = len(groups)
+        gs = np.arange(1, n_groups + 1) if n_groups <= 64 else np.unique(np.geomspace(1, n_groups, 40).astype(int))
+        ranked = np.concatenate(groups)  # features in the order groups enter
+        losses = np.empty((P_va.shape[0], gs.size))
+        for c, g in enumerate(gs):
+            cols = self._columns(ranked[: sizes[g - 1]])
+            beta = self.module_(P_tr[:, cols], columns=cols).beta
+            losses[:, c] = torch.nn.functional.softplus(-(P_va[:, cols] @ beta)).cpu().numpy()
+        best, mean, _se = choose(losses, self.rule)
+        self.validation_curve_ = {int(sizes[g - 1]): float(m) for g, m in zip(gs, mean)}
+        self.n_groups_ = int(gs[best])
+        support = np.zeros(p, dtype=bool)
+        support[ranked[: sizes[gs[best] - 1]]] = True
+        return support
 
 
 class ADMMLogisticRegression(_IRLSADMMBase):
@@ -280,8 +391,17 @@ class ADMMLogisticRegression(_IRLSADMMBase):
     penalised), i.e. scikit-learn's ``LogisticRegression(l1_ratio=1, C=1/lam)``. It is the
     :class:`IRLSADMMNet` module with fixed ``rho``, ``F = I`` and ``t_k`` by backtracking, run
     for up to ``k_max`` IRLS stages of ``i_max`` ADMM iterations (stops when
-    ``||beta^k - beta^{k-1}||_inf < tol``). Selection: support of the last ``z`` (exact zeros).
+    ``||beta^k - beta^{k-1}||_inf < tol``).
+
+    Selection (``n_features_to_select``): ``None`` (default) keeps the support of the last split
+    variable ``z`` (exact zeros) and the classifier is ``coef_ = z`` (with ``F = I``, ``z`` is
+    the sparse copy of ``beta`` that ADMM converges to); an int q keeps the top q by ``|beta|``
+    and ``coef_`` is ``beta`` on them. Either way ``coef_`` (shape (1, n_features)) is zero
+    outside the reported support and ``predict`` uses exactly those features. ``beta_`` is the
+    dense ADMM iterate ``Omega`` on all features.
     """
+
+    _SELECTION_NAMES = "None"
 
     def __init__(
         self,
@@ -292,6 +412,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         tol: float = 1e-8,
         fit_intercept: bool = True,
         n_features_to_select: int | None = None,
+        solver: str = "auto",
         dtype: str = "float64",
     ):
         self.lam = lam
@@ -301,23 +422,34 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         self.tol = tol
         self.fit_intercept = fit_intercept
         self.n_features_to_select = n_features_to_select
+        self.solver = solver
         self.dtype = dtype
 
     def fit(self, X, y):
+        """Run Algorithm 1 on ``(X, y)`` and keep the support (``z != 0`` or top q); ``self``."""
         X, y_pm = self._prepare(X, y)
-        self.module_ = IRLSADMMNet(
-            k_max=self.k_max,
-            i_max=self.i_max,
-            lam=self.lam,
-            rho=self.rho,
-            F=1.0,
-            trainable=False,
-            line_search=True,
-            tol=self.tol,
-            **self._module_kwargs(self.n_features_in_),
-        )
-        with torch.no_grad():
-            self._set_output(self.module_(self._phi_tilde(X, y_pm)))
-        k = self.n_features_to_select
-        self._set_support(self.z_ != 0 if k is None else self._top_q(k))
+        with fit_context(None, work=X.size):
+            k = self.n_features_to_select
+            if k is not None:
+                self._check_q(k)
+            self.module_ = IRLSADMMNet(
+                k_max=self.k_max,
+                i_max=self.i_max,
+                lam=self.lam,
+                rho=self.rho,
+                F=1.0,
+                trainable=False,
+                line_search=True,
+                tol=self.tol,
+                solver=self.solver,
+                **self._module_kwargs(self.n_features_in_),
+            )
+            with torch.no_grad():
+                self._set_output(self.module_(self._phi_tilde(X, y_pm)))
+            if k is None:
+                self._set_support(self.z_ != 0)
+                self._set_classifier(self.z_, self.beta_intercept_)
+            else:
+                self._set_support(self._top_q(k))
+                self._set_classifier(self.beta_, self.beta_intercept_)
         return self
