@@ -1,4 +1,4 @@
-"""The ``glassnet`` command: ``list``, ``reproduce NAME``, ``demo``."""
+"""The ``glassnet`` command: ``list``, ``reproduce NAME``, ``demo``, ``train MODEL``."""
 
 from __future__ import annotations
 
@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="demo-output")
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=_cmd_demo)
+    from glassnet.train_cli import add_parser as _add_train
+
+    _add_train(sub)  # `glassnet train MODEL --dataset cifar10|cifar100 ...`
     return p
 
 

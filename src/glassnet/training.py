@@ -7,6 +7,13 @@ parameters, optional backtracking on the full objective, early stopping on a val
 seeding through local generators (the caller's global torch state is restored), one
 progress display per job (:mod:`glassnet.progress`), a thread count chosen by problem size
 (restored on exit) and a returned :class:`History`.
+
+For image training at scale the same loop also takes (keyword options, all off by default):
+a ``torch.utils.data.DataLoader`` (or any re-iterable of batches) as ``data``, ``device``
+placement, SGD ``momentum`` / ``nesterov``, a per-epoch ``lr_schedule`` (e.g.
+:class:`MultiStep`), ``checkpoint`` / ``resume`` (tensors and plain data only, loaded with
+``weights_only=True``) and models wrapped in ``DistributedDataParallel`` (losses averaged over
+ranks, the sampler's ``set_epoch`` called, checkpoints written by rank 0 only).
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -23,7 +31,7 @@ import torch
 from glassnet.progress import progress
 from glassnet.utils import auto_threads, local_seed, threads
 
-__all__ = ["History", "fit", "make_generator", "split_validation"]
+__all__ = ["History", "MultiStep", "fit", "make_generator", "split_validation"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "lbfgs": torch.optim.LBFGS}
 
@@ -56,6 +64,85 @@ class History:
         ax.set_ylabel("loss")
         ax.legend()
         return ax
+
+
+@dataclass
+class MultiStep:
+    """Learning-rate factor ``gamma ** (number of milestones <= epoch)``; milestones are epochs,
+    or fractions of ``max_epochs`` when all lie in (0, 1) (the paper's 0.1 / 10 at 50% and 75%:
+    ``MultiStep((0.5, 0.75))``). Pass as ``fit(..., lr_schedule=...)``."""
+
+    milestones: tuple = (0.5, 0.75)
+    gamma: float = 0.1
+
+    def __call__(self, epoch: int, max_epochs: int) -> float:
+        ms = [m * max_epochs if 0 < m < 1 else m for m in self.milestones]
+        return self.gamma ** sum(epoch >= m for m in ms)
+
+
+def _is_loader(data) -> bool:
+    """A DataLoader-like re-iterable of batches (not a tuple/list of tensors)."""
+    return not isinstance(data, (tuple, list)) and isinstance(data, Iterable)
+
+
+def _rank_world():
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _mean_over_ranks(value: float, device) -> float:
+    _rank, world = _rank_world()
+    if world == 1:
+        return value
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return float(t.item()) / world
+
+
+def _unwrap(model):
+    return model.module if hasattr(model, "module") and isinstance(model.module, torch.nn.Module) else model
+
+
+def _loader_generator(loader):
+    g = getattr(loader, "generator", None) if loader is not None else None
+    return g if isinstance(g, torch.Generator) else None
+
+
+def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=None):
+    state = {
+        "model": _unwrap(model).state_dict(),
+        "optimizer": opt.state_dict(),
+        "epoch": torch.tensor(epoch),
+        "history": {k: v for k, v in asdict(history).items()},
+        "generator": gen.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "best": torch.tensor(best, dtype=torch.float64),
+        "bad": torch.tensor(bad),
+    }
+    if _loader_generator(loader) is not None:  # the DataLoader's shuffling resumes exactly too
+        state["loader_generator"] = _loader_generator(loader).get_state()
+    tmp = f"{path}.tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # never leave a half-written checkpoint
+
+
+def _load_checkpoint(path, model, opt, gen, device, loader=None):
+    state = torch.load(path, map_location=device or "cpu", weights_only=True)  # tensors + plain data
+    _unwrap(model).load_state_dict(state["model"])
+    if "loader_generator" in state and _loader_generator(loader) is not None:
+        _loader_generator(loader).set_state(state["loader_generator"].cpu())
+    opt.load_state_dict(state["optimizer"])
+    gen.set_state(state["generator"].cpu())
+    torch.set_rng_state(state["torch_rng"].cpu())
+    h = state["history"]
+    history = History(train_loss=list(h["train_loss"]), val_loss=list(h["val_loss"]), lr=list(h["lr"]),
+                      best_epoch=int(h["best_epoch"]), stopped_early=bool(h["stopped_early"]))
+    return int(state["epoch"]) + 1, history, float(state["best"]), int(state["bad"])
 
 
 def make_generator(seed: int | None) -> torch.Generator:
@@ -113,6 +200,14 @@ def fit(
     verbose: bool | None = None,
     params: Sequence[torch.nn.Parameter] | None = None,
     n_threads: int | str | None = "auto",
+    device: str | torch.device | None = None,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    lr_schedule: Callable[[int, int], float] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+    on_epoch_end: Callable[[int, History], None] | None = None,
 ) -> History:
     """Train ``model`` in place by minimising ``loss_fn(model, *batch)``.
 
@@ -150,9 +245,29 @@ def fit(
     n_threads:
         ``"auto"`` (default): one torch thread when the work per step (parameters x rows) is
         small, torch's setting otherwise; an int fixes it; None leaves it alone. Restored on exit.
+    data (DataLoader form):
+        A ``torch.utils.data.DataLoader`` (or any re-iterable yielding tuples of tensors) is
+        iterated once per epoch (its own batch size, shuffling and workers; ``batch_size`` must
+        then be None). A ``DistributedSampler``'s ``set_epoch`` is called every epoch.
+    device:
+        Move the model and every batch there (``"cuda"``, ``"cpu"``, ...); None: leave them.
+    momentum, nesterov:
+        SGD's momentum and Nesterov flag (the paper's recipe: 0.9, True).
+    lr_schedule:
+        ``lr_schedule(epoch, max_epochs) -> factor``; the learning rate of epoch ``e`` is
+        ``lr * factor(e)`` (e.g. :class:`MultiStep`). Not combinable with ``backtrack``.
+    checkpoint, checkpoint_every, resume:
+        Write model, optimiser, epoch, history and generator states to ``checkpoint`` every
+        ``checkpoint_every`` epochs and at the end (rank 0 only under DDP). With ``resume`` and
+        an existing file, training continues from the epoch after the saved one.
+    on_epoch_end:
+        ``on_epoch_end(epoch, history)`` after each epoch (logging).
     """
     if n_threads == "auto":
-        rows = 1 if not data else (data[0].shape[0] if batch_size is None else min(batch_size, data[0].shape[0]))
+        if _is_loader(data):
+            rows = getattr(data, "batch_size", None) or 1
+        else:
+            rows = 1 if not data else (data[0].shape[0] if batch_size is None else min(batch_size, data[0].shape[0]))
         n_threads = auto_threads(sum(p.numel() for p in model.parameters()) * rows)
     with threads(n_threads), local_seed(seed) if seed is not None else contextlib.nullcontext():
         return _fit(model, loss_fn, data, val_data=val_data, val_fn=val_fn, optimizer=optimizer,
@@ -160,26 +275,53 @@ def fit(
                     prox=prox, project=project, backtrack=backtrack,
                     backtrack_factor=backtrack_factor, patience=patience, tol=tol,
                     converge_tol=converge_tol, restore_best=restore_best, seed=seed,
-                    verbose=verbose, params=params)
-
-
+                    verbose=verbose, params=params, device=device, momentum=momentum,
+                    nesterov=nesterov, lr_schedule=lr_schedule, checkpoint=checkpoint,
+                    checkpoint_every=checkpoint_every, resume=resume, on_epoch_end=on_epoch_end)
 
 
 def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay, max_epochs,
          batch_size, prox, project, backtrack, backtrack_factor, patience, tol, converge_tol,
-         restore_best, seed, verbose, params) -> History:
+         restore_best, seed, verbose, params, device=None, momentum=0.0, nesterov=False,
+         lr_schedule=None, checkpoint=None, checkpoint_every=1, resume=False,
+         on_epoch_end=None) -> History:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     if max_epochs < 1:
         raise ValueError(f"max_epochs must be >= 1, got {max_epochs}")
     if lr <= 0:
         raise ValueError(f"lr must be positive, got {lr}")
+    loader = data if _is_loader(data) else None
+    if loader is not None:
+        if batch_size is not None:
+            raise ValueError("batch_size must be None when data is a DataLoader (it has its own)")
+        if backtrack:
+            raise ValueError("backtrack=True needs full-batch tensors, not a DataLoader")
+        data = ()
     data = tuple(data)
     n = data[0].shape[0] if data else 0
     if data and any(t.shape[0] != n for t in data):
         raise ValueError("all tensors in data must have the same number of samples")
     if backtrack and batch_size is not None:
         raise ValueError("backtrack=True needs full-batch training (batch_size=None)")
+    if backtrack and lr_schedule is not None:
+        raise ValueError("backtrack and lr_schedule both set the learning rate; use one")
+    if (momentum or nesterov) and optimizer != "sgd":
+        raise ValueError("momentum / nesterov are SGD options (optimizer='sgd')")
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+    if device is not None:
+        model.to(device)
+
+        def to_dev(batch):
+            return tuple(t.to(device, non_blocking=True) if torch.is_tensor(t) else t for t in batch)
+
+        data = to_dev(data)
+        if val_data is not None:
+            val_data = to_dev(val_data)
+    else:
+        def to_dev(batch):
+            return tuple(batch)
     gen = make_generator(seed)
     params = list(params) if params is not None else [p for p in model.parameters() if p.requires_grad]
     kwargs = {"lr": lr}
@@ -187,6 +329,8 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
         kwargs["weight_decay"] = weight_decay
     else:
         kwargs.update(line_search_fn="strong_wolfe", max_iter=20)
+    if optimizer == "sgd" and (momentum or nesterov):
+        kwargs.update(momentum=momentum, nesterov=nesterov)
     opt = OPTIMIZERS[optimizer](params, **kwargs)
     prox = list(prox)
     monitor = val_data is not None or val_fn is not None
@@ -225,15 +369,31 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
 
     best, best_state, bad = math.inf, None, 0
     prev_obj = math.inf
+    start = 0
+    rank, _ = _rank_world()
+    if resume and checkpoint is not None and os.path.isfile(checkpoint):
+        start, history, best, bad = _load_checkpoint(checkpoint, model, opt, gen, device, loader)
     with progress(total=max_epochs, desc="epoch", verbose=verbose) as bar:
-        for epoch in range(max_epochs):
+        if start:
+            bar.update(start)
+        for epoch in range(start, max_epochs):
             model.train()
-            if not data or batch_size is None or batch_size >= n:
+            if lr_schedule is not None:
+                for g in opt.param_groups:
+                    g["lr"] = lr * float(lr_schedule(epoch, max_epochs))
+            if loader is not None:
+                sampler = getattr(loader, "sampler", None)
+                if hasattr(sampler, "set_epoch"):
+                    sampler.set_epoch(epoch)
+                losses = [step(to_dev(batch)) for batch in loader]
+                if not losses:
+                    raise ValueError("the DataLoader yielded no batches")
+            elif not data or batch_size is None or batch_size >= n:
                 losses = [step(data)]
             else:
                 order = torch.randperm(n, generator=gen)
                 losses = [step(tuple(t[order[i : i + batch_size]] for t in data)) for i in range(0, n, batch_size)]
-            train_loss = float(np.mean(losses))
+            train_loss = _mean_over_ranks(float(np.mean(losses)), device)
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"training loss became {train_loss} at epoch {epoch}; lower lr or use float64"
@@ -258,11 +418,18 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
                 else:
                     bad += 1
                 bar.update(1, train=train_loss, val=val)
-                if patience is not None and bad >= patience:
-                    history.stopped_early = True
-                    break
+                stop = patience is not None and bad >= patience
+                history.stopped_early = stop
             else:
                 bar.update(1, train=train_loss)
+                stop = False
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, history)
+            if checkpoint is not None and rank == 0 and (
+                    (epoch + 1) % checkpoint_every == 0 or epoch + 1 == max_epochs or stop):
+                _save_checkpoint(checkpoint, model, opt, epoch, history, gen, best, bad, loader)
+            if stop:
+                break
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
