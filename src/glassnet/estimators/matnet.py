@@ -311,6 +311,8 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         self.verbose = verbose
 
     def fit(self, X, y):
+        """Fit on matrices ``X`` ((n, I, J), or (n, I*J) with ``input_shape``) and labels ``y``;
+        with ``lam="auto"`` the weight decay is chosen on an internal validation split first."""
         if self.head not in ("dense", "bilinear"):
             raise ValueError(f"head must be 'dense' or 'bilinear' for a classifier, got {self.head!r}")
         Xt, y = self._matrices(X, reset=True, y=y, classification=True, with_y=True)
@@ -349,6 +351,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X):
+        """Class labels: the argmax of the output layer."""
         z = self._logits(X)
         return self.classes_[np.argmax(z, axis=1)]
 
@@ -414,6 +417,8 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         return tags
 
     def fit(self, X, y):
+        """Fit on matrices ``X`` and targets ``y`` (vectors, or matrices for the bilinear head);
+        with ``lam="auto"`` the weight decay is chosen on an internal validation split first."""
         import warnings
 
         if self.head not in ("auto", "dense", "bilinear"):
@@ -484,6 +489,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         return self._fit_module(build, loss_fn, data_loss, Xt, Yt)
 
     def predict(self, X):
+        """Predicted targets, in the shape of the ``y`` given to ``fit``."""
         self._check_fitted()
         O = self._forward64(X)
         O = O.reshape(O.shape[0], -1) * self.y_scale_ + self.y_mean_
