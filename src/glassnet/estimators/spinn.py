@@ -63,6 +63,8 @@ _MAX_DOUBLINGS = 200  # lambda_max bracket search: 2**200 covers any finite floa
 STARTS = ("screen", "zero")
 DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of lambda_0 (0.1 and 1
 # collapsed the XOR problem's start to W1 ~ 0 on tuning seed 0)
+RELAX_LAMBDA_0 = (1e-1, 1e-2, 1e-3)  # ridge grid of the relaxed refit (chosen on a validation split)
+RELAX_EPOCHS = 1000
 _MAX_EXTEND = 60  # grid points added above the top until the dense-to-sparse path is empty
 
 
@@ -281,6 +283,35 @@ def _extend_up(model, spec, data, penalty, records, lambdas):
         extra.append(top)
     records = extra[::-1] + list(records)
     return records, np.array([r.lam for r in records])
+
+
+def _relax(model, spec, data, mask, seed, stratify=None):
+    """Relaxed refit (as the relaxed lasso): the selected inputs only (``W1``'s other columns
+    held at zero), no sparsity penalty, the upper-layer ridge chosen from ``RELAX_LAMBDA_0`` on
+    a 20% validation split, then refitted on all rows from the path's model. Returns the
+    chosen ridge. The penalty's shrinkage (and ``lambda_0``, which the path needs to keep
+    noise inputs out) costs accuracy once the inputs are chosen: on tuning seed 0 of an
+    x0^2 + 2 x1 x2 problem, R2 0.65 before and 0.87 after (oracle MLP 0.87)."""
+    n = data[0].shape[0]
+    tr, va = training.split_validation(n, 0.2, seed, stratify=stratify)
+    tr, va = torch.as_tensor(tr), torch.as_tensor(va)
+    d_tr, d_va = tuple(t[tr] for t in data), tuple(t[va] for t in data)
+    opts, project = spec["opts"], _Mask(torch.as_tensor(mask))
+    scores = {}
+    for lam0 in RELAX_LAMBDA_0:
+        m = copy.deepcopy(model).train()
+        training.fit(m, _SPINNLoss(spec["loss"], lam0), d_tr, optimizer="sgd", lr=opts["lr"],
+                     max_epochs=RELAX_EPOCHS, backtrack=True, converge_tol=1e-7, project=project,
+                     verbose=False, n_threads=None)
+        with torch.no_grad():
+            scores[lam0] = float(spec["data_loss"](m, *d_va))
+    best = min(scores, key=scores.get)
+    model.train()
+    training.fit(model, _SPINNLoss(spec["loss"], best), data, optimizer="sgd", lr=opts["lr"],
+                 max_epochs=RELAX_EPOCHS, backtrack=True, converge_tol=1e-7, project=project,
+                 verbose=False, n_threads=None)
+    model.eval()
+    return best
 
 
 def _importances(records, n_features):
@@ -617,7 +648,13 @@ class _CVMixin:
                                 "fold_val_loss": losses}
             self.lambda_best_ = float(lambdas[idx])
             self.lambda_min_ = float(lambdas[int(np.nanargmin(mean))])
-        return self._set_fitted(model, lam_max, records, idx)
+            self._set_fitted(model, lam_max, records, idx)
+            self.relax_lambda_0_ = None
+            if self.relax and self.support_.any():
+                bar.set(fold="relaxed refit")
+                strat = y_np if self._classification else None
+                self.relax_lambda_0_ = _relax(self.module_, spec, (Xt, yt), self.support_, seed, strat)
+        return self
 
 
 _CV_DOC = """
@@ -631,12 +668,16 @@ _CV_DOC = """
     Extra parameters: ``cv`` folds, ``n_lambdas`` and
     ``lambda_min_ratio`` (grid ``lambda_max`` .. ``lambda_max * lambda_min_ratio``),
     ``selection`` (``"1se"`` or ``"min"``), ``n_jobs`` (joblib, over folds).
-    Fitted: ``cv_results_``, ``lambda_best_``, ``lambda_min_`` and those of the base estimator.
+    ``relax`` (default True): after the choice, refit the network on the selected inputs
+    without the sparsity penalty, its ridge chosen on a validation split (``relax_lambda_0_``;
+    see ``_relax``); the selection is unchanged, predictions improve.
+    Fitted: ``cv_results_``, ``lambda_best_``, ``lambda_min_``, ``relax_lambda_0_`` and those of
+    the base estimator.
 """
 
 
 def _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio, selection,
-             start, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose):
+             start, relax, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose):
     self.penalty = penalty
     self.hidden = hidden
     self.activation = activation
@@ -646,6 +687,7 @@ def _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_
     self.lambda_min_ratio = lambda_min_ratio
     self.selection = selection
     self.start = start
+    self.relax = relax
     self.optimizer = optimizer
     self.lr = lr
     self.max_epochs = max_epochs
@@ -660,22 +702,24 @@ class SPINNRegressorCV(_CVMixin, SPINNRegressor):
     __doc__ = "SPINN regression with lambda chosen by cross-validation." + _CV_DOC
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
-                 n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", start="screen", optimizer="sgd",
-                 lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None, random_state=None, dtype="float32",
-                 verbose=False):
+                 n_lambdas=30, lambda_min_ratio=1e-2, selection="1se", start="screen", relax=True,
+                 optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None, random_state=None,
+                 dtype="float32", verbose=False):
         _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio,
-                 selection, start, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose)
+                 selection, start, relax, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype,
+                 verbose)
 
 
 class SPINNClassifierCV(_CVMixin, SPINNClassifier):
     __doc__ = "SPINN classification with lambda chosen by cross-validation." + _CV_DOC
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
-                 n_lambdas=30, lambda_min_ratio=1e-2, selection="min", start="screen", optimizer="sgd",
-                 lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None, random_state=None, dtype="float32",
-                 verbose=False):
+                 n_lambdas=30, lambda_min_ratio=1e-2, selection="min", start="screen", relax=True,
+                 optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None, random_state=None,
+                 dtype="float32", verbose=False):
         _cv_init(self, penalty, hidden, activation, lambda_0, cv, n_lambdas, lambda_min_ratio,
-                 selection, start, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype, verbose)
+                 selection, start, relax, optimizer, lr, max_epochs, tol, n_jobs, random_state, dtype,
+                 verbose)
 
 
 # ----------------------------------------------------------------- integrative analysis

@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 
 from glassnet.experiments._base import Config, Result
 from glassnet.metrics import selection_rates
@@ -141,21 +140,18 @@ def _sklearn_has_legacy():
 
 
 def run_mlp(task, X, y, X_te, y_te, seed=0):
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-
+    """Dense MLP on all features at its best: early stopping and weight decay chosen on a
+    validation split (:func:`best_mlp`)."""
     t0 = time.perf_counter()
+    est, mu, sd = best_mlp(task, X, y, seed, hidden=(10,))
     if task == "regression":
-        mu, sd = y.mean(), y.std()
-        est = MLPRegressor(hidden_layer_sizes=(10,), alpha=1e-2, early_stopping=True, max_iter=1000, random_state=seed)
-        est.fit(X, (y - mu) / sd)
         pred, extra = est.predict(X_te) * sd + mu, {}
     else:
-        est = MLPClassifier(hidden_layer_sizes=(10,), alpha=1e-2, early_stopping=True, max_iter=1000, random_state=seed).fit(X, y)
         pred = est.predict_proba(X_te)
         extra = {"accuracy": float(np.mean(est.predict(X_te) == y_te))}
     t = time.perf_counter() - t0
-    return _row("dense MLP (all features)", task, np.arange(X.shape[1]), None, X.shape[1],
-                test_loss(task, y_te, pred), t, extra)
+    return _row("dense MLP (all features, alpha on validation)", task, np.arange(X.shape[1]), None,
+                X.shape[1], test_loss(task, y_te, pred), t, extra)
 
 
 # ----------------------------------------------------------------- spinn-simulation
@@ -167,9 +163,11 @@ def run_simulation(config: Config) -> Result:
     """Feng & Simon's high-dimensional setting: p = 1000, six relevant inputs,
     n_train in {125, 250, 500, 1000}, regression and binary classification."""
     from glassnet.datasets import make_spinn_simulation
+    from glassnet.progress import log
 
-    torch.set_num_threads(1)
-    if config.quick:
+    if config.tiny:
+        p, ns, cv, n_lambdas, n_test = 30, [150], 2, 6, 300
+    elif config.quick:
         p, ns, cv, n_lambdas, n_test = 100, [200], 3, 12, 500
     else:
         p, ns, cv, n_lambdas, n_test = 1000, [125, 250, 500, 1000], 5, 30, 2000
@@ -179,12 +177,15 @@ def run_simulation(config: Config) -> Result:
         notes.append(LASSONET_MISSING)
     elif config.quick:
         notes.append("--quick: p = 100, n = 200, 3-fold CV, LassoNet left out (its path takes minutes).")
+    selections = []
     for task in ["regression", "classification"]:
         for n in ns:
+            log(f"spinn-simulation: {task}, n = {n}, p = {p}")
             seed = config.seed * 1000 + n
             X, y, S = make_spinn_simulation(n, p, task=task, random_state=seed)
             X_te, y_te, _ = make_spinn_simulation(n_test, p, task=task, random_state=seed + 1)
             _est, row = run_spinn_cv(task, X, y, X_te, y_te, S, cv, n_lambdas, config.n_jobs, config.seed)
+            selections.append((task, n, _est))
             k = max(1, row["n_selected"])
             new = [row, run_l1(task, X, y, X_te, y_te, S, config.seed), run_mlp(task, X, y, X_te, y_te, config.seed)]
             if have_ln:
@@ -196,7 +197,38 @@ def run_simulation(config: Config) -> Result:
     df = df[["task", "n_train", "method", "n_selected", "tpr", "fpr", "test_loss"]
             + (["accuracy"] if "accuracy" in df else []) + ["fit_time_s"]]
     report = _simulation_report(df, p, notes)
-    return Result(tables={"simulation": df}, report=report)
+    return Result(tables={"simulation": df}, report=report,
+                  figures=_simulation_figures(df, selections, S))
+
+
+def _simulation_figures(df, selections, support):
+    """The SPINN path of the largest n (regression) and TPR / FPR against n per method."""
+    import matplotlib.pyplot as plt
+
+    from glassnet.estimators.spinn import plot_path
+
+    figs = {}
+    reg = [e for t, n, e in selections if t == "regression"]
+    if reg:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        plot_path(reg[-1].path_, ax=ax, true_support=support)
+        ax.set_title("SPINN path (regression, largest n) down to the CV choice")
+        figs["spinn_path"] = fig
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    sel = df[df.tpr.notna()]
+    for (task, method), g in sel.groupby(["task", "method"], sort=False):
+        g = g.sort_values("n_train")
+        axes[0].plot(g.n_train, g.tpr, marker="o", label=f"{task}: {method}")
+        axes[1].plot(g.n_train, g.fpr, marker="o", label=f"{task}: {method}")
+    axes[0].set_ylabel("TPR")
+    axes[1].set_ylabel("FPR")
+    for ax in axes:
+        ax.set_xlabel("n_train")
+        ax.set_xscale("log")
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    figs["tpr_fpr_vs_n"] = fig
+    return figs
 
 
 def _simulation_report(df, p, notes):
@@ -226,9 +258,11 @@ def _simulation_report(df, p, notes):
 def run_integrative(config: Config) -> Result:
     from glassnet.datasets import make_integrative_simulation
     from glassnet.estimators.spinn import IntegrativeSPINN, SPINNRegressorCV
+    from glassnet.progress import log
 
-    torch.set_num_threads(1)
-    if config.quick:
+    if config.tiny:
+        p, sizes, cv, n_lambdas = 15, (80, 60, 90), 2, 4
+    elif config.quick:
         p, sizes, cv, n_lambdas = 30, (120, 80, 150), 3, 6
     else:
         p, sizes, cv, n_lambdas = 200, (150, 100, 200), 5, 20
@@ -236,6 +270,7 @@ def run_integrative(config: Config) -> Result:
     Xs, ys, S = make_integrative_simulation(sizes, p, random_state=seed)
     Xt, yt = _integrative_test(sizes, p, seed)  # fresh samples, the training draw's effects
     rows = []
+    log(f"spinn-integrative: M = {len(sizes)} data sets, p = {p}")
     t0 = time.perf_counter()
     integ = IntegrativeSPINN(cv=cv, n_lambdas=n_lambdas, n_jobs=config.n_jobs, random_state=seed).fit(Xs, ys)
     t_int = time.perf_counter() - t0
@@ -269,7 +304,20 @@ def run_integrative(config: Config) -> Result:
         "",
         summary.to_markdown(index=False, floatfmt=".4g"),
     ])
-    return Result(tables={"integrative": df, "summary": summary}, report=report)
+    return Result(tables={"integrative": df, "summary": summary}, report=report,
+                  figures={"selection_frequency": _integrative_figure(integ, S, p)})
+
+
+def _integrative_figure(integ, support, p):
+    """Which features each data set's first layer keeps (selection per data set)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 2.5))
+    ax.imshow(integ.support_per_dataset_.astype(float), aspect="auto", cmap="Greys", vmin=0, vmax=1)
+    ax.set_xlabel("feature (true support: " + ", ".join(str(int(j)) for j in support) + ")")
+    ax.set_ylabel("data set")
+    ax.set_title("integrative SPINN: selected features per data set")
+    return fig
 
 
 def _integrative_test(sizes, p, seed, n_test=1000):
@@ -322,7 +370,7 @@ def _accuracy_at_k(X, y, ks, n_splits, seed, use_lassonet, n_lambdas=30):
         binary = len(np.unique(y)) == 2
         for C in np.geomspace(1e-2, 10, 20):
             m = LogisticRegression(l1_ratio=1.0, C=C, solver="liblinear" if binary else "saga",
-                                   max_iter=5000, tol=1e-4).fit(Xtr, y[tr])
+                                   max_iter=5000, tol=1e-4, random_state=seed).fit(Xtr, y[tr])
             l1.append((int((np.abs(m.coef_).sum(0) > 0).sum()), float(np.mean(m.predict(Xte) == y[te]))))
         t_l1 = time.perf_counter() - t0
         for k in ks:
@@ -351,17 +399,21 @@ def gene_matrix(d):
                      description="gene expression (binary and multi-class): accuracy at k genes")
 def run_real(config: Config) -> Result:
     from glassnet.datasets import load_gene_expression
+    from glassnet.progress import log
 
-    torch.set_num_threads(1)
     use_ln = lassonet_available() and not config.quick
     sets = ["ALLAML"] if config.quick else ["ALLAML", "colon", "GLIOMA"]
     ks = [10] if config.quick else [5, 10, 20]
     n_splits = 3
     tables = []
     for name in sets:
+        log(f"spinn-real: {name}")
         d = load_gene_expression(name, config.data_dir)
         X = gene_matrix(d)
-        df = _accuracy_at_k(X, d.y, ks, n_splits, config.seed, use_ln, 12 if config.quick else 30)
+        if config.tiny:  # the test suite's size: the first 300 genes
+            X = X[:, :300]
+        df = _accuracy_at_k(X, d.y, ks, n_splits, config.seed, use_ln,
+                            6 if config.tiny else 12 if config.quick else 30)
         df.insert(0, "dataset", f"{name} ({X.shape[0]}x{X.shape[1]}, {len(np.unique(d.y))} classes)")
         tables.append(df)
     folds = pd.concat(tables, ignore_index=True)
@@ -378,7 +430,24 @@ def run_real(config: Config) -> Result:
         "",
         *notes,
     ])
-    return Result(tables={"accuracy_at_k": summary, "folds": folds}, report=report)
+    return Result(tables={"accuracy_at_k": summary, "folds": folds}, report=report,
+                  figures={"accuracy_at_k": _real_figure(summary)})
+
+
+def _real_figure(summary):
+    import matplotlib.pyplot as plt
+
+    sets = list(dict.fromkeys(summary.dataset))
+    fig, axes = plt.subplots(1, len(sets), figsize=(4.5 * len(sets), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], sets):
+        for method, g in summary[summary.dataset == name].groupby("method", sort=False):
+            ax.plot(g.k, g.accuracy, marker="o", label=method)
+        ax.set_title(name, fontsize=8)
+        ax.set_xlabel("k selected genes")
+        ax.set_ylabel("CV accuracy")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 # ----------------------------------------------------------------- spinn-selection-suite (issue 8)
@@ -500,17 +569,25 @@ def suite_spinn(task, X, y, X_te, y_te, seed, **kw):
     return est.selected_features_, _score(task, est.predict(X_te), y_te), time.perf_counter() - t0
 
 
+LASSONET_SUITE = {"hidden_dims": (10,), "path_multiplier": 1.05}
+LASSONET_NOTE = ("LassoNet CV: `LassoNetRegressorCV` / `LassoNetClassifierCV` (lassonet 0.0.21, 5 folds, "
+                 "seeded) with hidden_dims=(10,) (SPINN's width) and path_multiplier=1.05 (its "
+                 "default 1.02 with 100 hidden units took over 4 minutes per fit on this shared "
+                 "machine; the suite would not fit in the session).")
+
+
 def suite_lassonet(task, X, y, X_te, y_te, seed):
-    """LassoNet's own CV estimator with its defaults (hidden (100,), 5 folds), seeded."""
+    """LassoNet's own CV estimator (``LASSONET_SUITE`` settings, 5 folds), seeded."""
     from lassonet import LassoNetClassifierCV, LassoNetRegressorCV
 
     t0 = time.perf_counter()
+    kw = dict(LASSONET_SUITE, random_state=seed, torch_seed=seed, verbose=0, cv=5)
     if task == "regression":
         mu, sd = y.mean(), y.std()
-        est = LassoNetRegressorCV(random_state=seed, torch_seed=seed, verbose=0).fit(X, (y - mu) / sd)
+        est = LassoNetRegressorCV(**kw).fit(X, (y - mu) / sd)
         pred = np.asarray(est.predict(X_te)).ravel() * sd + mu
     else:
-        est = LassoNetClassifierCV(random_state=seed, torch_seed=seed, verbose=0).fit(X, y)
+        est = LassoNetClassifierCV(**kw).fit(X, y)
         pred = np.asarray(est.predict(X_te)).ravel()
     sel = np.flatnonzero(np.asarray(est.best_selected_.cpu() if hasattr(est.best_selected_, "cpu")
                                     else est.best_selected_))
@@ -717,8 +794,7 @@ def run_selection_suite(config: Config) -> Result:
     else:
         problems, ns, seeds = list(SELECTION_PROBLEMS), [300, 1000], list(REPORT_SEEDS)
         methods, spinn_kw = None, {}
-    if not lassonet_available():
-        notes.append(LASSONET_MISSING)
+    notes.append(LASSONET_NOTE if lassonet_available() else LASSONET_MISSING)
     log(f"spinn-selection-suite: {len(problems)} problems x n in {ns} x {len(seeds)} seeds")
     df = run_suite(problems, ns, seeds, methods, spinn_kw)
     summary = summarise_suite(df)
