@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from glassnet.experiments import Config, write_result
 from glassnet.registry import experiments
 

@@ -66,7 +66,7 @@ def test_regressor_cv_column_target_is_raveled():
     from sklearn.exceptions import DataConversionWarning
 
     X, y = _even_interaction(150, 8)
-    kw = dict(cv=2, n_lambdas=4, max_epochs=30, random_state=0)
+    kw = {"cv": 2, "n_lambdas": 4, "max_epochs": 30, "random_state": 0}
     a = SPINNRegressorCV(**kw).fit(X, y)
     with pytest.warns(DataConversionWarning):
         b = SPINNRegressorCV(**kw).fit(X, y[:, None])
@@ -88,16 +88,31 @@ def test_huge_input_is_a_clear_error_not_a_hang():
         SPINNRegressor(max_epochs=5).fit(X, y)
 
 
-def test_lambda_max_search_is_capped():
+def test_lambda_max_search_terminates():
     from glassnet.estimators import spinn as S
-    from glassnet.penalties import GroupMCP
     from glassnet.nn.spinn import SPINN, mse_loss
+    from glassnet.penalties import GroupMCP, Penalty
+
+    def loss(m, X, y):
+        return mse_loss(m(X), y)
 
     model = SPINN(3, 1, (2,)).double()
-    X = torch.full((4, 3), 1e200, dtype=torch.float64)
-    y = torch.ones(4, dtype=torch.float64)
-    with pytest.raises(ValueError, match="rescale|not finite|terminate"):
-        S._lambda_max(model, lambda m, X, y: mse_loss(m(X), y), (X, y), GroupMCP())
+    X = torch.full((4, 3), 1e25, dtype=torch.float64)
+    X[0] = -1e25
+    y = torch.arange(4, dtype=torch.float64)
+    try:  # an input of 1e25: a finite answer or a clear error, never a hang
+        assert np.isfinite(S._lambda_max(model, loss, (X, y), GroupMCP()))
+    except ValueError as err:
+        assert "rescale" in str(err)
+
+    class NeverZero(Penalty):  # a prox that never returns zero: the bracket search must stop
+        lam = 1.0
+
+        def prox(self, w, step):
+            return w + 1.0
+
+    with pytest.raises(ValueError, match="did not terminate"):
+        S._lambda_max(model, loss, (X[:, :] * 0 + 1.0, y), NeverZero())
 
 
 def test_negative_strides_and_sample_order():
@@ -125,7 +140,7 @@ def test_fit_has_no_global_side_effects():
 def test_integrative_validation_names_and_score():
     pd = pytest.importorskip("pandas")
     Xs, ys, _ = make_integrative_simulation((60, 50), 6, random_state=0)
-    kw = dict(lam=0.05, n_lambdas=3, max_epochs=20, random_state=0)
+    kw = {"lam": 0.05, "n_lambdas": 3, "max_epochs": 20, "random_state": 0}
     bad = [ys[0].copy(), ys[1]]
     bad[0][3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
@@ -147,7 +162,7 @@ def test_integrative_folds_scale_with_training_rows_only():
     """A validation target far from the others must not move the training scaling."""
     from glassnet.estimators.spinn import _integrative_fold
 
-    Xs, ys, _ = make_integrative_simulation((40, 40), 5, random_state=0)
+    Xs, ys, _ = make_integrative_simulation((40, 40), 8, random_state=0)
     est = IntegrativeSPINN(n_lambdas=2, max_epochs=5, random_state=0)
     X, y, m = est._stack(Xs, ys)
     tr, va = np.arange(0, 80, 2), np.arange(1, 80, 2)

@@ -64,7 +64,7 @@ STARTS = ("screen", "zero")
 DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of lambda_0 (0.1 and 1
 # collapsed the XOR problem's start to W1 ~ 0 on tuning seed 0)
 RELAX_LAMBDA_0 = (1e-1, 1e-2, 1e-3)  # ridge grid of the relaxed refit (chosen on a validation split)
-RELAX_EPOCHS = 1000
+RELAX_EPOCHS = 1000  # epochs of each relaxed fit (at most 5 x max_epochs)
 _MAX_EXTEND = 60  # grid points added above the top until the dense-to-sparse path is empty
 
 
@@ -297,18 +297,19 @@ def _relax(model, spec, data, mask, seed, stratify=None):
     tr, va = torch.as_tensor(tr), torch.as_tensor(va)
     d_tr, d_va = tuple(t[tr] for t in data), tuple(t[va] for t in data)
     opts, project = spec["opts"], _Mask(torch.as_tensor(mask))
+    epochs = min(RELAX_EPOCHS, 5 * opts["max_epochs"])  # max_epochs scales every fit's budget
     scores = {}
     for lam0 in RELAX_LAMBDA_0:
         m = copy.deepcopy(model).train()
         training.fit(m, _SPINNLoss(spec["loss"], lam0), d_tr, optimizer="sgd", lr=opts["lr"],
-                     max_epochs=RELAX_EPOCHS, backtrack=True, converge_tol=1e-7, project=project,
+                     max_epochs=epochs, backtrack=True, converge_tol=1e-7, project=project,
                      verbose=False, n_threads=None)
         with torch.no_grad():
             scores[lam0] = float(spec["data_loss"](m, *d_va))
     best = min(scores, key=scores.get)
     model.train()
     training.fit(model, _SPINNLoss(spec["loss"], best), data, optimizer="sgd", lr=opts["lr"],
-                 max_epochs=RELAX_EPOCHS, backtrack=True, converge_tol=1e-7, project=project,
+                 max_epochs=epochs, backtrack=True, converge_tol=1e-7, project=project,
                  verbose=False, n_threads=None)
     model.eval()
     return best
@@ -645,7 +646,9 @@ class _CVMixin:
             losses = np.stack(run_folds(one, folds, self.n_jobs))
             idx, mean, se = choose(losses, self.selection)
             self.cv_results_ = {"lambda": lambdas, "mean_val_loss": mean, "se_val_loss": se,
-                                "fold_val_loss": losses}
+                                "fold_val_loss": losses,
+                                "support": np.stack([r.selected for r in records]),
+                                "n_selected": np.array([r.n_selected for r in records])}
             self.lambda_best_ = float(lambdas[idx])
             self.lambda_min_ = float(lambdas[int(np.nanargmin(mean))])
             self._set_fitted(model, lam_max, records, idx)
