@@ -181,7 +181,8 @@ def _start(model, spec, data, penalty, start="screen", seed=None):
                  params=[model.output_bias()], verbose=False, n_threads=None)
     lam_max = _lambda_max(model, spec["loss_fn"], data, penalty)
     spec["mask"], spec["direction"] = None, "down"
-    if start == "zero":
+    if start == "zero" or not len(model.upper):
+        # a GLM (hidden=()) has no curvature to screen for: its linear gradient sees every input
         return lam_max, None
     R = _residuals(model, spec["out_fn"], spec["loss"], data)
     keep = screen_features(data[0].cpu().numpy(), R, seed)
@@ -544,7 +545,9 @@ class SPINNRegressor(RegressorMixin, _SPINNBase):
     n_path : number of warm-start lambdas from ``lambda_max`` down to ``lam``.
     start : ``"screen"`` (default: second-order screen, dense fit on the screened inputs, path
         from there; finds even effects and interactions) or ``"zero"`` (Feng & Simon's start at
-        ``W1 = 0``; linear signal only). See the module docstring.
+        ``W1 = 0``; linear signal only). A GLM (``hidden=()``) always starts at zero (its
+        problem is convex: the path must not be restricted to screened inputs). See the
+        module docstring.
     optimizer, lr, max_epochs, tol : proximal gradient (``"sgd"``, with backtracking) or Adam;
         ``lr`` is the initial step (2.0, below the MCP's gamma = 3); each lambda stops after
         ``max_epochs`` or once the objective changes by less than ``tol`` (relative).
