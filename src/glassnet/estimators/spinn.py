@@ -34,7 +34,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.feature_selection import SelectorMixin
 
 from glassnet import training
-from glassnet.estimators.base import GlassnetEstimator, torch_dtype
+from glassnet.estimators.base import GlassnetEstimator, _sparse_as_value_error, torch_dtype
 from glassnet.model_selection import PathRecord, choose, make_folds, run_folds
 from glassnet.nn.spinn import LOSSES, SPINN, IntegrativeSPINNNet
 from glassnet.penalties import IntegrativePenalty, Penalty, get_penalty, group_norms
@@ -790,7 +790,7 @@ class IntegrativeSPINN(GlassnetEstimator):
         from sklearn.utils.validation import _check_feature_names, check_array
 
         _check_feature_names(self, X, reset=reset)
-        X = check_array(X, dtype=np.float64, ensure_all_finite=True)
+        X = _sparse_as_value_error(check_array, X, dtype=np.float64, ensure_all_finite=True)
         self._check_numeric_features(X)
         return X
 

@@ -796,10 +796,10 @@ def run_selection_suite(config: Config) -> Result:
         notes.append("tiny configuration (test suite): 2 problems, n = 200, 1 seed, SPINN with "
                      "cv = 3, 8 lambdas, 100 epochs per lambda; no LassoNet, no forest.")
     elif config.quick:
-        problems, ns, seeds = ["even", "interaction", "xor", "friedman1-p100"], [300], [REPORT_SEEDS[0]]
+        problems, ns, seeds = ["even", "interaction", "xor"], [300], [REPORT_SEEDS[0]]
         methods = ["SPINN CV (defaults)", "L1 CV (LassoCV / L1-logistic)", "RF + permutation importance"]
         spinn_kw = {}
-        notes.append("--quick: 4 problems, n = 300, report seed 100 only, no LassoNet "
+        notes.append("--quick: 3 problems, n = 300, report seed 100 only, no LassoNet "
                      "(benchmarks/selection_suite.py runs the whole suite).")
     else:
         problems, ns, seeds = list(SELECTION_PROBLEMS), [300, 1000], list(REPORT_SEEDS)
