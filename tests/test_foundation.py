@@ -68,7 +68,9 @@ def test_cli_help_list_and_unknown_experiment(capsys):
     assert "reproduce" in capsys.readouterr().out
     assert cli.main(["list"]) == 0
     assert "irls-admm-simulation" in capsys.readouterr().out
-    assert cli.main(["reproduce", "no-such-thing"]) == 2
+    with pytest.raises(SystemExit) as e:
+        cli.main(["reproduce", "no-such-thing"])
+    assert e.value.code == 2
 
 
 def test_cli_reproduce_reports_missing_data(tmp_path, capsys):
@@ -97,7 +99,14 @@ def test_write_result(tmp_path):
 
 
 def test_data_dir_resolution(tmp_path, monkeypatch):
+    import glassnet.datasets._base as base
+
     monkeypatch.delenv("GLASSNET_DATA", raising=False)
+    found = base.default_data_dir()  # ../shared/data beside the checkout, where it exists
+    assert found is None or (found.is_dir() and found.name == "data")
+    real = base.default_data_dir
+    monkeypatch.setattr(base, "default_data_dir",
+                        lambda: real() if base.os.environ.get("GLASSNET_DATA") else None)
     with pytest.raises(FileNotFoundError, match="GLASSNET_DATA"):
         data_dir()
     with pytest.raises(FileNotFoundError, match="does not exist"):

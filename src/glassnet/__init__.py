@@ -33,6 +33,7 @@ __all__ = [
     "SPINNRegressorCV",
     "load",
     "save",
+    "threads",
 ]
 
 
@@ -40,5 +41,7 @@ def __getattr__(name):
     if name in _ESTIMATORS:
         return getattr(import_module(f"glassnet.estimators.{_ESTIMATORS[name]}"), name)
     if name in ("save", "load"):
-        return getattr(import_module("glassnet.estimators.base"), name)
+        return getattr(import_module("glassnet.persistence"), name)
+    if name == "threads":
+        return import_module("glassnet.utils").threads
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,23 +22,51 @@ def _cmd_list(args) -> int:
     return 0
 
 
-def _cmd_reproduce(args) -> int:
-    import torch
+def _check_out(out: Path) -> str | None:
+    """Why ``out`` cannot be written (checked before hours of work), or None."""
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"--out {out}: {probe} exists and is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"--out {out}: cannot write in {probe} (permission denied)"
+    return None
 
+
+def _default_out(name: str, quick: bool) -> Path:
+    return Path(f"results/{name}{'-quick' if quick else ''}")
+
+
+def _cmd_reproduce(args, parser) -> int:
     from glassnet.experiments import Config, write_result
+    from glassnet.progress import log
     from glassnet.registry import experiments
+    from glassnet.utils import threads
 
     exps = experiments()
     if args.name not in exps:
-        print(f"unknown experiment {args.name!r}; `glassnet list` shows: {', '.join(exps)}", file=sys.stderr)
-        return 2
+        parser.error(f"unknown experiment {args.name!r}; choose from: {', '.join(exps)}")
+    if args.n_jobs == 0 or args.n_jobs < -1:
+        parser.error(f"--n-jobs must be a positive number of processes or -1 (all cores), got {args.n_jobs}")
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
+    out = Path(args.out) if args.out else _default_out(args.name, args.quick)
+    problem = _check_out(out)
+    if problem:
+        parser.error(problem)
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        parser.error(f"--data-dir {args.data_dir} is not a folder")
     exp = exps[args.name]
-    torch.set_num_threads(max(1, args.threads))
     cfg = Config(quick=args.quick, seed=args.seed, n_jobs=args.n_jobs, data_dir=args.data_dir)
-    out = Path(args.out or f"results/{args.name}{'-quick' if args.quick else ''}")
+    log(f"glassnet reproduce {args.name}{' --quick' if args.quick else ''}: {exp.description} "
+        f"(output: {out})")
     t0 = time.perf_counter()
     try:
-        result = exp.run(cfg)
+        with threads(args.threads):
+            result = exp.run(cfg)
     except FileNotFoundError as err:
         print(f"glassnet reproduce {args.name}: {err}", file=sys.stderr)
         return 1
@@ -89,18 +118,39 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _experiment_names() -> list[str]:
+    try:
+        from glassnet.registry import experiments
+
+        return list(experiments())
+    except Exception:  # noqa: BLE001 - the help must render even if an optional import fails
+        return []
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from glassnet import __version__
+
     p = argparse.ArgumentParser(prog="glassnet", description="Model-based, white-box neural networks.")
+    p.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list registered experiments and models").set_defaults(func=_cmd_list)
-    r = sub.add_parser("reproduce", help="run a paper reproduction; writes results.csv, figures, report.md")
-    r.add_argument("name")
+    names = _experiment_names()
+    r = sub.add_parser(
+        "reproduce", help="run a paper reproduction; writes results.csv, figures, report.md",
+        description="Run a paper reproduction. Experiments: " + ", ".join(names),
+    )
+    r.add_argument("name", metavar="NAME", help="experiment to run, one of: " + ", ".join(names))
     r.add_argument("--quick", action="store_true", help="small, honest version of the same code path")
-    r.add_argument("--out", default=None, help="output folder (default results/NAME)")
-    r.add_argument("--n-jobs", type=int, default=1, help="parallel independent fits (joblib)")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--threads", type=int, default=1, help="torch intra-op threads per process")
-    r.add_argument("--data-dir", default=None, help="data folder (default $GLASSNET_DATA)")
+    r.add_argument("--out", default=None,
+                   help="output folder (default results/NAME, or results/NAME-quick with --quick)")
+    r.add_argument("--n-jobs", type=int, default=1,
+                   help="parallel independent fits through joblib: a positive count or -1 for all cores")
+    r.add_argument("--seed", type=int, default=0,
+                   help="seed of the data draws and model initialisations (default 0)")
+    r.add_argument("--threads", type=int, default=1,
+                   help="torch intra-op threads per process (default 1: small models run fastest so)")
+    r.add_argument("--data-dir", default=None,
+                   help="data folder (default $GLASSNET_DATA, else ../shared/data beside the checkout)")
     r.set_defaults(func=_cmd_reproduce)
     d = sub.add_parser("demo", help="IRLS-ADMM net on scikit-learn's breast cancer data")
     d.add_argument("--out", default="demo-output")
@@ -110,7 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.func is _cmd_reproduce:
+        return _cmd_reproduce(args, parser)
     return args.func(args)
 
 

@@ -8,16 +8,24 @@ thread count. Estimators run their ``fit`` inside :func:`fit_context`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import numbers
+from contextvars import ContextVar
 
 import numpy as np
 import torch
 
-__all__ = ["auto_threads", "fit_context", "local_seed", "resolve_seed", "threads"]
+__all__ = ["auto_threads", "fit_context", "local_seed", "resolve_seed", "threads", "with_auto_threads"]
 
 # work (parameters x rows per step) below which extra intra-op threads cost more than they give:
 # measured on 2 cores for the README's examples (benchmarks/bench_threads.py)
 SMALL_WORK = 5_000_000
+# input size (entries of X) below which an estimator method runs on one thread
+SMALL_INPUT = 2_000_000
+
+# set while a thread count is in force (the user's ``threads(n)`` or an outer estimator call):
+# inner "auto" choices then leave it alone
+_CHOSEN: ContextVar[bool] = ContextVar("glassnet_threads_chosen", default=False)
 
 
 def resolve_seed(random_state) -> int | None:
@@ -60,22 +68,53 @@ def threads(n: int | None):
     if n is None:
         yield
         return
-    if not isinstance(n, numbers.Integral) or n < 1:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n_threads must be a positive int or None, got {n!r}")
     before = torch.get_num_threads()
     if int(n) != before:
         torch.set_num_threads(int(n))
+    token = _CHOSEN.set(True)
     try:
         yield
     finally:
+        _CHOSEN.reset(token)
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
 
 
 def auto_threads(work: float) -> int | None:
     """Thread count for a job of ``work`` (parameters x rows per step): 1 for small problems,
-    ``None`` (torch's own setting) otherwise."""
+    ``None`` (torch's own setting) otherwise, and ``None`` whenever a thread count is already
+    in force (the caller's ``threads(n)`` block or an enclosing estimator call)."""
+    if _CHOSEN.get():
+        return None
     return 1 if work < SMALL_WORK else None
+
+
+def _input_size(X) -> float:
+    if isinstance(X, (list, tuple)):
+        return float(sum(_input_size(x) for x in X))
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        return 0.0
+    return float(np.prod(shape))
+
+
+def with_auto_threads(method):
+    """Decorate an estimator method ``method(self, X, ...)``: small inputs run on one torch
+    thread (restored afterwards), unless the caller chose a thread count."""
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        X = args[0] if args else next(iter(kwargs.values()), None)
+        n = None if _CHOSEN.get() else (1 if _input_size(X) < SMALL_INPUT else None)
+        if n is None:
+            return method(self, *args, **kwargs)
+        with threads(n):
+            return method(self, *args, **kwargs)
+
+    wrapped.__glassnet_threads__ = True
+    return wrapped
 
 
 @contextlib.contextmanager

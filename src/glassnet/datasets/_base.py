@@ -8,14 +8,28 @@ from pathlib import Path
 ENV_VAR = "GLASSNET_DATA"
 
 
+def default_data_dir() -> Path | None:
+    """Where glassnet looks when no folder is given: ``$GLASSNET_DATA``, else a ``shared/data``
+    folder beside the repository (the layout CI and the tests use: ``../shared/data`` seen from
+    the checkout), else ``../shared/data`` seen from the working directory; None if none exists."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    repo = Path(__file__).resolve().parents[3]  # src/glassnet/datasets/_base.py -> checkout
+    for cand in (repo.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
+        if cand.is_dir():
+            return cand
+    return None
+
+
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """Resolve the data directory: ``path`` if given, else ``$GLASSNET_DATA``."""
+    """Resolve the data directory: ``path`` if given, else :func:`default_data_dir`."""
     if path is None:
-        path = os.environ.get(ENV_VAR)
-        if not path:
+        path = default_data_dir()
+        if path is None:
             raise FileNotFoundError(
                 f"no data directory: pass data_dir=... (CLI: --data-dir) or set ${ENV_VAR} "
-                "to a folder laid out like glassnet's shared/data"
+                "to a folder laid out like glassnet's shared/data (see its README for sources)"
             )
     p = Path(path).expanduser()
     if not p.is_dir():

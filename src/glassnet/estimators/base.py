@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from glassnet.persistence import load, save
+from glassnet.utils import with_auto_threads
 
 __all__ = ["MAX_ABS", "GlassnetEstimator", "load", "save", "torch_dtype"]
 
@@ -30,8 +31,25 @@ def torch_dtype(name: str) -> torch.dtype:
     return _DTYPES[name]
 
 
+_THREADED = ("fit", "fit_predict", "fit_transform", "predict", "predict_proba",
+             "predict_log_proba", "decision_function", "transform", "score", "path", "upscale")
+
+
 class GlassnetEstimator(BaseEstimator):
-    """Mixin-style base: validation helpers, tensors, fitted checks."""
+    """Mixin-style base: validation helpers, tensors, fitted checks.
+
+    Every public method that takes data (``fit``, ``predict``, ...) runs small inputs on one
+    torch thread and restores the caller's setting afterwards (issue 11: on 2 cores the
+    default thread count made small fits 10-40x slower). Inside ``glassnet.threads(n)`` the
+    caller's choice is kept.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in _THREADED:
+            fn = getattr(cls, name, None)
+            if callable(fn) and not getattr(fn, "__glassnet_threads__", False):
+                setattr(cls, name, with_auto_threads(fn))
 
     def _validate_X(self, X, reset: bool, **kw):
         X = _sparse_as_value_error(validate_data, self, X, reset=reset, dtype=np.float64,
