@@ -136,7 +136,7 @@ def test_path_records_and_plot():
 
 def test_cv_one_standard_error_selects_support():
     X, y, support = make_spinn_simulation(300, 40, random_state=2)
-    est = SPINNRegressorCV(cv=3, n_lambdas=10, random_state=0).fit(X, y)
+    est = SPINNRegressorCV(cv=3, n_lambdas=10, selection="1se", random_state=0).fit(X, y)
     assert est.cv_results_["fold_val_loss"].shape == (3, 10)
     assert est.lambda_best_ >= est.lambda_min_
     sel = set(est.selected_features_)
