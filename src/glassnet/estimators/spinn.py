@@ -464,6 +464,8 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
 
     # --- public API
     def fit(self, X, y):
+        """Fit the network along a short warm-started path down (or, from the screened
+        start, up) to ``lam``; returns ``self``."""
         lam = "default" if self.lam is None else float(self.lam)
         if lam != "default" and lam < 0:
             raise ValueError(f"lam must be >= 0, got {lam}")
@@ -566,6 +568,7 @@ class SPINNRegressor(RegressorMixin, _SPINNBase):
         return self._tensor((y - self.y_mean_) / self.y_scale_), 1
 
     def predict(self, X):
+        """Predicted responses (the network's output on the original scale of y)."""
         return self._forward(X).reshape(-1) * self.y_scale_ + self.y_mean_
 
 
@@ -590,10 +593,12 @@ class SPINNClassifier(ClassifierMixin, _SPINNBase):
         return torch.as_tensor(yi, dtype=torch.long), len(self.classes_)
 
     def decision_function(self, X):
+        """The logit (binary, shape (n,)) or the K logits (softmax, shape (n, K))."""
         g = self._forward(X)
         return g.reshape(-1) if len(self.classes_) == 2 else g
 
     def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``."""
         g = torch.as_tensor(self._forward(X))
         if len(self.classes_) == 2:
             p1 = torch.sigmoid(g.reshape(-1)).numpy()
@@ -601,6 +606,7 @@ class SPINNClassifier(ClassifierMixin, _SPINNBase):
         return torch.softmax(g, dim=1).numpy()
 
     def predict(self, X):
+        """The most probable class of each sample."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -623,6 +629,8 @@ class _CVMixin:
     path down to the choice."""
 
     def fit(self, X, y):
+        """Start, cross-validate the lambda grid, choose with ``selection``, fit the full-data
+        path and (``relax``) refit on the selected inputs; returns ``self``."""
         Xt, yt, n_out, X_np, y_np = self._problem(X, y)
         n_l = int(self.n_lambdas)
         with fit_context(self.random_state, self._work(X_np)) as seed0, \
