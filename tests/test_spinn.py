@@ -134,6 +134,7 @@ def test_path_records_and_plot():
     plt.close("all")
 
 
+@pytest.mark.slow  # ~30 s on a loaded core; the CV path is covered by test_spinn_issue8
 def test_cv_one_standard_error_selects_support():
     X, y, support = make_spinn_simulation(300, 40, random_state=2)
     est = SPINNRegressorCV(cv=3, n_lambdas=10, selection="1se", random_state=0).fit(X, y)
@@ -143,6 +144,7 @@ def test_cv_one_standard_error_selects_support():
     assert set(support) <= sel and len(sel - set(support)) <= 1  # issue 8's target: FPR <= 0.05
 
 
+@pytest.mark.slow  # ~30 s on a loaded core; the CV path is covered by test_spinn_issue8
 def test_classifier_cv_binary():
     X, y, support = make_spinn_simulation(300, 30, task="classification", random_state=0)
     est = SPINNClassifierCV(cv=3, n_lambdas=8, random_state=0).fit(X, y)
