@@ -53,12 +53,12 @@ def _row(method, task, sel, support, p, loss, t, extra=None):
     return row
 
 
-def run_spinn_cv(task, X, y, X_te, y_te, support, cv=5, n_lambdas=30, n_jobs=1, seed=0):
+def run_spinn_cv(task, X, y, X_te, y_te, support, cv=5, n_lambdas=30, n_jobs=1, seed=0, **kw):
     from glassnet.estimators.spinn import SPINNClassifierCV, SPINNRegressorCV
 
     cls = SPINNRegressorCV if task == "regression" else SPINNClassifierCV
     t0 = time.perf_counter()
-    est = cls(cv=cv, n_lambdas=n_lambdas, n_jobs=n_jobs, random_state=seed).fit(X, y)
+    est = cls(cv=cv, n_lambdas=n_lambdas, n_jobs=n_jobs, random_state=seed, **kw).fit(X, y)
     t = time.perf_counter() - t0
     pred = est.predict(X_te) if task == "regression" else est.predict_proba(X_te)
     extra = {} if task == "regression" else {"accuracy": float(np.mean(est.predict(X_te) == y_te))}
@@ -165,8 +165,9 @@ def run_simulation(config: Config) -> Result:
     from glassnet.datasets import make_spinn_simulation
     from glassnet.progress import log
 
+    spinn_kw = {"max_epochs": 100} if config.tiny else {}
     if config.tiny:
-        p, ns, cv, n_lambdas, n_test = 30, [150], 2, 6, 300
+        p, ns, cv, n_lambdas, n_test = 20, [150], 2, 5, 300
     elif config.quick:
         p, ns, cv, n_lambdas, n_test = 100, [200], 3, 12, 500
     else:
@@ -184,7 +185,8 @@ def run_simulation(config: Config) -> Result:
             seed = config.seed * 1000 + n
             X, y, S = make_spinn_simulation(n, p, task=task, random_state=seed)
             X_te, y_te, _ = make_spinn_simulation(n_test, p, task=task, random_state=seed + 1)
-            _est, row = run_spinn_cv(task, X, y, X_te, y_te, S, cv, n_lambdas, config.n_jobs, config.seed)
+            _est, row = run_spinn_cv(task, X, y, X_te, y_te, S, cv, n_lambdas, config.n_jobs, config.seed,
+                                     **spinn_kw)
             selections.append((task, n, _est))
             k = max(1, row["n_selected"])
             new = [row, run_l1(task, X, y, X_te, y_te, S, config.seed), run_mlp(task, X, y, X_te, y_te, config.seed)]
@@ -790,11 +792,11 @@ def run_selection_suite(config: Config) -> Result:
 
     notes = []
     if config.tiny:
-        problems, ns, seeds = ["even", "xor"], [200], [REPORT_SEEDS[0]]
+        problems, ns, seeds = ["even", "xor"], [150], [REPORT_SEEDS[0]]
         methods, spinn_kw = ["SPINN CV (defaults)", "L1 CV (LassoCV / L1-logistic)"], {
-            "cv": 3, "n_lambdas": 8, "max_epochs": 100}
-        notes.append("tiny configuration (test suite): 2 problems, n = 200, 1 seed, SPINN with "
-                     "cv = 3, 8 lambdas, 100 epochs per lambda; no LassoNet, no forest.")
+            "cv": 2, "n_lambdas": 6, "max_epochs": 60}
+        notes.append("tiny configuration (test suite): 2 problems, n = 150, 1 seed, SPINN with "
+                     "cv = 2, 6 lambdas, 60 epochs per lambda; no LassoNet, no forest.")
     elif config.quick:
         problems, ns, seeds = ["even", "interaction", "xor"], [300], [REPORT_SEEDS[0]]
         methods = ["SPINN CV (defaults)", "L1 CV (LassoCV / L1-logistic)", "RF + permutation importance"]
