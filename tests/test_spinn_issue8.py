@@ -172,3 +172,12 @@ def test_integrative_folds_scale_with_training_rows_only():
     a = _integrative_fold(est, X, y, m, tr, va, 2, lams, 0)
     b = _integrative_fold(est, X, y2, m, tr, va, 2, lams, 0)
     assert np.all(b > a)  # the validation loss sees the shift; the fit itself is unchanged
+
+
+@pytest.mark.parametrize("penalty", ["group_mcp", "composite_mcp"])
+def test_mcp_penalties_work_on_the_screened_path(penalty):
+    X, y = _even_interaction()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # CompositeMCP.prox converges at every step it is given
+        est = SPINNRegressor(penalty=penalty, random_state=0).fit(X, y)
+    assert set(est.selected_features_) == {0, 1, 2}
