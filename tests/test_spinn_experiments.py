@@ -5,26 +5,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from glassnet.experiments import Config, write_result
 from glassnet.registry import experiments
 
-torch.set_num_threads(1)
 DATA = Path(os.environ.get("GLASSNET_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def _run(name, tmp_path, **kw):
     exp = experiments()[name]
-    result = exp.run(Config(quick=True, seed=0, **kw))
+    result = exp.run(Config(quick=True, tiny=True, seed=0, **kw))
     write_result(result, tmp_path, name)
     assert (tmp_path / "results.csv").is_file() and (tmp_path / "report.md").is_file()
+    assert result.figures and all((tmp_path / f"{k}.png").is_file() for k in result.figures)
     return result
 
 
 def test_spinn_experiments_registered():
     names = experiments()
-    for name in ["spinn-simulation", "spinn-integrative", "spinn-real"]:
+    for name in ["spinn-simulation", "spinn-integrative", "spinn-real", "spinn-selection-suite"]:
         assert name in names
     assert names["spinn-real"].needs_data == ["gene_expression/"]
 
@@ -33,9 +32,11 @@ def test_simulation_quick(tmp_path):
     df = next(iter(_run("spinn-simulation", tmp_path).tables.values()))
     spinn = df[df.method.str.startswith("SPINN") & (df.task == "regression")].iloc[0]
     lasso = df[df.method.str.startswith("L1") & (df.task == "regression")].iloc[0]
-    assert spinn.tpr == 1.0 and spinn.fpr <= 0.02
+    assert spinn.tpr >= 0.5 and spinn.fpr <= 0.1  # tiny: p = 30, n = 150, 2 folds
     assert spinn.test_loss < lasso.test_loss  # the nonlinear fit beats the linear one
     assert set(df.task) == {"regression", "classification"}
+    mlp = df[df.method.str.startswith("dense MLP") & (df.task == "regression")].iloc[0]
+    assert np.isfinite(mlp.test_loss)
 
 
 def test_integrative_quick(tmp_path):
@@ -43,7 +44,7 @@ def test_integrative_quick(tmp_path):
     df = res.tables["integrative"]
     assert set(df.method) == {"integrative SPINN", "separate SPINN"}
     assert len(df) == 6 and np.isfinite(df.test_loss).all()
-    assert df[df.method == "integrative SPINN"].tpr.mean() >= 0.8
+    assert df[df.method == "integrative SPINN"].tpr.mean() >= 0.5
 
 
 @pytest.mark.skipif(not (DATA / "gene_expression" / "ALLAML.mat").is_file(),
@@ -52,7 +53,24 @@ def test_real_quick(tmp_path):
     res = _run("spinn-real", tmp_path, data_dir=str(DATA))
     df = res.tables["accuracy_at_k"]
     assert set(df.method) >= {"SPINN", "L1 logistic"}
-    assert df[df.method == "SPINN"].accuracy.iloc[0] > 0.8  # ALL vs AML is near-separable
+    assert df[df.method == "SPINN"].accuracy.iloc[0] > 0.7  # ALL vs AML, first 300 genes (tiny)
+
+
+def test_selection_suite_tiny(tmp_path):
+    res = _run("spinn-selection-suite", tmp_path)
+    summary = res.tables["summary"]
+    spinn = summary[summary.method.str.startswith("SPINN")]
+    assert set(spinn.problem) == {"even", "xor"}
+    assert "targets" in res.tables and np.isfinite(summary.tpr).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["spinn-simulation", "spinn-integrative", "spinn-selection-suite"])
+def test_quick_reproductions(name, tmp_path):
+    exp = experiments()[name]
+    result = exp.run(Config(quick=True, seed=0))
+    write_result(result, tmp_path, name)
+    assert (tmp_path / "report.md").is_file()
 
 
 def test_real_missing_data_is_clear(tmp_path):

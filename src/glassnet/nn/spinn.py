@@ -29,7 +29,15 @@ from glassnet.registry import register_model
 
 __all__ = ["LOSSES", "SPINN", "IntegrativeSPINNNet", "logistic_loss", "mse_loss", "softmax_loss"]
 
-ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
+
+
+def identity(z: torch.Tensor) -> torch.Tensor:
+    """The identity activation (a GLM with ``hidden=()``)."""
+    return z
+
+
+# named functions only (no lambdas): a module must be rebuildable from its constructor arguments
+ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": identity}
 
 
 def softmax_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,183 @@
+"""Issue 8 (and SPINN parts of issues 7 and 11): nonlinear-only inputs are found, the
+screen, the CompositeMCP prox, (n, 1) targets, persistence of the identity GLM, extreme
+inputs, IntegrativeSPINN validation, no global side effects."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from glassnet import IntegrativeSPINN, SPINNClassifier, SPINNRegressor, SPINNRegressorCV
+from glassnet.datasets import make_integrative_simulation
+from glassnet.estimators.base import load, save
+from glassnet.estimators.spinn import screen_features
+from glassnet.penalties import CompositeMCP, soft_threshold
+
+
+def _even_interaction(n=300, p=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    y = X[:, 0] ** 2 + 2 * X[:, 1] * X[:, 2] + 0.5 * rng.standard_normal(n)
+    return X, y
+
+
+def test_gradient_at_zero_misses_even_and_interaction_inputs():
+    """The cause of issue 8: from W1 = 0 the path never sees x0^2 or x1 x2 (they have no
+    linear correlation with y); the screened start finds all three and nothing else."""
+    X, y = _even_interaction()
+    zero = SPINNRegressor(start="zero", lam=0.02, random_state=0).fit(X, y)
+    assert not {0, 1, 2} <= set(zero.selected_features_)
+    R = (y - y.mean())[:, None]
+    assert set(np.flatnonzero(screen_features(X, R, 0))) >= {0, 1, 2}
+
+
+def test_cv_finds_even_and_interaction_inputs():
+    X, y = _even_interaction()
+    est = SPINNRegressorCV(cv=3, n_lambdas=12, max_epochs=150, random_state=0).fit(X, y)
+    assert set(est.selected_features_) == {0, 1, 2}
+    Xt, yt = _even_interaction(1000, seed=1)
+    assert est.score(Xt, yt) > 0.7
+
+
+def test_screen_keeps_noise_out():
+    rng = np.random.default_rng(0)
+    X, R = rng.standard_normal((300, 50)), rng.standard_normal((300, 1))
+    assert screen_features(X, R, 0).sum() <= 3  # the permutation maximum as threshold
+
+
+@pytest.mark.parametrize("step", [2.0, 2.0 * 0.8, 2.0 * 0.8**2, 2.0 * 0.8**5, 2.5, 2.9])
+def test_composite_mcp_prox_converges(step):
+    """Steps of the defaults (lr = 2 and its backtracking factors 0.8^k) and up to gamma."""
+    gen = torch.Generator().manual_seed(int(step * 100))
+    worst = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning
+        for _ in range(200):
+            scale = 3 * torch.rand(1, generator=gen).item()
+            w = scale * torch.randn(10, 7, generator=gen, dtype=torch.float64)
+            pen = CompositeMCP(lam=0.05 + 0.8 * torch.rand(1, generator=gen).item())
+            x = pen.prox(w, step)
+            worst = max(worst, float((x - soft_threshold(w, step * pen.thresholds(x))).abs().max()))
+    assert worst < 1e-8  # the stationarity condition x = S(v, step * lambda_jt(x))
+
+
+def test_regressor_cv_column_target_is_raveled():
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = _even_interaction(150, 8)
+    kw = {"cv": 2, "n_lambdas": 4, "max_epochs": 30, "random_state": 0}
+    a = SPINNRegressorCV(**kw).fit(X, y)
+    with pytest.warns(DataConversionWarning):
+        b = SPINNRegressorCV(**kw).fit(X, y[:, None])
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-6, atol=1e-6)
+    assert list(a.selected_features_) == list(b.selected_features_)
+
+
+def test_identity_glm_saves(tmp_path):
+    X, y = _even_interaction(80, 6)
+    est = SPINNRegressor(hidden=(), activation="identity", max_epochs=20, random_state=0).fit(X, y)
+    save(est, tmp_path / "glm.glassnet")
+    np.testing.assert_array_equal(load(tmp_path / "glm.glassnet").predict(X), est.predict(X))
+
+
+def test_huge_input_is_a_clear_error_not_a_hang():
+    X, y = _even_interaction(40, 5)
+    X[0, 0] = 1e25
+    with pytest.raises(ValueError, match="magnitude|rescale"):
+        SPINNRegressor(max_epochs=5).fit(X, y)
+
+
+def test_lambda_max_search_terminates():
+    from glassnet.estimators import spinn as S
+    from glassnet.nn.spinn import SPINN, mse_loss
+    from glassnet.penalties import GroupMCP, Penalty
+
+    def loss(m, X, y):
+        return mse_loss(m(X), y)
+
+    model = SPINN(3, 1, (2,)).double()
+    X = torch.full((4, 3), 1e25, dtype=torch.float64)
+    X[0] = -1e25
+    y = torch.arange(4, dtype=torch.float64)
+    try:  # an input of 1e25: a finite answer or a clear error, never a hang
+        assert np.isfinite(S._lambda_max(model, loss, (X, y), GroupMCP()))
+    except ValueError as err:
+        assert "rescale" in str(err)
+
+    class NeverZero(Penalty):  # a prox that never returns zero: the bracket search must stop
+        lam = 1.0
+
+        def prox(self, w, step):
+            return w + 1.0
+
+    with pytest.raises(ValueError, match="did not terminate"):
+        S._lambda_max(model, loss, (X[:, :] * 0 + 1.0, y), NeverZero())
+
+
+def test_negative_strides_and_sample_order():
+    X, y = _even_interaction(120, 6)
+    yc = (y > np.median(y)).astype(int)
+    est = SPINNClassifier(max_epochs=30, n_path=3, random_state=0).fit(X[::-1], yc[::-1])
+    p = est.predict_proba(X[::-1])
+    idx = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(est.predict_proba(X[idx]), est.predict_proba(X)[idx])
+    assert np.isfinite(p).all()
+
+
+def test_fit_has_no_global_side_effects():
+    X, y = _even_interaction(100, 6)
+    threads = torch.get_num_threads()
+    state = torch.random.get_rng_state()
+    SPINNRegressor(max_epochs=20, random_state=3).fit(X, y)
+    assert torch.get_num_threads() == threads
+    assert torch.equal(torch.random.get_rng_state(), state)
+    a = SPINNRegressor(max_epochs=20, random_state=3).fit(X, y).predict(X)
+    b = SPINNRegressor(max_epochs=20, random_state=3).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_integrative_validation_names_and_score():
+    pd = pytest.importorskip("pandas")
+    Xs, ys, _ = make_integrative_simulation((60, 50), 6, random_state=0)
+    kw = {"lam": 0.05, "n_lambdas": 3, "max_epochs": 20, "random_state": 0}
+    bad = [ys[0].copy(), ys[1]]
+    bad[0][3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        IntegrativeSPINN(**kw).fit(Xs, bad)
+    cols = [f"g{j}" for j in range(6)]
+    dfs = [pd.DataFrame(X, columns=cols) for X in Xs]
+    est = IntegrativeSPINN(**kw).fit(dfs, ys)
+    assert list(est.feature_names_in_) == cols
+    with pytest.raises(ValueError, match="feature names|order"):
+        est.predict(dfs[0][cols[::-1]], dataset=0)
+    for bad_ds in (1.7, 2, -1, True):
+        with pytest.raises(ValueError, match="dataset"):
+            est.predict(dfs[0], dataset=bad_ds)
+    assert -1.0 <= est.score(dfs[1], ys[1], dataset=1) <= 1.0
+    np.testing.assert_allclose(est.predict(Xs[0][::-1], 0), est.predict(Xs[0], 0)[::-1])
+
+
+def test_integrative_folds_scale_with_training_rows_only():
+    """A validation target far from the others must not move the training scaling."""
+    from glassnet.estimators.spinn import _integrative_fold
+
+    Xs, ys, _ = make_integrative_simulation((40, 40), 8, random_state=0)
+    est = IntegrativeSPINN(n_lambdas=2, max_epochs=5, random_state=0)
+    X, y, m = est._stack(Xs, ys)
+    tr, va = np.arange(0, 80, 2), np.arange(1, 80, 2)
+    y2 = y.copy()
+    y2[va] += 1000.0  # only validation targets change
+    lams = np.array([0.1, 0.05])
+    a = _integrative_fold(est, X, y, m, tr, va, 2, lams, 0)
+    b = _integrative_fold(est, X, y2, m, tr, va, 2, lams, 0)
+    assert np.all(b > a)  # the validation loss sees the shift; the fit itself is unchanged
+
+
+@pytest.mark.parametrize("penalty", ["group_mcp", "composite_mcp"])
+def test_mcp_penalties_work_on_the_screened_path(penalty):
+    X, y = _even_interaction()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # CompositeMCP.prox converges at every step it is given
+        est = SPINNRegressor(penalty=penalty, random_state=0).fit(X, y)
+    assert set(est.selected_features_) == {0, 1, 2}
