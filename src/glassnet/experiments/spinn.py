@@ -240,9 +240,10 @@ def _simulation_report(df, p, notes):
         "Test loss: MSE (regression) or log-loss (classification) on fresh data."),
         "",
         ("Feng & Simon report that SPINN selects the relevant inputs and beats the lasso and "
-        "dense networks once interactions matter; the targets for glassnet are TPR >= 0.9 with "
-        "FPR <= 0.02 at n = 500 for the default (CV, one-standard-error) selection, and a test "
-        "loss no worse than LassoNet with the same number of features."),
+        "dense networks once interactions matter; the targets for glassnet are `TPR >= 0.9` with "
+        "`FPR <= 0.02` at n = 500 for the default selection of `SPINNRegressorCV()` / "
+        "`SPINNClassifierCV()`, and a test loss no worse than LassoNet with the same number "
+        "of features."),
     ]
     spinn = df[df.method.str.startswith("SPINN")]
     for _, r in spinn.iterrows():
