@@ -283,7 +283,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
     def fit(self, X, y):
         """Train the net on a split of ``(X, y)``, select features, fit the classifier; ``self``."""
         X, y_pm = self._prepare(X, y)
-        with fit_context(self.random_state, work=X.size) as seed:
+        with fit_context(self.random_state) as seed:
             return self._fit(X, y_pm, seed)
 
     def _fit(self, X, y_pm, seed):
@@ -428,7 +428,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
     def fit(self, X, y):
         """Run Algorithm 1 on ``(X, y)`` and keep the support (``z != 0`` or top q); ``self``."""
         X, y_pm = self._prepare(X, y)
-        with fit_context(None, work=X.size):
+        with fit_context(None):
             k = self.n_features_to_select
             if k is not None:
                 self._check_q(k)

@@ -507,9 +507,6 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
         with torch.no_grad():
             return torch.func.functional_call(self.module_, params, (Xt,)).cpu().numpy()
 
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "module_")  # ``lam`` is a parameter, not a fitted attribute
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
@@ -938,9 +935,6 @@ class IntegrativeSPINN(GlassnetEstimator):
         self.selected_features_ = np.flatnonzero(self.support_)
         self.feature_importances_ = _importances(records, p)
         return self
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "module_")
 
     def get_support(self, indices=False):
         """Mask (or indices) of the features active in any data set."""

@@ -15,6 +15,7 @@ repetitions use seeds ``cfg.seed + r``.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 
@@ -171,19 +172,27 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
     return rows, extra
 
 
+def _one_blas_thread(run):
+    """Run an experiment with one BLAS/OpenMP thread for every method alike (k-means' OpenMP
+    spin-waits cost ~4x CPU on a shared 2-core machine); the caller's limits are restored."""
+
+    @functools.wraps(run)
+    def wrapped(cfg: Config) -> Result:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return run(cfg)
+
+    return wrapped
+
+
 @register_experiment(
     "dsrl-clustering", paper=PAPER,
     description="DSRL multi-view clustering vs spectral (single views, averaged graph), k-means, "
                 "co-regularised MVSC; our graphs and the authors' graphs",
     needs_data=["multiview/*.mat", "multiview/dsrl/*.mat"])
+@_one_blas_thread
 def run_clustering(cfg: Config) -> Result:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):  # every method alike (shared 2 cores)
-        return _run_clustering(cfg)
-
-
-def _run_clustering(cfg: Config) -> Result:
     from glassnet.datasets.multiview import load_dsrl_graph, load_multiview
 
     sets, reps, author_sets = _sizes(cfg)
@@ -339,14 +348,8 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
     "dsrl-semisupervised", paper=PAPER,
     description="DSRL transductive classification at 10% labels vs LabelSpreading on the same graph",
     needs_data=["multiview/*.mat", "multiview/dsrl/*.mat"])
+@_one_blas_thread
 def run_semisupervised(cfg: Config) -> Result:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):  # every method alike (shared 2 cores)
-        return _run_semisupervised(cfg)
-
-
-def _run_semisupervised(cfg: Config) -> Result:
     from glassnet.datasets.multiview import load_dsrl_graph, load_multiview
 
     sets, reps, author_sets = _sizes(cfg)

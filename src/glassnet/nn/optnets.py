@@ -672,7 +672,15 @@ class _Transition(nn.Sequential):
                          nn.AvgPool2d(2))
 
 
-class DenseNet(GlassModule):
+class _DenseHead(GlassModule):
+    """The DenseNet head both layouts share: BN-ReLU, global average pooling, linear."""
+
+    def forward(self, x):
+        x = F.relu(self.norm(self.blocks(self.stem(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class DenseNet(_DenseHead):
     """CIFAR DenseNet (Huang et al. 2017; k = 12, non-BC, 24-channel 3x3 stem, three dense
     blocks of ``(depth - 4)/3`` layers, transitions without compression) and AGD-Net (eq. 21,
     ``agd=True``, ``beta = 0.1``, alpha learnable and initialised at 1)."""
@@ -696,12 +704,9 @@ class DenseNet(GlassModule):
         self.fc = nn.Linear(c, num_classes)
         _init_weights(self)
 
-    def forward(self, x):
-        x = F.relu(self.norm(self.blocks(self.stem(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-class DenseNetImageNet(GlassModule):
+class DenseNetImageNet(_DenseHead):
     """torchvision's DenseNet-BC layout (121: blocks 6/12/24/16, k = 32, 64-channel 7x7 stem,
     bottleneck 4k, compression 0.5) with the AGD option of :class:`DenseNet`."""
 
@@ -728,9 +733,6 @@ class DenseNetImageNet(GlassModule):
         self.fc = nn.Linear(c, num_classes)
         _init_weights(self)
 
-    def forward(self, x):
-        x = F.relu(self.norm(self.blocks(self.stem(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
 AGDNet = DenseNet  # AGD-Net is DenseNet(agd=True); the registered names fix the flag
