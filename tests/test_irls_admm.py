@@ -145,11 +145,27 @@ def test_default_selection_is_the_one_standard_error_rule_of_model_selection(mon
 
     monkeypatch.setattr(est_mod, "choose", spy)
     net = IRLSADMMNetClassifier(random_state=0, max_epochs=20).fit(X, y)
-    (n_val, n_candidates), rule = calls[0]
-    assert len(calls) == 1 and rule == "1se" and n_val == round(0.2 * len(y))
+    (n_rows, n_candidates), rule = calls[0]
+    # candidates scored out of fold on every row; then the refit's C by the lowest loss
+    assert len(calls) == 2 and rule == "1se" and n_rows == len(y)
+    assert calls[1] == ((len(y), len(est_mod.REFIT_CS)), "min")
     # candidates are near-duplicate groups: fewer than features, each twin pair one step
     assert n_candidates < X.shape[1] and net.n_groups_ <= n_candidates
     np.testing.assert_array_equal(net.get_support(), ref.get_support())  # same seed, same fit
+
+
+@pytest.mark.parametrize("C", [1e-3, 0.1, 1e4])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_logistic_irls_matches_scikit_learn(C, fit_intercept):
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 6))
+    y = (X[:, 0] - 2 * X[:, 1] + 0.3 * rng.standard_normal(120) > 0.5).astype(int)  # nearly separable
+    w, b = est_mod.ridge_logistic(X, y, C, fit_intercept)
+    ref = LogisticRegression(C=C, fit_intercept=fit_intercept, tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(w, ref.coef_[0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(b, ref.intercept_[0] if fit_intercept else 0.0, rtol=1e-4, atol=1e-6)
 
 
 def test_near_duplicate_groups():
@@ -355,15 +371,17 @@ def test_loss_is_stable_for_huge_margins():
     torch.testing.assert_close(loss, torch.tensor(1e4, dtype=torch.float64))
 
 
-def test_refit_classifier_is_algorithm1_on_the_selected_columns(default_fit):
+def test_refit_classifier_is_ridge_logistic_regression_on_the_selected_columns(default_fit):
+    from sklearn.linear_model import LogisticRegression
+
     X, y, _, net = default_fit
     S = net.selected_features_
-    ref = ADMMLogisticRegression(lam=net.lam * est_mod.REFIT_LAM_SCALE, k_max=20, i_max=100, tol=1e-6,
-                                 n_features_to_select=S.size)
-    ref.fit(X[:, S], y)
-    np.testing.assert_allclose(net.coef_[0, S], ref.coef_[0], atol=1e-10)
-    np.testing.assert_allclose(net.intercept_, ref.intercept_, atol=1e-10)
-    assert np.abs(net.coef_[0, S]).min() > 1e-2  # a light penalty: every selected feature is used
+    assert net.refit_C_ in est_mod.REFIT_CS
+    ref = LogisticRegression(C=net.refit_C_, tol=1e-12, max_iter=100_000).fit(X[:, S], y)
+    np.testing.assert_allclose(net.coef_[0, S], ref.coef_[0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(net.intercept_, ref.intercept_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(net.predict(X), ref.predict(X[:, S]))
+    assert np.abs(net.coef_[0, S]).min() > 1e-3  # a ridge: every selected feature is used
     plain = IRLSADMMNetClassifier(random_state=0, refit=False).fit(X, y)
     np.testing.assert_array_equal(plain.get_support(), net.get_support())  # refit changes coef_ only
     cols = np.r_[S, X.shape[1]]

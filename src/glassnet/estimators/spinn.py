@@ -63,8 +63,20 @@ _MAX_DOUBLINGS = 200  # lambda_max bracket search: 2**200 covers any finite floa
 STARTS = ("screen", "zero")
 DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of lambda_0 (0.1 and 1
 # collapsed the XOR problem's start to W1 ~ 0 on tuning seed 0)
-RELAX_LAMBDA_0 = (1e-1, 1e-2, 1e-3)  # ridge grid of the relaxed refit (chosen on a validation split)
-RELAX_EPOCHS = 1000  # epochs of each relaxed fit (at most 5 x max_epochs)
+# The dense start is a smooth problem fitted with full-batch Adam: proximal gradient (the
+# path's solver) from a small random init sits near the saddle at W1 = 0 of an XOR / even effect,
+# and its relative-change test stopped there (XOR, n = 1000, report seed 100: 6 epochs, training
+# loss 0.6926 = the null model's, nothing selected). On tuning seeds 0-1 of xor / even /
+# mix-toeplitz at n = 300 and 1000 Adam(3e-2) x 500 epochs reached a lower training loss than
+# 3000 proximal-gradient epochs in a sixth of the time.
+DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
+# Relaxed refit: full-batch Adam on the selected inputs, the upper-layer ridge chosen from
+# RELAX_LAMBDA_0 on a validation split. Chosen on tuning seeds 0-1 (n = 300 and 1000) of the
+# interaction / mix-toeplitz / softmax3 / even / friedman1-p100 problems: held-out score up by
+# 0.04 on average over the proximal-gradient refit (interaction, n = 1000: R2 0.88 vs 0.75);
+# early stopping (patience 100) stopped too soon at n = 300 (interaction R2 0.65 vs 0.76).
+RELAX_LAMBDA_0 = (1e-1, 1e-2, 1e-3, 1e-4)
+RELAX_LR, RELAX_EPOCHS = 1e-2, 2000  # epochs of each relaxed fit (at most 10 x max_epochs)
 _MAX_EXTEND = 60  # grid points added above the top until the dense-to-sparse path is empty
 
 
@@ -198,8 +210,8 @@ def _start(model, spec, data, penalty, start="screen", seed=None):
     lam0 = spec["lambda_0"]
     opts = spec["opts"]
     training.fit(model, _W1Ridge(spec["loss_fn"], lam0 * DENSE_START_W1_RIDGE), data,
-                 optimizer="sgd", lr=opts["lr"], max_epochs=opts["max_epochs"], backtrack=True,
-                 converge_tol=opts["tol"], project=_Mask(mask), verbose=False, n_threads=None)
+                 optimizer="adam", lr=DENSE_START_LR, max_epochs=min(DENSE_START_EPOCHS, 5 * opts["max_epochs"]),
+                 project=_Mask(mask), verbose=False, n_threads=None)
     top = _lambda_max(model, spec["loss_fn"], data, penalty, step=min(opts["lr"], 1.0))
     return max(lam_max, top), keep
 
@@ -298,20 +310,17 @@ def _relax(model, spec, data, mask, seed, stratify=None):
     tr, va = torch.as_tensor(tr), torch.as_tensor(va)
     d_tr, d_va = tuple(t[tr] for t in data), tuple(t[va] for t in data)
     opts, project = spec["opts"], _Mask(torch.as_tensor(mask))
-    epochs = min(RELAX_EPOCHS, 5 * opts["max_epochs"])  # max_epochs scales every fit's budget
+    kw = {"optimizer": "adam", "lr": RELAX_LR, "max_epochs": min(RELAX_EPOCHS, 10 * opts["max_epochs"]),
+          "project": project, "verbose": False, "n_threads": None}
     scores = {}
     for lam0 in RELAX_LAMBDA_0:
         m = copy.deepcopy(model).train()
-        training.fit(m, _SPINNLoss(spec["loss"], lam0), d_tr, optimizer="sgd", lr=opts["lr"],
-                     max_epochs=epochs, backtrack=True, converge_tol=1e-7, project=project,
-                     verbose=False, n_threads=None)
+        training.fit(m, _SPINNLoss(spec["loss"], lam0), d_tr, **kw)
         with torch.no_grad():
             scores[lam0] = float(spec["data_loss"](m, *d_va))
     best = min(scores, key=scores.get)
     model.train()
-    training.fit(model, _SPINNLoss(spec["loss"], best), data, optimizer="sgd", lr=opts["lr"],
-                 max_epochs=epochs, backtrack=True, converge_tol=1e-7, project=project,
-                 verbose=False, n_threads=None)
+    training.fit(model, _SPINNLoss(spec["loss"], best), data, **kw)
     model.eval()
     return best
 
