@@ -181,3 +181,48 @@ def test_mcp_penalties_work_on_the_screened_path(penalty):
         warnings.simplefilter("error")  # CompositeMCP.prox converges at every step it is given
         est = SPINNRegressor(penalty=penalty, random_state=0).fit(X, y)
     assert set(est.selected_features_) == {0, 1, 2}
+
+
+def test_dense_start_leaves_the_saddle_on_xor():
+    """Second round of issue 8: the dense start used to stop at the W1 = 0 saddle on a
+    sign-XOR problem (training log-loss = the null model's log 2, nothing selected at n = 1000).
+    Now the screened inputs' dense fit explains most of the labels."""
+    from glassnet.estimators import spinn as S
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((1000, 10))
+    y = (X[:, 0] * X[:, 1] + 0.2 * rng.standard_normal(1000) > 0).astype(int)
+    est = S.SPINNClassifierCV(random_state=0)
+    Xt, yt, n_out, _, _ = est._problem(X, y)
+    model, spec = est._build(10, n_out), est._spec()
+    torch.manual_seed(0)
+    _, keep = S._start(model, spec, (Xt, yt), est._penalty(), "screen", 0)
+    assert keep[0] and keep[1]
+    with torch.no_grad():
+        loss = float(spec["data_loss"](model, Xt, yt))
+    assert loss < 0.6 < np.log(2)  # the null model's loss is log 2 = 0.693
+
+
+def test_relaxed_refit_keeps_the_selection_and_fits_better():
+    X, y = _even_interaction(n=200, p=10)
+    kw = dict(cv=3, n_lambdas=8, max_epochs=100, random_state=0)
+    plain = SPINNRegressorCV(relax=False, **kw).fit(X, y)
+    relaxed = SPINNRegressorCV(**kw).fit(X, y)
+    np.testing.assert_array_equal(relaxed.support_, plain.support_)  # same path, same choice
+    W1 = relaxed.module_.W1.detach().numpy()
+    assert np.all(W1[:, ~relaxed.support_] == 0) and np.all(np.abs(W1[:, relaxed.support_]).sum(0) > 0)
+    assert relaxed.relax_lambda_0_ in (1e-1, 1e-2, 1e-3, 1e-4) and plain.relax_lambda_0_ is None
+    assert relaxed.score(X, y) > plain.score(X, y)  # no sparsity penalty, smaller ridge
+
+
+def test_integrative_relaxed_refit_keeps_each_data_sets_selection():
+    Xs, ys, _ = make_integrative_simulation((80, 60), 12, random_state=0)
+    kw = dict(lam=0.05, n_lambdas=5, max_epochs=100, random_state=0)
+    plain = IntegrativeSPINN(relax=False, **kw).fit(Xs, ys)
+    relaxed = IntegrativeSPINN(**kw).fit(Xs, ys)
+    np.testing.assert_array_equal(relaxed.support_per_dataset_, plain.support_per_dataset_)
+    norms = relaxed.module_.W1.detach().norm(dim=1).numpy()  # (M, p)
+    np.testing.assert_array_equal(norms > 0, relaxed.support_per_dataset_)
+    assert relaxed.relax_lambda_0_ is not None and plain.relax_lambda_0_ is None
+    mse = [np.mean((e.predict(Xs[0], 0) - ys[0]) ** 2) for e in (plain, relaxed)]
+    assert mse[1] < mse[0]

@@ -315,12 +315,12 @@ def _relax(model, spec, data, mask, seed, stratify=None):
     scores = {}
     for lam0 in RELAX_LAMBDA_0:
         m = copy.deepcopy(model).train()
-        training.fit(m, _SPINNLoss(spec["loss"], lam0), d_tr, **kw)
+        training.fit(m, type(spec["data_loss"])(spec["loss"], lam0), d_tr, **kw)
         with torch.no_grad():
             scores[lam0] = float(spec["data_loss"](m, *d_va))
     best = min(scores, key=scores.get)
     model.train()
-    training.fit(model, _SPINNLoss(spec["loss"], best), data, **kw)
+    training.fit(model, type(spec["data_loss"])(spec["loss"], best), data, **kw)
     model.eval()
     return best
 
@@ -761,9 +761,13 @@ class IntegrativeSPINN(GlassnetEstimator):
     keep their column names in ``feature_names_in_``). With ``lam=None`` lambda is chosen by
     ``cv``-fold CV (folds stratified by data set) with the one-standard-error rule; each fold
     standardises its training targets with its own means and scales (no validation target
-    enters the scaling). Fitted: ``support_`` (features active in any data set),
-    ``support_per_dataset_`` (M x p), ``selected_features_``, ``feature_importances_``
-    (largest lambda at which the feature is active), ``path_``, ``module_``.
+    enters the scaling). ``relax`` (default True): after the path, refit the network on each
+    data set's selected inputs without the sparsity penalty, as the CV estimators do
+    (``_relax``; the ridge is chosen on a validation split stratified by data set,
+    ``relax_lambda_0_``); the selection is unchanged. Fitted: ``support_`` (features active in
+    any data set), ``support_per_dataset_`` (M x p), ``selected_features_``,
+    ``feature_importances_`` (largest lambda at which the feature is active), ``path_``,
+    ``module_``, ``relax_lambda_0_``.
 
     ``predict(X, dataset)`` predicts samples of data set ``dataset`` (an int in ``[0, M)``):
     the mean response (regression) or the class label; ``score(X, y, dataset)`` is R^2 or
@@ -772,8 +776,8 @@ class IntegrativeSPINN(GlassnetEstimator):
 
     def __init__(self, lam=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
                  lambda_0=None, cv=5, n_lambdas=20, lambda_min_ratio=1e-2, selection="1se",
-                 start="screen", optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None,
-                 random_state=None, dtype="float32", verbose=False):
+                 start="screen", relax=True, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5,
+                 n_jobs=None, random_state=None, dtype="float32", verbose=False):
         self.lam = lam
         self.penalty = penalty
         self.task = task
@@ -785,6 +789,7 @@ class IntegrativeSPINN(GlassnetEstimator):
         self.lambda_min_ratio = lambda_min_ratio
         self.selection = selection
         self.start = start
+        self.relax = relax
         self.optimizer = optimizer
         self.lr = lr
         self.max_epochs = max_epochs
@@ -934,12 +939,18 @@ class IntegrativeSPINN(GlassnetEstimator):
             idx = idx if idx >= 0 else len(records) + idx
             model.load_state_dict(records[idx].state)
             records = records[: idx + 1]
+            support = (model.W1.detach().norm(dim=1) > 0).cpu().numpy()  # (M, p)
+            self.relax_lambda_0_ = None
+            if self.relax and support.any():
+                bar.set(fold="relaxed refit")
+                strata = m.numpy() * 2 + (y.astype(int) if self.task == "classification" else 0)
+                self.relax_lambda_0_ = _relax(model, spec, data, torch.as_tensor(support)[:, None, :],
+                                              seed, strata)
         self.module_ = model.eval()
         self.lambda_max_ = float(lam_max)
         self.path_ = records
         self.lambda_fit_ = records[-1].lam
-        W1 = model.W1.detach()
-        self.support_per_dataset_ = (W1.norm(dim=1) > 0).cpu().numpy()
+        self.support_per_dataset_ = support
         self.support_ = records[-1].selected.copy()
         self.selected_features_ = np.flatnonzero(self.support_)
         self.feature_importances_ = _importances(records, p)
