@@ -226,3 +226,18 @@ def test_integrative_relaxed_refit_keeps_each_data_sets_selection():
     assert relaxed.relax_lambda_0_ is not None and plain.relax_lambda_0_ is None
     mse = [np.mean((e.predict(Xs[0], 0) - ys[0]) ** 2) for e in (plain, relaxed)]
     assert mse[1] < mse[0]
+
+
+def test_relaxed_selection_scores_the_paths_distinct_supports():
+    X, y = _even_interaction(n=250, p=12)
+    est = SPINNRegressorCV(cv=3, n_lambdas=10, max_epochs=100, selection="relaxed", random_state=0).fit(X, y)
+    rc = est.relaxed_cv_results_
+    sizes = rc["n_selected"]
+    supports = [tuple(np.flatnonzero(est.cv_results_["support"][i])) for i in rc["record"]]
+    assert len(set(supports)) == len(supports) and np.all(sizes > 0)  # distinct, nonempty
+    assert rc["fold_val_loss"].shape == (3, len(supports))
+    best = int(np.argmin(rc["mean_val_loss"]))
+    assert tuple(est.selected_features_) == supports[best]  # the lowest mean relaxed CV loss
+    assert set(est.selected_features_) == {0, 1, 2}
+    with pytest.raises(ValueError, match="selection must be one of"):
+        SPINNRegressorCV(cv=3, n_lambdas=4, max_epochs=20, selection="best").fit(X, y)
