@@ -218,8 +218,8 @@ def test_relaxed_refit_keeps_the_selection_and_fits_better():
 def test_integrative_relaxed_refit_keeps_each_data_sets_selection():
     Xs, ys, _ = make_integrative_simulation((80, 60), 12, random_state=0)
     kw = dict(lam=0.05, n_lambdas=5, max_epochs=100, random_state=0)
-    plain = IntegrativeSPINN(relax=False, **kw).fit(Xs, ys)
-    relaxed = IntegrativeSPINN(**kw).fit(Xs, ys)
+    plain = IntegrativeSPINN(**kw).fit(Xs, ys)
+    relaxed = IntegrativeSPINN(relax=True, **kw).fit(Xs, ys)
     np.testing.assert_array_equal(relaxed.support_per_dataset_, plain.support_per_dataset_)
     norms = relaxed.module_.W1.detach().norm(dim=1).numpy()  # (M, p)
     np.testing.assert_array_equal(norms > 0, relaxed.support_per_dataset_)

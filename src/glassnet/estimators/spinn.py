@@ -861,10 +861,10 @@ class IntegrativeSPINN(GlassnetEstimator):
     keep their column names in ``feature_names_in_``). With ``lam=None`` lambda is chosen by
     ``cv``-fold CV (folds stratified by data set) with the one-standard-error rule; each fold
     standardises its training targets with its own means and scales (no validation target
-    enters the scaling). ``relax`` (default True): after the path, refit the network on each
-    data set's selected inputs without the sparsity penalty, as the CV estimators do
-    (``_relax``; the ridge is chosen on a validation split stratified by data set,
-    ``relax_lambda_0_``); the selection is unchanged. Fitted: ``support_`` (features active in
+    enters the scaling). ``relax=True`` (off by default: not yet measured on integrative
+    data): after the path, refit the network on each data set's selected inputs without the
+    sparsity penalty (``_relax``: from the path's model, the ridge chosen on a validation split
+    stratified by data set, ``relax_lambda_0_``); the selection is unchanged. Fitted: ``support_`` (features active in
     any data set), ``support_per_dataset_`` (M x p), ``selected_features_``,
     ``feature_importances_`` (largest lambda at which the feature is active), ``path_``,
     ``module_``, ``relax_lambda_0_``.
@@ -876,7 +876,7 @@ class IntegrativeSPINN(GlassnetEstimator):
 
     def __init__(self, lam=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
                  lambda_0=None, cv=5, n_lambdas=20, lambda_min_ratio=1e-2, selection="1se",
-                 start="screen", relax=True, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5,
+                 start="screen", relax=False, optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5,
                  n_jobs=None, random_state=None, dtype="float32", verbose=False):
         self.lam = lam
         self.penalty = penalty
