@@ -16,9 +16,10 @@ second-order screen on the null model's residuals ``r`` (:func:`screen_features`
 correlation of ``r`` with ``x_j``, with ``x_j^2`` and with every product ``x_i x_j``, each
 thresholded at the largest value of the same statistic over permutations of ``r``), fits a
 dense network on the screened inputs only, and starts the path there: the top of the grid is
-the smallest lambda at which one proximal step removes every input, so screened inputs leave
-the path as lambda grows like any other and unscreened ones can still enter through their
-gradient. docs/spinn.md gives the measurements behind the choice.
+the smallest lambda at which one proximal step removes every input, and screened inputs leave
+the path as lambda grows. Inputs that fail the screen stay at zero along the whole path (a
+limitation: at p = 1000 and n <= 250 the screen misses true inputs that the start at zero
+found, docs/spinn.md). docs/spinn.md gives the measurements behind the choice.
 
 ``X`` is used as given: standardise it first (``make_pipeline(StandardScaler(), ...)``).
 """
