@@ -205,7 +205,7 @@ def test_dense_start_leaves_the_saddle_on_xor():
 
 def test_relaxed_refit_keeps_the_selection_and_fits_better():
     X, y = _even_interaction(n=200, p=10)
-    kw = dict(cv=3, n_lambdas=8, max_epochs=100, random_state=0)
+    kw = {"cv": 3, "n_lambdas": 8, "max_epochs": 100, "random_state": 0}
     plain = SPINNRegressorCV(relax=False, **kw).fit(X, y)
     relaxed = SPINNRegressorCV(**kw).fit(X, y)
     np.testing.assert_array_equal(relaxed.support_, plain.support_)  # same path, same choice
@@ -217,7 +217,7 @@ def test_relaxed_refit_keeps_the_selection_and_fits_better():
 
 def test_integrative_relaxed_refit_keeps_each_data_sets_selection():
     Xs, ys, _ = make_integrative_simulation((80, 60), 12, random_state=0)
-    kw = dict(lam=0.05, n_lambdas=5, max_epochs=100, random_state=0)
+    kw = {"lam": 0.05, "n_lambdas": 5, "max_epochs": 100, "random_state": 0}
     plain = IntegrativeSPINN(**kw).fit(Xs, ys)
     relaxed = IntegrativeSPINN(relax=True, **kw).fit(Xs, ys)
     np.testing.assert_array_equal(relaxed.support_per_dataset_, plain.support_per_dataset_)

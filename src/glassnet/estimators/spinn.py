@@ -71,11 +71,12 @@ DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of l
 # mix-toeplitz at n = 300 and 1000 Adam(3e-2) x 500 epochs reached a lower training loss than
 # 3000 proximal-gradient epochs in a sixth of the time.
 DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
-# Relaxed refit: full-batch Adam on the selected inputs, the upper-layer ridge chosen from
-# RELAX_LAMBDA_0 on a validation split. Chosen on tuning seeds 0-1 (n = 300 and 1000) of the
+# Relaxed refits: full-batch Adam on the selected inputs, the upper-layer ridge from
+# RELAX_LAMBDA_0 (CV estimators: by their folds; IntegrativeSPINN: on a validation split).
+# Adam over proximal gradient was chosen on tuning seeds 0-1 (n = 300 and 1000) of the
 # interaction / mix-toeplitz / softmax3 / even / friedman1-p100 problems: held-out score up by
-# 0.04 on average over the proximal-gradient refit (interaction, n = 1000: R2 0.88 vs 0.75);
-# early stopping (patience 100) stopped too soon at n = 300 (interaction R2 0.65 vs 0.76).
+# 0.04 on average (interaction, n = 1000: R2 0.88 vs 0.75); early stopping (patience 100)
+# stopped too soon at n = 300 (interaction R2 0.65 vs 0.76). docs/spinn.md, items 6-8.
 RELAX_LAMBDA_0 = (1e-1, 1e-2, 1e-3)
 RELAX_LR, RELAX_EPOCHS = 1e-2, 1000  # epochs of each relaxed fit (at most 10 x max_epochs)
 # selection="relaxed": the path's distinct supports (at most RELAX_CV_MAX_FEATURES inputs) are
@@ -722,19 +723,17 @@ class _CVMixin:
                                 "support": np.stack([r.selected for r in records]),
                                 "n_selected": np.array([r.n_selected for r in records])}
             self.lambda_min_ = float(lambdas[int(np.nanargmin(mean))])
+            def relaxed_cv(pairs):  # (folds, pairs) losses of relaxed refits on the same folds
+                def one_relaxed(k, tr, va):
+                    return _relaxed_fold_losses(self, X_np[tr], y_np[tr], X_np[va], y_np[va], pairs,
+                                                seed + k + 1)
+                return np.stack(run_folds(one_relaxed, folds, self.n_jobs))
+
             self.relaxed_cv_results_ = None
             cands = _support_candidates(records, RELAX_CV_MAX_FEATURES)
             if self.selection.startswith("relaxed") and len(cands) > 1:
                 bar.set(fold="relaxed CV")
-                masks = [records[i].selected for i in cands]
-
-                pairs = [(mask, RELAX_CV_LAMBDA_0) for mask in masks]
-
-                def one_relaxed(k, tr, va):
-                    return _relaxed_fold_losses(self, X_np[tr], y_np[tr], X_np[va], y_np[va], pairs,
-                                                seed + k + 1)
-
-                r_losses = np.stack(run_folds(one_relaxed, folds, self.n_jobs))
+                r_losses = relaxed_cv([(records[i].selected, RELAX_CV_LAMBDA_0) for i in cands])
                 j, r_mean, r_se = choose(r_losses, "1se" if self.selection == "relaxed-1se" else "min")
                 idx = cands[j]
                 self.relaxed_cv_results_ = {"record": np.array(cands), "lambda": lambdas[cands],
@@ -749,13 +748,7 @@ class _CVMixin:
                 # out of fold than the penalised path at the chosen point (at small n the penalty
                 # and lambda_0 can be the better regularisers)
                 bar.set(fold="relaxed refit")
-                pairs = [(self.support_, lam0) for lam0 in RELAX_LAMBDA_0]
-
-                def one_ridge(k, tr, va):
-                    return _relaxed_fold_losses(self, X_np[tr], y_np[tr], X_np[va], y_np[va], pairs,
-                                                seed + k + 1)
-
-                ridge_mean = np.stack(run_folds(one_ridge, folds, self.n_jobs)).mean(0)
+                ridge_mean = relaxed_cv([(self.support_, lam0) for lam0 in RELAX_LAMBDA_0]).mean(0)
                 best = int(np.argmin(ridge_mean))
                 self.relax_cv_loss_ = dict(zip(RELAX_LAMBDA_0, ridge_mean.tolist()))
                 if ridge_mean[best] < mean[idx]:
@@ -865,10 +858,10 @@ class IntegrativeSPINN(GlassnetEstimator):
     enters the scaling). ``relax=True`` (off by default: not yet measured on integrative
     data): after the path, refit the network on each data set's selected inputs without the
     sparsity penalty (``_relax``: from the path's model, the ridge chosen on a validation split
-    stratified by data set, ``relax_lambda_0_``); the selection is unchanged. Fitted: ``support_`` (features active in
-    any data set), ``support_per_dataset_`` (M x p), ``selected_features_``,
-    ``feature_importances_`` (largest lambda at which the feature is active), ``path_``,
-    ``module_``, ``relax_lambda_0_``.
+    stratified by data set, ``relax_lambda_0_``); the selection is unchanged. Fitted:
+    ``support_`` (features active in any data set), ``support_per_dataset_`` (M x p),
+    ``selected_features_``, ``feature_importances_`` (largest lambda at which the feature is
+    active), ``path_``, ``module_``, ``relax_lambda_0_``.
 
     ``predict(X, dataset)`` predicts samples of data set ``dataset`` (an int in ``[0, M)``):
     the mean response (regression) or the class label; ``score(X, y, dataset)`` is R^2 or
