@@ -208,10 +208,7 @@ def _start(model, spec, data, penalty, start="screen", seed=None):
         return lam_max, keep
     mask = torch.as_tensor(keep)
     spec["mask"], spec["direction"] = mask, "up"
-    with torch.no_grad():
-        bound = 1.0 / np.sqrt(int(keep.sum()))
-        W = torch.empty_like(model.W1).uniform_(-bound, bound)
-        model.W1.copy_(torch.where(mask, W, torch.zeros_like(W)))
+    _masked_start(model, keep)
 
     lam0 = spec["lambda_0"]
     opts = spec["opts"]
@@ -332,7 +329,8 @@ def _relax(model, spec, data, mask, seed, stratify=None):
 
 
 def _masked_start(model, mask):
-    """Fresh random ``W1`` on the columns in ``mask`` (the others zero), as the dense start."""
+    """Fresh random ``W1`` (uniform, bound 1/sqrt(#inputs)) on the columns in ``mask``, the
+    others zero: the dense start's and every relaxed refit's initialisation."""
     with torch.no_grad():
         bound = 1.0 / np.sqrt(max(int(mask.sum()), 1))
         W = torch.empty_like(model.W1).uniform_(-bound, bound)

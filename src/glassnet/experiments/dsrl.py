@@ -100,6 +100,16 @@ def _summary(long: pd.DataFrame, keys, metrics) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _wins(cmp: pd.DataFrame, column: str, comparison: str) -> pd.DataFrame:
+    """One-row table: on how many data set/graph pairs (all, and apart from the tuning sets)
+    ``cmp[column]`` holds, against the target of 4."""
+    return pd.DataFrame([{
+        "comparison": comparison,
+        "sets_won": int(cmp[column].sum()), "sets": len(cmp),
+        "sets_won_excluding_tuning": int(cmp[~cmp.tuning_set][column].sum()),
+        "sets_excluding_tuning": int((~cmp.tuning_set).sum()), "target": 4}])
+
+
 def _xi_figure(theta, title):
     import matplotlib.pyplot as plt
     import torch
@@ -241,11 +251,7 @@ def run_clustering(cfg: Config) -> Result:
                     "dsrl_wins_both": bool(ds.acc_mean > sc.acc_mean and ds.nmi_mean > sc.nmi_mean),
                     "tuning_set": data.split(" (")[0] in TUNING_SETS})
     cmp = pd.DataFrame(cmp)
-    wins = pd.DataFrame([{
-        "comparison": "DSRL > SC averaged graph in ACC and NMI",
-        "sets_won": int(cmp.dsrl_wins_both.sum()), "sets": len(cmp),
-        "sets_won_excluding_tuning": int(cmp[~cmp.tuning_set].dsrl_wins_both.sum()),
-        "sets_excluding_tuning": int((~cmp.tuning_set).sum()), "target": 4}])
+    wins = _wins(cmp, "dsrl_wins_both", "DSRL > SC averaged graph in ACC and NMI")
 
     lost = cmp[~cmp.dsrl_wins_both]
     w = wins.iloc[0]
@@ -381,11 +387,7 @@ def run_semisupervised(cfg: Config) -> Result:
                     "dsrl_wins": bool(ds.accuracy_mean > ls.accuracy_mean),
                     "tuning_set": data.split(" (")[0] in TUNING_SETS})
     cmp = pd.DataFrame(cmp)
-    wins = pd.DataFrame([{
-        "comparison": f"DSRL > LabelSpreading in accuracy at {LABEL_FRACTION:.0%} labels",
-        "sets_won": int(cmp.dsrl_wins.sum()), "sets": len(cmp),
-        "sets_won_excluding_tuning": int(cmp[~cmp.tuning_set].dsrl_wins.sum()),
-        "sets_excluding_tuning": int((~cmp.tuning_set).sum()), "target": 4}])
+    wins = _wins(cmp, "dsrl_wins", f"DSRL > LabelSpreading in accuracy at {LABEL_FRACTION:.0%} labels")
     w = wins.iloc[0]
     lost = cmp[~cmp.dsrl_wins]
     lines = [
