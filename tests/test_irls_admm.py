@@ -134,12 +134,12 @@ def test_default_selection_keeps_both_twins_of_each_correlated_pair(default_fit)
     assert net.score(X, y) > 0.95
 
 
-def test_default_selection_is_the_one_standard_error_rule_of_model_selection(monkeypatch):
+def test_default_selection_is_the_paired_rule_of_model_selection(monkeypatch):
     X, y, _, _ = make_irls_admm_simulation(n_samples=200, n_features=20, n_true=4, noise_std=0.5, random_state=3)
     ref = IRLSADMMNetClassifier(random_state=0, max_epochs=20).fit(X, y)
     calls = []
 
-    def spy(losses, selection="1se"):
+    def spy(losses, selection="paired"):
         calls.append((np.asarray(losses).shape, selection))
         return choose(losses, selection)
 
@@ -147,7 +147,7 @@ def test_default_selection_is_the_one_standard_error_rule_of_model_selection(mon
     net = IRLSADMMNetClassifier(random_state=0, max_epochs=20).fit(X, y)
     (n_rows, n_candidates), rule = calls[0]
     # candidates scored out of fold on every row; then the refit's C by the lowest loss
-    assert len(calls) == 2 and rule == "1se" and n_rows == len(y)
+    assert len(calls) == 2 and rule == "paired" and n_rows == len(y)
     assert calls[1] == ((len(y), len(est_mod.REFIT_CS)), "min")
     # candidates are near-duplicate groups: fewer than features, each twin pair one step
     assert n_candidates < X.shape[1] and net.n_groups_ <= n_candidates
@@ -184,7 +184,8 @@ def test_single_rule_counts_twins_apart_and_all_options_are_documented(default_f
     single = IRLSADMMNetClassifier(random_state=0, n_features_to_select="single").fit(X, y)
     assert max(single.validation_curve_) == X.shape[1]  # one candidate per feature count
     np.testing.assert_array_equal(single.beta_, net.beta_)  # same training; only the rule differs
-    for option in ('``"auto"``', '``"single"``', '``"z"``', "an int ``q``", "``rule=\"min\"``"):
+    for option in ('``"auto"``', '``"single"``', '``"z"``', "an int ``q``", '``"paired"``', '``"1se"``',
+                   '``"min"``'):
         assert option in IRLSADMMNetClassifier.__doc__
 
 

@@ -107,7 +107,7 @@ def _cmd_demo(args) -> int:
     print(f"IRLS-ADMM net on scikit-learn's breast cancer data (fit in {elapsed:.2f} s)")
     print(f"  test accuracy: {model.score(X_te, y_te):.3f}  ({len(y_te)} held-out patients)")
     print(f"  selected {net.selected_features_.size} of {names.size} features (top |beta| in near-duplicate "
-          "groups, number of groups by the 1-SE rule on a validation split):")
+          "groups, number of groups by the paired rule on 5-fold CV):")
     print("    beta = the net's output beta_ (plotted; ranks the features), coef = the classifier coef_")
     sel = net.selected_features_[np.argsort(-np.abs(net.beta_[net.selected_features_]), kind="stable")]
     for j in sel:

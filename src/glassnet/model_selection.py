@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["PathRecord", "choose", "make_folds", "run_folds"]
+__all__ = ["PAIRED_Z", "PathRecord", "choose", "make_folds", "run_folds"]
 
 
 @dataclass
@@ -30,13 +30,26 @@ class PathRecord:
     state: dict = field(repr=False, default_factory=dict)  # the module's state at this point
 
 
-def choose(losses, selection: str = "1se") -> tuple[int, np.ndarray, np.ndarray]:
-    """Index of the chosen candidate from held-out ``losses`` of shape (n_folds, n_candidates),
-    candidates ordered from the simplest (most regularised) to the most complex.
+PAIRED_Z = 2.0  # "paired" rule: a candidate is as good as the best unless z > 2 (a 5 % two-sided test)
 
-    ``"min"``: the lowest mean loss. ``"1se"``: the simplest candidate whose mean loss is within
-    one standard error of the minimum (Breiman et al. 1984). NaN columns (a candidate that
-    failed on some fold) are never chosen. Returns ``(index, mean, standard_error)``.
+
+def choose(losses, selection: str = "1se") -> tuple[int, np.ndarray, np.ndarray]:
+    """Index of the chosen candidate from held-out ``losses`` of shape (n_rows, n_candidates),
+    one row per fold or per held-out sample, candidates ordered from the simplest (most
+    regularised) to the most complex.
+
+    - ``"min"``: the lowest mean loss.
+    - ``"1se"``: the simplest candidate whose mean loss is within one standard error of the
+      minimum (Breiman et al. 1984; the error of the best candidate's mean).
+    - ``"paired"``: the simplest candidate that is not significantly worse than the best by a
+      paired test: the mean of its row-wise loss differences from the best is at most
+      ``PAIRED_Z`` standard errors of those differences. Rows must be the same units (folds or
+      samples) for every candidate. Candidates scored on the same rows are strongly correlated,
+      so the paired error is much smaller than the unpaired one: the rule keeps a feature that
+      lowers the loss on most rows by a little, which the ``"1se"`` rule drops.
+
+    NaN columns (a candidate that failed on some row) are never chosen. Returns
+    ``(index, mean, standard_error)`` (the unpaired errors of the means).
     """
     losses = np.asarray(losses, dtype=float)
     if losses.ndim == 1:
@@ -49,9 +62,14 @@ def choose(losses, selection: str = "1se") -> tuple[int, np.ndarray, np.ndarray]
     best = int(np.nanargmin(mean))
     if selection == "min":
         return best, mean, se
-    if selection != "1se":
-        raise ValueError(f"selection must be '1se' or 'min', got {selection!r}")
-    ok = np.flatnonzero(mean <= mean[best] + se[best])
+    if selection == "1se":
+        ok = np.flatnonzero(mean <= mean[best] + se[best])
+    elif selection == "paired":
+        diff = losses - losses[:, [best]]
+        diff_se = diff.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
+        ok = np.flatnonzero(diff.mean(axis=0) <= PAIRED_Z * diff_se)  # the best itself: 0 <= 0
+    else:
+        raise ValueError(f"selection must be '1se', 'paired' or 'min', got {selection!r}")
     return int(ok.min()), mean, se
 
 

@@ -354,8 +354,8 @@ correlated pair ({facts['true |beta_j| distribution']}). {facts['data sets per n
 chosen on other seeds ({facts['tuning seeds (selection rule)']}, `benchmarks/bench_irls_admm.py --tune`).
 
 **The estimator as a user gets it** (`IRLSADMMNetClassifier()` defaults, selection = top |beta|
-in near-duplicate groups, number of groups by the one-standard-error rule on 5-fold CV of a
-ridge logistic refit on the training rows; each CV fold's own selection), FP / FN / mean number
+in near-duplicate groups, number of groups by the paired rule (the smallest set not significantly
+worse than the best, z <= 2) on 5-fold CV of a ridge logistic refit on the training rows; each CV fold's own selection), FP / FN / mean number
 selected / CV accuracy:
 """ + "\n".join(
         f"- noise {r.noise_std}: {_fmt(r.fp_rate)} / {_fmt(r.fn_rate)} / {r.n_selected:.1f} / {_fmt(r.accuracy)}"
@@ -657,7 +657,7 @@ used for filtering), ADMM {_fmt(acc["ADMM (lambda=1)"])}, scikit-learn L1-LR
 
 With p >> n the trained net's last split variable z is degenerate ({facts['z nonzeros on the Fig. 6 fit']}
 of {facts['genes in the Fig. 6 fit']} genes nonzero on the Fig. 6 fit), so the estimator's default ranks by
-|beta| and picks the number of (near-duplicate groups of) genes by the one-standard-error rule on
+|beta| and picks the number of (near-duplicate groups of) genes by the paired rule (z <= 2) on
 5-fold CV of a ridge logistic refit; with so few training samples each fold holds a handful of
 samples and the rule keeps many genes (see mean_n_selected). The top-{facts['top-q']} rule is the sparse reading here.
 Fig. 6 shows beta_ on the filtered genes of the first draw and the correlation of its top genes,
