@@ -50,7 +50,7 @@ def test_glm_lasso_equals_sklearn(linear_data):
     X, f, rng = linear_data
     y = f + 0.5 * rng.standard_normal(len(f)) + 3.0
     lam = 0.02
-    ours = SPINNRegressor(lam=lam, penalty="l1", lr=0.5, **GLM).fit(X, y)
+    ours = SPINNRegressor(lam=lam, penalty="l1", lr=0.5, loss="squared_error", **GLM).fit(X, y)
     s = ours.y_scale_  # the regressor fits (y - mean)/s: Lasso's alpha is lam * s, coef = s * W1
     ref = Lasso(alpha=lam * s, tol=1e-14, max_iter=100000).fit(X, y)
     np.testing.assert_allclose(s * ours.module_.W1.detach().numpy().ravel(), ref.coef_, atol=1e-6)

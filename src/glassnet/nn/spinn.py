@@ -11,7 +11,9 @@ Losses (means over samples, so ``lambda`` does not scale with n):
 - :func:`softmax_loss`: the notes' ``J = -sum_i sum_l 1{y_i=l} g_l(x_i) + sum_i log sum_j
   exp(g_j(x_i))``, divided by n (log-sum-exp form);
 - :func:`logistic_loss`: binary, one logit;
-- :func:`mse_loss`: ``1/(2n) sum_i (y_i - f(x_i))^2`` (scikit-learn's Lasso scaling).
+- :func:`mse_loss`: ``1/(2n) sum_i (y_i - f(x_i))^2`` (scikit-learn's Lasso scaling);
+- :class:`HuberLoss`: ``1/n sum_i rho_delta(y_i - f(x_i))``, Huber's loss, equal to
+  :func:`mse_loss` where every ``|y_i - f(x_i)| <= delta`` (the robust regression loss).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from torch import nn
 from glassnet.nn._base import GlassModule
 from glassnet.registry import register_model
 
-__all__ = ["LOSSES", "SPINN", "IntegrativeSPINNNet", "logistic_loss", "mse_loss", "softmax_loss"]
+__all__ = ["LOSSES", "SPINN", "HuberLoss", "IntegrativeSPINNNet", "logistic_loss", "mse_loss",
+           "softmax_loss"]
 
 
 
@@ -53,6 +56,26 @@ def logistic_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def mse_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``1/(2n) ||y - f||^2``."""
     return 0.5 * torch.mean((g.reshape(-1) - y.to(g.dtype)) ** 2)
+
+
+class HuberLoss:
+    """Huber's loss ``1/n sum_i rho(y_i - f_i)``, ``rho(r) = r^2/2`` for ``|r| <= delta`` and
+    ``delta (|r| - delta/2)`` beyond: quadratic near zero (as :func:`mse_loss`), linear in the
+    tails, so a few huge residuals (heavy-tailed noise) cannot dominate the fit. Its derivative
+    is the residual clipped to ``[-delta, delta]``. A named class (not a closure) so a spec
+    holding it can be sent to joblib workers."""
+
+    def __init__(self, delta: float):
+        delta = float(delta)
+        if not (math.isfinite(delta) and delta > 0):
+            raise ValueError(f"delta must be a positive finite number, got {delta}")
+        self.delta = delta
+
+    def __call__(self, g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.huber_loss(g.reshape(-1), y.to(g.dtype), delta=self.delta)
+
+    def __repr__(self):
+        return f"HuberLoss(delta={self.delta:.4g})"
 
 
 LOSSES = {"softmax": softmax_loss, "logistic": logistic_loss, "mse": mse_loss}
