@@ -2,7 +2,7 @@
 
 Nothing here changes the caller's process for longer than a ``with`` block: :func:`local_seed`
 forks torch's global generator and restores it on exit, and :func:`threads` restores torch's
-thread count. Estimators run their ``fit`` inside :func:`fit_context`.
+and the BLAS libraries' thread counts. Estimators run their ``fit`` inside :func:`fit_context`.
 """
 
 from __future__ import annotations
@@ -61,21 +61,27 @@ def local_seed(random_state):
 
 @contextlib.contextmanager
 def threads(n: int | None):
-    """Run a block with ``n`` torch intra-op threads and restore the caller's count.
+    """Run a block with ``n`` torch intra-op threads and ``n`` BLAS threads (NumPy's and
+    SciPy's, through threadpoolctl), and restore the caller's counts.
 
-    ``None`` leaves the setting alone. Use it around small-tensor work, where several threads
-    cost more in synchronisation than they give (issue 11: 69.5 s vs 3.4 s on 2 cores)."""
+    ``None`` leaves the settings alone. Use it around small-tensor work, where several threads
+    cost more in synchronisation than they give (issue 11: 69.5 s vs 3.4 s on 2 cores). The BLAS
+    limit matters as much as torch's: the IRLS-ADMM selection's small NumPy solves took 58 ms
+    each instead of under 1 ms with two BLAS threads on a loaded 2-core machine (issue 9)."""
     if n is None:
         yield
         return
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n_threads must be a positive int or None, got {n!r}")
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     if int(n) != before:
         torch.set_num_threads(int(n))
     token = _CHOSEN.set(True)
     try:
-        yield
+        with threadpool_limits(limits=int(n), user_api="blas"):
+            yield
     finally:
         _CHOSEN.reset(token)
         if torch.get_num_threads() != before:
