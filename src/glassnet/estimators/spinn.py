@@ -78,6 +78,13 @@ DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
 # 0.04 on average (interaction, n = 1000: R2 0.88 vs 0.75); early stopping (patience 100)
 # stopped too soon at n = 300 (interaction R2 0.65 vs 0.76). docs/spinn.md, items 6-8.
 RELAX_LAMBDA_0 = (1e-1, 1e-2, 1e-3)
+# The regressors' relaxed refit also tries the ridge on W1 (pairs (lambda_0, w1), chosen by the
+# CV folds with the others): with the ridge on the upper layers only, correlated extra inputs
+# in the selection let W1 overfit (mix-toeplitz, n = 300, tuning seeds 2-4: R2 0.63-0.75 on
+# the selection vs 0.77-0.83 refitted on the true inputs; the ridge on W1 too gave
+# 0.77-0.82 on the same selections; seeds 0-4: mean 0.736 -> 0.817, oracle MLP 0.826; it was
+# chosen by the CV on every tuning fit of 5 regression problems). docs/spinn.md, item 10.
+RELAX_RIDGES_REGRESSION = ((1e-1, False), (1e-2, False), (1e-3, False), (1e-2, True), (1e-3, True))
 RELAX_LR, RELAX_EPOCHS = 1e-2, 1000  # epochs of each relaxed fit (at most 10 x max_epochs)
 # selection="relaxed": the path's distinct supports (at most RELAX_CV_MAX_FEATURES inputs) are
 # scored by K-fold CV of relaxed refits from a fresh start (fixed ridge, fewer epochs)
@@ -396,12 +403,22 @@ def _support_candidates(records, max_features):
     return out
 
 
-def _relaxed_fit(est, spec, data, n_out, mask, lambda_0):
+def _refit_ridge(ridge):
+    """``(lambda_0, w1)`` of a relaxed refit's ridge: a float is ``lambda_0`` on the upper
+    layers only, a pair also says whether ``W1`` carries it."""
+    if isinstance(ridge, tuple):
+        return float(ridge[0]), bool(ridge[1])
+    return float(ridge), False
+
+
+def _relaxed_fit(est, spec, data, n_out, mask, ridge):
     """A network on the inputs in ``mask`` only, fitted without the sparsity penalty from a
-    fresh start (full-batch Adam, ridge ``lambda_0`` on the upper layers)."""
+    fresh start (full-batch Adam). ``ridge``: ``lambda_0`` on the upper layers, or a pair
+    ``(lambda_0, w1)`` where ``w1=True`` puts the same ridge on ``W1`` (:func:`_refit_ridge`)."""
     model = est._build(data[0].shape[1], n_out)
     _masked_start(model, mask)
-    training.fit(model, type(spec["data_loss"])(spec["loss"], lambda_0), data, optimizer="adam",
+    lambda_0, w1 = _refit_ridge(ridge)
+    training.fit(model, _SPINNLoss(spec["loss"], lambda_0, w1), data, optimizer="adam",
                  lr=RELAX_LR, max_epochs=min(RELAX_EPOCHS, 10 * spec["opts"]["max_epochs"]),
                  project=_Mask(torch.as_tensor(mask)), verbose=False, n_threads=None)
     return model.eval()
@@ -409,7 +426,7 @@ def _relaxed_fit(est, spec, data, n_out, mask, lambda_0):
 
 def _relaxed_fold_losses(est, X_tr, y_tr, X_va, y_va, pairs, seed, delta=None):
     """Validation loss of :func:`_relaxed_fit` on the fold's training rows, one per
-    ``(mask, lambda_0)`` pair (Huber's loss with the full data's ``delta`` where robust)."""
+    ``(mask, ridge)`` pair (Huber's loss with the full data's ``delta`` where robust)."""
     with threads(1), local_seed(seed):
         est = clone(est)
         est.n_features_in_ = X_tr.shape[1]
@@ -417,8 +434,8 @@ def _relaxed_fold_losses(est, X_tr, y_tr, X_va, y_va, pairs, seed, delta=None):
         val = (est._tensor(X_va), est._targets(y_va, fitted=True)[0])
         spec = est._spec(delta)
         out = []
-        for mask, lam0 in pairs:
-            model = _relaxed_fit(est, spec, (Xt, yt), n_out, mask, lam0)
+        for mask, ridge in pairs:
+            model = _relaxed_fit(est, spec, (Xt, yt), n_out, mask, ridge)
             with torch.no_grad():
                 out.append(float(spec["data_loss"](model, *val)))
     return np.array(out)
@@ -630,14 +647,21 @@ def _spinn_out(model, data):
 
 
 class _SPINNLoss:
-    """``loss(model(X), y) + lambda_0 * ridge`` (a named callable, not a lambda)."""
+    """``loss(model(X), y) + lambda_0 * ridge`` (a named callable, not a lambda); with
+    ``w1=True`` the ridge covers ``W1`` too (``lambda_0/2 ||W1||^2``: the regressors' relaxed
+    refits, docs/spinn.md item 10)."""
 
-    def __init__(self, loss, lambda_0):
-        self.loss, self.lambda_0 = loss, lambda_0
+    def __init__(self, loss, lambda_0, w1=False):
+        self.loss, self.lambda_0, self.w1 = loss, lambda_0, bool(w1)
 
     def __call__(self, model, X, y):
         out = self.loss(model(X), y)
-        return out + self.lambda_0 * model.ridge() if self.lambda_0 else out
+        if not self.lambda_0:
+            return out
+        ridge = model.ridge()
+        if self.w1:
+            ridge = ridge + 0.5 * model.W1.pow(2).sum()
+        return out + self.lambda_0 * ridge
 
 
 class SPINNRegressor(RegressorMixin, _SPINNBase):
@@ -678,6 +702,7 @@ class SPINNRegressor(RegressorMixin, _SPINNBase):
 
     _classification = False
     _loss_name = "mse"
+    _relax_ridges = RELAX_RIDGES_REGRESSION  # the CV estimator's relaxed-refit grid
 
     def __init__(self, lam=None, penalty="group_mcp", hidden=(10,), activation="tanh",
                  lambda_0=None, n_path=10, start="screen", loss="huber", optimizer="sgd", lr=2.0,
@@ -715,6 +740,7 @@ class SPINNClassifier(ClassifierMixin, _SPINNBase):
     """
 
     _classification = True
+    _relax_ridges = RELAX_LAMBDA_0  # upper layers only (the ridge on W1 was not tuned here)
 
     @property
     def _loss_name(self):
@@ -823,19 +849,22 @@ class _CVMixin:
             self.lambda_best_ = float(lambdas[idx])
             self._set_fitted(model, lam_max, records, idx)
             self.relax_lambda_0_, self.relaxed_, self.relax_cv_loss_ = None, False, None
+            self.relax_w1_ridge_ = None
             if self.relax and self.support_.any():
                 # the relaxed refit's ridge by the same folds; relax only where it predicts better
                 # out of fold than the penalised path at the chosen point (at small n the penalty
                 # and lambda_0 can be the better regularisers)
                 bar.set(fold="relaxed refit")
-                ridge_mean = relaxed_cv([(self.support_, lam0) for lam0 in RELAX_LAMBDA_0]).mean(0)
+                ridges = [_refit_ridge(r) for r in self._relax_ridges]
+                ridge_mean = relaxed_cv([(self.support_, r) for r in ridges]).mean(0)
                 best = int(np.argmin(ridge_mean))
-                self.relax_cv_loss_ = dict(zip(RELAX_LAMBDA_0, ridge_mean.tolist()))
+                self.relax_cv_loss_ = dict(zip(ridges, ridge_mean.tolist()))
                 if ridge_mean[best] < mean[idx]:
                     with local_seed(seed):
                         self.module_ = _relaxed_fit(self, spec, (Xt, yt), n_out, self.support_,
-                                                    RELAX_LAMBDA_0[best])
-                    self.relax_lambda_0_, self.relaxed_ = RELAX_LAMBDA_0[best], True
+                                                    ridges[best])
+                    self.relax_lambda_0_, self.relax_w1_ridge_ = ridges[best]
+                    self.relaxed_ = True
         return self
 
 
@@ -859,16 +888,20 @@ _CV_DOC = """
     ``lambda_max`` .. ``lambda_max * lambda_min_ratio``), ``selection`` (``"relaxed"``,
     ``"relaxed-1se"``, ``"min"`` or ``"1se"``), ``n_jobs`` (joblib, over folds).
     ``relax`` (default True): after the choice, refit the network on the selected inputs
-    without the sparsity penalty (fresh start, Adam), its upper-layer ridge chosen from
-    ``RELAX_LAMBDA_0`` by the same folds (``relax_cv_loss_``); the refit replaces the path's
+    without the sparsity penalty (fresh start, Adam), its ridge chosen by the same folds
+    (``relax_cv_loss_``, keyed by ``(lambda_0, w1)``): the classifier's from ``RELAX_LAMBDA_0``
+    on the upper layers; the regressor's from ``RELAX_RIDGES_REGRESSION``, which also puts the
+    ridge on ``W1`` (``w1=True``; with correlated extra inputs in the selection an unpenalised
+    ``W1`` overfits: docs/spinn.md, item 10); the refit replaces the path's
     model only if its CV loss is below the penalised path's at the chosen point
     (``relaxed_``): at small n the penalty can be the better regulariser (tiny simulation,
     n = 150, p = 20: test MSE 3.01 penalised, 4.63 for a refit whose ridge was picked on one
     20 % split). The selection is unchanged.
     Fitted: ``cv_results_`` (lambda CV), ``relaxed_cv_results_`` (the supports' CV; None
     unless a relaxed selection had two or more supports to compare), ``lambda_best_`` (the
-    lambda of the chosen path point), ``lambda_min_``, ``relaxed_``, ``relax_lambda_0_`` (None
-    when not relaxed), ``relax_cv_loss_`` and those of the base estimator.
+    lambda of the chosen path point), ``lambda_min_``, ``relaxed_``, ``relax_lambda_0_`` and
+    ``relax_w1_ridge_`` (the refit's ridge and whether ``W1`` carried it; None when not
+    relaxed), ``relax_cv_loss_`` and those of the base estimator.
 """
 
 
