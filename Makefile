@@ -18,7 +18,7 @@ demo: $(BIN)/glassnet
 	$(BIN)/glassnet demo --out demo-output
 
 test: $(BIN)/glassnet
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-slow: $(BIN)/glassnet
 	$(BIN)/python -m pytest -q -m slow

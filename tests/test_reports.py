@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from glassnet.experiments import Config, write_result
+from glassnet.experiments import write_result
 from glassnet.registry import experiments
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+\.\d+(?:[eE][-+]?\d+)?(?![\w.])")
@@ -51,12 +51,8 @@ def test_the_number_check_can_fail():
 
 
 @pytest.mark.parametrize("name", sorted(experiments()))
-def test_experiment_tiny_run_and_report(name, tmp_path, request):
-    exp = experiments()[name]
-    data = None
-    if exp.needs_data:
-        data = request.getfixturevalue("data_dir")
-    result = exp.run(Config(quick=True, tiny=True, seed=0, data_dir=data))
+def test_experiment_tiny_run_and_report(name, tmp_path, tiny_run):
+    result = tiny_run(name).result  # the session's one tiny run of it (conftest.tiny_run)
     assert result.tables and all(len(df) for df in result.tables.values())
     assert result.figures, f"{name} writes no figure"
     values = table_values(result.tables)

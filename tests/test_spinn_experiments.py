@@ -12,9 +12,8 @@ from glassnet.registry import experiments
 DATA = Path(os.environ.get("GLASSNET_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
-def _run(name, tmp_path, **kw):
-    exp = experiments()[name]
-    result = exp.run(Config(quick=True, tiny=True, seed=0, **kw))
+def _run(tiny_run, name, tmp_path):
+    result = tiny_run(name).result  # the session's one tiny run of it (conftest.tiny_run)
     write_result(result, tmp_path, name)
     assert (tmp_path / "results.csv").is_file() and (tmp_path / "report.md").is_file()
     assert result.figures and all((tmp_path / f"{k}.png").is_file() for k in result.figures)
@@ -28,8 +27,8 @@ def test_spinn_experiments_registered():
     assert names["spinn-real"].needs_data == ["gene_expression/"]
 
 
-def test_simulation_quick(tmp_path):
-    df = next(iter(_run("spinn-simulation", tmp_path).tables.values()))
+def test_simulation_quick(tiny_run, tmp_path):
+    df = next(iter(_run(tiny_run, "spinn-simulation", tmp_path).tables.values()))
     spinn = df[df.method.str.startswith("SPINN") & (df.task == "regression")].iloc[0]
     lasso = df[df.method.str.startswith("L1") & (df.task == "regression")].iloc[0]
     assert spinn.tpr >= 0.5 and spinn.fpr <= 0.1  # tiny: p = 30, n = 150, 2 folds
@@ -39,8 +38,8 @@ def test_simulation_quick(tmp_path):
     assert np.isfinite(mlp.test_loss)
 
 
-def test_integrative_quick(tmp_path):
-    res = _run("spinn-integrative", tmp_path)
+def test_integrative_quick(tiny_run, tmp_path):
+    res = _run(tiny_run, "spinn-integrative", tmp_path)
     df = res.tables["integrative"]
     assert set(df.method) == {"integrative SPINN", "separate SPINN"}
     assert len(df) == 6 and np.isfinite(df.test_loss).all()
@@ -49,15 +48,15 @@ def test_integrative_quick(tmp_path):
 
 @pytest.mark.skipif(not (DATA / "gene_expression" / "ALLAML.mat").is_file(),
                     reason=f"gene-expression data not found at {DATA} (set GLASSNET_DATA)")
-def test_real_quick(tmp_path):
-    res = _run("spinn-real", tmp_path, data_dir=str(DATA))
+def test_real_quick(tiny_run, tmp_path):
+    res = _run(tiny_run, "spinn-real", tmp_path)
     df = res.tables["accuracy_at_k"]
     assert set(df.method) >= {"SPINN", "L1 logistic"}
     assert df[df.method == "SPINN"].accuracy.iloc[0] > 0.7  # ALL vs AML, first 300 genes (tiny)
 
 
-def test_selection_suite_tiny(tmp_path):
-    res = _run("spinn-selection-suite", tmp_path)
+def test_selection_suite_tiny(tiny_run, tmp_path):
+    res = _run(tiny_run, "spinn-selection-suite", tmp_path)
     summary = res.tables["summary"]
     spinn = summary[summary.method.str.startswith("SPINN")]
     assert set(spinn.problem) == {"even", "xor"}
