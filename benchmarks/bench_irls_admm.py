@@ -16,10 +16,13 @@ Sections (column ``task`` of the CSV):
 ``--tune`` instead runs the measurement that chose the default selection rule, on TUNING data
 only: simulation seeds ``900000 + rep`` (70/30 split; each rule's FP/FN and accuracy) and
 breast-cancer 5-fold splits with shuffle seeds 1-4 (accuracy, beside scikit-learn's L1-LR CV),
-written to ``benchmarks/irls_admm_tuning.csv``.
+written to ``benchmarks/irls_admm_tuning.csv``. ``--tune-lr`` runs the same measurement over
+Adam's learning rate (0.05-0.5; fit seconds and epochs beside the selection), written to
+``benchmarks/irls_admm_lr_tuning.csv``.
 
     python benchmarks/bench_irls_admm.py [--repeats 5] [--out benchmarks/irls_admm.csv]
     python benchmarks/bench_irls_admm.py --tune [--repeats 5] [--bc-shuffles 1,2,3,4]
+    python benchmarks/bench_irls_admm.py --tune-lr
 
 Wall-clock times depend on the machine's load (printed with the table): measure peers in the
 same run and compare ratios.
@@ -152,25 +155,35 @@ def bench_wide(repeats):
     return rows
 
 
-def tune(repeats, out, bc_shuffles=(1, 2, 3, 4)):
-    """The measurement behind the default selection rule (tuning seeds 900000 + rep)."""
-    rules = {
-        "auto (groups at |r| >= 0.8)": {"duplicate_corr": 0.8},
-        "auto (groups at |r| >= 0.9, paired rule: default)": {},
-        "auto (groups at |r| >= 0.95)": {"duplicate_corr": 0.95},
-        "auto, rule=1se": {"rule": "1se"},
-        "auto, rule=min": {"rule": "min"},
-        "single (paired rule over top-q)": {"n_features_to_select": "single"},
-    }
+RULES = {  # --tune: the selection rules
+    "auto (groups at |r| >= 0.8)": {"duplicate_corr": 0.8},
+    "auto (groups at |r| >= 0.9, paired rule: default)": {},
+    "auto (groups at |r| >= 0.95)": {"duplicate_corr": 0.95},
+    "auto, rule=1se": {"rule": "1se"},
+    "auto, rule=min": {"rule": "min"},
+    "single (paired rule over top-q)": {"n_features_to_select": "single"},
+}
+LRS = {f"lr={lr}": {"lr": lr} for lr in (0.05, 0.1, 0.2, 0.3, 0.5)}  # --tune-lr: Adam's step
+
+
+def tune(repeats, out, bc_shuffles=(1, 2, 3, 4), variants=RULES):
+    """The measurement behind a default (the selection rule, or with ``variants=LRS`` the
+    learning rate), on tuning data only: simulation seeds 900000 + rep, breast-cancer shuffle
+    seeds ``bc_shuffles``. Fit seconds and epochs are recorded beside the selection."""
     rows = []
+
+    def record(est, dt, **row):
+        rows.append({**row, "fit_seconds": dt, "epochs": len(est.history_.train_loss)
+                     if hasattr(est, "history_") else np.nan})
+
     # tuning splits; the report uses shuffle seeds 0 and 100-109
     for shuffle, f, X_tr, X_te, y_tr, y_te in breast_cancer_folds(bc_shuffles):
-        ests = {name: IRLSADMMNetClassifier(random_state=f, **kw) for name, kw in rules.items()}
+        ests = {name: IRLSADMMNetClassifier(random_state=f, **kw) for name, kw in variants.items()}
         ests["sklearn L1-LR (C by CV)"] = sklearn_l1_cv(f)
         for name, est in ests.items():
-            est.fit(X_tr, y_tr)
-            rows.append({"data": "breast cancer", "noise_std": np.nan, "seed": shuffle, "rule": name,
-                         "n_selected": len(support_of(est)), "accuracy": accuracy_score(y_te, est.predict(X_te))})
+            dt = timed_fit(est, X_tr, y_tr)
+            record(est, dt, data="breast cancer", noise_std=np.nan, seed=shuffle, rule=name,
+                   n_selected=len(support_of(est)), accuracy=accuracy_score(y_te, est.predict(X_te)))
         if f == 4:
             print(f"tuning: breast cancer shuffle seed {shuffle} done", flush=True)
     for noise in NOISES:
@@ -178,17 +191,17 @@ def tune(repeats, out, bc_shuffles=(1, 2, 3, 4)):
             seed = 900_000 + rep
             X, y, _, support = make_irls_admm_simulation(noise_std=noise, random_state=seed)
             X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-            for name, kw in rules.items():
-                est = IRLSADMMNetClassifier(random_state=seed, **kw).fit(X_tr, y_tr)
+            for name, kw in variants.items():
+                est = IRLSADMMNetClassifier(random_state=seed, **kw)
+                dt = timed_fit(est, X_tr, y_tr)
                 r = selection_rates(est.selected_features_, support, X.shape[1])
-                rows.append({"data": "simulation", "noise_std": noise, "seed": seed, "rule": name,
-                             "fp_rate": r["fp_rate"],
-                             "fn_rate": r["fn_rate"], "n_selected": r["n_selected"],
-                             "accuracy": accuracy_score(y_te, est.predict(X_te))})
+                record(est, dt, data="simulation", noise_std=noise, seed=seed, rule=name,
+                       fp_rate=r["fp_rate"], fn_rate=r["fn_rate"], n_selected=r["n_selected"],
+                       accuracy=accuracy_score(y_te, est.predict(X_te)))
             print(f"tuning: noise {noise} seed {seed} done", flush=True)
     df = pd.DataFrame(rows)
     summary = df.groupby(["data", "rule", "noise_std"], sort=False, dropna=False)[
-        ["fp_rate", "fn_rate", "n_selected", "accuracy"]].mean()
+        ["fp_rate", "fn_rate", "n_selected", "accuracy", "fit_seconds", "epochs"]].mean()
     summary = summary.reset_index()
     summary.to_csv(out, index=False)
     print(summary.to_markdown(index=False, floatfmt=".3f"))
@@ -201,15 +214,18 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", default=None)
     ap.add_argument("--tune", action="store_true", help="re-run the selection-rule tuning (tuning seeds)")
+    ap.add_argument("--tune-lr", action="store_true", help="re-run the learning-rate tuning (tuning seeds)")
     ap.add_argument("--bc-shuffles", default="1,2,3,4",
                     help="--tune: breast-cancer shuffle seeds (tuning seeds are 1-12; 0, 100-109 report)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)
     with threads(1):
-        if args.tune:
+        if args.tune or args.tune_lr:
             shuffles = tuple(int(s) for s in args.bc_shuffles.split(","))
             if {0, *range(100, 110)} & set(shuffles):
                 raise SystemExit("--bc-shuffles: 0 and 100-109 are the report splits")
+            if args.tune_lr:
+                return tune(args.repeats, args.out or "benchmarks/irls_admm_lr_tuning.csv", shuffles, LRS)
             return tune(args.repeats, args.out or "benchmarks/irls_admm_tuning.csv", shuffles)
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
