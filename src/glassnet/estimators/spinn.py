@@ -656,12 +656,7 @@ class _SPINNLoss:
 
     def __call__(self, model, X, y):
         out = self.loss(model(X), y)
-        if not self.lambda_0:
-            return out
-        ridge = model.ridge()
-        if self.w1:
-            ridge = ridge + 0.5 * model.W1.pow(2).sum()
-        return out + self.lambda_0 * ridge
+        return out + self.lambda_0 * model.ridge(self.w1) if self.lambda_0 else out
 
 
 class SPINNRegressor(RegressorMixin, _SPINNBase):

@@ -118,9 +118,10 @@ class SPINN(GlassModule):
         z = x @ self.W1.T + self.b1  # W1 x + b1
         return _upper_forward(z, self.upper, self.a) if len(self.upper) else z
 
-    def ridge(self) -> torch.Tensor:
-        """``1/2 sum ||W_l||^2`` over the weights after the first layer (biases unpenalised)."""
-        return _ridge(self.upper, self.W1)
+    def ridge(self, w1: bool = False) -> torch.Tensor:
+        """``1/2 sum ||W_l||^2`` over the weights after the first layer (biases unpenalised);
+        with ``w1=True`` over ``W1`` too."""
+        return _ridge(self.upper, self.W1, w1)
 
     def output_bias(self) -> nn.Parameter:
         return self.upper[-1].bias if len(self.upper) else self.b1
@@ -136,9 +137,11 @@ def _upper_forward(z, upper, a):
     return h
 
 
-def _ridge(upper, like):
-    """``1/2 sum ||W_l||^2`` over the upper layers' weights (biases unpenalised)."""
-    return sum((0.5 * layer.weight.pow(2).sum() for layer in upper), like.new_zeros(()))
+def _ridge(upper, W1, w1=False):
+    """``1/2 sum ||W_l||^2`` over the upper layers' weights (biases unpenalised), and over the
+    first layer's ``W1`` too when ``w1`` (the regressors' relaxed refits)."""
+    out = sum((0.5 * layer.weight.pow(2).sum() for layer in upper), W1.new_zeros(()))
+    return out + 0.5 * W1.pow(2).sum() if w1 else out
 
 
 @register_model("integrative_spinn", example=lambda: (
@@ -176,8 +179,8 @@ class IntegrativeSPINNNet(GlassModule):
         z = z[torch.arange(x.shape[0]), m]  # keep the sample's own data set
         return _upper_forward(z, self.upper, self.a)
 
-    def ridge(self) -> torch.Tensor:
-        return _ridge(self.upper, self.W1)
+    def ridge(self, w1: bool = False) -> torch.Tensor:
+        return _ridge(self.upper, self.W1, w1)
 
     def output_bias(self) -> nn.Parameter:
         return self.upper[-1].bias
