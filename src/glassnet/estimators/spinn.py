@@ -37,7 +37,7 @@ from sklearn.feature_selection import SelectorMixin
 from glassnet import training
 from glassnet.estimators.base import GlassnetEstimator, _sparse_as_value_error, torch_dtype
 from glassnet.model_selection import PathRecord, choose, make_folds, run_folds
-from glassnet.nn.spinn import LOSSES, SPINN, HuberLoss, IntegrativeSPINNNet
+from glassnet.nn.spinn import LOSSES, SPINN, HuberLoss, IntegrativeSPINNNet, StackedSPINN
 from glassnet.penalties import IntegrativePenalty, Penalty, get_penalty, group_norms
 from glassnet.progress import progress
 from glassnet.utils import fit_context, local_seed, threads
@@ -264,9 +264,17 @@ def _start(model, spec, data, penalty, start="screen", seed=None):
 
     lam0 = spec["lambda_0"]
     opts = spec["opts"]
-    training.fit(model, _W1Ridge(spec["loss_fn"], lam0 * DENSE_START_W1_RIDGE), data,
-                 optimizer="adam", lr=DENSE_START_LR, max_epochs=min(DENSE_START_EPOCHS, 5 * opts["max_epochs"]),
-                 project=_Mask(mask), verbose=False, n_threads=None)
+    kw = {"optimizer": "adam", "lr": DENSE_START_LR, "verbose": False, "n_threads": None,
+          "max_epochs": min(DENSE_START_EPOCHS, 5 * opts["max_epochs"])}
+    if isinstance(model, SPINN):  # on the screened columns only: the same fit without the zeros
+        cols = np.flatnonzero(keep)
+        stack = StackedSPINN([model], cols)
+        training.fit(stack, _StackedLoss(spec["loss"], [(lam0, lam0 * DENSE_START_W1_RIDGE)]),
+                     (data[0][:, torch.as_tensor(cols)], data[1]), **kw)
+        stack.unstack([model])
+    else:  # IntegrativeSPINNNet (W1 is M x t x p): the other columns held at zero
+        training.fit(model, _W1Ridge(spec["loss_fn"], lam0 * DENSE_START_W1_RIDGE), data,
+                     project=_Mask(mask), **kw)
     if estimate:
         _set_huber(spec, HUBER_K * robust_scale(_raw_residuals(model, data)))
     top = _lambda_max(model, spec["loss_fn"], data, penalty, step=min(opts["lr"], 1.0))
@@ -284,7 +292,7 @@ class _Mask:
 
 
 class _W1Ridge:
-    """The loss plus ``lambda_0/2 ||W1||^2`` (the dense start only)."""
+    """The loss plus ``lambda_0/2 ||W1||^2`` (the integrative model's dense start)."""
 
     def __init__(self, loss_fn, lambda_0):
         self.loss_fn, self.lambda_0 = loss_fn, lambda_0
@@ -415,13 +423,49 @@ def _relaxed_fit(est, spec, data, n_out, mask, ridge):
     """A network on the inputs in ``mask`` only, fitted without the sparsity penalty from a
     fresh start (full-batch Adam). ``ridge``: ``lambda_0`` on the upper layers, or a pair
     ``(lambda_0, w1)`` where ``w1=True`` puts the same ridge on ``W1`` (:func:`_refit_ridge`)."""
-    model = est._build(data[0].shape[1], n_out)
-    _masked_start(model, mask)
-    lambda_0, w1 = _refit_ridge(ridge)
-    training.fit(model, _SPINNLoss(spec["loss"], lambda_0, w1), data, optimizer="adam",
-                 lr=RELAX_LR, max_epochs=min(RELAX_EPOCHS, 10 * spec["opts"]["max_epochs"]),
-                 project=_Mask(torch.as_tensor(mask)), verbose=False, n_threads=None)
-    return model.eval()
+    return _relaxed_fits(est, spec, data, n_out, [(mask, ridge)])[0]
+
+
+def _relaxed_fits(est, spec, data, n_out, pairs):
+    """:func:`_relaxed_fit` of every ``(mask, ridge)`` pair, trained together as one
+    :class:`~glassnet.nn.spinn.StackedSPINN` on the union of the masks' columns: each network
+    gets its own fresh start (drawn in the order of ``pairs``), gradient and Adam steps, as
+    if fitted alone, in one pass per epoch for all (the relaxed CV fits tens of them per fold)."""
+    X, y = data
+    nets = []
+    for mask, _ in pairs:
+        net = est._build(X.shape[1], n_out)
+        _masked_start(net, mask)
+        nets.append(net)
+    masks = np.stack([np.asarray(mask, bool) for mask, _ in pairs])
+    cols = np.flatnonzero(masks.any(0))
+    stack = StackedSPINN(nets, cols)
+    keep = torch.as_tensor(masks[:, cols])[:, None, :]
+    ridges = [(lam, lam if w1 else 0.0) for lam, w1 in (_refit_ridge(r) for _, r in pairs)]
+    training.fit(stack, _StackedLoss(spec["loss"], ridges),
+                 (X[:, torch.as_tensor(cols)], y), optimizer="adam", lr=RELAX_LR,
+                 max_epochs=min(RELAX_EPOCHS, 10 * spec["opts"]["max_epochs"]),
+                 project=_Mask(keep), verbose=False, n_threads=None)
+    return [net.eval() for net in stack.unstack(nets)]
+
+
+class _StackedLoss:
+    """Sum over a :class:`StackedSPINN`'s networks of their losses plus each network's own
+    ridge: ``ridges[b] = (lambda_0, lambda_w1)`` puts ``lambda_0`` on the upper layers (as
+    :class:`_SPINNLoss`) and ``lambda_w1`` on ``W1`` (``lambda_w1/2 ||W1||^2``)."""
+
+    def __init__(self, loss, ridges):
+        self.loss = loss
+        self.upper = torch.tensor([float(lam) for lam, _ in ridges], dtype=torch.float64)
+        self.w1 = torch.tensor([float(lam) for _, lam in ridges], dtype=torch.float64)
+
+    def __call__(self, stack, X, y):
+        out = stack(X)
+        B = out.shape[0]
+        # B x the mean over the B n stacked rows = the sum of the networks' mean losses
+        fit = B * self.loss(out.reshape(B * out.shape[1], -1), y.repeat(B))
+        upper, w1 = stack.ridges()
+        return fit + (self.upper.to(upper.dtype) * upper + self.w1.to(w1.dtype) * w1).sum()
 
 
 def _relaxed_fold_losses(est, X_tr, y_tr, X_va, y_va, pairs, seed, delta=None):
@@ -433,12 +477,9 @@ def _relaxed_fold_losses(est, X_tr, y_tr, X_va, y_va, pairs, seed, delta=None):
         Xt, yt, n_out = est._tensor(X_tr), *est._targets(y_tr)
         val = (est._tensor(X_va), est._targets(y_va, fitted=True)[0])
         spec = est._spec(delta)
-        out = []
-        for mask, ridge in pairs:
-            model = _relaxed_fit(est, spec, (Xt, yt), n_out, mask, ridge)
-            with torch.no_grad():
-                out.append(float(spec["data_loss"](model, *val)))
-    return np.array(out)
+        models = _relaxed_fits(est, spec, (Xt, yt), n_out, pairs)
+        with torch.no_grad():
+            return np.array([float(spec["data_loss"](model, *val)) for model in models])
 
 
 def _importances(records, n_features):

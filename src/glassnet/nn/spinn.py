@@ -29,8 +29,8 @@ from torch import nn
 from glassnet.nn._base import GlassModule
 from glassnet.registry import register_model
 
-__all__ = ["LOSSES", "SPINN", "HuberLoss", "IntegrativeSPINNNet", "logistic_loss", "mse_loss",
-           "softmax_loss"]
+__all__ = ["LOSSES", "SPINN", "HuberLoss", "IntegrativeSPINNNet", "StackedSPINN", "logistic_loss",
+           "mse_loss", "softmax_loss"]
 
 
 
@@ -142,6 +142,64 @@ def _ridge(upper, W1, w1=False):
     first layer's ``W1`` too when ``w1`` (the regressors' relaxed refits)."""
     out = sum((0.5 * layer.weight.pow(2).sum() for layer in upper), W1.new_zeros(()))
     return out + 0.5 * W1.pow(2).sum() if w1 else out
+
+
+class StackedSPINN(nn.Module):
+    """B independent :class:`SPINN` networks of one architecture, trained as one module.
+
+    Parameter ``k`` of the stack is parameter ``k`` of every network stacked on a leading
+    axis of size B, so a loss that is the sum of the networks' own losses has, for network b,
+    exactly network b's gradient, and an elementwise optimiser (Adam, SGD) takes for it the
+    step it would take alone: training the stack trains each network as a separate fit
+    would (up to floating-point rounding), in one pass per epoch instead of B. ``cols``: the
+    input columns the stack keeps (the union of the networks' supports, when ``W1``'s other
+    columns are zero in every network and stay so); the stack's ``forward`` takes
+    ``x[:, cols]``. :meth:`unstack` writes the trained parameters back into the networks.
+    """
+
+    def __init__(self, nets: Sequence[SPINN], cols=None):
+        super().__init__()
+        if not nets:
+            raise ValueError("StackedSPINN needs at least one network")
+        first = nets[0]
+        self.a = first.a
+        self.cols = torch.arange(first.W1.shape[1]) if cols is None else torch.as_tensor(cols)
+        self.W1 = nn.Parameter(torch.stack([n.W1.detach()[:, self.cols] for n in nets]))
+        self.b1 = nn.Parameter(torch.stack([n.b1.detach() for n in nets]))
+        self.weights = nn.ParameterList(torch.stack([n.upper[i].weight.detach() for n in nets])
+                                        for i in range(len(first.upper)))
+        self.biases = nn.ParameterList(torch.stack([n.upper[i].bias.detach() for n in nets])
+                                       for i in range(len(first.upper)))
+
+    def forward(self, x):
+        """(B, n, outputs): every network's output on ``x`` (n x len(cols))."""
+        z = torch.einsum("nk,bhk->bnh", x, self.W1) + self.b1[:, None, :]
+        if not len(self.weights):
+            return z
+        h = self.a(z)
+        for i, (W, c) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.baddbmm(c[:, None, :], h, W.transpose(1, 2))
+            if i < len(self.weights) - 1:
+                h = self.a(h)
+        return h
+
+    def ridges(self):
+        """Per network (B,): :meth:`SPINN.ridge` of the upper layers and ``1/2 ||W1||^2``."""
+        upper = sum((0.5 * W.pow(2).sum((1, 2)) for W in self.weights), self.W1.new_zeros(len(self.W1)))
+        return upper, 0.5 * self.W1.pow(2).sum((1, 2))
+
+    @torch.no_grad()
+    def unstack(self, nets: Sequence[SPINN]) -> list[SPINN]:
+        """Copy network b's trained parameters into ``nets[b]`` (``W1``'s columns outside
+        ``cols`` set to zero); returns ``nets``."""
+        for b, net in enumerate(nets):
+            net.W1.zero_()
+            net.W1[:, self.cols] = self.W1[b]
+            net.b1.copy_(self.b1[b])
+            for layer, W, c in zip(net.upper, self.weights, self.biases, strict=True):
+                layer.weight.copy_(W[b])
+                layer.bias.copy_(c[b])
+        return list(nets)
 
 
 @register_model("integrative_spinn", example=lambda: (
