@@ -4,6 +4,7 @@ relaxed CV's refits and the dense start run through it; docs/spinn.md, speed).""
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 
 from glassnet import training
 from glassnet.estimators.spinn import (
@@ -12,11 +13,13 @@ from glassnet.estimators.spinn import (
     SPINNRegressorCV,
     _Mask,
     _masked_start,
+    _relaxed_cv_losses,
     _relaxed_fits,
     _SPINNLoss,
     _StackedLoss,
 )
-from glassnet.nn.spinn import SPINN, StackedSPINN, mse_loss
+from glassnet.model_selection import make_folds
+from glassnet.nn.spinn import SPINN, HuberLoss, StackedSPINN, logistic_loss, mse_loss, softmax_loss
 from glassnet.utils import local_seed
 
 
@@ -48,7 +51,8 @@ def test_stack_ridges_and_loss_are_the_per_network_formulas():
     for b, net in enumerate(nets):
         torch.testing.assert_close(upper[b], net.ridge())
         torch.testing.assert_close(w1[b], net.ridge(True) - net.ridge())
-    got = _StackedLoss(mse_loss, [(0.1, 0.0), (0.01, 0.01)])(stack, X, y)
+    Y, W = y[:, None].expand(9, 2), torch.full((9, 2), 1 / 9, dtype=torch.float64)
+    got = _StackedLoss(mse_loss, [(0.1, 0.0), (0.01, 0.01)])(stack, X, Y, W)
     want = _SPINNLoss(mse_loss, 0.1)(nets[0], X, y) + _SPINNLoss(mse_loss, 0.01, True)(nets[1], X, y)
     torch.testing.assert_close(got, want)
 
@@ -100,3 +104,43 @@ def test_stacked_relaxed_fits_equal_separate_fits(cls):
 def test_stack_needs_a_network():
     with pytest.raises(ValueError, match="at least one network"):
         StackedSPINN([])
+
+
+@pytest.mark.parametrize("loss", [mse_loss, logistic_loss, softmax_loss, HuberLoss(0.5)])
+def test_row_weights_give_the_mean_over_the_weighted_rows(loss):
+    torch.manual_seed(0)
+    n_out = 3 if loss is softmax_loss else 1
+    g = torch.randn(10, n_out, dtype=torch.float64)
+    y = torch.randint(0, 3, (10,)) if loss is softmax_loss else torch.randint(0, 2, (10,)).double()
+    rows = torch.tensor([0, 2, 3, 7])
+    w = torch.zeros(10, dtype=torch.float64)
+    w[rows] = 1 / len(rows)
+    torch.testing.assert_close(loss(g, y, w), loss(g[rows], y[rows]))
+
+
+@pytest.mark.parametrize("cls", [SPINNRegressorCV, SPINNClassifierCV])
+def test_relaxed_cv_of_all_folds_in_one_stack_equals_fold_by_fold(cls):
+    """The relaxed CV trains every fold's refits in one stack (row weights pick the fold's
+    training rows, each fold its own standardised targets and seed): the validation losses
+    equal those of refitting fold by fold on the fold's rows alone."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((60, 9))
+    y = X[:, 0] ** 2 + X[:, 1] + 0.3 * rng.standard_normal(60)
+    est = cls(dtype="float64", max_epochs=8)
+    if est._classification:
+        y = np.digitize(y, np.quantile(y, [0.33, 0.66]))  # 3 classes: softmax
+    folds = make_folds(60, 3, y, est._classification, random_state=0)
+    pairs = [(np.arange(9) < 2, 0.01), (np.arange(9) < 4, (0.001, True))]
+    delta = None if est._classification else 1.0
+    got = _relaxed_cv_losses(est, X, y, folds, pairs, seed=7, delta=delta)
+    for k, (tr, va) in enumerate(folds):
+        with local_seed(7 + k + 1):
+            e = clone(est)
+            e.n_features_in_ = 9
+            yt, n_out = e._targets(y[tr])
+            spec = e._spec(delta)
+            models = _relaxed_fits(e, spec, (e._tensor(X[tr]), yt), n_out, pairs)
+        yv = e._targets(y[va], fitted=True)[0]
+        with torch.no_grad():
+            want = [float(spec["data_loss"](m, e._tensor(X[va]), yv)) for m in models]
+        np.testing.assert_allclose(got[k], want, rtol=1e-9)

@@ -267,11 +267,8 @@ def _start(model, spec, data, penalty, start="screen", seed=None):
     kw = {"optimizer": "adam", "lr": DENSE_START_LR, "verbose": False, "n_threads": None,
           "max_epochs": min(DENSE_START_EPOCHS, 5 * opts["max_epochs"])}
     if isinstance(model, SPINN):  # on the screened columns only: the same fit without the zeros
-        cols = np.flatnonzero(keep)
-        stack = StackedSPINN([model], cols)
-        training.fit(stack, _StackedLoss(spec["loss"], [(lam0, lam0 * DENSE_START_W1_RIDGE)]),
-                     (data[0][:, torch.as_tensor(cols)], data[1]), **kw)
-        stack.unstack([model])
+        _fit_stack([model], [keep], [(lam0, lam0 * DENSE_START_W1_RIDGE)], spec, *_shared_targets(*data, 1),
+                   lr=DENSE_START_LR, max_epochs=kw["max_epochs"])
     else:  # IntegrativeSPINNNet (W1 is M x t x p): the other columns held at zero
         training.fit(model, _W1Ridge(spec["loss_fn"], lam0 * DENSE_START_W1_RIDGE), data,
                      project=_Mask(mask), **kw)
@@ -427,59 +424,95 @@ def _relaxed_fit(est, spec, data, n_out, mask, ridge):
 
 
 def _relaxed_fits(est, spec, data, n_out, pairs):
-    """:func:`_relaxed_fit` of every ``(mask, ridge)`` pair, trained together as one
-    :class:`~glassnet.nn.spinn.StackedSPINN` on the union of the masks' columns: each network
-    gets its own fresh start (drawn in the order of ``pairs``), gradient and Adam steps, as
-    if fitted alone, in one pass per epoch for all (the relaxed CV fits tens of them per fold)."""
+    """:func:`_relaxed_fit` of every ``(mask, ridge)`` pair on the same rows, trained together
+    (:func:`_fit_stack`); the fresh starts are drawn in the order of ``pairs``."""
     X, y = data
-    nets = []
-    for mask, _ in pairs:
-        net = est._build(X.shape[1], n_out)
-        _masked_start(net, mask)
-        nets.append(net)
-    masks = np.stack([np.asarray(mask, bool) for mask, _ in pairs])
+    masks = [mask for mask, _ in pairs]
+    nets = [_fresh_net(est, X.shape[1], n_out, mask) for mask in masks]
+    return _fit_stack(nets, masks, _ridge_weights(pairs), spec, *_shared_targets(X, y, len(pairs)))
+
+
+def _fresh_net(est, n_features, n_out, mask):
+    net = est._build(n_features, n_out)
+    _masked_start(net, mask)
+    return net
+
+
+def _ridge_weights(pairs):
+    """``(upper, W1)`` ridge weights of each pair's refit (:func:`_refit_ridge`)."""
+    return [(lam, lam if w1 else 0.0) for lam, w1 in (_refit_ridge(r) for _, r in pairs)]
+
+
+def _shared_targets(X, y, B):
+    """``(X, Y, W)`` of B networks fitted to the same rows: ``Y[:, b] = y``, ``W[:, b] = 1/n``."""
+    n = X.shape[0]
+    return X, y[:, None].expand(n, B), torch.full((n, B), 1.0 / n, dtype=X.dtype)
+
+
+def _fit_stack(nets, masks, ridges, spec, X, Y, W, lr=RELAX_LR, max_epochs=None):
+    """Train ``nets`` (fresh starts, ``W1`` zero outside each ``masks[b]``) without the sparsity
+    penalty, full-batch Adam, as one :class:`~glassnet.nn.spinn.StackedSPINN` on the union of
+    the masks' columns: network b fits targets ``Y[:, b]`` with row weights ``W[:, b]`` (summing
+    to 1: its mean loss over its own rows) plus its ``ridges[b] = (upper, W1)`` ridge. Each
+    network gets its own gradient and Adam steps, as if fitted alone, in one pass per epoch for
+    all: the relaxed CV fits tens of refits per fold. Returns ``nets``, trained, in eval mode."""
+    if max_epochs is None:
+        max_epochs = min(RELAX_EPOCHS, 10 * spec["opts"]["max_epochs"])
+    masks = np.stack([np.asarray(mask, bool) for mask in masks])
     cols = np.flatnonzero(masks.any(0))
     stack = StackedSPINN(nets, cols)
-    keep = torch.as_tensor(masks[:, cols])[:, None, :]
-    ridges = [(lam, lam if w1 else 0.0) for lam, w1 in (_refit_ridge(r) for _, r in pairs)]
-    training.fit(stack, _StackedLoss(spec["loss"], ridges),
-                 (X[:, torch.as_tensor(cols)], y), optimizer="adam", lr=RELAX_LR,
-                 max_epochs=min(RELAX_EPOCHS, 10 * spec["opts"]["max_epochs"]),
-                 project=_Mask(keep), verbose=False, n_threads=None)
+    training.fit(stack, _StackedLoss(spec["loss"], ridges), (X[:, torch.as_tensor(cols)], Y, W),
+                 optimizer="adam", lr=lr, max_epochs=max_epochs,
+                 project=_Mask(torch.as_tensor(masks[:, cols])[:, None, :]), verbose=False, n_threads=None)
     return [net.eval() for net in stack.unstack(nets)]
 
 
 class _StackedLoss:
-    """Sum over a :class:`StackedSPINN`'s networks of their losses plus each network's own
-    ridge: ``ridges[b] = (lambda_0, lambda_w1)`` puts ``lambda_0`` on the upper layers (as
-    :class:`_SPINNLoss`) and ``lambda_w1`` on ``W1`` (``lambda_w1/2 ||W1||^2``)."""
+    """Sum over a :class:`StackedSPINN`'s networks of their (row-weighted) losses plus each
+    network's own ridge: ``ridges[b] = (lambda_0, lambda_w1)`` puts ``lambda_0`` on the upper
+    layers (as :class:`_SPINNLoss`) and ``lambda_w1`` on ``W1`` (``lambda_w1/2 ||W1||^2``)."""
 
     def __init__(self, loss, ridges):
         self.loss = loss
         self.upper = torch.tensor([float(lam) for lam, _ in ridges], dtype=torch.float64)
         self.w1 = torch.tensor([float(lam) for _, lam in ridges], dtype=torch.float64)
 
-    def __call__(self, stack, X, y):
-        out = stack(X)
-        B = out.shape[0]
-        # B x the mean over the B n stacked rows = the sum of the networks' mean losses
-        fit = B * self.loss(out.reshape(B * out.shape[1], -1), y.repeat(B))
+    def __call__(self, stack, X, Y, W):
+        out = stack(X).transpose(0, 1)  # (n, B, outputs): row (i, b) pairs with Y[i, b], W[i, b]
+        fit = self.loss(out.reshape(-1, out.shape[2]), Y.reshape(-1), W.reshape(-1))
         upper, w1 = stack.ridges()
         return fit + (self.upper.to(upper.dtype) * upper + self.w1.to(w1.dtype) * w1).sum()
 
 
-def _relaxed_fold_losses(est, X_tr, y_tr, X_va, y_va, pairs, seed, delta=None):
-    """Validation loss of :func:`_relaxed_fit` on the fold's training rows, one per
-    ``(mask, ridge)`` pair (Huber's loss with the full data's ``delta`` where robust)."""
-    with threads(1), local_seed(seed):
-        est = clone(est)
-        est.n_features_in_ = X_tr.shape[1]
-        Xt, yt, n_out = est._tensor(X_tr), *est._targets(y_tr)
-        val = (est._tensor(X_va), est._targets(y_va, fitted=True)[0])
-        spec = est._spec(delta)
-        models = _relaxed_fits(est, spec, (Xt, yt), n_out, pairs)
+def _relaxed_cv_losses(est, X, y, folds, pairs, seed, delta=None):
+    """(folds, pairs) validation losses of :func:`_relaxed_fit` refits of every pair on every
+    fold's training rows (Huber's loss with the full data's ``delta`` where robust), all
+    trained as one stack: fold k's refits draw their fresh starts under seed ``seed + k + 1``
+    and fit the fold's own targets (a regressor standardises ``y`` on the fold's training rows)
+    with weight 1/n_train on those rows, 0 on the others."""
+    with threads(1):
+        Xt = est._tensor(X)
+        nets, masks, Ys, Ws, scorers = [], [], [], [], []
+        for k, (tr, va) in enumerate(folds):
+            with local_seed(seed + k + 1):
+                e = clone(est)
+                e.n_features_in_ = X.shape[1]
+                n_out = e._targets(y[tr])[1]
+                y_k = e._targets(y, fitted=True)[0]
+                spec = e._spec(delta)
+                w = torch.zeros(len(y), dtype=Xt.dtype)
+                w[torch.as_tensor(tr)] = 1.0 / len(tr)
+                for mask, _ in pairs:
+                    nets.append(_fresh_net(e, X.shape[1], n_out, mask))
+                    masks.append(mask)
+                    Ys.append(y_k)
+                    Ws.append(w)
+                    scorers.append((spec["data_loss"], torch.as_tensor(va), y_k))
+        models = _fit_stack(nets, masks, _ridge_weights(pairs) * len(folds), spec, Xt,
+                            torch.stack(Ys, 1), torch.stack(Ws, 1))
         with torch.no_grad():
-            return np.array([float(spec["data_loss"](model, *val)) for model in models])
+            losses = [float(loss(m, Xt[va], y_k[va])) for m, (loss, va, y_k) in zip(models, scorers, strict=True)]
+    return np.array(losses).reshape(len(folds), len(pairs))
 
 
 def _importances(records, n_features):
@@ -866,10 +899,7 @@ class _CVMixin:
                                 "n_selected": np.array([r.n_selected for r in records])}
             self.lambda_min_ = float(lambdas[int(np.nanargmin(mean))])
             def relaxed_cv(pairs):  # (folds, pairs) losses of relaxed refits on the same folds
-                def one_relaxed(k, tr, va):
-                    return _relaxed_fold_losses(self, X_np[tr], y_np[tr], X_np[va], y_np[va], pairs,
-                                                seed + k + 1, delta)
-                return np.stack(run_folds(one_relaxed, folds, self.n_jobs))
+                return _relaxed_cv_losses(self, X_np, y_np, folds, pairs, seed, delta)
 
             self.relaxed_cv_results_ = None
             cands = _support_candidates(records, RELAX_CV_MAX_FEATURES)
@@ -922,7 +952,9 @@ _CV_DOC = """
     start (screen and dense fit on its training rows) and path on the shared grid.
     Extra parameters: ``cv`` folds, ``n_lambdas`` and ``lambda_min_ratio`` (grid
     ``lambda_max`` .. ``lambda_max * lambda_min_ratio``), ``selection`` (``"relaxed"``,
-    ``"relaxed-1se"``, ``"min"`` or ``"1se"``), ``n_jobs`` (joblib, over folds).
+    ``"relaxed-1se"``, ``"min"`` or ``"1se"``), ``n_jobs`` (joblib, over the folds' lambda paths;
+    the relaxed refits of all folds train together as one stack of networks, each network
+    taking exactly the steps of its own fit: ``StackedSPINN``).
     ``relax`` (default True): after the choice, refit the network on the selected inputs
     without the sparsity penalty (fresh start, Adam), its ridge chosen by the same folds
     (``relax_cv_loss_``, keyed by ``(lambda_0, w1)``): the classifier's from ``RELAX_LAMBDA_0``

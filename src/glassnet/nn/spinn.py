@@ -43,19 +43,26 @@ def identity(z: torch.Tensor) -> torch.Tensor:
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": identity}
 
 
-def softmax_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """J / n of the notes: mean of ``logsumexp(g_i) - g_{i, y_i}`` (y: class indices)."""
-    return F.cross_entropy(g, y)
+def _reduce(per_sample: torch.Tensor, weight) -> torch.Tensor:
+    """The mean over samples, or with ``weight`` (one per sample) the weighted sum."""
+    return per_sample.mean() if weight is None else (per_sample * weight.to(per_sample.dtype)).sum()
 
 
-def logistic_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def softmax_loss(g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
+    """J / n of the notes: mean of ``logsumexp(g_i) - g_{i, y_i}`` (y: class indices).
+    ``weight`` (every loss here): per-sample weights; the loss is then ``sum_i w_i l_i``."""
+    return _reduce(F.cross_entropy(g, y, reduction="none"), weight)
+
+
+def logistic_loss(g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
     """Binary cross-entropy on one logit ``g`` (n x 1), labels in {0, 1}."""
-    return F.binary_cross_entropy_with_logits(g.reshape(-1), y.to(g.dtype))
+    return _reduce(F.binary_cross_entropy_with_logits(g.reshape(-1), y.to(g.dtype), reduction="none"),
+                   weight)
 
 
-def mse_loss(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def mse_loss(g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
     """``1/(2n) ||y - f||^2``."""
-    return 0.5 * torch.mean((g.reshape(-1) - y.to(g.dtype)) ** 2)
+    return _reduce(0.5 * (g.reshape(-1) - y.to(g.dtype)) ** 2, weight)
 
 
 class HuberLoss:
@@ -71,8 +78,9 @@ class HuberLoss:
             raise ValueError(f"delta must be a positive finite number, got {delta}")
         self.delta = delta
 
-    def __call__(self, g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.huber_loss(g.reshape(-1), y.to(g.dtype), delta=self.delta)
+    def __call__(self, g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
+        return _reduce(F.huber_loss(g.reshape(-1), y.to(g.dtype), delta=self.delta, reduction="none"),
+                       weight)
 
     def __repr__(self):
         return f"HuberLoss(delta={self.delta:.4g})"
