@@ -264,14 +264,13 @@ def _start(model, spec, data, penalty, start="screen", seed=None):
 
     lam0 = spec["lambda_0"]
     opts = spec["opts"]
-    kw = {"optimizer": "adam", "lr": DENSE_START_LR, "verbose": False, "n_threads": None,
-          "max_epochs": min(DENSE_START_EPOCHS, 5 * opts["max_epochs"])}
+    epochs = min(DENSE_START_EPOCHS, 5 * opts["max_epochs"])
     if isinstance(model, SPINN):  # on the screened columns only: the same fit without the zeros
         _fit_stack([model], [keep], [(lam0, lam0 * DENSE_START_W1_RIDGE)], spec, *_shared_targets(*data, 1),
-                   lr=DENSE_START_LR, max_epochs=kw["max_epochs"])
+                   lr=DENSE_START_LR, max_epochs=epochs)
     else:  # IntegrativeSPINNNet (W1 is M x t x p): the other columns held at zero
-        training.fit(model, _W1Ridge(spec["loss_fn"], lam0 * DENSE_START_W1_RIDGE), data,
-                     project=_Mask(mask), **kw)
+        training.fit(model, _W1Ridge(spec["loss_fn"], lam0 * DENSE_START_W1_RIDGE), data, optimizer="adam",
+                     lr=DENSE_START_LR, max_epochs=epochs, project=_Mask(mask), verbose=False, n_threads=None)
     if estimate:
         _set_huber(spec, HUBER_K * robust_scale(_raw_residuals(model, data)))
     top = _lambda_max(model, spec["loss_fn"], data, penalty, step=min(opts["lr"], 1.0))
@@ -508,6 +507,7 @@ def _relaxed_cv_losses(est, X, y, folds, pairs, seed, delta=None):
                     Ys.append(y_k)
                     Ws.append(w)
                     scorers.append((spec["data_loss"], torch.as_tensor(va), y_k))
+        # every fold's spec has the same loss (delta is the full data's) and options
         models = _fit_stack(nets, masks, _ridge_weights(pairs) * len(folds), spec, Xt,
                             torch.stack(Ys, 1), torch.stack(Ws, 1))
         with torch.no_grad():

@@ -120,9 +120,11 @@ def run_l1(task, X, y, X_te, y_te, support, seed=0):
         coef, pred, extra = est.coef_, est.predict(X_te), {}
     else:
         est = LogisticRegressionCV(Cs=20, cv=5, l1_ratios=(1.0,), solver="saga", max_iter=2000,
-                                   random_state=seed, use_legacy_attributes=False).fit(X, y) \
+                                   scoring="accuracy", random_state=seed,
+                                   use_legacy_attributes=False).fit(X, y) \
             if _sklearn_has_legacy() else LogisticRegressionCV(Cs=20, cv=5, penalty="l1", solver="saga",
-                                                                max_iter=2000, random_state=seed).fit(X, y)
+                                                                max_iter=2000, scoring="accuracy",
+                                                                random_state=seed).fit(X, y)
         coef, pred = est.coef_, est.predict_proba(X_te)
         extra = {"accuracy": float(np.mean(est.predict(X_te) == y_te))}
     t = time.perf_counter() - t0
@@ -611,10 +613,10 @@ def suite_l1(task, X, y, X_te, y_te, seed):
         est = LassoCV(cv=5, random_state=seed).fit(X, y)
     elif _sklearn_has_legacy():
         est = LogisticRegressionCV(Cs=10, cv=5, l1_ratios=(1.0,), solver="saga", max_iter=2000,
-                                   random_state=seed, use_legacy_attributes=False).fit(X, y)
+                                   scoring="accuracy", random_state=seed, use_legacy_attributes=False).fit(X, y)
     else:
         est = LogisticRegressionCV(Cs=10, cv=5, penalty="l1", solver="saga", max_iter=2000,
-                                   random_state=seed).fit(X, y)
+                                   scoring="accuracy", random_state=seed).fit(X, y)
     sel = np.flatnonzero(np.abs(np.atleast_2d(est.coef_)).sum(0) > 0)
     return sel, _score(task, est.predict(X_te), y_te), time.perf_counter() - t0
 
