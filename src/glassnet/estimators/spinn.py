@@ -60,8 +60,8 @@ DEFAULT_LAMBDA_RATIO = 0.1  # lam=None: this fraction of lambda_max (use SPINN*C
 DEFAULT_LAMBDA_0 = {"mse": 0.1, "logistic": 0.3, "softmax": 0.3}
 _BACKTRACK_GROWTH = 1.0 / 0.8  # between path points the step may grow back by one backtracking factor
 # The screen's threshold per statistic: the k-th largest of SCREEN_PERMUTATIONS permutation
-# maxima, k = SCREEN_LEVEL x (SCREEN_PERMUTATIONS + 1), so a null feature set passes with
-# probability SCREEN_LEVEL. Until issue 8's sixth round: the largest of 5 (the same level, 1/6),
+# maxima, k = SCREEN_LEVEL x (SCREEN_PERMUTATIONS + 1), so that on null data each statistic
+# passes any feature with probability SCREEN_LEVEL. Until issue 8's sixth round: the largest of 5 (the same level, 1/6),
 # which moved with one unlucky permutation (docs/spinn.md, item 12).
 SCREEN_PERMUTATIONS, SCREEN_LEVEL = 23, 1.0 / 6.0
 _MAX_DOUBLINGS = 200  # lambda_max bracket search: 2**200 covers any finite float32/64 gradient
@@ -130,8 +130,8 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     residuals ``R`` (n, K) more than the same statistic's maximum over the features does
     under permutations of the rows of ``R``: each statistic's threshold is the k-th largest of
     ``n_permutations`` permutation maxima, ``k = SCREEN_LEVEL x (n_permutations + 1)``
-    (rounded, at least 1), so that with no signal anywhere it passes a feature with
-    probability ``SCREEN_LEVEL`` (1/6).
+    (rounded, at least 1), so that with no signal anywhere each statistic passes any feature
+    with probability ``SCREEN_LEVEL`` (1/6; the union of the three, at most 1/2).
 
     The linear and product terms are the first- and second-order terms of the loss around
     ``W1 = 0`` (the gradient and the Hessian of a network with curved activations), so even
