@@ -75,3 +75,22 @@ def test_quick_reproductions(name, tmp_path):
 def test_real_missing_data_is_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist|missing"):
         experiments()["spinn-real"].run(Config(quick=True, data_dir=str(tmp_path / "nowhere")))
+
+
+def test_dense_mlp_baseline_is_no_worse_than_the_class_frequencies_on_noise():
+    """Issue 8: a baseline must be the best version of itself. On labels independent of 200
+    inputs, the dense MLP chosen by validation log-loss predicts about the class frequency
+    (scikit-learn's accuracy-based early stopping had left it overconfident: log-loss > 1)."""
+    import warnings
+
+    from sklearn.metrics import log_loss
+
+    from glassnet.experiments.spinn import best_mlp
+
+    rng = np.random.default_rng(0)
+    X, Xt = rng.standard_normal((200, 200)), rng.standard_normal((1000, 200))
+    y, yt = rng.integers(0, 2, 200), rng.integers(0, 2, 1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of the small alphas
+        est, _, _ = best_mlp("classification", X, y, 0, hidden=(10,), log_loss=True)
+    assert log_loss(yt, est.predict_proba(Xt)[:, 1]) <= np.log(2) + 0.02

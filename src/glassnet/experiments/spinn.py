@@ -142,9 +142,9 @@ def _sklearn_has_legacy():
 
 
 def run_mlp(task, X, y, X_te, y_te, seed=0):
-    """Dense MLP on all features at its best: early stopping and weight decay chosen on a
-    validation split (:func:`best_mlp`; by validation log-loss for classification, the loss
-    this baseline is reported by)."""
+    """Dense MLP on all features at its best: weight decay chosen on a validation split
+    (:func:`best_mlp`; by validation log-loss for classification, the loss this baseline is
+    reported by, trained to convergence; early stopping for regression)."""
     t0 = time.perf_counter()
     est, mu, sd = best_mlp(task, X, y, seed, hidden=(10,), log_loss=True)
     if task == "regression":
@@ -643,10 +643,14 @@ def suite_rf(task, X, y, X_te, y_te, seed):
 
 
 def best_mlp(task, X, y, seed, hidden=(50,), log_loss=False):
-    """scikit-learn MLP at its best: early stopping, and the weight decay ``alpha`` chosen from
-    a grid on a 20% validation split (R2, accuracy, or with ``log_loss`` the validation
-    log-loss: for a baseline reported by its log-loss); refitted on all rows. Returns
-    (estimator, y_mean, y_sd)."""
+    """scikit-learn MLP at its best: the weight decay ``alpha`` chosen from a grid on a 20%
+    validation split (R2, accuracy, or with ``log_loss`` the validation log-loss: for a
+    baseline reported by its log-loss), refitted on all rows; early stopping, except with
+    ``log_loss``: scikit-learn's classifier stops on the accuracy of a 10% split, which halted
+    it within a few epochs with overconfident probabilities whatever ``alpha`` (a fresh p = 1000
+    simulation draw, seed 7, n = 250: test log-loss 1.19-1.43 against the class frequencies'
+    0.69); trained to convergence, with the grid up to 1000, validation chose 100: test 0.673.
+    Returns (estimator, y_mean, y_sd)."""
     from sklearn.metrics import log_loss as _log_loss
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -656,15 +660,17 @@ def best_mlp(task, X, y, seed, hidden=(50,), log_loss=False):
     mu, sd = (y.mean(), y.std()) if task == "regression" else (0.0, 1.0)
     yt = (y - mu) / sd if task == "regression" else y
     cls = MLPRegressor if task == "regression" else MLPClassifier
-    make = lambda a: cls(hidden_layer_sizes=hidden, alpha=a, early_stopping=True, max_iter=2000,
+    by_log_loss = log_loss and task == "classification"
+    make = lambda a: cls(hidden_layer_sizes=hidden, alpha=a, early_stopping=not by_log_loss, max_iter=2000,
                          n_iter_no_change=20, random_state=seed)
     def score(a):
         est = make(a).fit(X[tr], yt[tr])
-        if log_loss and task == "classification":
+        if by_log_loss:
             return -_log_loss(yt[va], est.predict_proba(X[va]), labels=est.classes_)
         return est.score(X[va], yt[va])
 
-    scores = {a: score(a) for a in (1e-4, 1e-2, 1e-1, 1.0, 10.0)}
+    grid = (1e-4, 1e-2, 1e-1, 1.0, 10.0) + ((100.0, 1000.0) if by_log_loss else ())
+    scores = {a: score(a) for a in grid}
     alpha = max(scores, key=scores.get)
     return make(alpha).fit(X, yt), mu, sd
 
