@@ -10,7 +10,6 @@ table holds the settings the prose quotes). Each stage announces itself with
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -22,13 +21,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from glassnet.estimators.irls_admm import ADMMLogisticRegression, IRLSADMMNetClassifier
-from glassnet.experiments._base import Config, Result
+from glassnet.experiments._base import Config, Result, l1_logistic_cv
 from glassnet.metrics import pq_score, selection_rates
 from glassnet.model_selection import make_folds, run_folds
 from glassnet.progress import log
@@ -60,11 +58,7 @@ def _admm(seed=None):
 def sklearn_l1_cv(seed=0, Cs=10):
     """scikit-learn's L1 logistic regression with C chosen by 5-fold CV (log-loss), seeded;
     ``Cs`` values of C on a log grid (fewer only in the test suite's tiny runs)."""
-    kw = {"Cs": Cs, "l1_ratios": (1.0,), "solver": "liblinear", "cv": 5, "scoring": "neg_log_loss",
-          "max_iter": PEER_MAX_ITER, "random_state": 0 if seed is None else seed}
-    if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:
-        kw["use_legacy_attributes"] = False
-    return LogisticRegressionCV(**kw)
+    return l1_logistic_cv(Cs, 0 if seed is None else seed, "liblinear", "neg_log_loss", PEER_MAX_ITER)
 
 
 METHODS = {"IRLS-ADMM net": _net, "ADMM": _admm}

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from glassnet.experiments._base import Config, Result
+from glassnet.experiments._base import Config, Result, l1_logistic_cv
 from glassnet.metrics import selection_rates
 from glassnet.registry import register_experiment
 
@@ -112,33 +112,20 @@ def run_lassonet(task, X, y, X_te, y_te, support, k, seed=0):
 
 
 def run_l1(task, X, y, X_te, y_te, support, seed=0):
-    from sklearn.linear_model import LassoCV, LogisticRegressionCV
+    from sklearn.linear_model import LassoCV
 
     t0 = time.perf_counter()
     if task == "regression":
         est = LassoCV(cv=5, random_state=seed, n_jobs=1).fit(X, y)
         coef, pred, extra = est.coef_, est.predict(X_te), {}
     else:
-        est = LogisticRegressionCV(Cs=20, cv=5, l1_ratios=(1.0,), solver="saga", max_iter=2000,
-                                   scoring="accuracy", random_state=seed,
-                                   use_legacy_attributes=False).fit(X, y) \
-            if _sklearn_has_legacy() else LogisticRegressionCV(Cs=20, cv=5, penalty="l1", solver="saga",
-                                                                max_iter=2000, scoring="accuracy",
-                                                                random_state=seed).fit(X, y)
+        est = l1_logistic_cv(20, seed, "saga", "accuracy", 2000).fit(X, y)
         coef, pred = est.coef_, est.predict_proba(X_te)
         extra = {"accuracy": float(np.mean(est.predict(X_te) == y_te))}
     t = time.perf_counter() - t0
     sel = np.flatnonzero(np.abs(np.atleast_2d(coef)).sum(0) > 0)
     name = "L1 linear (LassoCV)" if task == "regression" else "L1 logistic (CV)"
     return _row(name, task, sel, support, X.shape[1], test_loss(task, y_te, pred), t, extra)
-
-
-def _sklearn_has_legacy():
-    import inspect
-
-    from sklearn.linear_model import LogisticRegressionCV
-
-    return "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters
 
 
 def run_mlp(task, X, y, X_te, y_te, seed=0):
@@ -607,17 +594,13 @@ def suite_lassonet(task, X, y, X_te, y_te, seed):
 
 
 def suite_l1(task, X, y, X_te, y_te, seed):
-    from sklearn.linear_model import LassoCV, LogisticRegressionCV
+    from sklearn.linear_model import LassoCV
 
     t0 = time.perf_counter()
     if task == "regression":
         est = LassoCV(cv=5, random_state=seed).fit(X, y)
-    elif _sklearn_has_legacy():
-        est = LogisticRegressionCV(Cs=10, cv=5, l1_ratios=(1.0,), solver="saga", max_iter=2000,
-                                   scoring="accuracy", random_state=seed, use_legacy_attributes=False).fit(X, y)
     else:
-        est = LogisticRegressionCV(Cs=10, cv=5, penalty="l1", solver="saga", max_iter=2000,
-                                   scoring="accuracy", random_state=seed).fit(X, y)
+        est = l1_logistic_cv(10, seed, "saga", "accuracy", 2000).fit(X, y)
     sel = np.flatnonzero(np.abs(np.atleast_2d(est.coef_)).sum(0) > 0)
     return sel, _score(task, est.predict(X_te), y_te), time.perf_counter() - t0
 
