@@ -153,8 +153,9 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     if B < 1:
         raise ValueError(f"n_permutations must be at least 1, got {n_permutations}")
     maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R[rng.permutation(len(R))].astype(np.float32))]
-                      for _ in range(B)], axis=0)
-    thr = maxima[B - min(max(round(SCREEN_LEVEL * (B + 1)), 1), B)]  # the k-th largest per statistic
+                      for _ in range(B)], axis=0)  # (B, 3): each statistic's permutation maxima, ascending
+    k = min(max(round(SCREEN_LEVEL * (B + 1)), 1), B)
+    thr = maxima[B - k]  # the k-th largest per statistic
     keep = np.zeros(X.shape[1], dtype=bool)
     for s, t in zip(stats, thr):
         keep |= s > t
