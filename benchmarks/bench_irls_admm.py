@@ -18,11 +18,14 @@ only: simulation seeds ``900000 + rep`` (70/30 split; each rule's FP/FN and accu
 breast-cancer 5-fold splits with shuffle seeds 1-4 (accuracy, beside scikit-learn's L1-LR CV),
 written to ``benchmarks/irls_admm_tuning.csv``. ``--tune-lr`` runs the same measurement over
 Adam's learning rate (0.05-0.5; fit seconds and epochs beside the selection), written to
-``benchmarks/irls_admm_lr_tuning.csv``.
+``benchmarks/irls_admm_lr_tuning.csv``. ``--spread N`` scores the default net on the split of
+shuffle seed 0 with N random states (how much of its gap there is the net's own randomness),
+beside scikit-learn's L1-LR CV and a ridge logistic regression on all features; chooses nothing.
 
     python benchmarks/bench_irls_admm.py [--repeats 5] [--out benchmarks/irls_admm.csv]
     python benchmarks/bench_irls_admm.py --tune [--repeats 5] [--bc-shuffles 1,2,3,4]
     python benchmarks/bench_irls_admm.py --tune-lr
+    python benchmarks/bench_irls_admm.py --spread 10
 
 Wall-clock times depend on the machine's load (printed with the table): measure peers in the
 same run and compare ratios.
@@ -166,6 +169,39 @@ RULES = {  # --tune: the selection rules
 LRS = {f"lr={lr}": {"lr": lr} for lr in (0.05, 0.1, 0.2, 0.3, 0.5)}  # --tune-lr: Adam's step
 
 
+def spread(n_states, out):
+    """How much of the breast-cancer gap on the split of shuffle seed 0 is the net's own
+    randomness: the default net with ``random_state = fold + 1000 j`` for ``j < n_states``
+    (the report uses j = 0), beside scikit-learn's L1-LR CV and, as the no-selection reference,
+    a ridge logistic regression on all 30 features with C by 5-fold CV (log-loss). Chooses
+    nothing; the peers are also scored on the ten report splits."""
+    from sklearn.linear_model import LogisticRegressionCV
+
+    def ridge_cv(s):
+        return LogisticRegressionCV(Cs=10, cv=5, scoring="neg_log_loss", max_iter=PEER_MAX_ITER)
+
+    rows = []
+    for data, shuffles in BREAST_CANCER_SPLITS.items():
+        for rep, (_, f, X_tr, X_te, y_tr, y_te) in enumerate(breast_cancer_folds(shuffles)):
+            makers = {"sklearn L1-LR (C by CV)": sklearn_l1_cv, "sklearn ridge LR, all features (C by CV)": ridge_cv}
+            if shuffles == (0,):
+                makers.update({f"IRLS-ADMM net (default), random_state = fold + {1000 * j}":
+                               lambda s, j=j: IRLSADMMNetClassifier(random_state=s + 1000 * j)
+                               for j in range(n_states)})
+            for method, make in makers.items():
+                est = make(f)
+                dt = timed_fit(est, X_tr, y_tr)
+                rows.append({"data": data, "method": method, "rep": rep, "fit_seconds": dt,
+                             "n_selected": len(support_of(est)), "accuracy": accuracy_score(y_te, est.predict(X_te))})
+    df = pd.DataFrame(rows).groupby(["data", "method"], sort=False).mean(numeric_only=True).drop(columns="rep")
+    df = df.reset_index()
+    df.to_csv(out, index=False)
+    print(df.to_markdown(index=False, floatfmt=".4f"))
+    nets = df[df.method.str.startswith("IRLS-ADMM")].accuracy
+    print(f"\nnet on shuffle seed 0 over {n_states} random states: mean {nets.mean():.4f}, "
+          f"range {nets.min():.4f}-{nets.max():.4f}; wrote {out}")
+
+
 def tune(repeats, out, bc_shuffles=(1, 2, 3, 4), variants=RULES):
     """The measurement behind a default (the selection rule, or with ``variants=LRS`` the
     learning rate), on tuning data only: simulation seeds 900000 + rep, breast-cancer shuffle
@@ -215,11 +251,15 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--tune", action="store_true", help="re-run the selection-rule tuning (tuning seeds)")
     ap.add_argument("--tune-lr", action="store_true", help="re-run the learning-rate tuning (tuning seeds)")
+    ap.add_argument("--spread", type=int, default=0, metavar="N",
+                    help="breast cancer, shuffle seed 0: the default net over N random states (chooses nothing)")
     ap.add_argument("--bc-shuffles", default="1,2,3,4",
                     help="--tune: breast-cancer shuffle seeds (tuning seeds are 1-12; 0, 100-109 report)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)
     with threads(1):
+        if args.spread:
+            return spread(args.spread, args.out or "benchmarks/irls_admm_spread.csv")
         if args.tune or args.tune_lr:
             shuffles = tuple(int(s) for s in args.bc_shuffles.split(","))
             if {0, *range(100, 110)} & set(shuffles):
