@@ -141,6 +141,9 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     0.55), and its lighter tail keeps the permutation maxima low. Cost: O(n p^2) per
     permutation.
     """
+    B = int(n_permutations)
+    if B < 1:
+        raise ValueError(f"n_permutations must be at least 1, got {n_permutations}")
     X = np.asarray(X, dtype=np.float64)
     R = np.asarray(R, dtype=np.float64).reshape(X.shape[0], -1)
     Xs = (X - X.mean(0)) / np.maximum(X.std(0), 1e-12)
@@ -149,9 +152,6 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     Xs32, Q32 = Xs.astype(np.float32), Q.astype(np.float32)  # the p x p products dominate: float32
     stats = _screen_stats(Xs32, Q32, R.astype(np.float32))
     rng = np.random.default_rng(random_state)
-    B = int(n_permutations)
-    if B < 1:
-        raise ValueError(f"n_permutations must be at least 1, got {n_permutations}")
     maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R[rng.permutation(len(R))].astype(np.float32))]
                       for _ in range(B)], axis=0)  # (B, 3): each statistic's permutation maxima, ascending
     k = min(max(round(SCREEN_LEVEL * (B + 1)), 1), B)
