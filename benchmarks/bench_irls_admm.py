@@ -109,11 +109,12 @@ def breast_cancer_folds(shuffles):
             yield shuffle, f, sc.transform(X[tr]), sc.transform(X[te]), y[tr], y[te]
 
 
-def bench_breast_cancer():
+def bench_breast_cancer(methods=lambda shuffles: METHODS):
+    """Each method of ``methods(shuffles)`` on every fold of each of ``BREAST_CANCER_SPLITS``."""
     rows = []
     for data, shuffles in BREAST_CANCER_SPLITS.items():
         for rep, (_, f, X_tr, X_te, y_tr, y_te) in enumerate(breast_cancer_folds(shuffles)):
-            for method, make in METHODS.items():
+            for method, make in methods(shuffles).items():
                 est = make(f)
                 dt = timed_fit(est, X_tr, y_tr)
                 rows.append({"task": "breast cancer", "data": data, "method": method, "rep": rep,
@@ -180,19 +181,15 @@ def spread(n_states, out):
     def ridge_cv(s):
         return LogisticRegressionCV(Cs=10, cv=5, scoring="neg_log_loss", max_iter=PEER_MAX_ITER)
 
-    rows = []
-    for data, shuffles in BREAST_CANCER_SPLITS.items():
-        for rep, (_, f, X_tr, X_te, y_tr, y_te) in enumerate(breast_cancer_folds(shuffles)):
-            makers = {"sklearn L1-LR (C by CV)": sklearn_l1_cv, "sklearn ridge LR, all features (C by CV)": ridge_cv}
-            if shuffles == (0,):
-                makers.update({f"IRLS-ADMM net (default), random_state = fold + {1000 * j}":
-                               lambda s, j=j: IRLSADMMNetClassifier(random_state=s + 1000 * j)
-                               for j in range(n_states)})
-            for method, make in makers.items():
-                est = make(f)
-                dt = timed_fit(est, X_tr, y_tr)
-                rows.append({"data": data, "method": method, "rep": rep, "fit_seconds": dt,
-                             "n_selected": len(support_of(est)), "accuracy": accuracy_score(y_te, est.predict(X_te))})
+    def methods(shuffles):
+        makers = {"sklearn L1-LR (C by CV)": sklearn_l1_cv, "sklearn ridge LR, all features (C by CV)": ridge_cv}
+        if shuffles == (0,):
+            makers.update({f"IRLS-ADMM net (default), random_state = fold + {1000 * j}":
+                           lambda s, j=j: IRLSADMMNetClassifier(random_state=s + 1000 * j)
+                           for j in range(n_states)})
+        return makers
+
+    rows = bench_breast_cancer(methods)
     df = pd.DataFrame(rows).groupby(["data", "method"], sort=False).mean(numeric_only=True).drop(columns="rep")
     df = df.reset_index()
     df.to_csv(out, index=False)
