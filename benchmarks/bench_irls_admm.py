@@ -18,13 +18,16 @@ only: simulation seeds ``900000 + rep`` (70/30 split; each rule's FP/FN and accu
 breast-cancer 5-fold splits with shuffle seeds 1-4 (accuracy, beside scikit-learn's L1-LR CV),
 written to ``benchmarks/irls_admm_tuning.csv``. ``--tune-lr`` runs the same measurement over
 Adam's learning rate (0.05-0.5; fit seconds and epochs beside the selection), written to
-``benchmarks/irls_admm_lr_tuning.csv``. ``--spread N`` scores the default net on the split of
+``benchmarks/irls_admm_lr_tuning.csv``. ``--tune-select-c`` does the same over ``select_C``,
+the ridge ``C`` that scores the candidate sets (0.001-1), written to
+``benchmarks/irls_admm_select_c_tuning.csv``. ``--spread N`` scores the default net on the split of
 shuffle seed 0 with N random states (how much of its gap there is the net's own randomness),
 beside scikit-learn's L1-LR CV and a ridge logistic regression on all features; chooses nothing.
 
     python benchmarks/bench_irls_admm.py [--repeats 5] [--out benchmarks/irls_admm.csv]
     python benchmarks/bench_irls_admm.py --tune [--repeats 5] [--bc-shuffles 1,2,3,4]
     python benchmarks/bench_irls_admm.py --tune-lr
+    python benchmarks/bench_irls_admm.py --tune-select-c --repeats 10 --bc-shuffles 1,2,3,4,5,6,7,8,9,10,11,12
     python benchmarks/bench_irls_admm.py --spread 10
 
 Wall-clock times depend on the machine's load (printed with the table): measure peers in the
@@ -168,6 +171,7 @@ RULES = {  # --tune: the selection rules
     "single (paired rule over top-q)": {"n_features_to_select": "single"},
 }
 LRS = {f"lr={lr}": {"lr": lr} for lr in (0.05, 0.1, 0.2, 0.3, 0.5)}  # --tune-lr: Adam's step
+SELECT_CS = {f"select_C={c}": {"select_C": c} for c in (0.001, 0.003, 0.01, 0.03, 0.1, 1.0)}  # --tune-select-c
 
 
 def spread(n_states, out):
@@ -248,6 +252,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--tune", action="store_true", help="re-run the selection-rule tuning (tuning seeds)")
     ap.add_argument("--tune-lr", action="store_true", help="re-run the learning-rate tuning (tuning seeds)")
+    ap.add_argument("--tune-select-c", action="store_true",
+                    help="re-run the tuning of select_C, the ridge C that scores candidate sets (tuning seeds)")
     ap.add_argument("--spread", type=int, default=0, metavar="N",
                     help="breast cancer, shuffle seed 0: the default net over N random states (chooses nothing)")
     ap.add_argument("--bc-shuffles", default="1,2,3,4",
@@ -257,12 +263,15 @@ def main(argv=None):
     with threads(1):
         if args.spread:
             return spread(args.spread, args.out or "benchmarks/irls_admm_spread.csv")
-        if args.tune or args.tune_lr:
+        if args.tune or args.tune_lr or args.tune_select_c:
             shuffles = tuple(int(s) for s in args.bc_shuffles.split(","))
             if {0, *range(100, 110)} & set(shuffles):
                 raise SystemExit("--bc-shuffles: 0 and 100-109 are the report splits")
             if args.tune_lr:
                 return tune(args.repeats, args.out or "benchmarks/irls_admm_lr_tuning.csv", shuffles, LRS)
+            if args.tune_select_c:
+                return tune(args.repeats, args.out or "benchmarks/irls_admm_select_c_tuning.csv", shuffles,
+                            SELECT_CS)
             return tune(args.repeats, args.out or "benchmarks/irls_admm_tuning.csv", shuffles)
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()

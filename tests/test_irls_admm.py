@@ -143,12 +143,21 @@ def test_default_selection_is_the_paired_rule_of_model_selection(monkeypatch):
         calls.append((np.asarray(losses).shape, selection))
         return choose(losses, selection)
 
+    scored_with, cv_log_losses = [], est_mod.cv_log_losses
+
+    def spy_losses(X, y01, column_sets, Cs, folds, fit_intercept=True):
+        scored_with.append(list(Cs))
+        return cv_log_losses(X, y01, column_sets, Cs, folds, fit_intercept)
+
     monkeypatch.setattr(est_mod, "choose", spy)
+    monkeypatch.setattr(est_mod, "cv_log_losses", spy_losses)
     net = IRLSADMMNetClassifier(random_state=0, max_epochs=20).fit(X, y)
     (n_rows, n_candidates), rule = calls[0]
     # candidates scored out of fold on every row; then the refit's C by the lowest loss
     assert len(calls) == 2 and rule == "paired" and n_rows == len(y)
     assert calls[1] == ((len(y), len(est_mod.REFIT_CS)), "min")
+    # the candidates are scored at the documented select_C; the refit searches REFIT_CS
+    assert scored_with == [[est_mod.SELECT_C], list(est_mod.REFIT_CS)]
     # candidates are near-duplicate groups: fewer than features, each twin pair one step
     assert n_candidates < X.shape[1] and net.n_groups_ <= n_candidates
     np.testing.assert_array_equal(net.get_support(), ref.get_support())  # same seed, same fit
@@ -200,6 +209,9 @@ def test_selection_options():
             IRLSADMMNetClassifier(random_state=0, n_features_to_select=bad, max_epochs=2).fit(X, y)
     with pytest.raises(ValueError, match="rule"):
         IRLSADMMNetClassifier(rule="max", max_epochs=2).fit(X, y)
+    for bad in (0, -0.1, float("nan"), float("inf"), True, "0.01"):
+        with pytest.raises(ValueError, match="select_C"):
+            IRLSADMMNetClassifier(select_C=bad, max_epochs=2).fit(X, y)
 
 
 @pytest.mark.parametrize("make", [
