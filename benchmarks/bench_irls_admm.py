@@ -25,7 +25,8 @@ shuffle seed 0 with N random states (how much of its gap there is the net's own 
 beside scikit-learn's L1-LR CV and a ridge logistic regression on all features; chooses nothing.
 ``--other-data`` scores the default on public problems no choice has seen (two of scikit-learn's
 ``make_classification`` problems, wine and iris as binary tasks), written to
-``benchmarks/irls_admm_other_data.csv``; chooses nothing.
+``benchmarks/irls_admm_other_data.csv``; chooses nothing. ``--wide-selection`` compares
+selection rules when p >> n on tuning seeds (exploratory; ``benchmarks/irls_admm_wide_selection.csv``).
 
     python benchmarks/bench_irls_admm.py [--repeats 5] [--out benchmarks/irls_admm.csv]
     python benchmarks/bench_irls_admm.py --tune [--repeats 5] [--bc-shuffles 1,2,3,4]
@@ -33,6 +34,7 @@ beside scikit-learn's L1-LR CV and a ridge logistic regression on all features; 
     python benchmarks/bench_irls_admm.py --tune-select-c --repeats 10 --bc-shuffles 1,2,3,4,5,6,7,8,9,10,11,12
     python benchmarks/bench_irls_admm.py --spread 10
     python benchmarks/bench_irls_admm.py --other-data
+    python benchmarks/bench_irls_admm.py --wide-selection
 
 Wall-clock times depend on the machine's load (printed with the table): measure peers in the
 same run and compare ratios.
@@ -238,6 +240,38 @@ def other_data(out):
     print(f"\nwrote {out}")
 
 
+def wide_selection(out):
+    """p >> n on TUNING seeds (exploratory, chooses nothing yet): the paper's simulation with
+    n = 60, 120 training rows and p = 500, 2000 features (8 true), seeds 900200-900205, 200
+    held-out rows each. The default beside select_C 0.1, rule="1se", both, the oracle count q = 8
+    and scikit-learn's L1-LR CV: which part of the selection fails when p >> n."""
+    methods = {"IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
+               "IRLS-ADMM net (select_C=0.1)": lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1),
+               "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, rule="1se"),
+               "IRLS-ADMM net (select_C=0.1, rule=1se)":
+               lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1, rule="1se"),
+               "IRLS-ADMM net (q=8, the true count)": lambda s: IRLSADMMNetClassifier(random_state=s,
+                                                                                      n_features_to_select=8),
+               "sklearn L1-LR (C by CV)": sklearn_l1_cv}
+    rows = []
+    for n, p in ((60, 500), (120, 500), (60, 2000), (120, 2000)):
+        for seed in range(900_200, 900_206):
+            X, y, _, support = make_irls_admm_simulation(n_samples=n + 200, n_features=p, noise_std=0.5,
+                                                         random_state=seed)
+            X_tr, X_te, y_tr, y_te = train_test_split(X, y, train_size=n, random_state=seed, stratify=y)
+            for method, make in methods.items():
+                est = make(seed)
+                dt = timed_fit(est, X_tr, y_tr)
+                r = selection_rates(support_of(est), support, p)
+                rows.append({"data": f"n = {n}, p = {p}", "method": method, "fit_seconds": dt,
+                             "n_selected": r["n_selected"], "fp_rate": r["fp_rate"], "fn_rate": r["fn_rate"],
+                             "accuracy": accuracy_score(y_te, est.predict(X_te))})
+    df = pd.DataFrame(rows).groupby(["data", "method"], sort=False).mean().reset_index()
+    df.to_csv(out, index=False)
+    print(df.to_markdown(index=False, floatfmt=".3f"))
+    print(f"\nwrote {out}")
+
+
 def tune(repeats, out, bc_shuffles=(1, 2, 3, 4), variants=RULES):
     """The measurement behind a default (the selection rule, or with ``variants=LRS`` the
     learning rate), on tuning data only: simulation seeds 900000 + rep, breast-cancer shuffle
@@ -293,11 +327,15 @@ def main(argv=None):
                     help="breast cancer, shuffle seed 0: the default net over N random states (chooses nothing)")
     ap.add_argument("--other-data", action="store_true",
                     help="the default on public problems no choice has seen (chooses nothing)")
+    ap.add_argument("--wide-selection", action="store_true",
+                    help="p >> n selection on tuning seeds (exploratory; chooses nothing)")
     ap.add_argument("--bc-shuffles", default="1,2,3,4",
                     help="--tune: breast-cancer shuffle seeds (tuning seeds are 1-12; 0, 100-109 report)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)
     with threads(1):
+        if args.wide_selection:
+            return wide_selection(args.out or "benchmarks/irls_admm_wide_selection.csv")
         if args.other_data:
             return other_data(args.out or "benchmarks/irls_admm_other_data.csv")
         if args.spread:

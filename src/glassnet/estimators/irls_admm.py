@@ -289,7 +289,8 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         that score the candidate sets of ``"auto"`` and ``"single"``. Smaller values keep more
         features. 0.01 was chosen on tuning data (breast cancer 0.976 with 24.5 of 30 features,
         against 0.973 with 19.8 at 0.1, the default until the sixth round; simulation FP <=
-        0.014, FN 0; docs/irls_admm.md).
+        0.014, FN 0; docs/irls_admm.md). With p >> n every setting keeps too many features
+        (66-269 of 500-2000 on the paper's simulation); 0.1 or an int q do better there.
     rule: how ``"auto"`` and ``"single"`` pick the number of groups from the CV losses:
         ``"paired"`` (default; the smallest set not significantly worse than the best, z <= 2
         on the paired per-sample differences), ``"1se"`` (the unpaired one-standard-error
