@@ -180,6 +180,23 @@ LRS = {f"lr={lr}": {"lr": lr} for lr in (0.05, 0.1, 0.2, 0.3, 0.5)}  # --tune-lr
 SELECT_CS = {f"select_C={c}": {"select_C": c} for c in (0.001, 0.003, 0.01, 0.03, 0.1, 1.0)}  # --tune-select-c
 
 
+def summarise(rows, out, floatfmt=".3f"):
+    """Mean of each numeric column per (data, method), in first-seen order, written to ``out``
+    and printed."""
+    df = pd.DataFrame(rows).groupby(["data", "method"], sort=False).mean(numeric_only=True)
+    df = df.drop(columns="rep", errors="ignore").reset_index()
+    df.to_csv(out, index=False)
+    print(df.to_markdown(index=False, floatfmt=floatfmt))
+    return df
+
+
+# the default beside the fifth round's select_C, in --other-data and --wide-selection
+DEFAULT_AND_OLD_SELECT_C = {
+    "IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
+    "IRLS-ADMM net (select_C=0.1)": lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1),
+}
+
+
 def spread(n_states, out):
     """How much of the breast-cancer gap on the split of shuffle seed 0 is the net's own
     randomness: the default net with ``random_state = fold + 1000 j`` for ``j < n_states``
@@ -199,11 +216,7 @@ def spread(n_states, out):
                            for j in range(n_states)})
         return makers
 
-    rows = bench_breast_cancer(methods)
-    df = pd.DataFrame(rows).groupby(["data", "method"], sort=False).mean(numeric_only=True).drop(columns="rep")
-    df = df.reset_index()
-    df.to_csv(out, index=False)
-    print(df.to_markdown(index=False, floatfmt=".4f"))
+    df = summarise(bench_breast_cancer(methods), out, ".4f")
     nets = df[df.method.str.startswith("IRLS-ADMM")].accuracy
     print(f"\nnet on shuffle seed 0 over {n_states} random states: mean {nets.mean():.4f}, "
           f"range {nets.min():.4f}-{nets.max():.4f}; wrote {out}")
@@ -222,9 +235,7 @@ def other_data(out):
     wine, iris = load_wine(), load_iris()
     sets["wine, class 1 vs rest (178x13)"] = (wine.data, (wine.target == 1).astype(int))
     sets["iris, versicolor vs virginica (100x4)"] = (iris.data[iris.target > 0], iris.target[iris.target > 0])
-    methods = {"IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
-               "IRLS-ADMM net (select_C=0.1)": lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1),
-               "sklearn L1-LR (C by CV)": sklearn_l1_cv}
+    methods = {**DEFAULT_AND_OLD_SELECT_C, "sklearn L1-LR (C by CV)": sklearn_l1_cv}
     rows = []
     for data, (X, y) in sets.items():
         for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)):
@@ -234,9 +245,7 @@ def other_data(out):
                 dt = timed_fit(est, sc.transform(X[tr]), y[tr])
                 rows.append({"data": data, "method": method, "fit_seconds": dt, "n_selected": len(support_of(est)),
                              "accuracy": accuracy_score(y[te], est.predict(sc.transform(X[te])))})
-    df = pd.DataFrame(rows).groupby(["data", "method"], sort=False).mean().reset_index()
-    df.to_csv(out, index=False)
-    print(df.to_markdown(index=False, floatfmt=".3f"))
+    summarise(rows, out)
     print(f"\nwrote {out}")
 
 
@@ -245,8 +254,7 @@ def wide_selection(out):
     n = 60, 120 training rows and p = 500, 2000 features (8 true), seeds 900200-900205, 200
     held-out rows each. The default beside select_C 0.1, rule="1se", both, the oracle count q = 8
     and scikit-learn's L1-LR CV: which part of the selection fails when p >> n."""
-    methods = {"IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
-               "IRLS-ADMM net (select_C=0.1)": lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1),
+    methods = {**DEFAULT_AND_OLD_SELECT_C,
                "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, rule="1se"),
                "IRLS-ADMM net (select_C=0.1, rule=1se)":
                lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1, rule="1se"),
@@ -266,9 +274,7 @@ def wide_selection(out):
                 rows.append({"data": f"n = {n}, p = {p}", "method": method, "fit_seconds": dt,
                              "n_selected": r["n_selected"], "fp_rate": r["fp_rate"], "fn_rate": r["fn_rate"],
                              "accuracy": accuracy_score(y_te, est.predict(X_te))})
-    df = pd.DataFrame(rows).groupby(["data", "method"], sort=False).mean().reset_index()
-    df.to_csv(out, index=False)
-    print(df.to_markdown(index=False, floatfmt=".3f"))
+    summarise(rows, out)
     print(f"\nwrote {out}")
 
 

@@ -374,7 +374,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             raise ValueError(f"rule must be 'paired', '1se' or 'min', got {self.rule!r}")
         C = self.select_C
         if isinstance(C, bool) or not isinstance(C, numbers.Real) or not (np.isfinite(C) and C > 0):
-            raise ValueError(f"select_C must be a positive finite number, got {self.select_C!r}")
+            raise ValueError(f"select_C must be a positive finite number, got {C!r}")
         self.module_ = IRLSADMMNet(
             k_max=self.k_max,
             i_max=self.i_max,
