@@ -6,7 +6,9 @@ The public API is the estimators; modules live in ``glassnet.nn``, the training 
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+# Bump it whenever a default, a fitted attribute or a saved field changes: glassnet.load refuses
+# files saved by another version, and a model saved under other defaults would load mislabelled.
+__version__ = "0.2.0"
 
 # estimator name -> module under glassnet.estimators (imported lazily: torch loads on demand)
 _ESTIMATORS = {
