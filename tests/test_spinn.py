@@ -172,6 +172,9 @@ def test_bad_input():
         SPINNRegressor(penalty=GroupMCP(gamma=1.5), lr=2.0, lam=0.01).fit(X, y)
     with pytest.raises(ValueError, match="lam must be"):
         SPINNRegressor(lam=-1.0).fit(X, y)
+    for bad in (-1.0, float("nan"), float("inf"), "0.1", True):
+        with pytest.raises(ValueError, match="lambda_0 must be a finite number >= 0"):
+            SPINNRegressor(lambda_0=bad).fit(X, y)
     est = SPINNRegressor(lam=0.05, max_epochs=20).fit(X, y)
     with pytest.raises(ValueError):
         est.predict(X[:, :5])

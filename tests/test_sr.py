@@ -136,6 +136,10 @@ def test_bad_parameters_raise_clear_errors():
                      ({"n_patches": 0}, "n_patches"), ({"patch_size": 80}, "at least 80 x 80")]:
         with pytest.raises(ValueError, match=word):
             MatNetSR(max_epochs=1, **kw).fit(img)
+    for name in ("lam", "beta", "residual_gain"):  # finite reals; the gain also > 0
+        for bad in (float("nan"), float("inf"), -1.0, "0.1", True) + ((0.0,) if name == "residual_gain" else ()):
+            with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+                MatNetSR(max_epochs=1, **{name: bad}).fit(img)
 
 
 def test_clone_save_load_and_constructor_parameters(small_sr, tmp_path):

@@ -7,6 +7,9 @@ ending in ``_``. This module holds the validation every estimator shares and sav
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
@@ -132,6 +135,16 @@ def _numeric_target(y):
             raise ValueError(f"y must be numeric for a regressor; got values of dtype {arr.dtype} "
                              f"that do not convert to float ({err})") from err
     return y
+
+
+def check_real(value, name: str, *, positive: bool = False) -> float:
+    """A hyperparameter that must be a finite real number (not a bool): ``>= 0``, or ``> 0``
+    with ``positive``. Returns it as a float; anything else is a ``ValueError`` naming it."""
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+          and (value > 0 if positive else value >= 0))
+    if not ok:
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return float(value)
 
 
 def _check_magnitude(a, name: str) -> None:

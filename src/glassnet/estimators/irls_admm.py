@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -13,7 +12,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from glassnet.estimators.base import GlassnetEstimator, torch_dtype
+from glassnet.estimators.base import GlassnetEstimator, check_real, torch_dtype
 from glassnet.model_selection import choose, make_folds
 from glassnet.nn.irls_admm import IRLSADMMNet, logistic_loss
 from glassnet.training import fit, split_validation
@@ -372,9 +371,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             self._check_q(k)  # before training
         if self.rule not in ("paired", "1se", "min"):
             raise ValueError(f"rule must be 'paired', '1se' or 'min', got {self.rule!r}")
-        C = self.select_C
-        if isinstance(C, bool) or not isinstance(C, numbers.Real) or not (np.isfinite(C) and C > 0):
-            raise ValueError(f"select_C must be a positive finite number, got {C!r}")
+        check_real(self.select_C, "select_C", positive=True)
         self.module_ = IRLSADMMNet(
             k_max=self.k_max,
             i_max=self.i_max,

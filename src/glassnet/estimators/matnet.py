@@ -43,7 +43,7 @@ from glassnet.datasets.images import (
     sr_modalities,
     ycbcr_to_rgb,
 )
-from glassnet.estimators.base import GlassnetEstimator, torch_dtype
+from glassnet.estimators.base import GlassnetEstimator, check_real, torch_dtype
 from glassnet.nn.matnet import MatNet, MultimodalMatNetAutoencoder
 from glassnet.progress import progress
 from glassnet.training import fit as train
@@ -613,12 +613,9 @@ class MatNetSR(GlassnetEstimator):
             raise ValueError(f"input_mode must be 'bicubic' or 'hr', got {self.input_mode!r}")
         if self.target not in ("residual", "hr"):
             raise ValueError(f"target must be 'residual' or 'hr', got {self.target!r}")
-        for name in ("lam", "beta"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-        if not isinstance(self.residual_gain, numbers.Real) or not self.residual_gain > 0:
-            raise ValueError(f"residual_gain must be a positive number, got {self.residual_gain!r}")
+        check_real(self.lam, "lam")
+        check_real(self.beta, "beta")
+        check_real(self.residual_gain, "residual_gain", positive=True)
         torch_dtype(self.dtype)
 
     # ------------------------------------------------------------ training

@@ -35,7 +35,12 @@ from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.feature_selection import SelectorMixin
 
 from glassnet import training
-from glassnet.estimators.base import GlassnetEstimator, _sparse_as_value_error, torch_dtype
+from glassnet.estimators.base import (
+    GlassnetEstimator,
+    _sparse_as_value_error,
+    check_real,
+    torch_dtype,
+)
 from glassnet.model_selection import PathRecord, choose, make_folds, run_folds
 from glassnet.nn.spinn import LOSSES, SPINN, HuberLoss, IntegrativeSPINNNet, StackedSPINN
 from glassnet.penalties import IntegrativePenalty, Penalty, get_penalty, group_norms
@@ -602,8 +607,6 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
     def _opts(self):
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' (proximal gradient) or 'adam', got {self.optimizer!r}")
-        if self.lambda_0 is not None and self.lambda_0 < 0:
-            raise ValueError(f"lambda_0 must be >= 0, got {self.lambda_0}")
         if self.start not in STARTS:
             raise ValueError(f"start must be one of {STARTS}, got {self.start!r}")
         return {"optimizer": self.optimizer, "lr": float(self.lr), "max_epochs": int(self.max_epochs),
@@ -616,7 +619,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
         """Everything the path functions need: losses, output, options (``delta``: Huber's
         scale, robust regression only)."""
         loss = LOSSES[self._loss_name]
-        lam0 = DEFAULT_LAMBDA_0[self._loss_name] if self.lambda_0 is None else float(self.lambda_0)
+        lam0 = DEFAULT_LAMBDA_0[self._loss_name] if self.lambda_0 is None else check_real(self.lambda_0, "lambda_0")
         return {
             "loss": loss,
             "lambda_0": lam0,
@@ -1173,7 +1176,7 @@ class IntegrativeSPINN(GlassnetEstimator):
 
     def _spec(self):
         name = "mse" if self.task == "regression" else "logistic"
-        lam0 = DEFAULT_LAMBDA_0[name] if self.lambda_0 is None else float(self.lambda_0)
+        lam0 = DEFAULT_LAMBDA_0[name] if self.lambda_0 is None else check_real(self.lambda_0, "lambda_0")
         return {"loss": LOSSES[name], "lambda_0": lam0, "out_fn": _integrative_out,
                 "loss_fn": _IntegrativeLoss(LOSSES[name], lam0),
                 "data_loss": _IntegrativeLoss(LOSSES[name], 0.0), "opts": self._opts()}
