@@ -6,6 +6,12 @@ loss at the same number k of selected features; on a gene-expression set, CV acc
 genes. Writes ``bench_spinn.csv`` / ``bench_spinn.md`` under ``--out`` and prints the tables.
 
     PYTHONPATH=src python benchmarks/bench_spinn.py [--quick] [--out DIR] [--data-dir D]
+
+``--tune-lambda0`` instead fits the CV estimators of ``spinn-simulation`` (p = 1000, 5 folds, 30
+lambdas) on draws of tuning seeds (default 900-902: data seed ``1000 x seed + n``, as the
+reproduction draws its seed 0) for each ``lambda_0`` of a grid per task, and writes one row per
+fit to ``--out``/lambda0_tuning.csv. It is how ``DEFAULT_LAMBDA_0`` is chosen; the
+reproduction's own draws (seed 0) are not used.
 """
 
 from __future__ import annotations
@@ -96,6 +102,26 @@ def simulation(n, p, n_lambdas, seed):
     return pd.DataFrame(rows)
 
 
+def tune_lambda0(seeds, ns, grids, out_csv):
+    """One row per (task, n, seed, lambda_0): the reproduction's SPINN CV on a tuning draw."""
+    from glassnet.experiments.spinn import run_spinn_cv
+
+    rows = []
+    for task, values in grids.items():
+        for n in ns:
+            for seed in seeds:
+                X, y, S = make_spinn_simulation(n, 1000, task=task, random_state=1000 * seed + n)
+                Xt, yt, _ = make_spinn_simulation(2000, 1000, task=task, random_state=1000 * seed + n + 1)
+                for lam0 in values:
+                    _, row = run_spinn_cv(task, X, y, Xt, yt, S, seed=seed, lambda_0=lam0)
+                    rows.append({"task": task, "n": n, "seed": seed, "lambda_0": lam0, **row})
+                    pd.DataFrame(rows).to_csv(out_csv, index=False)  # a run cut short keeps its rows
+                    print({k: rows[-1][k] for k in ("task", "n", "seed", "lambda_0", "n_selected", "tpr", "fpr",
+                                                    "test_loss", "fit_time_s")}, flush=True)
+    df = pd.DataFrame(rows)
+    return df.groupby(["task", "n", "lambda_0"])[["n_selected", "tpr", "fpr", "test_loss"]].mean().reset_index()
+
+
 def _rates(sel, S, p):
     r = selection_rates(sel, S, p)
     return {"tpr": r["tpr"], "fpr": r["fpr"]}
@@ -107,8 +133,22 @@ def main(argv=None):
     ap.add_argument("--out", default="results/bench_spinn")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tune-lambda0", action="store_true", help="choose DEFAULT_LAMBDA_0 on tuning draws")
+    ap.add_argument("--tune-seeds", default="900,901,902")
+    ap.add_argument("--tune-ns", default="250,500")
+    ap.add_argument("--tune-tasks", default="regression,classification")
+    ap.add_argument("--grid-regression", default="0.03,0.1,0.3")
+    ap.add_argument("--grid-classification", default="0.1,0.3,1.0")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if args.tune_lambda0:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        ints = lambda s: [int(v) for v in s.split(",")]
+        grids = {t: [float(v) for v in getattr(args, f"grid_{t}").split(",")] for t in args.tune_tasks.split(",")}
+        print(tune_lambda0(ints(args.tune_seeds), ints(args.tune_ns), grids, out / "lambda0_tuning.csv")
+              .to_markdown(index=False, floatfmt=".4g"))
+        return
     n, p, n_lambdas = (300, 200, 20) if args.quick else (500, 1000, 50)
     sim = simulation(n, p, n_lambdas, args.seed)
     t = sim.set_index(["method", "what"])["time_s"]

@@ -209,8 +209,10 @@ def test_mcp_penalties_work_on_the_screened_path(penalty):
         est = SPINNRegressor(penalty=penalty, random_state=0).fit(X, y)
     # the fixed default lam (0.1 lambda_max) also keeps two noise inputs that passed the screen
     # on this draw (since the screen's sixth round); the true ones are the last to leave the path
+    # (with lambda_0 = 0.3 one of them enters with the true ones on the coarse fixed-lam path: a tie)
     assert {0, 1, 2} <= set(est.selected_features_)
-    assert set(np.argsort(est.feature_importances_)[-3:]) == {0, 1, 2}
+    imp = est.feature_importances_
+    assert np.delete(imp, [0, 1, 2]).max() <= imp[[0, 1, 2]].min()
 
 
 def test_dense_start_leaves_the_saddle_on_xor():
