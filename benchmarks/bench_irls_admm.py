@@ -58,6 +58,7 @@ from sklearn.preprocessing import StandardScaler
 
 from glassnet import ADMMLogisticRegression, IRLSADMMNetClassifier
 from glassnet.datasets import make_irls_admm_simulation
+from glassnet.estimators.irls_admm import SELECT_C_GRID
 from glassnet.experiments.irls_admm import PEER_MAX_ITER, sklearn_l1_cv
 from glassnet.metrics import selection_rates
 from glassnet.utils import threads
@@ -260,6 +261,8 @@ def wide_selection(out):
                lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1, rule="1se"),
                "IRLS-ADMM net (q=8, the true count)": lambda s: IRLSADMMNetClassifier(random_state=s,
                                                                                       n_features_to_select=8),
+               "IRLS-ADMM net (select_C per set from 0.001-1)":
+               lambda s: IRLSADMMNetClassifier(random_state=s, select_C=SELECT_C_GRID),
                "sklearn L1-LR (C by CV)": sklearn_l1_cv}
     rows = []
     for n, p in ((60, 500), (120, 500), (60, 2000), (120, 2000)):

@@ -212,6 +212,39 @@ def test_selection_options():
     for bad in (0, -0.1, float("nan"), float("inf"), True, "0.01"):
         with pytest.raises(ValueError, match="select_C"):
             IRLSADMMNetClassifier(select_C=bad, max_epochs=2).fit(X, y)
+    for bad in ((), (0.01, -1.0), (0.01, "0.1"), [float("nan")]):
+        with pytest.raises(ValueError, match="select_C"):
+            IRLSADMMNetClassifier(select_C=bad, max_epochs=2).fit(X, y)
+
+
+def test_select_C_auto_uses_the_grid_only_when_p_exceeds_n(monkeypatch):
+    scored_with, cv_log_losses = [], est_mod.cv_log_losses
+
+    def spy_losses(X, y01, column_sets, Cs, folds, fit_intercept=True):
+        scored_with.append(tuple(Cs))
+        return cv_log_losses(X, y01, column_sets, Cs, folds, fit_intercept)
+
+    monkeypatch.setattr(est_mod, "cv_log_losses", spy_losses)
+    X, y, _beta, _support = make_irls_admm_simulation(n_samples=60, n_features=100, noise_std=0.5, random_state=0)
+    IRLSADMMNetClassifier(random_state=0, max_epochs=10).fit(X, y)  # p > n: the grid
+    IRLSADMMNetClassifier(random_state=0, max_epochs=10).fit(X[:, :50], y)  # p < n: one C
+    assert scored_with[0] == est_mod.SELECT_C_GRID and scored_with[2] == (est_mod.SELECT_C,)
+    with pytest.raises(ValueError, match="select_C"):
+        IRLSADMMNetClassifier(select_C="grid", max_epochs=2).fit(X, y)
+
+
+def test_select_C_sequence_scores_each_set_at_its_best_C():
+    """With a sequence, each candidate set's CV loss is its lowest over the Cs: the validation
+    curve is the pointwise minimum of the single-C curves (same net, same folds), and a
+    one-element sequence is the number itself."""
+    X, y, _beta, _support = make_irls_admm_simulation(noise_std=0.5, random_state=0)
+    fit = lambda C: IRLSADMMNetClassifier(random_state=0, max_epochs=30, select_C=C).fit(X, y)
+    singles = [fit(C) for C in (0.01, 1.0)]
+    both = fit((0.01, 1.0))
+    assert list(both.validation_curve_) == list(singles[0].validation_curve_)
+    lowest = np.minimum(*[list(m.validation_curve_.values()) for m in singles])
+    np.testing.assert_allclose(list(both.validation_curve_.values()), lowest)
+    np.testing.assert_array_equal(fit((0.01,)).get_support(), singles[0].get_support())
 
 
 @pytest.mark.parametrize("make", [
