@@ -217,22 +217,6 @@ def test_selection_options():
             IRLSADMMNetClassifier(select_C=bad, max_epochs=2).fit(X, y)
 
 
-def test_select_C_auto_uses_the_grid_only_when_p_exceeds_n(monkeypatch):
-    scored_with, cv_log_losses = [], est_mod.cv_log_losses
-
-    def spy_losses(X, y01, column_sets, Cs, folds, fit_intercept=True):
-        scored_with.append(tuple(Cs))
-        return cv_log_losses(X, y01, column_sets, Cs, folds, fit_intercept)
-
-    monkeypatch.setattr(est_mod, "cv_log_losses", spy_losses)
-    X, y, _beta, _support = make_irls_admm_simulation(n_samples=60, n_features=100, noise_std=0.5, random_state=0)
-    IRLSADMMNetClassifier(random_state=0, max_epochs=10).fit(X, y)  # p > n: the grid
-    IRLSADMMNetClassifier(random_state=0, max_epochs=10).fit(X[:, :50], y)  # p < n: one C
-    assert scored_with[0] == est_mod.SELECT_C_GRID and scored_with[2] == (est_mod.SELECT_C,)
-    with pytest.raises(ValueError, match="select_C"):
-        IRLSADMMNetClassifier(select_C="grid", max_epochs=2).fit(X, y)
-
-
 def test_select_C_sequence_scores_each_set_at_its_best_C():
     """With a sequence, each candidate set's CV loss is its lowest over the Cs: the validation
     curve is the pointwise minimum of the single-C curves (same net, same folds), and a
