@@ -579,6 +579,12 @@ def _seed_from_torch() -> int:
 # ----------------------------------------------------------------- estimators
 
 
+def _lambda_0(value, loss_name):
+    """The upper-layer ridge: ``DEFAULT_LAMBDA_0`` of the loss when ``value`` is None, else the
+    checked value."""
+    return DEFAULT_LAMBDA_0[loss_name] if value is None else check_real(value, "lambda_0")
+
+
 class _SPINNBase(SelectorMixin, GlassnetEstimator):
     """Shared by the classifier and regressor; subclasses define ``_targets`` and ``_loss_name``."""
 
@@ -622,7 +628,7 @@ class _SPINNBase(SelectorMixin, GlassnetEstimator):
         """Everything the path functions need: losses, output, options (``delta``: Huber's
         scale, robust regression only)."""
         loss = LOSSES[self._loss_name]
-        lam0 = DEFAULT_LAMBDA_0[self._loss_name] if self.lambda_0 is None else check_real(self.lambda_0, "lambda_0")
+        lam0 = _lambda_0(self.lambda_0, self._loss_name)
         return {
             "loss": loss,
             "lambda_0": lam0,
@@ -1179,7 +1185,7 @@ class IntegrativeSPINN(GlassnetEstimator):
 
     def _spec(self):
         name = "mse" if self.task == "regression" else "logistic"
-        lam0 = DEFAULT_LAMBDA_0[name] if self.lambda_0 is None else check_real(self.lambda_0, "lambda_0")
+        lam0 = _lambda_0(self.lambda_0, name)
         return {"loss": LOSSES[name], "lambda_0": lam0, "out_fn": _integrative_out,
                 "loss_fn": _IntegrativeLoss(LOSSES[name], lam0),
                 "data_loss": _IntegrativeLoss(LOSSES[name], 0.0), "opts": self._opts()}
