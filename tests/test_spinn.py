@@ -134,7 +134,7 @@ def test_path_records_and_plot():
     plt.close("all")
 
 
-@pytest.mark.slow  # ~30 s on a loaded core; the CV path is covered by test_spinn_issue8
+@pytest.mark.slow  # ~30 s on a loaded core; CV path: test_spinn_screen_and_edge_cases
 def test_cv_one_standard_error_selects_support():
     # squared loss, as this test was written: with the Huber default (third round) the 1-SE
     # rule keeps 4 of the 6 inputs on this draw (it drops weak inputs, docs/spinn.md item 7),
@@ -148,7 +148,7 @@ def test_cv_one_standard_error_selects_support():
     assert set(support) <= sel and len(sel - set(support)) <= 1  # issue 8's target: FPR <= 0.05
 
 
-@pytest.mark.slow  # ~30 s on a loaded core; the CV path is covered by test_spinn_issue8
+@pytest.mark.slow  # ~30 s on a loaded core; CV path: test_spinn_screen_and_edge_cases
 def test_classifier_cv_binary():
     X, y, support = make_spinn_simulation(300, 30, task="classification", random_state=0)
     est = SPINNClassifierCV(cv=3, n_lambdas=8, random_state=0).fit(X, y)
