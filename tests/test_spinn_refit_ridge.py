@@ -1,5 +1,5 @@
-"""Issue 8, fourth round: the regressors' relaxed refit may put its ridge on ``W1`` too, chosen
-by the CV folds with the upper-layer-only ridges (docs/spinn.md, item 10)."""
+"""The regressors' relaxed refit may put its ridge on ``W1`` too, chosen by the CV folds with
+the upper-layer-only ridges (history: docs/history/spinn.md)."""
 
 import numpy as np
 import torch
@@ -42,22 +42,28 @@ def _refit_r2(est, X, y, Xt, yt, cols, ridge, seed=0):
 
 
 def test_w1_ridge_keeps_correlated_extra_inputs_from_overfitting_the_refit():
-    """The diagnosis of item 10: mix-toeplitz (Toeplitz rho = 0.5), n = 300, tuning seed 3,
-    where the CV selection had the 4 true inputs plus their neighbours 4, 7 and 9. Refitted
-    on that selection with the ridge on the upper layers only, the net overfits through the
-    unpenalised W1 and predicts clearly worse than the same recipe on the true inputs; with the
-    ridge on W1 too it comes back to the true inputs' level."""
-    X, y, Xt, yt, support, _ = selection_problem("mix-toeplitz", 300, 3, n_test=300)
+    """Mix-toeplitz (Toeplitz rho = 0.5), n = 300: a selection with the 4 true inputs plus their
+    correlated neighbours 4, 7 and 9 (what CV picked on tuning seed 3). Refitted with the ridge
+    on the upper layers only, the extra inputs cost held-out R2 through the unpenalised W1; the
+    ridge on W1 removes most of that cost. Checked on seeds 20-22 (none of the tuning seeds
+    0-4), each seed against itself, without a fixed margin: the W1 ridge must help the
+    selection with extra inputs more than it helps the true inputs alone, so the test fails if
+    the gain is a plain ridge effect rather than the extra inputs' overfit."""
     selection = [0, 4, 5, 7, 9, 10, 15]
-    assert set(support) < set(selection)
-    est = SPINNRegressorCV(loss="squared_error", max_epochs=100)
-    est.n_features_in_ = X.shape[1]
-    true_upper = _refit_r2(est, X, y, Xt, yt, support, 1e-2)
-    sel_upper = _refit_r2(est, X, y, Xt, yt, selection, 1e-2)
-    sel_w1 = _refit_r2(est, X, y, Xt, yt, selection, (1e-2, True))
-    assert sel_upper < true_upper - 0.1  # the extra inputs cost through W1
-    assert sel_w1 > sel_upper + 0.1
-    assert sel_w1 > true_upper - 0.05
+    for seed in (20, 21, 22):
+        X, y, Xt, yt, support, _ = selection_problem("mix-toeplitz", 300, seed, n_test=300)
+        assert set(support) < set(selection)
+        est = SPINNRegressorCV(loss="squared_error", max_epochs=100)
+        est.n_features_in_ = X.shape[1]
+        true_upper = _refit_r2(est, X, y, Xt, yt, support, 1e-2)
+        true_w1 = _refit_r2(est, X, y, Xt, yt, support, (1e-2, True))
+        sel_upper = _refit_r2(est, X, y, Xt, yt, selection, 1e-2)
+        sel_w1 = _refit_r2(est, X, y, Xt, yt, selection, (1e-2, True))
+        assert sel_upper < true_upper, seed  # the extra inputs cost without the W1 ridge
+        # the W1 ridge's gain comes from the extra inputs: larger on the selection than on
+        # the true inputs alone, so the extra inputs' cost shrinks
+        assert sel_w1 - sel_upper > true_w1 - true_upper, seed
+        assert true_w1 - sel_w1 < true_upper - sel_upper, seed
 
 
 def _small(n=120, p=6, seed=0):
@@ -80,6 +86,7 @@ def test_regressor_cv_chooses_the_refit_ridge_among_w1_and_upper_ridges():
     assert np.all(W1[:, ~est.support_] == 0)
 
     clf = SPINNClassifierCV(**kw).fit(X, (y > np.median(y)).astype(int))
-    if clf.relax_cv_loss_ is not None:  # the classifier keeps the upper-layer ridges only
-        assert set(clf.relax_cv_loss_) == {(float(lam0), False) for lam0 in RELAX_LAMBDA_0}
-    assert clf.relax_w1_ridge_ in (None, False)
+    assert clf.support_.any()  # something selected, so the relaxed refit's ridge is chosen
+    # the classifier keeps the upper-layer ridges only
+    assert set(clf.relax_cv_loss_) == {(float(lam0), False) for lam0 in RELAX_LAMBDA_0}
+    assert clf.relax_w1_ridge_ is (False if clf.relaxed_ else None)
