@@ -25,17 +25,25 @@ class Result:
     """Tables (the first one is written as ``results.csv``), figures and a Markdown report.
 
     ``report`` is the prose of ``report.md``: it must place our numbers beside the paper's.
+    ``verdicts`` (:mod:`glassnet.experiments.verdicts`) are the report's claims ("met",
+    "beats", "significant"), each computed from the tables; the report shows them with
+    :func:`~glassnet.experiments.verdicts.render` and a ``verdicts`` table is added here.
     """
 
     tables: dict[str, pd.DataFrame]
     figures: dict = field(default_factory=dict)  # name -> matplotlib Figure
     report: str = ""
+    verdicts: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.verdicts and "verdicts" not in self.tables:
+            from glassnet.experiments.verdicts import verdict_table
+
+            self.tables = {**self.tables, "verdicts": verdict_table(self.verdicts, self.tables)}
 
 
 def write_result(result: Result, out: str | os.PathLike, title: str) -> Path:
     """Write ``results.csv`` (+ other tables), PNG figures and ``report.md`` under ``out``."""
-    import matplotlib.pyplot as plt
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if not result.tables:
@@ -47,10 +55,28 @@ def write_result(result: Result, out: str | os.PathLike, title: str) -> Path:
         lines += [f"## {name} (`{fname}`)", "", df.to_markdown(index=False, floatfmt=".4g"), ""]
     for name, fig in result.figures.items():
         fig.savefig(out / f"{name}.png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        _close(fig)
         lines += [f"![{name}]({name}.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
     return out
+
+
+def _close(fig):
+    """Free a pyplot figure (a ``matplotlib.figure.Figure`` made without pyplot needs nothing)."""
+    import sys
+
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close(fig)  # no-op for a figure pyplot does not manage
+
+
+def new_figure(*args, **kwargs):
+    """``(fig, axes)`` like ``plt.subplots`` on a ``matplotlib.figure.Figure`` with no pyplot
+    state: experiments draw without switching or using the caller's backend (issue 27)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=kwargs.pop("figsize", None), layout=kwargs.pop("layout", None))
+    return fig, fig.subplots(*args, **kwargs)
 
 
 def l1_logistic_cv(Cs, seed, solver, scoring, max_iter):
