@@ -68,13 +68,15 @@ def test_early_stopping_restores_the_best_state():
 def test_seeding_makes_training_reproducible():
     X, y = _linear_problem()
 
-    def run():
+    def run(seed):
         torch.manual_seed(123)  # same init; the seed then drives the batch order
         model = torch.nn.Linear(10, 1).double()
-        fit(model, _mse, (X, y), lr=0.01, max_epochs=3, batch_size=16, seed=7)
+        fit(model, _mse, (X, y), lr=0.01, max_epochs=3, batch_size=16, seed=seed)
         return model.weight.detach().clone()
 
-    torch.testing.assert_close(run(), run(), rtol=0, atol=0)
+    torch.testing.assert_close(run(7), run(7), rtol=0, atol=0)
+    # the seed is used: another seed shuffles the batches differently, so the weights differ
+    assert not torch.equal(run(7), run(8))
 
 
 def test_projection_hook_keeps_a_constraint():
