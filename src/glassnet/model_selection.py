@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["PAIRED_Z", "PathRecord", "choose", "make_folds", "run_folds"]
+__all__ = ["PAIRED_Z", "SELECTION_RULES", "PathRecord", "choose", "cv_path", "make_folds", "run_folds"]
 
 
 @dataclass
@@ -30,6 +30,7 @@ class PathRecord:
     state: dict = field(repr=False, default_factory=dict)  # the module's state at this point
 
 
+SELECTION_RULES = ("min", "1se", "paired")  # the rules of :func:`choose`
 PAIRED_Z = 2.0  # "paired" rule: a candidate is as good as the best unless z > 2 (a 5 % two-sided test)
 
 
@@ -117,3 +118,16 @@ def run_folds(fn: Callable, folds: Sequence, n_jobs: int | None = None) -> list:
     if n_jobs in (None, 1):
         return [one(k, tr, va) for k, (tr, va) in enumerate(folds)]
     return Parallel(n_jobs=n_jobs)(delayed(one)(k, tr, va) for k, (tr, va) in enumerate(folds))
+
+
+def cv_path(fit_fold: Callable, folds: Sequence, n_jobs: int | None = None) -> np.ndarray:
+    """The (n_folds, n_candidates) held-out losses of a candidate grid (a lambda path, a list
+    of feature sets, ...): ``fit_fold(k, train_idx, val_idx)`` fits fold ``k``'s training rows
+    and returns one held-out loss per candidate, in the same candidate order for every fold.
+    The folds fan out through joblib (:func:`run_folds`), so ``joblib.parallel_backend("dask")``
+    or Ray's backend sends them to a cluster. Pair it with :func:`choose`.
+    """
+    rows = [np.asarray(r, dtype=float).reshape(-1) for r in run_folds(fit_fold, folds, n_jobs)]
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError(f"every fold must score the same candidates; got {[len(r) for r in rows]}")
+    return np.stack(rows)
