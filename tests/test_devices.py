@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 import torch
 
+import glassnet
+from battery import data_for, fit, predict, public_estimators
 from glassnet.devices import AUTO_MIN_ELEMENTS, auto_device_for, resolve_device, to_numpy
+from glassnet.estimators.checks import fast_instance
 
 
 def test_resolve_cpu_and_auto():
@@ -46,3 +52,98 @@ def test_to_numpy():
     a = to_numpy(torch.ones(3, dtype=torch.bfloat16, requires_grad=False))
     assert a.dtype.kind == "f" and a.tolist() == [1.0, 1.0, 1.0]
     assert to_numpy([1, 2]).tolist() == [1, 2]
+
+
+# ------------------------------------------------------------------ every public estimator
+
+ESTIMATORS = public_estimators()
+# families whose device= another engineer adds in parallel (issue 28): expected to fail until then
+_PENDING = {
+    "SPINN": "SPINN's device= is added by the main engineer (estimators/spinn)",
+    "IntegrativeSPINN": "SPINN's device= is added by the main engineer (estimators/spinn)",
+    "DSRL": "DSRL's device= is added by the DSRL helper (estimators/dsrl.py)",
+}
+
+
+def _marks(cls):
+    for prefix, why in _PENDING.items():
+        if cls.__name__.startswith(prefix) and "device" not in cls().get_params():
+            return [pytest.mark.xfail(reason=why, strict=False)]
+    return []
+
+
+PARAMS = [pytest.param(c, id=c.__name__, marks=_marks(c)) for c in ESTIMATORS]
+
+
+def _numpy_or_cpu(value, where):
+    if torch.is_tensor(value):
+        assert value.device.type == "cpu", where
+    elif isinstance(value, torch.nn.Module):
+        for k, t in value.state_dict().items():
+            assert t.device.type == "cpu", f"{where}.{k}"
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _numpy_or_cpu(v, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _numpy_or_cpu(v, f"{where}[{k!r}]")
+
+
+@pytest.mark.parametrize("cls", PARAMS)
+def test_estimator_takes_device(cls):
+    params = cls().get_params()
+    assert "device" in params, f"{cls.__name__} has no device parameter"
+    est = cls(device="cpu")
+    assert est.get_params()["device"] == "cpu"  # stored as given (scikit-learn contract)
+    assert cls(device=torch.device("cpu")).get_params()["device"] == torch.device("cpu")
+
+
+@pytest.mark.parametrize("cls", PARAMS)
+def test_cpu_fit_equals_default_and_fitted_state_is_on_the_cpu(cls):
+    X, y = data_for(fast_instance(cls))
+    default = fit(fast_instance(cls), X, y)
+    on_cpu = fit(fast_instance(cls, device="cpu"), X, y)
+    np.testing.assert_array_equal(np.asarray(predict(default, X), dtype=float),
+                                  np.asarray(predict(on_cpu, X), dtype=float))
+    assert on_cpu.device_ == "cpu"
+    for name, value in vars(on_cpu).items():
+        if name.endswith("_"):
+            _numpy_or_cpu(value, name)
+
+
+@pytest.mark.parametrize("bad", ["tpu", "cuda:99", "bogus"])
+@pytest.mark.parametrize("cls", PARAMS)
+def test_unknown_device_raises_before_any_work(cls, bad, monkeypatch):
+    def no_work(*_a, **_k):
+        raise AssertionError("a module ran before the device was checked")
+
+    est = fast_instance(cls, device=bad)
+    X, y = data_for(est)
+    monkeypatch.setattr(torch.nn.Module, "__call__", no_work)
+    with pytest.raises(ValueError, match=re.escape(bad)):
+        fit(est, X, y)
+    assert not hasattr(est, "module_")
+
+
+def test_save_load_does_not_depend_on_the_device(tmp_path):
+    cls = glassnet.MatNetClassifier
+    X, y = data_for(fast_instance(cls))
+    est = fast_instance(cls, device=torch.device("cpu")).fit(X, y)
+    glassnet.save(est, tmp_path / "m.glassnet")
+    back = glassnet.load(tmp_path / "m.glassnet")
+    assert back.get_params()["device"] == torch.device("cpu")
+    assert back.device_ == "cpu"
+    np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
+    # a model saved with a device this machine lacks still loads and predicts on the CPU
+    est.set_params(device="cuda:7")
+    glassnet.save(est, tmp_path / "g.glassnet")
+    back = glassnet.load(tmp_path / "g.glassnet")
+    assert back.device == "cuda:7"
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+
+
+def test_auto_keeps_small_fits_on_the_cpu():
+    cls = glassnet.IRLSADMMNetClassifier
+    X, y = data_for(fast_instance(cls))
+    assert X.size < AUTO_MIN_ELEMENTS
+    assert fast_instance(cls, device="auto").fit(X, y).device_ == "cpu"

@@ -77,6 +77,8 @@ class _Writer:
             return {"__tensor__": self.array(t.numpy()), "dtype": str(t.dtype).removeprefix("torch.")}
         if isinstance(obj, torch.dtype):
             return {"__torch_dtype__": str(obj).removeprefix("torch.")}
+        if isinstance(obj, torch.device):  # a device= parameter; loading does not need the device
+            return {"__torch_device__": str(obj)}
         if isinstance(obj, np.dtype):
             return {"__np_dtype__": obj.str}
         if isinstance(obj, list):
@@ -233,6 +235,11 @@ class _Reader:
             return dt
         if tag == "__np_dtype__":
             return np.dtype(_safe_dtype(v["__np_dtype__"]))
+        if tag == "__torch_device__":
+            try:
+                return torch.device(str(v["__torch_device__"]))
+            except (RuntimeError, ValueError) as err:
+                raise ValueError(f"corrupt glassnet file: bad device {v['__torch_device__']!r}") from err
         if tag == "__tuple__":
             return tuple(self.decode(x) for x in v["__tuple__"])
         if tag == "__dict__":

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from glassnet.devices import auto_device_for
 from glassnet.persistence import load, save
 from glassnet.utils import with_auto_threads
 
@@ -99,6 +100,19 @@ class GlassnetEstimator(BaseEstimator):
         """A fresh, contiguous tensor of the estimator's dtype (views with negative strides,
         read-only and Fortran-ordered arrays are copied; the caller's array is never shared)."""
         return torch.tensor(np.ascontiguousarray(X), dtype=torch_dtype(getattr(self, "dtype", "float64")))
+
+    def _fit_device(self, X=None) -> torch.device:
+        """``self.device`` resolved at the start of ``fit`` (a ``ValueError`` naming an unknown or
+        absent device before any work); ``"auto"`` stays on the CPU when ``X`` (an array, or a
+        count of entries) has fewer than :data:`glassnet.devices.AUTO_MIN_ELEMENTS` entries."""
+        if isinstance(X, numbers.Integral):
+            n = int(X)
+        else:
+            try:
+                n = int(np.prod(np.shape(X))) if X is not None else None
+            except (TypeError, ValueError):  # ragged input: validation reports it later
+                n = None
+        return auto_device_for(getattr(self, "device", "cpu"), n)
 
     def _check_fitted(self):
         check_is_fitted(self)

@@ -309,6 +309,10 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         tuning seeds and splits, in 20-30 epochs instead of 50-130 (docs/irls_admm.md).
     solver: eq. 27's least-squares step, ``"auto"`` / ``"primal"`` / ``"kernel"``
         (:class:`glassnet.nn.irls_admm.IRLSADMMNet`); ``"auto"`` uses the n x n form for p >> n.
+    device: where the net runs, ``"auto"`` (default; CUDA, then MPS, then the CPU, but the CPU
+        below ``glassnet.devices.AUTO_MIN_ELEMENTS`` entries of ``X``), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"``, ``"mps"`` or a torch.device; fitted attributes are numpy / CPU either way
+        (``device_`` records where it ran).
     """
 
     _SELECTION_NAMES = "'auto', 'single', 'z'"
@@ -336,6 +340,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         dtype: str = "float64",
         random_state: int | None = None,
         verbose: bool = False,
+        device="auto",
     ):
         self.k_max = k_max
         self.i_max = i_max
@@ -358,6 +363,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     def _columns(self, S):
         """Columns of Phi for the features S (plus the intercept column)."""
@@ -365,11 +371,12 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
 
     def fit(self, X, y):
         """Train the net on a split of ``(X, y)``, select features, fit the classifier; ``self``."""
+        device = self._fit_device(X)
         X, y_pm = self._prepare(X, y)
         with fit_context(self.random_state) as seed:
-            return self._fit(X, y_pm, seed)
+            return self._fit(X, y_pm, seed, device)
 
-    def _fit(self, X, y_pm, seed):
+    def _fit(self, X, y_pm, seed, device=None):
         p = self.n_features_in_
         k = self.n_features_to_select
         if not (isinstance(k, str) and k in ("auto", "single", "z")):
@@ -388,7 +395,10 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
             **self._module_kwargs(p),
         )
         tr, va = split_validation(len(y_pm), self.validation_fraction, seed, stratify=y_pm)
-        P_all = self._phi_tilde(X, y_pm)
+        device = torch.device("cpu") if device is None else device
+        self.module_.to(device)
+        self.device_ = str(device)
+        P_all = self._phi_tilde(X, y_pm).to(device)  # the data move once
         P_tr, P_va = P_all[tr], P_all[va]
 
         def loss(net):  # E of the net's output on the training split (eq. 32), per sample
@@ -444,6 +454,7 @@ class IRLSADMMNetClassifier(_IRLSADMMBase):
                 prevalence = np.mean(y_pm > 0)
                 b0 = float(np.log(prevalence / (1.0 - prevalence))) if self.fit_intercept else 0.0
                 self._set_classifier(np.zeros(p), b0)
+        self.module_.cpu()  # fitted state on the CPU whatever the fit's device
         return self
 
     def _select_Cs(self):
@@ -504,6 +515,9 @@ class ADMMLogisticRegression(_IRLSADMMBase):
     and ``coef_`` is ``beta`` on them. Either way ``coef_`` (shape (1, n_features)) is zero
     outside the reported support and ``predict`` uses exactly those features. ``beta_`` is the
     dense ADMM iterate ``Omega`` on all features.
+
+    ``device`` (``"auto"`` by default, as :class:`IRLSADMMNetClassifier`) is where Algorithm 1
+    runs; the fitted attributes are numpy / CPU either way.
     """
 
     _SELECTION_NAMES = "None"
@@ -519,6 +533,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         n_features_to_select: int | None = None,
         solver: str = "auto",
         dtype: str = "float64",
+        device="auto",
     ):
         self.lam = lam
         self.rho = rho
@@ -529,9 +544,11 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         self.n_features_to_select = n_features_to_select
         self.solver = solver
         self.dtype = dtype
+        self.device = device
 
     def fit(self, X, y):
         """Run Algorithm 1 on ``(X, y)`` and keep the support (``z != 0`` or top q); ``self``."""
+        device = self._fit_device(X)
         X, y_pm = self._prepare(X, y)
         with fit_context(None):
             k = self.n_features_to_select
@@ -550,7 +567,10 @@ class ADMMLogisticRegression(_IRLSADMMBase):
                 **self._module_kwargs(self.n_features_in_),
             )
             with torch.no_grad():
-                self._set_output(self.module_(self._phi_tilde(X, y_pm)))
+                self.module_.to(device)
+                self._set_output(self.module_(self._phi_tilde(X, y_pm).to(device)))
+                self.module_.cpu()
+                self.device_ = str(device)
             if k is None:
                 self._set_support(self.z_ != 0)
                 self._set_classifier(self.z_, self.beta_intercept_)

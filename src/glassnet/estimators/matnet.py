@@ -146,7 +146,7 @@ class _MatNetBase(GlassnetEstimator):
 
     def _train(self, build, loss_fn, lam, Xt, yt, stratify, seed, val=None):
         """One training run of a fresh module with weight decay ``lam``; returns (module, history)."""
-        module = build().to(torch_dtype(self.dtype))
+        module = build().to(torch_dtype(self.dtype)).to(Xt.device)  # Xt is on the fit's device
         module.normalize_rows_()  # the authors' initialisation: unit-norm rows
         val_data = None
         if val is not None:
@@ -172,17 +172,21 @@ class _MatNetBase(GlassnetEstimator):
             patience=self.patience if val is None else None,
             seed=seed,
             verbose=self.verbose,
+            device=Xt.device,
         )
         if self.unit_norm:
             module.normalize_rows_()  # stored rows = effective rows
         return module, history
 
-    def _fit_module(self, build, loss_fn, data_loss, Xt, yt, stratify=None):
+    def _fit_module(self, build, loss_fn, data_loss, Xt, yt, stratify=None, device=None):
         """Choose ``lam`` (when asked) on an internal validation split, then fit on all data.
 
         ``loss_fn(model, X, y, lam)`` is the training objective, ``data_loss(model, X, y)`` the
         validation score (the data term alone, so candidates are compared on the same scale).
+        The data move to ``device`` once; the fitted module comes back to the CPU.
         """
+        device = torch.device("cpu") if device is None else device
+        Xt, yt = Xt.to(device), yt.to(device)
         grid, fixed = self._lam_grid()
         with fit_context(self.random_state) as seed:
             scores = []
@@ -207,7 +211,8 @@ class _MatNetBase(GlassnetEstimator):
         self.lam_ = float(lam)
         self.lam_scores_ = [(float(g), float(v)) for g, v in zip(grid or (), scores)]
         self.history_ = history
-        self.module_ = module
+        self.module_ = module.cpu()
+        self.device_ = str(device)
         self.n_iter_ = history.n_epochs
         self.n_parameters_ = _count(module)
         return self
@@ -270,6 +275,11 @@ _COMMON_DOC = """
     dtype : {"float32", "float64"}
     verbose : bool
         One progress display for the fit (candidates of ``lam`` and epochs).
+    device : "auto", "cpu", "cuda", "cuda:N", "mps" or torch.device
+        Where the fit runs (:func:`glassnet.devices.resolve_device`): the data move there once,
+        the fitted module comes back to the CPU (``device_`` records where it ran). ``"auto"``
+        (default): CUDA, then MPS, then the CPU, but the CPU when ``X`` has fewer than
+        ``glassnet.devices.AUTO_MIN_ELEMENTS`` (1e6) entries.
 """
 
 
@@ -291,7 +301,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
                  activation="tanh", lam="auto", beta=0.0, rho=0.05, unit_norm=False,
                  optimizer="adam", lr=0.01, max_epochs=100, batch_size=100,
                  validation_fraction=None, patience=None, random_state=None, dtype="float32",
-                 verbose=False):
+                 verbose=False, device="auto"):
         self.input_shape = input_shape
         self.hidden_shapes = hidden_shapes
         self.head = head
@@ -309,12 +319,14 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.device = device
 
     def fit(self, X, y):
         """Fit on matrices ``X`` ((n, I, J), or (n, I*J) with ``input_shape``) and labels ``y``;
         with ``lam="auto"`` the weight decay is chosen on an internal validation split first."""
         if self.head not in ("dense", "bilinear"):
             raise ValueError(f"head must be 'dense' or 'bilinear' for a classifier, got {self.head!r}")
+        device = self._fit_device(X)
         Xt, y = self._matrices(X, reset=True, y=y, classification=True, with_y=True)
         self.classes_, codes = np.unique(y, return_inverse=True)
         yt = torch.as_tensor(codes, dtype=torch.long)
@@ -332,7 +344,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
             logits, H = model(Xb, return_hidden=True)
             return self._penalised(model, torch.nn.functional.cross_entropy(logits, yb), H, lam)
 
-        return self._fit_module(build, loss_fn, data_loss, Xt, yt, stratify=codes)
+        return self._fit_module(build, loss_fn, data_loss, Xt, yt, stratify=codes, device=device)
 
     def _logits(self, X):
         self._check_fitted()
@@ -390,7 +402,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
                  activation="tanh", output_activation="identity", lam="auto", beta=0.0,
                  rho=0.05, unit_norm=False, optimizer="adam", lr=0.01, max_epochs=100,
                  batch_size=100, validation_fraction=None, patience=None, random_state=None,
-                 dtype="float32", verbose=False):
+                 dtype="float32", verbose=False, device="auto"):
         self.input_shape = input_shape
         self.hidden_shapes = hidden_shapes
         self.head = head
@@ -410,6 +422,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.device = device
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -425,6 +438,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
             raise ValueError(f"head must be 'auto', 'dense' or 'bilinear', got {self.head!r}")
         if self.output_activation not in ("identity", "sigmoid"):
             raise ValueError(f"output_activation must be 'identity' or 'sigmoid', got {self.output_activation!r}")
+        device = self._fit_device(X)
         y_arr = np.asarray(y) if hasattr(y, "__len__") else y
         y3 = None
         if getattr(y_arr, "ndim", 1) == 3:
@@ -486,7 +500,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
             O, H = model(Xb, return_hidden=True)
             return self._penalised(model, 0.5 * ((O - Yb) ** 2).sum() / Xb.shape[0], H, lam)
 
-        return self._fit_module(build, loss_fn, data_loss, Xt, Yt)
+        return self._fit_module(build, loss_fn, data_loss, Xt, Yt, device=device)
 
     def predict(self, X):
         """Predicted targets, in the shape of the ``y`` given to ``fit``."""
@@ -565,6 +579,11 @@ class MatNetSR(GlassnetEstimator):
     random_state : None, int or numpy Generator
     dtype : {"float32", "float64"}
     verbose : bool
+    device : "auto", "cpu", "cuda", "cuda:N", "mps" or torch.device
+        Where the fit runs (:func:`glassnet.devices.resolve_device`): the data move there once,
+        the fitted module comes back to the CPU (``device_`` records where it ran). ``"auto"``
+        (default): CUDA, then MPS, then the CPU, but the CPU when ``X`` has fewer than
+        ``glassnet.devices.AUTO_MIN_ELEMENTS`` (1e6) entries.
 
     Attributes
     ----------
@@ -576,7 +595,7 @@ class MatNetSR(GlassnetEstimator):
     def __init__(self, scale=2, patch_size=15, hidden_shape=(10, 10), n_patches=10_000,
                  lam=1e-4, beta=0.01, rho=0.05, input_mode="bicubic", target="residual",
                  residual_gain=4.0, optimizer="adam", lr=0.005, max_epochs=60, batch_size=100,
-                 stride=1, random_state=None, dtype="float32", verbose=False):
+                 stride=1, random_state=None, dtype="float32", verbose=False, device="auto"):
         self.scale = scale
         self.patch_size = patch_size
         self.hidden_shape = hidden_shape
@@ -595,6 +614,7 @@ class MatNetSR(GlassnetEstimator):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.device = device
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -674,6 +694,7 @@ class MatNetSR(GlassnetEstimator):
         if len(hidden) != 2 or min(hidden) < 1:
             raise ValueError(f"hidden_shape must be a pair of positive ints, got {self.hidden_shape!r}")
         dtype = torch_dtype(self.dtype)
+        device = self._fit_device(6 * self.n_patches * self.patch_size ** 2)
         with fit_context(self.random_state) as seed:
             tuples = self.training_tuples(X, rng=seed)
             p = self.patch_size
@@ -693,9 +714,10 @@ class MatNetSR(GlassnetEstimator):
             data = tuple(t.to(dtype) for t in (*ins, *targets))
             history = train(ae, loss_fn, data, optimizer=self.optimizer, lr=self.lr,
                             max_epochs=self.max_epochs, batch_size=self.batch_size, seed=seed,
-                            verbose=self.verbose)
+                            verbose=self.verbose, device=device)
         self.history_ = history
-        self.module_ = ae
+        self.module_ = ae.cpu()
+        self.device_ = str(device)
         self.n_patches_ = int(tuples[0].shape[0])
         self.n_parameters_ = _count(ae)
         return self
