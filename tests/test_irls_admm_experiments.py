@@ -178,9 +178,21 @@ def test_full_simulation_meets_the_selection_targets(tmp_path):
 
 @pytest.mark.slow
 def test_full_cervical(data_dir):
+    """The paper's 0.95 is this data's majority rate (balanced accuracy 0.5 for every method),
+    so being near 0.95 shows nothing. What can fail: the net predicting worse than "always
+    negative", or worse than the scikit-learn L1 peer, by more than one patient per test fold."""
+    from glassnet.datasets import load_cervical_cancer
+
     res = experiments()["irls-admm-cervical"].run(Config(seed=0, data_dir=data_dir))
-    acc = res.tables["cv_accuracy"].set_index("method").cv_accuracy
-    assert abs(acc["IRLS-ADMM net"] - 0.95) <= 0.02  # the paper's number, reached as majority rate
+    table = res.tables["cv_accuracy"].set_index("method")
+    y = load_cervical_cancer(data_dir).y
+    majority = max(np.mean(y == 1), np.mean(y != 1))
+    assert table.loc["majority class", "cv_accuracy"] == pytest.approx(majority)
+    one_patient = 5 / len(y)  # one more error in each of the 5 test folds
+    net, peer = table.loc["IRLS-ADMM net"], table.loc["sklearn L1-LR (C by CV)"]
+    assert net.cv_accuracy >= majority - one_patient
+    assert net.cv_accuracy >= peer.cv_accuracy - one_patient
+    assert net.cv_balanced_accuracy >= peer.cv_balanced_accuracy - one_patient
     assert_prose_numbers_in_tables(res)
 
 
