@@ -1,18 +1,35 @@
-"""Loading a file never runs code (DESIGN.md rule 16, issue 7)."""
+"""Loading a file never runs code (DESIGN.md rule 16); fitted pipelines of glassnet estimators
+and trusted scikit-learn steps save and load with identical predictions."""
 
 from __future__ import annotations
 
 import json
 import pickle
+import sys
+import warnings
 import zipfile
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.decomposition import PCA
+from sklearn.feature_selection import SelectKBest, VarianceThreshold, mutual_info_classif
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    RobustScaler,
+    StandardScaler,
+)
 
 import glassnet
-from glassnet import ADMMLogisticRegression
-from glassnet.persistence import FORMAT, FORMAT_VERSION
+from glassnet import ADMMLogisticRegression, IRLSADMMNetClassifier
+from glassnet.persistence import FORMAT, FORMAT_VERSION, SKLEARN_TYPES
 
 
 class _Payload:
@@ -69,11 +86,14 @@ def _crafted(tmp_path, root, version=None):
     {"__module__": "torch.nn:Linear", "init": {"__dict__": []}, "state": {"__dict__": []}},
     {"__dataclass__": "subprocess:CompletedProcess", "fields": {}},
     {"__estimator__": "glassnet.persistence:_Reader", "params": {"__dict__": []}, "state": {"__dict__": []}},
-    {"__sklearn__": "Pipeline", "state": {}},
+    {"__sklearn__": "FunctionTransformer", "state": {"func": None}},
+    {"__sklearn__": "sklearn.preprocessing:StandardScaler", "state": {}},
+    {"__sklearn_function__": "builtins:eval"},
+    {"__sklearn__": "StandardScaler", "state": {"__class__": None}},
     {"__npscalar__": "|O", "value": 1},
 ])
 def test_crafted_files_naming_untrusted_types_are_refused(tmp_path, root):
-    with pytest.raises(ValueError, match="untrusted|not allowed|invalid"):
+    with pytest.raises(ValueError, match="untrusted|not allowed|invalid|not declared"):
         glassnet.load(_crafted(tmp_path, root))
 
 
@@ -114,3 +134,156 @@ def test_saving_refuses_what_it_cannot_write_as_plain_data(tmp_path, fitted):
         glassnet.save(est, tmp_path / "m.glassnet")
     with pytest.raises(ValueError, match="glassnet estimator"):
         glassnet.save({"not": "an estimator"}, tmp_path / "m.glassnet")
+    with pytest.raises(ValueError, match="glassnet estimator"):  # a bare scikit-learn model
+        glassnet.save(StandardScaler().fit(np.ones((3, 2))), tmp_path / "m.glassnet")
+
+
+# ----------------------------------------------------------------------------- pipelines
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 6)) * [1, 10, 0.1, 3, 1, 1] + [0, 5, -2, 0, 1, 0]
+    y = (X[:, 0] - 0.2 * X[:, 1] + 0.5 * rng.standard_normal(80) > -1).astype(int)
+    X_missing = X.copy()
+    X_missing[rng.random(X.shape) < 0.1] = np.nan
+    return X, X_missing, y
+
+
+def _round_trip(obj, tmp_path):
+    path = tmp_path / "pipeline.glassnet"
+    glassnet.save(obj, path)
+    return glassnet.load(path)
+
+
+def _assert_same_pipeline(back, pipe, X):
+    assert type(back) is Pipeline
+    assert [(n, type(s)) for n, s in back.steps] == [(n, type(s)) for n, s in pipe.steps]
+    assert back.get_params(deep=True).keys() == pipe.get_params(deep=True).keys()
+    for method in ("predict", "predict_proba", "decision_function", "score"):
+        if hasattr(pipe, method):
+            args = (X, (pipe.predict(X))) if method == "score" else (X,)
+            np.testing.assert_array_equal(getattr(back, method)(*args), getattr(pipe, method)(*args))
+    np.testing.assert_array_equal(back[:-1].transform(X), pipe[:-1].transform(X))
+
+
+def test_readme_pipeline_round_trip_predicts_identically(tmp_path, problem):
+    X, _, y = problem
+    pipe = make_pipeline(StandardScaler(), ADMMLogisticRegression(k_max=5, i_max=20)).fit(X, y)
+    back = _round_trip(pipe, tmp_path)
+    _assert_same_pipeline(back, pipe, X)
+    np.testing.assert_array_equal(back[-1].coef_, pipe[-1].coef_)
+
+
+def test_pipeline_of_every_trusted_transformer_round_trips(tmp_path, problem):
+    """Imputer (with its missing-value indicator), four scalers, a variance filter, SelectKBest
+    with a non-default score function, PCA, a glassnet selector and a scikit-learn classifier:
+    every step's output and the predictions are the same after loading."""
+    _, X, y = problem
+    pipe = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True), RobustScaler(), MaxAbsScaler(),
+        MinMaxScaler(feature_range=(-1, 1)), StandardScaler(), VarianceThreshold(1e-3),
+        SelectKBest(mutual_info_classif, k=6), PCA(n_components=5, random_state=0),
+        ADMMLogisticRegression(k_max=5, i_max=20),
+        LogisticRegression(),
+    ).fit(X, y)
+    assert pipe[-2].support_.any()  # the glassnet selector passes some columns on
+    back = _round_trip(pipe, tmp_path)
+    _assert_same_pipeline(back, pipe, X)
+    Xt = X
+    for step, loaded in zip(pipe[:-1], back[:-1]):  # each step's output, fed the same input
+        np.testing.assert_array_equal(loaded.transform(Xt), step.transform(Xt))
+        Xt = step.transform(Xt)
+    assert back.named_steps["selectkbest"].score_func is mutual_info_classif
+    names = {type(s).__name__ for s in pipe}
+    assert names - {"ADMMLogisticRegression"} <= set(SKLEARN_TYPES)
+
+
+def test_dataframe_feature_names_survive(tmp_path, problem):
+    X, _, y = problem
+    df = pd.DataFrame(X, columns=[f"gene_{i}" for i in range(X.shape[1])])
+    pipe = make_pipeline(StandardScaler(), ADMMLogisticRegression(k_max=5, i_max=20)).fit(df, y)
+    back = _round_trip(pipe, tmp_path)
+    np.testing.assert_array_equal(back.feature_names_in_, df.columns)
+    np.testing.assert_array_equal(back.predict_proba(df), pipe.predict_proba(df))
+    with pytest.raises(ValueError, match="feature names"):  # the names are checked as before
+        back.predict(df.rename(columns={"gene_0": "other"}))
+
+
+def test_grid_search_best_estimator_round_trips(tmp_path, problem):
+    X, _, y = problem
+    pipe = make_pipeline(StandardScaler(), IRLSADMMNetClassifier(max_epochs=5, random_state=0))
+    search = GridSearchCV(pipe, {"irlsadmmnetclassifier__lam": [0.01, 0.1]}, cv=2).fit(X, y)
+    back = _round_trip(search.best_estimator_, tmp_path)
+    _assert_same_pipeline(back, search.best_estimator_, X)
+    assert back.get_params()["irlsadmmnetclassifier__lam"] == search.best_params_[
+        "irlsadmmnetclassifier__lam"]
+    with pytest.raises(ValueError, match="best_estimator_"):
+        glassnet.save(search, tmp_path / "search.glassnet")
+
+
+def test_a_step_outside_the_allowlist_is_refused_on_save(tmp_path, problem):
+    X, _, y = problem
+    pipe = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(),
+                         ADMMLogisticRegression(k_max=5, i_max=20)).fit(np.abs(X), y)
+    with pytest.raises(TypeError, match="FunctionTransformer"):
+        glassnet.save(pipe, tmp_path / "p.glassnet")
+    scaler = StandardScaler().fit(X)
+    scaler.hook_ = "extra"  # an attribute the allowlist does not declare
+    with pytest.raises(TypeError, match="hook_"):
+        glassnet.save(make_pipeline(scaler, ADMMLogisticRegression(k_max=5, i_max=20)).fit(X, y),
+                      tmp_path / "p.glassnet")
+
+
+def _probe_module(tmp_path, monkeypatch):
+    """An importable module whose import would leave a marker file."""
+    marker = tmp_path / "IMPORTED"
+    (tmp_path / "glassnet_probe_payload.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return marker
+
+
+@pytest.mark.parametrize("root", [
+    {"__sklearn__": "glassnet_probe_payload:Thing", "state": {}},
+    {"__sklearn__": "Thing", "state": {}},
+    {"__sklearn_function__": "glassnet_probe_payload:Thing"},
+    {"__estimator__": "glassnet_probe_payload:Thing", "params": {"__dict__": []},
+     "state": {"__dict__": []}},
+    {"__module__": "glassnet_probe_payload:Thing", "init": {"__dict__": []},
+     "state": {"__dict__": []}},
+    {"__dataclass__": "glassnet_probe_payload:Thing", "fields": {}},
+    # a trusted pipeline whose step names an untrusted class, or an undeclared attribute
+    {"__sklearn__": "Pipeline", "state": {"steps": [
+        {"__tuple__": ["scale", {"__sklearn__": "StandardScaler", "state": {}}]},
+        {"__tuple__": ["x", {"__sklearn__": "glassnet_probe_payload:Thing", "state": {}}]}]}},
+    {"__sklearn__": "Pipeline", "state": {"steps": [], "hook": {
+        "__sklearn__": "glassnet_probe_payload:Thing", "state": {}}}},
+])
+def test_crafted_pipeline_files_are_refused_and_import_nothing(tmp_path, monkeypatch, root):
+    marker = _probe_module(tmp_path, monkeypatch)
+    before = set(sys.modules)
+    with pytest.raises(ValueError, match="untrusted|not declared|invalid"):
+        glassnet.load(_crafted(tmp_path, root))
+    assert not marker.exists(), "loading imported the module the file named"
+    assert "glassnet_probe_payload" not in sys.modules
+    assert not {m for m in set(sys.modules) - before if not m.startswith("sklearn.")}
+
+
+def test_a_file_from_another_scikit_learn_version_warns(tmp_path, problem):
+    X, _, y = problem
+    pipe = make_pipeline(StandardScaler(), ADMMLogisticRegression(k_max=5, i_max=20)).fit(X, y)
+    glassnet.save(pipe, tmp_path / "p.glassnet")
+    with zipfile.ZipFile(tmp_path / "p.glassnet") as z:
+        meta, arrays = json.loads(z.read("meta.json")), z.read("arrays.safetensors")
+    meta["sklearn_version"] = "0.1"
+    with zipfile.ZipFile(tmp_path / "old.glassnet", "w") as z:
+        z.writestr("meta.json", json.dumps(meta))
+        z.writestr("arrays.safetensors", arrays)
+    with pytest.warns(UserWarning, match="scikit-learn 0.1"):
+        back = glassnet.load(tmp_path / "old.glassnet")
+    np.testing.assert_array_equal(back.predict(X), pipe.predict(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        glassnet.load(tmp_path / "p.glassnet")  # same version: no warning

@@ -11,11 +11,15 @@ A saved estimator is a zip archive with two members:
 Loading never unpickles and never calls a function named by the file. The only code it runs is
 the constructor of a class that is *trusted*: a class defined inside the ``glassnet`` package
 that is a glassnet estimator, a :class:`~glassnet.nn._base.GlassModule`, a dataclass record or
-a penalty (and scikit-learn's ``LabelEncoder`` / ``StandardScaler``, rebuilt attribute by
-attribute without calling them). Any
-other type named in a file (``os.system``, ``builtins.eval``, a scikit-learn object, ...) is
-refused with a ``ValueError`` before anything is built. A file from another glassnet version is
-refused too (pass ``allow_other_version=True`` to try anyway, with a warning).
+a penalty. scikit-learn objects load only if their class is in ``SKLEARN_TYPES`` (a
+``Pipeline`` and common transformers): the file names one by its short name, the class comes
+from that table, and the object is rebuilt without calling it (``object.__new__``) from its
+constructor parameters and the fitted attributes the table declares; any other attribute name
+is refused. Any other type named in a file (``os.system``, ``builtins.eval``, scikit-learn's
+``FunctionTransformer``, ...) is refused with a ``ValueError`` before anything is built or
+imported. A file from another glassnet version is refused too (pass
+``allow_other_version=True`` to try anyway, with a warning); one saved with another
+scikit-learn version loads with a warning.
 """
 
 from __future__ import annotations
@@ -111,15 +115,24 @@ class _Writer:
             return {"__estimator__": _qualname(type(obj)),
                     "params": self.encode(params, f"{where} params"),
                     "state": self.encode(fitted, where)}
-        if type(obj) in _trusted_sklearn().values():
+        if _is_trusted_sklearn(obj):
+            name = type(obj).__name__
+            allowed = _sklearn_type(name)[1]
+            for k in vars(obj):
+                if k not in allowed:
+                    raise TypeError(f"cannot save {where}.{k}: not a declared attribute of {name} "
+                                    "(persistence.SKLEARN_TYPES)")
             state = {k: self.encode(v, f"{where}.{k}") for k, v in vars(obj).items()}
-            return {"__sklearn__": type(obj).__name__, "state": state}
+            return {"__sklearn__": name, "state": state}
+        if callable(obj) and _is_trusted_function(obj):
+            return {"__sklearn_function__": obj.__name__}
         if _is_record(obj):
             _check_trusted_class(type(obj))
             fields = {k: self.encode(v, f"{where}.{k}") for k, v in vars(obj).items()}
             return {"__dataclass__": _qualname(type(obj)), "fields": fields}
         raise TypeError(f"cannot save {where}: values of type {type(obj).__qualname__} are not "
-                        "supported (plain data, arrays, tensors, glassnet modules and records only)")
+                        "supported (plain data, arrays, tensors, glassnet modules and records, "
+                        f"and the scikit-learn types {', '.join(sorted(SKLEARN_TYPES))})")
 
     def _ndarray(self, a: np.ndarray, where: str):
         if a.dtype.kind in _NUMERIC_KINDS:
@@ -141,12 +154,69 @@ def _is_sparse(obj) -> bool:
     return sp.issparse(obj)
 
 
-def _trusted_sklearn() -> dict:
-    """The few fitted scikit-learn helpers an estimator may hold; rebuilt attribute by attribute
-    (``object.__new__`` + plain data), never by calling anything the file names."""
-    from sklearn.preprocessing import LabelEncoder, StandardScaler
+# Trusted scikit-learn types: short name -> (module, fitted attributes besides _SKLEARN_COMMON).
+# The constructor's parameters are allowed too (read from the installed class's signature).
+# A type joins only if its fitted state is plain data (arrays, numbers, strings, dtypes, other
+# trusted objects) and its predict/transform calls nothing stored by the user.
+SKLEARN_TYPES = {
+    "Pipeline": ("sklearn.pipeline", ()),  # the steps hold the fitted state
+    "LabelEncoder": ("sklearn.preprocessing", ("classes_",)),
+    "StandardScaler": ("sklearn.preprocessing", ("n_samples_seen_", "mean_", "var_", "scale_")),
+    "MinMaxScaler": ("sklearn.preprocessing",
+                     ("n_samples_seen_", "scale_", "min_", "data_min_", "data_max_", "data_range_")),
+    "MaxAbsScaler": ("sklearn.preprocessing", ("n_samples_seen_", "max_abs_", "scale_")),
+    "RobustScaler": ("sklearn.preprocessing", ("center_", "scale_")),
+    "SimpleImputer": ("sklearn.impute", ("statistics_", "indicator_", "_fit_dtype", "_fill_dtype")),
+    "MissingIndicator": ("sklearn.impute", ("features_", "_n_features", "_precomputed")),
+    "PCA": ("sklearn.decomposition",
+            ("n_components_", "n_samples_", "components_", "mean_", "explained_variance_",
+             "explained_variance_ratio_", "singular_values_", "noise_variance_", "_fit_svd_solver")),
+    "SelectKBest": ("sklearn.feature_selection", ("scores_", "pvalues_")),
+    "VarianceThreshold": ("sklearn.feature_selection", ("variances_",)),
+    "LogisticRegression": ("sklearn.linear_model", ("classes_", "coef_", "intercept_", "n_iter_")),
+}
+_SKLEARN_COMMON = ("n_features_in_", "feature_names_in_")
+# functions a trusted object may hold as a parameter (SelectKBest's score_func), by name
+SKLEARN_FUNCTIONS = {name: "sklearn.feature_selection" for name in (
+    "f_classif", "f_regression", "chi2", "mutual_info_classif", "mutual_info_regression")}
 
-    return {"LabelEncoder": LabelEncoder, "StandardScaler": StandardScaler}
+
+def _sklearn_type(name) -> tuple[type, frozenset]:
+    """The trusted scikit-learn class called ``name`` and the attribute names it may carry; a
+    ValueError, before any import, for a name not in ``SKLEARN_TYPES``."""
+    import inspect
+
+    if not isinstance(name, str) or name not in SKLEARN_TYPES:
+        raise ValueError(f"untrusted scikit-learn type {name!r} in file (trusted: "
+                         f"{', '.join(sorted(SKLEARN_TYPES))})")
+    module, fitted = SKLEARN_TYPES[name]
+    cls = getattr(importlib.import_module(module), name)
+    params = [k for k in inspect.signature(cls.__init__).parameters if k != "self"]
+    return cls, frozenset(params) | frozenset(fitted) | frozenset(_SKLEARN_COMMON)
+
+
+def _sklearn_function(name):
+    if not isinstance(name, str) or name not in SKLEARN_FUNCTIONS:
+        raise ValueError(f"untrusted function {name!r} in file (trusted: "
+                         f"{', '.join(sorted(SKLEARN_FUNCTIONS))})")
+    return getattr(importlib.import_module(SKLEARN_FUNCTIONS[name]), name)
+
+
+def _is_trusted_sklearn(obj) -> bool:
+    name = type(obj).__name__
+    return name in SKLEARN_TYPES and type(obj) is _sklearn_type(name)[0]
+
+
+def _is_trusted_function(obj) -> bool:
+    name = getattr(obj, "__name__", None)
+    return name in SKLEARN_FUNCTIONS and obj is _sklearn_function(name)
+
+
+def _attribute_name(k) -> str:
+    """An attribute name from a file: an identifier, never a dunder (``__class__``, ...)."""
+    if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
+        raise ValueError(f"invalid attribute name {k!r} in file")
+    return k
 
 
 def _is_record_class(cls) -> bool:
@@ -267,21 +337,28 @@ class _Reader:
                 raise ValueError(f"untrusted type {v['__estimator__']!r}: not a glassnet estimator")
             est = cls(**self.decode(v["params"]))
             for k, x in self.decode(v["state"]).items():
-                setattr(est, k, x)
+                setattr(est, _attribute_name(k), x)
             return est
         if tag == "__sklearn__":
-            cls = _trusted_sklearn().get(v["__sklearn__"])
-            if cls is None:
-                raise ValueError(f"untrusted scikit-learn type {v['__sklearn__']!r} in file")
+            cls, allowed = _sklearn_type(v["__sklearn__"])
+            state = v.get("state")
+            if not isinstance(state, dict):
+                raise ValueError(f"corrupt glassnet file: {v['__sklearn__']} without a state")
+            for k in state:  # every name checked before anything inside is built
+                if k not in allowed:
+                    raise ValueError(f"attribute {k!r} is not declared for scikit-learn's "
+                                     f"{v['__sklearn__']} (persistence.SKLEARN_TYPES)")
             obj = object.__new__(cls)
-            for k, x in v["state"].items():
+            for k, x in state.items():
                 setattr(obj, k, self.decode(x))
             return obj
+        if tag == "__sklearn_function__":
+            return _sklearn_function(v["__sklearn_function__"])
         if tag == "__dataclass__":
             cls = _resolve(v["__dataclass__"], "record")
             obj = object.__new__(cls)
             for k, x in v["fields"].items():
-                object.__setattr__(obj, k, self.decode(x))
+                object.__setattr__(obj, _attribute_name(k), self.decode(x))
             return obj
         raise ValueError(f"corrupt glassnet file: unknown tag {tag!r}")
 
@@ -301,29 +378,40 @@ def _safe_dtype(s, allow_object: bool = False) -> str:
 
 
 def save(estimator, path: str | os.PathLike) -> None:
-    """Save a fitted glassnet estimator to ``path`` (a zip of JSON + safetensors; no pickle).
+    """Save a fitted glassnet estimator, or a scikit-learn ``Pipeline`` of glassnet estimators
+    and the scikit-learn types in ``SKLEARN_TYPES``, to ``path`` (a zip of JSON + safetensors;
+    no pickle). For a ``GridSearchCV`` save its ``best_estimator_``.
 
-    Raises ``TypeError`` naming the attribute if something in the estimator is not plain data.
+    Raises ``TypeError`` naming the attribute if something in the estimator is not plain data
+    or a trusted type.
     """
+    import sklearn
     from safetensors.numpy import save as st_save
+    from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
     from glassnet.estimators.base import GlassnetEstimator
 
-    if not isinstance(estimator, GlassnetEstimator):
-        raise ValueError(f"save() takes a glassnet estimator, got {type(estimator).__name__}")
+    if not isinstance(estimator, (GlassnetEstimator, Pipeline)) or (
+            isinstance(estimator, Pipeline) and type(estimator) is not Pipeline):
+        search = ("best_estimator_", "param_grid", "param_distributions")
+        hint = (": save its best_estimator_ (the refitted model)"
+                if any(hasattr(estimator, a) for a in search) else "")
+        raise ValueError("save() takes a glassnet estimator or a scikit-learn Pipeline of glassnet "
+                         f"estimators and trusted scikit-learn steps, got {type(estimator).__name__}"
+                         + hint)
     check_is_fitted(estimator)
     w = _Writer()
     root = w.encode(estimator, type(estimator).__name__)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "glassnet_version": _version(),
-            "root": root}
+            "sklearn_version": sklearn.__version__, "root": root}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(_META, json.dumps(meta))
         z.writestr(_ARRAYS, st_save(w.arrays) if w.arrays else b"")
 
 
 def load(path: str | os.PathLike, *, allow_other_version: bool = False):
-    """Load an estimator written by :func:`save`. Never runs code named by the file.
+    """Load an estimator or pipeline written by :func:`save`. Never runs code named by the file.
 
     Raises ``FileNotFoundError`` if ``path`` does not exist and ``ValueError`` if it is not a
     glassnet file (a text file, a pickle, a joblib dump), names an untrusted type, or was
@@ -359,8 +447,18 @@ def load(path: str | os.PathLike, *, allow_other_version: bool = False):
         if not allow_other_version:
             raise ValueError(msg)
         warnings.warn(msg, UserWarning, stacklevel=2)
+    _warn_other_sklearn(path, meta.get("sklearn_version"))
     try:
         arrays = st_load(raw) if raw else {}
     except Exception as err:  # safetensors raises its own error types on malformed headers
         raise ValueError(f"{path}: corrupt array store ({err})") from err
     return _Reader(arrays).decode(meta["root"])
+
+
+def _warn_other_sklearn(path, saved) -> None:
+    import sklearn
+
+    if saved is not None and saved != sklearn.__version__:
+        warnings.warn(f"{path} was saved with scikit-learn {saved}, this is scikit-learn "
+                      f"{sklearn.__version__}; its scikit-learn parts may predict differently",
+                      UserWarning, stacklevel=3)
