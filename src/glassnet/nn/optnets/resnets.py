@@ -69,22 +69,30 @@ class _Stage(nn.Module):
     """One resolution stage: a first residual block ``x_1 = relu(T_0(x_0) + S(x_0))`` (the
     stride/width change; ``S`` the shortcut), then :class:`OptStructure` ``"hb"`` over the other
     blocks with ``x_{-1} := S(x_0)``: ``x_{k+1} = relu(T_k(x_k) + beta_1 x_k + beta_2 x_{k-1})``.
-    ``beta = (1, 0)`` is ResNet's stage, ``(1, -1)`` HB-Net's."""
+    ``beta = (1, 0)`` is ResNet's stage, ``(1, -1)`` HB-Net's.
 
-    def __init__(self, c_in, c_out, n_blocks, stride, beta, learnable, shortcut):
+    ``invertible=True``: the momentum blocks drop the ReLU after the addition (it would make
+    the step non-invertible), ``x_{k+1} = T_k(x_k) + beta_1 x_k + beta_2 x_{k-1}``, and are
+    trained without storing their activations; the stage's output gets the ReLU."""
+
+    def __init__(self, c_in, c_out, n_blocks, stride, beta, learnable, shortcut, invertible=False):
         super().__init__()
         self.first = _Branch(c_in, c_out, stride)
         needs = stride != 1 or c_in != c_out
         self.shortcut = (shortcut(c_in, c_out, stride) if needs else nn.Identity())
+        self.invertible = bool(invertible)
         self.hb = (OptStructure([_Branch(c_out, c_out) for _ in range(n_blocks - 1)], "hb",
-                                beta=beta, learnable=learnable, activation=nn.ReLU())
+                                beta=beta, learnable=learnable,
+                                activation=None if invertible else nn.ReLU(), invertible=invertible)
                    if n_blocks > 1 else None)
+
     def forward(self, x):
         s = self.shortcut(x)
         x1 = F.relu(self.first(x) + s)
         if self.hb is None:
             return x1
-        return self.hb(x1, x_prev=s)
+        out = self.hb(x1, x_prev=s)
+        return F.relu(out) if self.invertible else out
 
 
 class CifarResNet(GlassModule):
@@ -93,10 +101,13 @@ class CifarResNet(GlassModule):
     (eq. 16 with ``beta = (1, -1)``: ``x_{k+1} = T(x_k) + x_k - x_{k-1}``).
 
     ``beta``: ``(1, 0)`` ResNet, ``(1, -1)`` HB-Net; ``learnable``: co-train (beta_1, beta_2)
-    of every block (initialised at ``beta``)."""
+    of every block (initialised at ``beta``). ``invertible=True`` (HB-Net only, e.g.
+    ``create_model("hbnet110", invertible=True)``): the momentum blocks have no ReLU after the
+    addition and are trained without storing activations (the backward pass reconstructs
+    ``x_{k-1} = T_k(x_k) + x_k - x_{k+1}``); same parameters and state_dict as HB-Net."""
 
     def __init__(self, depth: int = 20, num_classes: int = 10, in_chans: int = 3,
-                 beta: tuple = (1.0, 0.0), learnable: bool = False):
+                 beta: tuple = (1.0, 0.0), learnable: bool = False, invertible: bool = False):
         super().__init__()
         if (depth - 2) % 6 != 0 or depth < 8:
             raise ValueError(f"CIFAR ResNet depth must be 6n + 2 (n >= 1), got {depth}")
@@ -104,9 +115,9 @@ class CifarResNet(GlassModule):
         beta = tuple(float(b) for b in beta)
         self.stem = nn.Sequential(nn.Conv2d(in_chans, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
         self.stages = nn.Sequential(
-            _Stage(16, 16, n, 1, beta, learnable, _ShortcutA),
-            _Stage(16, 32, n, 2, beta, learnable, _ShortcutA),
-            _Stage(32, 64, n, 2, beta, learnable, _ShortcutA),
+            _Stage(16, 16, n, 1, beta, learnable, _ShortcutA, invertible),
+            _Stage(16, 32, n, 2, beta, learnable, _ShortcutA, invertible),
+            _Stage(32, 64, n, 2, beta, learnable, _ShortcutA, invertible),
         )
         self.fc = nn.Linear(64, num_classes)
         _init_weights(self)
@@ -118,12 +129,12 @@ class CifarResNet(GlassModule):
 
 class ResNetImageNet(GlassModule):
     """torchvision's ResNet-18/34 layout (BasicBlock, option B shortcut, 7x7 stem, max pool,
-    stages of 64/128/256/512 channels) with the HB option of :class:`CifarResNet`."""
+    stages of 64/128/256/512 channels) with the HB and invertible options of :class:`CifarResNet`."""
 
     LAYERS: typing.ClassVar[dict] = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
     def __init__(self, depth: int = 34, num_classes: int = 1000, in_chans: int = 3,
-                 beta: tuple = (1.0, 0.0), learnable: bool = False):
+                 beta: tuple = (1.0, 0.0), learnable: bool = False, invertible: bool = False):
         super().__init__()
         if depth not in self.LAYERS:
             raise ValueError(f"depth must be one of {sorted(self.LAYERS)}, got {depth}")
@@ -132,7 +143,8 @@ class ResNetImageNet(GlassModule):
                                   nn.ReLU(), nn.MaxPool2d(3, 2, 1))
         widths, stages, c = (64, 128, 256, 512), [], 64
         for i, (w, n) in enumerate(zip(widths, self.LAYERS[depth])):
-            stages.append(_Stage(c, w, n, 1 if i == 0 else 2, beta, learnable, _ShortcutB))
+            stages.append(_Stage(c, w, n, 1 if i == 0 else 2, beta, learnable, _ShortcutB,
+                                 invertible))
             c = w
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(512, num_classes)

@@ -78,10 +78,17 @@ class OptStructure(nn.Module):
 
     ``activation`` (a module, default none) is applied after each layer's combination
     (ResNet's ReLU after the addition).
+
+    ``invertible=True`` (``"hb"`` with fixed coefficients, ``beta_2 != 0`` and no activation):
+    the heavy-ball step is exactly invertible, so training stores only the last two states and
+    the backward pass reconstructs the others (:mod:`glassnet.nn.optnets.invertible`);
+    activation memory does not grow with ``depth``. Same outputs and gradients (up to rounding)
+    as ``invertible=False``; the attribute may be switched off to compare.
     """
 
     def __init__(self, T, scheme: str = "gd", depth: int | None = None, *, beta=None,
-                 alpha: str = "h", learnable: bool = False, activation: nn.Module | None = None):
+                 alpha: str = "h", learnable: bool = False, activation: nn.Module | None = None,
+                 invertible: bool = False):
         super().__init__()
         if scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
@@ -109,6 +116,9 @@ class OptStructure(nn.Module):
             b1, b2 = (float(b), -float(b)) if not isinstance(b, (tuple, list)) else map(float, b)
             self.coef = _Coefs([[b1, b2]] * n, learnable, "b")
             self._fixed = [(b1, b2)] * n
+        self.invertible = bool(invertible)
+        if self.invertible:
+            self._check_invertible()
         elif scheme == "agd":
             if beta is None:
                 m = nesterov_momentum(n)
@@ -132,6 +142,22 @@ class OptStructure(nn.Module):
             self.alpha = _Coefs(rows, learnable, "a")
             self.coef = _Coefs(rows, learnable, "b")
 
+    def _check_invertible(self):
+        from glassnet.nn.optnets.invertible import check_invertible_transforms
+
+        why = None
+        if self.scheme != "hb":
+            why = f"scheme={self.scheme!r}; only the heavy ball 'hb' is inverted"
+        elif self.learnable:
+            why = "learnable=True; the inversion needs fixed coefficients"
+        elif any(b2 == 0.0 for _, b2 in self._fixed):
+            why = "beta_2 = 0 (no momentum: x_{k-1} cannot be recovered from x_k, x_{k+1})"
+        elif not isinstance(self.activation, nn.Identity):
+            why = "an activation after the combination (it is not invertible)"
+        if why is not None:
+            raise ValueError(f"invertible=True is impossible with {why}")
+        check_invertible_transforms(self.T)
+
     def _T(self, k, x, j=None):
         t = self.T[0] if self.shared else self.T[k]
         if isinstance(t, nn.ModuleList):
@@ -148,6 +174,10 @@ class OptStructure(nn.Module):
                 x = act(self._T(k, x))
             return x
         if s == "hb":
+            if self.invertible and torch.is_grad_enabled():
+                from glassnet.nn.optnets.invertible import invertible_heavy_ball
+
+                return invertible_heavy_ball(self, x0, x0 if x_prev is None else x_prev)
             prev = x_prev
             for k in range(self.depth):
                 t = self._T(k, x)

@@ -1,0 +1,143 @@
+"""Memory-free heavy ball: the backward pass reconstructs activations instead of storing them.
+
+The heavy-ball step of :class:`~glassnet.nn.optnets.OptStructure` without an activation after
+the combination,
+
+    x_{k+1} = T_k(x_k) + beta_1 x_k + beta_2 x_{k-1},                       (16)
+
+is exactly invertible when ``beta_2 != 0``: given ``(x_k, x_{k+1})``,
+
+    x_{k-1} = (x_{k+1} - T_k(x_k) - beta_1 x_k) / beta_2.
+
+So a stack of such layers needs to keep only its last two states ``(x_{K-1}, x_K)`` for the
+backward pass (as momentumnets, Sander et al. 2021, and reversible ResNets do): the backward pass
+walks the recursion down, recomputing one ``T_k(x_k)`` at a time under autograd to get its
+vector-Jacobian product and the previous state. Activation memory no longer grows with the
+number of layers; the price is one extra forward of each ``T_k`` in the backward pass.
+
+Floating point: the reconstructed states are not bit-identical to the forward ones. Each step
+rounds, and the error is carried down the recursion: dividing by ``beta_2`` multiplies it by
+``1/|beta_2|`` per layer (HB-Net's ``beta_2 = -1``: no growth from the division; a small momentum
+as in momentumnets' ``gamma`` would amplify it like ``gamma^-K``), and the linear recursion
+``e_{k-1} = (beta_1 I + J_k) e_k - ... `` can grow it further where ``T_k``'s Jacobian ``J_k`` is
+large. docs/optnets.md reports the measured drift of HB-Net-20/56/110 in float32.
+
+BatchNorm layers inside ``T_k`` see the same batch twice (forward and recomputation): their
+running statistics are saved and restored around the recomputation, so they are updated once,
+as without inversion. ``T_k`` must be deterministic (no dropout); autocast state (``--amp``) is
+replayed in the recomputation.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["check_invertible_transforms", "invertible_heavy_ball", "reconstruction_error"]
+
+
+def check_invertible_transforms(modules) -> None:
+    """``ValueError`` when a transform has randomness that a recomputation would redraw."""
+    for m in modules:
+        for sub in m.modules():
+            if isinstance(sub, (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)):
+                raise ValueError(
+                    f"invertible=True recomputes each layer in the backward pass; {type(sub).__name__} "
+                    "would draw another mask there (use invertible=False with dropout)")
+
+
+def _autocast_state(device_type: str):
+    try:
+        return torch.is_autocast_enabled(device_type), torch.get_autocast_dtype(device_type)
+    except (RuntimeError, TypeError):  # device type without autocast
+        return False, None
+
+
+def _step(structure, k, x, prev):
+    """``T_k(x_k) + beta_1 x_k + beta_2 x_{k-1}`` with the structure's fixed coefficients."""
+    t = structure._T(k, x)
+    if t.shape != x.shape:
+        raise ValueError(f"heavy ball needs T to keep the shape: layer {k} maps "
+                         f"{tuple(x.shape)} to {tuple(t.shape)}")
+    b0, b1 = structure._fixed[k]
+    return torch.add(t, x, alpha=b0).add_(prev, alpha=b1)
+
+
+class _InvertibleHB(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x0, x_prev, structure, *params):
+        ctx.structure = structure
+        ctx.autocast = (x0.device.type, *_autocast_state(x0.device.type))
+        with torch.no_grad():
+            prev, x = x_prev, x0
+            for k in range(structure.depth):
+                prev, x = x, _step(structure, k, x, prev)
+        ctx.save_for_backward(prev, x)  # (x_{K-1}, x_K): all that the backward pass needs
+        return x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        st = ctx.structure
+        x_prev_k, x_k = ctx.saved_tensors  # x_{K-1}, x_K
+        x_k1, x_k = x_k, x_prev_k  # (x_{k+1}, x_k) with k = K - 1
+        params = _params(st)  # the order apply() was given them in
+        index = {id(p): i for i, p in enumerate(params)}
+        grads: list = [None] * len(params)
+        a_k1 = grad_out  # d loss / d x_{k+1}, complete
+        a_k = torch.zeros_like(grad_out)  # d loss / d x_k, partial (from layers above k)
+        device_type, enabled, dtype = ctx.autocast
+        for k in reversed(range(st.depth)):
+            t_mod = st.T[0] if st.shared else st.T[k]
+            own = [p for p in t_mod.parameters() if p.requires_grad]
+            saved = [b.detach().clone() for b in t_mod.buffers()]
+            with torch.enable_grad(), torch.autocast(device_type, dtype=dtype, enabled=enabled):
+                xk = x_k.detach().requires_grad_(True)
+                t = st._T(k, xk)
+            vjp = torch.autograd.grad(t, [xk, *own], a_k1.to(t.dtype), allow_unused=True)
+            with torch.no_grad():
+                for buf, v in zip(t_mod.buffers(), saved):  # running stats updated once, not twice
+                    buf.copy_(v)
+            b0, b1 = st._fixed[k]
+            with torch.no_grad():
+                # x_{k-1} = (x_{k+1} - T_k(x_k) - beta_1 x_k) / beta_2
+                x_km1 = (x_k1 - t.detach() - b0 * x_k) / b1
+                a_k = a_k + (vjp[0] if vjp[0] is not None else 0.0) + b0 * a_k1
+                a_km1 = b1 * a_k1
+            for p, g in zip(own, vjp[1:]):
+                if g is not None:
+                    i = index[id(p)]
+                    grads[i] = g if grads[i] is None else grads[i] + g
+            x_k1, x_k = x_k, x_km1
+            a_k1, a_k = a_k, a_km1
+        # a_k1: d loss / d x_0; a_k: d loss / d x_{-1}
+        return (a_k1, a_k, None, *grads)
+
+
+def _params(structure):
+    return [p for p in structure.T.parameters() if p.requires_grad]
+
+
+def invertible_heavy_ball(structure, x0: torch.Tensor, x_prev: torch.Tensor) -> torch.Tensor:
+    """``x_K`` of the heavy-ball ``structure`` from ``(x_0, x_{-1})``, with activations rebuilt
+    in the backward pass (see the module docstring)."""
+    return _InvertibleHB.apply(x0, x_prev, structure, *_params(structure))
+
+
+@torch.no_grad()
+def reconstruction_error(structure, x0: torch.Tensor, x_prev: torch.Tensor | None = None) -> float:
+    """How far the backward recursion lands from the true input: run the heavy-ball layers
+    forward, walk them back from ``(x_{K-1}, x_K)``, and return
+    ``max |x_0' - x_0| / max |x_0|`` (0 in exact arithmetic; rounding makes it positive).
+    BatchNorm running statistics are left as they were."""
+    x_prev = x0 if x_prev is None else x_prev
+    saved = [b.detach().clone() for b in structure.buffers()]
+    prev, x = x_prev, x0
+    for k in range(structure.depth):
+        prev, x = x, _step(structure, k, x, prev)
+    x_k1, x_k = x, prev
+    for k in reversed(range(structure.depth)):
+        b0, b1 = structure._fixed[k]
+        x_k1, x_k = x_k, (x_k1 - structure._T(k, x_k) - b0 * x_k) / b1
+    for buf, v in zip(structure.buffers(), saved):
+        buf.copy_(v)
+    return float((x_k1 - x0).abs().max() / x0.abs().max().clamp_min(1e-30))
