@@ -185,3 +185,88 @@ def test_glassnet_train_under_torchrun_ddp_gloo(tmp_path):
     state = torch.load(out / "checkpoint.pt", weights_only=True)
     assert int(state["epoch"]) == 1
     assert len((out / "metrics.csv").read_text().strip().splitlines()) == 3
+
+
+# ------------------------------------------------------------------ mixed precision, channels_last
+
+
+def _train_args(tmp_path, model, *extra, epochs=6):
+    return ["train", model, "--data-dir", str(tmp_path / "data"), "--batch-size", "8",
+            "--workers", "0", "--out", str(tmp_path / "run"), "--threads", "1", "--device", "cpu",
+            "--limit-train", "24", "--limit-test", "8", "--epochs", str(epochs), "--no-augment",
+            "--lr", "0.05", *extra]
+
+
+def _losses(tmp_path):
+    rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()[1:]
+    return [float(r.split(",")[1]) for r in rows]
+
+
+@pytest.mark.parametrize("model, extra", [("resnet20", ["--amp"]),
+                                          ("hbnet20", ["--amp", "bf16", "--channels-last",
+                                                       "--invertible"])])
+def test_glassnet_train_amp_loss_falls_on_fake_cifar(tmp_path, capsys, model, extra):
+    make_fake_cifar(tmp_path / "data")
+    assert main(_train_args(tmp_path, model, *extra)) == 0
+    losses = _losses(tmp_path)
+    assert len(losses) == 6 and all(np.isfinite(losses))
+    assert losses[-1] < 0.5 * losses[0]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["amp"] == "bf16" and summary["invertible"] == ("--invertible" in extra)
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--device", "tpu"], "tpu"),
+    (["--device", "cuda:99"], "cuda:99"),
+    (["--amp", "fp16"], "fp16"),
+    (["--invertible"], "beta_2 = 0"),  # resnet20: nothing to invert
+    (["--epochs", "0"], "--epochs"),
+])
+def test_glassnet_train_checks_options_before_reading_data(tmp_path, capsys, extra, words):
+    # no CIFAR files in tmp_path: a bad option must be reported (exit 2) before the data (exit 1)
+    args = ["train", "resnet20", "--data-dir", str(tmp_path), "--device", "cpu", *extra]
+    assert main(args) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_glassnet_train_invertible_needs_an_hb_model(tmp_path, capsys):
+    assert main(["train", "densenet40", "--data-dir", str(tmp_path), "--invertible"]) == 2
+    assert "no invertible option" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "resnet20", "--data-dir", str(tmp_path), "--amp", "int8"])
+
+
+def test_fit_amp_autocasts_the_loss_and_channels_last_formats_batches():
+    seen = {}
+
+    def loss(m, x, y):
+        seen["autocast"] = torch.is_autocast_enabled("cpu")
+        seen["channels_last"] = x.is_contiguous(memory_format=torch.channels_last)
+        out = m(x)
+        seen["dtype"] = out.dtype
+        return F.cross_entropy(out.float(), y)
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.Linear(64, 2))
+    X, y = torch.randn(8, 3, 6, 6), torch.randint(0, 2, (8,))
+    h = fit(net, loss, (X, y), optimizer="sgd", lr=0.1, max_epochs=3, amp=True, channels_last=True,
+            device="cpu", verbose=False)
+    assert seen == {"autocast": True, "channels_last": True, "dtype": torch.bfloat16}
+    assert net[0].weight.dtype == torch.float32  # parameters keep their dtype
+    assert net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert h.n_epochs == 3 and all(np.isfinite(h.train_loss))
+    seen.clear()
+    fit(net, loss, (X, y), optimizer="sgd", lr=0.1, max_epochs=1, verbose=False)
+    assert seen["autocast"] is False and seen["dtype"] == torch.float32
+
+
+@pytest.mark.parametrize("kw, words", [({"amp": "fp16"}, "CUDA"), ({"amp": "int8"}, "amp"),
+                                       ({"amp": True, "optimizer": "lbfgs"}, "lbfgs"),
+                                       ({"device": "bogus"}, "bogus"), ({"device": "cuda:99"}, "cuda:99")])
+def test_fit_rejects_bad_amp_and_device_before_training(kw, words):
+    X, y = _toy()
+    net = _net()
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(ValueError, match=words):
+        fit(net, _loss, (X, y), max_epochs=1, verbose=False, **kw)
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), before))

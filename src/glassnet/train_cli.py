@@ -10,6 +10,11 @@ with ``--resume``), ``model.safetensors`` and ``summary.json`` under ``--out``.
 Runs unchanged under ``torchrun --nproc_per_node=N -m glassnet.cli train ...``: each process
 gets a ``DistributedSampler`` shard of batch ``--batch-size / N`` and the model is wrapped in
 ``DistributedDataParallel`` (backend ``nccl`` on GPUs, ``gloo`` on CPU).
+
+Memory and speed: ``--amp`` (bfloat16 autocast on CPU or CUDA; ``--amp fp16``: float16 with a
+grad scaler, CUDA only), ``--channels-last`` (NHWC convolutions), ``--invertible`` (HB-Net
+models only: the momentum blocks are trained without storing activations, see docs/optnets.md).
+Every option is checked before data are read.
 """
 
 from __future__ import annotations
@@ -41,7 +46,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="lr / 10 at these fractions of training (or epochs if >= 1)")
     t.add_argument("--no-augment", action="store_true", help="no crop/flip (the paper's C10/C100)")
     t.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
-    t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    t.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
+    t.add_argument("--amp", nargs="?", const="bf16", default=None, choices=("bf16", "fp16"),
+                   help="mixed precision: bf16 autocast (CPU/CUDA; the default when given bare) "
+                        "or fp16 with a grad scaler (CUDA)")
+    t.add_argument("--channels-last", action="store_true", help="channels_last memory format")
+    t.add_argument("--invertible", action="store_true",
+                   help="HB-Net: train the momentum blocks without storing activations")
     t.add_argument("--threads", type=int, default=None, help="torch intra-op threads per process")
     t.add_argument("--out", default=None, help="output folder (default runs/MODEL-DATASET)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -53,18 +64,46 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return t
 
 
+def _check_args(args) -> str | None:
+    """The first problem with the options (a message), before any data are read."""
+    from glassnet.devices import resolve_device
+    from glassnet.registry import models
+
+    if args.model not in models():
+        return f"unknown model {args.model!r}; `glassnet list` shows the registered ones"
+    for name in ("epochs", "batch_size", "checkpoint_every"):
+        if getattr(args, name) < 1:
+            return f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}"
+    if args.lr <= 0:
+        return f"--lr must be > 0, got {args.lr}"
+    try:
+        device = resolve_device(args.device)
+    except ValueError as err:
+        return f"--device: {err}"
+    if args.amp == "fp16" and device.type != "cuda":
+        return f"--amp fp16 needs CUDA (the device is {device}); use --amp bf16"
+    if args.invertible:
+        try:  # DenseNets have no such option; ResNets have nothing to invert (beta_2 = 0)
+            models()[args.model](invertible=True, num_classes=10)
+        except TypeError:
+            return f"--invertible: model {args.model!r} has no invertible option (HB-Net models have)"
+        except ValueError as err:
+            return f"--invertible: {err}"
+    return None
+
+
 def _setup_distributed(device_arg: str):
     import torch
     import torch.distributed as dist
 
+    from glassnet.devices import resolve_device
+
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    if device_arg == "auto":
-        device_arg = "cuda" if torch.cuda.is_available() else "cpu"
-    if device_arg == "cuda" and world > 1:
-        device_arg = f"cuda:{local}"
-    device = torch.device(device_arg)
+    device = resolve_device(device_arg)
+    if device.type == "cuda" and device.index is None and world > 1:
+        device = torch.device(f"cuda:{local}")
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
@@ -78,12 +117,13 @@ def run_train(args) -> int:
 
     from glassnet.datasets.optnets_data import ImageDataset, load_cifar
     from glassnet.progress import log
-    from glassnet.registry import create_model, models
+    from glassnet.registry import create_model
     from glassnet.training import MultiStep, fit
     from glassnet.utils import local_seed, threads
 
-    if args.model not in models():
-        print(f"unknown model {args.model!r}; `glassnet list` shows the registered ones", file=sys.stderr)
+    problem = _check_args(args)
+    if problem is not None:
+        print(f"glassnet train: {problem}", file=sys.stderr)
         return 2
     try:
         Xtr, ytr = load_cifar(args.dataset, "train", args.data_dir)
@@ -121,8 +161,11 @@ def run_train(args) -> int:
     test_loader = torch.utils.data.DataLoader(test_shard, batch_size=256, num_workers=0)
     # same initial weights on every rank (DDP also broadcasts); augmentation draws (fit's
     # seed) differ between ranks
+    extra = {"invertible": True} if args.invertible else {}
     with local_seed(args.seed):
-        net = create_model(args.model, num_classes=n_classes).to(device)
+        net = create_model(args.model, num_classes=n_classes, **extra).to(device)
+    if args.channels_last:  # before DDP wraps the parameters
+        net = net.to(memory_format=torch.channels_last)
     model = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(
@@ -165,7 +208,8 @@ def run_train(args) -> int:
                       lr_schedule=MultiStep(tuple(args.milestones), 0.1), device=device,
                       checkpoint=out / "checkpoint.pt", checkpoint_every=args.checkpoint_every,
                       resume=args.resume, restore_best=False, seed=args.seed + rank, n_threads=None,
-                      on_epoch_end=on_epoch_end, verbose=False)
+                      on_epoch_end=on_epoch_end, verbose=False, amp=args.amp or False,
+                      channels_last=args.channels_last)
     if rank == 0:
         from safetensors.torch import save_file
 
@@ -174,7 +218,9 @@ def run_train(args) -> int:
         summary = {"model": args.model, "dataset": args.dataset, "epochs": history.n_epochs,
                    "final_test_error": history.val_loss[-1], "world_size": world,
                    "train_images": len(train), "test_images": len(test),
-                   "parameters": sum(p.numel() for p in net.parameters())}
+                   "parameters": sum(p.numel() for p in net.parameters()),
+                   "amp": args.amp, "channels_last": args.channels_last,
+                   "invertible": args.invertible, "device": str(device)}
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         print(json.dumps(summary))
     if world > 1:

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from glassnet.devices import resolve_device
 from glassnet.progress import progress
 from glassnet.utils import auto_threads, local_seed, threads
 
@@ -113,7 +114,7 @@ def _loader_generator(loader):
     return g if isinstance(g, torch.Generator) else None
 
 
-def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=None):
+def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=None, scaler=None):
     state = {
         "model": _unwrap(model).state_dict(),
         "optimizer": opt.state_dict(),
@@ -126,17 +127,21 @@ def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=No
     }
     if _loader_generator(loader) is not None:  # the DataLoader's shuffling resumes exactly too
         state["loader_generator"] = _loader_generator(loader).get_state()
+    if scaler is not None:  # fp16 loss scale (plain numbers)
+        state["scaler"] = scaler.state_dict()
     tmp = f"{path}.tmp"
     torch.save(state, tmp)
     os.replace(tmp, path)  # never leave a half-written checkpoint
 
 
-def _load_checkpoint(path, model, opt, gen, device, loader=None):
+def _load_checkpoint(path, model, opt, gen, device, loader=None, scaler=None):
     state = torch.load(path, map_location=device or "cpu", weights_only=True)  # tensors + plain data
     _unwrap(model).load_state_dict(state["model"])
     if "loader_generator" in state and _loader_generator(loader) is not None:
         _loader_generator(loader).set_state(state["loader_generator"].cpu())
     opt.load_state_dict(state["optimizer"])
+    if scaler is not None and "scaler" in state:
+        scaler.load_state_dict(state["scaler"])
     gen.set_state(state["generator"].cpu())
     torch.set_rng_state(state["torch_rng"].cpu())
     h = state["history"]
@@ -166,6 +171,29 @@ def split_validation(n: int, fraction: float, seed: int | None, stratify=None):
         return train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
     except ValueError:  # too few members of a class to stratify: fall back to a plain split
         return train_test_split(idx, test_size=fraction, random_state=seed)
+
+
+_AMP = {True: "bf16", "bf16": "bf16", "bfloat16": "bf16", "fp16": "fp16", "float16": "fp16"}
+
+
+def _mixed_precision(amp, optimizer, device, model):
+    """``(autocast context factory, GradScaler or None)`` for ``amp``; errors before any work."""
+    if amp is None or amp is False:
+        return contextlib.nullcontext, None
+    kind = _AMP.get(amp) if isinstance(amp, (bool, str)) else None
+    if kind is None:
+        raise ValueError(f"amp must be False, True, 'bf16' or 'fp16', got {amp!r}")
+    if optimizer == "lbfgs":
+        raise ValueError("amp (mixed precision) does not combine with optimizer='lbfgs'")
+    if device is None:
+        first = next(iter(model.parameters()), None)
+        device = first.device if first is not None else torch.device("cpu")
+    dtype = torch.bfloat16 if kind == "bf16" else torch.float16
+    if kind == "fp16" and device.type != "cuda":
+        raise ValueError(f"amp='fp16' (float16 with a grad scaler) needs CUDA, the device is "
+                         f"{device}; use amp='bf16' on {device.type}")
+    scaler = torch.amp.GradScaler("cuda") if kind == "fp16" else None
+    return (lambda: torch.autocast(device.type, dtype=dtype)), scaler
 
 
 def _objective(model, loss_fn, data, prox):
@@ -208,6 +236,8 @@ def fit(
     checkpoint_every: int = 1,
     resume: bool = False,
     on_epoch_end: Callable[[int, History], None] | None = None,
+    amp: bool | str = False,
+    channels_last: bool = False,
 ) -> History:
     """Train ``model`` in place by minimising ``loss_fn(model, *batch)``.
 
@@ -250,7 +280,16 @@ def fit(
         iterated once per epoch (its own batch size, shuffling and workers; ``batch_size`` must
         then be None). A ``DistributedSampler``'s ``set_epoch`` is called every epoch.
     device:
-        Move the model and every batch there (``"cuda"``, ``"cpu"``, ...); None: leave them.
+        Move the model and every batch there (``"auto"``, ``"cuda"``, ``"cuda:1"``, ``"cpu"``,
+        ``"mps"``, a ``torch.device``; :func:`glassnet.devices.resolve_device`, which raises a
+        ``ValueError`` for an unknown or absent device); None: leave them where they are.
+    amp:
+        Mixed precision: ``True`` / ``"bf16"`` runs each loss under ``torch.autocast`` in
+        bfloat16 (CPU or CUDA); ``"fp16"`` in float16 with a ``GradScaler`` (CUDA only).
+        Parameters, optimiser state and validation stay in their own dtype. Not with L-BFGS.
+    channels_last:
+        Put the model and every 4-d batch in ``torch.channels_last`` memory format (faster
+        convolutions on recent GPUs and oneDNN CPUs).
     momentum, nesterov:
         SGD's momentum and Nesterov flag (the paper's recipe: 0.9, True).
     lr_schedule:
@@ -277,14 +316,15 @@ def fit(
                     converge_tol=converge_tol, restore_best=restore_best, seed=seed,
                     verbose=verbose, params=params, device=device, momentum=momentum,
                     nesterov=nesterov, lr_schedule=lr_schedule, checkpoint=checkpoint,
-                    checkpoint_every=checkpoint_every, resume=resume, on_epoch_end=on_epoch_end)
+                    checkpoint_every=checkpoint_every, resume=resume, on_epoch_end=on_epoch_end,
+                    amp=amp, channels_last=channels_last)
 
 
 def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay, max_epochs,
          batch_size, prox, project, backtrack, backtrack_factor, patience, tol, converge_tol,
          restore_best, seed, verbose, params, device=None, momentum=0.0, nesterov=False,
          lr_schedule=None, checkpoint=None, checkpoint_every=1, resume=False,
-         on_epoch_end=None) -> History:
+         on_epoch_end=None, amp=False, channels_last=False) -> History:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     if max_epochs < 1:
@@ -311,17 +351,27 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
     if device is not None:
+        device = resolve_device(device)
+    autocast, scaler = _mixed_precision(amp, optimizer, device, model)
+    if device is not None:
         model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
 
-        def to_dev(batch):
-            return tuple(t.to(device, non_blocking=True) if torch.is_tensor(t) else t for t in batch)
+    def to_dev(batch):
+        out = []
+        for t in batch:
+            if torch.is_tensor(t):
+                if device is not None:
+                    t = t.to(device, non_blocking=True)
+                if channels_last and t.dim() == 4 and t.is_floating_point():
+                    t = t.contiguous(memory_format=torch.channels_last)
+            out.append(t)
+        return tuple(out)
 
-        data = to_dev(data)
-        if val_data is not None:
-            val_data = to_dev(val_data)
-    else:
-        def to_dev(batch):
-            return tuple(batch)
+    data = to_dev(data)
+    if val_data is not None:
+        val_data = to_dev(val_data)
     gen = make_generator(seed)
     params = list(params) if params is not None else [p for p in model.parameters() if p.requires_grad]
     kwargs = {"lr": lr}
@@ -340,8 +390,12 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     def step(batch):
         def closure():
             opt.zero_grad()
-            loss = loss_fn(model, *batch)
-            loss.backward()
+            with autocast():
+                loss = loss_fn(model, *batch)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+            else:
+                loss.backward()
             return loss
 
         if backtrack:
@@ -349,7 +403,12 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
             # full batch: the objective here is the accepted f1 of the previous step
             f0 = last_f[0] if last_f else _objective(model, loss_fn, batch, prox).item()
         while True:
-            loss = opt.step(closure)
+            if scaler is not None:  # GradScaler steps without a closure
+                loss = closure()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss = opt.step(closure)
             with torch.no_grad():
                 step_size = opt.param_groups[0]["lr"]
                 for p, pen in prox:
@@ -372,7 +431,8 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     start = 0
     rank, _ = _rank_world()
     if resume and checkpoint is not None and os.path.isfile(checkpoint):
-        start, history, best, bad = _load_checkpoint(checkpoint, model, opt, gen, device, loader)
+        start, history, best, bad = _load_checkpoint(checkpoint, model, opt, gen, device, loader,
+                                                     scaler)
     with progress(total=max_epochs, desc="epoch", verbose=verbose) as bar:
         if start:
             bar.update(start)
@@ -427,7 +487,8 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
                 on_epoch_end(epoch, history)
             if checkpoint is not None and rank == 0 and (
                     (epoch + 1) % checkpoint_every == 0 or epoch + 1 == max_epochs or stop):
-                _save_checkpoint(checkpoint, model, opt, epoch, history, gen, best, bad, loader)
+                _save_checkpoint(checkpoint, model, opt, epoch, history, gen, best, bad, loader,
+                                 scaler)
             if stop:
                 break
     if best_state is not None:
