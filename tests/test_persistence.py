@@ -13,6 +13,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.feature_selection import SelectKBest, VarianceThreshold, mutual_info_classif
 from sklearn.impute import SimpleImputer
@@ -174,6 +175,9 @@ def test_readme_pipeline_round_trip_predicts_identically(tmp_path, problem):
     back = _round_trip(pipe, tmp_path)
     _assert_same_pipeline(back, pipe, X)
     np.testing.assert_array_equal(back[-1].coef_, pipe[-1].coef_)
+    # the loaded pipeline is a working scikit-learn object: it clones and refits as the original
+    np.testing.assert_array_equal(clone(back).fit(X, y).predict_proba(X),
+                                  clone(pipe).fit(X, y).predict_proba(X))
 
 
 def test_pipeline_of_every_trusted_transformer_round_trips(tmp_path, problem):
