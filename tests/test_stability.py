@@ -1,0 +1,231 @@
+"""Stability selection (glassnet.stability): complementary pairs, recovery of known supports
+with scikit-learn and glassnet selectors, the error bounds against the papers' formulas,
+reproducibility, joblib fan-out and errors on bad input."""
+
+import matplotlib
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.datasets import make_regression
+from sklearn.feature_selection import SelectFromModel
+from sklearn.linear_model import Lasso
+from sklearn.neighbors import KNeighborsRegressor
+
+from glassnet.stability import (
+    StabilitySelection,
+    complementary_pairs,
+    error_bound,
+    threshold_for_bound,
+)
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def linear():
+    X, y, coef = make_regression(150, 30, n_informative=4, noise=5.0, coef=True, random_state=3)
+    return X, y, np.flatnonzero(coef)
+
+
+def _logistic(n=160, p=10, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(3 * X[:, 0] - 3 * X[:, 1])))).astype(int)
+    return X, y
+
+
+class _SeedSelector(BaseEstimator):
+    """Selects feature ``random_state % p``: shows which seed each fit received."""
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        self.selected_features_ = np.array([self.random_state % X.shape[1]])
+        return self
+
+
+@pytest.mark.parametrize("n", [40, 41])
+def test_complementary_pairs_are_disjoint_and_cover_the_sample(n):
+    pairs = complementary_pairs(np.zeros(n), 7, random_state=0)
+    assert len(pairs) == 7
+    for a, b in pairs:
+        assert np.intersect1d(a, b).size == 0
+        assert np.array_equal(np.union1d(a, b), np.arange(n))
+        assert {len(a), len(b)} <= {n // 2, (n + 1) // 2}
+    # the pairs differ from one another (fresh random halves)
+    assert len({tuple(a) for a, _ in pairs}) == 7
+
+
+def test_stratified_pairs_keep_every_class_in_both_halves():
+    y = np.array([0] * 30 + [1] * 7 + [2] * 3)
+    for a, b in complementary_pairs(y, 10, stratify=True, random_state=1):
+        assert np.array_equal(np.union1d(a, b), np.arange(len(y)))
+        for half in (a, b):
+            counts = np.bincount(y[half], minlength=3)
+            assert counts.min() >= 1
+            assert abs(counts[0] - 15) <= 1 and abs(counts[1] - 3.5) <= 1
+    for a, b in complementary_pairs(y, 5, sample_fraction=0.25, stratify=True, random_state=1):
+        assert np.intersect1d(a, b).size == 0 and len(a) == len(b) == 7 + 1 + 1
+
+
+def test_recovers_sparse_support_with_sklearn_selectors(linear):
+    X, y, true = linear
+    for base in (SelectFromModel(Lasso(alpha=0.5)), Lasso(alpha=0.5)):  # get_support / coef_
+        st = StabilitySelection(base, n_subsamples=20, threshold=0.8, random_state=0).fit(X, y)
+        assert np.array_equal(st.selected_features_, true)
+        assert np.array_equal(st.get_support(indices=True), true)
+        assert np.array_equal(st.transform(X), X[:, true])
+    # the plain Lasso at that alpha keeps noise features that stability selection drops
+    assert np.flatnonzero(Lasso(alpha=0.5).fit(X, y).coef_).size > true.size
+
+
+def test_recovers_support_with_a_glassnet_selector():
+    from glassnet.estimators.irls_admm import ADMMLogisticRegression
+
+    X, y = _logistic()
+    base = ADMMLogisticRegression(lam=4.0, k_max=10, i_max=50)
+    st = StabilitySelection(base, n_subsamples=5, random_state=0)
+    st.fit(X, y)
+    assert np.array_equal(st.selected_features_, [0, 1])
+    assert st.selection_probabilities_[[0, 1]].min() == 1.0
+
+
+def test_recovers_support_with_spinn():
+    from glassnet.estimators.spinn import SPINNRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 8))
+    y = 2 * X[:, 0] - 2 * X[:, 1] + 0.3 * rng.standard_normal(120)
+    st = StabilitySelection(SPINNRegressor(hidden=(), max_epochs=100), n_subsamples=4,
+                            random_state=0).fit(X, y)
+    assert np.array_equal(st.selected_features_, [0, 1])
+
+
+def test_probabilities_are_fractions_of_fits_and_reproducible(linear):
+    X, y, _ = linear
+    kw = {"n_subsamples": 10, "random_state": 5}
+    a = StabilitySelection(Lasso(alpha=4.0), **kw).fit(X, y)
+    b = StabilitySelection(Lasso(alpha=4.0), **kw).fit(X, y)
+    p = a.selection_probabilities_
+    assert p.min() >= 0 and p.max() <= 1
+    assert np.allclose(p * 20, np.round(p * 20))  # multiples of 1 / (2B)
+    assert np.array_equal(p, a.subsample_supports_.mean(axis=0)[0])
+    assert np.array_equal(p, b.selection_probabilities_)
+    assert all(np.array_equal(x[0], y_[0]) for x, y_ in zip(a.pairs_, b.pairs_))
+    c = StabilitySelection(Lasso(alpha=4.0), n_subsamples=10, random_state=6).fit(X, y)
+    assert not all(np.array_equal(x[0], z[0]) for x, z in zip(a.pairs_, c.pairs_))
+
+
+def test_each_fit_gets_its_own_derived_seed():
+    X, y = np.zeros((20, 1000)), np.zeros(20)
+    base = _SeedSelector(random_state=7)
+    a = StabilitySelection(base, n_subsamples=10, random_state=0).fit(X, y)
+    b = StabilitySelection(base, n_subsamples=10, random_state=0).fit(X, y)
+    assert np.array_equal(a.subsample_supports_, b.subsample_supports_)
+    chosen = np.flatnonzero(a.subsample_supports_[:, 0].any(axis=0))
+    assert len(chosen) > 10  # 20 fits, not all at the base's seed 7
+    assert base.random_state == 7  # the base estimator itself is untouched
+
+
+def test_bounds_match_the_papers_formulas(linear):
+    q, p, B = 6.0, 200, 50
+    for tau in (0.6, 0.75, 0.9, 1.0):
+        mb = q**2 / ((2 * tau - 1) * p)  # Meinshausen & Buhlmann 2010, Theorem 1
+        assert error_bound(q, p, tau, "mb") == pytest.approx(mb)
+        assert error_bound(q, p, tau, "ss") == pytest.approx(mb)  # Shah & Samworth, Theorem 1
+        # Shah & Samworth eq. 8 (unimodal): tighter than the worst case
+        c = (1 / (2 * (2 * tau - 1 - 1 / (2 * B))) if tau <= 0.75
+             else 4 * (1 - tau + 1 / (2 * B)) / (1 + 1 / B))
+        assert error_bound(q, p, tau, "ss_unimodal", B) == pytest.approx(c * q**2 / p)
+        assert error_bound(q, p, tau, "ss_unimodal", B) < mb
+    assert error_bound(q, p, 0.505, "ss_unimodal", B) == np.inf  # outside eq. 8's domain
+    for kind in ("ss", "ss_unimodal"):  # the threshold for a target bound reaches it, just
+        tau = threshold_for_bound(0.5, q, p, kind, B)
+        assert error_bound(q, p, tau, kind, B) <= 0.5
+        assert error_bound(q, p, tau - 1e-3, kind, B) > 0.5
+    assert threshold_for_bound(0.01, 50.0, 100, "ss") is None
+    X, y, _ = linear
+    st = StabilitySelection(Lasso(alpha=2.0), n_subsamples=10, threshold=0.8,
+                            random_state=0).fit(X, y)
+    q_fit = st.subsample_supports_[:, 0].sum(axis=1).mean()
+    assert st.q_ == pytest.approx(q_fit)
+    assert st.expected_false_positives_bound_ == pytest.approx(q_fit**2 / (0.6 * X.shape[1]))
+
+
+def test_max_false_positives_picks_the_threshold(linear):
+    X, y, _ = linear
+    st = StabilitySelection(Lasso(alpha=2.0), n_subsamples=10, max_false_positives=1.0,
+                            random_state=0).fit(X, y)
+    assert st.threshold_ == pytest.approx(0.5 + st.q_**2 / (2 * X.shape[1]))
+    assert st.expected_false_positives_bound_ == pytest.approx(1.0)
+    assert np.array_equal(st.support_, st.selection_probabilities_ >= st.threshold_)
+    with pytest.warns(UserWarning, match="no threshold"):
+        st = StabilitySelection(Lasso(alpha=0.01), n_subsamples=3, max_false_positives=0.1,
+                                random_state=0).fit(X, y)
+    assert st.threshold_ == 1.0 and st.expected_false_positives_bound_ > 0.1
+
+
+def test_stability_path_over_a_lambda_grid(linear):
+    X, y, true = linear
+    grid = [0.5, 2.0, 8.0, 30.0]
+    st = StabilitySelection(Lasso(), param_name="alpha", lambda_grid=grid, n_subsamples=8,
+                            random_state=0).fit(X, y)
+    assert st.stability_path_.shape == (4, X.shape[1])
+    assert np.array_equal(st.selection_probabilities_, st.stability_path_.max(axis=0))
+    assert np.all(np.diff(st.stability_path_.sum(axis=1)) <= 0)  # fewer with a larger alpha
+    assert set(true) <= set(st.selected_features_)
+    union = st.subsample_supports_.any(axis=1).sum(axis=1).mean()
+    assert st.q_ == pytest.approx(union)
+    for kind in ("auto", "path", "probabilities"):
+        assert st.plot(kind=kind) is not None
+
+
+def test_n_jobs_2_equals_n_jobs_1(linear):
+    X, y, _ = linear
+    one = StabilitySelection(Lasso(alpha=2.0), n_subsamples=6, random_state=0, n_jobs=1).fit(X, y)
+    two = StabilitySelection(Lasso(alpha=2.0), n_subsamples=6, random_state=0, n_jobs=2).fit(X, y)
+    assert np.array_equal(one.subsample_supports_, two.subsample_supports_)
+    assert np.array_equal(one.selected_features_, two.selected_features_)
+
+
+def test_plot_draws_sorted_probabilities_and_threshold(linear):
+    X, y, _ = linear
+    st = StabilitySelection(Lasso(alpha=2.0), n_subsamples=4, random_state=0).fit(X, y)
+    ax = st.plot()
+    heights = [r.get_height() for r in ax.patches]
+    assert heights == sorted(heights, reverse=True) and len(heights) == X.shape[1]
+    assert any(np.allclose(line.get_ydata(), st.threshold_) for line in ax.lines)
+    with pytest.raises(ValueError, match="stability path"):
+        st.plot(kind="path")
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"threshold": 0.5}, "threshold"),
+    ({"threshold": 1.2}, "threshold"),
+    ({"threshold": 0.8, "max_false_positives": 1.0}, "not both"),
+    ({"max_false_positives": 0.0}, "max_false_positives"),
+    ({"n_subsamples": 0}, "n_subsamples"),
+    ({"sample_fraction": 0.7}, "sample_fraction"),
+    ({"param_name": "alpha"}, "together"),
+    ({"param_name": "lam", "lambda_grid": [1.0]}, "no parameter 'lam'"),
+    ({"bound": "bonferroni"}, "bound"),
+])
+def test_bad_input_raises_value_error(linear, kw, match):
+    X, y, _ = linear
+    with pytest.raises(ValueError, match=match):
+        StabilitySelection(Lasso(), n_subsamples=kw.pop("n_subsamples", 2), **kw).fit(X, y)
+
+
+def test_estimators_without_a_support_or_classes_too_small_are_refused(linear):
+    X, y, _ = linear
+    with pytest.raises(ValueError, match="exposes no selected features"):
+        StabilitySelection(KNeighborsRegressor(), n_subsamples=2).fit(X, y)
+    with pytest.raises(ValueError, match="estimator"):
+        StabilitySelection(object(), n_subsamples=2).fit(X, y)
+    from glassnet.estimators.irls_admm import ADMMLogisticRegression
+
+    Xc, yc = _logistic(40)
+    yc[0], yc[1:] = 1, 0  # one member of class 1: no stratified halves
+    with pytest.raises(ValueError, match="2 members of each class"):
+        StabilitySelection(ADMMLogisticRegression(), n_subsamples=2).fit(Xc, yc)
