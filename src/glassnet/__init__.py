@@ -39,6 +39,7 @@ __all__ = [
     "SPINNClassifierCV",
     "SPINNRegressor",
     "SPINNRegressorCV",
+    "StabilitySelection",
     "load",
     "save",
     "threads",
@@ -52,4 +53,6 @@ def __getattr__(name):
         return getattr(import_module("glassnet.persistence"), name)
     if name == "threads":
         return import_module("glassnet.utils").threads
+    if name == "StabilitySelection":  # a meta-estimator over any selector (glassnet.stability)
+        return import_module("glassnet.stability").StabilitySelection
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
