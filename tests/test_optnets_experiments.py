@@ -42,7 +42,7 @@ def test_simulation_tiny(tiny, tmp_path):
     s = r.tables["summary"]
     assert set(s.structure) == {"ADMM", "GD", "HB", "AGD", "AGD2"}
     assert (s.n_seeds == 2).all() and np.isfinite(s.mse_mean).all()
-    assert {"p_value", "significant", "holds"} <= set(r.tables["tests"].columns)
+    assert {"p_value", "n_pairs", "holds"} <= set(r.tables["tests"].columns)
     assert not prose_numbers_in_tables(r), prose_numbers_in_tables(r)
     write_result(r, tmp_path, "optnets-simulation")
     assert (tmp_path / "report.md").is_file() and (tmp_path / "mse_vs_depth.png").is_file()
@@ -77,6 +77,10 @@ def test_simulation_summary_puts_the_paper_beside_ours():
     r = simulation_result(pd.DataFrame(rows), {"n": 10, "epochs": 1, "batch": 5})
     s = r.tables["summary"].set_index(["depth", "structure"])
     assert s.loc[(10, "HB"), "paper_mse"] == PAPER_TABLE2.set_index("depth").loc[10, "HB"]
-    t = r.tables["tests"]
-    assert t.set_index(["depth", "pair"]).loc[(10, "HB < GD"), "significant"]
+    v = r.tables["verdicts"].set_index("claim").verdict
+    hb_gd = [c for c in v.index if c.startswith("depth 10, HB < GD")]
+    assert len(hb_gd) == 1 and v[hb_gd[0]] == "significant"
     assert r.tables["trend"].iloc[0].orderings == 12
+    one_seed = simulation_result(pd.DataFrame([r_ for r_ in rows if r_["seed"] == 0]),
+                                 {"n": 10, "epochs": 1, "batch": 5})
+    assert set(one_seed.tables["verdicts"].verdict) == {"not tested (one seed)"}

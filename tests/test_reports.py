@@ -1,5 +1,7 @@
-"""Every registered experiment runs in its tiny configuration, writes at least one figure, and
-every number in its prose comes from the tables beside it (issue 11). Iterates the registry."""
+"""Every registered experiment runs in its tiny configuration, writes at least one figure,
+every number in its prose comes from the tables beside it (issue 11), and every verdict ("met",
+"beats", "significant", ...) is one computed from its tables by
+:mod:`glassnet.experiments.verdicts` (issue 27). Iterates the registry."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pandas as pd
 import pytest
 
 from glassnet.experiments import write_result
+from glassnet.experiments.verdicts import Ref, beats, decide, significance, target
 from glassnet.registry import experiments
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+\.\d+(?:[eE][-+]?\d+)?(?![\w.])")
@@ -60,3 +63,94 @@ def test_experiment_tiny_run_and_report(name, tmp_path, tiny_run):
     assert not missing, f"{name}: numbers in the report that no table holds: {missing}"
     out = write_result(result, tmp_path / name, name)
     assert (out / "report.md").is_file() and list(out.glob("*.png"))
+
+
+# verdict words a report may use only inside a line rendered by glassnet.experiments.verdicts
+_VERDICT_WORDS = re.compile(r"\b(met|significant|beats?|outperforms?|not tested)\b", re.IGNORECASE)
+
+
+def hand_written_verdicts(report: str, rendered: list[str]) -> list[str]:
+    """Verdict words in the prose outside the rendered verdict lines (and outside code spans)."""
+    text = report
+    for line in rendered:
+        text = text.replace(line, " ")
+    text = re.sub(r"`[^`]*`", " ", text)
+    return [m.group(0) for m in _VERDICT_WORDS.finditer(text)]
+
+
+def check_verdicts(result) -> list[str]:
+    """Problems with a result's verdicts: each status re-derived from the tables must equal the
+    one in the report and in the ``verdicts`` table; no verdict may be written by hand."""
+    problems = []
+    tables = {k: v for k, v in result.tables.items() if k != "verdicts"}
+    lines = []
+    for v in result.verdicts:
+        ev = v.evaluate(tables)
+        lhs = v.lhs.value(tables) if isinstance(v.lhs, Ref) else float(v.lhs)
+        rhs = (v.rhs.value(tables) if isinstance(v.rhs, Ref) else float(v.rhs)) + v.rhs_offset
+        n = None if v.n is None else (v.n.value(tables) if isinstance(v.n, Ref) else float(v.n))
+        status = decide(v.kind, lhs, v.op, rhs, n)
+        if status != "not evaluated" and any(g.evaluate(tables).status != "met" for g in v.guards):
+            status = "not comparable"
+        if status != ev.status:
+            problems.append(f"{v.claim}: evaluates to {ev.status!r}, the cells give {status!r}")
+        line = ev.render()
+        lines.append(line)
+        if line not in result.report:
+            problems.append(f"verdict not rendered in the report: {line}")
+    vt = result.tables.get("verdicts")
+    if result.verdicts:
+        if vt is None or list(vt.claim) != [v.claim for v in result.verdicts]:
+            problems.append("the verdicts table does not list the verdicts")
+        elif list(vt.verdict) != [v.evaluate(tables).status for v in result.verdicts]:
+            problems.append("the verdicts table disagrees with the computed statuses")
+    words = hand_written_verdicts(result.report, lines)
+    if words:
+        problems.append(f"verdict words outside computed verdicts: {words}")
+    return problems
+
+
+def test_the_verdict_check_can_fail():
+    from glassnet.experiments import Result
+
+    t = pd.DataFrame({"set": ["Set5", "Set14"], "gain": [1.2, np.nan]})
+    good = [target("Set5 gain >= 1", Ref("psnr", "gain", set="Set5"), ">=", 1.0),
+            target("Set14 gain >= 1", Ref("psnr", "gain", set="Set14"), ">=", 1.0),
+            target("BSD100 gain >= 1", Ref("psnr", "gain", set="BSD100"), ">=", 1.0)]
+    from glassnet.experiments.verdicts import render
+
+    r = Result(tables={"psnr": t}, report="Gains:\n" + render(good, {"psnr": t}), verdicts=good)
+    assert check_verdicts(r) == []
+    assert list(r.tables["verdicts"].verdict) == ["met", "not evaluated", "not evaluated"]
+    # a hand-written claim, an edited status, a verdict left out of the report: each is caught
+    assert check_verdicts(Result(tables={"psnr": t}, report=r.report + "\nSet14: met.", verdicts=good))
+    assert check_verdicts(Result(tables={"psnr": t}, report=r.report.replace("**met**", "**not met**"),
+                                 verdicts=good))
+    assert check_verdicts(Result(tables={"psnr": t}, report="Gains.", verdicts=good))
+
+
+def test_verdict_rules():
+    t = {"c": pd.DataFrame({"pair": ["a", "b", "c"], "p": [0.01, 0.2, np.nan], "n": [3, 3, 1],
+                            "acc": [0.9, 0.8, 0.85], "k": [10, 5, 10]})}
+    sig = lambda pair: significance(pair, Ref("c", "p", pair=pair), Ref("c", "n", pair=pair))
+    assert [sig(x).evaluate(t).status for x in "abc"] == ["significant", "not significant",
+                                                           "not tested (one seed)"]
+    fair = [target("b used about k", Ref("c", "k", pair="b"), ">=", 8)]
+    assert beats("a > b", Ref("c", "acc", pair="a"), ">", Ref("c", "acc", pair="b")).evaluate(t).status == "beats"
+    assert beats("a > b", Ref("c", "acc", pair="a"), ">", Ref("c", "acc", pair="b"),
+                 guards=fair).evaluate(t).status == "not comparable"
+    assert beats("b > a", Ref("c", "acc", pair="b"), ">", Ref("c", "acc", pair="a")).evaluate(t).status == (
+        "does not beat")
+    with pytest.raises(ValueError, match="rows match"):
+        Ref("c", "acc").value(t)
+    with pytest.raises(ValueError, match="column"):
+        Ref("c", "nope", pair="a").value(t)
+    with pytest.raises(ValueError, match="op must be"):
+        decide("target", 1.0, "=>", 0.0)
+
+
+@pytest.mark.parametrize("name", sorted(experiments()))
+def test_experiment_verdicts_are_computed_from_its_tables(name, tiny_run):
+    result = tiny_run(name).result
+    problems = check_verdicts(result)
+    assert not problems, f"{name}: " + "; ".join(problems)

@@ -10,15 +10,16 @@ from pathlib import Path
 
 
 def _cmd_list(args) -> int:
-    from glassnet.registry import experiments, models
+    # names and descriptions only: no experiment module, torch or matplotlib is imported
+    from glassnet.registry import experiments, model_descriptions
 
     print("experiments (glassnet reproduce NAME [--quick]):")
     for name, exp in experiments().items():
         data = f"  [data: {', '.join(exp.needs_data)}]" if exp.needs_data else ""
         print(f"  {name:28s} {exp.description}{data}")
-    print("models (glassnet.registry.create_model):")
-    for name, cls in models().items():
-        print(f"  {name:28s} {cls.__module__}.{cls.__name__}")
+    print("models (glassnet.create_model(NAME, ...)):")
+    for name, desc in model_descriptions().items():
+        print(f"  {name:28s} {desc}")
     return 0
 
 
@@ -39,6 +40,9 @@ def _default_out(name: str, quick: bool) -> Path:
 
 
 def _cmd_reproduce(args, parser) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command writes PNG files; the experiments draw on Figure objects
     from glassnet.experiments import Config, write_result
     from glassnet.progress import log
     from glassnet.registry import experiments
@@ -123,12 +127,9 @@ def _cmd_demo(args) -> int:
 
 
 def _experiment_names() -> list[str]:
-    try:
-        from glassnet.registry import experiments
+    from glassnet.registry import EXPERIMENT_INDEX  # names only: nothing heavy is imported
 
-        return list(experiments())
-    except Exception:  # noqa: BLE001 - the help must render even if an optional import fails
-        return []
+    return sorted(EXPERIMENT_INDEX)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,9 +1,12 @@
-"""One progress display per job (issue 11).
+"""One progress display per job (issues 11, 27).
 
-The outermost :func:`progress` block owns the display (a tqdm bar on a terminal, nothing
-elsewhere); blocks opened inside it (a fold inside a path, the epochs of one fit) do not open a
-bar of their own but write their position into the outer bar's postfix, so a cross-validated
-path shows one bar that reads, e.g., ``fold 2/5 · lambda 7/20 · epoch 40``.
+The outermost :func:`progress` block owns the display: a tqdm bar on a terminal; off a terminal
+(a log file, a CI job, a pipe) a plain line on stderr at least every :data:`HEARTBEAT_S`
+seconds while the block is open, so a long stage is never silent. Blocks opened inside it (a
+fold inside a path, the epochs of one fit) do not open a display of their own but write their
+position into the outer one, so a cross-validated path shows one bar (or line) that reads, e.g.,
+``fold 2/5 · lambda 7/20 · epoch 40``. :func:`stage` opens a visible outer block for a stage of
+a reproduction; estimators' own blocks stay quiet unless ``verbose``.
 
 >>> with progress(total=3, desc="folds") as bar:
 ...     for k in range(3):
@@ -14,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
+import time
 from contextvars import ContextVar
 
-from tqdm.auto import tqdm
+__all__ = ["log", "progress", "stage", "stage_items"]
 
-__all__ = ["log", "progress"]
+HEARTBEAT_S = 10.0  # off a terminal, an open outer block writes a line at least this often
 
 _STACK: ContextVar[tuple] = ContextVar("glassnet_progress", default=())
 
@@ -26,6 +31,7 @@ _STACK: ContextVar[tuple] = ContextVar("glassnet_progress", default=())
 class _Level:
     def __init__(self, desc, total, bar):
         self.desc, self.total, self.n, self.bar, self.info = desc, total, 0, bar, ""
+        self.chain = (self,)  # the outer level's view of the open levels (read by the heartbeat)
 
     def label(self):
         pos = f"{self.n}/{self.total}" if self.total else f"{self.n}"
@@ -55,9 +61,12 @@ def _fmt(v):
 
 def _refresh(k):
     stack = _STACK.get()
-    if not stack or stack[0].bar is None:
+    if not stack:
         return
     outer = stack[0]
+    outer.chain = stack
+    if outer.bar is None:
+        return
     if k:
         outer.bar.update(k)
     inner = " · ".join(lv.label() for lv in stack[1:])
@@ -65,26 +74,58 @@ def _refresh(k):
     outer.bar.set_postfix_str(postfix, refresh=True)
 
 
+def _line(chain, t0) -> str:
+    el = int(time.perf_counter() - t0)
+    return " · ".join(lv.label() for lv in chain) + f" · {el // 60}m{el % 60:02d}s"
+
+
+def _heartbeat(level, t0, stop: threading.Event, interval: float):
+    while not stop.wait(interval):
+        print(_line(level.chain, t0), file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
 def progress(total: int | None = None, desc: str = "", verbose: bool | None = None):
-    """Open a progress level. The outermost level shows a tqdm bar when ``verbose`` is True,
-    or, with ``verbose=None``, when stderr is a terminal; inner levels only annotate it."""
+    """Open a progress level. The outermost level shows itself when ``verbose`` is True, or,
+    with ``verbose=None``, when stderr is a terminal: a tqdm bar on a terminal, else a line
+    every :data:`HEARTBEAT_S` seconds. Inner levels only annotate it."""
     stack = _STACK.get()
+    beat = None
     if stack:
         level = _Level(desc, total, None)
     else:
-        show = sys.stderr.isatty() if verbose is None else bool(verbose)
-        bar = tqdm(total=total, desc=desc, leave=False, disable=not show) if show else None
+        tty = sys.stderr.isatty()
+        show = tty if verbose is None else bool(verbose)
+        bar = None
+        if show and tty:
+            from tqdm.auto import tqdm  # imported on use: `import glassnet.progress` stays cheap
+
+            bar = tqdm(total=total, desc=desc, leave=False)
         level = _Level(desc, total, bar)
+        if show and not tty:
+            beat = threading.Event()
+            threading.Thread(target=_heartbeat, args=(level, time.perf_counter(), beat, HEARTBEAT_S),
+                             daemon=True).start()
     token = _STACK.set(stack + (level,))
+    if stack:
+        stack[0].chain = stack + (level,)
     try:
         yield _Handle(level)
     finally:
         _STACK.reset(token)
+        if beat is not None:
+            beat.set()
         if level.bar is not None:
             level.bar.close()
         elif stack:
+            stack[0].chain = stack
             _refresh(0)
+
+
+def stage(desc: str, total: int | None = None):
+    """A stage of a reproduction: a visible outer :func:`progress` block (a bar on a terminal,
+    a line every :data:`HEARTBEAT_S` seconds elsewhere) that the fits inside annotate."""
+    return progress(total=total, desc=desc, verbose=True)
 
 
 def log(message: str, verbose: bool | None = True) -> None:
@@ -96,3 +137,12 @@ def log(message: str, verbose: bool | None = True) -> None:
         stack[0].bar.write(message, file=sys.stderr)
     else:
         print(message, file=sys.stderr, flush=True)
+
+
+def stage_items(desc: str, items):
+    """Iterate ``items`` inside :func:`stage` ``(desc, total=len(items))``, one step per item."""
+    items = list(items)
+    with stage(desc, total=len(items)) as bar:
+        for item in items:
+            yield item
+            bar.update(1)

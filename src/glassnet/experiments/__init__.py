@@ -1,18 +1,13 @@
 """Paper reproductions (DESIGN.md rule 7): each is ``run(config) -> Result``, registered by name.
 
-Every module in this package is imported on first use of the registry, so a new file with a
-``@register_experiment`` function is reachable from ``glassnet reproduce`` and the tests.
+The registry (:mod:`glassnet.registry`) knows every experiment's name, module and description,
+and imports a module only when its experiment runs, so ``glassnet list`` stays fast. A new
+module registers with ``@register_experiment`` and adds one line to
+``glassnet.registry.EXPERIMENT_INDEX``.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from glassnet.experiments._base import Config, Result, write_result
 
 __all__ = ["Config", "Result", "write_result"]
-
-for _mod in pkgutil.iter_modules(__path__):
-    if not _mod.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_mod.name}")

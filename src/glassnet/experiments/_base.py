@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -52,13 +53,33 @@ def write_result(result: Result, out: str | os.PathLike, title: str) -> Path:
     for i, (name, df) in enumerate(result.tables.items()):
         fname = "results.csv" if i == 0 else f"{name}.csv"
         df.to_csv(out / fname, index=False)
-        lines += [f"## {name} (`{fname}`)", "", df.to_markdown(index=False, floatfmt=".4g"), ""]
+        lines += [f"## {name} (`{fname}`)", "", _markdown(df), ""]
     for name, fig in result.figures.items():
         fig.savefig(out / f"{name}.png", dpi=120, bbox_inches="tight")
         _close(fig)
         lines += [f"![{name}]({name}.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
     return out
+
+
+def _cell(v) -> str:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return str(v)
+    if not np.isfinite(v):
+        return str(v)
+    if float(v).is_integer() and abs(v) < 1e12:
+        return str(int(v))  # 10000, not 1e+04
+    return f"{v:.4g}"
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    """The table in Markdown: numbers to 4 significant digits (whole numbers in full, never
+    1e+04), text exactly as written (tabulate would read the text "10000" as a number)."""
+    num = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+           for c in df.columns]
+    cells = pd.DataFrame({c: df[c].map(_cell) for c in df.columns})
+    return cells.to_markdown(index=False, disable_numparse=True,
+                             colalign=["right" if n else "left" for n in num])
 
 
 def _close(fig):

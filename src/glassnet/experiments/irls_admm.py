@@ -1,6 +1,7 @@
 """Reproductions of "Deep unfolded IRLS-ADMM network for classification and sparse feature
-selection" (Yang & Guo, IJMLC 2018): simulation (Sec. IV.A, Figs. 3-4, Table I), cervical
-cancer risk factors (Sec. IV.B.1, Fig. 5) and CNS embryonal tumours (Sec. IV.B.2, Fig. 6).
+selection" (Yang & Guo, IJMLC 2018): the simulation (Sec. IV.A, Figs. 3-4, Table I) and the
+helpers shared with :mod:`glassnet.experiments.irls_admm_real` (cervical cancer risk factors,
+Sec. IV.B.1, Fig. 5; CNS embryonal tumours, Sec. IV.B.2, Fig. 6).
 
 Every number in a report's prose is formatted from a table of the same Result (the ``setup``
 table holds the settings the prose quotes). Each stage announces itself with
@@ -14,22 +15,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.metrics import accuracy_score
 
 from glassnet.estimators.irls_admm import ADMMLogisticRegression, IRLSADMMNetClassifier
-from glassnet.experiments._base import Config, Result, l1_logistic_cv
+from glassnet.experiments._base import Config, Result, l1_logistic_cv, new_figure
+from glassnet.experiments.verdicts import Ref, render, target
 from glassnet.metrics import pq_score, selection_rates
 from glassnet.model_selection import make_folds, run_folds
-from glassnet.progress import log
+from glassnet.progress import log, stage
 from glassnet.registry import register_experiment
 from glassnet.utils import threads
 
@@ -143,9 +139,11 @@ def _parallel(fn, jobs, n_jobs, what):
     """``[fn(*job) for job in jobs]`` through joblib, logging each finished job."""
     out = []
     gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*job) for job in jobs)
-    for i, res in enumerate(gen):
-        out.append(res)
-        log(f"  {what} {i + 1}/{len(jobs)} done")
+    with stage(what, total=len(jobs)) as bar:  # a line every 10 s off a terminal
+        for i, res in enumerate(gen):
+            out.append(res)
+            bar.update(1)
+            log(f"  {what} {i + 1}/{len(jobs)} done")
     return out
 
 
@@ -254,6 +252,14 @@ def _unit_max(w):
     return w / m if m > 0 else w
 
 
+def _q_text(qs) -> str:
+    """The q values a run scored: ``1..10`` when contiguous, else listed (``4, 8``)."""
+    qs = [int(q) for q in qs]
+    if len(qs) > 2 and qs == list(range(qs[0], qs[-1] + 1)):
+        return f"{qs[0]}..{qs[-1]}"
+    return ", ".join(str(q) for q in qs)
+
+
 def _setup_table(facts: dict) -> pd.DataFrame:
     """The settings and derived values a report's prose quotes, as strings exactly as quoted."""
     return pd.DataFrame({"setting": list(facts), "value": [str(v) for v in facts.values()]})
@@ -275,7 +281,7 @@ def run_simulation(cfg: Config) -> Result:
     with threads(1):
         net = methods["IRLS-ADMM net"](cfg.seed).fit(X, y)
         admm = _admm(cfg.seed).fit(X, y)
-    fig3, ax = plt.subplots(figsize=(9, 3.5))
+    fig3, ax = new_figure(figsize=(9, 3.5))
     idx = np.arange(X.shape[1])
     ax.bar(idx - 0.2, _unit_max(net.beta_), width=0.4, label="IRLS-ADMM net beta_")
     ax.bar(idx + 0.2, _unit_max(admm.beta_), width=0.4, label="ADMM beta_ (Alg. 1, lambda=1)")
@@ -291,11 +297,11 @@ def run_simulation(cfg: Config) -> Result:
 
     # Fig. 4: P_q per noise level, both methods
     jobs = [(nz, c, cfg.seed, size) for nz in noises for c in range(size.n_curves)]
-    log(f"irls-admm-simulation: Fig. 4 (P_q over q = {size.qs[0]}..{size.qs[-1]}, {len(jobs)} data sets)")
+    log(f"irls-admm-simulation: Fig. 4 (P_q at q = {_q_text(size.qs)}, {len(jobs)} data sets)")
     curves = _parallel(_pq_curve, jobs, cfg.n_jobs, "P_q data set")
     pq = pd.DataFrame([r for rows in curves for r in rows])
     pq = pq.groupby(["noise_std", "method", "q"], sort=False)[["P_q", "cv_accuracy"]].mean().reset_index()
-    fig4, axes = plt.subplots(1, len(noises), figsize=(3.2 * len(noises) + 1, 3), sharey=True, squeeze=False)
+    fig4, axes = new_figure(1, len(noises), figsize=(3.2 * len(noises) + 1, 3), sharey=True, squeeze=False)
     for ax, nz in zip(axes[0], noises):
         for name in methods:
             d = pq[(pq.noise_std == nz) & (pq.method == name)]
@@ -325,7 +331,7 @@ def run_simulation(cfg: Config) -> Result:
     facts = {
         "n_samples": size.n_samples, "n_features": X.shape[1], "n_true": k, "pair_noise_std": 0.1,
         "data sets per noise level (Table I)": size.n_reps, "CV folds": size.n_splits,
-        "q range": f"{size.qs[0]}..{size.qs[-1]}", "P_q data sets per noise level": size.n_curves,
+        "q range": _q_text(size.qs), "P_q data sets per noise level": size.n_curves,
         "noise levels": ", ".join(str(nz) for nz in noises),
         "q* net": ", ".join(str(q_star[nz, "IRLS-ADMM net"]) for nz in noises),
         "q* ADMM": ", ".join(str(q_star[nz, "ADMM"]) for nz in noises),
@@ -336,8 +342,12 @@ def run_simulation(cfg: Config) -> Result:
         "paper q* net": "close to 8", "paper q* ADMM": "around 4", "paper Fig. 3: ADMM misses": 3,
         "target FP, FN (default selection)": 0.10,
     }
-    target = facts["target FP, FN (default selection)"]
-    ok = default.fp_rate.max() <= target and default.fn_rate.max() <= target
+    limit = facts["target FP, FN (default selection)"]
+    tables = {"table1": table, "pq_scores": pq, "table1_per_dataset": per_rep, "fig3_weights": weights3,
+              "setup": _setup_table(facts)}
+    verdicts = [target(f"noise {nz}: default selection {what} <= {limit}",
+                       Ref("table1", col, noise_std=nz, method=DEFAULT_ROW), "<=", limit)
+                for nz in noises for what, col in (("FP", "fp_rate"), ("FN", "fn_rate"))]
     report = f"""
 Simulation of Sec. IV.A: {facts['n_samples']} samples, {facts['n_features']} standard-normal features,
 {k} true features in two correlated sets (S2 = S1 + N(0, {facts['pair_noise_std']})), y = sign(Phi beta +
@@ -356,12 +366,15 @@ selected / CV accuracy:
         for r in default.itertuples()
     ) + f"""
 
-Target FN <= {target} and FP <= {target} at every noise level: max FP {_fmt(default.fp_rate.max())},
-max FN {_fmt(default.fn_rate.max())} -> {'met' if ok else 'NOT met'}. scikit-learn's L1-LR with C by CV
+Targets FN <= {limit} and FP <= {limit} at every noise level:
+
+{render(verdicts, tables)}
+
+scikit-learn's L1-LR with C by CV
 (nonzeros) on the same folds: FP {', '.join(_fmt(v) for v in peer.fp_rate)}, FN
 {', '.join(_fmt(v) for v in peer.fn_rate)}, accuracy {', '.join(_fmt(v) for v in peer.accuracy)}.
 
-**The paper's protocol** (top-q with q* at the peak of P_q over q = {facts['q range']}, Fig. 4, P_q
+**The paper's protocol** (top-q with q* at the peak of P_q over q in {{{facts['q range']}}}, Fig. 4, P_q
 averaged over {facts['P_q data sets per noise level']} further data set(s) per noise level): IRLS-ADMM net q* =
 {facts['q* net']}, ADMM q* = {facts['q* ADMM']} (paper: {facts['paper q* net']} for the net, {facts['paper q* ADMM']} for ADMM).
 **P_q** is our documented substitute (the paper's refs could not be recovered):
@@ -380,139 +393,8 @@ The ADMM baseline is Algorithm 1 with lambda = 1, F = I; the scikit-learn peer c
 {facts["peer's inner CV folds"]}-fold CV (seeded) and selects its nonzero coefficients. Table I took {facts['Table I seconds']} s
 with n_jobs = {facts['n_jobs']}.
 """
-    return Result(
-        tables={"table1": table, "pq_scores": pq, "table1_per_dataset": per_rep, "fig3_weights": weights3,
-                "setup": _setup_table(facts)},
-        figures={"fig3_weights": fig3, "fig4_pq": fig4},
-        report=report,
-    )
-
-
-# ----------------------------------------------------------------------------- real data
-
-
-GENE_Q = 20  # genes kept by the top-q rule on expression data (the paper's Fig. 6 shows 21);
-# all filtered genes when fewer pass the t-test filter in a fold
-
-
-def _net_top_q(seed, **kw):
-    return IRLSADMMNetClassifier(random_state=seed, n_features_to_select=GENE_Q, **kw)
-
-
-def _cv_compare(X, y, seed, n_splits=5, preprocess=None, n_repeats=1, extra=None, n_jobs=1, net_kw=None,
-                peer_cs=10):
-    """Stratified CV accuracy of the net, ADMM and scikit-learn's L1-LR on the same folds.
-
-    ``preprocess(X_train, y_train) -> columns`` (gene filtering) runs inside each fold. Folds
-    come from :func:`glassnet.model_selection.make_folds` and run through ``run_folds``.
-    """
-    net_kw = net_kw or {}
-    makers = {"IRLS-ADMM net": lambda s: _net(s, **net_kw),
-              **{k: (lambda s, m=m: m(s, **net_kw)) for k, m in (extra or {}).items()},
-              "ADMM (lambda=1)": _admm, "sklearn L1-LR (C by CV)": lambda s: sklearn_l1_cv(s, Cs=peer_cs)}
-
-    def one_fold(f, tr, te, rep_seed):
-        with threads(1):
-            cols = preprocess(X[tr], y[tr]) if preprocess is not None else np.arange(X.shape[1])
-            out = {}
-            for name, make in makers.items():
-                est = make(rep_seed + f)
-                q = est.get_params().get("n_features_to_select")
-                if isinstance(q, int) and q > cols.size:  # fewer genes passed the filter than q
-                    est.set_params(n_features_to_select=int(cols.size))
-                model = make_pipeline(StandardScaler(), est).fit(X[tr][:, cols], y[tr])
-                out[name] = (model.predict(X[te][:, cols]), len(_support(model[-1])))
-            return y[te], out
-
-    results = []
-    for rep in range(n_repeats):
-        folds = make_folds(len(y), n_splits, y, classification=True, random_state=seed + rep)
-        results += run_folds(lambda f, tr, te, s=seed + rep: one_fold(f, tr, te, s), folds, n_jobs=n_jobs)
-    yt = np.concatenate([t for t, _ in results])
-    rows = []
-    for name in makers:
-        yp = np.concatenate([o[name][0] for _, o in results])
-        rows.append({"method": name, "cv_accuracy": accuracy_score(yt, yp),
-                     "cv_balanced_accuracy": balanced_accuracy_score(yt, yp),
-                     "mean_n_selected": float(np.mean([o[name][1] for _, o in results]))})
-    return rows
-
-
-@register_experiment(
-    "irls-admm-cervical",
-    paper=PAPER,
-    description="Sec. IV.B.1: cervical cancer risk factors; Fig. 5 weights, 5-fold CV accuracy",
-    needs_data=["cervical_cancer/risk_factors_cervical_cancer.csv"],
-)
-def run_cervical(cfg: Config) -> Result:
-    from glassnet.datasets import load_cervical_cancer
-
-    d = load_cervical_cancer(cfg.data_dir)
-    X, y = d.X, d.y
-    net_kw = {"max_epochs": 30} if cfg.tiny else {}
-    n_splits = 2 if cfg.tiny else 5
-    n_repeats = 1 if cfg.quick or cfg.tiny else 5
-    log("irls-admm-cervical: Fig. 5 (the net on all patients)")
-    with threads(1):
-        model = make_pipeline(StandardScaler(), _net(cfg.seed, **net_kw)).fit(X, y)
-    net = model[-1]
-    fig5, ax = plt.subplots(figsize=(9, 4))
-    net.plot_weights(ax=ax, feature_names=d.feature_names)
-    ax.set_title("Fig. 5: IRLS-ADMM net beta_, cervical cancer risk factors (standardised)")
-    order = np.argsort(-net.feature_importances_, kind="stable")
-    top = pd.DataFrame({"rank": np.arange(1, order.size + 1), "feature": np.asarray(d.feature_names)[order],
-                        "beta (net output, plotted)": net.beta_[order], "selected": net.support_[order],
-                        "classifier coef_": net.coef_[0, order]})
-    log(f"irls-admm-cervical: {n_splits}-fold CV x {n_repeats} repeat(s), three methods")
-    rows = _cv_compare(X, y, cfg.seed, n_splits=n_splits, n_repeats=n_repeats, n_jobs=cfg.n_jobs, net_kw=net_kw,
-                       peer_cs=4 if cfg.tiny else 10)
-    majority = max(np.mean(y == 1), np.mean(y == -1))
-    rows.append({"method": "majority class", "cv_accuracy": majority, "cv_balanced_accuracy": 0.5,
-                 "mean_n_selected": 0.0})
-    table = pd.DataFrame(rows)
-    table["paper_cv_accuracy"] = [0.95 if m == "IRLS-ADMM net" else np.nan for m in table.method]
-    acc = table.set_index("method")
-    ours = acc.loc["IRLS-ADMM net"]
-    paper_top = ["Number of sexual partners", "First sexual intercourse", "Num of pregnancies", "Smokes",
-                 "Hormonal Contraceptives"]
-    top5 = list(top.feature[:5])
-    fsi = top.set_index("feature").loc["First sexual intercourse"]
-    facts = {
-        "patients": len(y), "features": len(d.feature_names), "paper patients": 737, "paper features": 21,
-        "time-since-diagnosis missing": "787 of 858", "CV folds": n_splits, "repeats": n_repeats,
-        "positive share": f"{np.mean(y == 1):.1%}", "majority-class accuracy": _fmt(majority),
-        "paper accuracy": 0.95, "overlap with paper's top 5": f"{len(set(top5) & set(paper_top))}/5",
-        "rank of First sexual intercourse": int(fsi["rank"]),
-        "beta of First sexual intercourse": f"{fsi['beta (net output, plotted)']:+.3f}",
-        "features kept by the net": int(net.support_.sum()), "peer max_iter (liblinear)": PEER_MAX_ITER,
-        "liblinear default max_iter": 100, "positive patients": int((y == 1).sum()),
-        "label rule": "positive by >= 3 of 4 tests",
-    }
-    report = f"""
-Cervical cancer risk factors (UCI): {facts['patients']} patients, {facts['features']} features,
-{facts['positive patients']} {facts['label rule']}. The paper reports {facts['paper patients']} patients and {facts['paper features']}
-features; the UCI file gives {facts['patients']} patients once the two time-since-diagnosis columns
-(missing for {facts['time-since-diagnosis missing']}) are dropped and incomplete rows removed
-({facts['features']} features). Features standardised.
-
-{facts['CV folds']}-fold CV accuracy ({facts['repeats']} repeat(s)): ours {_fmt(ours.cv_accuracy)}
-(balanced {_fmt(ours.cv_balanced_accuracy)}), paper {facts['paper accuracy']}; ADMM
-{_fmt(acc.loc['ADMM (lambda=1)'].cv_accuracy)}, scikit-learn L1-LR
-{_fmt(acc.loc['sklearn L1-LR (C by CV)'].cv_accuracy)} (balanced
-{_fmt(acc.loc['sklearn L1-LR (C by CV)'].cv_balanced_accuracy)}). Only {facts['positive share']} of patients
-are positive, so predicting "negative" for all gives {facts['majority-class accuracy']}: accuracy alone
-says little here and the balanced accuracy is the informative number.
-
-Top 5 features by |beta| (whole data): {', '.join(top5)}. Paper's 5: {', '.join(paper_top)}
-(largest: first sexual intercourse age, negative); overlap {facts["overlap with paper's top 5"]}.
-Ours: "First sexual intercourse" ranks {facts['rank of First sexual intercourse']} of
-{facts['features']} with beta {facts['beta of First sexual intercourse']}. The net keeps
-{facts['features kept by the net']} of {facts['features']} features (default selection). The
-scikit-learn peer runs liblinear with max_iter = {facts['peer max_iter (liblinear)']} (its default
-{facts['liblinear default max_iter']} stopped short and warned on these folds).
-"""
-    return Result(tables={"cv_accuracy": table, "weights": top, "setup": _setup_table(facts)},
-                  figures={"fig5_weights": fig5}, report=report)
+    return Result(tables=tables, figures={"fig3_weights": fig3, "fig4_pq": fig4}, report=report,
+                  verdicts=verdicts)
 
 
 def log_expression(X, floor=20.0, ceiling=16000.0):
@@ -553,111 +435,12 @@ def ttest_fold_filter(X, y, p_max=0.05, log2_fc=1.0, max_genes=200):
     return ok[np.argsort(p[ok], kind="stable")][:max_genes]
 
 
-GENE_EXTRA = {f"IRLS-ADMM net (top-{GENE_Q} by |beta|)": _net_top_q}
-EXTRA_GENE_SETS = ("ALLAML", "colon", "Prostate_GE", "leukemia", "CNS")
+_MOVED = ("EXTRA_GENE_SETS", "GENE_EXTRA", "GENE_Q", "_cv_compare", "_net_top_q", "run_cervical", "run_cns")
 
 
-@register_experiment(
-    "irls-admm-cns",
-    paper=PAPER,
-    description="Sec. IV.B.2: CNS tumours (10 MD vs 10 glioma), Fig. 6; extra gene-expression sets",
-    needs_data=["gene_expression/Brain_Tumor1.csv", "gene_expression/*.mat"],
-)
-def run_cns(cfg: Config) -> Result:
-    from glassnet.datasets import load_brain_tumor1, load_gene_expression
+def __getattr__(name):  # the real-data runs moved to irls_admm_real (issue 27); old paths still work
+    if name in _MOVED:
+        from glassnet.experiments import irls_admm_real
 
-    d = load_brain_tumor1(cfg.data_dir)
-    Xall = log_expression(d.X)
-    md, glio = np.flatnonzero(d.y == 0), np.flatnonzero(d.y == 1)
-    rng = np.random.default_rng(cfg.seed)
-    n_draws = 1 if cfg.quick or cfg.tiny else 10
-    n_splits = 3 if cfg.tiny else 5
-    net_kw = {"max_epochs": 30} if cfg.tiny else {}
-    rows, n_pass = [], []
-    for draw in range(n_draws):
-        log(f"irls-admm-cns: Brain_Tumor1 draw {draw + 1}/{n_draws} ({n_splits}-fold CV, genes filtered in each fold)")
-        idx = np.r_[rng.choice(md, 10, replace=False), glio]
-        X, y = Xall[idx], np.r_[np.ones(10), -np.ones(10)].astype(int)
-        n_pass.append(ttest_fold_filter(X, y, max_genes=10**6).size)
-        for r in _cv_compare(X, y, cfg.seed + draw, n_splits=n_splits, preprocess=ttest_fold_filter,
-                             extra=GENE_EXTRA, n_jobs=cfg.n_jobs, net_kw=net_kw):
-            rows.append({"draw": draw, **r})
-    per_draw = pd.DataFrame(rows)
-    cols = ["cv_accuracy", "cv_balanced_accuracy", "mean_n_selected"]
-    table = per_draw.groupby("method", sort=False)[cols].mean().reset_index()
-    table.insert(0, "dataset", "Brain_Tumor1 MD vs glioma (10 vs 10)")
-    table["paper_accuracy"] = [1.0 if m.startswith("IRLS-ADMM net") else np.nan for m in table.method]
-    acc = table.set_index("method").cv_accuracy
-    nsel = table.set_index("method").mean_n_selected
-
-    # Fig. 6: the first draw with the genes filtered on all 20 samples, as in the paper
-    log("irls-admm-cns: Fig. 6 (top-q net on the first draw)")
-    idx = np.r_[np.random.default_rng(cfg.seed).choice(md, 10, replace=False), glio]
-    X, y = Xall[idx], np.r_[np.ones(10), -np.ones(10)].astype(int)
-    cols6 = ttest_fold_filter(X, y)
-    with threads(1):
-        model = make_pipeline(StandardScaler(), _net_top_q(cfg.seed, **net_kw).set_params(
-            n_features_to_select=min(GENE_Q, cols6.size)))
-        model.fit(X[:, cols6], y)
-    net = model[-1]
-    sel = net.selected_features_[np.argsort(-net.feature_importances_[net.selected_features_], kind="stable")]
-    genes = pd.DataFrame({"rank": np.arange(1, sel.size + 1),
-                          "gene": [d.feature_names[j] for j in cols6[sel]],
-                          "beta (net output, plotted)": net.beta_[sel],
-                          "classifier coef_": net.coef_[0, sel]})
-    n_z = int(np.count_nonzero(net.z_))
-    fig6, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [2, 1]})
-    net.plot_weights(ax=a1)
-    a1.set_title(f"Fig. 6a: beta_ on {cols6.size} filtered genes (10 MD vs 10 glioma; top-{sel.size} in blue)")
-    if sel.size >= 2:
-        im = a2.imshow(np.corrcoef(X[:, cols6[sel]].T), vmin=-1, vmax=1, cmap="RdBu_r")
-        names = list(genes.gene)
-        a2.set_xticks(range(sel.size), labels=names, rotation=90, fontsize=6)
-        a2.set_yticks(range(sel.size), labels=names, fontsize=6)
-        fig6.colorbar(im, ax=a2, shrink=0.8)
-    a2.set_title(f"Fig. 6b: correlation of the top-{sel.size} genes (by |beta|)")
-
-    extra = []
-    sets = () if cfg.tiny else ("colon",) if cfg.quick else EXTRA_GENE_SETS
-    for name in sets:
-        log(f"irls-admm-cns: extra set {name} ({n_splits}-fold CV)")
-        g = load_gene_expression(name, cfg.data_dir)
-        Xg = log_expression(g.X) if g.X.min() >= 0 and g.X.max() > 100 else g.X
-        for r in _cv_compare(Xg, g.y, cfg.seed, n_splits=n_splits, preprocess=ttest_fold_filter, extra=GENE_EXTRA,
-                             n_jobs=cfg.n_jobs, net_kw=net_kw):
-            extra.append({"dataset": f"{name} ({g.X.shape[0]} x {g.X.shape[1]})", **r})
-    table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
-    top_q = f"IRLS-ADMM net (top-{GENE_Q} by |beta|)"
-    facts = {
-        "draws": n_draws, "MD in data": md.size, "gliomas": glio.size, "CV folds": n_splits,
-        "genes passing on all 20 samples (mean)": int(np.mean(n_pass)), "paper genes (GCRMA)": 350,
-        "gene cap": 200, "clip range": "[20, 16000]", "t-test p <": 0.05, "fold change >": 2,
-        "top-q": GENE_Q, "paper Fig. 6 genes": 21, "z nonzeros on the Fig. 6 fit": n_z,
-        "genes in the Fig. 6 fit": cols6.size, "paper accuracy": "approaching 100%",
-        "data": "Brain_Tumor1 (Pomeroy 2002, GEMS)", "MD drawn per draw": 10, "samples per draw": 20,
-    }
-    report = f"""
-{facts['data']}: {facts['draws']} random draw(s) of {facts['MD drawn per draw']} of the {facts['MD in data']}
-medulloblastomas vs the {facts['gliomas']} malignant gliomas. Expression clipped to {facts['clip range']} and
-log2-transformed; genes with Welch t-test p < {facts['t-test p <']} and fold change > {facts['fold change >']}
-kept, **inside each CV fold** (no selection leak), capped at the {facts['gene cap']} smallest p-values. On
-all {facts['samples per draw']} samples of a draw {facts['genes passing on all 20 samples (mean)']} genes pass on average (paper:
-{facts['paper genes (GCRMA)']} after GCRMA preprocessing of the raw CEL files, which we do not have).
-{facts['CV folds']}-fold CV accuracy, mean over draws: ours with the default selection
-{_fmt(acc["IRLS-ADMM net"])} ({nsel["IRLS-ADMM net"]:.1f} genes kept on average), ours with the
-top-{facts['top-q']} rule {_fmt(acc[top_q])} (paper: "{facts['paper accuracy']}", on the same {facts['samples per draw']} samples
-used for filtering), ADMM {_fmt(acc["ADMM (lambda=1)"])}, scikit-learn L1-LR
-{_fmt(acc["sklearn L1-LR (C by CV)"])}.
-
-With p >> n the trained net's last split variable z is degenerate ({facts['z nonzeros on the Fig. 6 fit']}
-of {facts['genes in the Fig. 6 fit']} genes nonzero on the Fig. 6 fit), so the estimator's default ranks by
-|beta| and picks the number of (near-duplicate groups of) genes by the paired rule (z <= 2) on
-5-fold CV of a ridge logistic refit; with so few training samples each fold holds a handful of
-samples and the rule keeps many genes (see mean_n_selected). The top-{facts['top-q']} rule is the sparse reading here.
-Fig. 6 shows beta_ on the filtered genes of the first draw and the correlation of its top genes,
-listed by |beta| in `fig6_selected_genes` (paper: {facts['paper Fig. 6 genes']} genes "mainly used").
-Extra sets (same pipeline) follow in the table.
-"""
-    return Result(tables={"accuracy": table, "per_draw": per_draw, "fig6_selected_genes": genes,
-                          "setup": _setup_table(facts)},
-                  figures={"fig6_weights_heatmap": fig6}, report=report)
+        return getattr(irls_admm_real, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,15 +9,17 @@ constant, and its status is computed from those cells by :func:`decide`, never w
 - ``kind="significance"``: ``p op alpha`` -> ``"significant"`` / ``"not significant"``, or
   ``"not tested (one seed)"`` when fewer than two paired runs (``n``) stand behind the p-value;
 - any kind -> ``"not evaluated"`` when a cell is missing or NaN (no row matched, a data set not
-  run), so a claim about a comparison that never ran cannot read as a result.
+  run), so a claim about a comparison that never ran cannot read as a result;
+- any kind -> ``"not comparable"`` when one of its ``guards`` (targets that must hold for the
+  comparison to be fair, e.g. both methods used about k features) is not met.
 
 >>> import pandas as pd
 >>> t = {"acc": pd.DataFrame({"method": ["a", "b"], "accuracy": [0.91, 0.88]})}
 >>> v = target("a reaches 0.9", Ref("acc", "accuracy", method="a"), ">=", 0.9)
 >>> v.evaluate(t).status
 'met'
->>> beats("a beats b", Ref("acc", "accuracy", method="a"), ">", Ref("acc", "accuracy", method="b")).render(t)
-'- a beats b: **beats** (acc[method=a].accuracy 0.91 > acc[method=b].accuracy 0.88)'
+>>> beats("a above b", Ref("acc", "accuracy", method="a"), ">", Ref("acc", "accuracy", method="b")).render(t)
+'- a above b: **beats** (0.91 > 0.88, from `acc`)'
 
 :func:`render` writes the Markdown lines of a report; :func:`verdict_table` the table that
 ``tests/test_reports.py`` re-derives every status from.
@@ -35,7 +37,7 @@ import pandas as pd
 __all__ = ["Ref", "Verdict", "beats", "decide", "render", "significance", "target", "verdict_table"]
 
 STATUSES = ("met", "not met", "beats", "does not beat", "significant", "not significant",
-            "not tested (one seed)", "not evaluated")
+            "not tested (one seed)", "not evaluated", "not comparable")
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 _KINDS = ("target", "beats", "significance")
 
@@ -113,6 +115,7 @@ class Verdict:
     rhs: object
     rhs_offset: float = 0.0
     n: object = None
+    guards: tuple = ()  # target Verdicts that must be met for the comparison to mean anything
     status: str | None = None  # filled by evaluate()
     lhs_value: float | None = None
     rhs_value: float | None = None
@@ -122,40 +125,48 @@ class Verdict:
         lv = _value(self.lhs, tables)
         rv = _value(self.rhs, tables) + self.rhs_offset
         nv = None if self.n is None else _value(self.n, tables)
-        return replace(self, status=decide(self.kind, lv, self.op, rv, nv), lhs_value=lv,
-                       rhs_value=rv, n_value=nv)
+        guards = tuple(g.evaluate(tables) for g in self.guards)
+        status = decide(self.kind, lv, self.op, rv, nv)
+        if any(g.status != "met" for g in guards) and status != "not evaluated":
+            status = "not comparable"
+        return replace(self, status=status, lhs_value=lv, rhs_value=rv, n_value=nv, guards=guards)
 
     def render(self, tables: dict | None = None) -> str:
+        """``- claim: **status** (lhs op rhs, from table `name`)``; the cells are named in full
+        in :func:`verdict_table`."""
         v = self.evaluate(tables) if tables is not None else self
         if v.status is None:
             raise ValueError("render needs the tables (or an evaluated verdict)")
-        rhs = _side(v.rhs, v.rhs_value - v.rhs_offset)
+        rhs = _num(v.rhs_value - v.rhs_offset)
         if v.rhs_offset:
             rhs += f" {'+' if v.rhs_offset > 0 else '-'} {_num(abs(v.rhs_offset))}"
-        why = f"{_side(v.lhs, v.lhs_value)} {v.op} {rhs}"
+        why = f"{_num(v.lhs_value)} {v.op} {rhs}"
         if v.kind == "significance":
-            why += f", {_num(v.n_value) if v.n_value is not None else 'no'} paired runs"
+            why = f"p = {why}, {_num(v.n_value) if v.n_value is not None else 'no'} paired run(s)"
+        srcs = sorted({s.table for s in (v.lhs, v.rhs, v.n) if isinstance(s, Ref)})
+        if srcs:
+            why += ", from " + " and ".join(f"`{t}`" for t in srcs)
+        for g in v.guards:
+            if g.status != "met":
+                why += f"; condition not met: {g.claim} ({_num(g.lhs_value)} {g.op} {_num(g.rhs_value)})"
         return f"- {v.claim}: **{v.status}** ({why})"
 
 
 def _num(x) -> str:
     if x is None or not np.isfinite(x):
-        return "NaN"
+        return "n/a (not run)"
     return f"{x:.4g}"
 
 
-def _side(side, value) -> str:
-    return f"{side} {_num(value)}" if isinstance(side, Ref) else _num(value)
-
-
-def target(claim, lhs, op, rhs, rhs_offset=0.0) -> Verdict:
+def target(claim, lhs, op, rhs, rhs_offset=0.0, guards=()) -> Verdict:
     """``met`` when ``lhs op rhs (+ rhs_offset)`` holds."""
-    return Verdict(claim, "target", lhs, op, rhs, rhs_offset)
+    return Verdict(claim, "target", lhs, op, rhs, rhs_offset, guards=tuple(guards))
 
 
-def beats(claim, lhs, op, rhs, rhs_offset=0.0) -> Verdict:
-    """``beats`` when ``lhs op rhs`` holds (``op`` ``>`` for scores, ``<`` for losses)."""
-    return Verdict(claim, "beats", lhs, op, rhs, rhs_offset)
+def beats(claim, lhs, op, rhs, rhs_offset=0.0, guards=()) -> Verdict:
+    """``beats`` when ``lhs op rhs`` holds (``op`` ``>`` for scores, ``<`` for losses);
+    ``guards``: targets that must be met for the comparison to be fair."""
+    return Verdict(claim, "beats", lhs, op, rhs, rhs_offset, guards=tuple(guards))
 
 
 def significance(claim, p_value, n, alpha=0.05) -> Verdict:
@@ -168,12 +179,17 @@ def render(verdicts, tables: dict) -> str:
     return "\n".join(v.render(tables) for v in verdicts)
 
 
+def check(verdicts, tables: dict) -> list:
+    """Evaluate every verdict (raises ValueError on a reference to a missing table/column)."""
+    return [v.evaluate(tables) for v in verdicts]
+
+
 def verdict_table(verdicts, tables: dict) -> pd.DataFrame:
     """One row per verdict: the claim, its computed status and the numbers behind it."""
     rows = []
     for v in (v.evaluate(tables) for v in verdicts):
         rows.append({"claim": v.claim, "verdict": v.status, "lhs": str(v.lhs), "lhs_value": v.lhs_value,
-                     "op": v.op, "rhs": str(v.rhs), "rhs_value": v.rhs_value,
+                     "op": v.op, "rhs": str(v.rhs), "rhs_offset": v.rhs_offset, "rhs_value": v.rhs_value,
                      "n_runs": v.n_value})
-    return pd.DataFrame(rows, columns=["claim", "verdict", "lhs", "lhs_value", "op", "rhs", "rhs_value",
-                                       "n_runs"])
+    return pd.DataFrame(rows, columns=["claim", "verdict", "lhs", "lhs_value", "op", "rhs", "rhs_offset",
+                                       "rhs_value", "n_runs"])
