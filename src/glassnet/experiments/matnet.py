@@ -50,9 +50,14 @@ def mlp_sweep(hiddens, splits, n_jobs=1, max_iter=500) -> pd.DataFrame:
     """Accuracy of ``MLPClassifier((h,))`` for every h and split ``(Xtr, ytr, Xte, yte, seed)``."""
     from joblib import Parallel, delayed
 
-    rows = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_mlp)(h, *split, max_iter) for h in hiddens for split in splits
-    )
+    jobs = [(h, split) for h in hiddens for split in splits]
+    gen = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_mlp)(h, *split, max_iter) for h, split in jobs)
+    rows = []
+    with stage("MLP sweep", total=len(jobs)) as bar:  # a line every 10 s off a terminal
+        for row in gen:
+            rows.append(row)
+            bar.update(1, hidden=row["hidden"])
     return pd.DataFrame(rows)
 
 

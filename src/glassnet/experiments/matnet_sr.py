@@ -172,7 +172,7 @@ def run_sr(config: Config) -> Result:
     rows, results = [], {}
     log(f"matnet-sr: evaluating {len(tests)} test images")
     t0 = time.perf_counter()
-    for group, name, img in tests:
+    for group, name, img in stage_items("matnet-sr: test images", tests):
         r = sr.evaluate(img)
         results[name] = r
         rows.append({"set": group, "image": name, "size": "x".join(map(str, r["y_hr"].shape)),
