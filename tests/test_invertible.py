@@ -159,3 +159,15 @@ def test_bad_invertible_structures_raise():
     with pytest.raises(ValueError, match="Dropout"):
         OptStructure([nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.1)) for _ in range(2)], "hb",
                      beta=(1.0, -1.0), invertible=True)
+
+
+def test_transforms_that_return_their_input_are_not_overwritten():
+    st = OptStructure([nn.Identity(), nn.Linear(3, 3).double()], "hb", beta=(1.0, -0.5),
+                      invertible=True)
+    x0 = torch.randn(2, 3, dtype=D64, requires_grad=True)
+    keep = x0.detach().clone()
+    out = st(x0)
+    st.invertible = False
+    torch.testing.assert_close(out, st(x0))
+    assert torch.equal(x0.detach(), keep)
+    assert reconstruction_error(st, x0.detach()) < 1e-12

@@ -60,6 +60,10 @@ def _step(structure, k, x, prev):
         raise ValueError(f"heavy ball needs T to keep the shape: layer {k} maps "
                          f"{tuple(x.shape)} to {tuple(t.shape)}")
     b0, b1 = structure._fixed[k]
+    ptr = t.untyped_storage().data_ptr()
+    if not torch.is_grad_enabled() and ptr not in (x.untyped_storage().data_ptr(),
+                                                   prev.untyped_storage().data_ptr()):
+        return t.add_(x, alpha=b0).add_(prev, alpha=b1)  # a fresh output: accumulate in place
     return torch.add(t, x, alpha=b0).add_(prev, alpha=b1)
 
 
@@ -98,11 +102,13 @@ class _InvertibleHB(torch.autograd.Function):
                 for buf, v in zip(t_mod.buffers(), saved):  # running stats updated once, not twice
                     buf.copy_(v)
             b0, b1 = st._fixed[k]
-            with torch.no_grad():
+            with torch.no_grad():  # in place on buffers of this loop (never on saved tensors)
                 # x_{k-1} = (x_{k+1} - T_k(x_k) - beta_1 x_k) / beta_2
-                x_km1 = (x_k1 - t.detach() - b0 * x_k) / b1
-                a_k = a_k + (vjp[0] if vjp[0] is not None else 0.0) + b0 * a_k1
-                a_km1 = b1 * a_k1
+                x_km1 = torch.sub(x_k1, t.detach()).sub_(x_k, alpha=b0).div_(b1)
+                if vjp[0] is not None:
+                    a_k.add_(vjp[0])
+                a_k.add_(a_k1, alpha=b0)
+                a_km1 = torch.mul(a_k1, b1)
             for p, g in zip(own, vjp[1:]):
                 if g is not None:
                     i = index[id(p)]
