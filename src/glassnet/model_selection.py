@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
-__all__ = ["PAIRED_Z", "SELECTION_RULES", "PathRecord", "choose", "cv_path", "make_folds", "run_folds"]
+__all__ = ["PAIRED_Z", "SELECTION_RULES", "PathRecord", "choose", "cv_path", "loss_table", "make_folds",
+           "run_chunks", "run_folds"]
 
 
 @dataclass
@@ -120,14 +121,52 @@ def run_folds(fn: Callable, folds: Sequence, n_jobs: int | None = None) -> list:
     return Parallel(n_jobs=n_jobs)(delayed(one)(k, tr, va) for k, (tr, va) in enumerate(folds))
 
 
-def cv_path(fit_fold: Callable, folds: Sequence, n_jobs: int | None = None) -> np.ndarray:
+def run_chunks(fit_chunk: Callable, folds: Sequence, n_jobs: int | None = None) -> list:
+    """``fit_chunk(chunk)`` over chunks of the folds (each chunk a list of ``(k, train_idx,
+    val_idx)``), returning one result per fold in fold order. With ``n_jobs`` None or 1 the one
+    chunk is every fold (a family may fit them together: SPINN trains them as one stack of
+    networks); otherwise the folds are split into as many chunks as joblib has workers and fan
+    out through joblib (``joblib.parallel_backend("dask")`` or Ray's send them to a cluster).
+    """
+    n_chunks = 1 if n_jobs in (None, 1) else min(len(folds), max(effective_n_jobs(n_jobs), 1))
+    chunks = [[(int(k), *folds[k]) for k in idx] for idx in np.array_split(np.arange(len(folds)), n_chunks)]
+
+    def one(chunk):
+        try:
+            out = list(fit_chunk(chunk))
+        except ValueError as err:
+            names = ", ".join(str(k + 1) for k, *_ in chunk)
+            raise ValueError(f"in cross-validation fold(s) {names} of {len(folds)}: {err}") from err
+        if len(out) != len(chunk):
+            raise ValueError(f"fit_chunk returned {len(out)} results for {len(chunk)} folds")
+        return out
+
+    if n_chunks == 1:
+        parts = [one(c) for c in chunks]
+    else:
+        parts = Parallel(n_jobs=n_jobs)(delayed(one)(c) for c in chunks)
+    return [r for part in parts for r in part]
+
+
+def loss_table(rows) -> np.ndarray:
+    """Stack per-fold loss rows into the (n_folds, n_candidates) table :func:`choose` reads."""
+    rows = [np.asarray(r, dtype=float).reshape(-1) for r in rows]
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError(f"every fold must score the same candidates; got {[len(r) for r in rows]}")
+    return np.stack(rows)
+
+
+def cv_path(fit_fold: Callable, folds: Sequence, n_jobs: int | None = None,
+            batched: bool = False) -> np.ndarray:
     """The (n_folds, n_candidates) held-out losses of a candidate grid (a lambda path, a list
     of feature sets, ...): ``fit_fold(k, train_idx, val_idx)`` fits fold ``k``'s training rows
     and returns one held-out loss per candidate, in the same candidate order for every fold.
     The folds fan out through joblib (:func:`run_folds`), so ``joblib.parallel_backend("dask")``
     or Ray's backend sends them to a cluster. Pair it with :func:`choose`.
+
+    ``batched=True``: ``fit_fold(chunk)`` takes a list of ``(k, train_idx, val_idx)`` and
+    returns one row per fold of the chunk (:func:`run_chunks`).
     """
-    rows = [np.asarray(r, dtype=float).reshape(-1) for r in run_folds(fit_fold, folds, n_jobs)]
-    if len({len(r) for r in rows}) != 1:
-        raise ValueError(f"every fold must score the same candidates; got {[len(r) for r in rows]}")
-    return np.stack(rows)
+    if batched:
+        return loss_table(run_chunks(fit_fold, folds, n_jobs))
+    return loss_table(run_folds(fit_fold, folds, n_jobs))

@@ -6,14 +6,8 @@ nonzero. The penalty's prox acts on ``W1`` only; the other layers carry a ridge
 ``lambda_0/2 ||w||^2`` (:meth:`SPINN.ridge`). With ``hidden=()`` the net is a GLM
 ``g = W1 x + b1`` (W1 is K x p), i.e. a sparse-group-lasso GLM.
 
-Losses (means over samples, so ``lambda`` does not scale with n):
-
-- :func:`softmax_loss`: the notes' ``J = -sum_i sum_l 1{y_i=l} g_l(x_i) + sum_i log sum_j
-  exp(g_j(x_i))``, divided by n (log-sum-exp form);
-- :func:`logistic_loss`: binary, one logit;
-- :func:`mse_loss`: ``1/(2n) sum_i (y_i - f(x_i))^2`` (scikit-learn's Lasso scaling);
-- :class:`HuberLoss`: ``1/n sum_i rho_delta(y_i - f(x_i))``, Huber's loss, equal to
-  :func:`mse_loss` where every ``|y_i - f(x_i)| <= delta`` (the robust regression loss).
+The losses are datafit objects (:mod:`glassnet.datafits`: squared, Huber, logistic,
+multinomial), composed with the ridge terms by :class:`glassnet.datafits.Objective`.
 """
 
 from __future__ import annotations
@@ -23,14 +17,12 @@ import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from glassnet.nn._base import GlassModule
 from glassnet.registry import register_model
 
-__all__ = ["LOSSES", "SPINN", "HuberLoss", "IntegrativeSPINNNet", "StackedSPINN", "logistic_loss",
-           "mse_loss", "softmax_loss"]
+__all__ = ["SPINN", "IntegrativeSPINNNet", "StackedSPINN"]
 
 
 
@@ -41,52 +33,6 @@ def identity(z: torch.Tensor) -> torch.Tensor:
 
 # named functions only (no lambdas): a module must be rebuildable from its constructor arguments
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": identity}
-
-
-def _reduce(per_sample: torch.Tensor, weight) -> torch.Tensor:
-    """The mean over samples, or with ``weight`` (one per sample) the weighted sum."""
-    return per_sample.mean() if weight is None else (per_sample * weight.to(per_sample.dtype)).sum()
-
-
-def softmax_loss(g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
-    """J / n of the notes: mean of ``logsumexp(g_i) - g_{i, y_i}`` (y: class indices).
-    ``weight`` (every loss here): per-sample weights; the loss is then ``sum_i w_i l_i``."""
-    return _reduce(F.cross_entropy(g, y, reduction="none"), weight)
-
-
-def logistic_loss(g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
-    """Binary cross-entropy on one logit ``g`` (n x 1), labels in {0, 1}."""
-    return _reduce(F.binary_cross_entropy_with_logits(g.reshape(-1), y.to(g.dtype), reduction="none"),
-                   weight)
-
-
-def mse_loss(g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
-    """``1/(2n) ||y - f||^2``."""
-    return _reduce(0.5 * (g.reshape(-1) - y.to(g.dtype)) ** 2, weight)
-
-
-class HuberLoss:
-    """Huber's loss ``1/n sum_i rho(y_i - f_i)``, ``rho(r) = r^2/2`` for ``|r| <= delta`` and
-    ``delta (|r| - delta/2)`` beyond: quadratic near zero (as :func:`mse_loss`), linear in the
-    tails, so a few huge residuals (heavy-tailed noise) cannot dominate the fit. Its derivative
-    is the residual clipped to ``[-delta, delta]``. A named class (not a closure) so a spec
-    holding it can be sent to joblib workers."""
-
-    def __init__(self, delta: float):
-        delta = float(delta)
-        if not (math.isfinite(delta) and delta > 0):
-            raise ValueError(f"delta must be a positive finite number, got {delta}")
-        self.delta = delta
-
-    def __call__(self, g: torch.Tensor, y: torch.Tensor, weight=None) -> torch.Tensor:
-        return _reduce(F.huber_loss(g.reshape(-1), y.to(g.dtype), delta=self.delta, reduction="none"),
-                       weight)
-
-    def __repr__(self):
-        return f"HuberLoss(delta={self.delta:.4g})"
-
-
-LOSSES = {"softmax": softmax_loss, "logistic": logistic_loss, "mse": mse_loss}
 
 
 def _check_activation(name: str):
@@ -153,35 +99,43 @@ def _ridge(upper, W1, w1=False):
 
 
 class StackedSPINN(nn.Module):
-    """B independent :class:`SPINN` networks of one architecture, trained as one module.
+    """B independent networks of one architecture (:class:`SPINN` or
+    :class:`IntegrativeSPINNNet`), trained as one module.
 
     Parameter ``k`` of the stack is parameter ``k`` of every network stacked on a leading
     axis of size B, so a loss that is the sum of the networks' own losses has, for network b,
-    exactly network b's gradient, and an elementwise optimiser (Adam, SGD) takes for it the
-    step it would take alone: training the stack trains each network as a separate fit
-    would (up to floating-point rounding), in one pass per epoch instead of B. ``cols``: the
-    input columns the stack keeps (the union of the networks' supports, when ``W1``'s other
-    columns are zero in every network and stay so); the stack's ``forward`` takes
-    ``x[:, cols]``. :meth:`unstack` writes the trained parameters back into the networks.
+    exactly network b's gradient, and an elementwise optimiser (Adam, SGD, proximal gradient
+    with a step per network) takes for it the step it would take alone: training the stack
+    trains each network as a separate fit would (up to floating-point rounding), in one pass
+    per epoch instead of B. ``cols``: the input columns the stack keeps (the union of the
+    networks' supports, when ``W1``'s other columns are zero in every network and stay so);
+    the stack's ``forward`` takes ``x[:, cols]``. :meth:`unstack` writes the trained
+    parameters back into the networks.
     """
 
-    def __init__(self, nets: Sequence[SPINN], cols=None):
+    def __init__(self, nets: Sequence[nn.Module], cols=None):
         super().__init__()
         if not nets:
             raise ValueError("StackedSPINN needs at least one network")
         first = nets[0]
         self.a = first.a
-        self.cols = torch.arange(first.W1.shape[1]) if cols is None else torch.as_tensor(cols)
-        self.W1 = nn.Parameter(torch.stack([n.W1.detach()[:, self.cols] for n in nets]))
+        self.integrative = first.W1.dim() == 3  # (M, t, p): one first layer per data set
+        self.cols = torch.arange(first.W1.shape[-1]) if cols is None else torch.as_tensor(cols)
+        self.W1 = nn.Parameter(torch.stack([n.W1.detach()[..., self.cols] for n in nets]))
         self.b1 = nn.Parameter(torch.stack([n.b1.detach() for n in nets]))
         self.weights = nn.ParameterList(torch.stack([n.upper[i].weight.detach() for n in nets])
                                         for i in range(len(first.upper)))
         self.biases = nn.ParameterList(torch.stack([n.upper[i].bias.detach() for n in nets])
                                        for i in range(len(first.upper)))
 
-    def forward(self, x):
-        """(B, n, outputs): every network's output on ``x`` (n x len(cols))."""
-        z = torch.einsum("nk,bhk->bnh", x, self.W1) + self.b1[:, None, :]
+    def forward(self, x, m=None):
+        """(B, n, outputs): every network's output on ``x`` (n x len(cols)); ``m``: the data
+        set of each sample (integrative networks)."""
+        if self.integrative:
+            z = torch.einsum("nk,bmhk->bnmh", x, self.W1) + self.b1[:, None]
+            z = z[:, torch.arange(x.shape[0]), m]  # each sample's own data set: (B, n, h)
+        else:
+            z = torch.einsum("nk,bhk->bnh", x, self.W1) + self.b1[:, None, :]
         if not len(self.weights):
             return z
         h = self.a(z)
@@ -194,20 +148,26 @@ class StackedSPINN(nn.Module):
     def ridges(self):
         """Per network (B,): :meth:`SPINN.ridge` of the upper layers and ``1/2 ||W1||^2``."""
         upper = sum((0.5 * W.pow(2).sum((1, 2)) for W in self.weights), self.W1.new_zeros(len(self.W1)))
-        return upper, 0.5 * self.W1.pow(2).sum((1, 2))
+        return upper, 0.5 * self.W1.pow(2).flatten(1).sum(1)
 
     @torch.no_grad()
-    def unstack(self, nets: Sequence[SPINN]) -> list[SPINN]:
+    def unstack(self, nets: Sequence[nn.Module]) -> list[nn.Module]:
         """Copy network b's trained parameters into ``nets[b]`` (``W1``'s columns outside
         ``cols`` set to zero); returns ``nets``."""
         for b, net in enumerate(nets):
-            net.W1.zero_()
-            net.W1[:, self.cols] = self.W1[b]
-            net.b1.copy_(self.b1[b])
-            for layer, W, c in zip(net.upper, self.weights, self.biases, strict=True):
-                layer.weight.copy_(W[b])
-                layer.bias.copy_(c[b])
+            self.unstack_one(net, b)
         return list(nets)
+
+    @torch.no_grad()
+    def unstack_one(self, net: nn.Module, b: int) -> nn.Module:
+        """Copy network b's parameters into ``net``."""
+        net.W1.zero_()
+        net.W1[..., self.cols] = self.W1[b]
+        net.b1.copy_(self.b1[b])
+        for layer, W, c in zip(net.upper, self.weights, self.biases, strict=True):
+            layer.weight.copy_(W[b])
+            layer.bias.copy_(c[b])
+        return net
 
 
 @register_model("integrative_spinn", example=lambda: (

@@ -1,0 +1,166 @@
+"""SPINN's start and its relaxed refits, on stacks of networks (the full data and the folds).
+
+What is particular to SPINN lives here: where its path starts (the null model, the second-order
+screen, a dense fit on the screened inputs) and the relaxed refits on a selected support. The
+grid, the path solver, the stacks and the CV rules are the engine's (:mod:`glassnet.paths`,
+:mod:`glassnet.model_selection`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from glassnet.datafits import Huber, Objective
+from glassnet.nn.spinn import StackedSPINN
+from glassnet.paths import (
+    Batch,
+    Problem,
+    fit_stack,
+    lambda_max,
+    masked_start,
+    robust_scale,
+    screen_features,
+)
+
+__all__ = ["Start", "relaxed", "start"]
+
+STARTS = ("screen", "zero")
+HUBER_K = 2.0  # Huber's delta = HUBER_K x the MAD scale of the start's residuals (docs/history/spinn.md)
+DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of lambda_0
+# The dense start is a smooth problem fitted with full-batch Adam (proximal gradient from a small
+# random init sits near the saddle at W1 = 0 of an XOR or even effect; docs/history/spinn.md).
+DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
+RELAX_LR, RELAX_EPOCHS = 1e-2, 1000  # relaxed refits: full-batch Adam, at most 10 x max_epochs
+
+
+class Start:
+    """Where each network's path starts: its top lambda, its screened inputs (None: the path
+    runs down from ``W1 = 0``) and the problem (with Huber's scale, once estimated)."""
+
+    def __init__(self, problem, lam_max, masks):
+        self.problem, self.lam_max, self.masks = problem, lam_max, masks
+
+    @property
+    def up(self) -> list[bool]:
+        return [m is not None for m in self.masks]
+
+
+def generator(seed) -> torch.Generator:
+    g = torch.Generator()
+    g.manual_seed(int(seed) % (2**63))
+    return g
+
+
+def _null(nets, problem: Problem, batch: Batch):
+    """Every network at its null model: ``W1 = 0``, the output bias at the datafit's best
+    constant on the network's own rows (closed form)."""
+    for b, net in enumerate(nets):
+        rows = torch.as_tensor(batch.rows(b))
+        with torch.no_grad():
+            net.W1.zero_()
+            c = net(batch.X[:1] * 0, *(e[:1] for e in batch.extra))[0]
+            want = problem.datafit.null_output(batch.Y[rows, b], batch.W[rows, b], n_outputs=c.shape[0])
+            net.output_bias().add_(want.to(c.dtype) - c)
+
+
+def _lambda_maxes(nets, problem, batch, step=1e-4):
+    stack = StackedSPINN(nets)
+    problem.objective(stack, *batch.data()).backward()
+    pen = problem.penalty
+    return np.array([lambda_max(stack.W1[b], stack.W1.grad[b], pen, step) for b in range(len(nets))])
+
+
+def _raw_residuals(nets, batch, b):
+    with torch.no_grad():
+        out = nets[b](batch.X, *batch.extra)
+    return (batch.Y[:, b].to(out.dtype) - out.reshape(-1)).double().numpy()
+
+
+def _huber(problem, nets, batch):
+    rows = batch.rows(0)
+    return problem.with_datafit(Huber(HUBER_K * robust_scale(_raw_residuals(nets, batch, 0)[rows])))
+
+
+def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool = False) -> Start:
+    """Put every network of ``batch`` at the start of its path.
+
+    ``"zero"``: ``W1 = 0`` with the null model's output bias; the top is the classical
+    ``lambda_max``. ``"screen"``: then a dense fit (all networks as one stack) on the inputs
+    that pass :func:`~glassnet.paths.screen_features` on each network's training rows (the
+    others stay at zero); the top is the larger of ``lambda_max`` and the lambda at which one
+    proximal step (size ``lr``) removes every input. A network whose screen passes nothing
+    starts at zero (Feng & Simon's path).
+
+    Robust regression (``problem.robust``) with ``estimate``: network 0's null residuals give a
+    first Huber ``delta`` (``HUBER_K`` x their MAD scale); the screen reads the raw and the
+    clipped residuals; the dense start is fitted with that loss, and network 0's residuals
+    after it set the ``delta`` of the path (the returned problem).
+    """
+    if how not in STARTS:
+        raise ValueError(f"start must be one of {STARTS}, got {how!r}")
+    _null(nets, problem, batch)
+    if problem.robust and estimate:
+        problem = _huber(problem, nets, batch)
+    lam_max = _lambda_maxes(nets, problem, batch)
+    B = len(nets)
+    if how == "zero" or not len(nets[0].upper):
+        # a GLM (hidden=()) has no curvature to screen for: its linear gradient sees every input
+        return Start(problem, lam_max, [None] * B)
+    masks = []
+    for b, net in enumerate(nets):
+        rows = batch.rows(b)
+        with torch.no_grad():
+            out = net(batch.X, *batch.extra)
+        R = problem.datafit.residuals(out, batch.Y[:, b]).double().numpy()
+        if problem.robust:  # heavy tails hide signal in the raw residuals, clipping in light ones
+            R = np.column_stack([_raw_residuals(nets, batch, b), R])
+        keep = screen_features(batch.X[rows].double().numpy(), R[rows], seeds[b])
+        masks.append(keep if keep.any() else None)
+    dense = [b for b in range(B) if masks[b] is not None]
+    if dense:
+        for b in dense:
+            masked_start(nets[b], masks[b], generator(seeds[b]))
+        lam0 = problem.lambda_0
+        epochs = min(DENSE_START_EPOCHS, 5 * problem.max_epochs)
+        fit_stack([nets[b] for b in dense], [masks[b] for b in dense],
+                  Objective(problem.datafit, lam0, lam0 * DENSE_START_W1_RIDGE), batch.select(dense),
+                  DENSE_START_LR, epochs)
+        if problem.robust and estimate:
+            problem = _huber(problem, nets, batch)
+        top = _lambda_maxes([nets[b] for b in dense], problem, batch.select(dense), min(problem.lr, 1.0))
+        lam_max[dense] = np.maximum(lam_max[dense], top)
+    return Start(problem, lam_max, masks)
+
+
+def _from_state(net, state, mask):
+    net.load_state_dict(state)
+    with torch.no_grad():
+        keep = torch.as_tensor(np.asarray(mask, bool))
+        net.W1.mul_(keep.unsqueeze(-2).to(net.W1.dtype))
+    return net
+
+
+def relaxed(build, problem: Problem, batch: Batch, jobs, max_epochs=None, lr=None, init=None):
+    """Relaxed refits (as the relaxed lasso): for each job ``(b, mask, (lambda_0, lambda_w1),
+    seed)`` a fresh network on the inputs in ``mask`` only, fitted without the sparsity
+    penalty to column ``b`` of ``batch`` (its rows and targets), with its own ridge; all
+    trained as one stack. Returns the networks and their validation losses (on ``batch.V``;
+    None without it). ``init``: one state per job to start from instead of a fresh draw (its
+    ``W1`` columns outside the job's mask set to zero)."""
+    if max_epochs is None:
+        max_epochs = min(RELAX_EPOCHS, 10 * problem.max_epochs)
+    if init is None:
+        nets = [masked_start(build(seed), mask, generator(seed)) for _, mask, _, seed in jobs]
+    else:
+        nets = [_from_state(build(seed), state, mask) for (_, mask, _, seed), state in zip(jobs, init, strict=True)]
+    cols = torch.as_tensor([b for b, *_ in jobs])
+    sub = Batch(batch.X, batch.Y[:, cols], batch.W[:, cols],
+                None if batch.V is None else batch.V[:, cols], batch.extra)
+    obj = Objective(problem.datafit, [r[0] for _, _, r, _ in jobs], [r[1] for _, _, r, _ in jobs])
+    nets = fit_stack(nets, [m for _, m, _, _ in jobs], obj, sub, lr or RELAX_LR, max_epochs)
+    if sub.V is None:
+        return nets, None
+    with torch.no_grad():
+        val = Objective(problem.datafit).per_network(StackedSPINN(nets), *sub.val())
+    return nets, val.double().numpy()

@@ -1,0 +1,261 @@
+"""Cross-validated SPINN: one CV base (as scikit-learn's ``LinearModelCV``) that the single-set
+and the integrative estimators share, and the thin ``SPINNRegressorCV`` / ``SPINNClassifierCV``.
+
+The CV runs on the engine: the full data's start and path (:func:`glassnet.paths.follow`), the
+folds' starts and paths on the same grid fitted together as one stack of networks (or fanned
+out over joblib workers, :func:`glassnet.model_selection.cv_path`), a rule from
+:func:`glassnet.model_selection.choose`, and relaxed refits of the chosen support
+(:func:`glassnet.estimators.spinn._engine.relaxed`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+
+from glassnet.estimators.spinn._engine import relaxed, start
+from glassnet.estimators.spinn.single import (
+    SPINNRegressor,
+    _ClassifierAPI,
+    _SPINNCore,
+    seed_of,
+)
+from glassnet.model_selection import choose, loss_table, make_folds, run_chunks
+from glassnet.paths import Batch, follow, geometric_grid
+from glassnet.progress import progress
+from glassnet.utils import fit_context
+
+__all__ = ["SELECTIONS", "SPINNClassifierCV", "SPINNRegressorCV"]
+
+# Relaxed refits: the ridge on the upper layers chosen from RELAX_LAMBDA_0 by the CV folds; the
+# regressors' grid also tries the same ridge on W1 (pairs (lambda_0, w1); with correlated extra
+# inputs in the selection an unpenalised W1 overfits). Chosen on tuning seeds: docs/history/spinn.md.
+RELAX_LAMBDA_0 = (1e-1, 1e-2, 1e-3)
+RELAX_RIDGES_REGRESSION = ((1e-1, False), (1e-2, False), (1e-3, False), (1e-2, True), (1e-3, True))
+# selection="relaxed": the path's distinct supports (at most RELAX_CV_MAX_FEATURES inputs) are
+# scored by K-fold CV of relaxed refits from a fresh start (ridge RELAX_CV_LAMBDA_0)
+RELAX_CV_LAMBDA_0, RELAX_CV_MAX_FEATURES = 1e-2, 30
+# Both relaxed stages start from the path's network at the candidate (the fold's own path for
+# the CV refits, the full data's for the final refit), with the penalty removed. Chosen on tuning
+# splits (friedman1 and breast cancer, seeds 10-11; docs/history/spinn.md): from a fresh start
+# they took 1000 epochs each; warm, 200 epochs rank the candidates as 1000 fresh ones did and
+# 600 refit epochs scored as well or better (300 lost 0.03 R2 on friedman1 seed 10).
+RELAX_REFIT_EPOCHS = 600
+RELAX_CV_EPOCHS = 200  # warm-started from the fold's path at the candidate's lambda
+SELECTIONS = ("relaxed", "relaxed-1se", "min", "1se", "paired")
+
+
+def support_candidates(records, max_features):
+    """Indices of the records whose support is new along the path (nonempty, at most
+    ``max_features`` inputs), in order of growing support (decreasing lambda)."""
+    seen, out = set(), []
+    for i, rec in enumerate(records):
+        key = tuple(np.flatnonzero(rec.selected))
+        if 0 < len(key) <= max_features and key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out
+
+
+def _ridge(r):
+    """``(lambda_0, lambda_w1)`` of a relaxed refit's ridge: a float is ``lambda_0`` on the
+    upper layers only, a pair ``(lambda_0, w1)`` also puts it on ``W1`` when ``w1``."""
+    lam, w1 = (float(r[0]), bool(r[1])) if isinstance(r, tuple) else (float(r), False)
+    return lam, (lam if w1 else 0.0)
+
+
+def _seed(seed, *ids) -> int:
+    return int(np.random.SeedSequence([int(seed), *ids]).generate_state(1)[0])
+
+
+class _CVBase(_SPINNCore):
+    """K-fold CV over a shared lambda grid, the rule ``selection``, then the full data's path
+    point and (``relax``) a relaxed refit of its support. Subclasses give ``_batch``,
+    ``_build``, ``_problem``, ``_support_mask`` and ``_relax_ridges``."""
+
+    def _support_mask(self, record):
+        return record.selected
+
+    def _cv_select(self, X, y, sw, strata, classification, n_out):
+        """The whole CV fit on validated arrays; sets the fitted attributes."""
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
+        n, p = X.shape
+        n_l, K = int(self.n_lambdas), int(self.cv)
+        with fit_context(self.random_state, self._work(X)) as seed0, \
+                progress(total=(K + 1) * n_l, desc=type(self).__name__, verbose=self.verbose) as bar:
+            seed = seed_of(seed0)
+            folds = make_folds(n, self.cv, strata, classification, random_state=seed % (2**32))
+            full, scales = self._batch(X, y, sw, [(np.arange(n), None)])
+            fb, _ = self._batch(X, y, sw, folds, Xt=full.X)
+            net = self._build(p, n_out, seed)
+            st = start([net], self._problem(), full, self.start, [seed], estimate=True)
+            problem = st.problem
+            bar.set(fold="full data")
+            (records,), grid = follow([net], problem, full, geometric_grid(st.lam_max[0], self.lambda_min_ratio, n_l),
+                                      up=st.up[0], masks=None if st.masks[0] is None else [st.masks[0]],
+                                      extend=True, bar=bar)
+            inner = bar if self.n_jobs in (None, 1) else None  # a bar does not cross processes
+
+            cands = support_candidates(records, RELAX_CV_MAX_FEATURES)
+            relax_cv = self.selection.startswith("relaxed") and len(cands) > 1
+            cand_masks = [self._support_mask(records[i]) for i in cands]
+
+            def build(s):
+                return self._build(p, n_out, s)
+
+            def fit_folds(chunk):
+                """The folds' paths on the grid and (relaxed selection) the relaxed CV of the
+                candidate supports, warm-started from each fold's path at the candidate's lambda;
+                one row per fold: the path's losses, then the candidates'."""
+                ks = [k for k, *_ in chunk]
+                sub = fb.select(ks)
+                nets = [build(_seed(seed, k + 1)) for k in ks]
+                sst = start(nets, problem, sub, self.start, [_seed(seed, k + 1) for k in ks])
+                out, states = [None] * len(ks), [None] * len(ks)
+                keep = relax_cv or bool(self.relax)
+                if inner is not None:
+                    inner.set(fold=f"{len(ks)} folds")
+                for up in (True, False):
+                    idx = [i for i in range(len(ks)) if sst.up[i] == up]
+                    if idx:
+                        recs, _ = follow([nets[i] for i in idx], problem, sub.select(idx), grid, up=up,
+                                         masks=[sst.masks[i] for i in idx] if up else None,
+                                         keep_state=[keep] * len(idx), state_at=None if self.relax else {grid[c] for c in cands},
+                                         bar=inner)
+                        for i, r in zip(idx, recs, strict=True):
+                            out[i] = [rec.val_loss for rec in r]
+                            states[i] = [rec.state for rec in r]
+                if not relax_cv:
+                    return [(o, s) for o, s in zip(out, states, strict=True)]
+                if inner is not None:
+                    inner.set(fold="relaxed CV")
+                jobs = [(i, m, (RELAX_CV_LAMBDA_0, 0.0), _seed(seed, k + 1, j))
+                        for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
+                init = [states[i][c] for i in range(len(ks)) for c in cands]
+                val = relaxed(build, problem, sub, jobs, RELAX_CV_EPOCHS, init=init)[1].reshape(len(ks), -1)
+                return [(o + v.tolist(), s) for o, v, s in zip(out, val, states, strict=True)]
+
+            results = run_chunks(fit_folds, folds, self.n_jobs)
+            table = loss_table([row for row, _ in results])
+            fold_states = [s for _, s in results]
+            losses, r_losses = table[:, : len(grid)], table[:, len(grid):]
+            rule = self.selection if self.selection in ("min", "1se", "paired") else "min"
+            idx, mean, se = choose(losses, rule)
+            self.cv_results_ = {"lambda": grid, "mean_val_loss": mean, "se_val_loss": se,
+                                "fold_val_loss": losses, "support": np.stack([r.selected for r in records]),
+                                "n_selected": np.array([r.n_selected for r in records])}
+            self.lambda_min_ = float(grid[int(np.nanargmin(mean))])
+
+            self.relaxed_cv_results_ = None
+            if relax_cv:
+                j, r_mean, r_se = choose(r_losses, "1se" if self.selection == "relaxed-1se" else "min")
+                idx = cands[j]
+                self.relaxed_cv_results_ = {"record": np.array(cands), "lambda": grid[cands],
+                                            "n_selected": np.array([records[i].n_selected for i in cands]),
+                                            "mean_val_loss": r_mean, "se_val_loss": r_se,
+                                            "fold_val_loss": r_losses}
+            self.lambda_best_ = float(grid[idx])
+            self._set_scaling(scales[0])
+            self._set_fitted(net, grid[0], records, idx, problem, st.masks[0])
+            self._relax_refit(build, problem, full, fb, records, idx, fold_states, float(mean[idx]), seed, bar)
+        return self
+
+    def _relax_refit(self, build, problem, full, fb, records, idx, fold_states, path_loss, seed, bar):
+        """Refit on the chosen support without the sparsity penalty, the ridge chosen by the same
+        folds; keep it only where it predicts better out of fold than the penalised path's
+        point (at small n the penalty can be the better regulariser). All of it, the folds'
+        refits and the full data's, trains as one stack."""
+        self.relax_lambda_0_, self.relaxed_, self.relax_cv_loss_, self.relax_w1_ridge_ = None, False, None, None
+        if not (self.relax and self.support_.any()):
+            return
+        bar.set(fold="relaxed refit")
+        K = fb.size
+        ridges = list(self._relax_ridges)
+        mask = self._support_mask(records[idx])
+        both = Batch(full.X, torch.cat([fb.Y, full.Y], 1), torch.cat([fb.W, full.W], 1),
+                     torch.cat([fb.V, full.W], 1), full.extra)
+        jobs = [(k, mask, _ridge(r), _seed(seed, k + 1, 100 + j)) for k in range(K) for j, r in enumerate(ridges)]
+        jobs += [(K, mask, _ridge(r), _seed(seed, 0, 100 + j)) for j, r in enumerate(ridges)]
+        init = [fold_states[k][idx] for k in range(K) for _ in ridges] + [records[idx].state] * len(ridges)
+        nets, val = relaxed(build, problem, both, jobs, RELAX_REFIT_EPOCHS, init=init)
+        ridge_mean = val[: K * len(ridges)].reshape(K, len(ridges)).mean(0)
+        best = int(np.argmin(ridge_mean))
+        keys = [r if isinstance(r, tuple) else (float(r), False) for r in ridges]
+        self.relax_cv_loss_ = dict(zip(keys, ridge_mean.tolist()))
+        if ridge_mean[best] < path_loss:
+            self.module_ = nets[K * len(ridges) + best]
+            self.relax_lambda_0_, self.relax_w1_ridge_ = keys[best]
+            self.relaxed_ = True
+
+
+_CV_DOC = """
+    K-fold cross-validation of the lambda path, then of the path's supports.
+
+    ``selection="relaxed"`` (default): the distinct supports met along the full-data path (at
+    most ``RELAX_CV_MAX_FEATURES`` inputs) are each scored by K-fold CV of a network refitted on
+    those inputs without the sparsity penalty (fresh start on the fold's training rows, ridge
+    ``RELAX_CV_LAMBDA_0``; the same folds as the lambda CV) and the lowest mean validation loss
+    wins (``"relaxed-1se"``: the smallest support within one standard error). ``"min"``,
+    ``"1se"`` and ``"paired"`` choose on the lambda CV (:func:`glassnet.model_selection.choose`).
+    Each fold runs its own start (screen and dense fit on its training rows) and path on the
+    shared grid; the folds train together as one stack of networks, each taking exactly the
+    steps of its own fit (``n_jobs`` > 1: the folds are split over joblib workers, which a
+    Dask or Ray backend sends to a cluster).
+
+    Parameters beyond the single estimator's: ``cv`` folds, ``n_lambdas`` and
+    ``lambda_min_ratio`` (grid ``lambda_max`` .. ``lambda_max * lambda_min_ratio``, extended
+    upward until the full data's path is empty), ``selection``, ``relax`` (default True: refit
+    on the selected inputs without the sparsity penalty, its ridge chosen by the same folds;
+    the refit replaces the path's model only if its CV loss is lower, ``relaxed_``),
+    ``n_jobs``. ``fit`` takes ``sample_weight``.
+
+    Fitted: ``cv_results_`` (lambda CV), ``relaxed_cv_results_`` (the supports' CV; None unless a
+    relaxed selection had two or more supports), ``lambda_best_``, ``lambda_min_``,
+    ``relaxed_``, ``relax_lambda_0_`` and ``relax_w1_ridge_``, ``relax_cv_loss_`` and those of
+    the single estimator.
+"""
+
+
+class _SingleSetCV(_CVBase):
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the lambda grid, choose with ``selection``, fit the full-data path
+        and (``relax``) refit on the selected inputs; returns ``self``."""
+        X, y, sw = self._check_data(X, y, sample_weight)
+        self.n_features_in_ = X.shape[1]
+        self._set_classes(y)
+        return self._cv_select(X, y, sw, y, self._classification, self._n_outputs())
+
+
+def _cv_init(self, kw):
+    for name, value in kw.items():
+        if name not in ("self", "__class__"):
+            setattr(self, name, value)
+
+
+class SPINNRegressorCV(RegressorMixin, _SingleSetCV):
+    __doc__ = "SPINN regression with the penalty level chosen by cross-validation.\n" + _CV_DOC
+
+    _classification = False
+    _relax_ridges = RELAX_RIDGES_REGRESSION
+    predict = SPINNRegressor.predict
+
+    def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
+                 n_lambdas=30, lambda_min_ratio=1e-2, selection="relaxed", start="screen", relax=True,
+                 loss="huber", optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None,
+                 random_state=None, dtype="float32", device="cpu", verbose=False):
+        _cv_init(self, locals())
+
+
+class SPINNClassifierCV(_ClassifierAPI, _SingleSetCV):
+    __doc__ = "SPINN classification with the penalty level chosen by cross-validation.\n" + _CV_DOC
+
+    _classification = True
+    _relax_ridges = RELAX_LAMBDA_0
+
+    def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
+                 n_lambdas=30, lambda_min_ratio=1e-2, selection="relaxed", start="screen", relax=True,
+                 optimizer="sgd", lr=2.0, max_epochs=300, tol=1e-5, n_jobs=None, random_state=None,
+                 dtype="float32", device="cpu", verbose=False):
+        _cv_init(self, locals())
