@@ -142,7 +142,8 @@ class Verdict:
             rhs += f" {'+' if v.rhs_offset > 0 else '-'} {_num(abs(v.rhs_offset))}"
         why = f"{_num(v.lhs_value)} {v.op} {rhs}"
         if v.kind == "significance":
-            why = f"p = {why}, {_num(v.n_value) if v.n_value is not None else 'no'} paired run(s)"
+            runs = f"{_num(v.n_value) if v.n_value is not None else 'no'} paired run(s)"
+            why = runs if v.status == "not tested (one seed)" else f"p = {why}, {runs}"
         srcs = sorted({s.table for s in (v.lhs, v.rhs, v.n) if isinstance(s, Ref)})
         if srcs:
             why += ", from " + " and ".join(f"`{t}`" for t in srcs)
