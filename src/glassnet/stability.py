@@ -181,11 +181,12 @@ def _fit_one(estimator, X, y, idx, grid, seed, sample_weight):
 
 
 class StabilitySelection(SelectorMixin, BaseEstimator):
-    """Complementary-pairs stability selection around any selector (module docstring).
+    """Complementary-pairs stability selection around any selector: the features selected on
+    most of ``2B`` half-samples, with a bound on the expected false positives (see glassnet.stability).
 
     Parameters
     ----------
-    estimator : a selector to clone per half-sample (``get_support()``, ``selected_features_``
+    estimator : (required) a selector to clone per half-sample (``get_support()``, ``selected_features_``
         or a sparse ``coef_`` after ``fit``). A ``random_state`` parameter, if it has one, gets a
         seed derived from ``random_state`` per half-sample.
     n_subsamples : ``B``, the number of complementary pairs (``2B`` fits; default 50, Shah &
@@ -217,7 +218,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "estimator": [HasMethods(["fit"])],
+        "estimator": [HasMethods(["fit"]), None],
         "n_subsamples": [Interval(numbers.Integral, 1, None, closed="left")],
         "threshold": [Interval(numbers.Real, 0.5, 1, closed="right"), None],
         "max_false_positives": [Interval(numbers.Real, 0, None, closed="neither"), None],
@@ -230,7 +231,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         "random_state": ["random_state", np.random.Generator],
     }
 
-    def __init__(self, estimator, n_subsamples=50, threshold=None, max_false_positives=None,
+    def __init__(self, estimator=None, n_subsamples=50, threshold=None, max_false_positives=None,
                  bound="ss", sample_fraction=0.5, param_name=None, lambda_grid=None,
                  stratify="auto", n_jobs=None, random_state=None):
         self.estimator = estimator
@@ -275,6 +276,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
         """Fit ``2 n_subsamples`` clones on complementary half-samples; returns ``self``."""
+        if self.estimator is None:
+            raise ValueError("StabilitySelection needs an estimator: a selector to fit on each "
+                             "half-sample, e.g. StabilitySelection(SPINNRegressor())")
         if self.threshold is not None and self.max_false_positives is not None:
             raise ValueError("give threshold or max_false_positives, not both")
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=None,
