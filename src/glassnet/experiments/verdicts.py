@@ -191,6 +191,8 @@ def verdict_table(verdicts, tables: dict) -> pd.DataFrame:
     for v in (v.evaluate(tables) for v in verdicts):
         rows.append({"claim": v.claim, "verdict": v.status, "lhs": str(v.lhs), "lhs_value": v.lhs_value,
                      "op": v.op, "rhs": str(v.rhs), "rhs_offset": v.rhs_offset, "rhs_value": v.rhs_value,
-                     "n_runs": v.n_value})
+                     "n_runs": v.n_value,
+                     "conditions": "; ".join(f"{g.claim}: {g.status} ({_num(g.lhs_value)} {g.op} {_num(g.rhs_value)})"
+                                             for g in v.guards)})
     return pd.DataFrame(rows, columns=["claim", "verdict", "lhs", "lhs_value", "op", "rhs", "rhs_offset",
-                                       "rhs_value", "n_runs"])
+                                       "rhs_value", "n_runs", "conditions"])
