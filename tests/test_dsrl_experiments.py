@@ -1,10 +1,11 @@
-"""The DSRL reproductions run end to end at the test-suite size (Config(tiny=True))."""
+"""The DSRL reproductions run end to end at the test-suite size (Config(tiny=True)): both
+objectives side by side, the noise-view check, verdicts computed from the tables."""
 
 import pytest
 import torch
 
 from glassnet.experiments import Config, write_result
-from glassnet.experiments.dsrl import PAPER_NOTE
+from glassnet.experiments.dsrl import LEARNED, PAPER_NOTE, PAPER_OBJ
 from glassnet.registry import experiments
 
 torch.set_num_threads(1)
@@ -26,9 +27,20 @@ def test_tiny(name, tmp_path, data_dir):
     assert len(paper_col) == 1 and res.tables["all_methods"][paper_col[0]].isna().all()
     cmp = res.tables["comparison"]
     assert set(cmp.data) == {"MSRC-v1", "MSRC-v1 (authors' W)"}
+    assert cmp.tuning_set.all()  # MSRC-v1 is a tuning set: no count outside them
+    assert (res.tables["wins"].pairs_excluding_tuning == 0).all()
+    # every column a report names exists (the semi-supervised report once cited acc_majority)
+    if "acc_majority" in res.report:
+        assert "acc_majority_mean" in res.tables["all_methods"]
+    # the verdicts come from the tables and are rendered in the report
+    assert res.verdicts and all(v.evaluate(res.tables).render() in res.report for v in res.verdicts)
     if name == "dsrl-clustering":
         head = res.tables["headline"]
-        assert {"DSRL", "SC averaged graph", "k-means concat", "SC best single view"} <= set(head.method)
+        assert {LEARNED, PAPER_OBJ, "SC averaged graph", "k-means concat",
+                "SC best single view"} <= set(head.method)
         assert (head.acc_mean > 0.5).all()  # every method clusters MSRC-v1 well above chance (1/7)
+        noise = res.tables["noise"]
+        assert len(noise) == 1 and 0 < noise.noise_weight.iloc[0] < 0.2  # 1/6 is uniform
     else:
-        assert (cmp.dsrl_accuracy > 0.4).all()
+        assert "acc_majority" not in res.report
+        assert (cmp.learned_accuracy > 0.4).all() and (cmp.paper_accuracy > 0.4).all()

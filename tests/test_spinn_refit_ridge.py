@@ -4,40 +4,39 @@ the upper-layer-only ridges (history: docs/history/spinn.md)."""
 import numpy as np
 import torch
 
-from glassnet.estimators.spinn import (
-    RELAX_LAMBDA_0,
-    RELAX_RIDGES_REGRESSION,
-    SPINNClassifierCV,
-    SPINNRegressorCV,
-    _relaxed_fit,
-    _SPINNLoss,
-)
+from glassnet.datafits import Objective, Squared
+from glassnet.estimators.spinn import SPINNClassifierCV, SPINNRegressorCV
+from glassnet.estimators.spinn._engine import relaxed
+from glassnet.estimators.spinn.cv import RELAX_LAMBDA_0, RELAX_RIDGES_REGRESSION
 from glassnet.experiments.spinn import selection_problem
-from glassnet.nn.spinn import SPINN, mse_loss
+from glassnet.nn.spinn import SPINN
 
 
 def test_refit_loss_with_w1_ridge_is_the_formula():
     torch.manual_seed(0)
     model = SPINN(6, 1, (4,)).double()
     X, y = torch.randn(30, 6, dtype=torch.float64), torch.randn(30, dtype=torch.float64)
-    base = mse_loss(model(X), y)
+    base = 0.5 * ((model(X).reshape(-1) - y) ** 2).mean()
     upper = sum(0.5 * layer.weight.pow(2).sum() for layer in model.upper)
     w1 = 0.5 * model.W1.pow(2).sum()
     lam0 = 0.03
-    assert torch.isclose(_SPINNLoss(mse_loss, lam0)(model, X, y), base + lam0 * upper)
-    assert torch.isclose(_SPINNLoss(mse_loss, lam0, w1=True)(model, X, y), base + lam0 * (upper + w1))
-    assert torch.isclose(_SPINNLoss(mse_loss, 0.0, w1=True)(model, X, y), base)
+    assert torch.isclose(Objective(Squared(), lam0)(model, X, y), base + lam0 * upper)
+    assert torch.isclose(Objective(Squared(), lam0, lam0)(model, X, y), base + lam0 * (upper + w1))
+    assert torch.isclose(Objective(Squared(), 0.0)(model, X, y), base)
 
 
 def _refit_r2(est, X, y, Xt, yt, cols, ridge, seed=0):
+    """Held-out R2 of the relaxed refit (fresh start) on the inputs ``cols``."""
     mask = np.zeros(X.shape[1], dtype=bool)
     mask[list(cols)] = True
-    data = (est._tensor(X), est._targets(y)[0])
-    torch.manual_seed(seed)
-    model = _relaxed_fit(est, est._spec(), data, 1, mask, ridge)
+    sw = np.ones(len(y))
+    batch, (scale,) = est._batch(X, y, sw, [(np.arange(len(y)), None)])
+    lam, w1 = ridge if isinstance(ridge, tuple) else (ridge, False)
+    (model,), _ = relaxed(lambda s: est._build(X.shape[1], 1, s), est._problem(), batch,
+                          [(0, mask, (lam, lam if w1 else 0.0), seed)])
     with torch.no_grad():
         f = model(torch.as_tensor(Xt, dtype=torch.float32)).double().numpy().ravel()
-    pred = f * est.y_scale_ + est.y_mean_
+    pred = f * scale[1] + scale[0]
     return 1 - np.mean((yt - pred) ** 2) / np.var(yt)
 
 

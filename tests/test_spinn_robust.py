@@ -1,4 +1,4 @@
-"""Issue 8, third round: Huber's loss (the regressors' default ``loss="huber"``) with its scale
+"""Huber's loss (the regressors' default ``loss="huber"``) with its scale
 from a robust (MAD) estimate of the residuals, so heavy-tailed noise does not steer the screen,
 the path and the CV."""
 
@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from glassnet import SPINNRegressor
+from glassnet.datafits import Huber, Squared
 from glassnet.estimators.spinn import HUBER_K, robust_scale
 from glassnet.experiments.spinn import selection_problem
-from glassnet.nn.spinn import HuberLoss, mse_loss
 
 
 def test_huber_loss_value_and_gradient():
@@ -20,17 +20,17 @@ def test_huber_loss_value_and_gradient():
     r = (y - g.reshape(-1)).numpy()
     rho = np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
     g.requires_grad_(True)
-    val = HuberLoss(delta)(g, y)
+    val = Huber(delta)(g, y)
     val.backward()
     assert np.isclose(val.item(), rho.mean(), rtol=1e-12)
     # its derivative is the residual clipped to [-delta, delta] (mean over samples)
     np.testing.assert_allclose(-g.grad.reshape(-1).numpy() * len(r), np.clip(r, -delta, delta), rtol=1e-12)
     # quadratic where every residual is below delta: the MSE of Feng & Simon
     big = float(np.abs(r).max()) + 1.0
-    assert np.isclose(HuberLoss(big)(g, y).item(), mse_loss(g, y).item(), rtol=1e-12)
+    assert np.isclose(Huber(big)(g, y).item(), Squared()(g, y).item(), rtol=1e-12)
     for bad in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="delta"):
-            HuberLoss(bad)
+            Huber(bad)
 
 
 def test_robust_scale_ignores_outliers():

@@ -56,13 +56,12 @@ class Problem:
         return replace(self, datafit=datafit)
 
 
-def _values(stack, problem, pen, batch, data=None):
-    """(B,) objective (datafit + ridge + penalty) of every network, no gradient."""
+def _values(stack, problem, pen, batch):
+    """(B,) smooth part (datafit + ridge) and penalty of every network, no gradient."""
     with torch.no_grad():
-        f = problem.objective.per_network(stack, *(data or batch.data()))
-        if pen is not None:
-            f = f + torch.stack([pen.value(stack.W1[b]) for b in range(len(f))]).to(f.dtype)
-    return f.double()
+        f = problem.objective.per_network(stack, *batch.data())
+        g = torch.stack([pen.value(stack.W1[b]) for b in range(len(f))]).to(f.dtype)
+    return f.double(), g.double()
 
 
 def _bshape(t, p):
@@ -74,7 +73,8 @@ def _solve(stack, problem, pen, batch, lr, active, project):
     step sizes and the epochs each network ran."""
     params = list(stack.parameters())
     B = lr.shape[0]
-    f0 = _values(stack, problem, pen, batch)
+    f0 = sum(_values(stack, problem, pen, batch))
+    g1 = torch.zeros(B, dtype=torch.float64)
     f_prev = torch.full((B,), float("inf"), dtype=torch.float64)
     epochs = torch.zeros(B, dtype=torch.long)
     adam = problem.optimizer == "adam"
@@ -83,7 +83,9 @@ def _solve(stack, problem, pen, batch, lr, active, project):
         if not active.any():
             break
         stack.zero_grad(set_to_none=True)
-        problem.objective(stack, *batch.data()).backward()
+        smooth = problem.objective.per_network(stack, *batch.data())
+        smooth.sum().backward()
+        smooth = smooth.detach().double()
         old = [p.detach().clone() for p in params]
         pending = active.clone()
         while True:
@@ -91,18 +93,21 @@ def _solve(stack, problem, pen, batch, lr, active, project):
                 if adam:
                     opt.step()
                 for p, o in zip(params, old):
-                    new = p.detach().clone() if adam else o - _bshape(lr, p) * p.grad
-                    p.copy_(torch.where(_bshape(pending, p).bool(), new, o))
+                    # Adam moved every network: the inactive ones go back to where they were
+                    new, other = (p.detach().clone(), o) if adam else (o - _bshape(lr, p) * p.grad, p)
+                    p.copy_(torch.where(_bshape(pending, p).bool(), new, other))
                 for b in torch.nonzero(pending).flatten().tolist():
                     stack.W1[b] = pen.prox(stack.W1[b], float(lr[b]))
                 if project is not None:
                     project(stack)
-            f1 = _values(stack, problem, pen, batch)
+            s1, p1 = _values(stack, problem, pen, batch)
+            f1 = s1 + p1
             if adam:  # no backtracking: every active network takes Adam's step
-                f0 = torch.where(pending, f1, f0)
+                f0, g1 = torch.where(pending, f1, f0), torch.where(pending, p1, g1)
                 break
             ok = (f1 <= f0) | (lr < 1e-10)
             f0 = torch.where(pending & ok, f1, f0)
+            g1 = torch.where(pending & ok, p1, g1)
             reject = pending & ~ok
             if not reject.any():
                 break
@@ -112,8 +117,11 @@ def _solve(stack, problem, pen, batch, lr, active, project):
             lr = torch.where(reject, lr * _BACKTRACK, lr)
             pending = reject
         epochs += active.long()
-        done = active & ((f_prev - f0).abs() <= problem.tol * torch.clamp(f0.abs(), min=1.0))
-        f_prev = torch.where(active, f0, f_prev)
+        # the stopping rule of training.fit: the epoch's loss (before its step) plus the
+        # penalty after it, against the previous epoch's
+        obj = smooth + g1
+        done = active & ((f_prev - obj).abs() <= problem.tol * torch.clamp(obj.abs(), min=1.0))
+        f_prev = torch.where(active, obj, f_prev)
         active = active & ~done
     return lr, epochs
 

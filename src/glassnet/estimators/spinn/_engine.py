@@ -147,13 +147,12 @@ def relaxed(build, problem: Problem, batch: Batch, jobs, max_epochs=None, lr=Non
     penalty to column ``b`` of ``batch`` (its rows and targets), with its own ridge; all
     trained as one stack. Returns the networks and their validation losses (on ``batch.V``;
     None without it). ``init``: one state per job to start from instead of a fresh draw (its
-    ``W1`` columns outside the job's mask set to zero)."""
+    ``W1`` columns outside the job's mask set to zero; None: a fresh draw)."""
     if max_epochs is None:
         max_epochs = min(RELAX_EPOCHS, 10 * problem.max_epochs)
-    if init is None:
-        nets = [masked_start(build(seed), mask, generator(seed)) for _, mask, _, seed in jobs]
-    else:
-        nets = [_from_state(build(seed), state, mask) for (_, mask, _, seed), state in zip(jobs, init, strict=True)]
+    init = [None] * len(jobs) if init is None else init
+    nets = [masked_start(build(seed), mask, generator(seed)) if state is None else _from_state(build(seed), state, mask)
+            for (_, mask, _, seed), state in zip(jobs, init, strict=True)]
     cols = torch.as_tensor([b for b, *_ in jobs])
     sub = Batch(batch.X, batch.Y[:, cols], batch.W[:, cols],
                 None if batch.V is None else batch.V[:, cols], batch.extra)

@@ -166,7 +166,8 @@ class _CVBase(_SPINNCore):
         """Refit on the chosen support without the sparsity penalty, the ridge chosen by the same
         folds; keep it only where it predicts better out of fold than the penalised path's
         point (at small n the penalty can be the better regulariser). All of it, the folds'
-        refits and the full data's, trains as one stack."""
+        refits and the full data's, trains as one stack, each from the path's network at the
+        chosen point (the fold's own; ``fold_states`` None: the folds' refits start fresh)."""
         self.relax_lambda_0_, self.relaxed_, self.relax_cv_loss_, self.relax_w1_ridge_ = None, False, None, None
         if not (self.relax and self.support_.any()):
             return
@@ -178,7 +179,8 @@ class _CVBase(_SPINNCore):
                      torch.cat([fb.V, full.W], 1), full.extra)
         jobs = [(k, mask, _ridge(r), _seed(seed, k + 1, 100 + j)) for k in range(K) for j, r in enumerate(ridges)]
         jobs += [(K, mask, _ridge(r), _seed(seed, 0, 100 + j)) for j, r in enumerate(ridges)]
-        init = [fold_states[k][idx] for k in range(K) for _ in ridges] + [records[idx].state] * len(ridges)
+        fold_init = [None if fold_states is None else fold_states[k][idx] for k in range(K) for _ in ridges]
+        init = fold_init + [records[idx].state] * len(ridges)
         nets, val = relaxed(build, problem, both, jobs, RELAX_REFIT_EPOCHS, init=init)
         ridge_mean = val[: K * len(ridges)].reshape(K, len(ridges)).mean(0)
         best = int(np.argmin(ridge_mean))

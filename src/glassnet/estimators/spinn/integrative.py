@@ -27,6 +27,7 @@ from glassnet.estimators.spinn.single import (
     reset_parameters,
     seed_of,
 )
+from glassnet.model_selection import make_folds
 from glassnet.nn.spinn import IntegrativeSPINNNet
 from glassnet.paths import Batch, Problem, follow, grid_to
 from glassnet.penalties import IntegrativePenalty, get_penalty
@@ -210,12 +211,12 @@ class IntegrativeSPINN(_CVBase):
         ``sample_weight``: None or one weight array per data set."""
         X, y, sw, m = self._lists(Xs, ys, sample_weight)
         self.n_features_in_, self.n_datasets_, self._m = X.shape[1], len(Xs), m
+        strata = m * 2 + (np.searchsorted(self.classes_, y) if self._classification else 0)
         try:
             if self.lam is None:
-                strata = m * 2 + (np.searchsorted(self.classes_, y) if self._classification else 0)
                 self._cv_select(X, y, sw, strata, True, 1)
             else:
-                self._fit_at(X, y, sw)
+                self._fit_at(X, y, sw, strata)
         finally:
             del self._m
         self.support_per_dataset_ = self._support_mask_of(self.module_)
@@ -223,7 +224,9 @@ class IntegrativeSPINN(_CVBase):
         self.selected_features_ = np.flatnonzero(self.support_)
         return self
 
-    def _fit_at(self, X, y, sw):
+    def _fit_at(self, X, y, sw, strata):
+        """The path to the given ``lam``; with ``relax`` the refit's ridge chosen by ``cv``
+        folds of fresh-start refits, the refit kept (no path CV to compare it with)."""
         lam = float(self.lam)
         if not lam >= 0:
             raise ValueError(f"lam must be >= 0, got {self.lam}")
@@ -239,9 +242,12 @@ class IntegrativeSPINN(_CVBase):
                                    down=not st.up[0], lambda_min_ratio=self.lambda_min_ratio)
             (records,), _ = follow([net], st.problem, batch, lambdas, up=st.up[0],
                                    masks=None if st.masks[0] is None else [st.masks[0]], bar=bar)
-        self._set_scaling(scales[0])
-        self._set_fitted(net, lam_max, records, idx, st.problem, st.masks[0])
-        self.relaxed_, self.relax_lambda_0_ = False, None
+            self._set_scaling(scales[0])
+            self._set_fitted(net, lam_max, records, idx, st.problem, st.masks[0])
+            folds = make_folds(n, self.cv, strata, True, random_state=seed % (2**32)) if self.relax else []
+            fb = self._batch(X, y, sw, folds, Xt=batch.X)[0] if self.relax else None
+            self._relax_refit(lambda s: self._build(X.shape[1], 1, s), st.problem, batch, fb, records, idx,
+                              None, float("inf"), seed, bar)
 
     @staticmethod
     def _support_mask_of(net):

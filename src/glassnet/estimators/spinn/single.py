@@ -398,7 +398,8 @@ class _ClassifierAPI(ClassifierMixin):
 
     def predict(self, X):
         """The most probable class of each sample."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class SPINNClassifier(_ClassifierAPI, _SPINNBase):
