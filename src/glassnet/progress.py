@@ -34,8 +34,8 @@ class _Level:
         self.chain = (self,)  # the outer level's view of the open levels (read by the heartbeat)
 
     def label(self):
-        pos = f"{self.n}/{self.total}" if self.total else f"{self.n}"
-        return f"{self.desc} {pos}" + (f" ({self.info})" if self.info else "")
+        pos = f"{self.n}/{self.total}" if self.total else (f"{self.n}" if self.n else "")
+        return " ".join(t for t in (self.desc, pos) if t) + (f" ({self.info})" if self.info else "")
 
 
 class _Handle:
