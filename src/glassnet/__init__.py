@@ -40,7 +40,9 @@ __all__ = [
     "SPINNRegressor",
     "SPINNRegressorCV",
     "StabilitySelection",
+    "create_model",
     "load",
+    "models",
     "save",
     "threads",
 ]
@@ -55,4 +57,6 @@ def __getattr__(name):
         return import_module("glassnet.utils").threads
     if name == "StabilitySelection":  # a meta-estimator over any selector (glassnet.stability)
         return import_module("glassnet.stability").StabilitySelection
+    if name in ("create_model", "models"):  # registered nn.Modules by name (glassnet.registry)
+        return getattr(import_module("glassnet.registry"), name)
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
