@@ -77,6 +77,15 @@ def _cv_compare(X, y, seed, n_splits=5, preprocess=None, n_repeats=1, extra=None
     return rows
 
 
+def _selected_legend(ax):
+    """A legend whose swatches are the bars' colours: blue selected, grey not (a single bar set
+    with per-bar colours takes its swatch from the first bar, grey when feature 0 is not kept)."""
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color="C0", label="beta_, selected (blue)"),
+                       Patch(color="0.7", label="beta_, not selected (grey)")], fontsize=8)
+
+
 @register_experiment(
     "irls-admm-cervical",
     paper=PAPER,
@@ -97,6 +106,7 @@ def run_cervical(cfg: Config) -> Result:
     net = model[-1]
     fig5, ax = new_figure(figsize=(9, 4))
     net.plot_weights(ax=ax, feature_names=d.feature_names)
+    _selected_legend(ax)
     ax.set_title("Fig. 5: IRLS-ADMM net beta_, cervical cancer risk factors (standardised)")
     order = np.argsort(-net.feature_importances_, kind="stable")
     top = pd.DataFrame({"rank": np.arange(1, order.size + 1), "feature": np.asarray(d.feature_names)[order],
@@ -216,6 +226,7 @@ def run_cns(cfg: Config) -> Result:
     fig6, (a1, a2) = new_figure(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [2, 1]},
                                 layout="constrained")
     net.plot_weights(ax=a1)
+    _selected_legend(a1)
     a1.set_title(f"Fig. 6a: beta_ on {cols6.size} filtered genes\n(10 MD vs 10 glioma; top-{sel.size} in blue)",
                  fontsize=10)
     if sel.size >= 2:
