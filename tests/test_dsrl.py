@@ -18,6 +18,7 @@ from glassnet.nn.dsrl import (
     project_theta,
     spectral_embedding,
     spectral_labels,
+    stack_views,
 )
 from glassnet.penalties import DSRLRegularizer, check_dsrl_theta, learned_threshold, soft_threshold
 
@@ -187,7 +188,8 @@ def test_constraint_7_holds_after_training():
     d = make_multiview_mixture(150, 3, 2, 8, 4.0, random_state=0)
     for tied in (True, False):
         # a large learning rate pushes Theta against the boundary of (7)
-        m = DSRLClustering(3, max_epochs=40, lr=0.5, init_quantile=0.5, tied=tied, random_state=0).fit(d.views)
+        m = DSRLClustering(3, objective="paper", max_epochs=40, lr=0.5, init_quantile=0.5,
+                           tied=tied, random_state=0).fit(d.views)
         for th in np.atleast_2d(m.theta_):
             assert satisfies_7(*th)
             check_dsrl_theta(*th)
@@ -253,10 +255,16 @@ def test_clustering_recovers_mixture_and_views_equal_precomputed(mixture):
     d = mixture
     m = DSRLClustering(4, random_state=0).fit(d.views)
     assert clustering_accuracy(d.y, m.labels_) > 0.95
+    # with uniform view weights, fitting the views is fitting their averaged graph
     W = multiview_graph(d.views)
+    mu = DSRLClustering(4, view_weights="uniform", random_state=0).fit(d.views)
     m2 = DSRLClustering(4, affinity="precomputed", random_state=0).fit(W)
-    assert np.array_equal(m.labels_, m2.labels_)
-    assert abs(m.graph_ - m2.graph_).max() < 1e-12
+    assert np.array_equal(mu.labels_, m2.labels_)
+    # (1/3 as softmax(0) vs as a division: rounding, amplified by 10 Adam steps)
+    assert abs(mu.graph_ - m2.graph_).max() < 1e-5
+    a = DSRLClustering(4, objective="paper", random_state=0).fit(d.views)
+    b = DSRLClustering(4, objective="paper", affinity="precomputed", random_state=0).fit(W)
+    assert abs(a.graph_ - b.graph_).max() < 1e-12 and np.allclose(a.view_weights_, 1 / 3)
     assert m.layer_sparsity_.shape == (11,) and m.layer_sparsity_[0] == 1 - W.nnz / 200**2
     # random_state reproduces the fit and leaves the caller's RNG alone
     state = torch.get_rng_state()
@@ -271,7 +279,7 @@ def test_classifier_transductive_and_predict(mixture):
     ys = np.full(200, -1)
     lab = rng.choice(200, 20, replace=False)
     ys[lab] = d.y[lab]
-    c = DSRLClassifier(random_state=0).fit(d.views, ys)
+    c = DSRLClassifier(max_epochs=5, random_state=0).fit(d.views, ys)
     unl = ys == -1
     assert np.mean(c.transduction_[unl] == d.y[unl]) > 0.8
     assert np.array_equal(c.transduction_[lab], d.y[lab]) or np.mean(
@@ -280,8 +288,9 @@ def test_classifier_transductive_and_predict(mixture):
     assert c.predict_proba([v[:5] for v in d.views]).shape == (5, 4)
     # precomputed: predict takes affinities to the fitted samples
     W = multiview_graph(d.views)
-    cp = DSRLClassifier(affinity="precomputed", random_state=0).fit(W, ys)
-    assert np.array_equal(cp.transduction_, c.transduction_)
+    cu = DSRLClassifier(view_weights="uniform", max_epochs=5, random_state=0).fit(d.views, ys)
+    cp = DSRLClassifier(affinity="precomputed", max_epochs=5, random_state=0).fit(W, ys)
+    assert np.array_equal(cp.transduction_, cu.transduction_)
     assert np.mean(cp.predict(W[:30]) == cp.transduction_[:30]) > 0.8
 
 
@@ -330,9 +339,11 @@ def test_save_load_round_trip(tmp_path, mixture):
     m2 = glassnet.load(tmp_path / "m")
     assert np.array_equal(m2.labels_, m.labels_)
     assert np.allclose(m2.theta_, m.theta_) and abs(m2.graph_ - m.graph_).max() == 0
-    v = torch.as_tensor(multiview_graph(d.views).data)
+    _, graphs, _ = multiview_graph(d.views, return_views=True)
+    v = torch.as_tensor(stack_views(graphs)[1])
     with torch.no_grad():
         assert torch.equal(m2.module_(v), m.module_(v))
+    assert np.array_equal(m2.view_weights_, m.view_weights_)
     ys = np.where(np.arange(200) < 40, d.y, -1)
     c = DSRLClassifier(max_epochs=5, random_state=0).fit(d.views, ys)
     glassnet.save(c, tmp_path / "c")

@@ -8,15 +8,28 @@
 * with ``affinity="precomputed"``: a square, symmetric, nonnegative affinity (dense or
   ``scipy.sparse``), e.g. the authors' own graphs.
 
-From the views a k-nearest-neighbour heat-kernel graph is built per view (features z-scored)
-and the graphs are averaged into ``W``; :class:`glassnet.nn.dsrl.DSRLNet` learns a sparse graph
-``X_(t)`` from ``W`` with the one training loop; clustering is spectral clustering on it and
-classification is label propagation over it.
+From the views a k-nearest-neighbour heat-kernel graph ``W_v`` is built per view (features
+z-scored, :func:`glassnet.nn.dsrl.multiview_graph`), and :class:`glassnet.nn.dsrl.DSRLGraph`
+learns the sparse graph ``X_(t) = DSRLNet(sum_v a_v W_v)`` with the one training loop.
+``objective`` picks the training signal:
+
+* ``"learned"`` (default): clustering minimises the relative eigengap at ``n_clusters`` of the
+  learned graph (:func:`glassnet.nn.dsrl.spectral_gap_loss`); classification minimises the
+  cross-entropy of label propagation through the learned graph on held-out labelled samples
+  (``n_folds`` folds of the labelled set). The view weights ``a`` are trained with Theta.
+* ``"paper"``: the paper's ``J = 1/2 ||W - X_(t)||^2`` (eq. 8) on the averaged graph
+  (``a = 1/n_views``), minimised by ``xi = identity``: the learned sparsity is set by the
+  initialisation, the number of epochs and weight decay (docs/dsrl.md).
+
+Clustering is spectral clustering on the learned graph; classification is label propagation
+over it.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,14 +39,18 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from glassnet import training
+from glassnet.devices import to_numpy
 from glassnet.estimators.base import GlassnetEstimator
 from glassnet.nn.dsrl import (
-    DSRLNet,
+    DSRLGraph,
     check_affinity,
-    knn_heat_graph,
-    label_propagation,
     link_labelled_pairs,
+    multiview_graph,
+    propagate,
+    spectral_gap_loss,
     spectral_labels,
+    stack_views,
+    view_agreement_weights,
 )
 from glassnet.utils import fit_context
 
@@ -42,6 +59,16 @@ __all__ = ["DSRLClassifier", "DSRLClustering"]
 # the released code's Theta initialisation b = [1, 2], w = [1, 1], L = 1 (paper README); the
 # b's are in units of the init_quantile-quantile of W's nonzero values (see _initial_theta)
 THETA_INIT = (1.0, 1.0, 1.0, 2.0)
+OBJECTIVES = ("learned", "paper")
+# defaults per objective for the parameters left at None: (init_quantile, lr, weight_decay,
+# max_epochs). "paper" rows: chosen in the previous round on MSRC-v1 / 3Sources, seeds 100-102;
+# "learned" rows: chosen on the same tuning sets and seeds (docs/history/dsrl.md).
+CLUSTERING_DEFAULTS = {"paper": (0.25, 0.02, 0.15, 10), "learned": (0.1, 0.02, 0.0, 10)}
+CLASSIFICATION_DEFAULTS = {"paper": (0.9, 0.05, 0.15, 10), "learned": (0.5, 0.05, 0.0, 20)}
+PRIOR_MASS = 0.1  # held-out propagation: prior class mass, a fraction of the mean held-out mass
+GAP_KIND = "gap"  # spectral_gap_loss criterion of the learned clustering objective
+VIEW_WEIGHTS = ("agreement", "trained", "uniform")
+TAU = 0.1  # degree regularisation tau of the eigengap criterion, in units of W's mean degree
 
 
 def _is_multiview(X) -> bool:
@@ -51,14 +78,33 @@ def _is_multiview(X) -> bool:
 class _DSRLBase(GlassnetEstimator):
     """Graph construction, validation and graph learning shared by both estimators."""
 
-    # ------------------------------------------------------------ input -> graph
+    _DEFAULTS: ClassVar[dict] = CLUSTERING_DEFAULTS
+
+    # ------------------------------------------------------------ input -> graphs
     def _check_params(self):
         if self.affinity not in ("knn", "precomputed"):
             raise ValueError(f"affinity must be 'knn' or 'precomputed', got {self.affinity!r}")
-        if int(self.n_neighbors) < 1:
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if self.view_weights not in VIEW_WEIGHTS:
+            raise ValueError(f"view_weights must be one of {VIEW_WEIGHTS}, got {self.view_weights!r}")
+        if isinstance(self.n_neighbors, bool) or int(self.n_neighbors) < 1:
             raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors}")
-        if not 0.0 < float(self.init_quantile) <= 1.0:
-            raise ValueError(f"init_quantile must be in (0, 1], got {self.init_quantile}")
+        q, lr, wd, ep = self._settings()
+        if not 0.0 < float(q) <= 1.0:
+            raise ValueError(f"init_quantile must be in (0, 1], got {q}")
+        if not float(lr) > 0:
+            raise ValueError(f"lr must be > 0, got {lr}")
+        if not float(wd) >= 0:
+            raise ValueError(f"weight_decay must be >= 0, got {wd}")
+        if isinstance(ep, bool) or int(ep) < 1:
+            raise ValueError(f"max_epochs must be >= 1, got {ep}")
+
+    def _settings(self):
+        """(init_quantile, lr, weight_decay, max_epochs), None replaced by the objective's default."""
+        dflt = self._DEFAULTS.get(self.objective, self._DEFAULTS["learned"])
+        given = (self.init_quantile, self.lr, self.weight_decay, self.max_epochs)
+        return tuple(d if g is None else g for g, d in zip(given, dflt))
 
     def _views(self, X, reset: bool):
         """Validated list of (n, d) float arrays; sets n_features_in_ for a single view."""
@@ -85,9 +131,9 @@ class _DSRLBase(GlassnetEstimator):
             self.view_dims_ = [int(V.shape[1])]
         return [V]
 
-    def _input_graph(self, X):
-        """``W`` (CSR) from the input and, for kNN graphs, the per-view statistics kept for
-        the out-of-sample extension."""
+    def _input_graphs(self, X):
+        """The per-view graphs ``[W_v]`` (CSR; one for ``affinity='precomputed'``) and, for kNN
+        graphs, the per-view statistics kept for the out-of-sample extension."""
         self._check_params()
         if self.affinity == "precomputed":
             if _is_multiview(X):
@@ -95,35 +141,21 @@ class _DSRLBase(GlassnetEstimator):
             W = check_affinity(X)
             self.n_views_, self.view_dims_ = 1, [int(W.shape[0])]
             self.n_features_in_ = int(W.shape[0])
-            return W
+            return [W]
         views = self._views(X, reset=True)
-        graphs, stats = [], []
-        for V in views:
-            mu, sd = V.mean(axis=0), V.std(axis=0)
-            sd = np.where(sd > 0, sd, 1.0)
-            G = knn_heat_graph(V, self.n_neighbors)
-            graphs.append(G)
-            stats.append((mu, sd))
-        self.view_mean_ = [s[0] for s in stats]
-        self.view_scale_ = [s[1] for s in stats]
-        self.fit_views_ = [(V - mu) / sd for V, (mu, sd) in zip(views, stats)]
-        self.view_bandwidth_ = [self._bandwidth(Z) for Z in self.fit_views_]
-        return (sum(graphs[1:], graphs[0]) / len(graphs)).tocsr()
-
-    def _bandwidth(self, Z):
-        from sklearn.neighbors import NearestNeighbors
-
-        k = int(min(self.n_neighbors, Z.shape[0] - 1))
-        if k < 1:
-            return 1.0
-        d = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors()[0]
-        t = float(d.mean())
-        return t if t > 0 else 1.0
+        self.view_mean_ = [V.mean(axis=0) for V in views]
+        self.view_scale_ = [np.where(V.std(axis=0) > 0, V.std(axis=0), 1.0) for V in views]
+        self.fit_views_ = [(V - mu) / sd for V, mu, sd in zip(views, self.view_mean_,
+                                                               self.view_scale_)]
+        # one kNN search per view; the bandwidths are kept for predict
+        _, graphs, self.view_bandwidth_ = multiview_graph(self.fit_views_, self.n_neighbors,
+                                                          standardize=False, return_views=True)
+        return graphs
 
     def _affinity_to_fitted(self, X):
         """(n_new, n_fit) affinities of new samples to the fitted ones: the same kNN heat
         kernel (k neighbours among the fitted samples, fitted standardisation and bandwidth),
-        averaged over views; for ``affinity='precomputed'`` X is that matrix itself."""
+        weighted by ``view_weights_``; for ``affinity='precomputed'`` X is that matrix itself."""
         from sklearn.neighbors import NearestNeighbors
 
         n_fit = self._n_fit()
@@ -137,85 +169,140 @@ class _DSRLBase(GlassnetEstimator):
             return sp.csr_matrix(K)
         views = self._views(X, reset=False)
         K = None
-        for V, mu, sd, Z, t in zip(views, self.view_mean_, self.view_scale_, self.fit_views_,
-                                   self.view_bandwidth_):
+        for V, mu, sd, Z, t, a in zip(views, self.view_mean_, self.view_scale_, self.fit_views_,
+                                      self.view_bandwidth_, self.view_weights_):
             k = int(min(self.n_neighbors, n_fit))
             d, idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors((V - mu) / sd)
             w = np.maximum(np.exp(-(d**2) / (2 * t * t)), np.finfo(np.float64).tiny)
             rows = np.repeat(np.arange(V.shape[0]), k)
-            G = sp.csr_matrix((w.ravel(), (rows, idx.ravel())), shape=(V.shape[0], n_fit))
+            G = a * sp.csr_matrix((w.ravel(), (rows, idx.ravel())), shape=(V.shape[0], n_fit))
             K = G if K is None else K + G
-        return K / len(views)
+        return K
 
     # ------------------------------------------------------------ graph learning
-    def _initial_theta(self, values: np.ndarray) -> tuple[float, float, float, float]:
+    def _initial_theta(self, values: np.ndarray, q: float) -> tuple[float, float, float, float]:
         w1, w2, b1, b2 = THETA_INIT
-        s = float(np.quantile(values, self.init_quantile)) if values.size else 1.0
+        s = float(np.quantile(values, q)) if values.size else 1.0
         return w1, w2, b1 * s, b2 * s
 
-    def _learn_graph(self, W: sp.csr_matrix, seed):
-        """Train DSRLNet on the stored values of W; sets module_, theta_, L_, graph_, ..."""
-        W = sp.csr_matrix(W)
-        W.sum_duplicates()
-        W.eliminate_zeros()
-        v = torch.as_tensor(W.data, dtype=torch.float64)
-        net = DSRLNet(self.n_layers, theta=self._initial_theta(W.data), L=1.0, tied=self.tied)
+    def _learn_graph(self, graphs, seed, make_loss, keep_best=False):
+        """Train :class:`DSRLGraph` on the stacked views; ``make_loss(rows, cols, n, device)``
+        returns the learned objective's ``loss(x_t)`` (unused with ``objective='paper'``); with
+        ``keep_best`` the parameters with the lowest learned objective seen are kept.
+        Sets module_, view_weights_, theta_, L_, graph_, layer_sparsity_, loss_curve_."""
+        q, lr, wd, epochs = self._settings()
+        paper = self.objective == "paper"
+        P, V = stack_views(graphs)
+        n = P.shape[0]
+        coo = P.tocoo()
+        rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        dev = self._fit_device(V.size)
+        Vt = torch.as_tensor(V, dtype=torch.float64).to(dev)  # the data moves once
+        uniform = paper or self.view_weights == "uniform"
+        a0 = None if uniform else np.maximum(view_agreement_weights(graphs), 1e-6)
+        w0 = V.mean(axis=0) if uniform else a0 @ V / a0.sum()  # the input graph's values
+        net = DSRLGraph(len(graphs), self.n_layers, theta=self._initial_theta(w0[w0 > 0], q),
+                        L=1.0, tied=self.tied, weights=a0,
+                        learn_weights=self.view_weights == "trained" and not paper).to(dev)
+        if paper:
+            w0t = Vt.mean(0)
 
-        def loss_fn(m):
-            return m.loss(m(v), v)  # J = 1/2 ||W - X_(t)||_F^2 on the nonzeros (eq. 8)
+            def loss_fn(m):
+                return m.net.loss(m.net(w0t), w0t)  # J = 1/2 ||W - X_(t)||_F^2 (eq. 8)
+        else:
+            loss_x = make_loss(rows, cols, n, dev, w0)
+            best = {"loss": np.inf, "state": None}
 
-        hist = training.fit(net, loss_fn, optimizer="adam", lr=self.lr,
-                            weight_decay=self.weight_decay, max_epochs=self.max_epochs,
-                            project=lambda m: m.project_(), seed=seed, verbose=self.verbose,
-                            restore_best=False, n_threads=1)
+            def loss_fn(m):
+                val = loss_x(m(Vt))
+                if keep_best and float(val.detach()) < best["loss"]:
+                    best["loss"] = float(val.detach())
+                    best["state"] = copy.deepcopy(m.state_dict())
+                return val
+
+        hist = training.fit(net, loss_fn, optimizer="adam", lr=lr, weight_decay=wd,
+                            max_epochs=int(epochs), project=lambda m: m.project_(), seed=seed,
+                            verbose=self.verbose, restore_best=False, n_threads=1, device=dev)
+        if not paper and best["state"] is not None:
+            net.load_state_dict(best["state"])
         with torch.no_grad():
-            layers = [x.numpy() for x in net(v, return_layers=True)]
-        n = W.shape[0]
-        G = W.copy()
+            layers = [to_numpy(x) for x in (net.net(Vt.mean(0), return_layers=True) if paper
+                                            else net(Vt, return_layers=True))]
+            a = to_numpy(net.view_weights)
+        G = P.copy()
         G.data = layers[-1].copy()
         G.eliminate_zeros()
-        self.module_ = net
-        self.theta_ = np.array(net.thetas if not self.tied else net.thetas[0])
-        self.L_ = np.array(net.Ls) if not self.tied else float(net.Ls[0])
+        self.module_ = net.cpu()
+        self.view_weights_ = a
+        thetas = net.net.thetas
+        self.theta_ = np.array(thetas if not self.tied else thetas[0])
+        self.L_ = np.array(net.net.Ls) if not self.tied else float(net.net.Ls[0])
         self.graph_ = G
-        self.input_nnz_ = int(W.nnz)
+        self.input_nnz_ = int(P.nnz)
         # fraction of the n^2 entries that are zero, after every layer (index 0: W itself)
         self.layer_sparsity_ = np.array(
-            [1.0 - W.nnz / n**2] + [1.0 - np.count_nonzero(x) / n**2 for x in layers])
+            [1.0 - np.count_nonzero(a @ V) / n**2]
+            + [1.0 - np.count_nonzero(x) / n**2 for x in layers])
         self.loss_curve_ = [float(x) for x in hist.train_loss]
         return G
 
 
+_PARAMS_DOC = """
+    affinity : ``"knn"`` (a kNN heat-kernel graph per view) or ``"precomputed"`` (X is the
+        affinity).
+    objective : ``"learned"`` (default; see the class description) or ``"paper"`` (eq. 8,
+        ``J = 1/2 ||W - X_(t)||^2`` on the averaged graph: minimised by the identity).
+    view_weights : how the views' graphs are weighted (``objective="learned"``; the paper
+        objective averages them): ``"agreement"`` (default: proportional to each view's mean
+        cosine similarity with the other views' graphs,
+        :func:`glassnet.nn.dsrl.view_agreement_weights`; a view of pure noise gets a weight
+        near 0), ``"trained"`` (start there, then trained with Theta by the objective) or
+        ``"uniform"``.
+    n_neighbors : k of the kNN graphs (paper: 10).
+    n_layers : t, the number of unfolded blocks (paper: 10).
+    tied : share Theta and L across layers (released code) or learn one per layer.
+    init_quantile : initial ``b1, b2`` are the released ``1, 2`` times this quantile of the
+        averaged graph's nonzero values (the released init is dead on graphs with values below 1).
+    lr, weight_decay, max_epochs : Adam settings. ``None``: the objective's default
+        (``CLUSTERING_DEFAULTS`` / ``CLASSIFICATION_DEFAULTS``, chosen on the tuning sets
+        MSRC-v1 and 3Sources, seeds 100-102; docs/history/dsrl.md).
+    device : ``"auto"`` (default; the CPU for small graphs), ``"cpu"``, ``"cuda"``, ...
+        (:mod:`glassnet.devices`). The stacked view values and the net move to the device once
+        per fit; the eigensolver of the clustering objective runs on the CPU. Fitted attributes
+        are numpy / scipy objects.
+"""
+
+
 class DSRLClustering(ClusterMixin, _DSRLBase):
-    """Multi-view clustering with a learned sparse graph (DSRL).
+    __doc__ = """Multi-view clustering with a learned sparse graph and learned view weights (DSRL).
+
+    With ``objective="learned"`` Theta and L maximise the eigengap ``mu_k - mu_(k+1)`` of the
+    learned graph's degree-regularised normalised adjacency at ``k = n_clusters``
+    (:func:`glassnet.nn.dsrl.spectral_gap_loss`): the graph is pushed towards k well separated
+    groups. The views are weighted by cross-view agreement (``view_weights``).
 
     Parameters
     ----------
     n_clusters : number of clusters (<= number of samples).
-    affinity : ``"knn"`` (build the averaged kNN heat-kernel graph from the views) or
-        ``"precomputed"`` (X is the affinity).
-    n_neighbors : k of the kNN graphs (paper: 10).
-    n_layers : t, the number of unfolded blocks (paper: 10).
-    tied : share Theta and L across layers (released code) or learn one per layer.
-    init_quantile : initial ``b1, b2`` are the released ``1, 2`` times this quantile of ``W``'s
-        nonzero values (the released init is dead on graphs with values below 1: every entry
-        is thresholded to 0 and no gradient flows).
-    lr, weight_decay, max_epochs : Adam settings (released: lr 0.02, weight decay 0.15,
-        25-55 epochs chosen per data set). Defaults ``init_quantile=0.25, max_epochs=10`` were
-        chosen on MSRC-v1 and 3Sources with seeds 100-102 (docs/dsrl.md).
-    n_init : k-means restarts on the spectral embedding.
+    """ + _PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
 
     Attributes
     ----------
-    labels_, graph_ (learned CSR graph), theta_ ([w1, w2, b1, b2]; one row per layer if
-    untied), L_, layer_sparsity_, loss_curve_, module_ (:class:`DSRLNet`).
+    labels_, graph_ (learned CSR graph), view_weights_ (one per view, summing to 1), theta_
+    ([w1, w2, b1, b2]; one row per layer if untied), L_, layer_sparsity_, loss_curve_,
+    module_ (:class:`glassnet.nn.dsrl.DSRLGraph`).
     """
 
-    def __init__(self, n_clusters=8, *, affinity="knn", n_neighbors=10, n_layers=10, tied=True,
-                 init_quantile=0.25, lr=0.02, weight_decay=0.15, max_epochs=10, n_init=10,
-                 random_state=None, verbose=False):
+    _DEFAULTS = CLUSTERING_DEFAULTS
+
+    def __init__(self, n_clusters=8, *, affinity="knn", objective="learned",
+                 view_weights="agreement", n_neighbors=10, n_layers=10, tied=True,
+                 init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
+                 device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.affinity = affinity
+        self.objective = objective
+        self.view_weights = view_weights
         self.n_neighbors = n_neighbors
         self.n_layers = n_layers
         self.tied = tied
@@ -224,21 +311,37 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.n_init = n_init
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    def _gap_loss(self, k):
+        def make(rows, cols, n, dev, w0):
+            tau = TAU * float(w0.sum()) / n
+            state = {"v0": None}
+
+            def loss(x):
+                val, _, U = spectral_gap_loss(x, rows, cols, n, k, tau, GAP_KIND, state["v0"])
+                state["v0"] = to_numpy(U.sum(1))
+                return val
+            return loss
+        return make
 
     def fit(self, X, y=None):
         """Learn the sparse graph from the views (or precomputed affinity) X and cluster it
         (``labels_``); y is ignored."""
-        W = self._input_graph(X)
-        n = W.shape[0]
+        graphs = self._input_graphs(X)
+        n = graphs[0].shape[0]
         k = self.n_clusters
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"n_clusters must be a positive int, got {k!r}")
         if k > n:
             raise ValueError(f"n_clusters={k} > n_samples={n}: cannot form more clusters than samples")
+        if self.objective == "learned" and k >= n:
+            raise ValueError(f"objective='learned' needs n_clusters < n_samples (the eigengap "
+                             f"after the k-th eigenvalue), got n_clusters={k}, n_samples={n}")
         with fit_context(self.random_state) as seed:
-            G = self._learn_graph(W, seed)
+            G = self._learn_graph(graphs, seed, self._gap_loss(int(k)))
             self.labels_ = spectral_labels(G, k, self.n_init, seed).astype(np.int64)
         return self
 
@@ -251,35 +354,64 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
 
     def predict(self, X):
         """Clusters of samples X (not necessarily the fitted ones): the majority cluster of
-        their kNN heat-kernel affinities to the fitted samples (same standardisation and
-        bandwidth; for ``affinity="precomputed"`` X is the (n_new, n_fit) affinity). On the
-        fitted samples this mostly returns ``labels_`` (each is its own nearest neighbour)."""
+        their kNN heat-kernel affinities to the fitted samples (same standardisation, bandwidth
+        and view weights; for ``affinity="precomputed"`` X is the (n_new, n_fit) affinity). On
+        the fitted samples this mostly returns ``labels_`` (each is its own nearest neighbour)."""
         self._check_fitted()
         K = self._affinity_to_fitted(X)
         votes = np.asarray(K @ np.eye(self.n_clusters)[self.labels_])
         return np.argmax(votes, axis=1).astype(np.int64)
 
 
-class DSRLClassifier(ClassifierMixin, _DSRLBase):
-    """Transductive semi-supervised classification with a learned sparse graph (DSRL).
+def _folds(idx, code, n_folds, rng):
+    """Held-out parts of the labelled set: each class spread over the folds in random order."""
+    fold = np.empty(idx.size, dtype=np.int64)
+    start = 0
+    for c in np.unique(code):
+        members = np.flatnonzero(code == c)
+        fold[rng.permutation(members)] = (start + np.arange(members.size)) % n_folds
+        start += members.size
+    return [np.flatnonzero(fold == f) for f in range(n_folds) if np.any(fold == f)]
 
-    ``y`` marks unlabelled samples with -1 (as ``LabelSpreading``). Same-class labelled pairs
-    are set to 1 in ``W`` before training; labels are propagated by
-    ``F = (I + alpha (D - X))^{-1} Y_L`` over the learned graph ``X`` (the paper's
-    ``alpha/beta``, both 1 in the released code). ``transduction_`` holds the labels of the
-    fitted samples. ``predict(X_new)`` extends the graph to new samples as ``LabelSpreading``
-    does: their kNN heat-kernel affinities to the fitted samples (same standardisation and
-    bandwidth; for ``affinity="precomputed"`` X_new is that (n_new, n_fit) matrix) times
-    ``label_distributions_``.
-    Other parameters as in :class:`DSRLClustering` (released classification settings: lr
-    0.05, 5-15 epochs); ``init_quantile=0.9, max_epochs=10, alpha=1`` were chosen on MSRC-v1
-    and 3Sources with seeds 100-102 (docs/dsrl.md).
+
+def _pairs(idx, code):
+    """(rows, cols) of every same-class pair of labelled samples (both orders, no diagonal)."""
+    L = link_labelled_pairs(sp.csr_matrix((int(idx.max()) + 1,) * 2), idx, code).tocoo()
+    return L.row.astype(np.int64), L.col.astype(np.int64)
+
+
+class DSRLClassifier(ClassifierMixin, _DSRLBase):
+    __doc__ = """Transductive semi-supervised classification with a learned sparse graph (DSRL).
+
+    ``y`` marks unlabelled samples with -1 (as ``LabelSpreading``). Labels are propagated by
+    ``F = (I + alpha (D - X))^{-1} Y_L`` over the learned graph ``X`` with the same-class
+    labelled pairs linked at weight 1 (the released code's supervision step). With
+    ``objective="learned"`` the labelled set is split into ``n_folds`` folds; Theta, L and the
+    view weights minimise the cross-entropy of the propagation from the other folds (their
+    pairs linked) on each held-out fold, through the differentiable linear solve
+    (:func:`glassnet.nn.dsrl.propagate`). With ``objective="paper"`` the labelled pairs are
+    linked in ``W`` before training on eq. (8). ``transduction_`` holds the labels of the fitted
+    samples; ``predict(X_new)`` extends the graph to new samples as ``LabelSpreading`` does
+    (their kNN heat-kernel affinities to the fitted samples times ``label_distributions_``).
+
+    Parameters
+    ----------
+    """ + _PARAMS_DOC + """    alpha : the paper's ``alpha/beta`` (released: 1).
+    n_folds : folds of the labelled set for the learned objective.
+
+    Attributes: ``transduction_``, ``label_distributions_``, ``classes_``, and those of
+    :class:`DSRLClustering` but ``labels_``.
     """
 
-    def __init__(self, *, affinity="knn", n_neighbors=10, n_layers=10, tied=True,
-                 init_quantile=0.9, lr=0.05, weight_decay=0.15, max_epochs=10, alpha=1.0,
+    _DEFAULTS = CLASSIFICATION_DEFAULTS
+
+    def __init__(self, *, affinity="knn", objective="learned", view_weights="agreement",
+                 n_neighbors=10, n_layers=10, tied=True, init_quantile=None, lr=None,
+                 weight_decay=None, max_epochs=None, alpha=1.0, n_folds=5, device="auto",
                  random_state=None, verbose=False):
         self.affinity = affinity
+        self.objective = objective
+        self.view_weights = view_weights
         self.n_neighbors = n_neighbors
         self.n_layers = n_layers
         self.tied = tied
@@ -288,20 +420,60 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.alpha = alpha
+        self.n_folds = n_folds
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
+    def _holdout_loss(self, idx, code, n_classes, seed):
+        alpha = float(self.alpha)
+        folds = _folds(idx, code, int(self.n_folds), np.random.default_rng(seed))
+
+        def make(rows, cols, n, dev, w0):
+            parts = []
+            for held in folds:
+                seen = np.setdiff1d(np.arange(idx.size), held)
+                ok = np.isin(code[held], code[seen])  # a class with no seen sample: no signal
+                if not ok.any():
+                    continue
+                pr, pc = _pairs(idx[seen], code[seen])
+                Y = torch.zeros(n, n_classes, dtype=torch.float64, device=dev)
+                Y[idx[seen], code[seen]] = 1.0
+                parts.append({"rows": np.concatenate([rows, pr]), "cols": np.concatenate([cols, pc]),
+                              "ones": torch.ones(pr.size, dtype=torch.float64, device=dev),
+                              "Y": Y, "held": torch.as_tensor(idx[held][ok], device=dev),
+                              "y": torch.as_tensor(code[held][ok], device=dev), "F": None})
+
+            def loss(x):
+                total = 0.0
+                for p in parts:
+                    F = propagate(torch.cat([x, p["ones"]]), p["rows"], p["cols"], n, p["Y"],
+                                  alpha, X0=p["F"], tol=1e-8)
+                    p["F"] = F.detach()
+                    Fh = F[p["held"]].clamp_min(0.0)
+                    # prior mass: a held-out node the graph barely reaches is predicted uniform
+                    prior = PRIOR_MASS * Fh.sum(1).mean().detach() / n_classes
+                    prob = ((Fh.gather(1, p["y"][:, None])[:, 0] + prior)
+                            / (Fh.sum(1) + n_classes * prior).clamp_min(1e-300))
+                    total = total - torch.log(prob.clamp_min(1e-12)).mean()
+                return total / max(len(parts), 1)
+            return loss
+        return make
+
     def fit(self, X, y):
-        """Learn the graph from X with the labelled pairs of y linked (-1: unlabelled) and
-        propagate the labels (``transduction_``, ``label_distributions_``)."""
+        """Learn the graph from X and the labels y (-1: unlabelled) and propagate the labels
+        (``transduction_``, ``label_distributions_``)."""
         if y is None:
             raise ValueError("DSRLClassifier requires y to be passed, but the target y is None "
                              "(use -1 for unlabelled samples)")
         y = column_or_1d(y, warn=True)
-        W = self._input_graph(X)
-        check_consistent_length(np.empty(W.shape[0]), y)
+        graphs = self._input_graphs(X)
+        n = graphs[0].shape[0]
+        check_consistent_length(np.empty(n), y)
         if not float(self.alpha) > 0:
             raise ValueError(f"alpha must be > 0, got {self.alpha}")
+        if isinstance(self.n_folds, bool) or int(self.n_folds) < 2:
+            raise ValueError(f"n_folds must be an int >= 2, got {self.n_folds!r}")
         unl = self._unlabelled(y)
         if unl.all():
             raise ValueError("y has no labelled sample (every entry is -1)")
@@ -315,12 +487,20 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         self.classes_ = classes
         idx = np.flatnonzero(~unl)
         code = np.searchsorted(classes, y[idx])
-        W = link_labelled_pairs(W, idx, code)  # same-class labelled pairs = 1 (released code)
-        Y = np.zeros((W.shape[0], classes.size))
-        Y[idx, code] = 1.0
+        if self.objective == "paper":  # same-class labelled pairs = 1 in W (released code)
+            W = link_labelled_pairs(sum(graphs[1:], graphs[0]) / len(graphs), idx, code)
+            graphs = [W]
         with fit_context(self.random_state) as seed:
-            G = self._learn_graph(W, seed)
-        F = label_propagation(G, Y, float(self.alpha))
+            G = self._learn_graph(graphs, seed, self._holdout_loss(idx, code, classes.size, seed),
+                                  keep_best=True)
+        if self.objective == "learned":
+            G = link_labelled_pairs(G, idx, code)
+        Gc = G.tocoo()
+        Y = torch.zeros(n, classes.size, dtype=torch.float64)
+        Y[idx, code] = 1.0
+        with torch.no_grad():
+            F = to_numpy(propagate(torch.as_tensor(Gc.data), Gc.row, Gc.col, n, Y,
+                                   float(self.alpha)))
         self.label_distributions_ = self._normalise(F)
         self.transduction_ = classes[np.argmax(F, axis=1)]
         return self

@@ -34,6 +34,7 @@ from glassnet.penalties import check_dsrl_theta, learned_threshold
 from glassnet.registry import register_model
 
 __all__ = [
+    "DSRLGraph",
     "DSRLNet",
     "DSRLThreshold",
     "check_affinity",
@@ -42,8 +43,12 @@ __all__ = [
     "link_labelled_pairs",
     "multiview_graph",
     "project_theta",
+    "propagate",
     "spectral_embedding",
+    "spectral_gap_loss",
     "spectral_labels",
+    "stack_views",
+    "view_agreement_weights",
 ]
 
 W_MIN = 1e-4  # the released code's floor on w1, w2 (projection_w)
@@ -51,11 +56,14 @@ L_MIN = 1.0  # Lipschitz constant of grad f(X) = X - W: a step 1/L <= 1 keeps X_
 
 
 def project_theta(w1: float, w2: float, b1: float, b2: float) -> tuple[float, float, float, float]:
-    """Euclidean projection of Theta onto constraint (7).
+    """Map Theta into constraint (7): clamp the w's, then project (b1, b2) for that w1.
 
-    ``w1 >= W_MIN`` and ``W_MIN <= w2 <= 1`` are clamps; for that ``w1`` the set of feasible
-    ``(b1, b2)`` is the 2-D convex cone between the rays ``(1, 1)`` (``b1 = b2``) and
-    ``(max(0, c), 1)`` with ``c = (w1 - 1)/w1``; a point outside goes to the nearer ray.
+    This is *not* the Euclidean projection of the 4-vector onto (7) (whose feasible set is not
+    convex in ``(w1, b1, b2)`` jointly): ``w1 >= W_MIN`` and ``W_MIN <= w2 <= 1`` are clamps, and
+    for the clamped ``w1`` the feasible ``(b1, b2)`` form the 2-D convex cone between the rays
+    ``(1, 1)`` (``b1 = b2``) and ``(max(0, c), 1)`` with ``c = (w1 - 1)/w1``; a point outside
+    goes to its Euclidean projection on that cone (the nearer ray). Feasible points are left
+    unchanged and the map is idempotent.
     """
     w1 = max(float(w1), W_MIN)
     w2 = min(max(float(w2), W_MIN), 1.0)
@@ -207,12 +215,15 @@ def check_affinity(W, name: str = "affinity", tol: float = 1e-8):
     return W
 
 
-def knn_heat_graph(X: np.ndarray, n_neighbors: int = 10, standardize: bool = True) -> sp.csr_matrix:
+def knn_heat_graph(X: np.ndarray, n_neighbors: int = 10, standardize: bool = True,
+                   return_bandwidth: bool = False):
     """k-nearest-neighbour graph with heat-kernel weights ``exp(-d^2 / (2 t^2))`` of one view.
 
-    Features are z-scored first (constant features stay 0); ``t`` is the mean distance to the
-    k nearest neighbours (Cai's ``constructW`` default). The graph is symmetrised by the entrywise
-    maximum, has a zero diagonal and values in (0, 1]. Memory ``O(k n)``.
+    Features are z-scored first (constant features stay 0); the bandwidth ``t`` is the mean
+    distance of each sample to its k nearest neighbours (the released code's choice; Cai's
+    ``constructW`` instead uses the mean distance over all pairs). The graph is symmetrised by the
+    entrywise maximum, has a zero diagonal and values in (0, 1]. One kNN search, memory
+    ``O(k n)``. With ``return_bandwidth`` the pair ``(W, t)`` is returned.
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -223,7 +234,8 @@ def knn_heat_graph(X: np.ndarray, n_neighbors: int = 10, standardize: bool = Tru
         X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     k = int(min(n_neighbors, n - 1))
     if k < 1:
-        return sp.csr_matrix((n, n))
+        W = sp.csr_matrix((n, n))
+        return (W, 1.0) if return_bandwidth else W
     D = NearestNeighbors(n_neighbors=k).fit(X).kneighbors_graph(mode="distance")
     t = float(D.data.mean()) if D.nnz else 0.0
     t = t if t > 0 else 1.0
@@ -232,13 +244,222 @@ def knn_heat_graph(X: np.ndarray, n_neighbors: int = 10, standardize: bool = Tru
     W = D.maximum(D.T).tocsr()
     W.setdiag(0.0)
     W.eliminate_zeros()
-    return W
+    return (W, t) if return_bandwidth else W
 
 
-def multiview_graph(views, n_neighbors: int = 10, standardize: bool = True) -> sp.csr_matrix:
-    """Average of the views' kNN heat-kernel graphs (the released code's ``W``)."""
-    graphs = [knn_heat_graph(V, n_neighbors, standardize) for V in views]
-    return (sum(graphs[1:], graphs[0]) / len(graphs)).tocsr()
+def multiview_graph(views, n_neighbors: int = 10, standardize: bool = True, weights=None,
+                    return_views: bool = False):
+    """Weighted sum ``sum_v a_v W_v`` of the views' kNN heat-kernel graphs (one kNN search per
+    view; ``weights=None``: the average, the released code's ``W``). With ``return_views`` the
+    triple ``(W, [W_v], [t_v])`` (per-view graphs and bandwidths) is returned."""
+    parts = [knn_heat_graph(V, n_neighbors, standardize, return_bandwidth=True) for V in views]
+    graphs = [g for g, _ in parts]
+    a = np.full(len(graphs), 1.0 / len(graphs)) if weights is None else np.asarray(weights, float)
+    if a.shape != (len(graphs),):
+        raise ValueError(f"weights must have one entry per view ({len(graphs)}), got {a.shape}")
+    W = sum((w * g for w, g in zip(a[1:], graphs[1:])), a[0] * graphs[0]).tocsr()
+    return (W, graphs, [t for _, t in parts]) if return_views else W
+
+
+def stack_views(graphs) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The union sparsity pattern of several (n, n) graphs and their values on it.
+
+    Returns ``(P, V)``: ``P`` a CSR pattern (sorted indices, data = 1) and ``V`` an
+    ``(n_views, P.nnz)`` array with ``V[v, e]`` the value of graph v at stored entry e of P (0
+    where graph v has no edge), so that ``P`` with data ``a @ V`` is ``sum_v a_v W_v``."""
+    graphs = [sp.csr_matrix(g, dtype=np.float64) for g in graphs]
+    n = graphs[0].shape[0]
+    if any(g.shape != (n, n) for g in graphs):
+        raise ValueError(f"view graphs must all be ({n}, {n}); got {[g.shape for g in graphs]}")
+    P = sum((abs(g) for g in graphs[1:]), abs(graphs[0])).tocsr()
+    P.eliminate_zeros()
+    P.sort_indices()
+    P.data[:] = 1.0
+    keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(P.indptr)) * n + P.indices
+    V = np.zeros((len(graphs), P.nnz))
+    for v, g in enumerate(graphs):
+        g = g.tocoo()
+        V[v, np.searchsorted(keys, g.row.astype(np.int64) * n + g.col)] += g.data
+    return P, V
+
+
+def view_agreement_weights(graphs) -> np.ndarray:
+    """Cross-view agreement weights: ``a_v`` proportional to the mean cosine similarity
+    ``<W_v, W_u>_F / (||W_v||_F ||W_u||_F)`` of view v's graph with the other views' graphs.
+
+    A view whose neighbourhoods no other view shares (pure noise: chance overlap, about k/n) gets
+    a weight near 0; views that agree count alike. One view: weight 1. ``O(n_views^2 nnz)``."""
+    graphs = [sp.csr_matrix(g) for g in graphs]
+    m = len(graphs)
+    if m == 1:
+        return np.ones(1)
+    norms = np.array([sp.linalg.norm(g) for g in graphs])
+    C = np.zeros((m, m))
+    for i in range(m):
+        for j in range(i + 1, m):
+            den = norms[i] * norms[j]
+            C[i, j] = C[j, i] = graphs[i].multiply(graphs[j]).sum() / den if den > 0 else 0.0
+    agree = C.sum(axis=1) / (m - 1)
+    if not agree.sum() > 0:  # no two views share an edge: nothing to tell them apart
+        return np.full(m, 1.0 / m)
+    return agree / agree.sum()
+
+
+class DSRLGraph(GlassModule):
+    """Learned view weights and the unfolded net: ``X_(t) = DSRLNet(sum_v a_v W_v)``.
+
+    ``a = softmax(view_logits)`` (positive and summing to 1 by construction), starting at
+    ``weights`` (default ``1 / n_views``, the paper's averaged graph); with
+    ``learn_weights=False`` they stay there.
+    ``forward`` takes the ``(n_views, nnz)`` stacked values of :func:`stack_views` and returns the
+    learned graph's ``nnz`` values on the same pattern."""
+
+    def __init__(self, n_views: int, n_layers: int = 10, theta: tuple = (1.0, 1.0, 1.0, 2.0),
+                 L: float = 1.0, tied: bool = True, learn_weights: bool = True, weights=None,
+                 dtype: torch.dtype = torch.float64):
+        super().__init__()
+        if int(n_views) < 1:
+            raise ValueError(f"n_views must be >= 1, got {n_views}")
+        a = np.full(int(n_views), 1.0 / int(n_views)) if weights is None else np.asarray(weights)
+        if a.shape != (int(n_views),) or not np.all(a > 0):
+            raise ValueError(f"weights must be {n_views} positive numbers, got {weights!r}")
+        self.view_logits = nn.Parameter(torch.as_tensor(np.log(a / a.sum()), dtype=dtype),
+                                        requires_grad=bool(learn_weights) and int(n_views) > 1)
+        self.net = DSRLNet(n_layers, theta=theta, L=L, tied=tied, dtype=dtype)
+
+    @property
+    def view_weights(self) -> torch.Tensor:
+        return torch.softmax(self.view_logits, dim=0)
+
+    def combine(self, V: torch.Tensor) -> torch.Tensor:
+        """``sum_v a_v W_v`` on the stored entries."""
+        return self.view_weights @ V
+
+    def forward(self, V: torch.Tensor, return_layers: bool = False):
+        return self.net(self.combine(V), return_layers=return_layers)
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        self.net.project_()
+
+
+# ---------------------------------------------------------------- learned training signals
+
+def spectral_gap_loss(x: torch.Tensor, rows: np.ndarray, cols: np.ndarray, n: int, k: int,
+                      tau: float, kind: str = "gap", v0=None):
+    """Eigengap criterion at k clusters on the graph with stored values ``x`` at (rows, cols).
+
+    The graph is regularised as in regularised spectral clustering (Amini et al. 2013; Qin and
+    Rohe 2013): ``A_tau = X + (tau/n) 1 1^T``, ``N = S^{-1/2} A_tau S^{-1/2}``,
+    ``S = diag(degrees + tau)``, eigenvalues ``mu_1 = 1 >= mu_2 >= ...``. Without ``tau`` the gap
+    is maximised by cutting off k - 1 tiny groups of nodes (dangling sets), which the threshold
+    can do; with it a small group costs little connection and stops being a component.
+    ``kind="gap"``: ``mu_(k+1) - mu_k`` (minus the eigengap of the normalised Laplacian, in
+    [-1, 0] here); ``kind="ratio"``: ``(1 - mu_k) / (1 - mu_(k+1))`` (0 on any graph with k or
+    more components: a trivial minimiser, kept for the record). The eigenvectors come from a
+    symmetric eigensolver on the CPU (no gradient); the eigenvalues are their Rayleigh quotients
+    in torch, whose gradient in ``x`` is the exact derivative of a simple eigenvalue
+    (Hellmann-Feynman). Returns ``(loss, mu, U)``.
+    """
+    from scipy.linalg import eigh
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
+
+    m = int(k) + 1
+    xv = x.detach().cpu().numpy()
+    A = sp.csr_matrix((xv, (rows, cols)), shape=(n, n))
+    r = 1.0 / np.sqrt(np.asarray(A.sum(axis=1)).ravel() + tau)
+    c = tau / n
+
+    def dense():
+        N = r[:, None] * (A.toarray() + c) * r[None, :]
+        mu, U = eigh(N)  # all of them: LAPACK's subset driver can return fewer
+        return mu[n - m:], U[:, n - m:]
+
+    if n <= 500 or m >= n // 4:
+        mu, U = dense()
+    else:
+        op = LinearOperator((n, n), dtype=np.float64,
+                            matvec=lambda v: r * (A @ (r * v.ravel()) + c * np.dot(r, v.ravel())))
+        try:
+            mu, U = eigsh(op, k=m, which="LA", v0=v0, tol=1e-10)
+        except ArpackError:
+            mu, U = dense()
+    order = np.argsort(-mu)
+    U = torch.as_tensor(np.ascontiguousarray(U[:, order]), dtype=x.dtype, device=x.device)
+    ri = torch.as_tensor(rows, device=x.device)
+    ci = torch.as_tensor(cols, device=x.device)
+    deg = torch.zeros(n, dtype=x.dtype, device=x.device).index_add(0, ri, x) + tau
+    u = U * deg.rsqrt()[:, None]  # S^{-1/2} U
+    quad = (x[:, None] * u[ri] * u[ci]).sum(0) + c * u.sum(0) ** 2  # u_i^T N u_i
+    if kind == "gap":
+        loss = quad[k] - quad[k - 1]
+    elif kind == "ratio":
+        loss = (1.0 - quad[k - 1]) / (1.0 - quad[k]).clamp_min(1e-12)
+    else:
+        raise ValueError(f"kind must be 'gap' or 'ratio', got {kind!r}")
+    return loss, quad.detach().cpu().numpy(), U
+
+
+def _cg(matvec, B, diag, X0, tol, max_iter):
+    """Jacobi-preconditioned conjugate gradients for an SPD matrix, one system per column."""
+    X = X0.clone()
+    R = B - matvec(X)
+    Z = R / diag[:, None]
+    P = Z.clone()
+    rz = (R * Z).sum(0)
+    bnorm = B.norm(dim=0).clamp_min(torch.finfo(B.dtype).tiny)
+    for _ in range(max_iter):
+        if bool((R.norm(dim=0) <= tol * bnorm).all()):
+            break
+        AP = matvec(P)
+        pap = (P * AP).sum(0)
+        step = torch.where(pap > 0, rz / torch.where(pap > 0, pap, 1.0), 0.0)
+        X = X + step * P
+        R = R - step * AP
+        Z = R / diag[:, None]
+        rz_new = (R * Z).sum(0)
+        P = Z + torch.where(rz > 0, rz_new / torch.where(rz > 0, rz, 1.0), 0.0) * P
+        rz = rz_new
+    return X
+
+
+class _Propagate(torch.autograd.Function):
+    """``F = (I + alpha (D - A))^{-1} Y`` for a symmetric graph with stored values ``x`` at
+    (rows, cols) (duplicates add up); backward is one more solve with the same matrix:
+    ``dL/dx_e = alpha G_r . (F_c - F_r)`` with ``G = M^{-1} dL/dF``."""
+
+    @staticmethod
+    def forward(ctx, x, ri, ci, n, Y, alpha, X0, tol, max_iter):
+        xd = x.detach()
+        d = torch.zeros(n, dtype=x.dtype, device=x.device).index_add(0, ri, xd)
+
+        def matvec(V):  # M V = V + alpha (D V - A V), A V by a scatter-add over the stored values
+            AV = torch.zeros_like(V).index_add_(0, ri, xd[:, None] * V[ci])
+            return V + alpha * (d[:, None] * V - AV)
+
+        diag = 1.0 + alpha * d
+        F = _cg(matvec, Y, diag, X0 if X0 is not None else Y / diag[:, None], tol, max_iter)
+        ctx.save_for_backward(ri, ci, F)
+        ctx.matvec, ctx.diag, ctx.alpha, ctx.tol, ctx.max_iter = matvec, diag, alpha, tol, max_iter
+        return F
+
+    @staticmethod
+    def backward(ctx, gF):
+        ri, ci, F = ctx.saved_tensors
+        G = _cg(ctx.matvec, gF, ctx.diag, gF / ctx.diag[:, None], ctx.tol, ctx.max_iter)
+        gx = ctx.alpha * (G[ri] * (F[ci] - F[ri])).sum(1)
+        return gx, None, None, None, None, None, None, None, None
+
+
+def propagate(x: torch.Tensor, rows, cols, n: int, Y: torch.Tensor, alpha: float = 1.0,
+              X0: torch.Tensor | None = None, tol: float = 1e-10, max_iter: int = 2000):
+    """Label propagation ``F = (I + alpha (D - X))^{-1} Y`` (the same system as
+    :func:`label_propagation`), differentiable in the stored values ``x`` of a symmetric graph.
+    Solved by Jacobi-preconditioned conjugate gradients in torch (the matrix is symmetric positive
+    definite; ``O(nnz * c)`` per iteration, any device); ``X0`` warm-starts the solve."""
+    ri = torch.as_tensor(np.asarray(rows), dtype=torch.int64, device=x.device)
+    ci = torch.as_tensor(np.asarray(cols), dtype=torch.int64, device=x.device)
+    return _Propagate.apply(x, ri, ci, int(n), Y, float(alpha), X0, float(tol), int(max_iter))
 
 
 def _degree_scaling(W: sp.csr_matrix) -> np.ndarray:
@@ -252,7 +473,7 @@ def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
     """Row-normalised leading eigenvectors of ``D^{-1/2} W D^{-1/2}`` (the ``n_components``
     smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``)."""
     from scipy.linalg import eigh
-    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+    from scipy.sparse.linalg import ArpackError, eigsh
 
     W = sp.csr_matrix(W)
     n = W.shape[0]
@@ -265,7 +486,7 @@ def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
         v0 = np.random.default_rng(random_state).uniform(-1, 1, n)
         try:  # Lanczos on the sparse matrix: O(nnz) per iteration
             _, U = eigsh(A, k=k, which="LA", v0=v0, tol=1e-8)
-        except ArpackNoConvergence:
+        except ArpackError:  # no convergence, or A v0 = 0 on an (almost) empty graph
             _, U = eigh(A.toarray(), subset_by_index=[n - k, n - 1])
     norms = np.linalg.norm(U, axis=1, keepdims=True)
     return U / np.where(norms > 0, norms, 1.0)
