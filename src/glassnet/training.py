@@ -320,6 +320,13 @@ def fit(
                     amp=amp, channels_last=channels_last)
 
 
+def rounding_slack(f0: float, dtype) -> float:
+    """How much an objective may seem to rise from rounding alone: a backtracking step is
+    rejected only when its objective rises by more (a strict ``f1 <= f0`` rejected steps near a
+    minimum for a last-bit difference and let the step size collapse to ~1e-6)."""
+    return 8.0 * torch.finfo(dtype).eps * max(1.0, abs(float(f0)))
+
+
 def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay, max_epochs,
          batch_size, prox, project, backtrack, backtrack_factor, patience, tol, converge_tol,
          restore_best, seed, verbose, params, device=None, momentum=0.0, nesterov=False,
@@ -419,7 +426,7 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
             if not backtrack:
                 return loss
             f1 = _objective(model, loss_fn, batch, prox).item()
-            if f1 <= f0 or opt.param_groups[0]["lr"] < 1e-10:
+            if f1 <= f0 + rounding_slack(f0, params[0].dtype) or opt.param_groups[0]["lr"] < 1e-10:
                 last_f[:] = [f1]
                 return loss
             model.load_state_dict(before)

@@ -105,7 +105,8 @@ def _solve(stack, problem, pen, batch, lr, active, project):
             if adam:  # no backtracking: every active network takes Adam's step
                 f0, g1 = torch.where(pending, f1, f0), torch.where(pending, p1, g1)
                 break
-            ok = (f1 <= f0) | (lr < 1e-10)
+            slack = 8.0 * torch.finfo(stack.W1.dtype).eps * torch.clamp(f0.abs(), min=1.0)
+            ok = (f1 <= f0 + slack) | (lr < 1e-10)  # as training.rounding_slack
             f0 = torch.where(pending & ok, f1, f0)
             g1 = torch.where(pending & ok, p1, g1)
             reject = pending & ~ok
