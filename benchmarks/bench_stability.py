@@ -11,9 +11,10 @@ scored from the same fits. The plain estimator fitted once on all n rows is the 
     PYTHONPATH=src nice -n 10 python benchmarks/bench_stability.py --genes [--pairs 20]
 
 ``--genes``: the p >> n sets in ``$GLASSNET_DATA/gene_expression/report/`` (report only; nothing
-is chosen there): the number of genes stability selection keeps around a linear softmax SPINN
-(``SPINNClassifier(hidden=())``) against the plain fit's, with held-out accuracy of each
-(a stratified 2/3 : 1/3 split).
+is chosen there; classes with fewer than 3 samples dropped): the number of genes stability
+selection keeps around a linear softmax SPINN (``SPINNClassifier(hidden=())``) against the plain
+fit's, with held-out accuracy of each (a stratified 2/3 : 1/3 split, seed 0); ``--genes
+--rescore --threshold T`` scores the saved probabilities at the threshold chosen on the suite.
 
 Outputs: benchmarks/stability_{tuning,report}_probs.csv (one row per feature per fit),
 benchmarks/stability_tuning.csv (TPR/FPR per problem and threshold), benchmarks/stability.md.
@@ -106,15 +107,12 @@ def choose_threshold(summary):
     return float(g.threshold.iloc[0]), g
 
 
-def genes(pairs, n_jobs, threshold):
+def _gene_sets():
     from scipy.io import loadmat
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    from glassnet.estimators.spinn import SPINNClassifier
-
     root = Path(os.environ.get("GLASSNET_DATA", "/work/shared/data")) / "gene_expression" / "report"
-    rows = []
     for f in sorted(root.glob("*.mat")):
         d = loadmat(f)
         X, y = np.asarray(d["X"], float), np.asarray(d["Y"]).ravel()
@@ -122,29 +120,94 @@ def genes(pairs, n_jobs, threshold):
         X, y = X[keep], y[keep]  # a stratified split and halves need >= 3 members per class
         tr, te = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=0)
         sc = StandardScaler().fit(X[tr])
-        Xtr, Xte = np.nan_to_num(sc.transform(X[tr])), np.nan_to_num(sc.transform(X[te]))
+        yield f.stem, np.nan_to_num(sc.transform(X[tr])), y[tr], np.nan_to_num(sc.transform(X[te])), y[te]
+
+
+def genes(pairs, n_jobs):
+    """Fit the plain and the stability-selected linear SPINN; keep every gene's probability."""
+    from glassnet.estimators.spinn import SPINNClassifier
+
+    rows = []
+    for name, Xtr, ytr, Xte, yte in _gene_sets():
         t0 = time.perf_counter()
-        plain = SPINNClassifier(hidden=(), random_state=0).fit(Xtr, y[tr])
+        plain = SPINNClassifier(hidden=(), random_state=0).fit(Xtr, ytr)
         t_plain = time.perf_counter() - t0
+        acc = float(np.mean(plain.predict(Xte) == yte))
         t0 = time.perf_counter()
         st = StabilitySelection(SPINNClassifier(hidden=()), n_subsamples=pairs, n_jobs=n_jobs,
-                                threshold=threshold, random_state=0).fit(Xtr, y[tr])
+                                random_state=0).fit(Xtr, ytr)
         t = time.perf_counter() - t0
-        k = len(st.selected_features_)
+        rows += [{"data": name, "n_train": len(ytr), "p": Xtr.shape[1],
+                  "classes": len(np.unique(ytr)), "gene": j, "prob": float(pr),
+                  "plain": bool(sel), "plain_acc": acc, "q": st.q_, "pairs": pairs,
+                  "time_s": t, "plain_time_s": t_plain}
+                 for j, (pr, sel) in enumerate(zip(st.selection_probabilities_, plain.get_support()))]
+        pd.DataFrame(rows).to_csv(HERE / "stability_genes_probs.csv", index=False)
+        print(f"{name}: plain {int(plain.get_support().sum())} genes (acc {acc:.3f}), q "
+              f"{st.q_:.1f}, {t:.0f} s", flush=True)
+
+
+def genes_summary(threshold):
+    """Genes kept at ``threshold`` vs the plain fit, and the held-out accuracy of the linear
+    SPINN refitted on the stable genes."""
+    from glassnet.estimators.spinn import SPINNClassifier
+
+    df = pd.read_csv(HERE / "stability_genes_probs.csv")
+    rows = []
+    for name, Xtr, ytr, Xte, yte in _gene_sets():
+        g = df[df.data == name]
+        if g.empty:
+            continue
+        keep = g.prob.to_numpy() >= threshold - 1e-9
         acc = np.nan
-        if k:  # refit the same base on the stable genes only (lam -> 0: a ridge-like GLM)
-            ref = SPINNClassifier(hidden=(), random_state=0, lam=0.0)
-            acc = float(np.mean(ref.fit(Xtr[:, st.support_], y[tr]).predict(Xte[:, st.support_])
-                                == y[te]))
-        rows.append({"data": f.stem, "n_train": len(tr), "p": X.shape[1],
-                     "classes": len(np.unique(y)), "plain_genes": len(plain.selected_features_),
-                     "plain_acc": float(np.mean(plain.predict(Xte) == y[te])),
-                     "stable_genes": k, "stable_refit_acc": acc, "q": st.q_,
-                     "bound_ss": st.expected_false_positives_bound_, "threshold": st.threshold_,
-                     "pairs": pairs, "time_s": t, "plain_time_s": t_plain})
-        pd.DataFrame(rows).to_csv(HERE / "stability_genes.csv", index=False)
-        print(rows[-1], flush=True)
-    return pd.DataFrame(rows)
+        if keep.any():
+            ref = SPINNClassifier(hidden=(), random_state=0).fit(Xtr[:, keep], ytr)
+            acc = float(np.mean(ref.predict(Xte[:, keep]) == yte))
+        p = len(g)
+        rows.append({"data": name, "n_train": g.n_train.iloc[0], "p": p,
+                     "classes": g.classes.iloc[0], "plain_genes": int(g.plain.sum()),
+                     "plain_acc": g.plain_acc.iloc[0], "stable_genes": int(keep.sum()),
+                     "stable_refit_acc": acc, "q": g.q.iloc[0], "threshold": threshold,
+                     "bound_ss": g.q.iloc[0] ** 2 / ((2 * threshold - 1) * p),
+                     "pairs": g.pairs.iloc[0], "time_s": g.time_s.iloc[0]})
+    out = pd.DataFrame(rows)
+    out.to_csv(HERE / "stability_genes.csv", index=False)
+    print(out.to_string(index=False))
+
+
+def markdown(threshold, pairs):
+    """benchmarks/stability.md from the CSVs this script wrote."""
+    cols = ["problem", "tpr", "fpr", "n_selected", "plain_tpr", "plain_fpr", "plain_n_selected",
+            "q", "bound_ss", "met", "time_s"]
+    tune = pd.read_csv(HERE / "stability_tuning.csv")
+    md = ["# Stability selection around SPINN: selection suite at n = 300", "",
+          (f"`benchmarks/bench_stability.py`; base `SPINNRegressor()` / `SPINNClassifier()` "
+          f"(defaults), {pairs} complementary pairs ({2 * pairs} half-sample fits) per data set. "
+          f"Target: FPR <= {TARGET_FPR} and TPR >= {TARGET_TPR} per problem (means over seeds). "
+          "`plain_*`: the base fitted once on all 300 rows. `bound_ss`: Shah-Samworth worst-case "
+          "bound on E[false positives] at the threshold; `q`: mean features per half-sample fit."),
+          "", f"## Threshold chosen on tuning seeds {list(TUNING_SEEDS)}: {threshold}", "",
+          "Problems meeting both targets, mean TPR and FPR over problems, per threshold:", ""]
+    g = tune.groupby("threshold").agg(met=("met", "sum"), tpr=("tpr", "mean"),
+                                      fpr=("fpr", "mean")).reset_index()
+    md += [g.to_markdown(index=False, floatfmt=".3g"), "", "At the chosen threshold:", "",
+           tune[tune.threshold == threshold][cols].to_markdown(index=False, floatfmt=".3g"), ""]
+    rep = HERE / "stability_report.csv"
+    if rep.exists():
+        r = pd.read_csv(rep)
+        md += [f"## Report seeds {list(REPORT_SEEDS)} (run once, threshold {threshold})", "",
+               f"{int(r.met.sum())}/{len(r)} problems meet both targets.", "",
+               r[cols].to_markdown(index=False, floatfmt=".3g"), ""]
+    gen = HERE / "stability_genes.csv"
+    if gen.exists():
+        d = pd.read_csv(gen)
+        md += ["## p >> n gene sets (report only)", "",
+               ("Linear softmax SPINN (`SPINNClassifier(hidden=())`, defaults) vs stability "
+               "selection around it (threshold from the suite); held-out accuracy on a "
+               "stratified third (seed 0); `stable_refit_acc`: the same base refitted on the "
+               "stable genes."), "", d.to_markdown(index=False, floatfmt=".3g"), ""]
+    (HERE / "stability.md").write_text("\n".join(md))
+    print("\n".join(md))
 
 
 def main(argv=None):
@@ -155,6 +218,7 @@ def main(argv=None):
     mode.add_argument("--tune", action="store_true")
     mode.add_argument("--report", action="store_true")
     mode.add_argument("--genes", action="store_true")
+    mode.add_argument("--markdown", action="store_true")
     ap.add_argument("--pairs", type=int, default=20)
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--threshold", type=float, default=None)
@@ -164,8 +228,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     problems = args.problems.split(",")
+    if args.markdown:
+        markdown(args.threshold, args.pairs)
+        return
     if args.genes:
-        genes(args.pairs, args.n_jobs, args.threshold)
+        if args.rescore:
+            genes_summary(args.threshold)
+        else:
+            genes(args.pairs, args.n_jobs)
         return
     which = "tuning" if args.tune else "report"
     csv = HERE / f"stability_{which}_probs.csv"
