@@ -166,8 +166,13 @@ def test_transforms_that_return_their_input_are_not_overwritten():
                       invertible=True)
     x0 = torch.randn(2, 3, dtype=D64, requires_grad=True)
     keep = x0.detach().clone()
-    out = st(x0)
-    st.invertible = False
-    torch.testing.assert_close(out, st(x0))
+    grads = []
+    for flag in (True, False):
+        st.invertible = flag
+        x0.grad = None
+        out = st(x0)
+        (out ** 2).sum().backward()
+        grads.append((out.detach(), x0.grad.clone()))
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-10, atol=1e-12)
     assert torch.equal(x0.detach(), keep)
     assert reconstruction_error(st, x0.detach()) < 1e-12

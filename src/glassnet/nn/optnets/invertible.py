@@ -60,9 +60,7 @@ def _step(structure, k, x, prev):
         raise ValueError(f"heavy ball needs T to keep the shape: layer {k} maps "
                          f"{tuple(x.shape)} to {tuple(t.shape)}")
     b0, b1 = structure._fixed[k]
-    ptr = t.untyped_storage().data_ptr()
-    if not torch.is_grad_enabled() and ptr not in (x.untyped_storage().data_ptr(),
-                                                   prev.untyped_storage().data_ptr()):
+    if not torch.is_grad_enabled() and not _shares(t, x) and not _shares(t, prev):
         return t.add_(x, alpha=b0).add_(prev, alpha=b1)  # a fresh output: accumulate in place
     return torch.add(t, x, alpha=b0).add_(prev, alpha=b1)
 
@@ -82,13 +80,14 @@ class _InvertibleHB(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         st = ctx.structure
-        x_prev_k, x_k = ctx.saved_tensors  # x_{K-1}, x_K
-        x_k1, x_k = x_k, x_prev_k  # (x_{k+1}, x_k) with k = K - 1
+        x_km1_saved, x_K = ctx.saved_tensors  # x_{K-1}, x_K
+        x_k1, x_k = x_K, x_km1_saved  # (x_{k+1}, x_k), k = K - 1
         params = _params(st)  # the order apply() was given them in
         index = {id(p): i for i, p in enumerate(params)}
         grads: list = [None] * len(params)
-        a_k1 = grad_out  # d loss / d x_{k+1}, complete
-        a_k = torch.zeros_like(grad_out)  # d loss / d x_k, partial (from layers above k)
+        # complete adjoints a_{k+1} = dL/dx_{k+1} and a_{k+2}; x_k's adjoint is
+        # a_k = J_k^T a_{k+1} + beta_1^k a_{k+1} + beta_2^{k+1} a_{k+2} (layers k and k + 1 read x_k)
+        a_k1, a_k2, b1_next = grad_out, None, 0.0
         device_type, enabled, dtype = ctx.autocast
         for k in reversed(range(st.depth)):
             t_mod = st.T[0] if st.shared else st.T[k]
@@ -98,25 +97,37 @@ class _InvertibleHB(torch.autograd.Function):
                 xk = x_k.detach().requires_grad_(True)
                 t = st._T(k, xk)
             vjp = torch.autograd.grad(t, [xk, *own], a_k1.to(t.dtype), allow_unused=True)
+            b0, b1 = st._fixed[k]
             with torch.no_grad():
                 for buf, v in zip(t_mod.buffers(), saved):  # running stats updated once, not twice
                     buf.copy_(v)
-            b0, b1 = st._fixed[k]
-            with torch.no_grad():  # in place on buffers of this loop (never on saved tensors)
-                # x_{k-1} = (x_{k+1} - T_k(x_k) - beta_1 x_k) / beta_2
-                x_km1 = torch.sub(x_k1, t.detach()).sub_(x_k, alpha=b0).div_(b1)
-                if vjp[0] is not None:
-                    a_k.add_(vjp[0])
+                # fresh tensors of this loop are updated in place (never a saved tensor, an
+                # input, or a t that is x_k itself)
+                a_k = vjp[0] if vjp[0] is not None else torch.zeros_like(a_k1)
+                if _shares(a_k, a_k1):  # T returned its input: the vjp is a_{k+1} itself
+                    a_k = a_k.clone()
                 a_k.add_(a_k1, alpha=b0)
-                a_km1 = torch.mul(a_k1, b1)
+                if a_k2 is not None:
+                    a_k.add_(a_k2, alpha=b1_next)
+                # x_{k-1} = (x_{k+1} - T_k(x_k) - beta_1 x_k) / beta_2
+                t = t.detach()
+                if t.dtype != x_k.dtype or _shares(t, x_k):
+                    t = t.to(x_k.dtype, copy=True)
+                x_km1 = t.add_(x_k, alpha=b0).sub_(x_k1)
+                if b1 != -1.0:
+                    x_km1.div_(-b1)
             for p, g in zip(own, vjp[1:]):
                 if g is not None:
                     i = index[id(p)]
                     grads[i] = g if grads[i] is None else grads[i] + g
             x_k1, x_k = x_k, x_km1
-            a_k1, a_k = a_k, a_km1
-        # a_k1: d loss / d x_0; a_k: d loss / d x_{-1}
-        return (a_k1, a_k, None, *grads)
+            a_k1, a_k2, b1_next = a_k, a_k1, b1
+        # a_k1 = dL/dx_0; x_{-1} is read by layer 0 only: dL/dx_{-1} = beta_2^0 a_1
+        return (a_k1, torch.mul(a_k2, b1_next), None, *grads)
+
+
+def _shares(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
 
 def _params(structure):
