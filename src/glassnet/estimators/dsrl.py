@@ -64,7 +64,9 @@ OBJECTIVES = ("learned", "paper")
 # max_epochs). "paper" rows: chosen in the previous round on MSRC-v1 / 3Sources, seeds 100-102;
 # "learned" rows: chosen on the same tuning sets and seeds (docs/history/dsrl.md).
 CLUSTERING_DEFAULTS = {"paper": (0.25, 0.02, 0.15, 10), "learned": (0.1, 0.02, 0.0, 10)}
-CLASSIFICATION_DEFAULTS = {"paper": (0.9, 0.05, 0.15, 10), "learned": (0.5, 0.05, 0.0, 20)}
+CLASSIFICATION_DEFAULTS = {"paper": (0.9, 0.05, 0.15, 10), "learned": (0.5, 0.05, 0.0, 10)}
+DROP_WEIGHT = 0.01  # views whose agreement weight is below this fraction of the largest: left out
+CG_TOL = 1e-6  # relative residual of the held-out propagation solves (training only)
 PRIOR_MASS = 0.1  # held-out propagation: prior class mass, a fraction of the mean held-out mass
 GAP_KIND = "gap"  # spectral_gap_loss criterion of the learned clustering objective
 VIEW_WEIGHTS = ("agreement", "trained", "uniform")
@@ -192,15 +194,26 @@ class _DSRLBase(GlassnetEstimator):
         Sets module_, view_weights_, theta_, L_, graph_, layer_sparsity_, loss_curve_."""
         q, lr, wd, epochs = self._settings()
         paper = self.objective == "paper"
+        uniform = paper or self.view_weights == "uniform"
+        used = np.arange(len(graphs))
+        a_all = np.full(len(graphs), 1.0 / len(graphs))
+        while not uniform:  # a view weighing under DROP_WEIGHT of the heaviest is left out
+            a = view_agreement_weights([graphs[i] for i in used])  # (weight 0), the rest reweighed
+            keep = a >= DROP_WEIGHT * a.max()
+            a_all = np.zeros(len(graphs))
+            a_all[used[keep]] = a[keep] / a[keep].sum()
+            if keep.all():
+                break
+            used = used[keep]
+        graphs = [graphs[i] for i in used]
         P, V = stack_views(graphs)
         n = P.shape[0]
         coo = P.tocoo()
         rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
         dev = self._fit_device(V.size)
         Vt = torch.as_tensor(V, dtype=torch.float64).to(dev)  # the data moves once
-        uniform = paper or self.view_weights == "uniform"
-        a0 = None if uniform else np.maximum(view_agreement_weights(graphs), 1e-6)
-        w0 = V.mean(axis=0) if uniform else a0 @ V / a0.sum()  # the input graph's values
+        a0 = None if uniform else a_all[used]
+        w0 = V.mean(axis=0) if uniform else a0 @ V  # the input graph's values
         net = DSRLGraph(len(graphs), self.n_layers, theta=self._initial_theta(w0[w0 > 0], q),
                         L=1.0, tied=self.tied, weights=a0,
                         learn_weights=self.view_weights == "trained" and not paper).to(dev)
@@ -228,7 +241,8 @@ class _DSRLBase(GlassnetEstimator):
         with torch.no_grad():
             layers = [to_numpy(x) for x in (net.net(Vt.mean(0), return_layers=True) if paper
                                             else net(Vt, return_layers=True))]
-            a = to_numpy(net.view_weights)
+            a = a_all.copy()
+            a[used] = to_numpy(net.view_weights)
         G = P.copy()
         G.data = layers[-1].copy()
         G.eliminate_zeros()
@@ -241,7 +255,7 @@ class _DSRLBase(GlassnetEstimator):
         self.input_nnz_ = int(P.nnz)
         # fraction of the n^2 entries that are zero, after every layer (index 0: W itself)
         self.layer_sparsity_ = np.array(
-            [1.0 - np.count_nonzero(a @ V) / n**2]
+            [1.0 - np.count_nonzero(a[used] @ V) / n**2]
             + [1.0 - np.count_nonzero(x) / n**2 for x in layers])
         self.loss_curve_ = [float(x) for x in hist.train_loss]
         return G
@@ -257,7 +271,8 @@ _PARAMS_DOC = """
         cosine similarity with the other views' graphs,
         :func:`glassnet.nn.dsrl.view_agreement_weights`; a view of pure noise gets a weight
         near 0), ``"trained"`` (start there, then trained with Theta by the objective) or
-        ``"uniform"``.
+        ``"uniform"``. A view weighing less than ``DROP_WEIGHT`` (1%) of the heaviest is left
+        out (weight 0).
     n_neighbors : k of the kNN graphs (paper: 10).
     n_layers : t, the number of unfolded blocks (paper: 10).
     tied : share Theta and L across layers (released code) or learn one per layer.
@@ -407,7 +422,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
 
     def __init__(self, *, affinity="knn", objective="learned", view_weights="agreement",
                  n_neighbors=10, n_layers=10, tied=True, init_quantile=None, lr=None,
-                 weight_decay=None, max_epochs=None, alpha=1.0, n_folds=5, device="auto",
+                 weight_decay=None, max_epochs=None, alpha=1.0, n_folds=3, device="auto",
                  random_state=None, verbose=False):
         self.affinity = affinity
         self.objective = objective
@@ -448,7 +463,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
                 total = 0.0
                 for p in parts:
                     F = propagate(torch.cat([x, p["ones"]]), p["rows"], p["cols"], n, p["Y"],
-                                  alpha, X0=p["F"], tol=1e-8)
+                                  alpha, X0=p["F"], tol=CG_TOL)
                     p["F"] = F.detach()
                     Fh = F[p["held"]].clamp_min(0.0)
                     # prior mass: a held-out node the graph barely reaches is predicted uniform

@@ -284,23 +284,28 @@ def stack_views(graphs) -> tuple[sp.csr_matrix, np.ndarray]:
 
 
 def view_agreement_weights(graphs) -> np.ndarray:
-    """Cross-view agreement weights: ``a_v`` proportional to the mean cosine similarity
-    ``<W_v, W_u>_F / (||W_v||_F ||W_u||_F)`` of view v's graph with the other views' graphs.
+    """Cross-view agreement weights: ``a_v`` proportional to view v's mean excess agreement with
+    the other views, ``max(0, mean_u (<W_v, W_u>_F - c_vu) / (||W_v||_F ||W_u||_F))``.
 
-    A view whose neighbourhoods no other view shares (pure noise: chance overlap, about k/n) gets
-    a weight near 0; views that agree count alike. One view: weight 1. ``O(n_views^2 nnz)``."""
+    ``c_vu = sum(W_v) sum(W_u) / (n (n - 1))`` is the inner product two graphs have by chance
+    (its mean over random relabellings of the nodes), so a view whose neighbourhoods no other
+    view shares (pure noise) gets a weight near 0; views that agree count alike. One view: 1;
+    no view above chance: uniform. ``O(n_views^2 nnz)``."""
     graphs = [sp.csr_matrix(g) for g in graphs]
     m = len(graphs)
     if m == 1:
         return np.ones(1)
+    n = graphs[0].shape[0]
     norms = np.array([sp.linalg.norm(g) for g in graphs])
+    sums = np.array([g.sum() for g in graphs])
     C = np.zeros((m, m))
     for i in range(m):
         for j in range(i + 1, m):
             den = norms[i] * norms[j]
-            C[i, j] = C[j, i] = graphs[i].multiply(graphs[j]).sum() / den if den > 0 else 0.0
-    agree = C.sum(axis=1) / (m - 1)
-    if not agree.sum() > 0:  # no two views share an edge: nothing to tell them apart
+            chance = sums[i] * sums[j] / (n * max(n - 1, 1))
+            C[i, j] = C[j, i] = (graphs[i].multiply(graphs[j]).sum() - chance) / den if den > 0 else 0
+    agree = np.maximum(C.sum(axis=1) / (m - 1), 0.0)
+    if not agree.sum() > 0:  # no view agrees with the others above chance
         return np.full(m, 1.0 / m)
     return agree / agree.sum()
 
