@@ -225,6 +225,8 @@ def main(argv=None):
     ap.add_argument("--problems", default=",".join(SELECTION_PROBLEMS))
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--rescore", action="store_true", help="score the saved fits only")
+    ap.add_argument("--seeds", default=None, help="comma-separated subset of the seeds")
+    ap.add_argument("--suffix", default="", help="write the fits to stability_<mode>_probs<suffix>.csv")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     problems = args.problems.split(",")
@@ -238,10 +240,16 @@ def main(argv=None):
             genes(args.pairs, args.n_jobs)
         return
     which = "tuning" if args.tune else "report"
-    csv = HERE / f"stability_{which}_probs.csv"
+    csv = HERE / f"stability_{which}_probs{args.suffix}.csv"
     seeds = TUNING_SEEDS if args.tune else REPORT_SEEDS
-    df = pd.read_csv(csv) if args.rescore else run_suite(seeds, args.pairs, args.n, problems, csv,
-                                                          args.n_jobs)
+    if args.seeds:
+        seeds = [int(s) for s in args.seeds.split(",")]
+        assert set(seeds) <= set(TUNING_SEEDS if args.tune else REPORT_SEEDS), "seeds of the mode"
+    if args.rescore:  # every saved part; a (problem, seed) fitted twice counts once
+        df = pd.concat([pd.read_csv(f) for f in sorted(HERE.glob(f"stability_{which}_probs*.csv"))])
+        df = df[df.seed.isin(seeds)].drop_duplicates(["problem", "seed", "feature"])
+    else:
+        df = run_suite(seeds, args.pairs, args.n, problems, csv, args.n_jobs)
     if args.tune:
         summary = pd.concat([per_problem(rates(df, t)) for t in THRESHOLDS])
         summary.to_csv(HERE / "stability_tuning.csv", index=False)
