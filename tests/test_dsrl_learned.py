@@ -88,7 +88,7 @@ def test_eigengap_values_gradient_and_no_trivial_minimiser(mix):
     s = 1 / np.sqrt(A.sum(1) + tau)
     ev = np.sort(np.linalg.eigvalsh(s[:, None] * (A + tau / 120) * s[None, :]))[::-1]
     assert np.allclose(mu, ev[: k + 1], atol=1e-10) and np.isclose(mu[0], 1.0)
-    assert np.isclose(float(loss), ev[k] - ev[k - 1])
+    assert np.isclose(float(loss.detach()), ev[k] - ev[k - 1])
     loss.backward()  # exact eigenvalue derivative: against central differences
     e = torch.as_tensor(np.random.default_rng(0).normal(size=x.shape[0]))
     h = 1e-6
@@ -122,8 +122,10 @@ def test_pure_noise_view_gets_a_small_weight_and_changes_little():
     noise = np.random.default_rng(0).normal(size=(200, 30))
     clean = DSRLClustering(4, random_state=0).fit(d.views)
     noisy = DSRLClustering(4, random_state=0).fit([*d.views, noise])
-    assert noisy.view_weights_[-1] < 0.1 < 0.25  # 0.25: uniform over 4 views
-    assert np.isclose(noisy.view_weights_.sum(), 1) and noisy.view_weights_.min() > 0
+    assert noisy.view_weights_[-1] < 0.1  # uniform over 4 views: 0.25
+    assert np.isclose(noisy.view_weights_.sum(), 1) and noisy.view_weights_[:-1].min() > 0.2
+    if noisy.view_weights_[-1] == 0:  # left out: the fit is the one without it
+        assert np.array_equal(noisy.labels_, clean.labels_)
     delta = abs(clustering_scores(d.y, noisy.labels_)["nmi"] - clustering_scores(d.y, clean.labels_)["nmi"])
     assert delta < 0.02
     # the paper objective averages the views
