@@ -26,7 +26,8 @@ EXPERIMENT_INDEX: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ("multiview/*.mat", "multiview/dsrl/*.mat")),
     "dsrl-semisupervised": (
         "dsrl",
-        "DSRL transductive classification at 10% labels vs LabelSpreading on the same graph",
+        ("DSRL transductive classification (learned and paper objective) at 10% labels "
+         "vs LabelSpreading on the same graph"),
         ("multiview/*.mat", "multiview/dsrl/*.mat")),
     "irls-admm-cervical": (
         "irls_admm_real",

@@ -154,9 +154,14 @@ class Verdict:
 
 
 def _num(x) -> str:
+    """4 significant digits from 1 up, 4 decimals below (0.0595, as tables print), else 3 digits."""
     if x is None or not np.isfinite(x):
         return "n/a (not run)"
-    return f"{x:.4g}"
+    if x == 0 or abs(x) >= 1:
+        return f"{x:.4g}"
+    if abs(x) >= 1e-3:
+        return f"{x:.4f}".rstrip("0").rstrip(".")
+    return f"{x:.3g}"
 
 
 def target(claim, lhs, op, rhs, rhs_offset=0.0, guards=()) -> Verdict:
