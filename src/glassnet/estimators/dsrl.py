@@ -13,10 +13,12 @@ z-scored, :func:`glassnet.nn.dsrl.multiview_graph`), and :class:`glassnet.nn.dsr
 learns the sparse graph ``X_(t) = DSRLNet(sum_v a_v W_v)`` with the one training loop.
 ``objective`` picks the training signal:
 
-* ``"learned"`` (default): clustering minimises the relative eigengap at ``n_clusters`` of the
-  learned graph (:func:`glassnet.nn.dsrl.spectral_gap_loss`); classification minimises the
-  cross-entropy of label propagation through the learned graph on held-out labelled samples
-  (``n_folds`` folds of the labelled set). The view weights ``a`` are trained with Theta.
+* ``"learned"`` (default): clustering maximises the eigengap at ``n_clusters`` of the learned
+  graph's degree-regularised normalised adjacency (:func:`glassnet.nn.dsrl.spectral_gap_loss`);
+  classification minimises the cross-entropy of label propagation through the learned graph on
+  held-out labelled samples (``n_folds`` folds of the labelled set). The view weights ``a`` are
+  the views' cross-view agreement above chance (``view_weights="agreement"``;
+  :func:`glassnet.nn.dsrl.view_agreement_weights`), or trained with Theta (``"trained"``).
 * ``"paper"``: the paper's ``J = 1/2 ||W - X_(t)||^2`` (eq. 8) on the averaged graph
   (``a = 1/n_views``), minimised by ``xi = identity``: the learned sparsity is set by the
   initialisation, the number of epochs and weight decay (docs/dsrl.md).

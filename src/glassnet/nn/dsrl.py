@@ -16,6 +16,12 @@ zero in ``W`` stays zero in every layer. The net therefore runs on the *stored v
 sparse graph (memory ``O(t * nnz)``, ``nnz ~ k n`` for a k-nearest-neighbour graph) and gives
 exactly the dense network's output.
 
+Learned training signals (issue 26; the paper's J is minimised by ``xi = identity``):
+:func:`spectral_gap_loss` (eigengap at k clusters of the degree-regularised learned graph, exact
+eigenvalue gradients) and :func:`propagate` (label propagation as a differentiable
+conjugate-gradient solve). :class:`DSRLGraph` puts view weights in front of the net
+(:func:`stack_views`, :func:`view_agreement_weights`).
+
 The graph side (numpy/scipy): per-view kNN heat-kernel graphs averaged over views, spectral
 clustering with the symmetric normalised Laplacian ``I - D^{-1/2} X D^{-1/2}`` (the released
 code uses ``D^{+1/2}``, a bug) and k-means on row-normalised eigenvectors, and label propagation
