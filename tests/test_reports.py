@@ -154,3 +154,59 @@ def test_experiment_verdicts_are_computed_from_its_tables(name, tiny_run):
     result = tiny_run(name).result
     problems = check_verdicts(result)
     assert not problems, f"{name}: " + "; ".join(problems)
+
+
+# ---------------------------------------------------------------- issue 27: figure defects
+
+
+def test_report_tables_print_whole_numbers_in_full(tmp_path):
+    from glassnet.experiments import Result
+
+    setup = pd.DataFrame({"setting": ["test images", "lr"], "value": ["10000", "0.005"]})
+    nums = pd.DataFrame({"n": [10000.0, 0.123456], "k": [60000, 3]})
+    write_result(Result(tables={"setup": setup, "nums": nums}, figures={}, report="r"), tmp_path, "t")
+    md = (tmp_path / "report.md").read_text()
+    assert "1e+04" not in md and "6e+04" not in md
+    assert len(re.findall(r"\|\s*10000\s*\|", md)) == 2 and "60000" in md and "0.1235" in md
+    assert pd.read_csv(tmp_path / "results.csv", dtype=str).value.tolist() == ["10000", "0.005"]
+
+
+def test_weight_legends_show_the_bar_colours(tiny_run):
+    """Fig. 5 / Fig. 6a: the swatch beside 'selected (blue)' is blue, beside 'not selected
+    (grey)' grey, whichever feature comes first."""
+    from matplotlib.colors import to_rgb
+
+    for name, fig in (("irls-admm-cervical", "fig5_weights"), ("irls-admm-cns", "fig6_weights_heatmap")):
+        ax = tiny_run(name).result.figures[fig].axes[0]
+        leg = ax.get_legend()
+        colours = {t.get_text(): to_rgb(h.get_facecolor()) for t, h in zip(leg.get_texts(), leg.legend_handles)}
+        blue = [c for t, c in colours.items() if "not selected" not in t and "(blue)" in t]
+        grey = [c for t, c in colours.items() if "not selected" in t]
+        assert blue == [to_rgb("C0")] and grey == [to_rgb("0.7")], colours
+
+
+def test_selection_suite_legend_covers_no_bar(tiny_run):
+    fig = tiny_run("spinn-selection-suite").result.figures["selection_tpr_fpr"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    assert fig.legends and all(ax.get_legend() is None for ax in fig.axes)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.legends[0].get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not box.overlaps(ax.get_window_extent(renderer))
+
+
+def test_hidden_layer_panel_is_not_black(tiny_run, data_dir):
+    """matnet-mnist Fig. 2: the hidden-output panel shows its units (it was almost all black)."""
+    fig = tiny_run("matnet-mnist").result.figures["fig2_hidden"]
+    im = fig.axes[1].get_images()[0]
+    grey = im.norm(np.ma.masked_invalid(np.asarray(im.get_array(), dtype=float)))  # 0 black, 1 white
+    assert grey.mean() > 0.2 and (grey > 0.5).mean() > 0.1
+
+
+def test_spinn_path_labels_its_grey_lines(tiny_run):
+    fig = tiny_run("spinn-simulation").result.figures["spinn_path"]
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "other inputs" in labels
