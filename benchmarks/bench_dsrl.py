@@ -85,6 +85,65 @@ def _child(method: str, n: int, seed: int, repeats: int) -> dict:
             "acc": clustering_accuracy(d.y, labels)}
 
 
+def report(task: str, sets: list[str], author_sets: list[str], seeds: list[int], out: Path,
+           data_dir=None, mvsc_max_n: int = 1100) -> None:
+    """The dsrl-clustering / dsrl-semisupervised reproduction on chosen sets and seeds, with the
+    experiment's own functions, each set's rows saved as it finishes (``out/*.csv``; a rerun
+    skips finished sets), then the report written from all saved rows (``write_result``). For a
+    machine where the full ``glassnet reproduce`` does not fit the time."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from glassnet.datasets.multiview import load_dsrl_graph, load_multiview
+    from glassnet.experiments import Result, write_result
+    from glassnet.experiments import dsrl as X
+
+    torch.set_num_threads(1)
+    out.mkdir(parents=True, exist_ok=True)
+    mvsc = X._mvsc_available()
+    for name in sets + [f"{a} (authors' W)" for a in author_sets]:
+        f = out / f"{task}-{name.replace(' ', '_')}.csv"
+        if f.exists():
+            continue
+        t0 = time.perf_counter()
+        with threadpool_limits(limits=1):
+            nrows = []
+            if name.endswith("(authors' W)"):
+                base = name.split(" (")[0]
+                d = load_multiview(X.AUTHOR_GRAPHS[base], data_dir)
+                W = load_dsrl_graph(X.AUTHOR_GRAPHS[base], data_dir)
+                if task == "clustering":
+                    rows, _ = X.clustering_rows(base, d, [], W, seeds, views_peers=False,
+                                                mvsc=False, tag=name)
+                else:
+                    rows, _ = X.semisupervised_rows(name, d.y, W, seeds, X.LABEL_FRACTION)
+            else:
+                d, graphs, W = X.load_set(name, data_dir)
+                if task == "clustering":
+                    rows, _ = X.clustering_rows(name, d, graphs, W, seeds, mvsc=mvsc,
+                                                mvsc_max_n=mvsc_max_n)
+                    nrows = X.noise_rows(name, d, seeds)
+                else:
+                    rows, _ = X.semisupervised_rows(name, d.y, W, seeds, X.LABEL_FRACTION,
+                                                    views=d.views)
+        pd.DataFrame(rows + [{**r, "noise": True} for r in nrows]).to_csv(f, index=False)
+        print(f"{name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    frames = [pd.read_csv(f) for f in sorted(out.glob(f"{task}-*.csv"))]
+    allr = pd.concat(frames, ignore_index=True)
+    if task == "clustering":
+        noise = allr["noise"].eq(True) if "noise" in allr else pd.Series(False, index=allr.index)
+        tables, verdicts, lines = X.clustering_tables(
+            allr[~noise].drop(columns=["noise", "noise_weight"], errors="ignore"),
+            allr[noise].drop(columns=["noise"]), seeds, mvsc, mvsc_max_n)
+    else:
+        tables, verdicts, lines = X.semisupervised_tables(allr, seeds)
+    done = sorted({str(x) for x in allr.data})
+    lines.insert(0, f"Run by `benchmarks/bench_dsrl.py --report {task}` on: {', '.join(done)}; "
+                    f"seeds {', '.join(map(str, seeds))}.")
+    res = Result(tables=tables, report="\n\n".join(lines), verdicts=verdicts)
+    write_result(res, out / f"dsrl-{task}", f"dsrl-{task}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -92,7 +151,18 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ns", default=None, help="comma-separated sizes (default 500..5000)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--report", choices=["clustering", "semisupervised"])
+    ap.add_argument("--sets", default="ORL,ALOI,BBCSport,20NewsGroups,Reuters-1200,Handwritten,MNIST")
+    ap.add_argument("--author-sets", default="MSRC-v1,ORL,ALOI,MNIST")
+    ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
+    ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
+    if args.report:
+        def names(a):
+            return [x for x in a.split(",") if x]
+        report(args.report, names(args.sets), names(args.author_sets),
+               [int(x) for x in names(args.seeds)], Path(args.out), args.data_dir)
+        return
     if args.child:
         print(json.dumps(_child(args.child[0], int(args.child[1]), int(args.child[2]), args.repeats)))
         return

@@ -253,7 +253,19 @@ def run_clustering(cfg: Config) -> Result:
         r, extra = clustering_rows(name, d, [], Wa, seeds, views_peers=False, mvsc=False,
                                    tag=f"{name} (authors' W)", dsrl_kw=kw)
         rows += r
-    long = pd.DataFrame(rows)
+    tables, verdicts, lines = clustering_tables(pd.DataFrame(rows), pd.DataFrame(nrows), seeds,
+                                                mvsc, mvsc_max_n)
+    m0 = models[sets[0]]
+    theta = tuple(float(v) for v in np.atleast_2d(m0.theta_)[0])
+    figs = {"xi_vs_soft_threshold": _xi_figure(theta, f"learned xi on {sets[0]} (seed {seeds[0]})"),
+            "sparsity_per_layer": _sparsity_figure(curves, "learned graph sparsity per layer")}
+    return Result(tables=tables, figures=figs, report="\n\n".join(lines), verdicts=verdicts)
+
+
+def clustering_tables(long, nlong, seeds, mvsc, mvsc_max_n):
+    """(tables, verdicts, report lines) of dsrl-clustering from its long-format rows (``long``:
+    clustering_rows, ``nlong``: noise_rows)."""
+    reps = len(seeds)
     metrics = ["acc", "nmi", "ari", "purity", "acc_majority", "fit_s"]
     summ = _summary(long, ["data", "method"], metrics)
     summ["paper_acc"] = np.nan  # see PAPER_NOTE
@@ -274,7 +286,7 @@ def run_clustering(cfg: Config) -> Result:
         _count(cmp, "learned_ge_mvsc", f"{LEARNED} ACC and NMI >= Co-reg MVSC (mvlearn)"),
         _count(cmp, "learned_ge_best_view", f"{LEARNED} ACC and NMI >= SC best single view"),
     ])
-    noise = _noise_table(pd.DataFrame(nrows), summ)
+    noise = _noise_table(nlong, summ)
     noise_summary = pd.DataFrame([{
         "sets": len(noise), "max_abs_delta_nmi": float(noise.abs_delta_nmi.max()),
         "max_noise_weight": float(noise.noise_weight.max()),
@@ -316,11 +328,7 @@ def run_clustering(cfg: Config) -> Result:
          f"table adds one view of N(0, 1) noise with {NOISE_DIM} columns to each set."),
         f"Paper: {PAPER_NOTE}.",
     ]
-    m0 = models[sets[0]]
-    theta = tuple(float(v) for v in np.atleast_2d(m0.theta_)[0])
-    figs = {"xi_vs_soft_threshold": _xi_figure(theta, f"learned xi on {sets[0]} (seed {seeds[0]})"),
-            "sparsity_per_layer": _sparsity_figure(curves, "learned graph sparsity per layer")}
-    return Result(tables=tables, figures=figs, report="\n\n".join(lines), verdicts=verdicts)
+    return tables, verdicts, lines
 
 
 def _row(a, method):
@@ -477,7 +485,17 @@ def run_semisupervised(cfg: Config) -> Result:
         Wa = load_dsrl_graph(AUTHOR_GRAPHS[name], cfg.data_dir)
         r, _ = semisupervised_rows(f"{name} (authors' W)", d.y, Wa, seeds, LABEL_FRACTION, kw)
         rows += r
-    long = pd.DataFrame(rows)
+    tables, verdicts, lines = semisupervised_tables(pd.DataFrame(rows), seeds)
+    m0 = models[sets[0]]
+    theta = tuple(float(v) for v in np.atleast_2d(m0.theta_)[0])
+    figs = {"xi_vs_soft_threshold": _xi_figure(theta, f"learned xi on {sets[0]} (seed {seeds[0]})"),
+            "sparsity_per_layer": _sparsity_figure(curves, "learned graph sparsity per layer")}
+    return Result(tables=tables, figures=figs, report="\n\n".join(lines), verdicts=verdicts)
+
+
+def semisupervised_tables(long, seeds):
+    """(tables, verdicts, report lines) of dsrl-semisupervised from its long-format rows."""
+    reps = len(seeds)
     summ = _summary(long, ["data", "method"], ["accuracy", "macro_f1", "fit_s"])
     summ["paper_accuracy"] = np.nan  # see PAPER_NOTE
     cmp = []
@@ -520,11 +538,7 @@ def run_semisupervised(cfg: Config) -> Result:
          "regulariser."),
         f"Paper: {PAPER_NOTE}.",
     ]
-    m0 = models[sets[0]]
-    theta = tuple(float(v) for v in np.atleast_2d(m0.theta_)[0])
-    figs = {"xi_vs_soft_threshold": _xi_figure(theta, f"learned xi on {sets[0]} (seed {seeds[0]})"),
-            "sparsity_per_layer": _sparsity_figure(curves, "learned graph sparsity per layer")}
-    return Result(tables=tables, figures=figs, report="\n\n".join(lines), verdicts=verdicts)
+    return tables, verdicts, lines
 
 
 # ---------------------------------------------------------------- tuning (not registered)
