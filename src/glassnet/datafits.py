@@ -34,8 +34,8 @@ __all__ = ["DATAFITS", "Datafit", "Huber", "Logistic", "Multinomial", "Objective
 def _weights(y, sample_weight, dtype):
     n = y.shape[0]
     if sample_weight is None:
-        return torch.full((n,), 1.0 / n, dtype=dtype)
-    w = torch.as_tensor(sample_weight, dtype=dtype)
+        return torch.full((n,), 1.0 / n, dtype=dtype, device=y.device)
+    w = torch.as_tensor(sample_weight, dtype=dtype, device=y.device)
     return w / w.sum()
 
 
@@ -99,8 +99,8 @@ class Huber(Datafit):
 
     def null_output(self, y, sample_weight=None, n_outputs=1):
         # the root of sum_i w_i clip(y_i - c, -delta, delta) = 0 (decreasing in c): bisection
-        w = _weights(y, sample_weight, torch.float64).numpy()
-        yy = y.double().numpy()
+        w = _weights(y, sample_weight, torch.float64).cpu().numpy()
+        yy = y.double().cpu().numpy()
         lo, hi = float(yy.min()), float(yy.max())
         for _ in range(100):
             mid = 0.5 * (lo + hi)
@@ -131,7 +131,7 @@ class Logistic(Datafit):
         w = _weights(y, sample_weight, torch.float64)
         p = float((w * y.double()).sum())
         p = min(max(p, 1e-12), 1 - 1e-12)
-        return torch.tensor([math.log(p / (1 - p))], dtype=torch.float64)
+        return torch.tensor([math.log(p / (1 - p))], dtype=torch.float64, device=y.device)
 
     def residuals(self, output, y):
         return (y.to(output.dtype) - torch.sigmoid(output.reshape(-1)))[:, None]
@@ -148,7 +148,7 @@ class Multinomial(Datafit):
     def null_output(self, y, sample_weight=None, n_outputs=None):
         w = _weights(y, sample_weight, torch.float64)
         K = int(n_outputs or int(y.max()) + 1)
-        freq = torch.zeros(K, dtype=torch.float64).index_add_(0, y.long(), w)
+        freq = torch.zeros(K, dtype=torch.float64, device=y.device).index_add_(0, y.long(), w)
         logp = torch.log(torch.clamp(freq, min=1e-12))
         return logp - logp.mean()
 
@@ -198,8 +198,8 @@ class Objective:
         if datafit_only:
             return fit
         upper, w1 = stack.ridges()
-        lam0 = torch.as_tensor(self.lambda_0, dtype=fit.dtype)
-        lamw = torch.as_tensor(self.lambda_w1, dtype=fit.dtype)
+        lam0 = torch.as_tensor(self.lambda_0, dtype=fit.dtype, device=fit.device)
+        lamw = torch.as_tensor(self.lambda_w1, dtype=fit.dtype, device=fit.device)
         return fit + lam0 * upper + lamw * w1
 
     def __call__(self, model, X, y, w=None, *extra):

@@ -18,6 +18,7 @@ from glassnet.datasets.multiview import (
 from glassnet.datasets.synthetic import (
     make_integrative_simulation,
     make_irls_admm_simulation,
+    make_related_datasets,
     make_spinn_simulation,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "make_integrative_simulation",
     "make_irls_admm_simulation",
     "make_multiview_mixture",
+    "make_related_datasets",
     "make_spinn_simulation",
     "read_idx",
     "require_file",

@@ -73,10 +73,11 @@ def _solve(stack, problem, pen, batch, lr, active, project):
     step sizes and the epochs each network ran."""
     params = list(stack.parameters())
     B = lr.shape[0]
+    dev = lr.device
     f0 = sum(_values(stack, problem, pen, batch))
-    g1 = torch.zeros(B, dtype=torch.float64)
-    f_prev = torch.full((B,), float("inf"), dtype=torch.float64)
-    epochs = torch.zeros(B, dtype=torch.long)
+    g1 = torch.zeros(B, dtype=torch.float64, device=dev)
+    f_prev = torch.full((B,), float("inf"), dtype=torch.float64, device=dev)
+    epochs = torch.zeros(B, dtype=torch.long, device=dev)
     adam = problem.optimizer == "adam"
     opt = torch.optim.Adam(params, lr=problem.lr) if adam else None
     for _ in range(problem.max_epochs):
@@ -128,7 +129,7 @@ def _solve(stack, problem, pen, batch, lr, active, project):
 
 
 def follow(nets, problem: Problem, batch: Batch, lambdas, *, up: bool = False, masks=None,
-           extend: bool = False, keep_state=None, state_at=None, bar=None):
+           extend: bool = False, keep_state=None, state_at=None, cols=None, bar=None):
     """The paths of ``nets`` (one per column of ``batch``) over the grid ``lambdas``
     (decreasing), warm-started from where the networks are; per network a list of
     :class:`~glassnet.model_selection.PathRecord` in decreasing lambda, and the grid (extended
@@ -141,6 +142,9 @@ def follow(nets, problem: Problem, batch: Batch, lambdas, *, up: bool = False, m
     with ``extend`` the path continues upward with the grid's ratio until network 0 has no
     input left. ``keep_state[b]``: store network b's parameters in its records (the full
     data's fit), not only its losses (the folds'); ``state_at``: only at these lambdas.
+    ``cols``: the input columns the stack computes on (default: the union of the masks). A
+    network's arithmetic depends on the columns, not on the other networks, so fits that must
+    not depend on how they were grouped (folds split over workers) pass the same ``cols``.
     """
     from glassnet.nn.spinn import StackedSPINN
 
@@ -151,14 +155,17 @@ def follow(nets, problem: Problem, batch: Batch, lambdas, *, up: bool = False, m
     keep_state = [True] * B if keep_state is None else list(keep_state)
     if masks is not None:
         masks = np.stack([np.asarray(m, bool) for m in masks])
-        cols = np.flatnonzero(masks.reshape(-1, p).any(0))
-    else:
-        cols = np.arange(p)
+        if cols is None:
+            cols = np.flatnonzero(masks.reshape(-1, p).any(0))
+        elif masks.reshape(-1, p)[:, np.setdiff1d(np.arange(p), cols)].any():
+            raise ValueError("cols must include every column of the masks")
+    cols = np.arange(p) if cols is None else np.asarray(cols)
     stack = StackedSPINN(nets, cols)
     project = None if masks is None else MaskProjection(masks[..., cols], stack.W1)
     sub = replace(batch, X=batch.X[:, torch.as_tensor(cols)])
     order = list(lambdas[::-1]) if up else list(lambdas)
-    lr = torch.full((B,), float(problem.lr), dtype=torch.float64)
+    dev = batch.X.device
+    lr = torch.full((B,), float(problem.lr), dtype=torch.float64, device=dev)
     records = [[] for _ in range(B)]
     i = 0
     while i < len(order) or (up and extend and len(lambdas) > 1 and records[0] and records[0][-1].n_selected
@@ -168,7 +175,7 @@ def follow(nets, problem: Problem, batch: Batch, lambdas, *, up: bool = False, m
         lam = order[i]
         before = [p.detach().clone() for p in stack.parameters()]
         pen = problem.penalty.with_lambda(lam)
-        active = torch.ones(B, dtype=torch.bool)
+        active = torch.ones(B, dtype=torch.bool, device=dev)
         lr, epochs = _solve(stack, problem, pen, sub, lr, active, project)
         lr = torch.clamp(lr * _GROWTH, max=float(problem.lr))
         with torch.no_grad():

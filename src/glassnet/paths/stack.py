@@ -59,7 +59,7 @@ def _mask_view(masks: torch.Tensor, W1: torch.Tensor) -> torch.Tensor:
     m = masks.unsqueeze(-2)
     while m.dim() < W1.dim():
         m = m.unsqueeze(1)
-    return m.to(W1.dtype)
+    return m.to(device=W1.device, dtype=W1.dtype)
 
 
 class MaskProjection:
@@ -80,7 +80,9 @@ def masked_start(net, mask, generator=None):
     with torch.no_grad():
         n_in = int(mask.reshape(-1, mask.shape[-1]).any(0).sum())
         bound = 1.0 / np.sqrt(max(n_in, 1))
-        W = torch.empty_like(net.W1).uniform_(-bound, bound, generator=generator)
+        # drawn on the CPU (a generator lives there), then moved to the network's device
+        W = torch.empty(net.W1.shape, dtype=net.W1.dtype).uniform_(-bound, bound, generator=generator)
+        W = W.to(net.W1.device)
         keep = _mask_view(mask[None], net.W1[None])[0].bool().expand_as(net.W1)
         net.W1.copy_(torch.where(keep, W, torch.zeros_like(W)))
     return net

@@ -61,7 +61,7 @@ def _null(nets, problem: Problem, batch: Batch):
             net.W1.zero_()
             c = net(batch.X[:1] * 0, *(e[:1] for e in batch.extra))[0]
             want = problem.datafit.null_output(batch.Y[rows, b], batch.W[rows, b], n_outputs=c.shape[0])
-            net.output_bias().add_(want.to(c.dtype) - c)
+            net.output_bias().add_(want.to(c) - c)
 
 
 def _lambda_maxes(nets, problem, batch, step=1e-4):
@@ -74,7 +74,7 @@ def _lambda_maxes(nets, problem, batch, step=1e-4):
 def _raw_residuals(nets, batch, b):
     with torch.no_grad():
         out = nets[b](batch.X, *batch.extra)
-    return (batch.Y[:, b].to(out.dtype) - out.reshape(-1)).double().numpy()
+    return (batch.Y[:, b].to(out.dtype) - out.reshape(-1)).double().cpu().numpy()
 
 
 def _huber(problem, nets, batch):
@@ -112,10 +112,10 @@ def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool 
         rows = batch.rows(b)
         with torch.no_grad():
             out = net(batch.X, *batch.extra)
-        R = problem.datafit.residuals(out, batch.Y[:, b]).double().numpy()
+        R = problem.datafit.residuals(out, batch.Y[:, b]).double().cpu().numpy()
         if problem.robust:  # heavy tails hide signal in the raw residuals, clipping in light ones
             R = np.column_stack([_raw_residuals(nets, batch, b), R])
-        keep = screen_features(batch.X[rows].double().numpy(), R[rows], seeds[b])
+        keep = screen_features(batch.X[torch.as_tensor(rows)].double().cpu().numpy(), R[rows], seeds[b])
         masks.append(keep if keep.any() else None)
     dense = [b for b in range(B) if masks[b] is not None]
     if dense:
@@ -162,4 +162,4 @@ def relaxed(build, problem: Problem, batch: Batch, jobs, max_epochs=None, lr=Non
         return nets, None
     with torch.no_grad():
         val = Objective(problem.datafit).per_network(StackedSPINN(nets), *sub.val())
-    return nets, val.double().numpy()
+    return nets, val.double().cpu().numpy()

@@ -101,41 +101,47 @@ class _CVBase(_SPINNCore):
             cands = support_candidates(records, RELAX_CV_MAX_FEATURES)
             relax_cv = self.selection.startswith("relaxed") and len(cands) > 1
             cand_masks = [self._support_mask(records[i]) for i in cands]
+            keep = relax_cv or bool(self.relax)
 
             def build(s):
                 return self._build(p, n_out, s)
 
+            # every fold's start in one stack; the paths then run on the columns that any
+            # fold screened in, so a fold's numbers do not depend on how folds are grouped
+            fold_seeds = [_seed(seed, k + 1) for k in range(K)]
+            fold_nets = [build(s) for s in fold_seeds]
+            sst = start(fold_nets, problem, fb, self.start, fold_seeds)
+            screened = [m for m in sst.masks if m is not None]
+            up_cols = np.flatnonzero(np.any(screened, axis=0).reshape(-1, p).any(0)) if screened else None
+
             def fit_folds(chunk):
                 """The folds' paths on the grid and (relaxed selection) the relaxed CV of the
                 candidate supports, warm-started from each fold's path at the candidate's lambda;
-                one row per fold: the path's losses, then the candidates'."""
+                per fold: the path's losses, then the candidates', and the path's states."""
                 ks = [k for k, *_ in chunk]
-                sub = fb.select(ks)
-                nets = [build(_seed(seed, k + 1)) for k in ks]
-                sst = start(nets, problem, sub, self.start, [_seed(seed, k + 1) for k in ks])
-                out, states = [None] * len(ks), [None] * len(ks)
-                keep = relax_cv or bool(self.relax)
+                out, states = {}, {}
                 if inner is not None:
                     inner.set(fold=f"{len(ks)} folds")
                 for up in (True, False):
-                    idx = [i for i in range(len(ks)) if sst.up[i] == up]
+                    idx = [k for k in ks if sst.up[k] == up]
                     if idx:
-                        recs, _ = follow([nets[i] for i in idx], problem, sub.select(idx), grid, up=up,
-                                         masks=[sst.masks[i] for i in idx] if up else None,
-                                         keep_state=[keep] * len(idx), state_at=None if self.relax else {grid[c] for c in cands},
-                                         bar=inner)
-                        for i, r in zip(idx, recs, strict=True):
-                            out[i] = [rec.val_loss for rec in r]
-                            states[i] = [rec.state for rec in r]
-                if not relax_cv:
-                    return [(o, s) for o, s in zip(out, states, strict=True)]
-                if inner is not None:
-                    inner.set(fold="relaxed CV")
-                jobs = [(i, m, (RELAX_CV_LAMBDA_0, 0.0), _seed(seed, k + 1, j))
-                        for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
-                init = [states[i][c] for i in range(len(ks)) for c in cands]
-                val = relaxed(build, problem, sub, jobs, RELAX_CV_EPOCHS, init=init)[1].reshape(len(ks), -1)
-                return [(o + v.tolist(), s) for o, v, s in zip(out, val, states, strict=True)]
+                        recs, _ = follow([fold_nets[k] for k in idx], problem, fb.select(idx), grid, up=up,
+                                         masks=[sst.masks[k] for k in idx] if up else None,
+                                         cols=up_cols if up else None, keep_state=[keep] * len(idx),
+                                         state_at=None if self.relax else {grid[c] for c in cands}, bar=inner)
+                        for k, r in zip(idx, recs, strict=True):
+                            out[k] = [rec.val_loss for rec in r]
+                            states[k] = [rec.state for rec in r]
+                if relax_cv:
+                    if inner is not None:
+                        inner.set(fold="relaxed CV")
+                    jobs = [(i, m, (RELAX_CV_LAMBDA_0, 0.0), _seed(seed, k + 1, j))
+                            for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
+                    init = [states[k][c] for k in ks for c in cands]
+                    val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, init=init)[1]
+                    for k, v in zip(ks, val.reshape(len(ks), -1), strict=True):
+                        out[k] = out[k] + v.tolist()
+                return [(out[k], states[k]) for k in ks]
 
             results = run_chunks(fit_folds, folds, self.n_jobs)
             table = loss_table([row for row, _ in results])
@@ -187,7 +193,7 @@ class _CVBase(_SPINNCore):
         keys = [r if isinstance(r, tuple) else (float(r), False) for r in ridges]
         self.relax_cv_loss_ = dict(zip(keys, ridge_mean.tolist()))
         if ridge_mean[best] < path_loss:
-            self.module_ = nets[K * len(ridges) + best]
+            self.module_ = nets[K * len(ridges) + best].cpu()
             self.relax_lambda_0_, self.relax_w1_ridge_ = keys[best]
             self.relaxed_ = True
 

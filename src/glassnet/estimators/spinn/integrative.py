@@ -117,7 +117,7 @@ class IntegrativeSPINN(_CVBase):
 
     def _build(self, p, n_out, seed):
         net = IntegrativeSPINNNet(p, self.n_datasets_, 1, tuple(self.hidden), self.activation)
-        return reset_parameters(net.to(torch_dtype(self.dtype)), generator(seed))
+        return reset_parameters(net.to(torch_dtype(self.dtype)), generator(seed)).to(self._device)
 
     def _support_mask(self, record):
         W1 = record.state["W1"]  # (M, t, p)
@@ -179,7 +179,7 @@ class IntegrativeSPINN(_CVBase):
         return X, y, sw, m
 
     def _batch(self, X, y, sw, splits, Xt=None):
-        Xt = self._tensor(X) if Xt is None else Xt
+        Xt = self._tensor(X).to(self._device) if Xt is None else Xt
         n, M, m = X.shape[0], self.n_datasets_, self._m
         Ys, Ws, Vs, scales = [], [], [], []
         for tr, va in splits:
@@ -198,8 +198,10 @@ class IntegrativeSPINN(_CVBase):
                 scales.append((mean, scale))
             Ws.append(self._column(n, tr, sw, Xt.dtype))
             Vs.append(self._column(n, va, sw, Xt.dtype) if va is not None else None)
-        V = None if any(v is None for v in Vs) else torch.stack(Vs, 1)
-        return Batch(Xt, torch.stack(Ys, 1), torch.stack(Ws, 1), V, (torch.as_tensor(m),)), scales
+        dev = Xt.device
+        V = None if any(v is None for v in Vs) else torch.stack(Vs, 1).to(dev)
+        return Batch(Xt, torch.stack(Ys, 1).to(dev), torch.stack(Ws, 1).to(dev), V,
+                     (torch.as_tensor(m, device=dev),)), scales
 
     def _set_scaling(self, scale):
         if not self._classification:
@@ -210,6 +212,7 @@ class IntegrativeSPINN(_CVBase):
         """Fit on lists ``Xs`` (one (n_m, p) array per data set) and ``ys`` (their targets);
         ``sample_weight``: None or one weight array per data set."""
         X, y, sw, m = self._lists(Xs, ys, sample_weight)
+        self._on_device(X)
         self.n_features_in_, self.n_datasets_, self._m = X.shape[1], len(Xs), m
         strata = m * 2 + (np.searchsorted(self.classes_, y) if self._classification else 0)
         try:

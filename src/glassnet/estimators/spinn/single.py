@@ -65,7 +65,7 @@ def reset_parameters(net, gen: torch.Generator):
             bound = 1 / np.sqrt(layer.weight.shape[1])
             layer.weight.uniform_(-bound, bound, generator=gen)
             layer.bias.uniform_(-bound, bound, generator=gen)
-    return net
+    return net  # on the CPU (the generator's device): the estimator moves it
 
 
 def seed_of(seed0) -> int:
@@ -132,7 +132,16 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
 
     def _build(self, n_features, n_outputs, seed):
         net = SPINN(n_features, n_outputs, tuple(self.hidden), self.activation)
-        return reset_parameters(net.to(torch_dtype(self.dtype)), generator(seed))
+        return reset_parameters(net.to(torch_dtype(self.dtype)), generator(seed)).to(self._device)
+
+    @property
+    def _device(self):
+        return getattr(self, "_fit_device_", torch.device("cpu"))
+
+    def _on_device(self, X):
+        """Resolve ``device`` for this fit (a ``ValueError`` naming a bad one, before any work)."""
+        self._fit_device_ = self._fit_device(X)
+        return self._fit_device_
 
     def _check_data(self, X, y, sample_weight):
         from sklearn.utils.validation import _check_sample_weight, _num_samples
@@ -140,6 +149,7 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
         if _num_samples(X) == 1:
             raise ValueError("SPINN needs at least 2 samples; got n_samples = 1")
         X, y = self._validate_Xy(X, y, classification=self._classification)
+        self._on_device(X)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if not sw.sum() > 0:
             raise ValueError("sample_weight sums to zero: no sample would count")
@@ -172,8 +182,9 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
 
     def _batch(self, X, y, sw, splits, Xt=None):
         """A :class:`~glassnet.paths.Batch` with one column per ``(train_rows, val_rows)``
-        split (val None: no validation), and the regression scalings per column."""
-        Xt = self._tensor(X) if Xt is None else Xt
+        split (val None: no validation), and the regression scalings per column; on the fit's
+        device (the data move once)."""
+        Xt = self._tensor(X).to(self._device) if Xt is None else Xt
         n = X.shape[0]
         Ys, Ws, Vs, scales = [], [], [], []
         for tr, va in splits:
@@ -182,8 +193,8 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
             Ws.append(self._column(n, tr, sw, Xt.dtype))
             Vs.append(self._column(n, va, sw, Xt.dtype) if va is not None and len(va) else None)
             scales.append(sc)
-        V = None if any(v is None for v in Vs) else torch.stack(Vs, 1)
-        return Batch(Xt, torch.stack(Ys, 1), torch.stack(Ws, 1), V), scales
+        V = None if any(v is None for v in Vs) else torch.stack(Vs, 1).to(Xt.device)
+        return Batch(Xt, torch.stack(Ys, 1).to(Xt.device), torch.stack(Ws, 1).to(Xt.device), V), scales
 
     def _set_scaling(self, scale):
         if not self._classification:
@@ -191,7 +202,8 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
 
     def _set_fitted(self, model, lam_max, records, idx, problem, mask):
         model.load_state_dict(records[idx].state)
-        self.module_ = model.eval()
+        self.module_ = model.eval().cpu()
+        self.device_ = str(self._device)
         self.lambda_max_ = float(lam_max)
         self.path_ = records[: idx + 1]
         self.lambda_fit_ = records[idx].lam
