@@ -41,6 +41,7 @@ def expected_failed_checks(estimator) -> dict[str, str]:
 # listed here is tested with its defaults, so a new estimator is covered the day it is exported.
 FAST_PARAMS: dict[str, dict] = {
     "IRLSADMMNetClassifier": {"max_epochs": 5},
+    "MultinomialIRLSADMMNetClassifier": {"max_epochs": 5},
     "ADMMLogisticRegression": {"k_max": 5, "i_max": 50},
     "MatNetClassifier": {"hidden_shapes": [(4, 4)], "max_epochs": 30, "batch_size": None},
     "MatNetRegressor": {"hidden_shapes": [(4, 4)], "max_epochs": 60, "batch_size": None},

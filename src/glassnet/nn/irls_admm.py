@@ -29,19 +29,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as Fn
 from torch import nn
 
+from glassnet.datafits import Logistic, Multinomial
 from glassnet.nn._base import GlassModule
-from glassnet.penalties import soft_threshold
+from glassnet.penalties import group_norms, soft_threshold
 from glassnet.registry import register_model
 
 __all__ = [
     "IRLSADMMNet",
     "IRLSADMMOutput",
+    "MultinomialIRLSADMMNet",
+    "group_soft_threshold",
     "irls_system",
     "irls_weights",
-    "logistic_loss",
+    "multinomial_weights",
     "omega_layer",
     "omega_layer_kernel",
     "z_layer",
@@ -52,12 +54,13 @@ __all__ = [
 KERNEL_RATIO = 0.6
 # smallest rho F_j^2 the kernel form divides by (a trained F_j can pass through 0)
 D_FLOOR = 1e-10
+_NORM_EPS = 1e-12  # smallest group norm the multinomial z-layer divides by
 
 
-def logistic_loss(beta: torch.Tensor, Phi_tilde: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
-    """E(beta) = sum_n log(1 + exp(-y_n beta^T phi_n)) (eq. 32), by softplus (stable)."""
-    e = Fn.softplus(-(Phi_tilde @ beta))
-    return e.sum() if reduction == "sum" else e.mean()
+# the losses are glassnet.datafits' (issue 23: no second copy here). With Phi~ = diag(y) Phi the
+# margins m = Phi~ beta are logits whose label is always 1: E = sum_n -log s(m_n) (eq. 32)
+LOGISTIC = Logistic()
+MULTINOMIAL = Multinomial()
 
 
 def irls_weights(beta, Phi_tilde, weight_floor: float):
@@ -77,11 +80,13 @@ def irls_system(beta, Phi_tilde, weight_floor: float):
 
 
 def omega_layer(AtA, Atb, rho, F, z, u):
-    """Omega = (A^T A + rho F^T F)^{-1} (A^T b + rho F^T (z - u))  (eq. 27), F diagonal."""
+    """Omega = (A^T A + rho F^T F)^{-1} (A^T b + rho F^T (z - u))  (eq. 27), F diagonal.
+
+    Leading batch dimensions (one system per class in the multinomial net) broadcast."""
     K = AtA + torch.diag(rho * F * F)
     L = torch.linalg.cholesky(K)
     rhs = Atb + rho * F * (z - u)
-    return torch.cholesky_solve(rhs[:, None], L)[:, 0]
+    return torch.cholesky_solve(rhs.unsqueeze(-1), L)[..., 0]
 
 
 def omega_layer_kernel(A, Atb, rho, F, z, u, free=None):
@@ -90,7 +95,8 @@ def omega_layer_kernel(A, Atb, rho, F, z, u, free=None):
     With ``D = rho F^T F`` on the penalised columns P (``F_j != 0``) and ``M = I_n + A_P D^{-1}
     A_P^T``: ``(A_P^T A_P + D)^{-1} = D^{-1} - D^{-1} A_P^T M^{-1} A_P D^{-1}``. The unpenalised
     columns ``free`` (indices, e.g. the intercept) are eliminated by their Schur complement.
-    Equals :func:`omega_layer` (tested); costs O(n^2 p) instead of O(p^3).
+    Equals :func:`omega_layer` (tested); costs O(n^2 p) instead of O(p^3). Leading batch
+    dimensions of ``A`` (..., n, p) and ``Atb`` (..., p) broadcast (one system per class).
     """
     rhs = Atb + rho * F * (z - u)
     if free is None or free.numel() == 0:
@@ -98,29 +104,31 @@ def omega_layer_kernel(A, Atb, rho, F, z, u, free=None):
         AP, rP = A, rhs
         dinv = 1.0 / torch.clamp(rho * F * F, min=D_FLOOR)
     else:
-        keep = torch.ones(A.shape[1], dtype=torch.bool, device=A.device)
+        keep = torch.ones(A.shape[-1], dtype=torch.bool, device=A.device)
         keep[free] = False
         pen = torch.nonzero(keep)[:, 0]
-        AP, rP = A[:, pen], rhs[pen]
+        AP, rP = A[..., pen], rhs[..., pen]
         dinv = 1.0 / torch.clamp(rho * F[pen] * F[pen], min=D_FLOOR)
     ADinv = AP * dinv  # A_P D^{-1}, n x |P|
-    n = A.shape[0]
-    M = torch.eye(n, dtype=A.dtype, device=A.device) + ADinv @ AP.T
+    APt, ADinvT = AP.transpose(-1, -2), ADinv.transpose(-1, -2)
+    n = A.shape[-2]
+    M = torch.eye(n, dtype=A.dtype, device=A.device) + ADinv @ APt
     L = torch.linalg.cholesky(M)
 
-    def solve_pp(x):  # (A_P^T A_P + D)^{-1} x for x of shape (|P|, k)
-        return dinv[:, None] * x - ADinv.T @ torch.cholesky_solve(ADinv @ x, L)
+    def solve_pp(x):  # (A_P^T A_P + D)^{-1} x for x of shape (..., |P|, k)
+        return dinv[:, None] * x - ADinvT @ torch.cholesky_solve(ADinv @ x, L)
 
-    h = solve_pp(rP[:, None])[:, 0]
+    h = solve_pp(rP.unsqueeze(-1))[..., 0]
     if pen is None:
         return h
-    AU, rU = A[:, free], rhs[free]
-    G = ADinv.T @ torch.cholesky_solve(AU, L)  # (A_P^T A_P + D)^{-1} A_P^T A_U (push-through)
-    S = AU.T @ AU - (AU.T @ AP) @ G  # Schur complement of the free block
-    omega_U = torch.linalg.solve(S, (rU - AU.T @ (AP @ h))[:, None])[:, 0]
-    omega = torch.empty_like(rhs)
-    omega = omega.index_put((pen,), h - G @ omega_U).index_put((free,), omega_U)
-    return omega
+    AU, rU = A[..., free], rhs[..., free]
+    AUt = AU.transpose(-1, -2)
+    G = ADinvT @ torch.cholesky_solve(AU, L)  # (A_P^T A_P + D)^{-1} A_P^T A_U (push-through)
+    S = AUt @ AU - (AUt @ AP) @ G  # Schur complement of the free block
+    omega_U = torch.linalg.solve(S, (rU - (AUt @ (AP @ h.unsqueeze(-1)))[..., 0]).unsqueeze(-1))
+    omega_P = h - (G @ omega_U)[..., 0]
+    omega = torch.zeros_like(rhs)
+    return omega.index_copy(-1, pen, omega_P).index_copy(-1, free, omega_U[..., 0])
 
 
 def z_layer(C, u, rho, lam: float):
@@ -204,32 +212,60 @@ class IRLSADMMNet(GlassModule):
     def rho(self) -> torch.Tensor:
         return self.log_rho.exp()
 
+    def loss(self, beta, Phi_tilde, mean: bool = False) -> torch.Tensor:
+        """E(beta) = sum_n log(1 + exp(-y_n beta^T phi_n)) (eq. 32; the mean with ``mean``), by
+        :class:`glassnet.datafits.Logistic` on the margins (stable for huge margins)."""
+        m = Phi_tilde @ beta
+        per = LOGISTIC.per_sample(m, torch.ones_like(m))
+        return per.mean() if mean else per.sum()
+
     def objective(self, beta, Phi_tilde, F):
         """E(beta) + lambda ||F beta||_1, the function Algorithm 1's line search decreases."""
-        return logistic_loss(beta, Phi_tilde) + self.lam * (F * beta).abs().sum()
+        return self.loss(beta, Phi_tilde) + self.lam * (F * beta).abs().sum()
+
+    # the three places the binary and the multinomial nets differ
+    def _weighted(self, beta, data):
+        """``A = Lambda^{1/2} Phi~`` and ``A^T b`` (eqs. 23-26), for the kernel form."""
+        w, Atb = irls_weights(beta, data, self.weight_floor)
+        return w.sqrt()[:, None] * data, Atb  # eq. 25
+
+    def _normal_equations(self, beta, data):
+        return irls_system(beta, data, self.weight_floor)
+
+    def _shrink(self, v, rho):
+        return soft_threshold(v, self.lam / rho)  # eq. 29 (z_layer)
+
+    def _check_input(self, data, width):
+        if data.ndim != 2 or data.shape[1] != width:
+            raise ValueError(f"Phi_tilde must have shape (N, {width}), got {tuple(data.shape)}")
+
+    def _subset(self, columns):
+        F_all, mask = self.F, self.mask
+        if columns is not None:
+            columns = torch.as_tensor(columns, dtype=torch.long)
+            F_all, mask = F_all[..., columns], mask[columns]
+        return F_all, mask
 
     def forward(self, Phi_tilde: torch.Tensor, columns=None) -> IRLSADMMOutput:
         """Run the net on ``Phi~``. ``columns`` (indices into the net's features) runs it on a
         subset: ``Phi_tilde`` then holds only those columns and each feature keeps its own
         learned ``F`` entries, so the same trained net gives the model on a feature subset."""
-        F_all, mask = self.F, self.mask
-        if columns is not None:
-            columns = torch.as_tensor(columns, dtype=torch.long)
-            F_all, mask = F_all[..., columns], mask[columns]
-        if Phi_tilde.ndim != 2 or Phi_tilde.shape[1] != mask.shape[0]:
-            raise ValueError(f"Phi_tilde must have shape (N, {mask.shape[0]}), got {tuple(Phi_tilde.shape)}")
-        beta = Phi_tilde.new_zeros(mask.shape[0])  # beta^0 = 0
+        F_all, mask = self._subset(columns)
+        self._check_input(Phi_tilde, mask.shape[0])
+        return self._unfold(Phi_tilde, Phi_tilde.new_zeros(mask.shape[0]), F_all, mask)
+
+    def _unfold(self, data, beta, F_all, mask) -> IRLSADMMOutput:
+        """The k_max x i_max layers from ``beta^0`` (zeros of the output's shape)."""
         rho = self.rho
-        n, p = Phi_tilde.shape
+        n, p = (data[0] if isinstance(data, tuple) else data).shape[0], mask.shape[0]
         kernel = self.solver == "kernel" or (self.solver == "auto" and n < KERNEL_RATIO * p)
         free = torch.nonzero(mask == 0)[:, 0] if kernel else None
         betas, ts = [], []
         for k in range(self.k_max):
             if kernel:
-                w, Atb = irls_weights(beta, Phi_tilde, self.weight_floor)
-                A = w.sqrt()[:, None] * Phi_tilde  # eq. 25
+                A, Atb = self._weighted(beta, data)
             else:
-                AtA, Atb = irls_system(beta, Phi_tilde, self.weight_floor)
+                AtA, Atb = self._normal_equations(beta, data)
             z = u = torch.zeros_like(beta)  # z^{k,0} = u^{k,0} = 0
             for i in range(self.i_max):
                 F = F_all[k, i] * mask
@@ -238,11 +274,11 @@ class IRLSADMMNet(GlassModule):
                 else:
                     omega = omega_layer(AtA, Atb, rho[k, i], F, z, u)  # eq. 27
                 C = F * omega  # eq. 28
-                z_new = z_layer(C, u, rho[k, i], self.lam)  # eq. 29
+                z_new = self._shrink(C + u, rho[k, i])  # eq. 29
                 u = u + C - z_new  # eq. 30
                 z = z_new
             if self.line_search:
-                t = self._backtrack(beta, omega, Phi_tilde, F)
+                t = self._backtrack(beta, omega, data, F)
             else:
                 t = self.t[k]
             new_beta = (1 - t) * beta + t * omega  # eq. 31
@@ -255,12 +291,97 @@ class IRLSADMMNet(GlassModule):
         return IRLSADMMOutput(beta=beta, z=z, betas=betas, t=ts)
 
     @torch.no_grad()
-    def _backtrack(self, beta, omega, Phi_tilde, F, shrink: float = 0.5, max_halvings: int = 40):
+    def _backtrack(self, beta, omega, data, F, shrink: float = 0.5, max_halvings: int = 40):
         """Largest t in {1, 1/2, 1/4, ...} that does not increase the objective (Alg. 1, l. 8)."""
-        f0 = self.objective(beta, Phi_tilde, F)
+        f0 = self.objective(beta, data, F)
         t = 1.0
         for _ in range(max_halvings):
-            if self.objective((1 - t) * beta + t * omega, Phi_tilde, F) <= f0:
+            if self.objective((1 - t) * beta + t * omega, data, F) <= f0:
                 return t
             t *= shrink
         return 0.0
+
+
+# ----------------------------------------------------------------------------- multinomial
+
+
+def multinomial_weights(B, data, weight_floor: float):
+    """Per-class IRLS weights ``w_nc = p_nc (1 - p_nc)`` (clamped; the block-diagonal part of
+    the Hessian, eq. M3) and ``A_c^T b_c = Phi^T (w_c * m_c + y_c - p_c)`` (eq. M4), shapes
+    (K, n) and (K, n_features)."""
+    Phi, Y = data
+    m = (Phi @ B.T).T  # (K, n) scores
+    P = torch.softmax(m, dim=0)
+    w = torch.clamp(P * (1.0 - P), min=weight_floor)
+    Atb = (w * m + Y.T - P) @ Phi
+    return w, Atb
+
+
+def group_soft_threshold(V: torch.Tensor, kappa) -> torch.Tensor:
+    """``(1 - kappa / ||V_{:, j}||)_+ V_{:, j}`` for every column j (eq. M6): the prox of
+    :class:`glassnet.penalties.GroupLasso` with groups over the classes. The norm is taken as
+    ``sqrt(max(||v||^2, eps^2))`` so that its gradient is finite (0) at an all-zero column, where
+    ``sqrt`` alone gives NaN gradients in training."""
+    norms = torch.sqrt(torch.clamp((V * V).sum(dim=0), min=_NORM_EPS**2))
+    return V * torch.clamp(1.0 - kappa / norms, min=0.0)
+
+
+@register_model("irls_admm_multinomial", example=lambda: (
+    {"n_features": 5, "n_classes": 3, "dtype": torch.float64},
+    (torch.randn(9, 5, dtype=torch.float64), torch.eye(3, dtype=torch.float64).repeat(3, 1))))
+class MultinomialIRLSADMMNet(IRLSADMMNet):
+    """The unfolded net for K classes with one feature set for all classes (docs/irls_admm.md,
+    "Multinomial net"): ``min_B E(B) + lambda sum_j ||F_j B_{:, j}||_2`` with ``B`` (K, p).
+
+    Each stage forms one IRLS least-squares problem per class (the block-diagonal part of the
+    Hessian, weights ``p_nc (1 - p_nc)``), the ADMM layers solve them side by side (eq. 27 per
+    class, primal or kernel form) and the z-layer is the group soft threshold of each feature's
+    K class coefficients (eq. M6), so a feature is kept or dropped for all classes at once.
+    ``F`` (diagonal, per stage and layer), ``rho`` and ``t`` are shared across classes, as in
+    the binary net. ``forward(Phi, Y)`` takes the plain design ``Phi`` (with an intercept
+    column where wanted) and one-hot labels ``Y`` (n, K); ``beta`` and ``z`` are (K, p).
+    """
+
+    def __init__(self, n_features: int, n_classes: int = 3, k_max: int = 3, i_max: int = 4,
+                 lam: float = 1.0, rho: float = 1.0, F: float = 10.0, t: float = 1.0, penalized=None,
+                 trainable: bool = True, line_search: bool = False, tol: float = 0.0,
+                 weight_floor: float = 1e-10, dtype: torch.dtype = torch.float64, solver: str = "auto"):
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+        super().__init__(n_features, k_max=k_max, i_max=i_max, lam=lam, rho=rho, F=F, t=t,
+                         penalized=penalized, trainable=trainable, line_search=line_search, tol=tol,
+                         weight_floor=weight_floor, dtype=dtype, solver=solver)
+        self.n_classes = n_classes
+
+    def loss(self, B, data, mean: bool = False) -> torch.Tensor:
+        """E(B) = sum_n [log sum_c exp(b_c^T phi_n) - b_{y_n}^T phi_n] (eq. M1; the mean with
+        ``mean``), by :class:`glassnet.datafits.Multinomial`; ``data = (Phi, Y)``, Y one-hot."""
+        Phi, Y = data
+        per = MULTINOMIAL.per_sample(Phi @ B.T, Y.argmax(dim=1))
+        return per.mean() if mean else per.sum()
+
+    def objective(self, B, data, F):
+        """E(B) + lambda sum_j ||F_j B_{:, j}||_2 (eq. M2)."""
+        return self.loss(B, data) + self.lam * group_norms(F * B).sum()
+
+    def _weighted(self, B, data):
+        w, Atb = multinomial_weights(B, data, self.weight_floor)
+        return w.sqrt()[:, :, None] * data[0], Atb  # A_c = W_c^{1/2} Phi, (K, n, p)
+
+    def _normal_equations(self, B, data):
+        w, Atb = multinomial_weights(B, data, self.weight_floor)
+        Phi = data[0]
+        return (w[:, :, None] * Phi).transpose(1, 2) @ Phi, Atb  # Phi^T W_c Phi, (K, p, p)
+
+    def _shrink(self, v, rho):
+        return group_soft_threshold(v, self.lam / rho)  # eq. M6
+
+    def forward(self, Phi: torch.Tensor, Y: torch.Tensor, columns=None) -> IRLSADMMOutput:
+        """Run the net on ``(Phi, Y)``; ``columns`` as in :class:`IRLSADMMNet`."""
+        F_all, mask = self._subset(columns)
+        if Phi.ndim != 2 or Phi.shape[1] != mask.shape[0]:
+            raise ValueError(f"Phi must have shape (N, {mask.shape[0]}), got {tuple(Phi.shape)}")
+        if Y.shape != (Phi.shape[0], self.n_classes):
+            raise ValueError(f"Y must be one-hot of shape ({Phi.shape[0]}, {self.n_classes}), "
+                             f"got {tuple(Y.shape)}")
+        return self._unfold((Phi, Y), Phi.new_zeros(self.n_classes, mask.shape[0]), F_all, mask)

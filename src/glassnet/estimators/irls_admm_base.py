@@ -1,0 +1,426 @@
+"""The shared workflow of the deep IRLS-ADMM estimators (binary net, multinomial net, Algorithm 1):
+labels and attributes, prediction, and the selection by cross-validated net rankings."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.feature_selection import SelectorMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from glassnet.estimators.base import GlassnetEstimator, check_real, torch_dtype
+from glassnet.model_selection import SELECTION_RULES, choose, cv_path, make_folds
+from glassnet.training import fit, split_validation
+
+__all__ = [
+    "MULTINOMIAL_SELECT_C",
+    "REFIT_CS",
+    "SCREEN",
+    "SELECT_C",
+    "SELECT_CV",
+    "SELECT_C_GRID",
+    "SELECT_RULE",
+    "WIDE_EPOCHS",
+    "held_out_log_loss",
+    "near_duplicate_groups",
+    "ridge_logistic",
+]
+
+# Selection (issue 24). In each of SELECT_CV folds a net is trained on the fold's training rows
+# only, ranks the features, and the candidate sets (its top-g near-duplicate groups) are scored
+# by the held-out log-loss of a ridge logistic regression (scikit-learn's ``C = select_C``) on
+# those columns; ``glassnet.model_selection.cv_path`` builds the (fold x candidate) table and
+# ``choose(..., rule)`` picks the number of groups, which is then applied to the ranking of the
+# net trained on all rows. Ranking inside the folds keeps the score honest when p >> n: a set
+# ranked on all rows looks good in CV whatever its size, which made the issue-9 default keep
+# ~1,000 genes. Defaults were chosen on tuning data only (docs/history/irls_admm.md).
+SELECT_C = 0.1  # binary net; the multinomial net's is MULTINOMIAL_SELECT_C (both chosen on tuning sets)
+MULTINOMIAL_SELECT_C = 0.01
+SELECT_C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+SELECT_RULE = "1se"
+REFIT_CS = np.logspace(-4, 4, 10)  # scikit-learn's LogisticRegressionCV default grid
+SELECT_CV = 5  # folds (fewer when the smallest class has fewer members)
+SCREEN = 1000  # features the net sees when there are more: the largest |gradient of E at 0|
+WIDE_EPOCHS = 1  # max_epochs="auto" when the (screened) data have more columns than rows
+MAX_CANDIDATES = 30
+CONSENSUS = True  # final order from all the nets' rankings (the paper's V_q idea), not the full net's only  # numbers of groups scored (a geometric grid beyond this many)
+
+
+def ridge_logistic(X, y, C):
+    """``LogisticRegression(C=C)`` (lbfgs, multinomial when y has more than two classes): the one
+    ridge solver of the selection and the refit (issue 23: the numpy IRLS copy is gone)."""
+    return LogisticRegression(C=float(C), max_iter=10_000, tol=1e-8).fit(X, y)
+
+
+def held_out_log_loss(model, X, y_index) -> float:
+    """Mean ``-log p(y | x)`` of a fitted scikit-learn classifier; ``y_index`` indexes
+    ``model.classes_`` (clipped at 1e-15 as ``sklearn.metrics.log_loss``)."""
+    proba = model.predict_proba(X)
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y_index)), y_index], 1e-15, 1.0))))
+
+
+def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
+                          max_features: int | None = None) -> list[np.ndarray]:
+    """Features grouped with their near-duplicates, in ranking order.
+
+    Walking down ``order`` (most important first), each feature not yet grouped opens a group
+    with every not-yet-grouped feature whose absolute Pearson correlation with it is at least
+    ``threshold``. Constant columns correlate with nothing. ``threshold > 1`` gives singletons.
+    With ``max_features``, the walk stops once the groups hold that many features.
+    """
+    p = X.shape[1]
+    order = np.asarray(order)
+    if threshold > 1.0:
+        order = order if max_features is None else order[:max_features]
+        return [np.array([j]) for j in order]
+    Z = X - X.mean(axis=0)
+    norm = np.linalg.norm(Z, axis=0)
+    Z = np.divide(Z, norm, out=np.zeros_like(Z), where=norm > 0)
+    free = np.ones(p, dtype=bool)
+    groups, total = [], 0
+    for j in order:
+        if max_features is not None and total >= max_features:
+            break
+        if not free[j]:
+            continue
+        members = np.flatnonzero(free & (np.abs(Z.T @ Z[:, j]) >= threshold))
+        members = np.union1d(members, [j])
+        free[members] = False
+        # the leader first, then its twins by rank
+        rest = [m for m in order[np.isin(order, members)] if m != j]
+        groups.append(np.array([j, *rest], dtype=int))
+        total += len(groups[-1])
+    return groups
+
+
+class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
+    """Shared workflow: labels, ``Phi = [X, 1]``, selection attributes, prediction.
+
+    The intercept is a column of ones appended to ``Phi`` whose ``F`` entries are fixed at 0, so
+    it is never penalised. ``coef_`` ((1, n_features) for two classes, (n_classes, n_features)
+    for more) and ``intercept_`` follow scikit-learn's linear classifiers and are zero outside
+    the selected features; ``decision_function`` reads only the selected columns.
+    ``feature_importances_`` and ``ranking_`` are read off ``coef_`` (see ``_set_ranking``).
+    """
+
+    def _phi(self, X: np.ndarray) -> np.ndarray:
+        return np.hstack([X, np.ones((X.shape[0], 1))]) if self.fit_intercept else X
+
+    def _phi_tilde(self, X, y_pm) -> torch.Tensor:
+        return torch.as_tensor(y_pm[:, None] * self._phi(X), dtype=torch_dtype(self.dtype))
+
+    def _prepare(self, X, y):
+        X, y = self._validate_Xy(X, y, classification=True)
+        self._check_binary(y)
+        self.classes_ = np.unique(y)
+        y_pm = np.where(y == self.classes_[1], 1.0, -1.0)
+        return X, y_pm
+
+    def _module_kwargs(self, p):
+        penalized = np.r_[np.ones(p), np.zeros(int(self.fit_intercept))]
+        return {"n_features": p + int(self.fit_intercept), "penalized": penalized, "dtype": torch_dtype(self.dtype)}
+
+    def _set_classifier(self, coef, intercept):
+        """``coef_`` of shape (n_outputs, n_features) and ``intercept_`` (n_outputs,), as
+        scikit-learn's linear classifiers (one output for two classes); zero outside the selected
+        features. Then the ranking that reads off it."""
+        coef = np.atleast_2d(np.asarray(coef, dtype=float))
+        self.coef_ = np.where(self.support_[None, :], coef, 0.0)
+        self.intercept_ = np.atleast_1d(np.asarray(intercept, dtype=float)).copy()
+        self._set_ranking()
+
+    def _net_importance(self) -> np.ndarray:
+        """Size of each feature's entry in the net's output ``beta_`` (``|beta_|``; the norm over
+        classes for the multinomial net): the order in which candidate sets grow."""
+        b = np.atleast_2d(self.beta_)
+        return np.sqrt((b * b).sum(axis=0))
+
+    def _set_ranking(self):
+        """``feature_importances_``: ``||coef_[:, j]||`` (``|coef_|`` for two classes), zero
+        outside the selected set. ``ranking_``: every feature, the selected ones first by
+        decreasing importance, then the others in the net's order (``|beta_|``). The ranking
+        and the signs a user reads (``coef_``) come from the same vector."""
+        imp = np.sqrt((self.coef_ * self.coef_).sum(axis=0))
+        self.feature_importances_ = imp
+        net = self._net_importance()
+        sel = np.flatnonzero(self.support_)
+        rest = np.flatnonzero(~self.support_)
+        self.ranking_ = np.r_[sel[np.argsort(-imp[sel], kind="stable")],
+                              rest[np.argsort(-net[rest], kind="stable")]].astype(int)
+
+    def _set_support(self, support):
+        self.support_ = np.asarray(support, dtype=bool)
+        self.selected_features_ = np.flatnonzero(self.support_)
+
+    def _check_q(self, q):
+        p = self.n_features_in_
+        if not (isinstance(q, (int, np.integer)) and not isinstance(q, bool) and 1 <= q <= p):
+            raise ValueError(
+                f"n_features_to_select must be {self._SELECTION_NAMES} or an int in [1, {p}], got {q!r}"
+            )
+
+    def _top_q(self, q):
+        """The q features with the largest net output (``|beta_|``): the paper's top-q."""
+        self._check_q(q)
+        support = np.zeros(self.n_features_in_, dtype=bool)
+        support[np.argsort(-self._net_importance(), kind="stable")[:q]] = True
+        return support
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "support_")
+        return self.support_
+
+    def decision_function(self, X):
+        """``X @ coef_.T + intercept_`` on the selected features only (``coef_`` is 0 elsewhere);
+        shape (n,) for two classes, (n, n_classes) for more."""
+        check_is_fitted(self, "coef_")
+        X = self._validate_X(X, reset=False)
+        S = self.selected_features_
+        d = X[:, S] @ self.coef_[:, S].T + self.intercept_
+        return d[:, 0] if d.shape[1] == 1 else d
+
+    def predict_proba(self, X):
+        """Class probabilities: ``[1 - s(d), s(d)]`` for two classes, ``softmax(d)`` for more."""
+        d = self.decision_function(X)
+        if d.ndim == 1:
+            p1 = expit(d)
+            return np.column_stack([1.0 - p1, p1])
+        return softmax(d, axis=1)
+
+    def predict(self, X):
+        """The most probable class of ``classes_``."""
+        d = self.decision_function(X)
+        return self.classes_[(d > 0).astype(int)] if d.ndim == 1 else self.classes_[np.argmax(d, axis=1)]
+
+    def plot_weights(self, ax=None, feature_names=None, truth=None, which: str = "coef_"):
+        """Bar plot of the weights (selected features in blue), optionally beside the truth.
+
+        ``which="coef_"`` (default) shows the classifier, the vector the ranking and the
+        predictions use; ``which="beta_"`` the net's output on all features (the paper's weight
+        figures; its signs can differ from ``coef_``, see the class docstring). The y label names
+        the attribute plotted. Multinomial models plot ``||coef_[:, j]||`` (or of ``beta_``).
+        """
+        import matplotlib.pyplot as plt
+
+        check_is_fitted(self, "coef_")
+        if which not in ("beta_", "coef_"):
+            raise ValueError(f"which must be 'beta_' or 'coef_', got {which!r}")
+        W = np.atleast_2d(getattr(self, which))
+        w = W[0] if W.shape[0] == 1 else np.sqrt((W * W).sum(axis=0))
+        ax = ax if ax is not None else plt.subplots(figsize=(8, 3.5))[1]
+        idx = np.arange(w.size)
+        sel = np.asarray(self.support_, bool)  # two bar sets: each legend swatch has its colour
+        ax.bar(idx[sel], w[sel], color="C0", label=f"{which}, selected (blue)")
+        ax.bar(idx[~sel], w[~sel], color="0.7", label=f"{which}, not selected (grey)")
+        if truth is not None:
+            ax.plot(idx, truth, "rx", label="truth")
+        ax.axhline(0, c="k", lw=0.5)
+        ax.set_xlabel("feature")
+        ax.set_ylabel(which if W.shape[0] == 1 else f"norm over classes of {which}")
+        if feature_names is not None:
+            ax.set_xticks(idx, labels=list(feature_names), rotation=90, fontsize=7)
+        ax.legend(fontsize=8)
+        return ax
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+class _NetSelector(_IRLSADMMBase):
+    """Train the net, select features by cross-validated net rankings, refit the classifier.
+
+    Subclasses give the net (``_make_net``), its training data (``_net_data``), its loss
+    (``_net_loss``) and the label encoding (``_encode``); ``y`` arrives here as class indices.
+    """
+
+    _SELECTION_NAMES = "'auto', 'single', 'z'"
+
+    # ------------------------------------------------------------------ checks
+    def _select_Cs(self):
+        """``select_C`` as a tuple of checked values: one number, or a non-empty sequence."""
+        C = self.select_C
+        values = tuple(C) if isinstance(C, (list, tuple, np.ndarray)) else (C,)
+        if not values:
+            raise ValueError("select_C must be a finite number > 0 or a non-empty sequence of them, got ()")
+        return tuple(check_real(v, "select_C", positive=True) for v in values)
+
+    def _check_params(self):
+        k = self.n_features_to_select
+        if not (isinstance(k, str) and k in ("auto", "single", "z")):
+            self._check_q(k)  # before training
+        if self.rule not in SELECTION_RULES:
+            raise ValueError(f"rule must be 'paired', '1se' or 'min', got {self.rule!r}")
+        if k == "auto" and not 0.0 < self.duplicate_corr <= 1.0:
+            raise ValueError(f"duplicate_corr must be in (0, 1], got {self.duplicate_corr!r}")
+        e = self.max_epochs
+        if not ((isinstance(e, str) and e == "auto")
+                or (isinstance(e, (int, np.integer)) and not isinstance(e, bool) and e >= 1)):
+            raise ValueError(f"max_epochs must be 'auto' or an int >= 1, got {e!r}")
+        s = self.screen
+        if s is not None and not (isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1):
+            raise ValueError(f"screen must be None or an int >= 1, got {s!r}")
+        self._select_Cs()
+
+    def _folds(self, yi, seed):
+        """Stratified folds of the selection and refit: ``SELECT_CV``, or as many as the
+        smallest class has members (at least 2)."""
+        n_min = int(np.bincount(yi).min())
+        if n_min < 2:
+            raise ValueError(f"the smallest class has {n_min} sample(s); the selection's "
+                             "cross-validation needs at least 2 of each class")
+        return make_folds(len(yi), min(SELECT_CV, n_min), yi, classification=True, random_state=seed)
+
+    # ------------------------------------------------------------------ the net
+    def _max_epochs(self, X):
+        """``max_epochs``, or with ``"auto"`` 200 when ``X`` has at least as many rows as columns
+        and ``WIDE_EPOCHS`` when it is wider (docs/irls_admm.md: on p > n tuning sets longer
+        training ranked worse and took longer)."""
+        if isinstance(self.max_epochs, str) and self.max_epochs == "auto":
+            return WIDE_EPOCHS if X.shape[1] > X.shape[0] else 200
+        return self.max_epochs
+
+    def _screened(self, X, yi):
+        """Columns the net sees: all, or the ``screen`` with the largest gradient of the loss
+        at ``beta = 0`` (``||X_j^T (Y - mean Y)||``, sure independence screening)."""
+        p = X.shape[1]
+        if self.screen is None or p <= self.screen:
+            return np.arange(p)
+        Y = np.eye(int(yi.max()) + 1)[yi]
+        g = (X - X.mean(0)).T @ (Y - Y.mean(0))
+        return np.sort(np.argsort(-np.sqrt((g * g).sum(1)), kind="stable")[: self.screen])
+
+    def _train(self, X, yi, seed, device):
+        """The net trained on ``(X, yi)`` (early stopping on a stratified split); returns the
+        module and its output on all rows, both on the CPU."""
+        net = self._make_net(X.shape[1]).to(device)
+        data = [t.to(device) for t in self._net_data(X, yi)]
+        tr, va = split_validation(len(yi), self.validation_fraction, seed, stratify=yi)
+        d_tr, d_va = [t[tr] for t in data], [t[va] for t in data]
+        history = fit(net, lambda m: self._net_loss(m, d_tr, d_tr), optimizer=self.optimizer, lr=self.lr,
+                      max_epochs=self._max_epochs(X), patience=self.patience, seed=seed, verbose=self.verbose,
+                      val_fn=lambda m: float(self._net_loss(m, d_tr, d_va)))
+        with torch.no_grad():
+            out = net(*data)
+        net.cpu()
+        return net, out, history
+
+    def _ranked_net(self, X, yi, seed, device):
+        """Screen, train, and return ``(net, output, history, columns, importance over all p)``."""
+        cols = self._screened(X, yi)
+        net, out, history = self._train(X[:, cols], yi, seed, device)
+        beta = np.atleast_2d(out.beta.detach().cpu().numpy())[:, : cols.size]
+        imp = np.zeros(X.shape[1])
+        imp[cols] = np.sqrt((beta * beta).sum(axis=0))
+        return net, out, history, cols, imp
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, X, yi, seed, device=None):
+        self._check_params()
+        p, k = self.n_features_in_, self.n_features_to_select
+        device = torch.device("cpu") if device is None else device
+        self.device_ = str(device)
+        self.module_, out, self.history_, cols, imp = self._ranked_net(X, yi, seed, device)
+        self.screened_features_ = cols
+        self._set_output(out, cols)
+        folds, self.refit_C_ = None, None
+        if k == "z":
+            support = np.any(np.atleast_2d(self.z_) != 0, axis=0)
+        elif k in ("auto", "single"):
+            folds = self._folds(yi, seed)
+            support = self._select_by_cv(X, yi, imp, folds, seed, device)
+        else:
+            support = self._top_q(k)
+        self._set_support(support)
+        S = self.selected_features_
+        if S.size == 0:
+            warnings.warn("no feature selected (the support of z is empty): predictions use the "
+                          "class frequencies only; use n_features_to_select='auto' or an int",
+                          UserWarning, stacklevel=3)
+            self._set_classifier(*self._prior(yi))
+            return self
+        if self.refit:  # ridge logistic regression on the selected columns, C by CV
+            folds = self._folds(yi, seed) if folds is None else folds
+            losses = cv_path(lambda f, tr, va: [held_out_log_loss(ridge_logistic(X[np.ix_(tr, S)], yi[tr], C),
+                                                                  X[np.ix_(va, S)], yi[va]) for C in REFIT_CS],
+                             folds)
+            self.refit_C_ = float(REFIT_CS[choose(losses, "min")[0]])
+            m = ridge_logistic(X[:, S], yi, self.refit_C_)
+            coef = np.zeros((m.coef_.shape[0], p))
+            coef[:, S] = m.coef_
+            self._set_classifier(coef, m.intercept_)
+        else:
+            self._set_classifier(*self._net_on(X, yi, S))
+        return self
+
+    def _set_output(self, out, cols):
+        """``beta_``, ``beta_intercept_``, ``z_`` (the net's output on all rows, zero outside the
+        screened columns) and ``n_stages_``."""
+        p = self.n_features_in_
+        beta = np.atleast_2d(out.beta.detach().cpu().numpy())
+        z = np.atleast_2d(out.z.detach().cpu().numpy())
+        full_b, full_z = np.zeros((beta.shape[0], p)), np.zeros((beta.shape[0], p))
+        full_b[:, cols], full_z[:, cols] = beta[:, : cols.size], z[:, : cols.size]
+        squeeze = (lambda a: a[0]) if beta.shape[0] == 1 else (lambda a: a)
+        self.beta_, self.z_ = squeeze(full_b), squeeze(full_z)
+        b0 = beta[:, cols.size] if self.fit_intercept else np.zeros(beta.shape[0])
+        self.beta_intercept_ = float(b0[0]) if beta.shape[0] == 1 else b0
+        self.n_stages_ = len(out.betas)
+
+    def _candidates(self, X, imp, n_rows):
+        """Candidate sets (top-g groups of the order ``imp``), at most ``n_rows`` features."""
+        grouped = self.n_features_to_select == "auto"
+        cap = max(1, min(int((imp > 0).sum()), n_rows))
+        groups = near_duplicate_groups(X, np.argsort(-imp, kind="stable"),
+                                       self.duplicate_corr if grouped else np.inf, max_features=cap)
+        ranked = np.concatenate(groups)
+        sizes = np.minimum(np.cumsum([g.size for g in groups]), cap)
+        return ranked, sizes
+
+    def _select_by_cv(self, X, yi, imp, folds, seed, device):
+        """The number of groups by cross-validated net rankings (module comment above)."""
+        Cs = self._select_Cs()
+        ranked, sizes = self._candidates(X, imp, len(yi))
+        n_groups = len(sizes)
+        gs = (np.arange(1, n_groups + 1) if n_groups <= MAX_CANDIDATES
+              else np.unique(np.geomspace(1, n_groups, MAX_CANDIDATES).astype(int)))
+
+        n_cand = len(Cs) * len(gs)
+
+        def fold_losses(f, tr, va):  # the candidates' held-out losses, then the fold's ranking
+            *_, imp_f = self._ranked_net(X[tr], yi[tr], None if seed is None else seed + 1 + f, device)
+            ranked_f, sizes_f = self._candidates(X[tr], imp_f, len(tr))
+            out = []
+            for C in Cs:
+                for g in gs:
+                    S = ranked_f[: sizes_f[min(g, len(sizes_f)) - 1]]
+                    m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C)
+                    out.append(held_out_log_loss(m, X[np.ix_(va, S)], yi[va]))
+            return out + list(imp_f / max(imp_f.max(), 1e-300))
+
+        rows = cv_path(fold_losses, folds)
+        losses, fold_imps = rows[:, :n_cand], rows[:, n_cand:]
+        single = (ranked, sizes)
+        if CONSENSUS:  # the final order: mean scaled importance over the folds' nets and the full net
+            agg = (imp / max(imp.max(), 1e-300) + fold_imps.sum(0)) / (1 + len(folds))
+            # refit=False predicts with the full net, so only features it saw can be selected
+            self.consensus_importances_ = agg if self.refit else np.where(imp > 0, agg, 0.0)
+            ranked, sizes = self._candidates(X, self.consensus_importances_, len(yi))
+        self._cv_table = (losses.reshape(len(folds), len(Cs), len(gs)), Cs, gs, single, (ranked, sizes))
+        if len(Cs) > 1:  # each number of groups scored at the C of its lowest mean loss
+            per_c = losses.reshape(len(folds), len(Cs), len(gs))
+            losses = per_c[:, per_c.mean(0).argmin(0), np.arange(len(gs))]
+        best, mean, _se = choose(losses, self.rule)
+        self.cv_losses_ = losses  # (folds, numbers of groups): what ``rule`` chose from
+        at = [sizes[min(g, len(sizes)) - 1] for g in gs]  # features in the top-g groups
+        self.validation_curve_ = {int(k): float(v) for k, v in zip(at, mean)}
+        self.n_groups_ = int(min(gs[best], len(sizes)))
+        support = np.zeros(self.n_features_in_, dtype=bool)
+        support[ranked[: at[best]]] = True
+        return support

@@ -1,0 +1,141 @@
+"""The multinomial deep IRLS-ADMM net: one feature set for all classes (issue 24)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from glassnet.estimators.base import torch_dtype
+from glassnet.estimators.irls_admm_base import (
+    MULTINOMIAL_SELECT_C,
+    SCREEN,
+    SELECT_RULE,
+    _NetSelector,
+)
+from glassnet.nn.irls_admm import MultinomialIRLSADMMNet
+from glassnet.utils import fit_context
+
+__all__ = ["MultinomialIRLSADMMNetClassifier"]
+
+
+class MultinomialIRLSADMMNetClassifier(_NetSelector):
+    """Deep unfolded IRLS-ADMM net for K >= 2 classes with one selected feature set.
+
+    The net (:class:`glassnet.nn.irls_admm.MultinomialIRLSADMMNet`) unfolds IRLS + ADMM for
+    ``min_B sum_n -log softmax(B phi_n)_{y_n} + lam sum_j ||F_j B_{:, j}||_2``: the penalty is a
+    group lasso over the K class coefficients of each feature, so a feature is kept or dropped
+    for every class at once (docs/irls_admm.md, "Multinomial net"; with K = 2 and ``F = I`` its
+    optimum is the binary L1 model's at ``lam / sqrt(2)``, with ``b_2 - b_1 = beta``).
+
+    Training, selection and refit follow :class:`glassnet.IRLSADMMNetClassifier` with the norm
+    over classes in place of ``|.|``: the net's output ``beta_`` (n_classes, n_features) orders
+    the features by ``||beta_[:, j]||``; ``"auto"`` picks the number of near-duplicate groups
+    by cross-validated net rankings (each fold trains its own net) scored by the held-out
+    log-loss of a multinomial ridge logistic regression; the refit is a multinomial ridge
+    logistic regression on the selected columns with ``C`` by cross-validation.
+
+    Attributes read one way: ``coef_`` (n_classes, n_features) and ``intercept_`` (n_classes,)
+    are the classifier (softmax of ``X @ coef_.T + intercept_``; zero outside the selected
+    features, and every class uses the same ``selected_features_``); ``feature_importances_``
+    is ``||coef_[:, j]||`` and ``ranking_`` orders the selected features by it, then the others
+    by ``||beta_[:, j]||``. ``beta_`` is the net's output with all (screened) features at once,
+    not the classifier. ``predict_proba`` has one column per entry of ``classes_`` and rows
+    that sum to 1. Parameters as :class:`glassnet.IRLSADMMNetClassifier`, except ``select_C``:
+    0.01 (``MULTINOMIAL_SELECT_C``; on the two multi-class tuning sets, GLIOMA and Brain_Tumor1,
+    it scored 0.775 and 0.878 against 0.700 and 0.856 at the binary net's 0.1). Two classes are
+    accepted (then ``coef_`` is (2, n_features), as the symmetric softmax model).
+    """
+
+    def __init__(
+        self,
+        k_max: int = 3,
+        i_max: int = 4,
+        lam: float = 1.0,
+        rho_init: float = 1.0,
+        F_init: float = 10.0,
+        t_init: float = 1.0,
+        fit_intercept: bool = True,
+        n_features_to_select="auto",
+        duplicate_corr: float = 0.9,
+        select_C=MULTINOMIAL_SELECT_C,
+        rule: str = SELECT_RULE,
+        screen: int | None = SCREEN,
+        refit: bool = True,
+        optimizer: str = "adam",
+        lr: float = 0.2,
+        max_epochs="auto",
+        patience: int = 10,
+        validation_fraction: float = 0.2,
+        solver: str = "auto",
+        dtype: str = "float64",
+        random_state: int | None = None,
+        verbose: bool = False,
+        device="auto",
+    ):
+        self.k_max = k_max
+        self.i_max = i_max
+        self.lam = lam
+        self.rho_init = rho_init
+        self.F_init = F_init
+        self.t_init = t_init
+        self.fit_intercept = fit_intercept
+        self.n_features_to_select = n_features_to_select
+        self.duplicate_corr = duplicate_corr
+        self.select_C = select_C
+        self.rule = rule
+        self.screen = screen
+        self.refit = refit
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.solver = solver
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def fit(self, X, y):
+        """Train the net, select one feature set for all classes, fit the classifier; ``self``."""
+        device = self._fit_device(X)
+        X, y = self._validate_Xy(X, y, classification=True)
+        self.classes_, yi = np.unique(y, return_inverse=True)
+        with fit_context(self.random_state) as seed:
+            return self._fit(X, yi, seed, device)
+
+    def _make_net(self, p):
+        kw = self._module_kwargs(p)
+        return MultinomialIRLSADMMNet(n_classes=len(self.classes_), k_max=self.k_max, i_max=self.i_max,
+                                      lam=self.lam, rho=self.rho_init, F=self.F_init, t=self.t_init,
+                                      solver=self.solver, **kw)
+
+    def _net_data(self, X, yi):
+        dt = torch_dtype(self.dtype)
+        Y = np.eye(len(self.classes_))[yi]
+        return torch.as_tensor(self._phi(X), dtype=dt), torch.as_tensor(Y, dtype=dt)
+
+    @staticmethod
+    def _net_loss(net, d_in, d_eval):  # cross-entropy of the net's output (from d_in) on d_eval
+        return net.loss(net(*d_in).beta, tuple(d_eval), mean=True)
+
+    def _prior(self, yi):
+        freq = np.bincount(yi, minlength=len(self.classes_)) / len(yi)
+        b0 = np.log(freq) - np.log(freq).mean() if self.fit_intercept else np.zeros(len(freq))
+        return np.zeros((len(freq), self.n_features_in_)), b0
+
+    def _net_on(self, X, yi, S):
+        """The trained net run on the selected columns only: ``(coef, intercept)``."""
+        pos = np.searchsorted(self.screened_features_, S)
+        cols = np.r_[pos, self.screened_features_.size].astype(int) if self.fit_intercept else pos
+        Phi, Y = self._net_data(X[:, S], yi)
+        with torch.no_grad():
+            B = self.module_(Phi, Y, columns=cols).beta.numpy()
+        coef = np.zeros((B.shape[0], self.n_features_in_))
+        coef[:, S] = B[:, : S.size]
+        return coef, B[:, S.size] if self.fit_intercept else np.zeros(B.shape[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

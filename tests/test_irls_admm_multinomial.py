@@ -1,0 +1,188 @@
+"""Multinomial IRLS-ADMM net (issue 24): the binary model as its K = 2 special case, the group
+lasso optimality conditions, primal = kernel, finite gradients at zero groups, one feature set
+for all classes, probabilities over all classes, and a ranking that reads off ``coef_``."""
+
+import numpy as np
+import pytest
+import torch
+
+from glassnet import IRLSADMMNetClassifier, MultinomialIRLSADMMNetClassifier, load, save
+from glassnet.datasets import make_irls_admm_simulation
+from glassnet.nn.irls_admm import (
+    IRLSADMMNet,
+    MultinomialIRLSADMMNet,
+    group_soft_threshold,
+)
+
+
+def _design(n, p, seed, intercept=True):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    return (np.hstack([X, np.ones((n, 1))]) if intercept else X), rng
+
+
+def _classical(cls, p, lam, **kw):
+    pen = np.r_[np.ones(p), 0.0]
+    return cls(p + 1, k_max=60, i_max=1000, lam=lam, F=1.0, penalized=pen, trainable=False,
+               line_search=True, tol=1e-12, **kw)
+
+
+def test_two_class_multinomial_is_the_binary_model_at_lam_over_sqrt2():
+    """With K = 2, ``min_B E(B) + lam sum_j ||B_j||`` depends on ``B`` through ``beta = b_2 - b_1``
+    and, for a given ``beta``, the penalty is smallest at ``b_1 = -b_2``, where it equals
+    ``lam / sqrt(2) ||beta||_1``: the binary L1 model at ``lam / sqrt(2)`` (docs/irls_admm.md)."""
+    X, _ = make_irls_admm_simulation(n_samples=200, n_features=10, n_true=4, noise_std=1.0, random_state=0)[:2]
+    y = make_irls_admm_simulation(n_samples=200, n_features=10, n_true=4, noise_std=1.0, random_state=0)[1]
+    Phi = np.hstack([X, np.ones((200, 1))])
+    lam = 5.0
+    multi = _classical(MultinomialIRLSADMMNet, 10, lam, n_classes=2)
+    binary = _classical(IRLSADMMNet, 10, lam / np.sqrt(2))
+    y_pm = np.where(y > 0, 1.0, -1.0)
+    with torch.no_grad():
+        B = multi(torch.as_tensor(Phi), torch.as_tensor(np.eye(2)[(y > 0).astype(int)])).beta.numpy()
+        beta = binary(torch.as_tensor(y_pm[:, None] * Phi)).beta.numpy()
+    assert 0 < np.count_nonzero(np.abs(beta[:10]) > 1e-8) < 10  # the penalty is active
+    np.testing.assert_allclose(B[1] - B[0], beta, atol=1e-8)
+    np.testing.assert_allclose(B[0, :10], -B[1, :10], atol=1e-8)  # the symmetric split
+
+
+def test_converged_net_meets_the_group_lasso_optimality_conditions():
+    Phi, rng = _design(150, 8, 1)
+    W = np.zeros((3, 8))
+    W[:, :3] = rng.normal(0, 2, (3, 3))
+    y = np.argmax(Phi[:, :8] @ W.T + rng.gumbel(size=(150, 3)), axis=1)
+    Y = np.eye(3)[y]
+    lam = 8.0
+    net = _classical(MultinomialIRLSADMMNet, 8, lam, n_classes=3)
+    with torch.no_grad():
+        B = net(torch.as_tensor(Phi), torch.as_tensor(Y)).beta.numpy()
+    logits = Phi @ B.T
+    P = np.exp(logits - logits.max(1, keepdims=True))
+    P /= P.sum(1, keepdims=True)
+    G = (Phi.T @ (P - Y)).T  # dE/dB, (K, p)
+    norms = np.linalg.norm(B[:, :8], axis=0)
+    active = norms > 1e-8
+    assert 0 < active.sum() < 8
+    np.testing.assert_allclose(G[:, 8], 0.0, atol=1e-6)  # the unpenalised intercepts
+    np.testing.assert_allclose(G[:, :8][:, active], -lam * B[:, :8][:, active] / norms[active], atol=1e-6)
+    assert np.all(np.linalg.norm(G[:, :8][:, ~active], axis=0) <= lam + 1e-6)
+
+
+def test_primal_and_kernel_forms_agree_and_gradients_are_finite_at_zero_groups():
+    Phi, rng = _design(20, 40, 2)
+    Y = torch.as_tensor(np.eye(3)[rng.integers(0, 3, 20)])
+    P = torch.as_tensor(Phi)
+    pen = np.r_[np.ones(40), 0.0]
+    a = MultinomialIRLSADMMNet(41, n_classes=3, penalized=pen, solver="primal")
+    b = MultinomialIRLSADMMNet(41, n_classes=3, penalized=pen, solver="kernel")
+    out_a, out_b = a(P, Y), b(P, Y)
+    torch.testing.assert_close(out_a.beta, out_b.beta, atol=1e-9, rtol=1e-7)
+    assert (out_b.z.abs().sum(0) == 0).any()  # some groups are exactly zero
+    b.loss(out_b.beta, (P, Y)).backward()
+    assert torch.isfinite(b.F.grad).all() and b.F.grad.abs().sum() > 0
+    V = torch.zeros(3, 2, dtype=torch.float64, requires_grad=True)
+    group_soft_threshold(V, 0.5).sum().backward()
+    assert torch.isfinite(V.grad).all()
+
+
+def test_bad_input_names_the_problem():
+    with pytest.raises(ValueError, match="n_classes"):
+        MultinomialIRLSADMMNet(4, n_classes=1)
+    net = MultinomialIRLSADMMNet(4, n_classes=3)
+    with pytest.raises(ValueError, match="one-hot"):
+        net(torch.zeros(5, 4, dtype=torch.float64), torch.zeros(5, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="Phi must have shape"):
+        net(torch.zeros(5, 3, dtype=torch.float64), torch.zeros(5, 3, dtype=torch.float64))
+    X, y = np.random.default_rng(0).standard_normal((30, 4)), np.arange(30) % 3
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="screen"):
+            MultinomialIRLSADMMNetClassifier(screen=bad, max_epochs=2).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def three_class_fit():
+    """Three classes, 30 features, the first 4 informative for every class (seed 11: a test
+    seed, not a tuning seed). String labels check that ``classes_`` is used throughout."""
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((240, 30))
+    W = np.zeros((3, 30))
+    W[:, :4] = [[2.0, -1.5, 0.0, 1.5], [-2.0, 0.0, 1.5, -1.5], [0.0, 1.5, -1.5, 0.0]]
+    y = np.array(["a", "b", "c"])[np.argmax(X @ W.T + rng.gumbel(size=(240, 3)), axis=1)]
+    est = MultinomialIRLSADMMNetClassifier(random_state=0).fit(X[:180], y[:180])
+    return X, y, est
+
+
+def test_one_feature_set_for_all_classes(three_class_fit):
+    X, y, est = three_class_fit
+    S = est.selected_features_
+    assert set(range(4)) <= set(S) and S.size <= 8  # the truth, few extras
+    assert est.coef_.shape == (3, 30) and est.intercept_.shape == (3,)
+    np.testing.assert_array_equal(est.coef_[:, ~est.support_], 0.0)  # every class: same set
+    assert np.all(np.linalg.norm(est.coef_[:, S], axis=0) > 0)
+    assert est.beta_.shape == (3, 30)
+    np.testing.assert_array_equal(est.classes_, ["a", "b", "c"])
+    proba = est.predict_proba(X[180:])
+    assert proba.shape == (60, 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    np.testing.assert_array_equal(est.predict(X[180:]), est.classes_[proba.argmax(1)])
+    assert est.score(X[180:], y[180:]) > 0.8
+    # prediction reads only the selected columns
+    X2 = X[180:].copy()
+    X2[:, ~est.support_] = 1e3
+    np.testing.assert_allclose(est.predict_proba(X2), proba)
+
+
+def test_ranking_reads_off_coef(three_class_fit):
+    """``feature_importances_`` is ``||coef_[:, j]||`` (``|coef_|`` for the binary net) and
+    ``ranking_`` lists the selected features by it, then the rest: the order and the signs a
+    user reads come from the vector that predicts."""
+    X, _y, multi = three_class_fit
+    Xb, yb = make_irls_admm_simulation(n_samples=300, n_features=20, n_true=4, noise_std=0.5, random_state=5)[:2]
+    binary = IRLSADMMNetClassifier(random_state=0).fit(Xb, yb)
+    for est in (multi, binary):
+        imp = np.linalg.norm(est.coef_, axis=0)
+        np.testing.assert_allclose(est.feature_importances_, imp)
+        s = est.selected_features_.size
+        top = est.ranking_[:s]
+        assert set(top) == set(est.selected_features_)
+        assert np.all(np.diff(imp[top]) <= 0)  # decreasing importance
+        assert np.all(imp[est.ranking_[s:]] == 0)
+        assert sorted(est.ranking_) == list(range(X.shape[1] if est is multi else 20))
+    # binary: the sign of each ranked feature is the sign of its coefficient, and raising a
+    # feature with a positive coefficient raises the probability of classes_[1]
+    j = binary.ranking_[0]
+    x = np.zeros((2, 20))
+    x[1, j] = 1.0
+    up = binary.predict_proba(x)[1, 1] > binary.predict_proba(x)[0, 1]
+    assert up == (binary.coef_[0, j] > 0)
+
+
+def test_save_load_round_trip(three_class_fit, tmp_path):
+    X, _, est = three_class_fit
+    save(est, tmp_path / "m")
+    back = load(tmp_path / "m")
+    np.testing.assert_allclose(back.predict_proba(X), est.predict_proba(X))
+    np.testing.assert_array_equal(back.get_support(), est.get_support())
+
+
+def test_default_random_state_none_fits():
+    """``random_state=None`` (the default): fresh seeds for the folds' nets, no error."""
+    X, y = make_irls_admm_simulation(n_samples=120, n_features=10, n_true=4, noise_std=0.5, random_state=8)[:2]
+    for cls in (IRLSADMMNetClassifier, MultinomialIRLSADMMNetClassifier):
+        est = cls(max_epochs=3).fit(X, y)
+        assert est.selected_features_.size >= 1 and est.score(X, y) > 0.7
+
+
+def test_screen_and_refit_false_use_only_columns_the_net_saw():
+    """With more columns than ``screen`` the net sees the screened ones; ``refit=False`` then
+    selects among them only (the full net predicts), and predicts from exactly that set."""
+    X, y, _, _support = make_irls_admm_simulation(n_samples=80, n_features=300, n_true=4, noise_std=0.1,
+                                                 random_state=12)
+    est = IRLSADMMNetClassifier(random_state=0, screen=50, refit=False).fit(X, y)
+    assert est.screened_features_.size == 50
+    assert set(est.selected_features_) <= set(est.screened_features_)
+    np.testing.assert_array_equal(est.beta_[np.setdiff1d(np.arange(300), est.screened_features_)], 0.0)
+    assert np.all(est.coef_[0, est.selected_features_] != 0)
+    X2 = X.copy()
+    X2[:, ~est.support_] = 5.0
+    np.testing.assert_allclose(est.decision_function(X2), est.decision_function(X))
