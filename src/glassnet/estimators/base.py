@@ -7,12 +7,15 @@ ending in ``_``. This module holds the validation every estimator shares and sav
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval as _SkInterval
+from sklearn.utils._param_validation import Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -20,7 +23,25 @@ from glassnet.devices import auto_device_for
 from glassnet.persistence import load, save
 from glassnet.utils import with_auto_threads
 
-__all__ = ["MAX_ABS", "GlassnetEstimator", "load", "save", "torch_dtype"]
+__all__ = [
+    "DEVICE",
+    "DTYPE",
+    "EPOCHS",
+    "MAX_ABS",
+    "MAX_EPOCHS",
+    "MAX_WIDTH",
+    "NONNEG",
+    "POSITIVE",
+    "RANDOM_STATE",
+    "TOL",
+    "GlassnetEstimator",
+    "IntTuple",
+    "Interval",
+    "ListOf",
+    "load",
+    "save",
+    "torch_dtype",
+]
 
 # entries larger than this overflow the networks' arithmetic (squares in float32 reach inf near
 # 1e19) and stall path searches; such data must be rescaled, never silently clipped
@@ -35,6 +56,90 @@ def torch_dtype(name: str) -> torch.dtype:
     return _DTYPES[name]
 
 
+# ------------------------------------------------- constructor-argument declarations (issue 25)
+# Every estimator declares each constructor argument in ``_parameter_constraints`` (scikit-learn's
+# mechanism); ``fit`` (and SPINN's ``path``) validates them before any work, so a bad value gets
+# scikit-learn's ``InvalidParameterError`` (a ``ValueError``) naming the parameter and the range.
+
+# Epoch counts above this are refused: even tiny data costs ~1 ms per epoch, so 1e5 epochs is
+# minutes per fit and the audit's 1e9 would never end (the stopping rules need not trigger).
+MAX_EPOCHS = 100_000
+# Layer widths / shape entries above this are refused: one such layer on 10 inputs is already
+# 8 MB of weights per input column, and widths like 1e9 fail only inside the allocator.
+MAX_WIDTH = 100_000
+
+class Interval(_SkInterval):
+    """scikit-learn's ``Interval`` that refuses ``True`` / ``False`` (a bool is a Python int, so
+    scikit-learn's accepts ``lr=True`` as 1)."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+POSITIVE = Interval(numbers.Real, 0, None, closed="neither")  # (0, inf): nan and inf refused
+NONNEG = Interval(numbers.Real, 0, None, closed="left")  # [0, inf)
+TOL = [NONNEG]
+EPOCHS = [Interval(numbers.Integral, 1, MAX_EPOCHS, closed="both")]
+DTYPE = [StrOptions({"float32", "float64"})]
+DEVICE = [str, torch.device]  # resolved (and a bad name refused, naming it) at the start of fit
+RANDOM_STATE = ["random_state", np.random.Generator]
+
+
+class _Custom(Options):
+    """Base of glassnet's own constraints: scikit-learn's ``make_constraint`` accepts only its
+    own classes, so these subclass ``Options`` and replace its test and description."""
+
+    def __init__(self):
+        super().__init__(object, set())
+
+
+class IntTuple(_Custom):
+    """A tuple or list of ints in ``[1, MAX_WIDTH]`` (layer sizes, shapes): exactly ``length``
+    entries when given, else at least ``min_len``."""
+
+    def __init__(self, length=None, min_len=0, max_value=MAX_WIDTH):
+        super().__init__()
+        self.length, self.min_len, self.max_value = length, min_len, max_value
+
+    def is_satisfied_by(self, val):
+        if not isinstance(val, (tuple, list)):
+            return False
+        if (len(val) != self.length) if self.length is not None else len(val) < self.min_len:
+            return False
+        return all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                   and 1 <= v <= self.max_value for v in val)
+
+    def invalid_values(self):
+        n = self.length if self.length is not None else max(self.min_len, 1)
+        return [(0,) * n, (-1,) * n, (2.5,) * n, (self.max_value + 1,) * n, "x",
+                (1,) * (n + 1) if self.length is not None else None, 3]
+
+    def __str__(self):
+        size = (f"{self.length} ints" if self.length is not None
+                else f"at least {self.min_len} ints" if self.min_len else "ints")
+        return f"a tuple of {size} in [1, {self.max_value}]"
+
+
+class ListOf(_Custom):
+    """A non-empty list or tuple whose every item satisfies ``item`` (a constraint)."""
+
+    def __init__(self, item):
+        super().__init__()
+        self.item = item
+
+    def is_satisfied_by(self, val):
+        return (isinstance(val, (tuple, list)) and len(val) > 0
+                and all(self.item.is_satisfied_by(v) for v in val))
+
+    def invalid_values(self):
+        bad = [v for v in self.item.invalid_values() if v is not None]
+        return [[], "x", 3] + [[b] for b in bad[:3]]
+
+    def __str__(self):
+        return f"a non-empty list of {self.item}"
+
+
+_VALIDATED = ("fit", "path", "partial_fit")
 _THREADED = ("fit", "fit_predict", "fit_transform", "predict", "predict_proba",
              "predict_log_proba", "decision_function", "transform", "score", "path", "upscale")
 
@@ -48,8 +153,15 @@ class GlassnetEstimator(BaseEstimator):
     caller's choice is kept.
     """
 
+    # meta-estimators whose inner fits must validate their own parameters set this to False
+    _skip_nested_validation = True
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        for name in _VALIDATED:
+            fn = cls.__dict__.get(name)
+            if callable(fn) and not getattr(fn, "__glassnet_validated__", False):
+                setattr(cls, name, _validating(fn, cls._skip_nested_validation))
         for name in _THREADED:
             fn = getattr(cls, name, None)
             if callable(fn) and not getattr(fn, "__glassnet_threads__", False):
@@ -120,6 +232,22 @@ class GlassnetEstimator(BaseEstimator):
     def __sklearn_is_fitted__(self):
         # every glassnet estimator sets ``module_`` at the end of a successful fit
         return hasattr(self, "module_")
+
+
+def _validating(method, skip_nested):
+    """``method`` with the constructor arguments validated first (scikit-learn's
+    ``_fit_context``: ``self._validate_params()`` against ``_parameter_constraints``). A class
+    that declares none is not validated here (the test suite fails it: every estimator must)."""
+    inner = _fit_context(prefer_skip_nested_validation=skip_nested)(method)
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        if "_parameter_constraints" not in dir(type(self)):
+            return method(self, *args, **kwargs)
+        return inner(self, *args, **kwargs)
+
+    wrapped.__glassnet_validated__ = True
+    return wrapped
 
 
 def _sparse_as_value_error(fn, *args, **kw):

@@ -10,12 +10,20 @@ out over joblib workers, :func:`glassnet.model_selection.cv_path`), a rule from
 
 from __future__ import annotations
 
+import numbers
+from typing import ClassVar
+
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import StrOptions
 
+from glassnet.estimators.base import Interval
 from glassnet.estimators.spinn._engine import relaxed, start
 from glassnet.estimators.spinn.single import (
+    MAX_LAMBDAS,
+    REGRESSION_LOSSES,
+    SPINN_CONSTRAINTS,
     SPINNRegressor,
     _ClassifierAPI,
     _SPINNCore,
@@ -44,6 +52,18 @@ RELAX_CV_LAMBDA_0, RELAX_CV_MAX_FEATURES = 1e-2, 30
 RELAX_REFIT_EPOCHS = 600
 RELAX_CV_EPOCHS = 200  # warm-started from the fold's path at the candidate's lambda
 SELECTIONS = ("relaxed", "relaxed-1se", "min", "1se", "paired")
+
+# what the CV estimators add to SPINN_CONSTRAINTS (issue 25)
+CV_CONSTRAINTS = {
+    **SPINN_CONSTRAINTS,
+    "cv": [Interval(numbers.Integral, 2, None, closed="left")],
+    "n_lambdas": [Interval(numbers.Integral, 1, MAX_LAMBDAS, closed="both")],
+    "lambda_min_ratio": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "selection": [StrOptions(set(SELECTIONS))],
+    "relax": ["boolean"],
+    "n_jobs": [None, Interval(numbers.Integral, None, -1, closed="right"),
+               Interval(numbers.Integral, 1, None, closed="left")],
+}
 
 
 def support_candidates(records, max_features):
@@ -79,8 +99,6 @@ class _CVBase(_SPINNCore):
 
     def _cv_select(self, X, y, sw, strata, classification, n_out):
         """The whole CV fit on validated arrays; sets the fitted attributes."""
-        if self.selection not in SELECTIONS:
-            raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
         n, p = X.shape
         n_l, K = int(self.n_lambdas), int(self.cv)
         with fit_context(self.random_state, self._work(X)) as seed0, \
@@ -247,6 +265,8 @@ class SPINNRegressorCV(RegressorMixin, _SingleSetCV):
 
     _classification = False
     _relax_ridges = RELAX_RIDGES_REGRESSION
+    _parameter_constraints: ClassVar[dict] = {
+        **CV_CONSTRAINTS, "loss": [StrOptions(set(REGRESSION_LOSSES))]}
     predict = SPINNRegressor.predict
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
@@ -261,6 +281,7 @@ class SPINNClassifierCV(_ClassifierAPI, _SingleSetCV):
 
     _classification = True
     _relax_ridges = RELAX_LAMBDA_0
+    _parameter_constraints: ClassVar[dict] = dict(CV_CONSTRAINTS)
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,
                  n_lambdas=30, lambda_min_ratio=1e-2, selection="relaxed", start="screen", relax=True,

@@ -11,17 +11,24 @@ refit) and accepts the same options.
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 
 from glassnet.datafits import get_datafit
-from glassnet.estimators.base import _sparse_as_value_error, torch_dtype
-from glassnet.estimators.spinn._engine import STARTS, generator, start
-from glassnet.estimators.spinn.cv import RELAX_LAMBDA_0, RELAX_RIDGES_REGRESSION, _CVBase
+from glassnet.estimators.base import Interval, _sparse_as_value_error, torch_dtype
+from glassnet.estimators.spinn._engine import generator, start
+from glassnet.estimators.spinn.cv import (
+    CV_CONSTRAINTS,
+    RELAX_LAMBDA_0,
+    RELAX_RIDGES_REGRESSION,
+    _CVBase,
+)
 from glassnet.estimators.spinn.single import (
     DEFAULT_LAMBDA_RATIO,
-    OPTIMIZERS,
+    N_PATH,
     REGRESSION_LOSSES,
     lambda_0_of,
     reset_parameters,
@@ -55,6 +62,15 @@ class IntegrativeSPINN(_CVBase):
     ``predict(X, dataset)`` predicts samples of data set ``dataset`` (an int in ``[0, M)``);
     ``score(X, y, dataset)`` is R^2 or accuracy on that data set.
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **CV_CONSTRAINTS,
+        "lam": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "penalty": [StrOptions({"integrative"}), IntegrativePenalty, None],
+        "task": [StrOptions({"regression", "classification"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "n_path": N_PATH,
+    }
 
     def __init__(self, lam=None, penalty=None, task="regression", hidden=(10,), activation="tanh",
                  lambda_0=None, cv=5, n_lambdas=30, lambda_min_ratio=1e-2, selection="relaxed",
@@ -104,12 +120,7 @@ class IntegrativeSPINN(_CVBase):
         return pen
 
     def _problem(self) -> Problem:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be 'sgd' (proximal gradient) or 'adam', got {self.optimizer!r}")
-        if self.start not in STARTS:
-            raise ValueError(f"start must be one of {STARTS}, got {self.start!r}")
-        if not self._classification and self.loss not in REGRESSION_LOSSES:
-            raise ValueError(f"loss must be one of {REGRESSION_LOSSES}, got {self.loss!r}")
+        # optimizer, start, loss: declared in _parameter_constraints (validated at fit)
         datafit = get_datafit("logistic" if self._classification else "squared")
         robust = not self._classification and self.loss == "huber"
         return Problem(datafit, lambda_0_of(self.lambda_0, self._loss_name), self._penalty(),
@@ -138,8 +149,6 @@ class IntegrativeSPINN(_CVBase):
             raise ValueError("Xs must be a non-empty list of 2-d arrays, one per data set")
         if not isinstance(ys, (list, tuple)) or len(ys) != len(Xs):
             raise ValueError(f"ys must be a list with one target array per data set ({len(Xs)})")
-        if self.task not in ("regression", "classification"):
-            raise ValueError(f"task must be 'regression' or 'classification', got {self.task!r}")
         from sklearn.utils.validation import _check_sample_weight, check_consistent_length
 
         Xs = [self._check_X(X, reset=(i == 0)) for i, X in enumerate(Xs)]
@@ -230,9 +239,7 @@ class IntegrativeSPINN(_CVBase):
     def _fit_at(self, X, y, sw, strata):
         """The path to the given ``lam``; with ``relax`` the refit's ridge chosen by ``cv``
         folds of fresh-start refits, the refit kept (no path CV to compare it with)."""
-        lam = float(self.lam)
-        if not lam >= 0:
-            raise ValueError(f"lam must be >= 0, got {self.lam}")
+        lam = float(self.lam)  # declared >= 0 and finite
         n = X.shape[0]
         batch, scales = self._batch(X, y, sw, [(np.arange(n), None)])
         with fit_context(self.random_state, self._work(X)) as seed0, \

@@ -15,16 +15,31 @@ invisible to the gradient at ``W1 = 0``, are found; ``"zero"`` is Feng & Simon's
 from __future__ import annotations
 
 import copy
+import numbers
+from typing import ClassVar
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.feature_selection import SelectorMixin
+from sklearn.utils._param_validation import StrOptions
 
 from glassnet.datafits import get_datafit
-from glassnet.estimators.base import GlassnetEstimator, check_real, torch_dtype
+from glassnet.estimators.base import (
+    DEVICE,
+    DTYPE,
+    EPOCHS,
+    NONNEG,
+    POSITIVE,
+    RANDOM_STATE,
+    TOL,
+    GlassnetEstimator,
+    Interval,
+    IntTuple,
+    torch_dtype,
+)
 from glassnet.estimators.spinn._engine import STARTS, generator, start
-from glassnet.nn.spinn import SPINN
+from glassnet.nn.spinn import ACTIVATIONS, SPINN
 from glassnet.paths import Batch, Problem, follow, grid_to
 from glassnet.penalties import IntegrativePenalty, Penalty, get_penalty
 from glassnet.progress import progress
@@ -38,12 +53,34 @@ DEFAULT_LAMBDA_RATIO = 0.1  # lam=None: this fraction of lambda_max (use SPINN*C
 DEFAULT_LAMBDA_0 = {"mse": 0.3, "logistic": 0.3, "softmax": 1.0}
 REGRESSION_LOSSES = ("huber", "squared_error")
 OPTIMIZERS = ("sgd", "adam")
+GROUP_PENALTIES = ("composite_mcp", "group_lasso", "group_mcp", "l1", "mcp", "sparse_group_lasso")
+# at most this many lambdas on a path: each is a fit of up to max_epochs epochs
+MAX_LAMBDAS = 1000
+
+# constructor arguments every SPINN estimator shares (scikit-learn's declarations, checked at the
+# start of fit and path before any work; issue 25)
+SPINN_CONSTRAINTS = {
+    "penalty": [StrOptions(set(GROUP_PENALTIES)), Penalty],
+    "hidden": [IntTuple()],  # (): a sparse GLM
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "lambda_0": [NONNEG, None],
+    "start": [StrOptions(set(STARTS))],
+    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "lr": [POSITIVE],
+    "max_epochs": EPOCHS,
+    "tol": TOL,
+    "random_state": RANDOM_STATE,
+    "dtype": DTYPE,
+    "device": DEVICE,
+    "verbose": ["verbose"],
+}
+N_PATH = [Interval(numbers.Integral, 1, MAX_LAMBDAS, closed="both")]
 
 
 def lambda_0_of(value, loss_name):
     """The upper-layer ridge: ``DEFAULT_LAMBDA_0`` of the loss when ``value`` is None, else the
-    checked value."""
-    return DEFAULT_LAMBDA_0[loss_name] if value is None else check_real(value, "lambda_0")
+    value (declared ``>= 0`` and finite in ``SPINN_CONSTRAINTS``)."""
+    return DEFAULT_LAMBDA_0[loss_name] if value is None else float(value)
 
 
 def importances(records, n_features):
@@ -116,15 +153,8 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
         return "logistic" if len(self.classes_) == 2 else "softmax"
 
     def _problem(self) -> Problem:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be 'sgd' (proximal gradient) or 'adam', got {self.optimizer!r}")
-        if self.start not in STARTS:
-            raise ValueError(f"start must be one of {STARTS}, got {self.start!r}")
-        robust = False
-        if not self._classification:
-            if self.loss not in REGRESSION_LOSSES:
-                raise ValueError(f"loss must be one of {REGRESSION_LOSSES}, got {self.loss!r}")
-            robust = self.loss == "huber"
+        # optimizer, start, loss: declared in _parameter_constraints (validated at fit)
+        robust = not self._classification and self.loss == "huber"
         name = self._loss_name
         datafit = get_datafit({"mse": "squared", "logistic": "logistic", "softmax": "multinomial"}[name])
         return Problem(datafit, lambda_0_of(self.lambda_0, name), self._penalty(), self.optimizer,
@@ -259,7 +289,7 @@ class _SPINNBase(_SPINNCore):
         sample (the loss is their weighted mean). With ``warm_start=True`` and a previous fit
         on data of the same width, the path continues from that fit's network to the new
         ``lam`` instead of starting again."""
-        lam = "default" if self.lam is None else check_real(self.lam, "lam")
+        lam = "default" if self.lam is None else float(self.lam)
         X, y, sw = self._check_data(X, y, sample_weight)
         warm = bool(self.warm_start) and hasattr(self, "module_") and X.shape[1] == self.n_features_in_
         old = (copy.deepcopy(self.module_), self.lambda_fit_, self.screen_support_) if warm else None
@@ -363,6 +393,14 @@ _SINGLE_DOC = """
 """
 
 
+_SINGLE_CONSTRAINTS = {
+    **SPINN_CONSTRAINTS,
+    "lam": [NONNEG, None],
+    "n_path": N_PATH,
+    "warm_start": ["boolean"],
+}
+
+
 class SPINNRegressor(RegressorMixin, _SPINNBase):
     __doc__ = """Sparse-input neural network regression (Huber's loss or the MSE on the
     standardised target ``(y - mean)/sd``, so ``lam`` and ``lambda_0`` do not depend on the
@@ -370,6 +408,8 @@ class SPINNRegressor(RegressorMixin, _SPINNBase):
     """ + _SINGLE_DOC
 
     _classification = False
+    _parameter_constraints: ClassVar[dict] = {
+        **_SINGLE_CONSTRAINTS, "loss": [StrOptions(set(REGRESSION_LOSSES))]}
 
     def __init__(self, lam=None, penalty="group_mcp", hidden=(10,), activation="tanh",
                  lambda_0=None, n_path=10, start="screen", loss="huber", optimizer="sgd", lr=2.0,
@@ -420,6 +460,7 @@ class SPINNClassifier(_ClassifierAPI, _SPINNBase):
     """ + _SINGLE_DOC
 
     _classification = True
+    _parameter_constraints: ClassVar[dict] = dict(_SINGLE_CONSTRAINTS)
 
     def __init__(self, lam=None, penalty="group_mcp", hidden=(10,), activation="tanh",
                  lambda_0=None, n_path=10, start="screen", optimizer="sgd", lr=2.0, max_epochs=300,
