@@ -121,22 +121,42 @@ class IntTuple(_Custom):
 
 
 class ListOf(_Custom):
-    """A non-empty list or tuple whose every item satisfies ``item`` (a constraint)."""
+    """A list or tuple of at least ``min_len`` items, each satisfying ``item`` (a constraint)."""
 
-    def __init__(self, item):
+    def __init__(self, item, min_len=1):
         super().__init__()
-        self.item = item
+        self.item, self.min_len = item, min_len
 
     def is_satisfied_by(self, val):
-        return (isinstance(val, (tuple, list)) and len(val) > 0
+        return (isinstance(val, (tuple, list)) and len(val) >= self.min_len
                 and all(self.item.is_satisfied_by(v) for v in val))
 
     def invalid_values(self):
         bad = [v for v in self.item.invalid_values() if v is not None]
-        return [[], "x", 3] + [[b] for b in bad[:3]]
+        return ([[]] if self.min_len else []) + ["x", 3] + [[b] for b in bad[:3]]
 
     def __str__(self):
-        return f"a non-empty list of {self.item}"
+        return f"a list of {self.item}" + (" (at least one)" if self.min_len else "")
+
+
+class Reals(_Custom):
+    """A non-empty list, tuple or 1-d array of finite reals ``>= low`` (a grid of values)."""
+
+    def __init__(self, low=0.0):
+        super().__init__()
+        self.low = low
+
+    def is_satisfied_by(self, val):
+        if not isinstance(val, (tuple, list, np.ndarray)) or np.ndim(val) != 1 or len(val) == 0:
+            return False
+        return all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                   and math.isfinite(v) and v >= self.low for v in val)
+
+    def invalid_values(self):
+        return [(), (np.nan,), (np.inf,), (self.low - 1,), ("x",), [[1.0]]]
+
+    def __str__(self):
+        return f"a non-empty tuple of finite numbers >= {self.low}"
 
 
 _VALIDATED = ("fit", "path", "partial_fit")

@@ -26,17 +26,32 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+from typing import ClassVar
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import StrOptions
 
-from glassnet.estimators.base import GlassnetEstimator, torch_dtype
+from glassnet.estimators.base import (
+    DEVICE,
+    DTYPE,
+    EPOCHS,
+    NONNEG,
+    POSITIVE,
+    RANDOM_STATE,
+    GlassnetEstimator,
+    Interval,
+    IntTuple,
+    ListOf,
+    Reals,
+    torch_dtype,
+)
 from glassnet.model_selection import choose, cv_path
-from glassnet.nn.matnet import MatNet
+from glassnet.nn.matnet import ACTIVATIONS, MatNet
 from glassnet.progress import progress
+from glassnet.training import OPTIMIZERS, split_validation
 from glassnet.training import fit as train
-from glassnet.training import split_validation
 from glassnet.utils import fit_context
 
 __all__ = ["AUTO_HIDDEN_MAX", "LAM_GRID", "MatNetClassifier", "MatNetRegressor", "MatNetSR"]
@@ -46,6 +61,28 @@ LAM_GRID = (1e-4, 1e-3, 1e-2)  # lam="auto": candidates scored on the internal v
 AUTO_VALIDATION_FRACTION = 0.2  # the validation part used by lam="auto" when none is given
 MIN_SAMPLES_FOR_SELECTION = 10  # below this, lam="auto" uses LAM_FALLBACK without a split
 LAM_FALLBACK = 1e-3
+
+
+# constructor arguments both MatNet estimators share (checked at the start of fit; issue 25)
+_CONSTRAINTS = {
+    "input_shape": [None, IntTuple(length=2)],
+    "hidden_shapes": [StrOptions({"auto"}), ListOf(IntTuple(length=2))],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "lam": [StrOptions({"auto"}), NONNEG, Reals()],
+    "beta": [NONNEG],
+    "rho": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "unit_norm": ["boolean"],
+    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "lr": [POSITIVE],
+    "max_epochs": EPOCHS,
+    "batch_size": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    "validation_fraction": [None, Interval(numbers.Real, 0, 1, closed="neither")],
+    "patience": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    "random_state": RANDOM_STATE,
+    "dtype": DTYPE,
+    "verbose": ["verbose"],
+    "device": DEVICE,
+}
 
 
 def _count(module: torch.nn.Module) -> int:
@@ -63,12 +100,9 @@ class _MatNetBase(GlassnetEstimator):
         return X, None
 
     def _resolve_input_shape(self, n_features: int, shape3d):
-        if self.input_shape is not None:
-            try:
-                I, J = (int(v) for v in self.input_shape)
-            except (TypeError, ValueError):
-                raise ValueError(f"input_shape must be a pair (I, J), got {self.input_shape!r}") from None
-            if I < 1 or J < 1 or I * J != n_features:
+        if self.input_shape is not None:  # declared: a pair of positive ints
+            I, J = (int(v) for v in self.input_shape)
+            if I * J != n_features:
                 raise ValueError(
                     f"input_shape={self.input_shape!r} does not fit X: I*J = {I * J} but X has "
                     f"{n_features} features per sample"
@@ -83,36 +117,18 @@ class _MatNetBase(GlassnetEstimator):
 
     def _hidden_shapes(self):
         """The hidden shapes to build: ``"auto"`` derives them from ``input_shape_``."""
-        if isinstance(self.hidden_shapes, str):
-            if self.hidden_shapes != "auto":
-                raise ValueError(f"hidden_shapes must be 'auto' or a list of (rows, cols) pairs, "
-                                 f"got {self.hidden_shapes!r}")
+        if isinstance(self.hidden_shapes, str):  # declared: "auto" or a list of int pairs
             I, J = self.input_shape_
             return [(min(I, AUTO_HIDDEN_MAX), min(J, AUTO_HIDDEN_MAX))]
-        try:
-            shapes = [tuple(int(v) for v in s) for s in self.hidden_shapes]
-        except TypeError:
-            raise ValueError(
-                f"hidden_shapes must be a list of (rows, cols) pairs, got {self.hidden_shapes!r}"
-            ) from None
-        if any(len(s) != 2 or min(s) < 1 for s in shapes):
-            raise ValueError(f"hidden_shapes must hold pairs of positive integers, got {self.hidden_shapes!r}")
-        return shapes
+        return [tuple(int(v) for v in s) for s in self.hidden_shapes]
 
     def _lam_grid(self):
         """``(grid, fixed)``: the weight-decay candidates, or a single fixed value."""
-        lam = self.lam
+        lam = self.lam  # declared: "auto", a finite number >= 0 or a grid of them
         if isinstance(lam, str):
-            if lam != "auto":
-                raise ValueError(f"lam must be 'auto', a number >= 0 or a tuple of them, got {lam!r}")
             return tuple(LAM_GRID), None
         if isinstance(lam, (list, tuple, np.ndarray)):
-            grid = tuple(float(v) for v in lam)
-            if not grid or any(not math.isfinite(v) or v < 0 for v in grid):
-                raise ValueError(f"lam grid must hold finite numbers >= 0, got {lam!r}")
-            return grid, None
-        if not isinstance(lam, numbers.Real) or not math.isfinite(lam) or lam < 0:
-            raise ValueError(f"lam must be 'auto', a number >= 0 or a tuple of them, got {lam!r}")
+            return tuple(float(v) for v in lam), None
         return None, float(lam)
 
     def _matrices(self, X, reset: bool, y=None, classification=False, with_y=False):
@@ -293,6 +309,9 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
     history_, n_iter_, n_parameters_, n_features_in_
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **_CONSTRAINTS, "head": [StrOptions({"dense", "bilinear"})]}
+
     def __init__(self, input_shape=None, hidden_shapes="auto", head="dense",
                  activation="tanh", lam="auto", beta=0.0, rho=0.05, unit_norm=False,
                  optimizer="adam", lr=0.01, max_epochs=100, batch_size=100,
@@ -320,8 +339,6 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
     def fit(self, X, y):
         """Fit on matrices ``X`` ((n, I, J), or (n, I*J) with ``input_shape``) and labels ``y``;
         with ``lam="auto"`` the weight decay is chosen on an internal validation split first."""
-        if self.head not in ("dense", "bilinear"):
-            raise ValueError(f"head must be 'dense' or 'bilinear' for a classifier, got {self.head!r}")
         device = self._fit_device(X)
         Xt, y = self._matrices(X, reset=True, y=y, classification=True, with_y=True)
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -394,6 +411,14 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
     n_parameters_, n_features_in_
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **_CONSTRAINTS,
+        "hidden_shapes": [StrOptions({"auto"}), ListOf(IntTuple(length=2), min_len=0)],
+        "head": [StrOptions({"auto", "dense", "bilinear"})],
+        "output_shape": [None, IntTuple(length=2)],
+        "output_activation": [StrOptions({"identity", "sigmoid"})],
+    }
+
     def __init__(self, input_shape=None, hidden_shapes="auto", head="auto", output_shape=None,
                  activation="tanh", output_activation="identity", lam="auto", beta=0.0,
                  rho=0.05, unit_norm=False, optimizer="adam", lr=0.01, max_epochs=100,
@@ -430,10 +455,6 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         with ``lam="auto"`` the weight decay is chosen on an internal validation split first."""
         import warnings
 
-        if self.head not in ("auto", "dense", "bilinear"):
-            raise ValueError(f"head must be 'auto', 'dense' or 'bilinear', got {self.head!r}")
-        if self.output_activation not in ("identity", "sigmoid"):
-            raise ValueError(f"output_activation must be 'identity' or 'sigmoid', got {self.output_activation!r}")
         device = self._fit_device(X)
         y_arr = np.asarray(y) if hasattr(y, "__len__") else y
         y3 = None

@@ -7,9 +7,11 @@ stays importable from there.
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 
 from glassnet.datasets.images import (
     as_image,
@@ -23,8 +25,20 @@ from glassnet.datasets.images import (
     sr_modalities,
     ycbcr_to_rgb,
 )
-from glassnet.estimators.base import GlassnetEstimator, check_real, torch_dtype
+from glassnet.estimators.base import (
+    DEVICE,
+    DTYPE,
+    EPOCHS,
+    NONNEG,
+    POSITIVE,
+    RANDOM_STATE,
+    GlassnetEstimator,
+    Interval,
+    IntTuple,
+    torch_dtype,
+)
 from glassnet.nn.matnet import MultimodalMatNetAutoencoder
+from glassnet.training import OPTIMIZERS
 from glassnet.training import fit as train
 from glassnet.utils import fit_context
 
@@ -39,10 +53,13 @@ INPUT_OFFSET = 0.5  # network inputs are the (0, 1) modality images minus this (
 _PREDICT_CHUNK = 8192  # patches per forward pass at test time
 
 
-def _positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+# training tuples drawn at most: each holds 6 patch_size^2 floats in float64 while drawn (1e6
+# 15x15 tuples: 10.8 GB, 100x the paper's 10,000); the audit's 1e11 ended in a MemoryError
+MAX_PATCHES = 1_000_000
+
+
+def _int_range(low, high=None):
+    return [Interval(numbers.Integral, low, high, closed="both" if high else "left")]
 
 
 class MatNetSR(GlassnetEstimator):
@@ -111,6 +128,16 @@ class MatNetSR(GlassnetEstimator):
     n_patches_ : int (training tuples actually drawn), n_parameters_ : int
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "scale": _int_range(2), "patch_size": _int_range(1), "hidden_shape": [IntTuple(length=2)],
+        "n_patches": _int_range(1, MAX_PATCHES), "lam": [NONNEG], "beta": [NONNEG],
+        "rho": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "input_mode": [StrOptions({"bicubic", "hr"})], "target": [StrOptions({"residual", "hr"})],
+        "residual_gain": [POSITIVE], "optimizer": [StrOptions(set(OPTIMIZERS))], "lr": [POSITIVE],
+        "max_epochs": EPOCHS, "batch_size": [None, *_int_range(1)], "stride": _int_range(1),
+        "random_state": RANDOM_STATE, "dtype": DTYPE, "verbose": ["verbose"], "device": DEVICE,
+    }
+
     def __init__(self, scale=2, patch_size=15, hidden_shape=(10, 10), n_patches=10_000,
                  lam=1e-4, beta=0.01, rho=0.05, input_mode="bicubic", target="residual",
                  residual_gain=4.0, optimizer="adam", lr=0.005, max_epochs=60, batch_size=100,
@@ -144,18 +171,7 @@ class MatNetSR(GlassnetEstimator):
     # ------------------------------------------------------------ checks
 
     def _check_params(self):
-        _positive_int(self.scale, "scale", 2)
-        _positive_int(self.patch_size, "patch_size")
-        _positive_int(self.n_patches, "n_patches")
-        _positive_int(self.stride, "stride")
-        if self.input_mode not in ("bicubic", "hr"):
-            raise ValueError(f"input_mode must be 'bicubic' or 'hr', got {self.input_mode!r}")
-        if self.target not in ("residual", "hr"):
-            raise ValueError(f"target must be 'residual' or 'hr', got {self.target!r}")
-        check_real(self.lam, "lam")
-        check_real(self.beta, "beta")
-        check_real(self.residual_gain, "residual_gain", positive=True)
-        torch_dtype(self.dtype)
+        self._validate_params()  # _parameter_constraints (fit validates them too)
 
     # ------------------------------------------------------------ training
 
@@ -205,13 +221,7 @@ class MatNetSR(GlassnetEstimator):
 
     def fit(self, X, y=None):
         """Train the autoencoder on high-resolution images ``X`` (``y`` is ignored)."""
-        self._check_params()
-        try:
-            hidden = tuple(int(v) for v in self.hidden_shape)
-        except (TypeError, ValueError):
-            hidden = ()
-        if len(hidden) != 2 or min(hidden) < 1:
-            raise ValueError(f"hidden_shape must be a pair of positive ints, got {self.hidden_shape!r}")
+        hidden = tuple(int(v) for v in self.hidden_shape)  # declared: a pair of positive ints
         dtype = torch_dtype(self.dtype)
         device = self._fit_device(6 * self.n_patches * self.patch_size ** 2)
         with fit_context(self.random_state) as seed:
