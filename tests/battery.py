@@ -271,3 +271,87 @@ CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswi
 
 def run_case(cls, case):
     return CASES[case](fast_instance(cls))
+
+
+# ------------------------------------------------------------ constructor arguments (issue 25)
+# Invalid values are generated from each estimator's declared ``_parameter_constraints``: a
+# fixed pool of wrong types and special numbers plus the values just outside every declared
+# interval, option set and custom constraint; a value counts as invalid only if no declared
+# constraint accepts it. A parameter added to a constructor is covered the day it is declared
+# (and an undeclared one fails ``undeclared_params``).
+
+_POOL = ("x", "", np.nan, np.inf, -np.inf, -1, 0, 1, 2.5, -2.5, 10**12, 1e300, True, None,
+         (0,), (), [], (2.5, 2.5), {"a": 1}, object())
+
+
+def undeclared_params(cls) -> list[str]:
+    """Constructor arguments of ``cls`` without a declaration (all of them when the class
+    declares no ``_parameter_constraints``), and declarations of no argument."""
+    params = set(cls().get_params(deep=False))
+    declared = getattr(cls, "_parameter_constraints", None)
+    if declared is None:
+        return sorted(params)
+    return sorted(params ^ set(declared))
+
+
+def _near(constraint):
+    """Values just outside (and on the open ends of) one constraint."""
+    from numbers import Integral
+
+    from sklearn.utils._param_validation import Interval, StrOptions
+
+    out = []
+    if isinstance(constraint, Interval):
+        step = 1 if constraint.type is Integral else 1e-6
+        for end, sign in ((constraint.left, -1), (constraint.right, 1)):
+            if end is not None:
+                out += [end + sign * step, end, end + sign * 10**6]
+        if constraint.type is Integral:
+            lo = constraint.left if constraint.left is not None else 0
+            out += [lo + 1.5, float(lo + 1), str(lo + 1)]
+    elif isinstance(constraint, StrOptions):
+        opt = min(constraint.options)
+        out += [opt.upper() + "_", opt + " ", f"not {opt}"]
+    if hasattr(constraint, "invalid_values"):
+        out += list(constraint.invalid_values())
+    return out
+
+
+def invalid_values(constraints) -> list:
+    """Values that no constraint in ``constraints`` (one parameter's list) accepts."""
+    from sklearn.utils._param_validation import make_constraint
+
+    made = [make_constraint(c) for c in constraints]
+    cands = list(_POOL) + [v for c in made for v in _near(c)]
+    out, seen = [], set()
+    for v in cands:
+        key = (type(v).__name__, repr(v))
+        if key in seen or any(c.is_satisfied_by(v) for c in made):
+            continue
+        seen.add(key)
+        out.append(v)
+    return out
+
+
+def param_cases(cls):
+    """``[(parameter, invalid value)]`` of every declared constructor argument of ``cls``."""
+    declared = getattr(cls, "_parameter_constraints", {})
+    return [(name, v) for name in sorted(declared) for v in invalid_values(declared[name])]
+
+
+def check_param_refused(cls, name, value):
+    """``fit`` with ``name=value`` must raise scikit-learn's ``InvalidParameterError`` (a
+    ``ValueError``) naming the parameter before any work: the data passed are ``None``, so a
+    check that ran after reading them would fail on the data instead."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    est = fast_instance(cls, **{name: value})
+    try:
+        fit(est, None, None)
+    except InvalidParameterError as err:
+        assert isinstance(err, ValueError)
+        assert f"'{name}' parameter of {cls.__name__}" in str(err), f"misleading error: {err}"
+        return "error"
+    except ValueError as err:
+        raise AssertionError(f"misleading error for {name}={value!r}: {err}") from err
+    raise AssertionError(f"{name}={value!r} accepted without an error (silent failure)")
