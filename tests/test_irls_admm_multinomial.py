@@ -186,3 +186,16 @@ def test_screen_and_refit_false_use_only_columns_the_net_saw():
     X2 = X.copy()
     X2[:, ~est.support_] = 5.0
     np.testing.assert_allclose(est.decision_function(X2), est.decision_function(X))
+
+
+def test_tiny_classes_are_spread_over_the_selection_folds():
+    """A class with 2 members (lymphoma has several) does not stop the selection, and a fold
+    whose training rows miss a class scores it at the log-loss clip, not an error."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 12))
+    y = np.r_[np.zeros(29), np.ones(29), 2, 2].astype(int)
+    X[y == 1, 0] += 2.0
+    X[y == 2, 1] += 4.0
+    est = MultinomialIRLSADMMNetClassifier(random_state=0, max_epochs=5).fit(X, y)
+    assert len(est._folds(np.searchsorted(est.classes_, y), 0)) == 5
+    assert 0 in est.selected_features_ and est.predict_proba(X).shape == (60, 3)

@@ -58,10 +58,14 @@ def ridge_logistic(X, y, C):
 
 
 def held_out_log_loss(model, X, y_index) -> float:
-    """Mean ``-log p(y | x)`` of a fitted scikit-learn classifier; ``y_index`` indexes
-    ``model.classes_`` (clipped at 1e-15 as ``sklearn.metrics.log_loss``)."""
+    """Mean ``-log p(y | x)`` of a fitted scikit-learn classifier; ``y_index`` are class indices
+    (``model.classes_`` holds those its training rows had: a class it never saw gets p = 1e-15,
+    the clip of ``sklearn.metrics.log_loss``)."""
     proba = model.predict_proba(X)
-    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y_index)), y_index], 1e-15, 1.0))))
+    col = np.searchsorted(model.classes_, y_index)
+    seen = (col < len(model.classes_)) & (model.classes_[np.minimum(col, len(model.classes_) - 1)] == y_index)
+    p = np.where(seen, proba[np.arange(len(y_index)), np.minimum(col, len(model.classes_) - 1)], 0.0)
+    return float(-np.mean(np.log(np.clip(p, 1e-15, 1.0))))
 
 
 def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
@@ -270,8 +274,18 @@ class _NetSelector(_IRLSADMMBase):
 
     def _folds(self, yi, seed):
         """Stratified folds of the selection and refit: ``SELECT_CV``, or as many as the
-        smallest class has members (at least 2)."""
-        n_min = int(np.bincount(yi).min())
+        smaller class has members (at least 2) for two classes. With more classes a class with
+        fewer members than folds is spread over them as far as it goes (scikit-learn's
+        ``StratifiedKFold``) instead of cutting every class's folds (lymphoma has classes of 2)."""
+        counts = np.bincount(yi, minlength=len(self.classes_))
+        n_min = int(counts.min())
+        if len(counts) > 2 and n_min < SELECT_CV <= len(yi) // 2:
+            from sklearn.model_selection import StratifiedKFold
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "the least populated class has ..."
+                split = StratifiedKFold(SELECT_CV, shuffle=True, random_state=seed).split(np.zeros((len(yi), 1)), yi)
+                return list(split)
         if n_min < 2:
             raise ValueError(f"the smallest class has {n_min} sample(s); the selection's "
                              "cross-validation needs at least 2 of each class")
