@@ -100,10 +100,11 @@ def per_problem(r):
 
 
 def choose_threshold(summary):
-    """Most problems meeting both targets; ties: higher mean TPR, then lower mean FPR."""
+    """Most problems meeting both targets; ties: higher mean TPR, then lower mean FPR, then
+    the larger threshold (the same selections with a tighter bound)."""
     g = summary.groupby("threshold").agg(met=("met", "sum"), tpr=("tpr", "mean"),
                                          fpr=("fpr", "mean")).reset_index()
-    g = g.sort_values(["met", "tpr", "fpr"], ascending=[False, False, True])
+    g = g.sort_values(["met", "tpr", "fpr", "threshold"], ascending=[False, False, True, False])
     return float(g.threshold.iloc[0]), g
 
 

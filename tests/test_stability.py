@@ -85,7 +85,7 @@ def test_recovers_support_with_a_glassnet_selector():
 
     X, y = _logistic()
     base = ADMMLogisticRegression(lam=4.0, k_max=10, i_max=50)
-    st = StabilitySelection(base, n_subsamples=5, random_state=0)
+    st = StabilitySelection(base, n_subsamples=5, threshold=0.8, random_state=0)
     st.fit(X, y)
     assert np.array_equal(st.selected_features_, [0, 1])
     assert st.selection_probabilities_[[0, 1]].min() == 1.0
