@@ -291,3 +291,165 @@ def test_a_file_from_another_scikit_learn_version_warns(tmp_path, problem):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         glassnet.load(tmp_path / "p.glassnet")  # same version: no warning
+
+
+# ------------------------------------------------ bounded, strict loading (issue 25)
+
+
+def _parts(path):
+    with zipfile.ZipFile(path) as z:
+        return json.loads(z.read("meta.json")), z.read("arrays.safetensors")
+
+
+def _rewrite(path, meta, arrays, out):
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("meta.json", meta if isinstance(meta, (str, bytes)) else json.dumps(meta))
+        z.writestr("arrays.safetensors", arrays)
+    return out
+
+
+def _entry(items, key):
+    return next(v for k, v in items["__dict__"] if k == key)
+
+
+@pytest.fixture
+def saved(tmp_path, fitted):
+    glassnet.save(fitted[0], tmp_path / "ok.glassnet")
+    return _parts(tmp_path / "ok.glassnet")
+
+
+def _refused(path, *words):
+    with pytest.raises(ValueError) as info:
+        glassnet.load(path)
+    msg = str(info.value).lower()
+    assert not words or any(w in msg for w in words), msg
+    return msg
+
+
+@pytest.mark.parametrize("member", ["meta.json", "arrays.safetensors"])
+def test_a_member_inflating_far_beyond_the_archive_is_refused_before_reading(tmp_path, member):
+    import tracemalloc
+
+    path = tmp_path / "bomb.glassnet"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        other = "arrays.safetensors" if member == "meta.json" else "meta.json"
+        z.writestr(other, b"{}" if other == "meta.json" else b"")
+        with z.open(member, "w", force_zip64=True) as fh:  # 200 MB of zeros: ~200 KB stored
+            chunk = b"\0" * 2**20
+            for _ in range(200):
+                fh.write(chunk)
+    assert path.stat().st_size < 2 * 2**20
+    tracemalloc.start()
+    try:
+        _refused(path, "refused before reading")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * path.stat().st_size + 20 * 2**20, f"peak {peak} bytes while refusing"
+
+
+def test_deeply_nested_json_and_missing_root_are_value_errors(tmp_path, saved):
+    meta, arrays = saved
+    deep = dict(meta, root="[" * 100_000 + "]" * 100_000)
+    text = json.dumps(deep).replace('"' + "[" * 100_000 + "]" * 100_000 + '"',
+                                    "[" * 100_000 + "]" * 100_000)
+    _refused(_rewrite(None, text, arrays, tmp_path / "deep.glassnet"), "nests deeper")
+    _refused(_rewrite(None, {k: v for k, v in meta.items() if k != "root"}, arrays,
+                      tmp_path / "noroot.glassnet"), "root")
+
+
+def test_a_corrupt_deflate_stream_is_a_value_error(tmp_path, saved):
+    meta, arrays = saved
+    path = _rewrite(None, meta, arrays, tmp_path / "z.glassnet")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("meta.json")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start + 2, start + min(info.compress_size, 40)):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    _refused(path)
+
+
+def test_safetensors_header_that_disagrees_with_its_payload_is_refused(tmp_path, saved):
+    import struct
+
+    meta, arrays = saved
+    n = struct.unpack("<Q", arrays[:8])[0]
+    header = json.loads(arrays[8:8 + n])
+    key = next(k for k in header if k != "__metadata__")
+    header[key]["shape"] = [10**6, 10**6]
+    h = json.dumps(header).encode()
+    bad = struct.pack("<Q", len(h)) + h + arrays[8 + n:]
+    _refused(_rewrite(None, meta, bad, tmp_path / "st.glassnet"), "array store")
+
+
+def test_module_state_and_arguments_must_agree(tmp_path, saved):
+    meta, arrays = saved
+    module = _entry(meta["root"]["state"], "module_")
+    m1 = json.loads(json.dumps(meta))
+    mod = _entry(m1["root"]["state"], "module_")
+    mod["state"]["__dict__"] = mod["state"]["__dict__"][1:]  # a state_dict key missing
+    _refused(_rewrite(None, m1, arrays, tmp_path / "missing.glassnet"), "does not match", "missing key")
+    # init arguments asking for GBs from a file of KBs: refused from the stored sizes
+    m2 = json.loads(json.dumps(meta))
+    init = _entry(m2["root"]["state"], "module_")["init"]["__dict__"]
+    for item in init:
+        if item[0] in ("k_max", "i_max"):  # 7 features x 1e4 x 1e4 float64: 5.6 GB
+            item[1] = 10**4
+    _refused(_rewrite(None, m2, arrays, tmp_path / "huge.glassnet"), "more than", "does not match")
+    m3 = json.loads(json.dumps(meta))
+    _entry(m3["root"]["state"], "module_")["init"]["__dict__"].append(["bogus", 1])
+    _refused(_rewrite(None, m3, arrays, tmp_path / "kw.glassnet"), "bad arguments", "unexpected")
+    assert module["__module__"].startswith("glassnet.nn.")
+
+
+def test_unknown_parameters_and_undeclared_attributes_are_refused(tmp_path, saved):
+    meta, arrays = saved
+    m1 = json.loads(json.dumps(meta))
+    m1["root"]["params"]["__dict__"].append(["bogus", 1])
+    _refused(_rewrite(None, m1, arrays, tmp_path / "p.glassnet"), "unknown parameters")
+    for name in ("predict", "fit", "lam", "classes", "_validate_X"):
+        m2 = json.loads(json.dumps(meta))
+        m2["root"]["state"]["__dict__"].append([name, 1])
+        _refused(_rewrite(None, m2, arrays, tmp_path / f"{name}.glassnet"), "not a fitted attribute")
+
+
+def test_constructor_arguments_are_validated_on_load(tmp_path):
+    from glassnet import SPINNRegressor
+
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    est = SPINNRegressor(max_epochs=3, n_path=2, random_state=0).fit(X, X[:, 0])
+    glassnet.save(est, tmp_path / "s.glassnet")
+    meta, arrays = _parts(tmp_path / "s.glassnet")
+    for name, bad in (("lam", "x"), ("lr", 0.0), ("hidden", {"__tuple__": [0]})):
+        m = json.loads(json.dumps(meta))
+        for item in m["root"]["params"]["__dict__"]:
+            if item[0] == name:
+                item[1] = bad
+        msg = _refused(_rewrite(None, m, arrays, tmp_path / f"{name}.glassnet"))
+        assert f"'{name}' parameter" in msg
+
+
+def test_a_record_tag_cannot_build_an_estimator_or_a_module(tmp_path):
+    for name in ("glassnet.estimators.base:GlassnetEstimator", "glassnet.nn.spinn:SPINN",
+                 "glassnet.training:History"):
+        root = {"__dataclass__": name, "fields": {"predict": 1}}
+        _refused(_crafted(tmp_path, root), "not a glassnet record", "fields", "method")
+
+
+def test_huge_list_array_dtype_is_refused_before_allocating(tmp_path):
+    root = {"__ndarray_list__": ["a"], "dtype": "<U100000000", "shape": [1]}
+    _refused(_crafted(tmp_path, root), "exceeds")
+    root = {"__ndarray_list__": ["a"], "dtype": "<U1", "shape": [10**12]}
+    _refused(_crafted(tmp_path, root), "exceeds")
+
+
+def test_a_file_naming_a_glassnet_module_outside_the_models_imports_nothing(tmp_path):
+    for mod in ("glassnet.experiments.spinn_simulation", "glassnet.cli", "glassnet.train_cli"):
+        sys.modules.pop(mod, None)
+        before = set(sys.modules)
+        root = {"__estimator__": f"{mod}:Thing", "params": {"__dict__": []},
+                "state": {"__dict__": []}}
+        _refused(_crafted(tmp_path, root), "untrusted")
+        assert mod not in sys.modules and not set(sys.modules) - before

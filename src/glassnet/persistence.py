@@ -20,6 +20,17 @@ is refused. Any other type named in a file (``os.system``, ``builtins.eval``, sc
 imported. A file from another glassnet version is refused too (pass
 ``allow_other_version=True`` to try anyway, with a warning); one saved with another
 scikit-learn version loads with a warning.
+
+Loading is bounded and strict (issue 25): the archive's declared member sizes are checked
+against limits and against the archive's own size before anything is read
+(:data:`MAX_META_BYTES`, :data:`MAX_ARRAY_BYTES`, :data:`MAX_RATIO`), the safetensors header
+before its payload, the nesting depth of the JSON before it is parsed; a class is looked up only
+in glassnet's estimator / model / record modules (:data:`TRUSTED_MODULES`), refused before any
+import; an estimator's constructor arguments are validated against its declared
+``_parameter_constraints`` before its modules are built; a module is built on torch's ``meta``
+device first and its parameter shapes compared with the stored state before any real allocation;
+a restored attribute must be a fitted (``name_``) or private name that the class does not
+define (no method or property can be replaced). Every bad file is a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -27,12 +38,28 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import math
 import os
+import struct
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 import torch
+
+from glassnet.persistence_checks import (
+    MAX_ARRAY_BYTES,
+    MAX_DEPTH,
+    MAX_LIST_BYTES,
+    MAX_META_BYTES,
+    _check_module_shapes,
+    _check_safetensors_header,
+    _fitted_name,
+    _json_depth_ok,
+    _read_member,
+    _record_field,
+)
 
 __all__ = ["load", "save"]
 
@@ -40,6 +67,12 @@ FORMAT = "glassnet-estimator"
 FORMAT_VERSION = 1
 _META, _ARRAYS = "meta.json", "arrays.safetensors"
 _NUMERIC_KINDS = "biuf"  # bool, int, uint, float: what safetensors holds
+# the only modules a file may name classes from (imported only when on this list)
+TRUSTED_MODULES = ("glassnet", "glassnet.estimators", "glassnet.nn", "glassnet.penalties",
+                   "glassnet.paths", "glassnet.model_selection", "glassnet.training",
+                   "glassnet.datafits", "glassnet.stability")
+_DECODE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, RuntimeError, OverflowError,
+                  RecursionError, MemoryError, zlib.error, struct.error, NotImplementedError)
 
 
 def _version() -> str:
@@ -212,11 +245,6 @@ def _is_trusted_function(obj) -> bool:
     return name in SKLEARN_FUNCTIONS and obj is _sklearn_function(name)
 
 
-def _attribute_name(k) -> str:
-    """An attribute name from a file: an identifier, never a dunder (``__class__``, ...)."""
-    if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
-        raise ValueError(f"invalid attribute name {k!r} in file")
-    return k
 
 
 def _is_record_class(cls) -> bool:
@@ -254,8 +282,12 @@ def _resolve(name: str, kind: str):
     if not isinstance(name, str) or name.count(":") != 1:
         raise ValueError(f"invalid type name {name!r} in file")
     mod_name, qual = name.split(":")
-    if not (mod_name == "glassnet" or mod_name.startswith("glassnet.")) or "." in qual or not qual.isidentifier():
-        raise ValueError(f"untrusted type {name!r} in file: only glassnet's own {kind} classes load")
+    trusted_mod = any(mod_name == m or mod_name.startswith(m + ".") and m != "glassnet"
+                      for m in TRUSTED_MODULES)
+    if not trusted_mod or "." in qual or not qual.isidentifier() or not all(
+            part.isidentifier() for part in mod_name.split(".")):
+        raise ValueError(f"untrusted type {name!r} in file: only glassnet's own {kind} classes load "
+                         f"(from {', '.join(TRUSTED_MODULES)})")
     try:
         cls = getattr(importlib.import_module(mod_name), qual)
     except (ImportError, AttributeError) as err:
@@ -294,8 +326,14 @@ class _Reader:
         if tag == "__ndarray__":
             return self.array(v["__ndarray__"]).copy()
         if tag == "__ndarray_list__":
-            dtype = _safe_dtype(v["dtype"], allow_object=True)
-            return np.array(v["__ndarray_list__"], dtype=dtype).reshape(v["shape"])
+            dtype = np.dtype(_safe_dtype(v["dtype"], allow_object=True))
+            shape = v["shape"]
+            if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+                raise ValueError(f"corrupt glassnet file: bad shape {shape!r}")
+            if dtype.itemsize * math.prod(shape) > MAX_LIST_BYTES:
+                raise ValueError(f"corrupt glassnet file: a list array of {shape} x {dtype} "
+                                 f"exceeds {MAX_LIST_BYTES} bytes")
+            return np.array(v["__ndarray_list__"], dtype=dtype).reshape(shape)
         if tag == "__tensor__":
             return torch.from_numpy(self.array(v["__tensor__"]).copy())
         if tag == "__torch_dtype__":
@@ -323,8 +361,11 @@ class _Reader:
             cls = _resolve(v["__module__"], "module")
             if not issubclass(cls, GlassModule):
                 raise ValueError(f"untrusted type {v['__module__']!r}: not a glassnet module")
-            module = cls(**self.decode(v["init"]))
-            state = self.decode(v["state"])
+            init, state = self.decode(v["init"]), self.decode(v["state"])
+            if not isinstance(init, dict) or not isinstance(state, dict):
+                raise ValueError("corrupt glassnet file: a module without init arguments or state")
+            _check_module_shapes(cls, init, state)  # before any real allocation
+            module = cls(**init)
             floats = {t.dtype for t in state.values() if torch.is_tensor(t) and t.is_floating_point()}
             if len(floats) == 1:  # estimators cast modules after building them (e.g. float64)
                 module.to(floats.pop())
@@ -335,9 +376,24 @@ class _Reader:
             cls = _resolve(v["__estimator__"], "estimator")
             if not issubclass(cls, GlassnetEstimator):
                 raise ValueError(f"untrusted type {v['__estimator__']!r}: not a glassnet estimator")
-            est = cls(**self.decode(v["params"]))
-            for k, x in self.decode(v["state"]).items():
-                setattr(est, _attribute_name(k), x)
+            params = self.decode(v["params"])
+            if not isinstance(params, dict):
+                raise ValueError("corrupt glassnet file: estimator parameters are not a mapping")
+            known = set(cls().get_params(deep=False))
+            if set(params) - known:
+                raise ValueError(f"unknown parameters {sorted(set(params) - known)} for "
+                                 f"{cls.__name__} in file")
+            est = cls(**params)
+            if hasattr(cls, "_parameter_constraints"):
+                est._validate_params()  # scikit-learn's message naming the bad parameter
+            state = v.get("state")
+            names = state.get("__dict__") if isinstance(state, dict) else None
+            if not isinstance(names, list):
+                raise ValueError("corrupt glassnet file: estimator state is not a mapping")
+            for item in names:  # every name checked before anything inside is built
+                _fitted_name(cls, item[0] if isinstance(item, list) and item else None, params)
+            for k, x in self.decode(state).items():
+                setattr(est, _fitted_name(cls, k, params), x)
             return est
         if tag == "__sklearn__":
             cls, allowed = _sklearn_type(v["__sklearn__"])
@@ -356,11 +412,33 @@ class _Reader:
             return _sklearn_function(v["__sklearn_function__"])
         if tag == "__dataclass__":
             cls = _resolve(v["__dataclass__"], "record")
+            fields = v["fields"]
+            if not _is_record_class(cls) or not isinstance(fields, dict):
+                raise ValueError(f"untrusted type {v['__dataclass__']!r}: not a glassnet record")
+            if dataclasses.is_dataclass(cls) and set(fields) != {f.name for f in dataclasses.fields(cls)}:
+                raise ValueError(f"corrupt glassnet file: fields {sorted(fields)} are not those of "
+                                 f"{cls.__name__}")
             obj = object.__new__(cls)
-            for k, x in v["fields"].items():
-                object.__setattr__(obj, _attribute_name(k), self.decode(x))
+            for k in fields:
+                _record_field(cls, k)
+            for k, x in fields.items():
+                object.__setattr__(obj, k, self.decode(x))
             return obj
         raise ValueError(f"corrupt glassnet file: unknown tag {tag!r}")
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 def _hashable(k):
@@ -426,14 +504,21 @@ def load(path: str | os.PathLike, *, allow_other_version: bool = False):
             f"{path} is not a glassnet file (expected a zip archive written by glassnet.save; "
             "pickles and joblib dumps are refused because loading them can run code)"
         )
+    size = os.path.getsize(path)
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
             if not {_META, _ARRAYS} <= names:
                 raise ValueError(f"{path} is a zip archive but not a glassnet file")
-            meta = json.loads(z.read(_META).decode("utf-8"))
-            raw = z.read(_ARRAYS)
-    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError) as err:
+            text = _read_member(z, _META, MAX_META_BYTES, size, path).decode("utf-8")
+            if not _json_depth_ok(text, MAX_DEPTH):
+                raise ValueError(f"{path}: meta.json nests deeper than {MAX_DEPTH} levels")
+            meta = json.loads(text)
+            raw = _read_member(z, _ARRAYS, MAX_ARRAY_BYTES, size, path)
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, zlib.error, EOFError,
+            NotImplementedError, RecursionError, KeyError, OSError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
         raise ValueError(f"{path} is not a readable glassnet file: {err}") from err
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{path} is not a glassnet file (format tag missing)")
@@ -448,11 +533,19 @@ def load(path: str | os.PathLike, *, allow_other_version: bool = False):
             raise ValueError(msg)
         warnings.warn(msg, UserWarning, stacklevel=2)
     _warn_other_sklearn(path, meta.get("sklearn_version"))
+    if "root" not in meta:
+        raise ValueError(f"{path} is not a glassnet file (no 'root' entry)")
     try:
+        _check_safetensors_header(raw, path)
         arrays = st_load(raw) if raw else {}
+    except ValueError:
+        raise
     except Exception as err:  # safetensors raises its own error types on malformed headers
         raise ValueError(f"{path}: corrupt array store ({err})") from err
-    return _Reader(arrays).decode(meta["root"])
+    try:
+        return _Reader(arrays).decode(meta["root"])
+    except _DECODE_ERRORS as err:
+        raise ValueError(f"{path}: corrupt glassnet file ({type(err).__name__}: {err})") from err
 
 
 def _warn_other_sklearn(path, saved) -> None:

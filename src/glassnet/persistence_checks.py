@@ -1,0 +1,138 @@
+"""The bounds and strictness checks of :func:`glassnet.persistence.load` (issue 25): member
+sizes from the zip directory before reading, the safetensors header before its payload, JSON
+nesting before parsing, module arguments against the stored state before allocation, and the
+attribute names a file may restore."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import zipfile
+
+import torch
+
+MAX_META_BYTES = 64 * 2**20  # meta.json: plain JSON of parameters and small fitted values
+MAX_ARRAY_BYTES = 8 * 2**30  # arrays.safetensors, uncompressed (a larger model is refused)
+# a member may inflate at most this many times its stored size beyond 64 MB: deflate reaches
+# ~1000x only on long runs of equal bytes, which a fitted model's numbers are not
+MAX_RATIO, _FREE_BYTES = 50, 64 * 2**20
+MAX_DEPTH = 64  # nesting of the JSON (the deepest a saved pipeline reaches is ~12)
+MAX_LIST_BYTES = 64 * 2**20  # one __ndarray_list__ (strings / objects) once allocated
+
+
+def _fitted_name(cls, k, params) -> str:
+    """A restored estimator attribute: a fitted (``name_``) or private (``_name``) identifier that
+    is no constructor argument and nothing the class defines (a method, a property, ...)."""
+    k = _attribute_name(k)
+    if not (k.endswith("_") or k.startswith("_")) or k in params or hasattr(cls, k):
+        raise ValueError(f"attribute {k!r} is not a fitted attribute of {cls.__name__}")
+    return k
+
+
+def _record_field(cls, k) -> str:
+    k = _attribute_name(k)
+    if callable(getattr(cls, k, None)) or isinstance(getattr(cls, k, None), property):
+        raise ValueError(f"field {k!r} would replace a method of {cls.__name__}")
+    return k
+
+
+def _check_module_shapes(cls, init, state) -> None:
+    """Build ``cls(**init)`` on torch's meta device (no memory) and compare its parameters and
+    buffers with the stored state, so that init arguments asking for more than the file holds
+    are refused before the real module is allocated."""
+    stored = sum(t.numel() for t in state.values() if torch.is_tensor(t))
+    try:
+        with torch.device("meta"):
+            probe = cls(**init)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"bad arguments for {cls.__name__} in file: {err}") from err
+    except (RuntimeError, NotImplementedError):  # an __init__ that reads values (.item())
+        # then its int arguments bound what it allocates: their product may not exceed what
+        # the file stores (a net of k x i layers of n features stores k * i * n numbers)
+        ints = [v for v in _leaves(init) if isinstance(v, int) and not isinstance(v, bool)]
+        if any(v < 0 for v in ints) or math.prod(ints) > 4 * stored + 10**6:
+            raise ValueError(f"corrupt glassnet file: {cls.__name__} arguments {ints} ask for "
+                             f"more than the {stored} stored numbers") from None
+        return
+    # sizes, not shapes: torch loads a stored (1,) into a 0-d parameter (safetensors' scalars)
+    want = {k: t.numel() for k, t in probe.state_dict().items()}
+    have = {k: t.numel() for k, t in state.items() if torch.is_tensor(t)}
+    if want != have:
+        diff = sorted(set(want) ^ set(have)) or [k for k in want if want[k] != have.get(k)]
+        raise ValueError(f"corrupt glassnet file: {cls.__name__} state does not match its "
+                         f"arguments (differs at {diff[:3]})")
+
+
+def _leaves(v):
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in _leaves(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in _leaves(y)]
+    return [v]
+
+
+def _json_depth_ok(text: str, limit: int) -> bool:
+    """Whether the nesting of ``text`` (JSON) stays within ``limit`` (strings skipped), checked
+    before parsing: the parser and the decoder recurse once per level."""
+    import re
+
+    depth = 0
+    for ch in re.findall(r"[\[\]{}]", re.sub(r'"(?:[^"\\]|\\.)*"', "", text)):
+        depth += 1 if ch in "[{" else -1
+        if depth > limit:
+            return False
+    return True
+
+
+def _read_member(z: zipfile.ZipFile, name: str, limit: int, archive_size: int, path) -> bytes:
+    """A member's bytes, refused from its declared size (not read) when over ``limit`` or
+    inflating more than ``MAX_RATIO`` x its stored size beyond 64 MB."""
+    info = z.getinfo(name)
+    if info.file_size > limit or info.file_size > _FREE_BYTES + MAX_RATIO * max(
+            info.compress_size, 1) or info.compress_size > archive_size:
+        raise ValueError(f"{path}: {name} declares {info.file_size} bytes from {info.compress_size} "
+                         f"stored (limit {limit}, ratio {MAX_RATIO}); refused before reading")
+    with z.open(info) as fh:
+        data = fh.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ValueError(f"{path}: {name} is not the size its entry declares")
+    return data
+
+
+def _check_safetensors_header(raw: bytes, path) -> None:
+    """The safetensors header agrees with the payload size and with numeric dtypes, before
+    safetensors allocates anything."""
+    if not raw:
+        return
+    if len(raw) < 8:
+        raise ValueError(f"{path}: corrupt array store (truncated header)")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if n > len(raw) - 8 or n > MAX_META_BYTES:
+        raise ValueError(f"{path}: corrupt array store (header of {n} bytes)")
+    header = raw[8:8 + n].decode("utf-8")
+    if not _json_depth_ok(header, 4):
+        raise ValueError(f"{path}: corrupt array store (nested header)")
+    entries = json.loads(header)
+    sizes = {"BOOL": 1, "U8": 1, "I8": 1, "F16": 2, "BF16": 2, "I16": 2, "U16": 2, "F32": 4,
+             "I32": 4, "U32": 4, "F64": 8, "I64": 8, "U64": 8}
+    end = 0
+    for key, e in entries.items():
+        if key == "__metadata__":
+            continue
+        shape, (a, b) = e["shape"], e["data_offsets"]
+        if e["dtype"] not in sizes or not all(type(d) is int and d >= 0 for d in shape):
+            raise ValueError(f"{path}: corrupt array store (entry {key!r})")
+        if b - a != sizes[e["dtype"]] * math.prod(shape) or a < 0:
+            raise ValueError(f"{path}: corrupt array store (entry {key!r} size)")
+        end = max(end, b)
+    if 8 + n + end != len(raw):
+        raise ValueError(f"{path}: corrupt array store (payload of {len(raw) - 8 - n} bytes, "
+                         f"entries need {end})")
+
+
+def _attribute_name(k) -> str:
+    """An attribute name from a file: an identifier, never a dunder (``__class__``, ...)."""
+    if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
+        raise ValueError(f"invalid attribute name {k!r} in file")
+    return k
