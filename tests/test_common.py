@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone as sklearn_clone
 from sklearn.base import is_classifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -179,3 +180,41 @@ def _tensors(out):
     if dataclasses.is_dataclass(out):
         return [t for o in vars(out).values() for t in _tensors(o)]
     return []
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_fits_in_threads_equal_sequential_fits_and_leave_the_process_alone(cls):
+    """Two fits at once in threads (issue 25) give the fits run one after the other; torch's
+    and BLAS's thread counts and torch's global generator are as before."""
+    import threading
+
+    ests = [fast_instance(cls, random_state=s) if "random_state" in cls().get_params()
+            else fast_instance(cls) for s in (0, 1)]
+    data = [data_for(e, seed=s) for e, s in zip(ests, (0, 1))]
+    expected = [np.asarray(predict(fit(e, X, y), X)) for e, (X, y) in zip(ests, data)]
+    torch.manual_seed(77)
+    rng_state = torch.get_rng_state()
+    n_threads, blas = torch.get_num_threads(), _blas_threads()
+    ests = [sklearn_clone(e) for e in ests]
+    out, errors, barrier = [None, None], [], threading.Barrier(2)
+
+    def run(i):
+        try:
+            barrier.wait()
+            X, y = data[i]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[i] = np.asarray(predict(fit(ests[i], X, y), X))
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors, errors
+    for a, b in zip(out, expected):
+        np.testing.assert_array_equal(a, b)
+    assert torch.get_num_threads() == n_threads and _blas_threads() == blas
+    assert torch.equal(torch.get_rng_state(), rng_state), "torch's global generator changed"

@@ -3,6 +3,13 @@
 Nothing here changes the caller's process for longer than a ``with`` block: :func:`local_seed`
 forks torch's global generator and restores it on exit, and :func:`threads` restores torch's
 and the BLAS libraries' thread counts. Estimators run their ``fit`` inside :func:`fit_context`.
+
+Both are safe when fits run at once in several threads (issue 25): torch's generator and thread
+counts are process-wide, so a per-call save/restore races (one thread restores what another
+set). :func:`local_seed` holds a process-wide re-entrant lock for its block, so the seeded
+sections of concurrent fits run one after the other (each sees only its own seed; the caller's
+generator state is restored once); :func:`threads` counts the blocks in force: the first sets
+the counts, the others run under them, the last restores the caller's.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import numbers
+import threading
 from contextvars import ContextVar
 
 import numpy as np
@@ -26,6 +34,11 @@ SMALL_INPUT = 2_000_000
 # set while a thread count is in force (the user's ``threads(n)`` or an outer estimator call):
 # inner "auto" choices then leave it alone
 _CHOSEN: ContextVar[bool] = ContextVar("glassnet_threads_chosen", default=False)
+# torch's global generator is one per process: seeded blocks of different threads take turns
+_SEED_LOCK = threading.RLock()
+# thread counts are one per process: (lock, [active blocks, counts to restore, blas limiter])
+_THREADS_LOCK = threading.Lock()
+_THREADS_STATE: list = [0, None, None]
 
 
 def resolve_seed(random_state) -> int | None:
@@ -51,7 +64,7 @@ def local_seed(random_state):
     """Run a block with torch's global generator seeded from ``random_state``, then put the
     caller's generator state back (``torch.random.fork_rng``). ``None``: fresh entropy."""
     seed = resolve_seed(random_state)
-    with torch.random.fork_rng(devices=[]):
+    with _SEED_LOCK, torch.random.fork_rng(devices=[]):
         if seed is None:
             torch.seed()
         else:
@@ -83,17 +96,37 @@ def threads(n: int | None):
         return
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n_threads must be a positive int or None, got {n!r}")
-    before = torch.get_num_threads()
-    if int(n) != before:
-        torch.set_num_threads(int(n))
+    _enter_threads(int(n))
     token = _CHOSEN.set(True)
     try:
-        with _blas_controller().limit(limits=int(n), user_api="blas"):
-            yield
+        yield
     finally:
         _CHOSEN.reset(token)
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
+        _exit_threads()
+
+
+def _enter_threads(n: int) -> None:
+    """The first block in force sets the counts (torch's and BLAS's); later ones, from any
+    thread, run under them until the last one leaves."""
+    with _THREADS_LOCK:
+        if _THREADS_STATE[0] == 0:
+            before = torch.get_num_threads()
+            if n != before:
+                torch.set_num_threads(n)
+            limiter = _blas_controller().limit(limits=n, user_api="blas")
+            _THREADS_STATE[1:] = [before, limiter]
+        _THREADS_STATE[0] += 1
+
+
+def _exit_threads() -> None:
+    with _THREADS_LOCK:
+        _THREADS_STATE[0] -= 1
+        if _THREADS_STATE[0] == 0:
+            before, limiter = _THREADS_STATE[1:]
+            _THREADS_STATE[1:] = [None, None]
+            limiter.restore_original_limits()
+            if torch.get_num_threads() != before:
+                torch.set_num_threads(before)
 
 
 def auto_threads(work: float) -> int | None:

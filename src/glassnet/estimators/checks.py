@@ -54,6 +54,8 @@ FAST_PARAMS: dict[str, dict] = {
     "IntegrativeSPINN": {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64"},
     "DSRLClustering": {"max_epochs": 3, "n_init": 2},
     "DSRLClassifier": {"max_epochs": 3},
+    # a meta-estimator: its wrapped selector is given as (exported name, its FAST_PARAMS + kw)
+    "StabilitySelection": {"estimator": ("ADMMLogisticRegression", {}), "n_subsamples": 2},
 }
 
 # estimators whose ``fit`` does not take one (X, y) pair, with how the common tests call them:
@@ -74,6 +76,11 @@ STANDARD_CHECKS_APIS = ("images",)
 def fast_instance(cls, **kw):
     """``cls`` built with its :data:`FAST_PARAMS` (and ``random_state=0`` when it takes one)."""
     params = dict(FAST_PARAMS.get(cls.__name__, {}))
+    if isinstance(params.get("estimator"), tuple):
+        import glassnet
+
+        name, kw_inner = params["estimator"]
+        params["estimator"] = fast_instance(getattr(glassnet, name), **kw_inner)
     if "random_state" in cls().get_params():
         params.setdefault("random_state", 0)
     params.update(kw)
