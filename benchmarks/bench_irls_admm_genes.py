@@ -194,7 +194,7 @@ def report(part="both", sets=REPORT_SETS):
     """The report run (once, after every choice). ``part="net"`` and ``part="peer"`` split it
     in two processes (the multinomial saga peer took 330 s per fold at load 15); their rows go
     to ``gene_report_net.csv`` / ``gene_report_peer.csv``."""
-    rows, out = [], f"{OUT}/gene_report{'' if part == 'both' else '_' + part}.csv"
+    rows, out = [], f"{OUT}/gene_report{'' if part == 'both' else '_' + part}{'' if sets else '_bc'}.csv"
     for name in sets:
         X, y = _load(name)
         if part == "peer" and len(np.unique(y)) == 2:
@@ -284,6 +284,7 @@ def main(argv=None):
                 raise SystemExit(f"--sets: tuning sets only ({', '.join(TUNING_SETS)})")
             return tune(sets=sets, peers=not args.no_peers)
         sets = tuple(args.report_sets.split(",")) if args.report_sets else REPORT_SETS
+        sets = () if args.report_sets == "none" else sets  # breast cancer only
         if set(sets) - set(REPORT_SETS):
             raise SystemExit(f"--report-sets: report sets only ({', '.join(REPORT_SETS)})")
         return report(args.part, sets)

@@ -61,9 +61,11 @@ METHODS = {"IRLS-ADMM net": _net, "ADMM": _admm}
 
 
 def _ranking(est) -> np.ndarray:
-    """Features by decreasing importance (|beta| for glassnet, |coef_| for scikit-learn)."""
-    imp = getattr(est, "feature_importances_", None)
-    imp = np.abs(np.ravel(est.coef_)) if imp is None else imp
+    """Features by decreasing importance (|beta_| for glassnet, the paper's ranking; |coef_| for
+    scikit-learn). glassnet's ``feature_importances_`` reads off ``coef_`` since issue 24 (zero
+    outside the selected set), so the paper's protocol reads ``beta_``."""
+    beta = getattr(est, "beta_", None)
+    imp = np.abs(np.ravel(est.coef_)) if beta is None else np.linalg.norm(np.atleast_2d(beta), axis=0)
     return np.argsort(-imp, kind="stable")
 
 

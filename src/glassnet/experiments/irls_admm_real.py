@@ -105,10 +105,10 @@ def run_cervical(cfg: Config) -> Result:
         model = make_pipeline(StandardScaler(), _net(cfg.seed, **net_kw)).fit(X, y)
     net = model[-1]
     fig5, ax = new_figure(figsize=(9, 4))
-    net.plot_weights(ax=ax, feature_names=d.feature_names)
+    net.plot_weights(ax=ax, feature_names=d.feature_names, which="beta_")  # the paper's Fig. 5
     _selected_legend(ax)
     ax.set_title("Fig. 5: IRLS-ADMM net beta_, cervical cancer risk factors (standardised)")
-    order = np.argsort(-net.feature_importances_, kind="stable")
+    order = np.argsort(-np.abs(net.beta_), kind="stable")  # the paper's ranking (plotted)
     top = pd.DataFrame({"rank": np.arange(1, order.size + 1), "feature": np.asarray(d.feature_names)[order],
                         "beta (net output, plotted)": net.beta_[order], "selected": net.support_[order],
                         "classifier coef_": net.coef_[0, order]})
@@ -217,7 +217,7 @@ def run_cns(cfg: Config) -> Result:
             n_features_to_select=min(GENE_Q, cols6.size)))
         model.fit(X[:, cols6], y)
     net = model[-1]
-    sel = net.selected_features_[np.argsort(-net.feature_importances_[net.selected_features_], kind="stable")]
+    sel = net.selected_features_[np.argsort(-np.abs(net.beta_[net.selected_features_]), kind="stable")]
     genes = pd.DataFrame({"rank": np.arange(1, sel.size + 1),
                           "gene": [d.feature_names[j] for j in cols6[sel]],
                           "beta (net output, plotted)": net.beta_[sel],
@@ -225,7 +225,7 @@ def run_cns(cfg: Config) -> Result:
     n_z = int(np.count_nonzero(net.z_))
     fig6, (a1, a2) = new_figure(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [2, 1]},
                                 layout="constrained")
-    net.plot_weights(ax=a1)
+    net.plot_weights(ax=a1, which="beta_")  # the paper's Fig. 6a
     _selected_legend(a1)
     a1.set_title(f"Fig. 6a: beta_ on {cols6.size} filtered genes\n(10 MD vs 10 glioma; top-{sel.size} in blue)",
                  fontsize=10)
