@@ -89,7 +89,10 @@ def test_spinn_cv_under_dask_equals_n_jobs_1(client):
     serial = SPINNRegressorCV(n_jobs=1, **kw).fit(X, y)
     with joblib.parallel_backend("dask"):
         on_cluster = SPINNRegressorCV(n_jobs=2, **kw).fit(X, y)
-    for key in ("fold_val_loss", "mean_val_loss", "support"):
-        np.testing.assert_allclose(on_cluster.cv_results_[key], serial.cv_results_[key])
+    # n_jobs=2 trains the folds in other batches than n_jobs=1 (float32): losses agree to
+    # rounding, the selection exactly
+    for key in ("fold_val_loss", "mean_val_loss"):
+        np.testing.assert_allclose(on_cluster.cv_results_[key], serial.cv_results_[key], rtol=1e-4)
+    np.testing.assert_array_equal(on_cluster.cv_results_["support"], serial.cv_results_["support"])
     np.testing.assert_array_equal(on_cluster.selected_features_, serial.selected_features_)
     assert on_cluster.lambda_best_ == serial.lambda_best_
