@@ -57,20 +57,9 @@ def test_to_numpy():
 # ------------------------------------------------------------------ every public estimator
 
 ESTIMATORS = public_estimators()
-# families whose device= another engineer adds in parallel (issue 28): expected to fail until then
-_PENDING = {
-    "SPINN": "SPINN's device= is added by the main engineer (estimators/spinn)",
-    "IntegrativeSPINN": "SPINN's device= is added by the main engineer (estimators/spinn)",
-    "DSRL": "DSRL's device= is added by the DSRL helper (estimators/dsrl.py)",
-}
-
-
 def _marks(cls):
     if "estimator" in cls().get_params():  # a meta-estimator: the wrapped estimator has device=
         return [pytest.mark.skip(reason=f"{cls.__name__} wraps an estimator that takes device=")]
-    for prefix, why in _PENDING.items():
-        if cls.__name__.startswith(prefix) and "device" not in cls().get_params():
-            return [pytest.mark.xfail(reason=why, strict=False)]
     return []
 
 
