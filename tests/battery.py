@@ -240,6 +240,10 @@ def case_one_member_class(est):
 def case_extreme_values(est):
     X, y = data_for(est)
     X[1, 1] = 1e25
+    inner = getattr(est, "estimator", None)
+    if inner is not None and not inner.__module__.startswith("glassnet"):
+        fit(est, X, y)  # a meta-estimator leaves the data's range to what it wraps (here
+        return "ok"  # a scikit-learn estimator, which accepts it)
     return _expect_error(lambda: fit(est, X, y), "magnitude", "large", "rescale", "overflow")
 
 

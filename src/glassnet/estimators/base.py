@@ -140,23 +140,25 @@ class ListOf(_Custom):
 
 
 class Reals(_Custom):
-    """A non-empty list, tuple or 1-d array of finite reals ``>= low`` (a grid of values)."""
+    """A non-empty list, tuple or 1-d array of finite reals ``>= low`` (``> low`` with
+    ``open_low``): a grid of values."""
 
-    def __init__(self, low=0.0):
+    def __init__(self, low=0.0, open_low=False):
         super().__init__()
-        self.low = low
+        self.low, self.open_low = low, open_low
 
     def is_satisfied_by(self, val):
         if not isinstance(val, (tuple, list, np.ndarray)) or np.ndim(val) != 1 or len(val) == 0:
             return False
         return all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
-                   and math.isfinite(v) and v >= self.low for v in val)
+                   and math.isfinite(v) and (v > self.low if self.open_low else v >= self.low)
+                   for v in val)
 
     def invalid_values(self):
-        return [(), (np.nan,), (np.inf,), (self.low - 1,), ("x",), [[1.0]]]
+        return [(), (np.nan,), (np.inf,), (self.low - 1,), (self.low,), ("x",), [[1.0]]]
 
     def __str__(self):
-        return f"a non-empty tuple of finite numbers >= {self.low}"
+        return f"a non-empty tuple of finite numbers {'>' if self.open_low else '>='} {self.low}"
 
 
 _VALIDATED = ("fit", "path", "partial_fit")

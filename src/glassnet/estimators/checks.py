@@ -13,12 +13,68 @@ _WEIGHTS_NOT_ROWS = ("the screen's permutation null, the random starts and the C
                      "over rows, so a sample of weight 2 and the same sample twice give different "
                      "(equally valid) fits; the loss itself is the weighted mean (tested in "
                      "tests/test_spinn_sample_weight.py)")
+_HALVES_NOT_ROWS = ("the complementary half-samples are drawn over rows, so a sample of weight 2 "
+                    "and the same sample twice are split differently (the weights reach each "
+                    "half-sample's fit unchanged)")
 _SPINN_WEIGHTS = {"check_sample_weight_equivalence_on_dense_data": _WEIGHTS_NOT_ROWS}
+_DATASETS_API = ("IntegrativeSPINN fits a list of data sets, fit([X1, X2], [y1, y2]), and predicts with "
+                 "predict(X, dataset): scikit-learn's checks pass one array and call predict(X), so "
+                 "this check fails on the API, not on the behaviour; the registry-driven battery "
+                 "(tests/battery.py, tests/test_params.py) runs the equivalent cases through the "
+                 "datasets API")
+# the checks IntegrativeSPINN fails (measured with check_estimator(on_fail=None); the other 14
+# of 55 pass); all for the reason above
+_INTEGRATIVE_FAILS = (
+    "check_fit_score_takes_y",
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_estimators_unfitted",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_estimators_dtypes",
+    "check_sample_weights_pandas_series",
+    "check_sample_weights_not_an_array",
+    "check_sample_weights_list",
+    "check_all_zero_sample_weights_error",
+    "check_sample_weights_shape",
+    "check_sample_weights_not_overwritten",
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_complex_data",
+    "check_dtype_object",
+    "check_estimators_empty_data_messages",
+    "check_pipeline_consistency",
+    "check_estimators_nan_inf",
+    "check_estimator_sparse_tag",
+    "check_estimator_sparse_array",
+    "check_estimator_sparse_matrix",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit2d_1sample",
+    "check_fit2d_1feature",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
+    "check_fit2d_predict1d",
+    "check_requires_y_none",
+)
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "IntegrativeSPINN": dict.fromkeys(_INTEGRATIVE_FAILS, _DATASETS_API),
     "SPINNClassifier": _SPINN_WEIGHTS,
     "SPINNRegressor": _SPINN_WEIGHTS,
     "SPINNClassifierCV": _SPINN_WEIGHTS,
     "SPINNRegressorCV": _SPINN_WEIGHTS,
+    "StabilitySelection": {
+        "check_sample_weight_equivalence_on_dense_data": _HALVES_NOT_ROWS,
+        "check_sample_weight_equivalence_on_sparse_data": _HALVES_NOT_ROWS,
+    },
     "MatNetSR": {
         "check_n_features_in": _ANY_IMAGE_SIZE,
         "check_n_features_in_after_fitting": _ANY_IMAGE_SIZE,
@@ -55,12 +111,14 @@ FAST_PARAMS: dict[str, dict] = {
     "DSRLClustering": {"max_epochs": 3, "n_init": 2},
     "DSRLClassifier": {"max_epochs": 3},
     # a meta-estimator: its wrapped selector is given as (exported name, its FAST_PARAMS + kw)
-    "StabilitySelection": {"estimator": ("ADMMLogisticRegression", {}), "n_subsamples": 2},
+    # (scikit-learn's Lasso: sparse input, sample weights and any target, as the checks need)
+    "StabilitySelection": {"estimator": ("sklearn.linear_model:Lasso", {"alpha": 0.05}),
+                           "n_subsamples": 2},
 }
 
 # estimators whose ``fit`` does not take one (X, y) pair, with how the common tests call them:
 # ``"datasets"``: ``fit([X, X], [y, y])`` / ``predict(X, dataset=0)``. scikit-learn's checks
-# cannot drive such an API, so they are not run on these (the battery still is).
+# cannot drive such an API: they run, and the ones that fail are declared with the reason.
 NON_STANDARD_API: dict[str, str] = {
     "IntegrativeSPINN": "datasets",
     # ``"images"``: ``fit(X)`` learns from images (a 2-d X is one grayscale image; y is not an
@@ -69,8 +127,9 @@ NON_STANDARD_API: dict[str, str] = {
     "MatNetSR": "images",
 }
 
-# non-standard APIs whose ``fit(X, y)`` scikit-learn's checks can still drive
-STANDARD_CHECKS_APIS = ("images",)
+# non-standard APIs run through scikit-learn's checks: ``fit(X, y)`` of an image model, and the
+# datasets API with every check it cannot pass declared in EXPECTED_FAILED_CHECKS (issue 25)
+STANDARD_CHECKS_APIS = ("images", "datasets")
 
 
 def fast_instance(cls, **kw):
@@ -80,7 +139,13 @@ def fast_instance(cls, **kw):
         import glassnet
 
         name, kw_inner = params["estimator"]
-        params["estimator"] = fast_instance(getattr(glassnet, name), **kw_inner)
+        if ":" in name:
+            from importlib import import_module
+
+            module, attr = name.split(":")
+            params["estimator"] = getattr(import_module(module), attr)(**kw_inner)
+        else:
+            params["estimator"] = fast_instance(getattr(glassnet, name), **kw_inner)
     if "random_state" in cls().get_params():
         params.setdefault("random_state", 0)
     params.update(kw)
