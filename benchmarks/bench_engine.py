@@ -79,7 +79,7 @@ def main(argv=None):
     df = pd.DataFrame(rows)
     df.to_csv(args.out, index=False)
     wide = df.pivot_table(index=["problem", "seed"], columns="code", values=["fit_s", "test_score", "n_selected"])
-    wide["speedup"] = wide[("fit_s", "old")] / wide[("fit_s", "new")]
+    wide[("speedup", "")] = wide[("fit_s", "old")] / wide[("fit_s", "new")]
     print(wide.round(3).to_string())
     print(df.groupby(["problem", "code"])[["fit_s", "test_score", "n_selected"]].mean().round(3).to_string())
 
