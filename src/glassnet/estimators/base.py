@@ -161,7 +161,7 @@ class Reals(_Custom):
         return f"a non-empty tuple of finite numbers {'>' if self.open_low else '>='} {self.low}"
 
 
-_VALIDATED = ("fit", "path", "partial_fit")
+_VALIDATED = ("fit", "fit_predict", "fit_transform", "path", "partial_fit")
 _THREADED = ("fit", "fit_predict", "fit_transform", "predict", "predict_proba",
              "predict_log_proba", "decision_function", "transform", "score", "path", "upscale")
 
