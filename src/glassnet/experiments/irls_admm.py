@@ -359,10 +359,10 @@ correlated pair ({facts['true |beta_j| distribution']}). {facts['data sets per n
 ({facts['data set seed']}, seed {facts['seed']}); the estimator's default selection rule was
 chosen on other seeds ({facts['tuning seeds (selection rule)']}, `benchmarks/bench_irls_admm.py --tune`).
 
-**The estimator as a user gets it** (`IRLSADMMNetClassifier()` defaults, selection = top |beta|
-in near-duplicate groups, number of groups by the paired rule (the smallest set not significantly
-worse than the best, z <= 2) on 5-fold CV of a ridge logistic refit on the training rows; each CV fold's own selection), FP / FN / mean number
-selected / CV accuracy:
+**The estimator as a user gets it** (`IRLSADMMNetClassifier()` defaults: the top near-duplicate
+groups of the consensus ranking, their number by the one-standard-error rule on 5-fold CV in
+which each fold trains its own net and scores ridge logistic refits of its top groups; each CV
+fold's own selection), FP / FN / mean number selected / CV accuracy:
 """ + "\n".join(
         f"- noise {r.noise_std}: {_fmt(r.fp_rate)} / {_fmt(r.fn_rate)} / {r.n_selected:.1f} / {_fmt(r.accuracy)}"
         for r in default.itertuples()
