@@ -110,17 +110,16 @@ def _cmd_demo(args) -> int:
     names = np.asarray(data.feature_names)
     print(f"IRLS-ADMM net on scikit-learn's breast cancer data (fit in {elapsed:.2f} s)")
     print(f"  test accuracy: {model.score(X_te, y_te):.3f}  ({len(y_te)} held-out patients)")
-    print(f"  selected {net.selected_features_.size} of {names.size} features (top |beta| in near-duplicate "
-          "groups, number of groups by the paired rule on 5-fold CV):")
-    print("    beta = the net's output beta_ (plotted; ranks the features), coef = the classifier coef_")
-    sel = net.selected_features_[np.argsort(-np.abs(net.beta_[net.selected_features_]), kind="stable")]
-    for j in sel:
-        print(f"    {names[j]:28s} beta = {net.beta_[j]:+.3f}   coef = {net.coef_[0, j]:+.3f}")
+    print(f"  selected {net.selected_features_.size} of {names.size} features (near-duplicate groups of the "
+          "nets' consensus ranking, their number by the one-standard-error rule on 5-fold CV):")
+    print("    coef = the classifier coef_ (plotted; ranks the features), beta = the net's output beta_")
+    for j in net.ranking_[: net.selected_features_.size]:  # by |coef_| (issue 24)
+        print(f"    {names[j]:28s} coef = {net.coef_[0, j]:+.3f}   beta = {net.beta_[j]:+.3f}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(8, 4))
-    net.plot_weights(ax=ax, feature_names=names, which="beta_")
-    ax.set_title("IRLS-ADMM net beta_ on breast cancer (selected features in blue)")
+    net.plot_weights(ax=ax, feature_names=names)  # coef_, the classifier
+    ax.set_title("IRLS-ADMM net coef_ on breast cancer (selected features in blue)")
     fig.savefig(out / "weights.png", dpi=120, bbox_inches="tight")
     print(f"  weight plot: {out / 'weights.png'}")
     return 0
