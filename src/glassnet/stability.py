@@ -285,6 +285,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             raise ValueError("give threshold or max_false_positives, not both")
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=None,
                              multi_output=True, ensure_min_samples=2)
+        if sample_weight is not None:  # one non-negative weight per row, checked before any fit
+            from sklearn.utils.validation import _check_sample_weight
+
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         grid_values, grid = self._grid()
         rng = self._rng()
         pairs = complementary_pairs(y, self.n_subsamples, self.sample_fraction,
