@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,15 +23,11 @@ def _cmd_list(args) -> int:
 
 
 def _check_out(out: Path) -> str | None:
-    """Why ``out`` cannot be written (checked before hours of work), or None."""
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"--out {out}: {probe} exists and is not a folder"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return f"--out {out}: cannot write in {probe} (permission denied)"
-    return None
+    """Why ``out`` cannot be written (checked before hours of work), or None: a real write
+    in the nearest existing folder (:func:`glassnet.cli_checks.check_out`)."""
+    from glassnet.cli_checks import check_out
+
+    return check_out(out)
 
 
 def _default_out(name: str, quick: bool) -> Path:
@@ -55,9 +50,13 @@ def _cmd_reproduce(args, parser) -> int:
         parser.error(f"--n-jobs must be a positive number of processes or -1 (all cores), got {args.n_jobs}")
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
-    if args.seed < 0:
-        parser.error(f"--seed must be >= 0, got {args.seed}")
-    out = Path(args.out) if args.out else _default_out(args.name, args.quick)
+    from glassnet.cli_checks import MAX_SEED
+
+    if not 0 <= args.seed <= MAX_SEED:
+        parser.error(f"--seed must be in [0, {MAX_SEED}], got {args.seed}")
+    if args.out is not None and not args.out.strip():
+        parser.error(f"argument --out: must name a folder, got {args.out!r}")
+    out = Path(args.out) if args.out is not None else _default_out(args.name, args.quick)
     problem = _check_out(out)
     if problem:
         parser.error(problem)

@@ -60,22 +60,38 @@ def add_parser(sub) -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--limit-train", type=int, default=None, help="use the first N training images")
     t.add_argument("--limit-test", type=int, default=None, help="use the first N test images")
-    t.set_defaults(func=run_train)
+    t.set_defaults(func=run_train, _parser=t)
     return t
 
 
 def _check_args(args) -> str | None:
-    """The first problem with the options (a message), before any data are read."""
+    """The first problem with the options (an argparse-style message naming the option),
+    before any data are read or any model is built."""
+    from glassnet.cli_checks import MAX_SEED, check_number, check_out
     from glassnet.devices import resolve_device
+    from glassnet.estimators.base import MAX_EPOCHS
     from glassnet.registry import models
 
     if args.model not in models():
         return f"unknown model {args.model!r}; `glassnet list` shows the registered ones"
-    for name in ("epochs", "batch_size", "checkpoint_every"):
-        if getattr(args, name) < 1:
-            return f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}"
-    if args.lr <= 0:
-        return f"--lr must be > 0, got {args.lr}"
+    checks = [
+        check_number("--epochs", args.epochs, low=1, high=MAX_EPOCHS),
+        check_number("--batch-size", args.batch_size, low=1),
+        check_number("--checkpoint-every", args.checkpoint_every, low=1),
+        check_number("--lr", args.lr, low=0, low_open=True),
+        check_number("--momentum", args.momentum, low=0, high=1, high_open=True),
+        check_number("--weight-decay", args.weight_decay, low=0),
+        check_number("--workers", args.workers, low=0),
+        check_number("--threads", args.threads, low=1, allow_none=True),
+        check_number("--seed", args.seed, low=0, high=MAX_SEED),
+        check_number("--limit-train", args.limit_train, low=1, allow_none=True),
+        check_number("--limit-test", args.limit_test, low=1, allow_none=True),
+        *(check_number("--milestones", m, low=0, low_open=True) for m in args.milestones),
+        check_out(_out_dir(args)),
+    ]
+    problem = next((c for c in checks if c is not None), None)
+    if problem is not None:
+        return problem
     try:
         device = resolve_device(args.device)
     except ValueError as err:
@@ -90,6 +106,10 @@ def _check_args(args) -> str | None:
         except ValueError as err:
             return f"--invertible: {err}"
     return None
+
+
+def _out_dir(args) -> Path:
+    return Path(args.out) if args.out is not None else Path(f"runs/{args.model}-{args.dataset}")
 
 
 def _setup_distributed(device_arg: str):
@@ -122,8 +142,11 @@ def run_train(args) -> int:
     from glassnet.utils import local_seed, threads
 
     problem = _check_args(args)
-    if problem is not None:
-        print(f"glassnet train: {problem}", file=sys.stderr)
+    if problem is not None:  # argparse's format (usage, then "prog: error: ..."), exit code 2
+        parser = getattr(args, "_parser", None)
+        if parser is not None:
+            parser.print_usage(sys.stderr)
+        print(f"glassnet train: error: {problem}", file=sys.stderr)
         return 2
     try:
         Xtr, ytr = load_cifar(args.dataset, "train", args.data_dir)
@@ -140,7 +163,7 @@ def run_train(args) -> int:
 
     if args.batch_size % world:
         raise ValueError(f"--batch-size {args.batch_size} must be divisible by {world} processes")
-    out = Path(args.out or f"runs/{args.model}-{args.dataset}")
+    out = _out_dir(args)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     n_classes = 10 if args.dataset == "cifar10" else 100
