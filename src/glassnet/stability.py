@@ -221,7 +221,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "estimator": [HasMethods(["fit"]), None],
-        "n_subsamples": [Interval(numbers.Integral, 1, None, closed="left")],
+        # 2 n_subsamples fits: beyond 1e4 pairs (2e4 fits) a run cannot end (issue 25)
+        "n_subsamples": [Interval(numbers.Integral, 1, 10_000, closed="both")],
         "threshold": [Interval(numbers.Real, 0.5, 1, closed="right"), None],
         "max_false_positives": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "bound": [StrOptions(set(BOUNDS))],
@@ -229,7 +230,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         "param_name": [str, None],
         "lambda_grid": ["array-like", None],
         "stratify": ["boolean", StrOptions({"auto"})],
-        "n_jobs": [numbers.Integral, None],
+        "n_jobs": [Interval(numbers.Integral, None, -1, closed="right"),
+                   Interval(numbers.Integral, 1, None, closed="left"), None],  # joblib: not 0
         "random_state": ["random_state", np.random.Generator],
     }
 
