@@ -37,7 +37,7 @@ def data_for(est, n=40, p=6, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, p))
     inner = getattr(est, "estimator", None)  # a meta-estimator: the data of what it wraps
-    if is_classifier(est) or (inner is not None and is_classifier(inner)):
+    if is_classifier(est) or (hasattr(inner, "fit") and is_classifier(inner)):
         y = (X[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int)
     else:
         y = X[:, 0] - 0.5 * X[:, 1] + 0.1 * rng.standard_normal(n)

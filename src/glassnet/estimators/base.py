@@ -301,16 +301,6 @@ def _numeric_target(y):
     return y
 
 
-def check_real(value, name: str, *, positive: bool = False) -> float:
-    """A hyperparameter that must be a finite real number (not a bool): ``>= 0``, or ``> 0``
-    with ``positive``. Returns it as a float; anything else is a ``ValueError`` naming it."""
-    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-          and (value > 0 if positive else value >= 0))
-    if not ok:
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-    return float(value)
-
-
 def _check_magnitude(a, name: str) -> None:
     if a.size and a.dtype.kind in "fiu":
         big = float(np.max(np.abs(a)))

@@ -30,6 +30,7 @@ over it.
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 from typing import ClassVar
 
@@ -37,12 +38,21 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import ClassifierMixin, ClusterMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from glassnet import training
 from glassnet.devices import to_numpy
-from glassnet.estimators.base import GlassnetEstimator
+from glassnet.estimators.base import (
+    DEVICE,
+    EPOCHS,
+    NONNEG,
+    POSITIVE,
+    RANDOM_STATE,
+    GlassnetEstimator,
+    Interval,
+)
 from glassnet.nn.dsrl import (
     DSRLGraph,
     check_affinity,
@@ -79,6 +89,27 @@ def _is_multiview(X) -> bool:
     return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
 
 
+# at most this many unfolded blocks (each a sparse graph update of every view)
+MAX_LAYERS = 1000
+# constructor arguments both estimators share (checked at the start of fit; issue 25); None
+# takes the objective's default (CLUSTERING_DEFAULTS / CLASSIFICATION_DEFAULTS)
+_CONSTRAINTS = {
+    "affinity": [StrOptions({"knn", "precomputed"})],
+    "objective": [StrOptions(set(OBJECTIVES))],
+    "view_weights": [StrOptions(set(VIEW_WEIGHTS))],
+    "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+    "n_layers": [Interval(numbers.Integral, 1, MAX_LAYERS, closed="both")],
+    "tied": ["boolean"],
+    "init_quantile": [None, Interval(numbers.Real, 0, 1, closed="right")],
+    "lr": [None, POSITIVE],
+    "weight_decay": [None, NONNEG],
+    "max_epochs": [None, *EPOCHS],
+    "device": DEVICE,
+    "random_state": RANDOM_STATE,
+    "verbose": ["verbose"],
+}
+
+
 class _DSRLBase(GlassnetEstimator):
     """Graph construction, validation and graph learning shared by both estimators."""
 
@@ -86,23 +117,7 @@ class _DSRLBase(GlassnetEstimator):
 
     # ------------------------------------------------------------ input -> graphs
     def _check_params(self):
-        if self.affinity not in ("knn", "precomputed"):
-            raise ValueError(f"affinity must be 'knn' or 'precomputed', got {self.affinity!r}")
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
-        if self.view_weights not in VIEW_WEIGHTS:
-            raise ValueError(f"view_weights must be one of {VIEW_WEIGHTS}, got {self.view_weights!r}")
-        if isinstance(self.n_neighbors, bool) or int(self.n_neighbors) < 1:
-            raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors}")
-        q, lr, wd, ep = self._settings()
-        if not 0.0 < float(q) <= 1.0:
-            raise ValueError(f"init_quantile must be in (0, 1], got {q}")
-        if not float(lr) > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
-        if not float(wd) >= 0:
-            raise ValueError(f"weight_decay must be >= 0, got {wd}")
-        if isinstance(ep, bool) or int(ep) < 1:
-            raise ValueError(f"max_epochs must be >= 1, got {ep}")
+        self._validate_params()  # _parameter_constraints (fit validates them first too)
 
     def _settings(self):
         """(init_quantile, lr, weight_decay, max_epochs), None replaced by the objective's default."""
@@ -311,6 +326,11 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     """
 
     _DEFAULTS = CLUSTERING_DEFAULTS
+    _parameter_constraints: ClassVar[dict] = {
+        **_CONSTRAINTS,
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],  # <= n: at fit
+        "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, n_clusters=8, *, affinity="knn", objective="learned",
                  view_weights="agreement", n_neighbors=10, n_layers=10, tied=True,
@@ -349,9 +369,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         (``labels_``); y is ignored."""
         graphs = self._input_graphs(X)
         n = graphs[0].shape[0]
-        k = self.n_clusters
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"n_clusters must be a positive int, got {k!r}")
+        k = self.n_clusters  # declared: an int >= 1
         if k > n:
             raise ValueError(f"n_clusters={k} > n_samples={n}: cannot form more clusters than samples")
         if self.objective == "learned" and k >= n:
@@ -421,6 +439,11 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
     """
 
     _DEFAULTS = CLASSIFICATION_DEFAULTS
+    _parameter_constraints: ClassVar[dict] = {
+        **_CONSTRAINTS,
+        "alpha": [POSITIVE],
+        "n_folds": [Interval(numbers.Integral, 2, None, closed="left")],
+    }
 
     def __init__(self, *, affinity="knn", objective="learned", view_weights="agreement",
                  n_neighbors=10, n_layers=10, tied=True, init_quantile=None, lr=None,
@@ -487,10 +510,6 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         graphs = self._input_graphs(X)
         n = graphs[0].shape[0]
         check_consistent_length(np.empty(n), y)
-        if not float(self.alpha) > 0:
-            raise ValueError(f"alpha must be > 0, got {self.alpha}")
-        if isinstance(self.n_folds, bool) or int(self.n_folds) < 2:
-            raise ValueError(f"n_folds must be an int >= 2, got {self.n_folds!r}")
         unl = self._unlabelled(y)
         if unl.all():
             raise ValueError("y has no labelled sample (every entry is -1)")

@@ -4,10 +4,15 @@ the multinomial net in ``irls_admm_multinomial``."""
 
 from __future__ import annotations
 
+import numbers
+from typing import ClassVar
+
 import numpy as np
 import torch
 
+from glassnet.estimators.base import POSITIVE, TOL, Interval
 from glassnet.estimators.irls_admm_base import (  # noqa: F401  (re-exported for users and tests)
+    ADMM_CONSTRAINTS,
     REFIT_CS,
     SCREEN,
     SELECT_C,
@@ -199,6 +204,12 @@ class ADMMLogisticRegression(_IRLSADMMBase):
     """
 
     _SELECTION_NAMES = "None"
+    _parameter_constraints: ClassVar[dict] = {
+        **ADMM_CONSTRAINTS,
+        "rho": [POSITIVE],
+        "tol": TOL,
+        "n_features_to_select": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    }
 
     def __init__(
         self,

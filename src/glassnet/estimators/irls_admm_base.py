@@ -3,7 +3,9 @@ labels and attributes, prediction, and the selection by cross-validated net rank
 
 from __future__ import annotations
 
+import numbers
 import warnings
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -11,11 +13,23 @@ from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.feature_selection import SelectorMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from glassnet.estimators.base import GlassnetEstimator, check_real, torch_dtype
+from glassnet.estimators.base import (
+    DEVICE,
+    DTYPE,
+    EPOCHS,
+    NONNEG,
+    POSITIVE,
+    RANDOM_STATE,
+    GlassnetEstimator,
+    Interval,
+    Reals,
+    torch_dtype,
+)
 from glassnet.model_selection import SELECTION_RULES, choose, cv_path, make_folds
-from glassnet.training import fit, split_validation
+from glassnet.training import OPTIMIZERS, fit, split_validation
 
 __all__ = [
     "MULTINOMIAL_SELECT_C",
@@ -39,6 +53,40 @@ __all__ = [
 # net trained on all rows. Ranking inside the folds keeps the score honest when p >> n: a set
 # ranked on all rows looks good in CV whatever its size, which made the issue-9 default keep
 # ~1,000 genes. Defaults were chosen on tuning data only (docs/history/irls_admm.md).
+# unrolled stages: the net stores k_max x i_max x n_features numbers (F), so the audit's
+# k_max = 1e9 asked for terabytes; the paper's nets use k_max = 3, i_max = 4, ADMM 50 x 200
+MAX_K, MAX_I = 1000, 10_000
+# constructor arguments both IRLS-ADMM nets share and ADMMLogisticRegression's common part
+# (scikit-learn's declarations, checked at the start of fit; issue 25)
+ADMM_CONSTRAINTS = {
+    "k_max": [Interval(numbers.Integral, 1, MAX_K, closed="both")],
+    "i_max": [Interval(numbers.Integral, 1, MAX_I, closed="both")],
+    "lam": [NONNEG],
+    "fit_intercept": ["boolean"],
+    "solver": [StrOptions({"auto", "primal", "kernel"})],
+    "dtype": DTYPE,
+    "device": DEVICE,
+}
+NET_CONSTRAINTS = {
+    **ADMM_CONSTRAINTS,
+    "rho_init": [POSITIVE],
+    "F_init": [POSITIVE],
+    "t_init": [POSITIVE],
+    "n_features_to_select": [StrOptions({"auto", "single", "z"}),
+                             Interval(numbers.Integral, 1, None, closed="left")],  # <= p: at fit
+    "duplicate_corr": [Interval(numbers.Real, 0, 1, closed="right")],
+    "select_C": [POSITIVE, Reals(open_low=True)],
+    "rule": [StrOptions(set(SELECTION_RULES))],
+    "screen": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    "refit": ["boolean"],
+    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "lr": [POSITIVE],
+    "max_epochs": [StrOptions({"auto"}), *EPOCHS],
+    "patience": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "random_state": RANDOM_STATE,
+    "verbose": ["verbose"],
+}
 SELECT_C = 0.1  # binary net; the multinomial net's is MULTINOMIAL_SELECT_C (both chosen on tuning sets)
 MULTINOMIAL_SELECT_C = 0.01
 SELECT_C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -245,32 +293,19 @@ class _NetSelector(_IRLSADMMBase):
     """
 
     _SELECTION_NAMES = "'auto', 'single', 'z'"
+    _parameter_constraints: ClassVar[dict] = NET_CONSTRAINTS
 
     # ------------------------------------------------------------------ checks
     def _select_Cs(self):
         """``select_C`` as a tuple of checked values: one number, or a non-empty sequence."""
-        C = self.select_C
-        values = tuple(C) if isinstance(C, (list, tuple, np.ndarray)) else (C,)
-        if not values:
-            raise ValueError("select_C must be a finite number > 0 or a non-empty sequence of them, got ()")
-        return tuple(check_real(v, "select_C", positive=True) for v in values)
+        C = self.select_C  # declared: a finite number > 0 or a non-empty sequence of them
+        return tuple(float(v) for v in (C if isinstance(C, (list, tuple, np.ndarray)) else (C,)))
 
     def _check_params(self):
         k = self.n_features_to_select
         if not (isinstance(k, str) and k in ("auto", "single", "z")):
             self._check_q(k)  # before training
-        if self.rule not in SELECTION_RULES:
-            raise ValueError(f"rule must be 'paired', '1se' or 'min', got {self.rule!r}")
-        if k == "auto" and not 0.0 < self.duplicate_corr <= 1.0:
-            raise ValueError(f"duplicate_corr must be in (0, 1], got {self.duplicate_corr!r}")
-        e = self.max_epochs
-        if not ((isinstance(e, str) and e == "auto")
-                or (isinstance(e, (int, np.integer)) and not isinstance(e, bool) and e >= 1)):
-            raise ValueError(f"max_epochs must be 'auto' or an int >= 1, got {e!r}")
-        s = self.screen
-        if s is not None and not (isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1):
-            raise ValueError(f"screen must be None or an int >= 1, got {s!r}")
-        self._select_Cs()
+        # rule, duplicate_corr, max_epochs, screen, select_C: declared (_parameter_constraints)
 
     def _folds(self, yi, seed):
         """Stratified folds of the selection and refit: ``SELECT_CV``, or as many as the
