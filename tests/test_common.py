@@ -95,7 +95,14 @@ def _equal(a, b, where):
         assert a == b, f"{where}: {a!r} != {b!r}"
 
 
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+# a meta-estimator wraps another estimator object, which glassnet's format does not persist yet:
+# glassnet.save refuses it with a ValueError (tests/test_stability.py)
+_NOT_SAVABLE = {"StabilitySelection": "meta-estimator: the wrapped estimator is not persisted yet"}
+
+
+@pytest.mark.parametrize("cls", [pytest.param(c, marks=pytest.mark.skip(reason=_NOT_SAVABLE[c.__name__]))
+                                 if c.__name__ in _NOT_SAVABLE else c for c in ESTIMATORS],
+                         ids=lambda c: c.__name__)
 def test_save_load_round_trip_is_exact(cls, tmp_path):
     est = fast_instance(cls)
     X, y = data_for(est)

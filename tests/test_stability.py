@@ -231,3 +231,19 @@ def test_estimators_without_a_support_or_classes_too_small_are_refused(linear):
     yc[0], yc[1:] = 1, 0  # one member of class 1: no stratified halves
     with pytest.raises(ValueError, match="2 members of each class"):
         StabilitySelection(ADMMLogisticRegression(), n_subsamples=2).fit(Xc, yc)
+
+
+def test_save_refuses_a_stability_selection_with_a_clear_error(tmp_path):
+    """glassnet's file format does not persist a wrapped estimator yet: saving one is a
+    ValueError naming the type, not a broken file."""
+    import glassnet
+    from sklearn.linear_model import Lasso
+
+    from glassnet import StabilitySelection
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5))
+    est = StabilitySelection(Lasso(alpha=0.1), n_subsamples=2, random_state=0).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="StabilitySelection"):
+        glassnet.save(est, tmp_path / "s.glassnet")
+    assert not (tmp_path / "s.glassnet").exists()
