@@ -27,8 +27,8 @@ SEEDS = {"tune": [0, 1, 2, 3, 4], "report": [100, 101, 102, 103, 104]}
 
 
 def _rates(selected, support, p):
-    sel = set(int(j) for j in selected)
-    truth = set(int(j) for j in support)
+    sel = {int(j) for j in selected}
+    truth = {int(j) for j in support}
     return len(sel & truth) / len(truth), len(sel - truth) / (p - len(truth))
 
 

@@ -236,9 +236,9 @@ def test_estimators_without_a_support_or_classes_too_small_are_refused(linear):
 def test_save_refuses_a_stability_selection_with_a_clear_error(tmp_path):
     """glassnet's file format does not persist a wrapped estimator yet: saving one is a
     ValueError naming the type, not a broken file."""
-    import glassnet
     from sklearn.linear_model import Lasso
 
+    import glassnet
     from glassnet import StabilitySelection
 
     rng = np.random.default_rng(0)
