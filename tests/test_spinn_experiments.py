@@ -95,7 +95,7 @@ def test_quick_integrative_borrows_strength(tmp_path):
 
 
 @pytest.mark.slow
-def test_quick_selection_suite_meets_issue_8_targets(tmp_path):
+def test_quick_selection_suite_meets_its_targets(tmp_path):
     """Even effects, a pure interaction and XOR (report seed 100): SPINN meets the TPR, FPR and
     oracle-score targets on each."""
     res = _quick("spinn-selection-suite", tmp_path)
