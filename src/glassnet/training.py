@@ -320,11 +320,15 @@ def fit(
                     amp=amp, channels_last=channels_last)
 
 
-def rounding_slack(f0: float, dtype) -> float:
+def rounding_slack(f0, dtype):
     """How much an objective may seem to rise from rounding alone: a backtracking step is
     rejected only when its objective rises by more (a strict ``f1 <= f0`` rejected steps near a
-    minimum for a last-bit difference and let the step size collapse to ~1e-6)."""
-    return 8.0 * torch.finfo(dtype).eps * max(1.0, abs(float(f0)))
+    minimum for a last-bit difference and let the step size collapse to ~1e-6). ``f0``: a
+    number, or a tensor of one objective per network (the path solver's stacks)."""
+    eps8 = 8.0 * torch.finfo(dtype).eps
+    if torch.is_tensor(f0):
+        return eps8 * torch.clamp(f0.abs(), min=1.0)
+    return eps8 * max(1.0, abs(float(f0)))
 
 
 def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay, max_epochs,

@@ -21,6 +21,7 @@ from glassnet.datafits import Datafit, Objective
 from glassnet.model_selection import PathRecord
 from glassnet.paths.stack import Batch, MaskProjection
 from glassnet.penalties import Penalty, group_norms
+from glassnet.training import rounding_slack
 
 __all__ = ["Problem", "follow"]
 
@@ -106,8 +107,7 @@ def _solve(stack, problem, pen, batch, lr, active, project):
             if adam:  # no backtracking: every active network takes Adam's step
                 f0, g1 = torch.where(pending, f1, f0), torch.where(pending, p1, g1)
                 break
-            slack = 8.0 * torch.finfo(stack.W1.dtype).eps * torch.clamp(f0.abs(), min=1.0)
-            ok = (f1 <= f0 + slack) | (lr < 1e-10)  # as training.rounding_slack
+            ok = (f1 <= f0 + rounding_slack(f0, stack.W1.dtype)) | (lr < 1e-10)
             f0 = torch.where(pending & ok, f1, f0)
             g1 = torch.where(pending & ok, p1, g1)
             reject = pending & ~ok

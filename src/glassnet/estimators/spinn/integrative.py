@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import StrOptions
 
-from glassnet.datafits import get_datafit
 from glassnet.estimators.base import Interval, _sparse_as_value_error, torch_dtype
 from glassnet.estimators.spinn._engine import generator, start
 from glassnet.estimators.spinn.cv import (
@@ -30,13 +29,12 @@ from glassnet.estimators.spinn.single import (
     DEFAULT_LAMBDA_RATIO,
     N_PATH,
     REGRESSION_LOSSES,
-    lambda_0_of,
     reset_parameters,
     seed_of,
 )
 from glassnet.model_selection import make_folds
 from glassnet.nn.spinn import IntegrativeSPINNNet
-from glassnet.paths import Batch, Problem, follow, grid_to
+from glassnet.paths import Batch, follow, grid_to
 from glassnet.penalties import IntegrativePenalty, get_penalty
 from glassnet.progress import progress
 from glassnet.utils import fit_context
@@ -118,13 +116,6 @@ class IntegrativeSPINN(_CVBase):
         if not isinstance(pen, IntegrativePenalty):
             raise ValueError("IntegrativeSPINN needs an IntegrativePenalty (or None for the default)")
         return pen
-
-    def _problem(self) -> Problem:
-        # optimizer, start, loss: declared in _parameter_constraints (validated at fit)
-        datafit = get_datafit("logistic" if self._classification else "squared")
-        robust = not self._classification and self.loss == "huber"
-        return Problem(datafit, lambda_0_of(self.lambda_0, self._loss_name), self._penalty(),
-                       self.optimizer, float(self.lr), int(self.max_epochs), float(self.tol), robust)
 
     def _build(self, p, n_out, seed):
         net = IntegrativeSPINNNet(p, self.n_datasets_, 1, tuple(self.hidden), self.activation)
@@ -212,10 +203,6 @@ class IntegrativeSPINN(_CVBase):
         return Batch(Xt, torch.stack(Ys, 1).to(dev), torch.stack(Ws, 1).to(dev), V,
                      (torch.as_tensor(m, device=dev),)), scales
 
-    def _set_scaling(self, scale):
-        if not self._classification:
-            self.y_mean_, self.y_scale_ = scale
-
     # --- fit and predict
     def fit(self, Xs, ys, sample_weight=None):
         """Fit on lists ``Xs`` (one (n_m, p) array per data set) and ``ys`` (their targets);
@@ -300,13 +287,3 @@ class IntegrativeSPINN(_CVBase):
         pred = self.predict(X, dataset)
         y = np.asarray(y).ravel()
         return float(r2_score(y, pred) if self.task == "regression" else accuracy_score(y, pred))
-
-    def _get_support_mask(self):
-        self._check_fitted()
-        return self.support_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
-
