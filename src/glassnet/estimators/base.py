@@ -214,6 +214,7 @@ class GlassnetEstimator(BaseEstimator):
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity")
             _check_magnitude(y, "y")
+            check_not_tiny(y, "y")
         return X, y
 
     @staticmethod
@@ -299,6 +300,21 @@ def _numeric_target(y):
             raise ValueError(f"y must be numeric for a regressor; got values of dtype {arr.dtype} "
                              f"that do not convert to float ({err})") from err
     return y
+
+
+# regression targets are standardised by their spread; a y whose values are all below this in
+# magnitude (but not all 0) cannot be: its squares underflow (1e-300 squared is 0), so the
+# fit saw raw values of ~1e-300 and its lambda search failed blaming X (issue 25)
+MIN_ABS_Y = 1e-100
+
+
+def check_not_tiny(y, name: str) -> None:
+    """A ``ValueError`` for a regression target whose largest magnitude is in (0, MIN_ABS_Y)."""
+    big = float(np.max(np.abs(y))) if np.size(y) else 0.0
+    if 0 < big < MIN_ABS_Y:
+        raise ValueError(f"{name} has values of magnitude at most {big:.3g}: below {MIN_ABS_Y:.0e} "
+                         "they underflow when y is standardised (squared); rescale y (e.g. "
+                         "multiply it by a power of 10)")
 
 
 def _check_magnitude(a, name: str) -> None:

@@ -176,7 +176,27 @@ class IntegrativeSPINN(_CVBase):
                 raise ValueError(f"regression targets must be numeric ({err})") from err
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity")
+        self._check_per_dataset(y, m, len(Xs))
         return X, y, sw, m
+
+    def _check_per_dataset(self, y, m, M):
+        """Every data set: 2 samples, ``cv`` per fold stratum when folds are drawn (by data
+        set, and class), and a regression target that can be standardised (issue 25)."""
+        from glassnet.estimators.base import check_not_tiny
+
+        clf, folds = self._classification, self.lam is None or self.relax
+        for i in range(M):
+            yi = y[m == i]
+            if yi.size < 2:
+                raise ValueError(f"data set {i} has {yi.size} sample; IntegrativeSPINN needs at "
+                                 "least 2 samples per data set")
+            counts = np.unique(yi, return_counts=True)[1] if clf else [yi.size]
+            if folds and min(counts) < self.cv:
+                raise ValueError(f"data set {i} has {min(counts)} samples{' of a class' * clf}: the "
+                                 f"cv={self.cv} folds are stratified by data set"
+                                 f"{' and class' * clf}, so each needs {self.cv} (lower cv)")
+            if not clf:
+                check_not_tiny(yi, f"y of data set {i}")
 
     def _batch(self, X, y, sw, splits, Xt=None):
         Xt = self._tensor(X).to(self._device) if Xt is None else Xt

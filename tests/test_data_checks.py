@@ -1,0 +1,99 @@
+"""Data checks of issue 25: a DSRL model given another number of views than it was fitted on,
+and degenerate targets of IntegrativeSPINN and the SPINN regressors (one sample per data set,
+constant y, values too small to standardise). Each is a ValueError naming the problem, or (a
+constant y) a constant model, as scikit-learn's regressors give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet import DSRLClassifier, DSRLClustering, IntegrativeSPINN, SPINNRegressorCV
+from glassnet.datasets.multiview import make_multiview_mixture
+
+
+@pytest.fixture(scope="module")
+def views():
+    return make_multiview_mixture(60, 3, 3, 5, 4.0, random_state=0)
+
+
+def test_dsrl_refuses_another_number_of_views_after_fit(views):
+    d = views
+    two = DSRLClustering(3, max_epochs=2, n_init=2, random_state=0).fit(d.views[:2])
+    assert two.n_views_ == 2
+    assert two.predict(d.views[:2]).shape == (60,)
+    for X, got in ((d.views[0], 1), (d.views[:1], 1), (d.views, 3)):
+        with pytest.raises(ValueError, match=f"X has {got} view.*fitted on 2 view"):
+            two.predict(X)
+    y = np.where(np.arange(60) < 20, d.y, -1)
+    one = DSRLClassifier(max_epochs=2, random_state=0).fit(d.views[0], y)
+    assert one.predict(d.views[0]).shape == (60,)
+    assert one.predict([d.views[0]]).shape == (60,)  # a list of one view is one view
+    for method in (one.predict, one.predict_proba, lambda X: one.score(X, d.y)):
+        with pytest.raises(ValueError, match="X has 2 view.*fitted on 1 view"):
+            method(d.views[:2])
+    # the feature counts of the views are still checked when the number agrees
+    with pytest.raises(ValueError, match="features"):
+        two.predict([d.views[0], d.views[1][:, :-1]])
+
+
+def test_dsrl_precomputed_predict_refuses_a_list_of_views(views):
+    from glassnet.nn.dsrl import multiview_graph
+
+    d = views
+    W = multiview_graph(d.views[:2]).toarray()
+    m = DSRLClustering(3, affinity="precomputed", max_epochs=2, n_init=2, random_state=0).fit(W)
+    assert m.predict(W[:5]).shape == (5,)
+    with pytest.raises(ValueError, match="not a list of views"):
+        m.predict([W[:5], W[:5]])
+
+
+FAST = {"max_epochs": 5, "n_lambdas": 3, "cv": 2, "dtype": "float64", "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def regression():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 5))
+    return X, X[:, 0] + 0.1 * rng.standard_normal(30), rng
+
+
+@pytest.mark.parametrize("lam", [None, 0.1])
+def test_integrative_spinn_names_degenerate_data_sets(regression, lam):
+    X, y, rng = regression
+    est = IntegrativeSPINN(lam=lam, **FAST)
+    with pytest.raises(ValueError, match="data set 1 has 1 sample; .* at least 2 samples per"):
+        est.fit([X, X[:1]], [y, y[:1]])
+    with pytest.raises(ValueError, match="data set 1 has 3 samples: the cv=5 folds .* \\(lower cv\\)"):
+        IntegrativeSPINN(lam=lam, **{**FAST, "cv": 5}).fit([X, X[:3]], [y, y[:3]])
+    for tiny in (np.full(30, 1e-300), 1e-300 * rng.standard_normal(30)):
+        with pytest.raises(ValueError, match="y of data set 1 has values of magnitude at most"):
+            est.fit([X, X], [y, tiny])
+    clf = IntegrativeSPINN(lam=lam, task="classification", **FAST)
+    yc = (y > 0).astype(int)
+    one = np.r_[1, np.zeros(29, int)]  # a class with one member in data set 1
+    with pytest.raises(ValueError, match="data set 1 has 1 samples of a class: .*data set and "
+                                         "class"):
+        clf.fit([X, X], [yc, one])
+
+
+def test_constant_y_gives_a_constant_model_like_the_single_set_regressor(regression):
+    X, y, _ = regression
+    c = np.full(30, 2.5)
+    single = SPINNRegressorCV(**FAST).fit(X, c)
+    np.testing.assert_allclose(single.predict(X), 2.5, rtol=0, atol=1e-12)
+    both = IntegrativeSPINN(**FAST).fit([X, X], [c, c])
+    for m in (0, 1):
+        np.testing.assert_allclose(both.predict(X, m), 2.5, rtol=0, atol=1e-12)
+    # one constant data set beside a varying one: that set is predicted near its constant
+    mixed = IntegrativeSPINN(**FAST).fit([X, X], [y, c])
+    assert np.max(np.abs(mixed.predict(X, 1) - 2.5)) < 0.05 * np.std(y)
+
+
+def test_spinn_regressors_refuse_targets_too_small_to_standardise(regression):
+    X, _, rng = regression
+    for tiny in (np.full(30, 1e-300), 1e-300 * rng.standard_normal(30)):
+        with pytest.raises(ValueError, match="y has values of magnitude at most .* rescale y"):
+            SPINNRegressorCV(**FAST).fit(X, tiny)
+    # zeros are a constant, not a tiny target
+    np.testing.assert_array_equal(SPINNRegressorCV(**FAST).fit(X, np.zeros(30)).predict(X), 0.0)
