@@ -89,7 +89,7 @@ def test_matnet_sr_beats_bicubic_on_a_crop_it_did_not_train_on():
     r = sr.evaluate(test)
     assert r["y_matnet"].shape == (128, 128)
     assert r["psnr_matnet"] > r["psnr_bicubic"] + 0.4  # +0.84 dB measured (seed 0)
-    up = sr.upscale(np.stack([test[::2, ::2]] * 3, -1))
+    up = sr.upscale(np.stack([test[::2, ::2]] * 3, -1), channel_axis=-1)
     assert up.shape == (128, 128, 3) and up.dtype == np.uint8
     gray = sr.upscale(test[::2, ::2].astype(float))
     assert gray.shape == (128, 128) and np.isfinite(gray).all()
@@ -109,7 +109,7 @@ def test_bad_images_raise_clear_errors(small_sr):
     with pytest.raises(ValueError, match="NaN or infinity"):
         small_sr.upscale(bad)
     with pytest.raises(ValueError, match="NaN or infinity"):
-        small_sr.upscale(np.stack([bad] * 3, -1))
+        small_sr.upscale(np.stack([bad] * 3, -1), channel_axis=-1)
     with pytest.raises(ValueError, match="[Cc]omplex"):
         small_sr.upscale(lr + 1j)
     with pytest.raises(ValueError, match="2-d grayscale|RGB"):
@@ -166,3 +166,44 @@ def test_same_seed_same_model_and_no_global_seed_change():
     b = MatNetSR(n_patches=200, max_epochs=2, random_state=3).fit(img)
     for k, v in a.module_.state_dict().items():
         assert torch.equal(v, b.module_.state_dict()[k])
+
+
+def test_channel_axis_reads_a_width_3_grayscale_stack_unambiguously():
+    """(n, h, 3) is one colour image or n grayscale images 3 pixels wide: by default it is
+    refused with a message naming both readings; channel_axis picks one."""
+    sr = MatNetSR(patch_size=2, hidden_shape=(2, 2), n_patches=50, max_epochs=2,
+                  random_state=0).fit(_camera()[:32, :32])
+    rng = np.random.default_rng(0)
+    stack = rng.uniform(0, 255, (4, 10, 3))
+    with pytest.raises(ValueError, match="ambiguous.*channel_axis=-1.*channel_axis=None"):
+        sr.upscale(stack)
+    gray = sr.upscale(stack, channel_axis=None)  # 4 grayscale images in, 4 out
+    assert gray.shape == (4, 20, 6) and gray.dtype == np.float64
+    for k in range(4):
+        np.testing.assert_array_equal(gray[k], sr.upscale(stack[k]))
+    rgb = sr.upscale(stack, channel_axis=-1)  # one colour image in, one out
+    assert rgb.shape == (8, 20, 3) and rgb.dtype == np.uint8
+    np.testing.assert_array_equal(rgb, sr.upscale([stack])[0])  # a list item is one image
+    # a 3-d array whose last axis is not 3 or 4, and a 4-d array, are not ambiguous
+    assert sr.upscale(stack[..., :2]).shape == (4, 20, 4)
+    assert sr.upscale(np.stack([stack, stack])).shape == (2, 8, 20, 3)
+    # the layout must agree with an explicit channel_axis
+    with pytest.raises(ValueError, match="channel_axis=-1 an image is an"):
+        sr.upscale(stack[0], channel_axis=-1)
+    with pytest.raises(ValueError, match="channel_axis=-1 an image is an"):
+        sr.upscale(stack[..., :2], channel_axis=-1)
+    with pytest.raises(ValueError, match="4-d array is a stack of colour images"):
+        sr.upscale(np.stack([stack, stack]), channel_axis=None)
+    with pytest.raises(ValueError, match="channel_axis=None an image is a 2-d"):
+        sr.upscale([stack], channel_axis=None)
+    for bad in (0, 2, "last", True, 1.0):
+        with pytest.raises(ValueError, match="channel_axis must be"):
+            sr.upscale(stack, channel_axis=bad)
+    # fit and evaluate read images the same way
+    with pytest.raises(ValueError, match="ambiguous"):
+        MatNetSR(patch_size=2, n_patches=20, max_epochs=1).fit(rng.uniform(0, 255, (6, 12, 3)))
+    fitted = MatNetSR(patch_size=2, hidden_shape=(2, 2), n_patches=50, max_epochs=1,
+                      random_state=0).fit(rng.uniform(0, 255, (6, 12, 3)), channel_axis=None)
+    assert fitted.n_patches_ == 50
+    with pytest.raises(ValueError, match="channel_axis=None an image is a 2-d"):
+        sr.evaluate(np.stack([_camera()[:32, :32]] * 3, -1), channel_axis=None)

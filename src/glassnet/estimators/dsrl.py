@@ -126,7 +126,13 @@ class _DSRLBase(GlassnetEstimator):
         return tuple(d if g is None else g for g, d in zip(given, dflt))
 
     def _views(self, X, reset: bool):
-        """Validated list of (n, d) float arrays; sets n_features_in_ for a single view."""
+        """Validated list of (n, d) float arrays; sets n_features_in_ for a single view. After
+        fit (``reset=False``) the number of views must be the fitted one (``n_views_``)."""
+        got = len(X) if _is_multiview(X) else 1
+        if not reset and got != self.n_views_:
+            raise ValueError(f"X has {got} view(s) but {type(self).__name__} was fitted on "
+                             f"{self.n_views_} view(s): pass a list of {self.n_views_} arrays, "
+                             "one per view, in the order given to fit")
         if _is_multiview(X):
             views = [check_array(v, dtype=np.float64, ensure_all_finite=True,
                                  input_name=f"view {i}") for i, v in enumerate(X)]
@@ -179,6 +185,9 @@ class _DSRLBase(GlassnetEstimator):
 
         n_fit = self._n_fit()
         if self.affinity == "precomputed":
+            if _is_multiview(X):
+                raise ValueError("with affinity='precomputed', predict takes one (n_new, n_fit) "
+                                 "affinity matrix, not a list of views")
             K = check_array(X, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True)
             if K.shape[1] != n_fit:
                 raise ValueError(f"with affinity='precomputed', predict takes the (n_new, "

@@ -15,7 +15,6 @@ from sklearn.utils._param_validation import StrOptions
 
 from glassnet.datasets.images import (
     as_image,
-    as_image_list,
     bicubic_resize,
     degrade,
     extract_patches,
@@ -56,6 +55,65 @@ _PREDICT_CHUNK = 8192  # patches per forward pass at test time
 # training tuples drawn at most: each holds 6 patch_size^2 floats in float64 while drawn (1e6
 # 15x15 tuples: 10.8 GB, 100x the paper's 10,000); the audit's 1e11 ended in a MemoryError
 MAX_PATCHES = 1_000_000
+
+
+# how images are read (``channel_axis``, scikit-image's convention): None: every image is 2-d
+# grayscale; -1: the last axis holds the colour channels (RGB, or RGBA whose alpha is dropped);
+# "auto" (default): a list holds one image per item (2-d grayscale or (h, w, 3 | 4) colour); an
+# array is one grayscale image (2-d), a stack of grayscale images (3-d whose last axis is not 3
+# or 4) or a stack of colour images (4-d); a 3-d array whose last axis is 3 or 4 could be one
+# colour image or a stack of narrow grayscale images, and is refused (pass channel_axis)
+CHANNEL_AXES = ("auto", None, -1)
+
+
+def _channel_axis(channel_axis):
+    if channel_axis is None or (isinstance(channel_axis, str) and channel_axis == "auto"):
+        return channel_axis
+    if isinstance(channel_axis, numbers.Integral) and not isinstance(channel_axis, bool) \
+            and channel_axis == -1:
+        return -1
+    raise ValueError(f"channel_axis must be None (grayscale images), -1 (the last axis holds the "
+                     f"RGB / RGBA channels) or 'auto', got {channel_axis!r}")
+
+
+def _one_image(img, channel_axis, name):
+    """One validated image (:func:`as_image`) whose layout agrees with ``channel_axis``."""
+    nd = np.ndim(img)
+    if channel_axis is None and nd != 2:
+        raise ValueError(f"{name} has shape {np.shape(img)}; with channel_axis=None an image is "
+                         "a 2-d grayscale array (pass channel_axis=-1 for colour images)")
+    if channel_axis == -1 and not (nd == 3 and np.shape(img)[-1] in (3, 4)):
+        raise ValueError(f"{name} has shape {np.shape(img)}; with channel_axis=-1 an image is an "
+                         "(h, w, 3) RGB or (h, w, 4) RGBA array (pass channel_axis=None for "
+                         "grayscale images)")
+    return as_image(img, name)
+
+
+def read_images(X, channel_axis="auto", name="X"):
+    """``(images, layout)``: the validated images of ``X`` and how they came (``"one"``,
+    ``"stack"`` or ``"list"``), read by ``channel_axis`` (see :data:`CHANNEL_AXES`)."""
+    channel_axis = _channel_axis(channel_axis)
+    if isinstance(X, (list, tuple)):
+        if not X:
+            raise ValueError(f"{name} is empty: no images (0 samples)")
+        return [_one_image(im, channel_axis, f"{name}[{k}]") for k, im in enumerate(X)], "list"
+    a = X if hasattr(X, "ndim") and hasattr(X, "shape") else np.asarray(X)
+    colour_last = a.ndim >= 3 and a.shape[-1] in (3, 4)
+    if a.ndim == 3 and channel_axis == "auto" and colour_last:
+        raise ValueError(
+            f"{name} of shape {a.shape} is ambiguous: one ({a.shape[0]}, {a.shape[1]}) colour "
+            f"image, or a stack of {a.shape[0]} grayscale ({a.shape[1]}, {a.shape[2]}) images; "
+            "pass channel_axis=-1 (one colour image) or channel_axis=None (a grayscale stack)")
+    if a.ndim == 4 and channel_axis is None:
+        raise ValueError(f"{name} has shape {a.shape}: a 4-d array is a stack of colour images, "
+                         "not grayscale ones (pass channel_axis=-1 or 'auto')")
+    stack = a.ndim == 4 or (a.ndim == 3 and channel_axis != -1)
+    if not stack:
+        return [_one_image(a, channel_axis, name)], "one"
+    if a.shape[0] == 0:
+        raise ValueError(f"{name} is empty: no images (0 samples)")
+    axis = None if a.ndim == 3 else -1
+    return [_one_image(im, axis, f"{name}[{k}]") for k, im in enumerate(a)], "stack"
 
 
 def _int_range(low, high=None):
@@ -175,14 +233,16 @@ class MatNetSR(GlassnetEstimator):
 
     # ------------------------------------------------------------ training
 
-    def training_tuples(self, images, rng=None) -> list[np.ndarray]:
+    def training_tuples(self, images, rng=None, channel_axis="auto") -> list[np.ndarray]:
         """Sample ``n_patches`` tuples (inputs 1-5 and the output-1 target) from HR images.
+
+        The images are read by ``channel_axis`` as in :meth:`upscale`.
 
         Returns ``[X1_in, X2, X3, X4, X5, T1]``, each ``(n, p, p)`` float32 in (0, 1). Patches
         are drawn uniformly over all valid positions of all images (larger images give more).
         """
         self._check_params()
-        images = as_image_list(images, "X")
+        images = read_images(images, channel_axis, "X")[0]
         rng = np.random.default_rng(rng)
         p, s = self.patch_size, self.scale
         per_image = []
@@ -219,13 +279,15 @@ class MatNetSR(GlassnetEstimator):
             out[5].append(detail if self.target == "residual" else hr_p)
         return [np.concatenate(o).astype(np.float32) for o in out]
 
-    def fit(self, X, y=None):
-        """Train the autoencoder on high-resolution images ``X`` (``y`` is ignored)."""
+    def fit(self, X, y=None, channel_axis="auto"):
+        """Train the autoencoder on high-resolution images ``X`` (``y`` is ignored).
+
+        The images are read by ``channel_axis`` as in :meth:`upscale`."""
         hidden = tuple(int(v) for v in self.hidden_shape)  # declared: a pair of positive ints
         dtype = torch_dtype(self.dtype)
         device = self._fit_device(6 * self.n_patches * self.patch_size ** 2)
         with fit_context(self.random_state) as seed:
-            tuples = self.training_tuples(X, rng=seed)
+            tuples = self.training_tuples(X, rng=seed, channel_axis=channel_axis)
             p = self.patch_size
             ae = MultimodalMatNetAutoencoder([(p, p)] * 5, hidden).to(dtype)
             targets = [torch.from_numpy(tuples[5])] + [torch.from_numpy(t) for t in tuples[1:5]]
@@ -286,22 +348,28 @@ class MatNetSR(GlassnetEstimator):
         # the 0-255 range of the luminance scale: the model's estimate is kept inside it
         return np.clip(merge_patches(out, rows, cols, y_bic.shape) * 255.0, 0.0, 255.0)
 
-    def upscale(self, X):
+    def upscale(self, X, channel_axis="auto"):
         """Enlarge low-resolution images by ``scale``.
 
         One RGB image ``(h, w, 3)`` in: uint8 RGB ``(h*s, w*s, 3)`` out (the luminance
         super-resolved, the chroma bicubic). One 2-d grayscale image in: a float 2-d image out
         (0-255 scale). A list of images gives a list; an ``(n, h, w)`` or ``(n, h, w, 3)``
         stack gives a stack. NaN / infinite, complex or non-numeric pixels raise ``ValueError``.
+
+        ``channel_axis`` (scikit-image's convention): ``None``: grayscale images (a 3-d array is
+        a stack of them); ``-1``: the last axis holds the RGB (or RGBA) channels (a 3-d array is
+        one colour image, a 4-d array a stack). ``"auto"`` (default): a 2-d array is one
+        grayscale image, a 4-d array a colour stack, a 3-d array a grayscale stack unless its
+        last axis is 3 or 4: such an array (one colour image or a stack of grayscale images 3
+        or 4 pixels wide) is refused with a ``ValueError`` asking for ``channel_axis``. The
+        items of a list are single images (2-d grayscale or ``(h, w, 3 | 4)`` colour).
         """
         self._check_fitted()
-        if isinstance(X, (list, tuple)):
-            return [self._upscale_one(im) for im in as_image_list(X, "X")]
-        imgs = as_image_list(X, "X")
-        a = X if hasattr(X, "ndim") else np.asarray(X)
-        single = a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (3, 4))
+        imgs, layout = read_images(X, channel_axis, "X")
         out = [self._upscale_one(im) for im in imgs]
-        return out[0] if single else np.stack(out)
+        if layout == "one":
+            return out[0]
+        return out if layout == "list" else np.stack(out)
 
     def _upscale_one(self, img: np.ndarray) -> np.ndarray:
         s = self.scale
@@ -317,8 +385,11 @@ class MatNetSR(GlassnetEstimator):
         up[..., 0] = self.upscale_y(up[..., 0])
         return ycbcr_to_rgb(up)
 
-    def evaluate(self, X, border: int | None = None) -> dict:
+    def evaluate(self, X, border: int | None = None, channel_axis="auto") -> dict:
         """Degrade an HR image, super-resolve it, and return Y-channel PSNRs and images.
+
+        ``X`` is one image: 2-d grayscale or ``(H, W, 3)`` RGB (``channel_axis``: ``None``
+        requires the first, ``-1`` the second, ``"auto"`` takes either).
 
         Returns ``{"psnr_bicubic", "psnr_matnet", "y_hr", "y_lr", "y_bicubic", "y_matnet",
         "rgb_*"}``; PSNR convention as :func:`glassnet.metrics.psnr` with ``border = scale``.
@@ -326,7 +397,7 @@ class MatNetSR(GlassnetEstimator):
         from glassnet.metrics import psnr
 
         self._check_fitted()
-        img = as_image(X, "X")
+        img = _one_image(X, _channel_axis(channel_axis), "X")
         border = self.scale if border is None else border
         ycc = rgb_to_ycbcr(modcrop(img, self.scale))
         y_hr = ycc[..., 0]
