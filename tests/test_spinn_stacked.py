@@ -186,3 +186,32 @@ def test_row_weights_give_the_mean_over_the_weighted_rows(datafit):
     w = torch.zeros(10, dtype=torch.float64)
     w[rows] = 5.0  # the scale of the weights does not matter: a weighted mean
     torch.testing.assert_close(datafit(g, y, w), datafit(g[rows], y[rows]))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "identity"])
+@pytest.mark.parametrize("hidden", [(5,), (4, 3), ()])
+@pytest.mark.parametrize("datafit, n_out", [(Squared(), 1), (Huber(0.5), 1), (Logistic(), 1),
+                                            (Multinomial(), 3)])
+def test_hand_written_backward_equals_autograd(activation, hidden, datafit, n_out):
+    """The stack's objective has its backward pass written out (one node instead of ~20):
+    value and gradients equal autograd's through the layers, per network, with per-network
+    ridges and row weights."""
+    torch.manual_seed(1)
+    B, n, p = 3, 17, 6
+    nets = [SPINN(p, n_out, hidden, activation).double() for _ in range(B)]
+    stack = StackedSPINN(nets)
+    X = torch.randn(n, p, dtype=torch.float64)
+    classes = max(n_out, 2)
+    Y = (torch.randint(0, classes, (n, B)).double() if isinstance(datafit, (Logistic, Multinomial))
+         else torch.randn(n, B, dtype=torch.float64))
+    W = torch.rand(n, B, dtype=torch.float64) * (torch.rand(n, B) > 0.3)
+    obj = Objective(datafit, [0.3, 0.1, 0.0], 0.2)
+    coef = torch.randn(B, dtype=torch.float64)  # a different weight per network's value
+    fused = obj.per_network(stack, X, Y, W)
+    g_fused = torch.autograd.grad((coef * fused).sum(), list(stack.parameters()))
+    upper, w1 = stack.ridges()
+    plain = obj._stack_fit(stack(X), Y, W) + torch.tensor([0.3, 0.1, 0.0], dtype=torch.float64) * upper + 0.2 * w1
+    g_plain = torch.autograd.grad((coef * plain).sum(), list(stack.parameters()))
+    torch.testing.assert_close(fused, plain, rtol=1e-12, atol=1e-12)
+    for a, b in zip(g_fused, g_plain, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

@@ -193,6 +193,10 @@ class Objective:
         return (per * w).sum(0) / w.sum(0)
 
     def per_network(self, stack, X, y, w, *extra, datafit_only=False) -> torch.Tensor:
+        if not extra and not datafit_only and hasattr(stack, "penalised_loss"):
+            value = stack.penalised_loss(self.datafit, X, y, w, self.lambda_0, self.lambda_w1)
+            if value is not None:
+                return value
         out = stack(X, *extra)
         fit = self._stack_fit(out, y, w)
         if datafit_only:

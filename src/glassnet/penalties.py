@@ -54,6 +54,14 @@ class Penalty:
     def prox(self, w: torch.Tensor, step: float) -> torch.Tensor:
         raise NotImplementedError
 
+    def values(self, W: torch.Tensor) -> torch.Tensor:
+        """(B,) ``value(W[b])`` of every network of a stack (the path solver's)."""
+        return torch.stack([self.value(w) for w in W])
+
+    def proxes(self, W: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """``prox(W[b], steps[b])`` of every network of a stack, stacked (``steps``: (B,))."""
+        return torch.stack([self.prox(w, float(t)) for w, t in zip(W, steps, strict=True)])
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({args})"
@@ -88,6 +96,22 @@ class L1(Penalty):
 def group_norms(w: torch.Tensor) -> torch.Tensor:
     """Euclidean norm of each group ``w[..., j]`` (a vector of length ``w.shape[-1]``)."""
     return torch.sqrt((w * w).reshape(-1, w.shape[-1]).sum(dim=0))
+
+
+def _stack_norms(W: torch.Tensor) -> torch.Tensor:
+    """(B, p): :func:`group_norms` of every ``W[b]``."""
+    return torch.sqrt((W * W).reshape(W.shape[0], -1, W.shape[-1]).sum(dim=1))
+
+
+def _per_group(t: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """(B, p) values broadcast against W (B, ..., p)."""
+    return t.reshape(t.shape[0], *([1] * (W.dim() - 2)), t.shape[-1])
+
+
+def _per_network(steps, W, fn) -> torch.Tensor:
+    """(B, 1) ``fn(step)`` per network, computed in float64 and rounded once to W's dtype, as a
+    Python float is in ``prox(w, step)`` (so the stacked prox equals the per-network one)."""
+    return fn(torch.as_tensor(steps, dtype=torch.float64, device=W.device)).to(W.dtype).reshape(-1, 1)
 
 
 def _group_shrink(w: torch.Tensor, kappa, norms=None) -> torch.Tensor:
@@ -135,6 +159,15 @@ class GroupLasso(Penalty):
 
     def prox(self, w, step):
         return _group_shrink(w, self.lam * step)
+
+    def values(self, W):
+        return self.lam * _stack_norms(W).sum(1)
+
+    def proxes(self, W, steps):
+        kappa = _per_network(steps, W, lambda t: self.lam * t)
+        # x.reciprocal() * kappa: what ``kappa / x`` computes for a Python float kappa
+        scale = torch.clamp(1.0 - torch.clamp(_stack_norms(W), min=_EPS).reciprocal() * kappa, min=0.0)
+        return W * _per_group(scale, W)
 
 
 class SparseGroupLasso(Penalty):
@@ -200,6 +233,17 @@ class GroupMCP(Penalty):
         norms = group_norms(w)
         firm = _group_shrink(w, step * self.lam, norms) / (1.0 - step / self.gamma)
         return torch.where(norms <= self.gamma * self.lam, firm, w)
+
+    def values(self, W):
+        return mcp_value(_stack_norms(W), self.lam, self.gamma).sum(1)
+
+    def proxes(self, W, steps):
+        _check_step(float(torch.as_tensor(steps).max()), self.gamma, "GroupMCP")
+        norms = _stack_norms(W)
+        kappa = _per_network(steps, W, lambda t: t * self.lam)
+        scale = torch.clamp(1.0 - torch.clamp(norms, min=_EPS).reciprocal() * kappa, min=0.0)
+        firm = (W * _per_group(scale, W)) / _per_group(_per_network(steps, W, lambda t: 1.0 - t / self.gamma), W)
+        return torch.where(_per_group(norms <= self.gamma * self.lam, W), firm, W)
 
 
 class CompositeMCP(Penalty):

@@ -145,6 +145,19 @@ class StackedSPINN(nn.Module):
                 h = self.a(h)
         return h
 
+    def penalised_loss(self, datafit, x, y, w, lambda_0, lambda_w1):
+        """(B,) ``datafit`` of every network (weighted mean over its rows, ``y`` and ``w``
+        (n, B)) plus ``lambda_0`` times its upper-layer ridge and ``lambda_w1`` times its
+        ``W1`` ridge (floats or (B,) tensors): the value of
+        :meth:`glassnet.datafits.Objective.per_network`, its gradient computed by hand in one
+        backward node (:class:`_StackedObjective`) instead of autograd's ~20, which dominate
+        the cost of a step at SPINN's sizes. None where that is not available (an integrative
+        stack, an activation without a closed-form derivative): use autograd."""
+        if self.integrative or self.a not in _DERIVATIVES:
+            return None
+        params = [self.W1, self.b1, *self.weights, *self.biases]
+        return _StackedObjective.apply(x, y, w, lambda_0, lambda_w1, datafit, self.a, len(self.weights), *params)
+
     def ridges(self):
         """Per network (B,): :meth:`SPINN.ridge` of the upper layers and ``1/2 ||W1||^2``."""
         upper = sum((0.5 * W.pow(2).sum((1, 2)) for W in self.weights), self.W1.new_zeros(len(self.W1)))
@@ -168,6 +181,67 @@ class StackedSPINN(nn.Module):
             layer.weight.copy_(W[b])
             layer.bias.copy_(c[b])
         return net
+
+
+def _dtanh(h):
+    return 1 - h * h
+
+
+def _dsigmoid(h):
+    return h * (1 - h)
+
+
+def _drelu(h):
+    return (h > 0).to(h.dtype)
+
+
+# the derivative of each activation from its output h = a(z) (identity: 1)
+_DERIVATIVES = {torch.tanh: _dtanh, torch.sigmoid: _dsigmoid, torch.relu: _drelu, identity: None}
+
+
+class _StackedObjective(torch.autograd.Function):
+    """:meth:`StackedSPINN.penalised_loss` with its backward pass written out: the datafit's
+    ``residuals`` (``-dl/dg``) weighted per row and network, then back through the layers by
+    batched matrix products (the same arithmetic autograd would do, in one node)."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, lambda_0, lambda_w1, datafit, a, n_upper, W1, b1, *upper):
+        Ws, cs = upper[:n_upper], upper[n_upper:]
+        hs = [torch.baddbmm(b1[:, None, :], x.expand(len(W1), *x.shape), W1.transpose(1, 2))]
+        for W, c in zip(Ws, cs, strict=True):
+            hs[-1] = a(hs[-1])
+            hs.append(torch.baddbmm(c[:, None, :], hs[-1], W.transpose(1, 2)))
+        out = hs.pop()
+        B, n, K = out.shape
+        flat, yf = out.transpose(0, 1).reshape(n * B, K), y.reshape(-1)
+        w = w.to(out.dtype)
+        wn = w / w.sum(0)
+        fit = (datafit.per_sample(flat, yf).reshape(n, B) * wn).sum(0)
+        lam0 = torch.as_tensor(lambda_0, dtype=fit.dtype, device=fit.device)
+        lamw = torch.as_tensor(lambda_w1, dtype=fit.dtype, device=fit.device)
+        upper_ridge = sum((0.5 * W.pow(2).sum((1, 2)) for W in Ws), fit.new_zeros(B))
+        value = fit + lam0 * upper_ridge + lamw * 0.5 * W1.pow(2).flatten(1).sum(1)
+        ctx.save_for_backward(x, yf, wn, lam0, lamw, W1, out, *hs, *Ws)
+        ctx.datafit, ctx.a, ctx.n_upper = datafit, a, n_upper
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, yf, wn, lam0, lamw, W1, out, *rest = ctx.saved_tensors
+        L = ctx.n_upper
+        hs, Ws = rest[:L], rest[L:]
+        B, n, K = out.shape
+        g = -ctx.datafit.residuals(out.transpose(0, 1).reshape(n * B, K), yf).reshape(n, B, K)
+        d = (g * (wn * grad)[..., None]).transpose(0, 1)  # d value_b / d out_b: (B, n, K)
+        dWs, dcs = [None] * L, [None] * L
+        for i in reversed(range(L)):
+            dWs[i] = torch.bmm(d.transpose(1, 2), hs[i]) + (lam0 * grad).view(-1, 1, 1) * Ws[i]
+            dcs[i] = d.sum(1)
+            d = torch.bmm(d, Ws[i])
+            if _DERIVATIVES[ctx.a] is not None:
+                d = d * _DERIVATIVES[ctx.a](hs[i])
+        dW1 = torch.matmul(d.transpose(1, 2), x) + (lamw * grad).view(-1, 1, 1) * W1
+        return (None, None, None, None, None, None, None, None, dW1, d.sum(1), *dWs, *dcs)
 
 
 @register_model("integrative_spinn", example=lambda: (

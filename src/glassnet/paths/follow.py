@@ -61,7 +61,7 @@ def _values(stack, problem, pen, batch):
     """(B,) smooth part (datafit + ridge) and penalty of every network, no gradient."""
     with torch.no_grad():
         f = problem.objective.per_network(stack, *batch.data())
-        g = torch.stack([pen.value(stack.W1[b]) for b in range(len(f))]).to(f.dtype)
+        g = pen.values(stack.W1).to(f.dtype)
     return f.double(), g.double()
 
 
@@ -98,8 +98,7 @@ def _solve(stack, problem, pen, batch, lr, active, project):
                     # Adam moved every network: the inactive ones go back to where they were
                     new, other = (p.detach().clone(), o) if adam else (o - _bshape(lr, p) * p.grad, p)
                     p.copy_(torch.where(_bshape(pending, p).bool(), new, other))
-                for b in torch.nonzero(pending).flatten().tolist():
-                    stack.W1[b] = pen.prox(stack.W1[b], float(lr[b]))
+                stack.W1.copy_(torch.where(_bshape(pending, stack.W1).bool(), pen.proxes(stack.W1, lr), stack.W1))
                 if project is not None:
                     project(stack)
             s1, p1 = _values(stack, problem, pen, batch)

@@ -11,6 +11,7 @@ out over joblib workers, :func:`glassnet.model_selection.cv_path`), a rule from
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -102,69 +103,43 @@ class _CVBase(_SPINNCore):
         n, p = X.shape
         n_l, K = int(self.n_lambdas), int(self.cv)
         with fit_context(self.random_state, self._work(X)) as seed0, \
-                progress(total=(K + 1) * n_l, desc=type(self).__name__, verbose=self.verbose) as bar:
+                progress(total=2 * n_l, desc=type(self).__name__, verbose=self.verbose) as bar:
             seed = seed_of(seed0)
             folds = make_folds(n, self.cv, strata, classification, random_state=seed % (2**32))
             full, scales = self._batch(X, y, sw, [(np.arange(n), None)])
             fb, _ = self._batch(X, y, sw, folds, Xt=full.X)
-            net = self._build(p, n_out, seed)
-            st = start([net], self._problem(), full, self.start, [seed], estimate=True)
+            # network 0 fits the full data, network k + 1 fold k: their starts train as one
+            # stack (network 0's residuals set Huber's scale), then their paths on one grid
+            seeds = [seed] + [_seed(seed, k + 1) for k in range(K)]
+            nets = [self._build(p, n_out, s) for s in seeds]
+            both = Batch(full.X, torch.cat([full.Y, fb.Y], 1), torch.cat([full.W, fb.W], 1),
+                         torch.cat([full.W, fb.V], 1), full.extra)  # network 0's V: a placeholder
+            bar.set(fold="starts")
+            st = start(nets, self._problem(), both, self.start, seeds, estimate=True)
             problem = st.problem
-            bar.set(fold="full data")
-            (records,), grid = follow([net], problem, full, geometric_grid(st.lam_max[0], self.lambda_min_ratio, n_l),
-                                      up=st.up[0], masks=None if st.masks[0] is None else [st.masks[0]],
-                                      extend=True, bar=bar)
-            inner = bar if self.n_jobs in (None, 1) else None  # a bar does not cross processes
+            grid = geometric_grid(st.lam_max[0], self.lambda_min_ratio, n_l)
+            paths = self._paths(nets, problem, both, st, grid, folds, bar)
+            records = [replace(r, val_loss=None) for r in paths[0][0]]
+            grid, fold_records = paths[1], paths[0][1:]
 
             cands = support_candidates(records, RELAX_CV_MAX_FEATURES)
             relax_cv = self.selection.startswith("relaxed") and len(cands) > 1
             cand_masks = [self._support_mask(records[i]) for i in cands]
-            keep = relax_cv or bool(self.relax)
 
             def build(s):
                 return self._build(p, n_out, s)
 
-            # every fold's start in one stack; the paths then run on the columns that any
-            # fold screened in, so a fold's numbers do not depend on how folds are grouped
-            fold_seeds = [_seed(seed, k + 1) for k in range(K)]
-            fold_nets = [build(s) for s in fold_seeds]
-            sst = start(fold_nets, problem, fb, self.start, fold_seeds)
-            screened = [m for m in sst.masks if m is not None]
-            up_cols = np.flatnonzero(np.any(screened, axis=0).reshape(-1, p).any(0)) if screened else None
-
-            def fit_folds(chunk):
-                """The folds' paths on the grid and (relaxed selection) the relaxed CV of the
-                candidate supports, warm-started from each fold's path at the candidate's lambda;
-                per fold: the path's losses, then the candidates', and the path's states."""
+            def relaxed_cv(chunk):
+                """The folds' relaxed refits of every candidate support, each warm-started from
+                the fold's path at the candidate's lambda: per fold, the candidates' losses."""
                 ks = [k for k, *_ in chunk]
-                out, states = {}, {}
-                if inner is not None:
-                    inner.set(fold=f"{len(ks)} folds")
-                for up in (True, False):
-                    idx = [k for k in ks if sst.up[k] == up]
-                    if idx:
-                        recs, _ = follow([fold_nets[k] for k in idx], problem, fb.select(idx), grid, up=up,
-                                         masks=[sst.masks[k] for k in idx] if up else None,
-                                         cols=up_cols if up else None, keep_state=[keep] * len(idx),
-                                         state_at=None if self.relax else {grid[c] for c in cands}, bar=inner)
-                        for k, r in zip(idx, recs, strict=True):
-                            out[k] = [rec.val_loss for rec in r]
-                            states[k] = [rec.state for rec in r]
-                if relax_cv:
-                    if inner is not None:
-                        inner.set(fold="relaxed CV")
-                    jobs = [(i, m, (RELAX_CV_LAMBDA_0, 0.0), _seed(seed, k + 1, j))
-                            for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
-                    init = [states[k][c] for k in ks for c in cands]
-                    val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, init=init)[1]
-                    for k, v in zip(ks, val.reshape(len(ks), -1), strict=True):
-                        out[k] = out[k] + v.tolist()
-                return [(out[k], states[k]) for k in ks]
+                jobs = [(i, m, (RELAX_CV_LAMBDA_0, 0.0), _seed(seed, k + 1, j))
+                        for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
+                init = [fold_records[k][c].state for k in ks for c in cands]
+                val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, init=init)[1]
+                return [v.tolist() for v in val.reshape(len(ks), -1)]
 
-            results = run_chunks(fit_folds, folds, self.n_jobs)
-            table = loss_table([row for row, _ in results])
-            fold_states = [s for _, s in results]
-            losses, r_losses = table[:, : len(grid)], table[:, len(grid):]
+            losses = loss_table([[rec.val_loss for rec in r] for r in fold_records])
             rule = self.selection if self.selection in ("min", "1se", "paired") else "min"
             idx, mean, se = choose(losses, rule)
             self.cv_results_ = {"lambda": grid, "mean_val_loss": mean, "se_val_loss": se,
@@ -174,6 +149,8 @@ class _CVBase(_SPINNCore):
 
             self.relaxed_cv_results_ = None
             if relax_cv:
+                bar.set(fold="relaxed CV")
+                r_losses = loss_table(run_chunks(relaxed_cv, folds, self.n_jobs))
                 j, r_mean, r_se = choose(r_losses, "1se" if self.selection == "relaxed-1se" else "min")
                 idx = cands[j]
                 self.relaxed_cv_results_ = {"record": np.array(cands), "lambda": grid[cands],
@@ -182,9 +159,52 @@ class _CVBase(_SPINNCore):
                                             "fold_val_loss": r_losses}
             self.lambda_best_ = float(grid[idx])
             self._set_scaling(scales[0])
-            self._set_fitted(net, grid[0], records, idx, problem, st.masks[0])
+            self._set_fitted(nets[0], grid[0], records, idx, problem, st.masks[0])
+            fold_states = [[rec.state for rec in r] for r in fold_records]
             self._relax_refit(build, problem, full, fb, records, idx, fold_states, float(mean[idx]), seed, bar)
         return self
+
+    def _paths(self, nets, problem, both, st, grid, folds, bar):
+        """The paths of the full data (network 0) and the folds on one grid, each network on
+        the columns that any network screened in (so that its numbers do not depend on how
+        the networks are grouped). Those that start from a screened dense fit run up the grid,
+        the others down; network 0's group runs first and extends the grid upward until its
+        path is empty, the rest then follow the extended grid. With ``n_jobs`` > 1 the folds
+        are split over joblib workers. Returns the records of every network and the grid."""
+        B = len(nets)
+        screened = [m for m in st.masks if m is not None]
+        cols = np.flatnonzero(np.any(screened, axis=0).reshape(-1, both.X.shape[1]).any(0)) if screened else None
+
+        def run(idx, lambdas, extend, inner):
+            up = st.up[idx[0]]
+            return follow([nets[b] for b in idx], problem, both.select(idx), lambdas, up=up,
+                          masks=[st.masks[b] for b in idx] if up else None, cols=cols if up else None,
+                          extend=extend, bar=inner)
+
+        def groups(idx):
+            first = [b for b in idx if st.up[b] == st.up[idx[0]]]
+            return [g for g in (first, [b for b in idx if b not in first]) if g]
+
+        out = [None] * B
+        if self.n_jobs in (None, 1):
+            order = groups(list(range(B)))
+            recs, grid = run(order[0], grid, True, bar)
+            for g in order[1:]:
+                recs += run(g, grid, False, bar)[0]
+            for b, r in zip([b for g in order for b in g], recs, strict=True):
+                out[b] = r
+            return out, grid
+        (out[0],), grid = run([0], grid, True, bar)
+
+        def fold_paths(chunk):
+            ks = [k + 1 for k, *_ in chunk]
+            res = {}
+            for g in groups(ks):
+                res.update(zip(g, run(g, grid, False, None)[0], strict=True))
+            return [res[b] for b in ks]
+
+        out[1:] = run_chunks(fold_paths, folds, self.n_jobs)
+        return out, grid
 
     def _relax_refit(self, build, problem, full, fb, records, idx, fold_states, path_loss, seed, bar):
         """Refit on the chosen support without the sparsity penalty, the ridge chosen by the same
