@@ -5,7 +5,7 @@ reproducibility, joblib fan-out and errors on bad input."""
 import matplotlib
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_regression
 from sklearn.feature_selection import SelectFromModel
 from sklearn.linear_model import Lasso
@@ -233,17 +233,79 @@ def test_estimators_without_a_support_or_classes_too_small_are_refused(linear):
         StabilitySelection(ADMMLogisticRegression(), n_subsamples=2).fit(Xc, yc)
 
 
-def test_save_refuses_a_stability_selection_with_a_clear_error(tmp_path):
-    """glassnet's file format does not persist a wrapped estimator yet: saving one is a
-    ValueError naming the type, not a broken file."""
-    from sklearn.linear_model import Lasso
-
+def _round_trip(est, path):
     import glassnet
-    from glassnet import StabilitySelection
+
+    glassnet.save(est, path)
+    back = glassnet.load(path)
+    assert type(back) is type(est) and repr(back.get_params()) == repr(est.get_params())
+    assert type(back.estimator) is type(est.estimator) and back.estimator is not est.estimator
+    for k in ("support_", "selection_probabilities_", "stability_path_", "subsample_supports_"):
+        np.testing.assert_array_equal(getattr(back, k), getattr(est, k))
+    for (a, b), (c, d) in zip(est.pairs_, back.pairs_):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    assert back.error_bounds_ == est.error_bounds_ and back.q_ == est.q_
+    return back
+
+
+def test_save_load_round_trip_keeps_the_wrapped_estimator_and_the_selection(tmp_path):
+    """A fitted StabilitySelection saves with its wrapped estimator (a glassnet estimator or a
+    trusted scikit-learn type) as a constructor argument; the loaded one selects
+    the same features and refits the same way."""
+    from glassnet.estimators.irls_admm import ADMMLogisticRegression
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 5))
     est = StabilitySelection(Lasso(alpha=0.1), n_subsamples=2, random_state=0).fit(X, X[:, 0])
-    with pytest.raises(ValueError, match="StabilitySelection"):
+    back = _round_trip(est, tmp_path / "lasso.glassnet")
+    np.testing.assert_array_equal(back.transform(X), est.transform(X))
+    refit = clone(back).fit(X, X[:, 0])  # the loaded parameters refit to the same selection
+    np.testing.assert_array_equal(refit.selection_probabilities_, est.selection_probabilities_)
+    Xc, yc = _logistic(40)
+    est = StabilitySelection(ADMMLogisticRegression(k_max=5, i_max=50), n_subsamples=2,
+                             random_state=0, param_name="lam", lambda_grid=[0.05, 0.1]).fit(Xc, yc)
+    back = _round_trip(est, tmp_path / "pipe.glassnet")
+    np.testing.assert_array_equal(back.lambda_grid_, est.lambda_grid_)
+    np.testing.assert_array_equal(back.get_support(), est.get_support())
+
+
+def test_saving_an_untrusted_wrapped_estimator_is_refused_naming_it(tmp_path):
+    from sklearn.linear_model import ElasticNet
+
+    import glassnet
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5))
+    est = StabilitySelection(ElasticNet(alpha=0.1), n_subsamples=2, random_state=0).fit(X, X[:, 0])
+    with pytest.raises(TypeError, match="estimator.*ElasticNet"):
         glassnet.save(est, tmp_path / "s.glassnet")
-    assert not (tmp_path / "s.glassnet").exists()
+
+
+def test_a_crafted_stability_file_loads_only_declared_attributes_of_their_types(tmp_path):
+    import json
+    import zipfile
+
+    import glassnet
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5))
+    est = StabilitySelection(Lasso(alpha=0.1), n_subsamples=2, random_state=0).fit(X, X[:, 0])
+    glassnet.save(est, tmp_path / "ok.glassnet")
+    with zipfile.ZipFile(tmp_path / "ok.glassnet") as z:
+        meta, arrays = json.loads(z.read("meta.json")), z.read("arrays.safetensors")
+    bad = {"extra": ("bogus_", 1.0, "not a fitted attribute of StabilitySelection"),
+           "method": ("plot", 1, "not a fitted attribute"),
+           "type": ("q_", "x", "not the declared float"),
+           "support": ("support_", [True] * 5, "not the declared array"),
+           "pairs": ("pairs_", [1, 2], "not the declared list")}
+    for name, (key, value, words) in bad.items():
+        m = json.loads(json.dumps(meta))
+        items = m["root"]["state"]["__dict__"]
+        items[:] = [it for it in items if it[0] != key] + [[key, value]]
+        path = tmp_path / f"{name}.glassnet"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("meta.json", json.dumps(m))
+            z.writestr("arrays.safetensors", arrays)
+        with pytest.raises(ValueError, match=words):
+            glassnet.load(path)

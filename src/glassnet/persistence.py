@@ -30,7 +30,10 @@ import; an estimator's constructor arguments are validated against its declared
 ``_parameter_constraints`` before its modules are built; a module is built on torch's ``meta``
 device first and its parameter shapes compared with the stored state before any real allocation;
 a restored attribute must be a fitted (``name_``) or private name that the class does not
-define (no method or property can be replaced). Every bad file is a ``ValueError``.
+define (no method or property can be replaced); a class that declares its fitted attributes
+(``_fitted_attributes``: name -> type) restores only those, each of its declared type. Such a
+class may be a plain scikit-learn estimator defined in glassnet (``StabilitySelection``, whose
+wrapped ``estimator`` is saved as a constructor argument). Every bad file is a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ from glassnet.persistence_checks import (
     _json_depth_ok,
     _read_member,
     _record_field,
+    check_fitted_value,
+    declared_fitted,
 )
 
 __all__ = ["load", "save"]
@@ -141,10 +146,15 @@ class _Writer:
                 f"cannot save {where}: {type(obj).__name__} is not a GlassModule (subclass "
                 "glassnet.nn._base.GlassModule so it can be rebuilt from its arguments)"
             )
-        if isinstance(obj, GlassnetEstimator):
+        if isinstance(obj, GlassnetEstimator) or _is_declared_estimator(type(obj)):
             _check_trusted_class(type(obj))
             params = obj.get_params(deep=False)
             fitted = {k: v for k, v in vars(obj).items() if k not in params}
+            declared = declared_fitted(type(obj))
+            for k in fitted if declared is not None else ():
+                if k not in declared:
+                    raise TypeError(f"cannot save {where}.{k}: not a fitted attribute "
+                                    f"{type(obj).__name__} declares (_fitted_attributes)")
             return {"__estimator__": _qualname(type(obj)),
                     "params": self.encode(params, f"{where} params"),
                     "state": self.encode(fitted, where)}
@@ -207,6 +217,7 @@ SKLEARN_TYPES = {
     "SelectKBest": ("sklearn.feature_selection", ("scores_", "pvalues_")),
     "VarianceThreshold": ("sklearn.feature_selection", ("variances_",)),
     "LogisticRegression": ("sklearn.linear_model", ("classes_", "coef_", "intercept_", "n_iter_")),
+    "Lasso": ("sklearn.linear_model", ("l1_ratio", "coef_", "intercept_", "n_iter_", "dual_gap_")),
 }
 _SKLEARN_COMMON = ("n_features_in_", "feature_names_in_")
 # functions a trusted object may hold as a parameter (SelectKBest's score_func), by name
@@ -245,8 +256,6 @@ def _is_trusted_function(obj) -> bool:
     return name in SKLEARN_FUNCTIONS and obj is _sklearn_function(name)
 
 
-
-
 def _is_record_class(cls) -> bool:
     from glassnet.penalties import Penalty
 
@@ -269,12 +278,33 @@ def _check_trusted_class(cls) -> None:
     mod = getattr(cls, "__module__", "") or ""
     trusted = (mod == "glassnet" or mod.startswith("glassnet.")) and (
         issubclass(cls, (GlassnetEstimator, GlassModule)) or _is_record_class(cls)
+        or _is_declared_estimator(cls)
     )
     if not trusted:
         raise ValueError(
             f"untrusted type {_qualname(cls)!r}: glassnet files may only name glassnet estimators, "
             "glassnet modules and glassnet records (dataclasses, penalties)"
         )
+
+
+def _is_declared_estimator(cls) -> bool:
+    """A scikit-learn estimator defined in glassnet that is no ``GlassnetEstimator`` (the
+    meta-estimator ``StabilitySelection``) is saved and loaded as one when it declares its
+    constructor arguments (``_parameter_constraints``) and fitted attributes with their types
+    (``_fitted_attributes``); only those attributes load."""
+    from sklearn.base import BaseEstimator
+
+    mod = getattr(cls, "__module__", "") or ""
+    return (isinstance(cls, type) and issubclass(cls, BaseEstimator)
+            and (mod == "glassnet" or mod.startswith("glassnet."))
+            and isinstance(getattr(cls, "_parameter_constraints", None), dict)
+            and declared_fitted(cls) is not None)
+
+
+def _is_estimator_class(cls) -> bool:
+    from glassnet.estimators.base import GlassnetEstimator
+
+    return issubclass(cls, GlassnetEstimator) or _is_declared_estimator(cls)
 
 
 def _resolve(name: str, kind: str):
@@ -311,7 +341,6 @@ class _Reader:
         return self.arrays[key]
 
     def decode(self, v):
-        from glassnet.estimators.base import GlassnetEstimator
         from glassnet.nn._base import GlassModule
 
         if v is None or isinstance(v, (bool, int, float, str)):
@@ -374,7 +403,7 @@ class _Reader:
             return module
         if tag == "__estimator__":
             cls = _resolve(v["__estimator__"], "estimator")
-            if not issubclass(cls, GlassnetEstimator):
+            if not _is_estimator_class(cls):
                 raise ValueError(f"untrusted type {v['__estimator__']!r}: not a glassnet estimator")
             params = self.decode(v["params"])
             if not isinstance(params, dict):
@@ -390,9 +419,13 @@ class _Reader:
             names = state.get("__dict__") if isinstance(state, dict) else None
             if not isinstance(names, list):
                 raise ValueError("corrupt glassnet file: estimator state is not a mapping")
+            declared = declared_fitted(cls)
             for item in names:  # every name checked before anything inside is built
-                _fitted_name(cls, item[0] if isinstance(item, list) and item else None, params)
+                k = _fitted_name(cls, item[0] if isinstance(item, list) and item else None, params)
+                if declared is not None and k not in declared:
+                    check_fitted_value(cls, k, None)  # the ValueError naming the declared ones
             for k, x in self.decode(state).items():
+                check_fitted_value(cls, k, x)  # declared, and of the declared type
                 setattr(est, _fitted_name(cls, k, params), x)
             return est
         if tag == "__sklearn__":
@@ -427,20 +460,6 @@ class _Reader:
         raise ValueError(f"corrupt glassnet file: unknown tag {tag!r}")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def _hashable(k):
     return tuple(_hashable(x) for x in k) if isinstance(k, list) else k
 
@@ -470,12 +489,14 @@ def save(estimator, path: str | os.PathLike) -> None:
 
     from glassnet.estimators.base import GlassnetEstimator
 
-    if not isinstance(estimator, (GlassnetEstimator, Pipeline)) or (
+    if not (isinstance(estimator, (GlassnetEstimator, Pipeline))
+            or _is_declared_estimator(type(estimator))) or (
             isinstance(estimator, Pipeline) and type(estimator) is not Pipeline):
         search = ("best_estimator_", "param_grid", "param_distributions")
         hint = (": save its best_estimator_ (the refitted model)"
                 if any(hasattr(estimator, a) for a in search) else "")
-        raise ValueError("save() takes a glassnet estimator or a scikit-learn Pipeline of glassnet "
+        raise ValueError("save() takes a glassnet estimator (StabilitySelection included) or a "
+                         "scikit-learn Pipeline of glassnet "
                          f"estimators and trusted scikit-learn steps, got {type(estimator).__name__}"
                          + hint)
     check_is_fitted(estimator)

@@ -5,11 +5,13 @@ attribute names a file may restore."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
 import zipfile
 
+import numpy as np
 import torch
 
 MAX_META_BYTES = 64 * 2**20  # meta.json: plain JSON of parameters and small fitted values
@@ -28,6 +30,86 @@ def _fitted_name(cls, k, params) -> str:
     if not (k.endswith("_") or k.startswith("_")) or k in params or hasattr(cls, k):
         raise ValueError(f"attribute {k!r} is not a fitted attribute of {cls.__name__}")
     return k
+
+
+def declared_fitted(cls) -> dict | None:
+    """``cls._fitted_attributes`` (fitted attribute name -> type, see :func:`value_has_type`)
+    when the class declares one, else None (the naming rule of :func:`_fitted_name` alone)."""
+    declared = getattr(cls, "_fitted_attributes", None)
+    return declared if isinstance(declared, dict) else None
+
+
+def check_fitted_value(cls, k: str, value) -> None:
+    """A restored attribute of a class that declares its fitted attributes: declared, and of
+    the declared type (a ``ValueError`` otherwise)."""
+    declared = declared_fitted(cls)
+    if declared is None:
+        return
+    if k not in declared:
+        raise ValueError(f"attribute {k!r} is not a fitted attribute of {cls.__name__} (it "
+                         f"declares {', '.join(sorted(declared))})")
+    if not value_has_type(value, declared[k]):
+        raise ValueError(f"attribute {k!r} of {cls.__name__} in file is a "
+                         f"{type(value).__name__}, not the declared {declared[k]}")
+
+
+def _split_top(spec: str, sep: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in spec:
+        depth += (ch == "[") - (ch == "]")
+        if ch == sep and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*parts, cur]
+
+
+def value_has_type(value, spec: str) -> bool:
+    """Whether ``value`` matches ``spec``: ``"a|b"`` (either), ``"list[s]"`` / ``"tuple[s]"``
+    (every item ``s``), ``"dict[s]"`` (every value ``s``), or one of ``array``, ``sparse``,
+    ``tensor``, ``float`` (a real, ints included), ``int``, ``bool``, ``str``, ``none``,
+    ``module`` (a glassnet module), ``record`` (a glassnet dataclass or penalty), ``device``."""
+    spec = spec.replace(" ", "")
+    alternatives = _split_top(spec, "|")
+    if len(alternatives) > 1:
+        return any(value_has_type(value, alt) for alt in alternatives)
+    if spec.endswith("]"):
+        outer, inner = spec[:-1].split("[", 1)
+        if outer == "dict":
+            return isinstance(value, dict) and all(value_has_type(v, inner) for v in value.values())
+        kind = {"list": list, "tuple": tuple}[outer]
+        return isinstance(value, kind) and all(value_has_type(v, inner) for v in value)
+    kinds = _kinds()
+    if spec not in kinds:
+        raise ValueError(f"unknown declared type {spec!r}")
+    return kinds[spec](value)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+@functools.lru_cache(maxsize=1)
+def _kinds():
+    import scipy.sparse as sp
+
+    from glassnet.nn._base import GlassModule
+    from glassnet.persistence import _is_record
+
+    return {
+        "array": lambda v: isinstance(v, np.ndarray),
+        "sparse": sp.issparse,
+        "tensor": torch.is_tensor,
+        "float": lambda v: _is_int(v) or isinstance(v, (float, np.floating)),
+        "int": _is_int,
+        "bool": lambda v: isinstance(v, (bool, np.bool_)),
+        "str": lambda v: isinstance(v, str),
+        "none": lambda v: v is None,
+        "module": lambda v: isinstance(v, GlassModule),
+        "record": _is_record,
+        "device": lambda v: isinstance(v, torch.device),
+    }
 
 
 def _record_field(cls, k) -> str:

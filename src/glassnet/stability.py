@@ -235,6 +235,17 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         "random_state": ["random_state", np.random.Generator],
     }
 
+    # what glassnet.save writes and glassnet.load restores (nothing else loads; the types are
+    # checked: glassnet.persistence_checks.value_has_type). The wrapped ``estimator`` is a
+    # constructor argument: a glassnet estimator, a Pipeline or a trusted scikit-learn type.
+    _fitted_attributes: ClassVar[dict] = {
+        "n_features_in_": "int", "feature_names_in_": "array", "pairs_": "list[tuple[array]]",
+        "subsample_supports_": "array", "lambda_grid_": "array|none", "stability_path_": "array",
+        "selection_probabilities_": "array", "q_": "float", "threshold_": "float",
+        "error_bounds_": "dict[float]", "expected_false_positives_bound_": "float",
+        "support_": "array", "selected_features_": "array",
+    }
+
     def __init__(self, estimator=None, n_subsamples=50, threshold=None, max_false_positives=None,
                  bound="ss", sample_fraction=0.5, param_name=None, lambda_grid=None,
                  stratify="auto", n_jobs=None, random_state=None):
