@@ -453,3 +453,59 @@ def test_a_file_naming_a_glassnet_module_outside_the_models_imports_nothing(tmp_
                 "state": {"__dict__": []}}
         _refused(_crafted(tmp_path, root), "untrusted")
         assert mod not in sys.modules and not set(sys.modules) - before
+
+
+# ------------------------------------------------ declared fitted attributes (issue 25)
+def _declaring():
+    from battery import public_estimators
+
+    return [c for c in public_estimators() if isinstance(c.__dict__.get("_fitted_attributes"), dict)]
+
+
+def test_the_estimators_that_declare_their_fitted_attributes():
+    names = {c.__name__ for c in _declaring()}
+    assert {"StabilitySelection", "DSRLClustering", "DSRLClassifier", "MatNetSR"} <= names
+
+
+@pytest.mark.parametrize("cls", _declaring(), ids=lambda c: c.__name__)
+def test_every_fitted_attribute_is_declared_with_its_type(cls, tmp_path):
+    """What fit sets is what the class declares (so save writes it and load accepts it)."""
+    from battery import data_for, fit
+    from glassnet.estimators.checks import fast_instance
+    from glassnet.persistence_checks import value_has_type
+
+    est = fast_instance(cls)
+    X, y = data_for(est)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(est, X, y)
+    declared = cls._fitted_attributes
+    fitted = {k: v for k, v in vars(est).items() if k not in est.get_params(deep=False)}
+    assert fitted and set(fitted) <= set(declared), sorted(set(fitted) - set(declared))
+    for k, v in fitted.items():
+        assert value_has_type(v, declared[k]), (k, type(v), declared[k])
+    glassnet.save(est, tmp_path / "m.glassnet")
+    assert set(vars(glassnet.load(tmp_path / "m.glassnet"))) == set(vars(est))
+
+
+def test_a_declared_estimator_refuses_undeclared_names_and_wrong_types(tmp_path):
+    from glassnet import DSRLClustering
+
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    est = DSRLClustering(2, max_epochs=2, n_init=2, random_state=0).fit(X)
+    est.extra_ = 1.0
+    with pytest.raises(TypeError, match="extra_: not a fitted attribute DSRLClustering declares"):
+        glassnet.save(est, tmp_path / "x.glassnet")
+    del est.extra_
+    glassnet.save(est, tmp_path / "ok.glassnet")
+    meta, arrays = _parts(tmp_path / "ok.glassnet")
+    for key, value, words in (("extra_", 1.0, "not a fitted attribute"),
+                              ("labels_", "x", "not the declared array"),
+                              ("graph_", {"__tuple__": [1]}, "not the declared sparse"),
+                              ("view_dims_", [1.5], "not the declared list[int]"),
+                              ("n_views_", True, "not the declared int")):
+        m = json.loads(json.dumps(meta))
+        items = m["root"]["state"]["__dict__"]
+        items[:] = [it for it in items if it[0] != key] + [[key, value]]
+        _refused(_rewrite(None, m, arrays, tmp_path / f"{key}.glassnet"), words)
+    assert isinstance(glassnet.load(tmp_path / "ok.glassnet"), DSRLClustering)

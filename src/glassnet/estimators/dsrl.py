@@ -110,6 +110,14 @@ _CONSTRAINTS = {
 }
 
 
+# the fitted attributes glassnet.save writes and glassnet.load restores, with their types
+_FITTED = {"n_features_in_": "int", "feature_names_in_": "array", "n_views_": "int",
+           "view_dims_": "list[int]", "view_mean_": "list[array]", "view_scale_": "list[array]",
+           "fit_views_": "list[array]", "view_bandwidth_": "list[float]", "module_": "module",
+           "view_weights_": "array", "theta_": "array", "L_": "float|array", "graph_": "sparse",
+           "input_nnz_": "int", "layer_sparsity_": "array", "loss_curve_": "list[float]"}
+
+
 class _DSRLBase(GlassnetEstimator):
     """Graph construction, validation and graph learning shared by both estimators."""
 
@@ -335,6 +343,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     """
 
     _DEFAULTS = CLUSTERING_DEFAULTS
+    _fitted_attributes: ClassVar[dict] = {**_FITTED, "labels_": "array"}
     _parameter_constraints: ClassVar[dict] = {
         **_CONSTRAINTS,
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],  # <= n: at fit
@@ -448,6 +457,8 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
     """
 
     _DEFAULTS = CLASSIFICATION_DEFAULTS
+    _fitted_attributes: ClassVar[dict] = {**_FITTED, "classes_": "array",
+                                          "label_distributions_": "array", "transduction_": "array"}
     _parameter_constraints: ClassVar[dict] = {
         **_CONSTRAINTS,
         "alpha": [POSITIVE],

@@ -186,6 +186,10 @@ class MatNetSR(GlassnetEstimator):
     n_patches_ : int (training tuples actually drawn), n_parameters_ : int
     """
 
+    # the fitted attributes glassnet.save writes and glassnet.load restores, with their types
+    _fitted_attributes: ClassVar[dict] = {"history_": "record", "module_": "module",
+                                          "device_": "str", "n_patches_": "int",
+                                          "n_parameters_": "int"}
     _parameter_constraints: ClassVar[dict] = {
         "scale": _int_range(2), "patch_size": _int_range(1), "hidden_shape": [IntTuple(length=2)],
         "n_patches": _int_range(1, MAX_PATCHES), "lam": [NONNEG], "beta": [NONNEG],
