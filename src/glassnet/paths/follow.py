@@ -57,12 +57,14 @@ class Problem:
         return replace(self, datafit=datafit)
 
 
-def _values(stack, problem, pen, batch):
-    """(B,) smooth part (datafit + ridge) and penalty of every network, no gradient."""
+def _values(stack, problem, pen, batch, graph=False):
+    """(B,) smooth part (datafit + ridge) and penalty of every network; with ``graph`` also
+    the smooth part with its autograd graph (the next epoch's gradient at this point)."""
+    with torch.set_grad_enabled(graph):
+        smooth = problem.objective.per_network(stack, *batch.data())
     with torch.no_grad():
-        f = problem.objective.per_network(stack, *batch.data())
-        g = pen.values(stack.W1).to(f.dtype)
-    return f.double(), g.double()
+        g = pen.values(stack.W1).to(smooth.dtype)
+    return smooth.detach().double(), g.double(), (smooth if graph else None)
 
 
 def _bshape(t, p):
@@ -75,7 +77,8 @@ def _solve(stack, problem, pen, batch, lr, active, project):
     params = list(stack.parameters())
     B = lr.shape[0]
     dev = lr.device
-    f0 = sum(_values(stack, problem, pen, batch))
+    s0, g0, carried = _values(stack, problem, pen, batch, graph=True)
+    f0 = s0 + g0
     g1 = torch.zeros(B, dtype=torch.float64, device=dev)
     f_prev = torch.full((B,), float("inf"), dtype=torch.float64, device=dev)
     epochs = torch.zeros(B, dtype=torch.long, device=dev)
@@ -85,9 +88,9 @@ def _solve(stack, problem, pen, batch, lr, active, project):
         if not active.any():
             break
         stack.zero_grad(set_to_none=True)
-        smooth = problem.objective.per_network(stack, *batch.data())
-        smooth.sum().backward()
-        smooth = smooth.detach().double()
+        # the smooth part at this point was computed, with its graph, by the last evaluation
+        carried.sum().backward()
+        smooth = carried.detach().double()
         old = [p.detach().clone() for p in params]
         pending = active.clone()
         while True:
@@ -101,7 +104,8 @@ def _solve(stack, problem, pen, batch, lr, active, project):
                 stack.W1.copy_(torch.where(_bshape(pending, stack.W1).bool(), pen.proxes(stack.W1, lr), stack.W1))
                 if project is not None:
                     project(stack)
-            s1, p1 = _values(stack, problem, pen, batch)
+            # the evaluation that ends this loop is at the parameters the next epoch starts from
+            s1, p1, carried = _values(stack, problem, pen, batch, graph=True)
             f1 = s1 + p1
             if adam:  # no backtracking: every active network takes Adam's step
                 f0, g1 = torch.where(pending, f1, f0), torch.where(pending, p1, g1)
