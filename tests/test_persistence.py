@@ -433,7 +433,7 @@ def test_constructor_arguments_are_validated_on_load(tmp_path):
 
 def test_a_record_tag_cannot_build_an_estimator_or_a_module(tmp_path):
     for name in ("glassnet.estimators.base:GlassnetEstimator", "glassnet.nn.spinn:SPINN",
-                 "glassnet.training:History"):
+                 "glassnet.training:History", "glassnet.stability:StabilitySelection"):
         root = {"__dataclass__": name, "fields": {"predict": 1}}
         _refused(_crafted(tmp_path, root), "not a glassnet record", "fields", "method")
 

@@ -62,6 +62,7 @@ from glassnet.persistence_checks import (
     _json_depth_ok,
     _read_member,
     _record_field,
+    check_declared,
     check_fitted_value,
     declared_fitted,
 )
@@ -419,11 +420,9 @@ class _Reader:
             names = state.get("__dict__") if isinstance(state, dict) else None
             if not isinstance(names, list):
                 raise ValueError("corrupt glassnet file: estimator state is not a mapping")
-            declared = declared_fitted(cls)
             for item in names:  # every name checked before anything inside is built
-                k = _fitted_name(cls, item[0] if isinstance(item, list) and item else None, params)
-                if declared is not None and k not in declared:
-                    check_fitted_value(cls, k, None)  # the ValueError naming the declared ones
+                check_declared(cls, _fitted_name(
+                    cls, item[0] if isinstance(item, list) and item else None, params))
             for k, x in self.decode(state).items():
                 check_fitted_value(cls, k, x)  # declared, and of the declared type
                 setattr(est, _fitted_name(cls, k, params), x)

@@ -39,16 +39,20 @@ def declared_fitted(cls) -> dict | None:
     return declared if isinstance(declared, dict) else None
 
 
+def check_declared(cls, k: str) -> None:
+    """A ``ValueError`` when ``cls`` declares its fitted attributes and ``k`` is not one."""
+    declared = declared_fitted(cls)
+    if declared is not None and k not in declared:
+        raise ValueError(f"attribute {k!r} is not a fitted attribute of {cls.__name__} (it "
+                         f"declares {', '.join(sorted(declared))})")
+
+
 def check_fitted_value(cls, k: str, value) -> None:
     """A restored attribute of a class that declares its fitted attributes: declared, and of
     the declared type (a ``ValueError`` otherwise)."""
+    check_declared(cls, k)
     declared = declared_fitted(cls)
-    if declared is None:
-        return
-    if k not in declared:
-        raise ValueError(f"attribute {k!r} is not a fitted attribute of {cls.__name__} (it "
-                         f"declares {', '.join(sorted(declared))})")
-    if not value_has_type(value, declared[k]):
+    if declared is not None and not value_has_type(value, declared[k]):
         raise ValueError(f"attribute {k!r} of {cls.__name__} in file is a "
                          f"{type(value).__name__}, not the declared {declared[k]}")
 
