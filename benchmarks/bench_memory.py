@@ -68,8 +68,19 @@ def _reset_peak() -> None:
 
 def child(spec: dict) -> dict:
     """Runs in a fresh process: build, measure the base RSS, train ``steps`` steps."""
+    import resource
+
     from glassnet.registry import create_model
 
+    if spec.get("impl"):  # time another copy of invertible.py (e.g. an older commit's)
+        import importlib.util
+
+        import glassnet.nn.optnets.invertible as current
+
+        mod_spec = importlib.util.spec_from_file_location("_invertible_impl", spec["impl"])
+        impl = importlib.util.module_from_spec(mod_spec)
+        mod_spec.loader.exec_module(impl)
+        current.invertible_heavy_ball = impl.invertible_heavy_ball  # looked up at each forward
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
     model = create_model(spec["name"], num_classes=10, **spec["kwargs"]).train()
@@ -78,16 +89,18 @@ def child(spec: dict) -> dict:
     y = torch.randint(0, 10, (spec["batch"],))
     base = _status_mb("VmRSS")
     _reset_peak()  # the peak from here on is the training's
-    wall, cpu = [], []
+    wall, cpu, faults = [], [], []
     for _ in range(spec["steps"] + 1):  # the first step warms up
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad(set_to_none=True)
         F.cross_entropy(model(x), y).backward()
         opt.step()
         wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
     return {"base_rss_MB": base, "peak_rss_MB": _status_mb("VmHWM"), "wall": wall[1:],
-            "cpu": cpu[1:]}
+            "cpu": cpu[1:], "faults": faults[1:]}
 
 
 # glibc's default mmap threshold adapts upwards once large blocks are freed, after which freed
@@ -185,6 +198,86 @@ def bench_depths(depths, batch, steps, rounds, threads):
     return rows, ratios
 
 
+def bench_speed(depth, batch, steps, rounds, threads, baselines=()):
+    """Throughput of ResNet and invertible HB-Net (and, for each ``(label, file)`` of
+    ``baselines``, the invertible net under that copy of ``invertible.py``), each round one fresh process per configuration in
+    alternating order; per step: CPU time, wall time, minor page faults. Ratios are taken of
+    the medians over all steps and, for the spread, of each round's medians."""
+    configs = {"resnet": (f"resnet{depth}", {}, None),
+               "hbnet-inv": (f"hbnet{depth}", {"invertible": True}, None)}
+    for label, path in baselines:
+        configs[f"hbnet-inv ({label})"] = (f"hbnet{depth}", {"invertible": True}, path)
+    runs = {k: [] for k in configs}
+    for r in range(rounds):
+        order = list(configs) if r % 2 == 0 else list(reversed(configs))
+        for key in order:
+            name, kw, impl = configs[key]
+            runs[key].append(run_child({"name": name, "kwargs": kw, "batch": batch, "steps": steps,
+                                        "threads": threads, "impl": impl}))
+        print(f"  speed round {r}: " + ", ".join(
+            f"{k} {statistics.median(runs[k][-1]['cpu']):.2f} CPU s" for k in configs), flush=True)
+    med = {k: {m: statistics.median(t for x in res for t in x[m]) for m in ("cpu", "wall", "faults")}
+           for k, res in runs.items()}
+    rows = []
+    for key in configs:
+        per_round = [statistics.median(b["cpu"]) / statistics.median(v["cpu"])
+                     for v, b in zip(runs[key], runs["resnet"])]
+        per_round_wall = [statistics.median(b["wall"]) / statistics.median(v["wall"])
+                          for v, b in zip(runs[key], runs["resnet"])]
+        rows.append({"model": key, "depth": depth, "batch": batch, "threads": threads,
+                     "steps_timed": sum(len(x["cpu"]) for x in runs[key]),
+                     "cpu_s_per_step": med[key]["cpu"], "wall_s_per_step": med[key]["wall"],
+                     "page_faults_per_step": med[key]["faults"],
+                     "peak_rss_MB": statistics.median(x["peak_rss_MB"] for x in runs[key]),
+                     "cpu_speed_ratio": med["resnet"]["cpu"] / med[key]["cpu"],
+                     "wall_speed_ratio": med["resnet"]["wall"] / med[key]["wall"],
+                     "cpu_ratio_rounds_min": min(per_round), "cpu_ratio_rounds_max": max(per_round),
+                     "wall_ratio_rounds_min": min(per_round_wall),
+                     "wall_ratio_rounds_max": max(per_round_wall)})
+    return rows
+
+
+def relu_comparison(seeds=(1, 2, 3), steps=200, batch=32, n=256, lr=0.05):
+    """HB-Net-20 (ReLU after each momentum addition) against invertible HB-Net-20 (no ReLU
+    there: another function) from the same initial weights and the same batches: SGD (momentum
+    0.9, ``lr`` fixed in advance, nothing tuned) on ``n`` fake-CIFAR images (uniform random
+    pixels scaled to [0, 1], random labels of 10 classes, as the test suite's fake CIFAR), so the
+    loss measures how fast each net fits (memorises) the data, not test accuracy."""
+    from glassnet.registry import create_model
+
+    rows = []
+    for seed in seeds:
+        g = torch.Generator().manual_seed(seed)
+        X = torch.randint(0, 256, (n, 3, 32, 32), generator=g).float() / 255
+        y = torch.randint(0, 10, (n,), generator=g)
+        order = [torch.randperm(n, generator=g)[:batch] for _ in range(steps)]
+        torch.manual_seed(seed)
+        init = create_model("hbnet20", num_classes=10).state_dict()
+        for label, kw in (("hbnet20 (ReLU after the add)", {}),
+                          ("hbnet20 invertible (no ReLU)", {"invertible": True})):
+            model = create_model("hbnet20", num_classes=10, **kw)
+            model.load_state_dict(init)
+            opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+            losses = []
+            for idx in order:
+                opt.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(model(X[idx]), y[idx])
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+            model.eval()
+            with torch.no_grad():
+                out = model(X)
+            rows.append({"seed": seed, "model": label, "steps": steps,
+                         "first_loss": losses[0],
+                         "train_loss_last20": float(np.mean(losses[-20:])),
+                         "eval_loss_all": float(F.cross_entropy(out, y)),
+                         "eval_acc_all": float((out.argmax(1) == y).float().mean())})
+            print(f"  relu seed {seed} {label}: last-20 loss {rows[-1]['train_loss_last20']:.3f}",
+                  flush=True)
+    return rows
+
+
 def inversion_drift(depth=17, batch=8):
     """Reconstruction error of one 16-channel stage of ``depth`` momentum blocks at init:
     HB-Net's beta = (1, -1), and momentumnet's x_{k+1} = (1 + g) x_k - g x_{k-1} + (1 - g) f(x_k)
@@ -275,7 +368,13 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--part", choices=("all", "memory", "estimators"), default="all")
+    p.add_argument("--part", choices=("all", "memory", "speed", "relu", "estimators"),
+                   default="all")
+    p.add_argument("--speed-depth", type=int, default=110)
+    p.add_argument("--speed-rounds", type=int, default=6)
+    p.add_argument("--baseline", nargs="*", default=[], metavar="LABEL=FILE",
+                   help="--part speed: other copies of invertible.py to time as 'hbnet-inv "
+                        "(LABEL)', e.g. `git show REV:src/glassnet/nn/optnets/invertible.py`")
     p.add_argument("--depths", type=int, nargs="*", default=[20, 56, 110])
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=3)
@@ -311,6 +410,39 @@ def main(argv=None):
             ("Inversion drift, one 16-channel stage of 17 blocks at initialisation "
              "(max |x_0' - x_0| / max |x_0|):"), "",
             dfd.to_markdown(index=False, floatfmt=".3g"), ""])
+    if a.part in ("all", "speed"):
+        load0 = os.getloadavg()
+        sf = pd.DataFrame(bench_speed(a.speed_depth, a.batch, a.steps, a.speed_rounds, a.threads,
+                                      [b.split("=", 1) for b in a.baseline]))
+        load1 = os.getloadavg()
+        sf.to_csv(f"{a.out}_speed.csv", index=False)
+        base = (" Rows `hbnet-inv (LABEL)`: the invertible net under another copy of "
+                "`invertible.py` (`--baseline LABEL=FILE`)." if a.baseline else "")
+        _write_md(f"{a.out}_speed.md", [
+            "# Training throughput, ResNet vs invertible HB-Net (issue 28)", "",
+            (f"Generated by `benchmarks/bench_memory.py --part speed` on {where}; {a.threads} "
+             f"torch thread(s), depth {a.speed_depth}, batch {a.batch} of 3x32x32, SGD; "
+             f"{a.speed_rounds} rounds, each one fresh process per model in alternating order "
+             f"with a warm-up step and {a.steps} timed steps; load average {load0[0]:.1f} "
+             f"before, {load1[0]:.1f} after (1 min), {load0[1]:.1f} / {load1[1]:.1f} (5 min)."
+             f"{base} Ratios are ResNet's median time per step over the model's "
+             f"(target for hbnet-inv: >= {TARGET_SPEED}); the rounds' min/max show the spread."),
+            "",
+            sf.to_markdown(index=False, floatfmt=".3g"), ""])
+    if a.part in ("all", "relu"):
+        load0 = os.getloadavg()
+        qf = pd.DataFrame(relu_comparison())
+        qf.to_csv(f"{a.out}_relu.csv", index=False)
+        mean = qf.groupby("model", sort=False)[["train_loss_last20", "eval_loss_all",
+                                               "eval_acc_all"]].mean().reset_index()
+        _write_md(f"{a.out}_relu.md", [
+            "# HB-Net-20 with and without the ReLU after the momentum addition (issue 28)", "",
+            (f"Generated by `benchmarks/bench_memory.py --part relu` on {where} (load "
+             f"{load0[0]:.1f}). " + " ".join(relu_comparison.__doc__.split())), "",
+            ("Seeds 1, 2, 3 (nothing was tuned; lr 0.05 and 200 steps of batch 32 were fixed "
+             "before running):"), "",
+            qf.to_markdown(index=False, floatfmt=".3g"), "", "Mean over the seeds:", "",
+            mean.to_markdown(index=False, floatfmt=".3g"), ""])
     if a.part in ("all", "estimators"):
         ef = pd.DataFrame(bench_estimators())
         ef.to_csv(f"{a.out}_estimators.csv", index=False)

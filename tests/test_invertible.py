@@ -176,3 +176,89 @@ def test_transforms_that_return_their_input_are_not_overwritten():
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-10, atol=1e-12)
     assert torch.equal(x0.detach(), keep)
     assert reconstruction_error(st, x0.detach()) < 1e-12
+
+
+class _Counting(nn.Module):
+    """A transform with a buffer that its forward moves (not a BatchNorm)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(6, 6)
+        self.register_buffer("calls", torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x):
+        self.calls += 1
+        return torch.tanh(self.lin(x))
+
+
+@pytest.mark.parametrize("kind", ["batchnorm", "cumulative", "eval_batchnorm", "other_buffer"])
+def test_buffers_move_once_per_training_step(kind):
+    """Running statistics after one invertible step equal the stored-activation step's: torch's
+    BatchNorm is recomputed without tracking, other buffers are put back."""
+    torch.manual_seed(2)
+
+    def block():
+        if kind == "other_buffer":
+            return _Counting()
+        bn = nn.BatchNorm1d(6, momentum=None if kind == "cumulative" else 0.1)
+        return nn.Sequential(nn.Linear(6, 6), bn, nn.Tanh())
+
+    st = OptStructure([block() for _ in range(4)], "hb", beta=(1.0, -1.0), invertible=True).double()
+    if kind == "eval_batchnorm":
+        for m in st.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                m.eval()
+                m.running_mean.normal_()  # used (not updated) in eval mode
+    start = {k: v.clone() for k, v in st.state_dict().items()}
+    x0 = torch.randn(5, 6, dtype=D64, requires_grad=True)
+    results = []
+    for flag in (True, False):
+        st.load_state_dict(start)
+        st.invertible = flag
+        st.zero_grad()
+        x0.grad = None
+        (st(x0) ** 2).sum().backward()
+        results.append(({k: v.clone() for k, v in st.state_dict().items()}, x0.grad.clone(),
+                         [p.grad.clone() for p in st.parameters()]))
+    (buf_a, gx_a, gp_a), (buf_b, gx_b, gp_b) = results
+    assert buf_a.keys() == buf_b.keys()
+    for k in buf_b:
+        torch.testing.assert_close(buf_a[k], buf_b[k], rtol=0, atol=1e-12)
+    moved = [k for k in buf_b if not torch.equal(buf_b[k], start[k])]
+    assert bool(moved) == (kind != "eval_batchnorm")
+    torch.testing.assert_close(gx_a, gx_b, rtol=1e-5, atol=1e-9)
+    for a, b in zip(gp_a, gp_b):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-9)
+    # the flags the recomputation switches are back
+    assert all(m.track_running_stats for m in st.modules() if isinstance(m, nn.BatchNorm1d))
+
+
+class _AddParam(nn.Module):
+    """``T(x) = tanh(x) + p`` with ``p`` of x's shape: autograd may hand back the incoming
+    gradient itself as ``p``'s gradient."""
+
+    def __init__(self):
+        super().__init__()
+        self.p = nn.Parameter(torch.randn(3, 6, dtype=D64))
+
+    def forward(self, x):
+        return torch.tanh(x) + self.p
+
+
+def test_shared_transform_gradients_sum_without_touching_autograd_tensors():
+    torch.manual_seed(3)
+    st = OptStructure(_AddParam(), "hb", depth=4, beta=(1.0, -1.0), invertible=True)
+    x0 = torch.randn(3, 6, dtype=D64, requires_grad=True)
+    grads = []
+    for flag in (True, False):
+        st.invertible = flag
+        st.zero_grad()
+        x0.grad = None
+        out = st(x0)
+        seen = []  # the gradient handed to the structure, and a copy of it
+        out.register_hook(lambda g, seen=seen: seen.append((g, g.clone())))
+        (out ** 3).sum().backward()
+        grads.append((x0.grad.clone(), st.T[0].p.grad.clone()))
+        assert torch.equal(*seen[0])  # the backward pass did not write into it
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

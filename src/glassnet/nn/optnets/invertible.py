@@ -22,13 +22,25 @@ as in momentumnets' ``gamma`` would amplify it like ``gamma^-K``), and the linea
 ``e_{k-1} = (beta_1 I + J_k) e_k - ... `` can grow it further where ``T_k``'s Jacobian ``J_k`` is
 large. docs/optnets.md reports the measured drift of HB-Net-20/56/110 in float32.
 
-BatchNorm layers inside ``T_k`` see the same batch twice (forward and recomputation): their
-running statistics are saved and restored around the recomputation, so they are updated once,
-as without inversion. ``T_k`` must be deterministic (no dropout); autocast state (``--amp``) is
-replayed in the recomputation.
+BatchNorm layers inside ``T_k`` see the same batch twice (forward and recomputation); their
+running statistics are updated once, as without inversion: torch's BatchNorm layers are
+recomputed with ``track_running_stats=False`` (in training mode the output is the same: it is
+normalised by the batch), and the buffers of any other layer are saved and put back. ``T_k``
+must be deterministic (no dropout); autocast state (``--amp``) is replayed in the
+recomputation.
+
+Speed: one training step costs a forward without autograd, then per block a forward with
+autograd and its vector-Jacobian product, plus four elementwise passes (adjoint and
+reconstruction), so about 4/3 of a stored-activation step. On the CPU under glibc the
+recomputation would also fault its memory in again at every block (see
+:func:`_keep_glibc_heap`); benchmarks/memory_speed.md has the measured ratios.
 """
 
 from __future__ import annotations
+
+import platform
+import sys
+from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
@@ -82,9 +94,12 @@ class _InvertibleHB(torch.autograd.Function):
         st = ctx.structure
         x_km1_saved, x_K = ctx.saved_tensors  # x_{K-1}, x_K
         x_k1, x_k = x_K, x_km1_saved  # (x_{k+1}, x_k), k = K - 1
+        if x_k.device.type == "cpu":
+            _keep_glibc_heap()
         params = _params(st)  # the order apply() was given them in
         index = {id(p): i for i, p in enumerate(params)}
         grads: list = [None] * len(params)
+        summed: set = set()  # gradients that are sums this function allocated
         # complete adjoints a_{k+1} = dL/dx_{k+1} and a_{k+2}; x_k's adjoint is
         # a_k = J_k^T a_{k+1} + beta_1^k a_{k+1} + beta_2^{k+1} a_{k+2} (layers k and k + 1 read x_k)
         a_k1, a_k2, b1_next = grad_out, None, 0.0
@@ -92,15 +107,13 @@ class _InvertibleHB(torch.autograd.Function):
         for k in reversed(range(st.depth)):
             t_mod = st.T[0] if st.shared else st.T[k]
             own = [p for p in t_mod.parameters() if p.requires_grad]
-            saved = [b.detach().clone() for b in t_mod.buffers()]
-            with torch.enable_grad(), torch.autocast(device_type, dtype=dtype, enabled=enabled):
+            with torch.enable_grad(), _frozen_stats(t_mod), (
+                    torch.autocast(device_type, dtype=dtype) if enabled else nullcontext()):
                 xk = x_k.detach().requires_grad_(True)
                 t = st._T(k, xk)
             vjp = torch.autograd.grad(t, [xk, *own], a_k1.to(t.dtype), allow_unused=True)
             b0, b1 = st._fixed[k]
             with torch.no_grad():
-                for buf, v in zip(t_mod.buffers(), saved):  # running stats updated once, not twice
-                    buf.copy_(v)
                 # fresh tensors of this loop are updated in place (never a saved tensor, an
                 # input, or a t that is x_k itself)
                 a_k = vjp[0] if vjp[0] is not None else torch.zeros_like(a_k1)
@@ -116,14 +129,78 @@ class _InvertibleHB(torch.autograd.Function):
                 x_km1 = t.add_(x_k, alpha=b0).sub_(x_k1)
                 if b1 != -1.0:
                     x_km1.div_(-b1)
-            for p, g in zip(own, vjp[1:]):
-                if g is not None:
+                for p, g in zip(own, vjp[1:]):  # a shared T: sum its layers' gradients
+                    if g is None:
+                        continue
                     i = index[id(p)]
-                    grads[i] = g if grads[i] is None else grads[i] + g
+                    if grads[i] is None:
+                        grads[i] = g  # may be autograd's own tensor (e.g. T(x) = x + p)
+                    elif i in summed:
+                        grads[i].add_(g)  # a sum allocated below
+                    else:
+                        grads[i] = grads[i] + g
+                        summed.add(i)
+            del vjp, t
             x_k1, x_k = x_k, x_km1
             a_k1, a_k2, b1_next = a_k, a_k1, b1
         # a_k1 = dL/dx_0; x_{-1} is read by layer 0 only: dL/dx_{-1} = beta_2^0 a_1
         return (a_k1, torch.mul(a_k2, b1_next), None, *grads)
+
+
+def _is_plain_batchnorm(m: nn.Module) -> bool:
+    """A torch BatchNorm whose forward is torch's own (so ``track_running_stats`` decides)."""
+    return (isinstance(m, nn.modules.batchnorm._BatchNorm)
+            and type(m).forward is nn.modules.batchnorm._BatchNorm.forward)
+
+
+@contextmanager
+def _frozen_stats(module: nn.Module):
+    """Recompute ``module`` without moving its running statistics: torch's BatchNorm layers in
+    training mode normalise by the batch either way, so they run with
+    ``track_running_stats=False`` (same output, no update); the buffers of any other layer are
+    saved and put back."""
+    bns, saved = [], []
+    for m in module.modules():
+        if _is_plain_batchnorm(m):
+            if m.training and m.track_running_stats:
+                bns.append(m)
+            continue  # in eval mode (or untracked) torch's BatchNorm updates nothing
+        saved.extend((b, b.detach().clone()) for b in m.buffers(recurse=False))
+    for m in bns:
+        m.track_running_stats = False
+    try:
+        yield
+    finally:
+        for m in bns:
+            m.track_running_stats = True
+        with torch.no_grad():
+            for b, v in saved:
+                b.copy_(v)
+
+
+# glibc's malloc returns the top of its heap to the system once more than its trim threshold is
+# free there; the threshold adapts (twice the largest mmapped block freed, at most 64 MiB) and is
+# 8 MiB at batch 64. The per-block recomputation allocates and frees some 40 MiB (CIFAR stage 1,
+# batch 64) above the states it keeps, so every block would fault its memory in again (~100k
+# page faults, 0.2 CPU s, per HB-Net-110 step). Freeing one untouched 32 MiB mmapped block raises
+# the adaptive thresholds to their maximum, as glibc itself does after any such free.
+_GLIBC_HINT_BYTES = 32 * 2**20 - 2**16
+_glibc_hint_done = False
+
+
+def _keep_glibc_heap() -> None:
+    """Once per process, on Linux with glibc: allocate and free (never touch) a 32 MiB block,
+    which sets glibc's adaptive mmap / trim thresholds to 32 / 64 MiB. The process then keeps up
+    to 64 MiB of freed heap for reuse instead of returning it to the system (peak RSS of
+    invertible HB-Net-110, batch 64: +10 MB, benchmarks/memory_speed.md). A process that set
+    ``MALLOC_TRIM_THRESHOLD_`` or ``mallopt`` keeps its own settings (glibc then ignores this)."""
+    global _glibc_hint_done
+    if _glibc_hint_done:
+        return
+    _glibc_hint_done = True
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        del_me = torch.empty(_GLIBC_HINT_BYTES, dtype=torch.uint8)  # never written: no pages
+        del del_me
 
 
 def _shares(a: torch.Tensor, b: torch.Tensor) -> bool:
