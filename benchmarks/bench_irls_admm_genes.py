@@ -133,7 +133,7 @@ def tune(extra=False, sets=TUNING_SETS, peers=True):
             t0 = time.perf_counter()
             est = _net(y, select_C=TUNE_CS).fit(Xtr, y[tr])
             sec = time.perf_counter() - t0
-            table, Cs, gs, single, consensus = est._cv_table
+            table, Cs, gs, single, consensus, _ = est._cv_table
             yi_tr = np.searchsorted(est.classes_, y[tr])
             folds = est._folds(yi_tr, 0)
             for ci, C in enumerate([*Cs, "best of 3"]):
@@ -190,11 +190,12 @@ def _default_and_peer(y, part="both"):
     return methods
 
 
-def report(part="both", sets=REPORT_SETS):
+def report(part="both", sets=REPORT_SETS, breast_cancer=True):
     """The report run (once, after every choice). ``part="net"`` and ``part="peer"`` split it
     in two processes (the multinomial saga peer took 330 s per fold at load 15); their rows go
     to ``gene_report_net.csv`` / ``gene_report_peer.csv``."""
-    rows, out = [], f"{OUT}/gene_report{'' if part == 'both' else '_' + part}{'' if sets else '_bc'}.csv"
+    tag = "" if sets == REPORT_SETS else "_" + "_".join(sets) if sets else "_bc"
+    rows, out = [], f"{OUT}/gene_report{'' if part == 'both' else '_' + part}{tag}.csv"
     for name in sets:
         X, y = _load(name)
         if part == "peer" and len(np.unique(y)) == 2:
@@ -202,7 +203,7 @@ def report(part="both", sets=REPORT_SETS):
         splits = StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)
         rows += _cv_rows(name, X, y, splits, lambda y: _default_and_peer(y, part))
         pd.DataFrame(rows).to_csv(out, index=False)
-    if part != "peer":
+    if part != "peer" and breast_cancer:
         d = load_breast_cancer()
         for seed in range(100, 110):  # the report splits of breast cancer
             splits = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(d.data, d.target))[:1]
@@ -268,6 +269,7 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=5, help="--table1: data sets per noise level")
     ap.add_argument("--part", default="both", choices=("both", "net", "peer"), help="--report: which half")
     ap.add_argument("--report-sets", default=None, help="--report: comma-separated report sets (default: all)")
+    ap.add_argument("--no-breast-cancer", action="store_true", help="--report: the gene sets only")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", (FutureWarning, ConvergenceWarning, UserWarning))
     os.makedirs(OUT, exist_ok=True)
@@ -287,7 +289,7 @@ def main(argv=None):
         sets = () if args.report_sets == "none" else sets  # breast cancer only
         if set(sets) - set(REPORT_SETS):
             raise SystemExit(f"--report-sets: report sets only ({', '.join(REPORT_SETS)})")
-        return report(args.part, sets)
+        return report(args.part, sets, breast_cancer=not args.no_breast_cancer)
 
 
 if __name__ == "__main__":

@@ -199,3 +199,20 @@ def test_tiny_classes_are_spread_over_the_selection_folds():
     est = MultinomialIRLSADMMNetClassifier(random_state=0, max_epochs=5).fit(X, y)
     assert len(est._folds(np.searchsorted(est.classes_, y), 0)) == 5
     assert 0 in est.selected_features_ and est.predict_proba(X).shape == (60, 3)
+
+
+def test_multinomial_candidates_go_beyond_the_row_count_and_the_binary_ones_do_not():
+    """Many classes, few rows: the multinomial net scores candidate sets of more features than
+    rows (up to every column the net saw), the binary net at most as many as rows (defaults
+    chosen on tuning data; docs/history/irls_admm.md). Both still pick a set the folds chose."""
+    rng = np.random.default_rng(21)
+    n, p = 32, 64
+    y = np.arange(n) % 4
+    X = rng.standard_normal((n, p))
+    X[:, :40] += 0.8 * rng.standard_normal((4, 40))[y]  # 40 weak informative columns
+    multi = MultinomialIRLSADMMNetClassifier(random_state=0, max_epochs=2).fit(X, y)
+    assert max(multi.validation_curve_) > n
+    binary = IRLSADMMNetClassifier(random_state=0, max_epochs=2).fit(X, y % 2)
+    assert max(binary.validation_curve_) <= n
+    for est in (multi, binary):
+        assert est.selected_features_.size in est.validation_curve_

@@ -294,6 +294,9 @@ class _NetSelector(_IRLSADMMBase):
 
     _SELECTION_NAMES = "'auto', 'single', 'z'"
     _parameter_constraints: ClassVar[dict] = NET_CONSTRAINTS
+    # candidate sets of up to as many features as the net saw (True) or as rows (False; the
+    # binary net: chosen on the binary tuning sets and the simulation)
+    _CANDIDATES_BEYOND_ROWS = False
 
     # ------------------------------------------------------------------ checks
     def _select_Cs(self):
@@ -423,9 +426,11 @@ class _NetSelector(_IRLSADMMBase):
         self.n_stages_ = len(out.betas)
 
     def _candidates(self, X, imp, n_rows):
-        """Candidate sets (top-g groups of the order ``imp``), at most ``n_rows`` features."""
+        """Candidate sets (top-g groups of the order ``imp``): at most ``n_rows`` features, or
+        every feature the net saw with ``_CANDIDATES_BEYOND_ROWS`` (the multinomial net)."""
         grouped = self.n_features_to_select == "auto"
-        cap = max(1, min(int((imp > 0).sum()), n_rows))
+        seen = int((imp > 0).sum())
+        cap = max(1, seen if self._CANDIDATES_BEYOND_ROWS else min(seen, n_rows))
         groups = near_duplicate_groups(X, np.argsort(-imp, kind="stable"),
                                        self.duplicate_corr if grouped else np.inf, max_features=cap)
         ranked = np.concatenate(groups)
@@ -461,7 +466,7 @@ class _NetSelector(_IRLSADMMBase):
             # refit=False predicts with the full net, so only features it saw can be selected
             self.consensus_importances_ = agg if self.refit else np.where(imp > 0, agg, 0.0)
             ranked, sizes = self._candidates(X, self.consensus_importances_, len(yi))
-        self._cv_table = (losses.reshape(len(folds), len(Cs), len(gs)), Cs, gs, single, (ranked, sizes))
+        self._cv_table = (losses.reshape(len(folds), len(Cs), len(gs)), Cs, gs, single, (ranked, sizes), fold_imps)
         if len(Cs) > 1:  # each number of groups scored at the C of its lowest mean loss
             per_c = losses.reshape(len(folds), len(Cs), len(gs))
             losses = per_c[:, per_c.mean(0).argmin(0), np.arange(len(gs))]
