@@ -459,12 +459,13 @@ def test_a_file_naming_a_glassnet_module_outside_the_models_imports_nothing(tmp_
 def _declaring():
     from battery import public_estimators
 
-    return [c for c in public_estimators() if isinstance(c.__dict__.get("_fitted_attributes"), dict)]
+    return [c for c in public_estimators() if isinstance(getattr(c, "_fitted_attributes", None), dict)]
 
 
 def test_the_estimators_that_declare_their_fitted_attributes():
     names = {c.__name__ for c in _declaring()}
-    assert {"StabilitySelection", "DSRLClustering", "DSRLClassifier", "MatNetSR"} <= names
+    assert {"StabilitySelection", "DSRLClustering", "DSRLClassifier", "MatNetSR", "SPINNRegressor",
+            "SPINNClassifier", "SPINNRegressorCV", "SPINNClassifierCV", "IntegrativeSPINN"} <= names
 
 
 @pytest.mark.parametrize("cls", _declaring(), ids=lambda c: c.__name__)

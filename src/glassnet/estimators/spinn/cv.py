@@ -25,6 +25,7 @@ from glassnet.estimators.spinn.single import (
     MAX_LAMBDAS,
     REGRESSION_LOSSES,
     SPINN_CONSTRAINTS,
+    SPINN_FITTED,
     SPINNRegressor,
     _ClassifierAPI,
     _SPINNCore,
@@ -70,6 +71,13 @@ CV_CONSTRAINTS = {
 }
 
 
+CV_FITTED = {
+    **SPINN_FITTED, "cv_results_": "dict[array]", "lambda_min_": "float", "lambda_best_": "float",
+    "relaxed_cv_results_": "dict[array]|none", "relaxed_": "bool", "relax_lambda_0_": "float|none",
+    "relax_cv_loss_": "dict[float]|none", "relax_w1_ridge_": "bool|none",
+}
+
+
 def support_candidates(records, max_features):
     """Indices of the records whose support is new along the path (nonempty, at most
     ``max_features`` inputs), in order of growing support (decreasing lambda)."""
@@ -97,6 +105,8 @@ class _CVBase(_SPINNCore):
     """K-fold CV over a shared lambda grid, the rule ``selection``, then the full data's path
     point and (``relax``) a relaxed refit of its support. Subclasses give ``_batch``,
     ``_build``, ``_problem``, ``_support_mask`` and ``_relax_ridges``."""
+
+    _fitted_attributes: ClassVar[dict] = CV_FITTED
 
     def _support_mask(self, record):
         return record.selected

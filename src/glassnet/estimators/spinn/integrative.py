@@ -21,6 +21,7 @@ from glassnet.estimators.base import Interval, _sparse_as_value_error, torch_dty
 from glassnet.estimators.spinn._engine import generator, start
 from glassnet.estimators.spinn.cv import (
     CV_CONSTRAINTS,
+    CV_FITTED,
     RELAX_LAMBDA_0,
     RELAX_RIDGES_REGRESSION,
     _CVBase,
@@ -61,6 +62,9 @@ class IntegrativeSPINN(_CVBase):
     ``score(X, y, dataset)`` is R^2 or accuracy on that data set.
     """
 
+    _fitted_attributes: ClassVar[dict] = {
+        **CV_FITTED, "y_mean_": "array", "y_scale_": "array", "n_datasets_": "int",
+        "support_per_dataset_": "array"}
     _parameter_constraints: ClassVar[dict] = {
         **CV_CONSTRAINTS,
         "lam": [Interval(numbers.Real, 0, None, closed="left"), None],

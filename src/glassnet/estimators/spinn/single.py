@@ -75,6 +75,14 @@ SPINN_CONSTRAINTS = {
     "verbose": ["verbose"],
 }
 N_PATH = [Interval(numbers.Integral, 1, MAX_LAMBDAS, closed="both")]
+# what a fit sets, with its type (glassnet.persistence loads only these, each of its type)
+SPINN_FITTED = {
+    "n_features_in_": "int", "feature_names_in_": "array", "_fit_device_": "device", "device_": "str",
+    "classes_": "array", "y_mean_": "float", "y_scale_": "float", "huber_delta_": "float|none",
+    "module_": "module", "lambda_max_": "float", "path_": "list[record]", "lambda_fit_": "float",
+    "support_": "array", "selected_features_": "array", "feature_importances_": "array",
+    "screen_support_": "array|none",
+}
 
 
 def lambda_0_of(value, loss_name):
@@ -139,6 +147,8 @@ def plot_path(records, ax=None, true_support=None):
 class _SPINNCore(SelectorMixin, GlassnetEstimator):
     """What every SPINN estimator shares: the problem, the networks, the targets, the
     fitted attributes. Subclasses set ``_classification`` and their constructor."""
+
+    _fitted_attributes: ClassVar[dict] = SPINN_FITTED
 
     def _penalty(self) -> Penalty:
         pen = get_penalty(self.penalty)
