@@ -317,10 +317,11 @@ def test_regressor_sigmoid_output_is_papers_case_1():
     assert np.abs(P - Y).mean() < 0.5 * np.abs(Y - Y.mean()).mean()
 
 
-def test_auto_hidden_shape_follows_the_input_shape():
-    """hidden_shapes="auto": one hidden matrix (min(I, 20), min(J, 20))."""
+def test_auto_hidden_shape_is_the_papers_20x20_and_keeps_column_inputs_columns():
+    """hidden_shapes="auto": one 20x20 hidden matrix; a side of 1 stays 1."""
     rng = np.random.default_rng(0)
-    for shape, hidden in [((8, 8), (8, 8)), ((28, 28), (20, 20)), ((30, 1), (20, 1)), ((5, 24), (5, 20))]:
+    for shape, hidden in [((8, 8), (20, 20)), ((28, 28), (20, 20)), ((30, 1), (20, 1)),
+                          ((5, 24), (20, 20)), ((1, 7), (1, 20))]:
         X = rng.random((24, *shape))
         y = np.arange(24) % 2
         clf = MatNetClassifier(lam=0.0, max_epochs=1, random_state=0).fit(X, y)
@@ -341,6 +342,34 @@ def test_auto_lam_is_chosen_on_a_validation_split_and_refitted():
         MatNetClassifier(lam="big").fit(X, y)
     with pytest.raises(ValueError, match="lam"):
         MatNetClassifier(lam=-1.0).fit(X, y)
+
+
+def test_auto_lam_candidates_stop_early_and_the_refit_runs_the_chosen_epochs():
+    """lam="auto" on a validation part of >= AUTO_EARLY_STOP_MIN_ROWS rows: each candidate stops
+    AUTO_PATIENCE epochs after its best validation loss, and the refit on all rows runs
+    ceil(REFIT_EPOCHS_FACTOR x the chosen candidate's epochs to its best)."""
+    import math
+
+    from glassnet.estimators import matnet as M
+
+    X, y = _digits(600)  # validation part: 120 rows
+    clf = MatNetClassifier(hidden_shapes=[(6, 6)], max_epochs=300, lr=0.05,
+                           random_state=0).fit(X, y)
+    epochs = dict(clf.lam_epochs_)
+    assert sorted(epochs) == sorted(M.LAM_GRID)
+    assert all(1 <= e < 300 - M.AUTO_PATIENCE for e in epochs.values())  # every one stopped
+    want = min(300, math.ceil(M.REFIT_EPOCHS_FACTOR * epochs[clf.lam_]))
+    assert clf.n_iter_ == want and not clf.history_.val_loss  # the refit monitors nothing
+    # the scores are the validation losses at each candidate's best epoch: the chosen is lowest
+    assert dict(clf.lam_scores_)[clf.lam_] == min(v for _, v in clf.lam_scores_)
+
+
+def test_auto_lam_on_a_small_validation_part_trains_every_run_for_max_epochs():
+    X, y = _digits(150)  # validation part: 30 rows, too noisy to stop on
+    clf = MatNetClassifier(hidden_shapes=[(4, 4)], max_epochs=15, random_state=0).fit(X, y)
+    assert all(e == 15 for _, e in clf.lam_epochs_) and clf.n_iter_ == 15
+    fixed = MatNetClassifier(lam=1e-3, max_epochs=3, random_state=0).fit(X, y)
+    assert fixed.lam_epochs_ == [] and fixed.n_iter_ == 3
 
 
 def test_regressor_default_fits_a_linear_target_and_bilinear_scalar_head_warns():

@@ -33,11 +33,11 @@ def test_matnet_digits_tiny_compares_the_defaults_with_logistic_regression(tmp_p
     res = _run("matnet-digits", tmp_path)
     t = res.tables["digits"].set_index("model")
     assert {"MatNetClassifier() (defaults)", "LogisticRegression()", "MLPClassifier()"} <= set(t.index)
-    assert t.loc["MatNetClassifier() (defaults)", "parameters"] == 842  # hidden 8x8 from the 8x8 input
+    assert t.loc["MatNetClassifier() (defaults)", "parameters"] == 4730  # one 20x20 hidden matrix
     assert t.loc["MatNetClassifier() (defaults)", "accuracy"] > 0.8  # 4 epochs (tiny): far above chance
     s = res.tables["summary"]
     assert "closest in parameter count" in s.iloc[3]["comparison"]
-    assert "same parameter count" not in res.report  # a 610-parameter MLP is not 842's twin
+    assert "same parameter count" not in res.report  # the nearest swept MLP's count is not MatNet's
     # the reported difference is the table's difference
     diff = t.loc["MatNetClassifier() (defaults)", "accuracy"] - t.loc["LogisticRegression()", "accuracy"]
     assert f"{diff:+.4f}" in res.report

@@ -25,7 +25,10 @@ from glassnet.registry import register_experiment
 
 PAPER = 'J. Gao, Y. Guo, Z. Wang, "Matrix Neural Networks" (arXiv:1601.03805)'
 PAPER_MNIST_ACC = 0.973  # Sec. 4.1, all 60k training images, "about 5k" parameters
-DIGITS_TUNING_SEEDS = (100, 101, 102, 103, 104)  # seeds of the splits the defaults were chosen on
+# seeds of the digits splits the defaults were chosen on: hidden shape rule, lam grid and tanh
+# vs sigmoid on 100-104 (issue 9); relu, the 20x20 hidden matrix and the early-stopped lam
+# candidates on 10-24 (issue 27). The reproduction reports seeds 0-4.
+DIGITS_TUNING_SEEDS = (*range(100, 105), *range(10, 25))
 
 
 # ---------------------------------------------------------------- helpers
@@ -219,6 +222,8 @@ def run_digits(config: Config) -> Result:
     flat_splits = [(a.reshape(len(a), -1), b, c.reshape(len(c), -1), d, s) for a, b, c, d, s in splits]
     mlp = mlp_sweep(hiddens, flat_splits, n_jobs=config.n_jobs, max_iter=30 if config.tiny else 1000)
     mean = mlp.groupby("hidden")["accuracy"].mean().sort_index()
+    mlp_fit = float(table.loc[table["model"] == "MLPClassifier()", "fit_s"].iloc[0])
+    table["fit_vs_mlp"] = table["fit_s"] / mlp_fit  # mean fit time over the MLP's
     main, lr = table.iloc[0], table[table["model"] == "LogisticRegression()"].iloc[0]
     mlpd = table[table["model"] == "MLPClassifier()"].iloc[0]
     h_c, p_c, acc_c = _closest_mlp(mean, int(main["parameters"]), 64, 10)
@@ -259,14 +264,19 @@ def run_digits(config: Config) -> Result:
                Ref("digits", "accuracy", model="LogisticRegression()")),
         target("every MatNetClassifier() fit under 10 s", Ref("digits", "fit_s_max", model=main["model"]),
                "<", 10.0),
+        target("MatNetClassifier() mean accuracy >= MLPClassifier()'s (issue 27)",
+               Ref("digits", "accuracy", model=main["model"]), ">=",
+               Ref("digits", "accuracy", model="MLPClassifier()")),
+        target("MatNetClassifier() mean fit time <= 3x MLPClassifier()'s (issue 27)",
+               Ref("digits", "fit_vs_mlp", model=main["model"]), "<=", 3.0),
     ]
     reach_txt = (f"64-{h_r}-10 with {p_r} parameters ({acc_r:.4f})" if h_r
                  else f"none in the sweep (largest: 64-{max(hiddens)}-10)")
     report = f"""
 The default `MatNetClassifier()` on scikit-learn's 8x8 digits (pixels / 16, given as 8x8
 matrices), {n_splits} stratified split(s) with 30% held out (setup table). The paper has no 8x8
-experiment; this checks the defaults on data they were not tuned on: the defaults (tanh,
-`hidden_shapes="auto"`, `lam="auto"`) were chosen on splits with the tuning seeds in the setup
+experiment; this checks the defaults on data they were not tuned on: the defaults (relu, one
+20x20 hidden matrix, `lam="auto"` with early-stopped candidates) were chosen on splits with the tuning seeds in the setup
 table, and are reported here on other seeds. The weight decay is chosen inside each fit on a
 validation part of that split's training data (values in the setup table); the test part is
 never seen.
@@ -275,9 +285,12 @@ never seen.
   {int(main['parameters'])} parameters; mean fit {main['fit_s']:.2f} s, slowest {main['fit_s_max']:.2f} s
   (wall clock on a shared, loaded 2-core machine).
 * `LogisticRegression()` on the same splits: {lr['accuracy']:.4f}; `MLPClassifier()`:
-  {mlpd['accuracy']:.4f}. MatNet minus logistic regression: {diff_lr:+.4f}.
-* Targets (mean accuracy >= `LogisticRegression()`'s; every fit under 10 s, wall clock, so it
-  depends on the machine's load):
+  {mlpd['accuracy']:.4f} (mean fit {mlpd['fit_s']:.2f} s; MatNet's is {main['fit_vs_mlp']:.2f} times
+  that). MatNet minus logistic regression: {diff_lr:+.4f}.
+* Targets (mean accuracy >= `LogisticRegression()`'s and >= `MLPClassifier()`'s; every fit
+  under 10 s; mean fit time at most 3 times `MLPClassifier()`'s). Times are wall clock on a
+  shared machine, each model's splits run one after the other, so they move with the load;
+  `benchmarks/bench_matnet.py` times MatNet and the MLP in alternation on 45 splits:
 
 {render(verdicts, tables)}
 
@@ -300,11 +313,13 @@ def mnist_candidates(tiny: bool = False) -> dict[str, dict]:
     ep = {"max_epochs": 2} if tiny else {}
     return {
         "MatNetClassifier() defaults": {"augment": False, "kw": {**ep}},
-        "tanh, shifts, lam 1e-4, 20 epochs": {"augment": True, "kw": {"lam": 1e-4, "max_epochs": 20, **ep}},
+        "tanh, shifts, lam 1e-4, 20 epochs": {"augment": True, "kw": {
+            "activation": "tanh", "lam": 1e-4, "max_epochs": 20, **ep}},
         "relu, shifts, lam 1e-4, 20 epochs": {"augment": True, "kw": {"activation": "relu", "lam": 1e-4,
                                                                      "max_epochs": 20, **ep}},
         "tanh, shifts, lam 1e-4, 40 epochs, lr 0.003": {
-            "augment": True, "kw": {"lam": 1e-4, "max_epochs": 40, "lr": 0.003, **ep}},
+            "augment": True, "kw": {"activation": "tanh", "lam": 1e-4, "max_epochs": 40, "lr": 0.003,
+                                    **ep}},
     }
 
 
