@@ -191,9 +191,11 @@ _glibc_hint_done = False
 def _keep_glibc_heap() -> None:
     """Once per process, on Linux with glibc: allocate and free (never touch) a 32 MiB block,
     which sets glibc's adaptive mmap / trim thresholds to 32 / 64 MiB. The process then keeps up
-    to 64 MiB of freed heap for reuse instead of returning it to the system (peak RSS of
-    invertible HB-Net-110, batch 64: +10 MB, benchmarks/memory_speed.md). A process that set
-    ``MALLOC_TRIM_THRESHOLD_`` or ``mallopt`` keeps its own settings (glibc then ignores this)."""
+    to 64 MiB of freed heap for reuse instead of returning it to the system (invertible
+    HB-Net-110, batch 64, fresh processes: peak RSS 555 and 567 MB in two runs with the hint,
+    553, 571 and 591 MB without; benchmarks/memory*.md: no cost beyond the noise). A process that set
+    ``MALLOC_TRIM_THRESHOLD_`` or ``mallopt`` keeps its own settings (glibc then ignores this);
+    other allocators (jemalloc, tcmalloc, macOS) are not affected."""
     global _glibc_hint_done
     if _glibc_hint_done:
         return
