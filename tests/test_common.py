@@ -12,7 +12,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.base import clone as sklearn_clone
 from sklearn.base import is_classifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -129,6 +128,28 @@ def test_small_work_runs_numpy_blas_on_one_thread_and_restores_it():
     assert _blas_threads() == before
 
 
+# predictions of fast_instance(cls, random_state=seed) fitted on data_for(seed=seed), kept by
+# the first test that fits it (in this process) for the later tests that compare against it
+_PREDICTIONS: dict = {}
+
+
+def _instance(cls, seed):
+    return fast_instance(cls, random_state=seed) if "random_state" in cls().get_params() else fast_instance(cls)
+
+
+def _fit_predict(cls, seed=0):
+    est = _instance(cls, seed)
+    X, y = data_for(est, seed=seed)
+    out = np.asarray(predict(fit(est, X, y), X))
+    _PREDICTIONS.setdefault((cls, seed), out)
+    return out
+
+
+def _reference_predictions(cls, seed):
+    """The sequential fit's predictions: reused when an earlier test made the same fit."""
+    return _PREDICTIONS[(cls, seed)] if (cls, seed) in _PREDICTIONS else _fit_predict(cls, seed)
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_fit_leaves_the_callers_process_alone(cls):
     """random_state must not reseed torch's global generator; threads are restored."""
@@ -137,10 +158,7 @@ def test_fit_leaves_the_callers_process_alone(cls):
     torch.manual_seed(1234)
     n_threads = torch.get_num_threads()
     blas = _blas_threads()
-    est = fast_instance(cls)
-    X, y = data_for(est)
-    fit(est, X, y)
-    predict(est, X)
+    _fit_predict(cls)  # fast_instance(cls) (random_state=0) on data_for(seed=0)
     assert torch.get_num_threads() == n_threads
     assert _blas_threads() == blas, "fit changed the BLAS thread counts"
     assert torch.equal(torch.rand(3), expected), "fit changed torch's global random state"
@@ -149,11 +167,11 @@ def test_fit_leaves_the_callers_process_alone(cls):
 @pytest.mark.parametrize("cls", [c for c in ESTIMATORS if "random_state" in c().get_params()],
                          ids=lambda c: c.__name__)
 def test_random_state_makes_fits_reproducible(cls):
+    a = np.asarray(_reference_predictions(cls, 0), dtype=float)  # an earlier fit (or one now)
+    torch.rand(5)  # global state moves between the fits: must not matter
     est = fast_instance(cls)
     X, y = data_for(est)
-    a = np.asarray(predict(fit(est, X, y), X), dtype=float)
-    torch.rand(5)  # global state moves between the fits: must not matter
-    b = np.asarray(predict(fit(fast_instance(cls), X, y), X), dtype=float)
+    b = np.asarray(predict(fit(est, X, y), X), dtype=float)
     np.testing.assert_array_equal(a, b)
 
 
@@ -189,14 +207,12 @@ def test_fits_in_threads_equal_sequential_fits_and_leave_the_process_alone(cls):
     and BLAS's thread counts and torch's global generator are as before."""
     import threading
 
-    ests = [fast_instance(cls, random_state=s) if "random_state" in cls().get_params()
-            else fast_instance(cls) for s in (0, 1)]
+    ests = [_instance(cls, s) for s in (0, 1)]
     data = [data_for(e, seed=s) for e, s in zip(ests, (0, 1))]
-    expected = [np.asarray(predict(fit(e, X, y), X)) for e, (X, y) in zip(ests, data)]
+    expected = [_reference_predictions(cls, s) for s in (0, 1)]  # the fits one after the other
     torch.manual_seed(77)
     rng_state = torch.get_rng_state()
     n_threads, blas = torch.get_num_threads(), _blas_threads()
-    ests = [sklearn_clone(e) for e in ests]
     out, errors, barrier = [None, None], [], threading.Barrier(2)
 
     def run(i):

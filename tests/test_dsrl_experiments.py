@@ -4,7 +4,7 @@ objectives side by side, the noise-view check, verdicts computed from the tables
 import pytest
 import torch
 
-from glassnet.experiments import Config, write_result
+from glassnet.experiments import write_result
 from glassnet.experiments.dsrl import LEARNED, PAPER_NOTE, PAPER_OBJ
 from glassnet.registry import experiments
 
@@ -16,8 +16,8 @@ def test_registered():
 
 
 @pytest.mark.parametrize("name", ["dsrl-clustering", "dsrl-semisupervised"])
-def test_tiny(name, tmp_path, data_dir):
-    res = experiments()[name].run(Config(quick=True, tiny=True, seed=0, data_dir=data_dir))
+def test_tiny(name, tmp_path, tiny_run):
+    res = tiny_run(name).result  # the session's one tiny run of it (conftest.tiny_run)
     out = write_result(res, tmp_path / name, name)
     assert (out / "report.md").is_file() and (out / "xi_vs_soft_threshold.png").is_file()
     # our copy of the paper has no result tables: the report says so and the paper column stays

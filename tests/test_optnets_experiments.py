@@ -5,9 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from glassnet.experiments import Config, write_result
+from glassnet.experiments import write_result
 from glassnet.experiments.optnets import PAPER_TABLE2, simulation_result
-from glassnet.registry import experiments
 
 NUM = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
@@ -32,9 +31,9 @@ def prose_numbers_in_tables(result):
 
 
 @pytest.fixture(scope="module")
-def tiny(data_dir):
-    cfg = Config(quick=True, tiny=True, data_dir=data_dir)
-    return {n: experiments()[n].run(cfg) for n in ("optnets-simulation", "optnets-images")}
+def tiny(tiny_run):
+    """The session's one tiny run of each (conftest.tiny_run, shared with tests/test_reports.py)."""
+    return {n: tiny_run(n).result for n in ("optnets-simulation", "optnets-images")}
 
 
 def test_simulation_tiny(tiny, tmp_path):
