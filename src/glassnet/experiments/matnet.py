@@ -78,7 +78,8 @@ def _tile(imgs: np.ndarray, ncol: int = 10, pad: int = 1) -> np.ndarray:
 def _fig_weights(clf, title):
     """Fig. 1 of the paper: U, V, B of every bilinear hidden layer."""
     W = clf.layer_weights_
-    fig, axes = new_figure(len(W), 3, figsize=(9, 3 * len(W)), squeeze=False)
+    fig, axes = new_figure(len(W), 3, figsize=(9, 3.6 * len(W)), squeeze=False,
+                           layout="constrained")  # the suptitle clears tall U, V panels
     for l, w in enumerate(W):
         for ax, name in zip(axes[l], ("U", "V", "B")):
             im = ax.imshow(w[name], cmap="RdBu_r")
