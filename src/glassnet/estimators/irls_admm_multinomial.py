@@ -42,8 +42,10 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
     not the classifier. ``predict_proba`` has one column per entry of ``classes_`` and rows
     that sum to 1. Parameters as :class:`glassnet.IRLSADMMNetClassifier`, except ``select_C``:
     0.01 (``MULTINOMIAL_SELECT_C``; on the two multi-class tuning sets, GLIOMA and Brain_Tumor1,
-    it scored 0.775 and 0.878 against 0.700 and 0.856 at the binary net's 0.1). Two classes are
-    accepted (then ``coef_`` is (2, n_features), as the symmetric softmax model).
+    it scored 0.775 and 0.878 against 0.700 and 0.856 at the binary net's 0.1); and the
+    candidate sets of ``"auto"`` go up to every feature the net saw, not only as many as rows
+    (with many small classes the held-out loss was still falling at the row cap on tuning data).
+    Two classes are accepted (then ``coef_`` is (2, n_features), as the symmetric softmax model).
     """
 
     # Candidate sets up to every screened feature, not only as many as rows: with many classes
