@@ -239,7 +239,7 @@ def bench_speed(depth, batch, steps, rounds, threads, baselines=()):
 
 def bench_speed_same_process(depth, batch, reps, threads, baselines=()):
     """The same comparison inside one process: the models are built once and their training
-    steps alternate (A B C C B A ...) over ``reps`` rounds after a warm-up step each. All share
+    steps alternate (A B C C B A ...) after a warm-up step each. All share
     one heap, so this shows the compute of each backward pass without the allocator's page
     faults of a fresh process (ResNet's big heap is reused by the invertible net)."""
     import importlib.util
