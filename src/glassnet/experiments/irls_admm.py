@@ -165,7 +165,7 @@ class SimSize:
 
 def _sim_size(cfg: Config) -> SimSize:
     if cfg.tiny:
-        return SimSize(200, 1, 1, 2, [8], (0.0,), 30)
+        return SimSize(200, 1, 1, 2, [8], (0.0,), 15)
     if cfg.quick:
         return SimSize(500, 1, 1, 5, [4, 8], (0.0, 1.0), 200)
     return SimSize(500, 20, 3, 5, list(range(1, 11)), NOISE_LEVELS, 200)
