@@ -7,9 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import torch
 
-torch.set_num_threads(1)
+
+def pytest_configure(config):
+    """One torch thread per test process (``make test`` runs two workers on two cores). The
+    pytest-xdist controller runs no test, so it does not import torch."""
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    import torch
+
+    torch.set_num_threads(1)
 
 # ../shared/data beside the repository (CI layout), or $GLASSNET_DATA
 _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
