@@ -465,7 +465,8 @@ def _declaring():
 def test_the_estimators_that_declare_their_fitted_attributes():
     names = {c.__name__ for c in _declaring()}
     assert {"StabilitySelection", "DSRLClustering", "DSRLClassifier", "MatNetSR", "SPINNRegressor",
-            "SPINNClassifier", "SPINNRegressorCV", "SPINNClassifierCV", "IntegrativeSPINN"} <= names
+            "SPINNClassifier", "SPINNRegressorCV", "SPINNClassifierCV", "IntegrativeSPINN",
+            "IRLSADMMNetClassifier", "MultinomialIRLSADMMNetClassifier", "ADMMLogisticRegression"} <= names
 
 
 @pytest.mark.parametrize("cls", _declaring(), ids=lambda c: c.__name__)

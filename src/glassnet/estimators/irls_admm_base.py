@@ -160,6 +160,15 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
     ``feature_importances_`` and ``ranking_`` are read off ``coef_`` (see ``_set_ranking``).
     """
 
+    # what a fit sets, with its type (glassnet.persistence loads only these, each of its type);
+    # beta_intercept_ is one number for two classes, one per class for more
+    _fitted_attributes: ClassVar[dict] = {
+        "n_features_in_": "int", "feature_names_in_": "array", "classes_": "array", "device_": "str",
+        "module_": "module", "beta_": "array", "z_": "array", "beta_intercept_": "float|array",
+        "n_stages_": "int", "support_": "array", "selected_features_": "array", "coef_": "array",
+        "intercept_": "array", "feature_importances_": "array", "ranking_": "array",
+    }
+
     def _phi(self, X: np.ndarray) -> np.ndarray:
         return np.hstack([X, np.ones((X.shape[0], 1))]) if self.fit_intercept else X
 
@@ -294,6 +303,13 @@ class _NetSelector(_IRLSADMMBase):
 
     _SELECTION_NAMES = "'auto', 'single', 'z'"
     _parameter_constraints: ClassVar[dict] = NET_CONSTRAINTS
+    # the net's training and its selection (the CV attributes only when a CV chose the support)
+    _fitted_attributes: ClassVar[dict] = {
+        **_IRLSADMMBase._fitted_attributes, "history_": "record", "screened_features_": "array",
+        "refit_C_": "float|none", "consensus_importances_": "array", "cv_losses_": "array",
+        "validation_curve_": "dict[float]", "n_groups_": "int",
+        "_cv_table": "tuple[array|tuple[array]|tuple[float]]",
+    }
     # candidate sets of up to as many features as the net saw (True) or as rows (False; the
     # binary net: chosen on the binary tuning sets and the simulation)
     _CANDIDATES_BEYOND_ROWS = False
