@@ -96,9 +96,8 @@ def _equal(a, b, where):
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_save_load_round_trip_is_exact(cls, tmp_path):
-    est = fast_instance(cls)
-    X, y = data_for(est)
-    fit(est, X, y)
+    est = _reference_fit(cls)
+    X, _ = data_for(est)
     glassnet.save(est, tmp_path / "model.glassnet")
     back = glassnet.load(tmp_path / "model.glassnet")
     assert type(back) is cls
@@ -128,9 +127,9 @@ def test_small_work_runs_numpy_blas_on_one_thread_and_restores_it():
     assert _blas_threads() == before
 
 
-# predictions of fast_instance(cls, random_state=seed) fitted on data_for(seed=seed), kept by
-# the first test that fits it (in this process) for the later tests that compare against it
-_PREDICTIONS: dict = {}
+# fast_instance(cls, random_state=seed) fitted on data_for(seed=seed) and its predictions, kept
+# by the first test that fits it (in this process) for the later tests that compare against it
+_FITTED: dict = {}
 
 
 def _instance(cls, seed):
@@ -141,13 +140,20 @@ def _fit_predict(cls, seed=0):
     est = _instance(cls, seed)
     X, y = data_for(est, seed=seed)
     out = np.asarray(predict(fit(est, X, y), X))
-    _PREDICTIONS.setdefault((cls, seed), out)
+    _FITTED.setdefault((cls, seed), (est, out))
     return out
 
 
 def _reference_predictions(cls, seed):
     """The sequential fit's predictions: reused when an earlier test made the same fit."""
-    return _PREDICTIONS[(cls, seed)] if (cls, seed) in _PREDICTIONS else _fit_predict(cls, seed)
+    return _FITTED[(cls, seed)][1] if (cls, seed) in _FITTED else _fit_predict(cls, seed)
+
+
+def _reference_fit(cls):
+    """``fast_instance(cls)`` fitted on ``data_for``'s data (an earlier test's fit, or one now)."""
+    if (cls, 0) not in _FITTED:
+        _fit_predict(cls)
+    return _FITTED[(cls, 0)][0]
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
