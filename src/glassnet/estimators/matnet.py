@@ -103,6 +103,15 @@ def _count(module: torch.nn.Module) -> int:
 class _MatNetBase(GlassnetEstimator):
     """Shared fit machinery; subclasses define the head, the loss and the targets."""
 
+    # what a fit sets, with its type (glassnet.persistence loads only these, each of its type)
+    _fitted_attributes: ClassVar[dict] = {
+        "n_features_in_": "int", "feature_names_in_": "array", "input_shape_": "tuple[int]",
+        "classes_": "array", "y_ndim_": "int", "head_": "str", "output_shape_": "tuple[int]",
+        "y_mean_": "array", "y_scale_": "array", "lam_": "float", "lam_scores_": "list[tuple[float]]",
+        "lam_epochs_": "list[tuple[float]]", "history_": "record", "module_": "module",
+        "device_": "str", "n_iter_": "int", "n_parameters_": "int",
+    }
+
     def _split_shape(self, X):
         """Return ``(X2d, matrix_shape_or_None)``: 3-d input is flattened row-major."""
         if hasattr(X, "ndim") and getattr(X, "ndim", 2) == 3:
