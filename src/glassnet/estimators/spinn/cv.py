@@ -263,7 +263,8 @@ _CV_DOC = """
     those inputs without the sparsity penalty (from the fold's own path at that support, on the
     fold's training rows, ridge ``RELAX_CV_LAMBDA_0``: 0.01 for regression, 0.1 for
     classification; the same folds as the lambda CV) and the lowest mean validation loss wins
-    (``"relaxed-1se"``: the smallest support within one standard error). ``"min"``, ``"1se"`` and ``"paired"`` choose on the lambda CV (:func:`glassnet.model_selection.choose`).
+    (``"relaxed-1se"``: the smallest support within one standard error). ``"min"``, ``"1se"``
+    and ``"paired"`` choose on the lambda CV (:func:`glassnet.model_selection.choose`).
     Each fold runs its own start (screen and dense fit on its training rows) and path on the
     shared grid; the folds train together as one stack of networks, each taking exactly the
     steps of its own fit (``n_jobs`` > 1: the folds are split over joblib workers, which a
