@@ -262,3 +262,63 @@ def test_shared_transform_gradients_sum_without_touching_autograd_tensors():
         assert torch.equal(*seen[0])  # the backward pass did not write into it
     for a, b in zip(*grads):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+class _AddScale(nn.Module):
+    """``T(x) = (x + p) / 2``: autograd hands the same tensor back as the gradient of ``x`` and
+    of ``p`` (and may return ``p`` itself from ``T`` when scaled by one)."""
+
+    def __init__(self, scale=0.5):
+        super().__init__()
+        self.p = nn.Parameter(torch.randn(3, 6, dtype=D64))
+        self.scale = scale
+
+    def forward(self, x):
+        return (x + self.p) * self.scale
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_input_and_parameter_gradients_that_are_one_tensor_stay_apart(shared):
+    torch.manual_seed(4)
+    T = _AddScale() if shared else [_AddScale() for _ in range(4)]
+    st = OptStructure(T, "hb", depth=4, beta=(1.0, -1.0), invertible=True)
+    x0 = torch.randn(3, 6, dtype=D64, requires_grad=True)
+    res = []
+    for flag in (True, False):
+        st.invertible = flag
+        st.zero_grad()
+        x0.grad = None
+        torch.sin(st(x0)).sum().backward()
+        res.append([x0.grad.clone()] + [p.grad.clone() for p in st.parameters()])
+    for a, b in zip(*res):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+class _ReturnsP(nn.Module):
+    """A transform that ignores its input and returns its parameter itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.p = nn.Parameter(torch.randn(3, 6, dtype=D64))
+
+    def forward(self, x):
+        return self.p
+
+
+def test_a_transform_returning_its_parameter_leaves_it_unchanged():
+    torch.manual_seed(5)
+    st = OptStructure([_ReturnsP(), _AddScale(), _ReturnsP()], "hb", beta=(1.0, -1.0),
+                      invertible=True)
+    keep = [p.detach().clone() for p in st.parameters()]
+    x0 = torch.randn(3, 6, dtype=D64, requires_grad=True)
+    res = []
+    for flag in (True, False):
+        st.invertible = flag
+        st.zero_grad()
+        x0.grad = None
+        out = st(x0)
+        torch.sin(out).sum().backward()
+        res.append([out.detach(), x0.grad.clone()] + [p.grad.clone() for p in st.parameters()])
+        assert all(torch.equal(p, q) for p, q in zip(st.parameters(), keep))
+    for a, b in zip(*res):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

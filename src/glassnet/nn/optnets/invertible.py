@@ -72,7 +72,8 @@ def _step(structure, k, x, prev):
         raise ValueError(f"heavy ball needs T to keep the shape: layer {k} maps "
                          f"{tuple(x.shape)} to {tuple(t.shape)}")
     b0, b1 = structure._fixed[k]
-    if not torch.is_grad_enabled() and not _shares(t, x) and not _shares(t, prev):
+    t_mod = structure.T[0] if structure.shared else structure.T[k]
+    if not torch.is_grad_enabled() and _fresh(t, x, prev, *t_mod.parameters()):
         return t.add_(x, alpha=b0).add_(prev, alpha=b1)  # a fresh output: accumulate in place
     return torch.add(t, x, alpha=b0).add_(prev, alpha=b1)
 
@@ -115,16 +116,16 @@ class _InvertibleHB(torch.autograd.Function):
             b0, b1 = st._fixed[k]
             with torch.no_grad():
                 # fresh tensors of this loop are updated in place (never a saved tensor, an
-                # input, or a t that is x_k itself)
+                # input, a parameter, or a tensor that autograd also returned elsewhere)
                 a_k = vjp[0] if vjp[0] is not None else torch.zeros_like(a_k1)
-                if _shares(a_k, a_k1):  # T returned its input: the vjp is a_{k+1} itself
-                    a_k = a_k.clone()
+                if any(g is not None and _shares(a_k, g) for g in (a_k1, *vjp[1:])):
+                    a_k = a_k.clone()  # e.g. T(x) = x + p: one tensor is dL/dx, dL/dp, a_{k+1}
                 a_k.add_(a_k1, alpha=b0)
                 if a_k2 is not None:
                     a_k.add_(a_k2, alpha=b1_next)
                 # x_{k-1} = (x_{k+1} - T_k(x_k) - beta_1 x_k) / beta_2
                 t = t.detach()
-                if t.dtype != x_k.dtype or _shares(t, x_k):
+                if t.dtype != x_k.dtype or not _fresh(t, x_k, *own):
                     t = t.to(x_k.dtype, copy=True)
                 x_km1 = t.add_(x_k, alpha=b0).sub_(x_k1)
                 if b1 != -1.0:
@@ -192,8 +193,8 @@ def _keep_glibc_heap() -> None:
     """Once per process, on Linux with glibc: allocate and free (never touch) a 32 MiB block,
     which sets glibc's adaptive mmap / trim thresholds to 32 / 64 MiB. The process then keeps up
     to 64 MiB of freed heap for reuse instead of returning it to the system (invertible
-    HB-Net-110, batch 64, fresh processes: peak RSS 555 and 567 MB in two runs with the hint,
-    553, 571 and 591 MB without; benchmarks/memory*.md: no cost beyond the noise). A process that set
+    HB-Net-110, batch 64, fresh processes: peak RSS 555-570 MB in three runs with the hint,
+    553-591 MB without; benchmarks/memory*.md: no cost beyond the noise). A process that set
     ``MALLOC_TRIM_THRESHOLD_`` or ``mallopt`` keeps its own settings (glibc then ignores this);
     other allocators (jemalloc, tcmalloc, macOS) are not affected."""
     global _glibc_hint_done
@@ -207,6 +208,11 @@ def _keep_glibc_heap() -> None:
 
 def _shares(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
+def _fresh(t: torch.Tensor, *others: torch.Tensor) -> bool:
+    """``t`` shares memory with none of ``others`` (so it may be overwritten)."""
+    return not any(_shares(t, o) for o in others)
 
 
 def _params(structure):
