@@ -142,7 +142,7 @@ def test_default_selection_is_the_rule_on_the_cv_table_of_fold_rankings():
     X = rng.standard_normal((200, 12))
     beta = np.r_[1.5, 1.0, 0.6, 0.5, 0.4, 0.3, np.zeros(6)]
     y = (rng.random(200) < 1 / (1 + np.exp(-X @ beta))).astype(int)
-    kw = {"random_state": 0, "max_epochs": 20}
+    kw = {"random_state": 0, "max_epochs": 10}
     net = IRLSADMMNetClassifier(**kw).fit(X, y)
     assert net.rule == est_mod.SELECT_RULE
     picks = {rule: choose(net.cv_losses_, rule)[0] for rule in ("paired", "1se", "min")}
@@ -216,7 +216,7 @@ def test_select_C_sequence_scores_each_set_at_its_best_C():
     one-element sequence is the number itself."""
     X, y, _beta, _support = make_irls_admm_simulation(n_samples=200, n_features=20, noise_std=0.5,
                                                       random_state=0)
-    fit = lambda C: IRLSADMMNetClassifier(random_state=0, max_epochs=30, select_C=C).fit(X, y)
+    fit = lambda C: IRLSADMMNetClassifier(random_state=0, max_epochs=10, select_C=C).fit(X, y)
     singles = [fit(C) for C in (0.01, 1.0)]
     both = fit((0.01, 1.0))
     assert list(both.validation_curve_) == list(singles[0].validation_curve_)
