@@ -27,8 +27,17 @@ Targets (issue 28): invertible HB-Net-110's peak training memory <= 0.6x ResNet-
 input, float32 / float64) for HB-Net's beta_2 = -1 and momentumnet-style small momenta, and the
 fit time of the estimators with ``device="cpu"`` and ``device="auto"``.
 
-    PYTHONPATH=src python benchmarks/bench_memory.py [--part all|memory|estimators]
-        [--depths 20 56 110] [--steps 3] [--rounds 2] [--threads 1] [--out benchmarks/memory]
+``--part speed`` (``memory_speed.md``): throughput of ResNet and invertible HB-Net at depth
+``--speed-depth`` over ``--speed-rounds`` rounds of fresh processes, with page faults per step,
+and ``--baseline LABEL=FILE`` to time other copies of ``invertible.py`` (an older commit's) side
+by side; ``--part speed1`` (``memory_speed_same_process.md``): the same in one process;
+``--part relu`` (``memory_relu.md``): HB-Net-20 with and without the ReLU after the momentum
+addition on fake-CIFAR random labels.
+
+    PYTHONPATH=src python benchmarks/bench_memory.py
+        [--part all|memory|speed|speed1|relu|estimators] [--depths 20 56 110] [--steps 3]
+        [--rounds 2] [--speed-rounds 6] [--baseline LABEL=FILE ...] [--threads 1]
+        [--out benchmarks/memory]
 """
 
 from __future__ import annotations
