@@ -148,8 +148,8 @@ def relaxed(build, problem: Problem, batch: Batch, jobs, max_epochs=None, lr=Non
     trained as one stack. Returns the networks and their validation losses (on ``batch.V``;
     None without it). ``init``: one state per job to start from instead of a fresh draw (its
     ``W1`` columns outside the job's mask set to zero; None: a fresh draw)."""
-    if max_epochs is None:
-        max_epochs = min(RELAX_EPOCHS, 10 * problem.max_epochs)
+    # at most 10 x the estimator's max_epochs (the defaults' 100-1000 are far below that)
+    max_epochs = min(RELAX_EPOCHS if max_epochs is None else int(max_epochs), 10 * problem.max_epochs)
     init = [None] * len(jobs) if init is None else init
     nets = [masked_start(build(seed), mask, generator(seed)) if state is None else _from_state(build(seed), state, mask)
             for (_, mask, _, seed), state in zip(jobs, init, strict=True)]
