@@ -29,8 +29,8 @@ def test_registered_with_the_paper():
         assert "Matrix Neural Networks" in exps[name].paper
 
 
-def test_matnet_digits_tiny_compares_the_defaults_with_logistic_regression(tmp_path):
-    res = _run("matnet-digits", tmp_path)
+def test_matnet_digits_tiny_compares_the_defaults_with_logistic_regression(tiny_run):
+    res = tiny_run("matnet-digits").result  # the session's one tiny run (written by test_reports)
     t = res.tables["digits"].set_index("model")
     assert {"MatNetClassifier() (defaults)", "LogisticRegression()", "MLPClassifier()"} <= set(t.index)
     assert t.loc["MatNetClassifier() (defaults)", "parameters"] == 4730  # one 20x20 hidden matrix
@@ -43,8 +43,8 @@ def test_matnet_digits_tiny_compares_the_defaults_with_logistic_regression(tmp_p
     assert f"{diff:+.4f}" in res.report
 
 
-def test_matnet_mnist_tiny_chooses_on_validation_and_names_the_test_size(data_dir, tmp_path):
-    res = _run("matnet-mnist", tmp_path, data_dir=data_dir)
+def test_matnet_mnist_tiny_chooses_on_validation_and_names_the_test_size(tiny_run):
+    res = tiny_run("matnet-mnist").result
     sel, table, setup = res.tables["selection"], res.tables["mnist"], res.tables["setup"]
     best = sel.sort_values(["validation_accuracy", "fit_s"], ascending=[False, True]).iloc[0]["candidate"]
     assert table.iloc[0]["model"] == f"MatNet, chosen: {best}"  # the choice is the validation winner
@@ -60,8 +60,8 @@ def test_matnet_mnist_missing_data_message(tmp_path):
         experiments()["matnet-mnist"].run(Config(quick=True, tiny=True, data_dir=str(tmp_path)))
 
 
-def test_matnet_sr_tiny_selects_on_held_out_training_images(data_dir, tmp_path):
-    res = _run("matnet-sr", tmp_path, data_dir=data_dir)
+def test_matnet_sr_tiny_selects_on_held_out_training_images(tiny_run):
+    res = tiny_run("matnet-sr").result
     sel, t = res.tables["selection"], res.tables["sr_psnr"]
     assert len(sel) >= 2 and "ablation" not in res.report  # no reference to a missing table
     assert sel.iloc[sel["validation_gain_db"].argmax()]["candidate"] in res.report
