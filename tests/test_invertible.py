@@ -30,6 +30,23 @@ def _grads(model, x, invertible):
             {k: v.clone() for k, v in model.state_dict().items()})
 
 
+def _both_ways(st, x0, loss, xp=None):
+    """``loss(st(x0, x_prev=xp)).backward()`` with the inversion, then with stored activations;
+    per way: the output, the inputs' gradients and the parameters' gradients."""
+    inputs = [t for t in (x0, xp) if t is not None]
+    res = []
+    for flag in (True, False):
+        st.invertible = flag
+        st.zero_grad()
+        for t in inputs:
+            t.grad = None
+        out = st(x0, x_prev=xp)
+        loss(out).backward()
+        res.append((out.detach(), [t.grad.clone() for t in inputs],
+                    [None if p.grad is None else p.grad.clone() for p in st.parameters()]))
+    return res
+
+
 @pytest.mark.parametrize("name", ["hbnet20", "hbnet56"])
 def test_invertible_hbnet_gradients_equal_stored_activations_float64(name):
     torch.manual_seed(0)
@@ -60,22 +77,9 @@ def test_structure_gradients_equal_for_any_momentum(beta, shared, with_prev):
     st = OptStructure(T, "hb", depth=5, beta=beta, invertible=True).double()
     x0 = torch.randn(3, 6, dtype=D64, requires_grad=True)
     xp = torch.randn(3, 6, dtype=D64, requires_grad=True) if with_prev else None
-
-    def run(flag):
-        st.invertible = flag
-        st.zero_grad()
-        x0.grad = None
-        if xp is not None:
-            xp.grad = None
-        out = st(x0, x_prev=xp)
-        (out ** 3).sum().backward()
-        gs = [x0.grad.clone()] + ([xp.grad.clone()] if xp is not None else [])
-        return out.detach(), gs + [p.grad.clone() for p in st.parameters()]
-
-    out_a, ga = run(True)
-    out_b, gb = run(False)
+    (out_a, gx_a, gp_a), (out_b, gx_b, gp_b) = _both_ways(st, x0, lambda out: (out ** 3).sum(), xp)
     torch.testing.assert_close(out_a, out_b, rtol=0, atol=1e-12)
-    for a, b in zip(ga, gb):
+    for a, b in zip(gx_a + gp_a, gx_b + gp_b):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-9)
 
 
@@ -166,14 +170,8 @@ def test_transforms_that_return_their_input_are_not_overwritten():
                       invertible=True)
     x0 = torch.randn(2, 3, dtype=D64, requires_grad=True)
     keep = x0.detach().clone()
-    grads = []
-    for flag in (True, False):
-        st.invertible = flag
-        x0.grad = None
-        out = st(x0)
-        (out ** 2).sum().backward()
-        grads.append((out.detach(), x0.grad.clone()))
-    torch.testing.assert_close(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+    (out_a, (gx_a,), _), (out_b, (gx_b,), _) = _both_ways(st, x0, lambda out: (out ** 2).sum())
+    torch.testing.assert_close((out_a, gx_a), (out_b, gx_b), rtol=1e-10, atol=1e-12)
     assert torch.equal(x0.detach(), keep)
     assert reconstruction_error(st, x0.detach()) < 1e-12
 
@@ -249,18 +247,15 @@ def test_shared_transform_gradients_sum_without_touching_autograd_tensors():
     torch.manual_seed(3)
     st = OptStructure(_AddParam(), "hb", depth=4, beta=(1.0, -1.0), invertible=True)
     x0 = torch.randn(3, 6, dtype=D64, requires_grad=True)
-    grads = []
-    for flag in (True, False):
-        st.invertible = flag
-        st.zero_grad()
-        x0.grad = None
-        out = st(x0)
-        seen = []  # the gradient handed to the structure, and a copy of it
-        out.register_hook(lambda g, seen=seen: seen.append((g, g.clone())))
-        (out ** 3).sum().backward()
-        grads.append((x0.grad.clone(), st.T[0].p.grad.clone()))
-        assert torch.equal(*seen[0])  # the backward pass did not write into it
-    for a, b in zip(*grads):
+    seen = []  # per way: the gradient handed to the structure, and a copy of it
+
+    def loss(out):
+        out.register_hook(lambda g: seen.append((g, g.clone())))
+        return (out ** 3).sum()
+
+    (_, (gx_a,), gp_a), (_, (gx_b,), gp_b) = _both_ways(st, x0, loss)
+    assert len(seen) == 2 and all(torch.equal(*s) for s in seen)  # the backward did not write into it
+    for a, b in zip([gx_a, *gp_a], [gx_b, *gp_b]):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
@@ -283,14 +278,8 @@ def test_input_and_parameter_gradients_that_are_one_tensor_stay_apart(shared):
     T = _AddScale() if shared else [_AddScale() for _ in range(4)]
     st = OptStructure(T, "hb", depth=4, beta=(1.0, -1.0), invertible=True)
     x0 = torch.randn(3, 6, dtype=D64, requires_grad=True)
-    res = []
-    for flag in (True, False):
-        st.invertible = flag
-        st.zero_grad()
-        x0.grad = None
-        torch.sin(st(x0)).sum().backward()
-        res.append([x0.grad.clone()] + [p.grad.clone() for p in st.parameters()])
-    for a, b in zip(*res):
+    (_, gx_a, gp_a), (_, gx_b, gp_b) = _both_ways(st, x0, lambda out: torch.sin(out).sum())
+    for a, b in zip(gx_a + gp_a, gx_b + gp_b):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
