@@ -101,6 +101,13 @@ def _ridge(r):
     return lam, (lam if w1 else 0.0)
 
 
+def _full_and_folds(full, fb) -> Batch:
+    """One batch of the full data's column (0) and the folds' (k + 1 for fold k); the full
+    data's validation column is its own training rows, a placeholder that is never read."""
+    return Batch(full.X, torch.cat([full.Y, fb.Y], 1), torch.cat([full.W, fb.W], 1),
+                 torch.cat([full.W, fb.V], 1), full.extra)
+
+
 def _seed(seed, *ids) -> int:
     return int(np.random.SeedSequence([int(seed), *ids]).generate_state(1)[0])
 
@@ -129,8 +136,7 @@ class _CVBase(_SPINNCore):
             # stack (network 0's residuals set Huber's scale), then their paths on one grid
             seeds = [seed] + [_seed(seed, k + 1) for k in range(K)]
             nets = [self._build(p, n_out, s) for s in seeds]
-            both = Batch(full.X, torch.cat([full.Y, fb.Y], 1), torch.cat([full.W, fb.W], 1),
-                         torch.cat([full.W, fb.V], 1), full.extra)  # network 0's V: a placeholder
+            both = _full_and_folds(full, fb)
             bar.set(fold="starts")
             st = start(nets, self._problem(), both, self.start, seeds, estimate=True)
             problem = st.problem
@@ -236,10 +242,9 @@ class _CVBase(_SPINNCore):
         K = fb.size
         ridges = list(self._relax_ridges)
         mask = self._support_mask(records[idx])
-        both = Batch(full.X, torch.cat([fb.Y, full.Y], 1), torch.cat([fb.W, full.W], 1),
-                     torch.cat([fb.V, full.W], 1), full.extra)
-        jobs = [(k, mask, _ridge(r), _seed(seed, k + 1, 100 + j)) for k in range(K) for j, r in enumerate(ridges)]
-        jobs += [(K, mask, _ridge(r), _seed(seed, 0, 100 + j)) for j, r in enumerate(ridges)]
+        both = _full_and_folds(full, fb)  # column 0: the full data, k + 1: fold k
+        jobs = [(k + 1, mask, _ridge(r), _seed(seed, k + 1, 100 + j)) for k in range(K) for j, r in enumerate(ridges)]
+        jobs += [(0, mask, _ridge(r), _seed(seed, 0, 100 + j)) for j, r in enumerate(ridges)]
         fold_init = [None if fold_states is None else fold_states[k][idx] for k in range(K) for _ in ridges]
         init = fold_init + [records[idx].state] * len(ridges)
         warm = fold_states is not None
