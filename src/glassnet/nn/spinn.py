@@ -136,14 +136,7 @@ class StackedSPINN(nn.Module):
             z = z[:, torch.arange(x.shape[0]), m]  # each sample's own data set: (B, n, h)
         else:
             z = torch.einsum("nk,bhk->bnh", x, self.W1) + self.b1[:, None, :]
-        if not len(self.weights):
-            return z
-        h = self.a(z)
-        for i, (W, c) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = torch.baddbmm(c[:, None, :], h, W.transpose(1, 2))
-            if i < len(self.weights) - 1:
-                h = self.a(h)
-        return h
+        return _layer_outputs(z, self.weights, self.biases, self.a)[-1]
 
     def penalised_loss(self, datafit, x, y, w, lambda_0, lambda_w1):
         """(B,) ``datafit`` of every network (weighted mean over its rows, ``y`` and ``w``
@@ -183,6 +176,17 @@ class StackedSPINN(nn.Module):
         return net
 
 
+def _layer_outputs(z, Ws, cs, a):
+    """A stack's activations from the first layer's pre-activation ``z`` (B, n, h) through the
+    upper layers ``(Ws, cs)``: ``[a(z), a(h_2), ..., output]`` (no activation on the output;
+    ``[z]`` without upper layers, a GLM)."""
+    hs = [z]
+    for W, c in zip(Ws, cs, strict=True):
+        hs[-1] = a(hs[-1])
+        hs.append(torch.baddbmm(c[:, None, :], hs[-1], W.transpose(1, 2)))
+    return hs
+
+
 def _dtanh(h):
     return 1 - h * h
 
@@ -207,10 +211,8 @@ class _StackedObjective(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, y, w, lambda_0, lambda_w1, datafit, a, n_upper, W1, b1, *upper):
         Ws, cs = upper[:n_upper], upper[n_upper:]
-        hs = [torch.baddbmm(b1[:, None, :], x.expand(len(W1), *x.shape), W1.transpose(1, 2))]
-        for W, c in zip(Ws, cs, strict=True):
-            hs[-1] = a(hs[-1])
-            hs.append(torch.baddbmm(c[:, None, :], hs[-1], W.transpose(1, 2)))
+        hs = _layer_outputs(torch.baddbmm(b1[:, None, :], x.expand(len(W1), *x.shape), W1.transpose(1, 2)),
+                            Ws, cs, a)
         out = hs.pop()
         B, n, K = out.shape
         flat, yf = out.transpose(0, 1).reshape(n * B, K), y.reshape(-1)
