@@ -114,6 +114,13 @@ def _per_network(steps, W, fn) -> torch.Tensor:
     return fn(torch.as_tensor(steps, dtype=torch.float64, device=W.device)).to(W.dtype).reshape(-1, 1)
 
 
+def _stack_shrink(norms: torch.Tensor, kappa: torch.Tensor) -> torch.Tensor:
+    """(B, p) block soft-thresholding factors ``(1 - kappa_b / ||w_bj||)_+`` of a stack (kappa
+    (B, 1)); ``x.reciprocal() * kappa`` is what ``kappa / x`` computes for a Python float kappa
+    in :func:`_group_shrink`, so the factors are bit-equal to one network's."""
+    return torch.clamp(1.0 - torch.clamp(norms, min=_EPS).reciprocal() * kappa, min=0.0)
+
+
 def _group_shrink(w: torch.Tensor, kappa, norms=None) -> torch.Tensor:
     """Block soft thresholding ``(1 - kappa/||w_j||)_+ w_j`` of every group; kappa per group ok."""
     norms = group_norms(w) if norms is None else norms
@@ -165,9 +172,7 @@ class GroupLasso(Penalty):
 
     def proxes(self, W, steps):
         kappa = _per_network(steps, W, lambda t: self.lam * t)
-        # x.reciprocal() * kappa: what ``kappa / x`` computes for a Python float kappa
-        scale = torch.clamp(1.0 - torch.clamp(_stack_norms(W), min=_EPS).reciprocal() * kappa, min=0.0)
-        return W * _per_group(scale, W)
+        return W * _per_group(_stack_shrink(_stack_norms(W), kappa), W)
 
 
 class SparseGroupLasso(Penalty):
@@ -241,8 +246,7 @@ class GroupMCP(Penalty):
         _check_step(float(torch.as_tensor(steps).max()), self.gamma, "GroupMCP")
         norms = _stack_norms(W)
         kappa = _per_network(steps, W, lambda t: t * self.lam)
-        scale = torch.clamp(1.0 - torch.clamp(norms, min=_EPS).reciprocal() * kappa, min=0.0)
-        firm = (W * _per_group(scale, W)) / _per_group(_per_network(steps, W, lambda t: 1.0 - t / self.gamma), W)
+        firm = (W * _per_group(_stack_shrink(norms, kappa), W)) / _per_group(_per_network(steps, W, lambda t: 1.0 - t / self.gamma), W)
         return torch.where(_per_group(norms <= self.gamma * self.lam, W), firm, W)
 
 
