@@ -104,12 +104,12 @@ class _MatNetBase(GlassnetEstimator):
     """Shared fit machinery; subclasses define the head, the loss and the targets."""
 
     # what a fit sets, with its type (glassnet.persistence loads only these, each of its type)
+    # (the classifier adds classes_, the regressor its targets' shape and scaling)
     _fitted_attributes: ClassVar[dict] = {
         "n_features_in_": "int", "feature_names_in_": "array", "input_shape_": "tuple[int]",
-        "classes_": "array", "y_ndim_": "int", "head_": "str", "output_shape_": "tuple[int]",
-        "y_mean_": "array", "y_scale_": "array", "lam_": "float", "lam_scores_": "list[tuple[float]]",
-        "lam_epochs_": "list[tuple[float]]", "history_": "record", "module_": "module",
-        "device_": "str", "n_iter_": "int", "n_parameters_": "int",
+        "lam_": "float", "lam_scores_": "list[tuple[float]]", "lam_epochs_": "list[tuple[float]]",
+        "history_": "record", "module_": "module", "device_": "str", "n_iter_": "int",
+        "n_parameters_": "int",
     }
 
     def _split_shape(self, X):
@@ -355,6 +355,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
     n_parameters_, n_features_in_
     """
 
+    _fitted_attributes: ClassVar[dict] = {**_MatNetBase._fitted_attributes, "classes_": "array"}
     _parameter_constraints: ClassVar[dict] = {
         **_CONSTRAINTS, "head": [StrOptions({"dense", "bilinear"})]}
 
@@ -457,6 +458,9 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
     n_iter_, n_parameters_, n_features_in_
     """
 
+    _fitted_attributes: ClassVar[dict] = {
+        **_MatNetBase._fitted_attributes, "y_ndim_": "int", "head_": "str",
+        "output_shape_": "tuple[int]", "y_mean_": "array", "y_scale_": "array"}
     _parameter_constraints: ClassVar[dict] = {
         **_CONSTRAINTS,
         "hidden_shapes": [StrOptions({"auto"}), ListOf(IntTuple(length=2), min_len=0)],

@@ -22,8 +22,10 @@ from sklearn.utils._param_validation import StrOptions
 from glassnet.estimators.base import Interval
 from glassnet.estimators.spinn._engine import relaxed, start
 from glassnet.estimators.spinn.single import (
+    CLASSIFIER_FITTED,
     MAX_LAMBDAS,
     REGRESSION_LOSSES,
+    REGRESSOR_FITTED,
     SPINN_CONSTRAINTS,
     SPINN_FITTED,
     SPINNRegressor,
@@ -116,8 +118,6 @@ class _CVBase(_SPINNCore):
     """K-fold CV over a shared lambda grid, the rule ``selection``, then the full data's path
     point and (``relax``) a relaxed refit of its support. Subclasses give ``_batch``,
     ``_build``, ``_problem``, ``_support_mask`` and ``_relax_ridges``."""
-
-    _fitted_attributes: ClassVar[dict] = CV_FITTED
 
     def _support_mask(self, record):
         return record.selected
@@ -310,6 +310,7 @@ class SPINNRegressorCV(RegressorMixin, _SingleSetCV):
 
     _classification = False
     _relax_ridges = RELAX_RIDGES_REGRESSION
+    _fitted_attributes: ClassVar[dict] = {**CV_FITTED, **REGRESSOR_FITTED}
     _parameter_constraints: ClassVar[dict] = {
         **CV_CONSTRAINTS, "loss": [StrOptions(set(REGRESSION_LOSSES))]}
     predict = SPINNRegressor.predict
@@ -326,6 +327,7 @@ class SPINNClassifierCV(_ClassifierAPI, _SingleSetCV):
 
     _classification = True
     _relax_ridges = RELAX_LAMBDA_0
+    _fitted_attributes: ClassVar[dict] = {**CV_FITTED, **CLASSIFIER_FITTED}
     _parameter_constraints: ClassVar[dict] = dict(CV_CONSTRAINTS)
 
     def __init__(self, penalty="group_mcp", hidden=(10,), activation="tanh", lambda_0=None, cv=5,

@@ -63,8 +63,8 @@ class IntegrativeSPINN(_CVBase):
     """
 
     _fitted_attributes: ClassVar[dict] = {
-        **CV_FITTED, "y_mean_": "array", "y_scale_": "array", "n_datasets_": "int",
-        "support_per_dataset_": "array"}
+        **CV_FITTED, "y_mean_": "array", "y_scale_": "array", "huber_delta_": "float|none",
+        "classes_": "array", "n_datasets_": "int", "support_per_dataset_": "array"}
     _parameter_constraints: ClassVar[dict] = {
         **CV_CONSTRAINTS,
         "lam": [Interval(numbers.Real, 0, None, closed="left"), None],

@@ -78,11 +78,13 @@ N_PATH = [Interval(numbers.Integral, 1, MAX_LAMBDAS, closed="both")]
 # what a fit sets, with its type (glassnet.persistence loads only these, each of its type)
 SPINN_FITTED = {
     "n_features_in_": "int", "feature_names_in_": "array", "_fit_device_": "device", "device_": "str",
-    "classes_": "array", "y_mean_": "float", "y_scale_": "float", "huber_delta_": "float|none",
     "module_": "module", "lambda_max_": "float", "path_": "list[record]", "lambda_fit_": "float",
     "support_": "array", "selected_features_": "array", "feature_importances_": "array",
     "screen_support_": "array|none",
 }
+# what the regressors (the target's scaling, Huber's scale) and the classifiers add
+REGRESSOR_FITTED = {"y_mean_": "float", "y_scale_": "float", "huber_delta_": "float|none"}
+CLASSIFIER_FITTED = {"classes_": "array"}
 
 
 def lambda_0_of(value, loss_name):
@@ -148,7 +150,6 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
     """What every SPINN estimator shares: the problem, the networks, the targets, the
     fitted attributes. Subclasses set ``_classification`` and their constructor."""
 
-    _fitted_attributes: ClassVar[dict] = SPINN_FITTED
 
     def _penalty(self) -> Penalty:
         pen = get_penalty(self.penalty)
@@ -418,6 +419,7 @@ class SPINNRegressor(RegressorMixin, _SPINNBase):
     """ + _SINGLE_DOC
 
     _classification = False
+    _fitted_attributes: ClassVar[dict] = {**SPINN_FITTED, **REGRESSOR_FITTED}
     _parameter_constraints: ClassVar[dict] = {
         **_SINGLE_CONSTRAINTS, "loss": [StrOptions(set(REGRESSION_LOSSES))]}
 
@@ -470,6 +472,7 @@ class SPINNClassifier(_ClassifierAPI, _SPINNBase):
     """ + _SINGLE_DOC
 
     _classification = True
+    _fitted_attributes: ClassVar[dict] = {**SPINN_FITTED, **CLASSIFIER_FITTED}
     _parameter_constraints: ClassVar[dict] = dict(_SINGLE_CONSTRAINTS)
 
     def __init__(self, lam=None, penalty="group_mcp", hidden=(10,), activation="tanh",
