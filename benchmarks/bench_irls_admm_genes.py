@@ -133,7 +133,7 @@ def tune(extra=False, sets=TUNING_SETS, peers=True):
             t0 = time.perf_counter()
             est = _net(y, select_C=TUNE_CS).fit(Xtr, y[tr])
             sec = time.perf_counter() - t0
-            table, Cs, gs, single, consensus, _ = est._cv_table
+            table, Cs, gs, single, consensus, *_ = est._cv_table
             yi_tr = np.searchsorted(est.classes_, y[tr])
             folds = est._folds(yi_tr, 0)
             for ci, C in enumerate([*Cs, "best of 3"]):

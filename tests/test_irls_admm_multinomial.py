@@ -189,8 +189,7 @@ def test_screen_and_refit_false_use_only_columns_the_net_saw():
 
 
 def test_tiny_classes_are_spread_over_the_selection_folds():
-    """A class with 2 members (lymphoma has several) does not stop the selection, and a fold
-    whose training rows miss a class scores it at the log-loss clip, not an error."""
+    """A class with 2 members (lymphoma has several) does not stop the selection."""
     rng = np.random.default_rng(4)
     X = rng.standard_normal((60, 12))
     y = np.r_[np.zeros(29), np.ones(29), 2, 2].astype(int)
@@ -199,6 +198,36 @@ def test_tiny_classes_are_spread_over_the_selection_folds():
     est = MultinomialIRLSADMMNetClassifier(random_state=0, max_epochs=5).fit(X, y)
     assert len(est._folds(np.searchsorted(est.classes_, y), 0)) == 5
     assert 0 in est.selected_features_ and est.predict_proba(X).shape == (60, 3)
+
+
+def test_held_out_samples_of_a_class_the_fold_never_trained_on_are_not_scored():
+    """A class with one member in the rows being fitted (an outer CV fold of a data set with a
+    class of 2) is missing from the training rows of the selection fold that holds it out. Every
+    candidate would give that sample p = 1e-15 (loss 34.5): the same for all candidates, so it
+    cannot tell them apart, but it shifted the fold's losses and inflated the standard error of
+    the 1se rule. The selection scores the held-out rows of seen classes only, and records how
+    many it left out per fold (``_cv_table[-1]``)."""
+    from glassnet.estimators.irls_admm_base import _seen_rows, held_out_log_loss, ridge_logistic
+
+    yi = np.array([0, 0, 0, 1, 1, 1, 2])
+    np.testing.assert_array_equal(_seen_rows(yi, np.arange(6), np.array([5, 6])), [5])
+    np.testing.assert_array_equal(_seen_rows(yi, np.array([0, 1]), np.array([4, 6])), [4, 6])  # none seen: all
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((61, 10))
+    y = np.r_[np.zeros(30), np.ones(30), 2].astype(int)
+    X[y == 1, 0] += 2.0
+    est = MultinomialIRLSADMMNetClassifier(random_state=0, max_epochs=3).fit(X, y)
+    n_unseen = est._cv_table[-1]
+    folds = est._folds(y, 0)
+    held = [2 in y[va] for _, va in folds]
+    np.testing.assert_array_equal(n_unseen, np.array(held, float))  # exactly the fold holding it out
+    clip = -np.log(1e-15) / max(len(va) for _, va in folds)  # what that sample alone added before
+    assert np.all(est.cv_losses_ < clip) and np.isfinite(est.cv_losses_).all()
+    # scored over all its held-out rows, that fold's loss of any set is above the clip's share
+    tr, va = folds[int(np.flatnonzero(held)[0])]
+    m = ridge_logistic(X[np.ix_(tr, [0])], y[tr], 0.01)
+    assert held_out_log_loss(m, X[np.ix_(va, [0])], y[va]) > clip
+    assert 0 in est.selected_features_
 
 
 def test_multinomial_candidates_go_beyond_the_row_count_and_the_binary_ones_do_not():

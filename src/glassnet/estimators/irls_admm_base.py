@@ -116,6 +116,18 @@ def held_out_log_loss(model, X, y_index) -> float:
     return float(-np.mean(np.log(np.clip(p, 1e-15, 1.0))))
 
 
+def _seen_rows(yi, tr, va) -> np.ndarray:
+    """The held-out rows ``va`` whose class has a member among the training rows ``tr`` (all of
+    ``va`` when none has). A held-out sample of a class the fold never trained on gets
+    p = 1e-15 from every candidate (``held_out_log_loss``): the same ~34.5 for every candidate,
+    so it cannot tell candidates apart, but it shifts that fold's losses and inflates the
+    standard error the ``"1se"`` rule uses. With classes of 1-2 training samples (many classes,
+    few samples per class) this made the rule fall back to a handful of features on tuning
+    draws (docs/history/irls_admm.md, issue 24 third pass)."""
+    keep = np.isin(yi[va], yi[tr])
+    return va[keep] if keep.any() else va
+
+
 def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
                           max_features: int | None = None) -> list[np.ndarray]:
     """Features grouped with their near-duplicates, in ranking order.
@@ -466,23 +478,25 @@ class _NetSelector(_IRLSADMMBase):
         def fold_losses(f, tr, va):  # the candidates' held-out losses, then the fold's ranking
             *_, imp_f = self._ranked_net(X[tr], yi[tr], None if seed is None else seed + 1 + f, device)
             ranked_f, sizes_f = self._candidates(X[tr], imp_f, len(tr))
+            va_s = _seen_rows(yi, tr, va)
             out = []
             for C in Cs:
                 for g in gs:
                     S = ranked_f[: sizes_f[min(g, len(sizes_f)) - 1]]
                     m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C)
-                    out.append(held_out_log_loss(m, X[np.ix_(va, S)], yi[va]))
-            return out + list(imp_f / max(imp_f.max(), 1e-300))
+                    out.append(held_out_log_loss(m, X[np.ix_(va_s, S)], yi[va_s]))
+            return out + [len(va) - len(va_s)] + list(imp_f / max(imp_f.max(), 1e-300))
 
         rows = cv_path(fold_losses, folds)
-        losses, fold_imps = rows[:, :n_cand], rows[:, n_cand:]
+        losses, n_unseen, fold_imps = rows[:, :n_cand], rows[:, n_cand], rows[:, n_cand + 1:]
         single = (ranked, sizes)
         if CONSENSUS:  # the final order: mean scaled importance over the folds' nets and the full net
             agg = (imp / max(imp.max(), 1e-300) + fold_imps.sum(0)) / (1 + len(folds))
             # refit=False predicts with the full net, so only features it saw can be selected
             self.consensus_importances_ = agg if self.refit else np.where(imp > 0, agg, 0.0)
             ranked, sizes = self._candidates(X, self.consensus_importances_, len(yi))
-        self._cv_table = (losses.reshape(len(folds), len(Cs), len(gs)), Cs, gs, single, (ranked, sizes), fold_imps)
+        self._cv_table = (losses.reshape(len(folds), len(Cs), len(gs)), Cs, gs, single, (ranked, sizes), fold_imps,
+                          n_unseen)
         if len(Cs) > 1:  # each number of groups scored at the C of its lowest mean loss
             per_c = losses.reshape(len(folds), len(Cs), len(gs))
             losses = per_c[:, per_c.mean(0).argmin(0), np.arange(len(gs))]
