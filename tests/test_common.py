@@ -127,6 +127,36 @@ def test_small_work_runs_numpy_blas_on_one_thread_and_restores_it():
     assert _blas_threads() == before
 
 
+def test_blas_limit_holds_in_a_worker_thread_after_the_main_thread_set_one():
+    """threadpoolctl lets one "controlling" thread set OpenBLAS's process-wide limit and
+    silently ignores the others; a ``threads(1)`` block in the main thread made it the
+    controller for good, so fits in worker threads ran with the caller's BLAS threads (idle
+    OpenBLAS workers spinning: 6x the CPU of the same fits one after the other)."""
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from glassnet.utils import threads
+
+    with threadpool_limits(2, user_api="blas"):  # two BLAS threads, so a limit of 1 shows
+        before = _blas_threads()
+        with threads(1):  # the main thread takes threadpoolctl's control here
+            pass
+        seen = []
+
+        def worker():
+            with threads(1):
+                seen.append(_blas_threads())
+            seen.append(_blas_threads())
+
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        assert all(n == 1 for _, n in seen[0]), seen[0]
+        assert seen[1] == before  # and the worker's block restored the caller's limit
+    assert all(n >= 1 for _, n in _blas_threads())
+
+
 # fast_instance(cls, random_state=seed) fitted on data_for(seed=seed) and its predictions, kept
 # by the first test that fits it (in this process) for the later tests that compare against it
 _FITTED: dict = {}
