@@ -253,3 +253,18 @@ def test_stacked_prox_and_value_equal_each_network_alone(name, lam, shape, dtype
     changed = (alone != W).flatten(0, -2).any(0)
     assert (alone[..., 0] == 0).all() and changed.any()
     torch.testing.assert_close(pen.values(W), torch.stack([pen.value(w) for w in W]), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("name", ["group_lasso", "sparse_group_lasso", "group_mcp"])
+def test_group_penalty_gradient_is_finite_at_an_all_zero_group(name):
+    """A group penalty's value differentiated through autograd (a subgradient step, or a loss
+    that adds it) gave NaN for every entry once one group was all zero (sqrt's derivative at 0
+    is inf, times 0). The zero group's gradient is now the minimum-norm subgradient 0 (plus the
+    L1 part's sign(0) = 0); the other groups' gradients are the analytic w / ||w||."""
+    w = torch.tensor([[0.0, 3.0, 1.0], [0.0, 4.0, -2.0]], dtype=torch.float64, requires_grad=True)
+    get_penalty(name).with_lambda(1.0).value(w).backward()
+    assert torch.isfinite(w.grad).all()
+    assert torch.equal(w.grad[:, 0], torch.zeros(2, dtype=torch.float64))
+    if name == "group_lasso":
+        torch.testing.assert_close(w.grad[:, 1:], w.detach()[:, 1:] / group_norms(w.detach()[:, 1:]))
+    assert torch.equal(group_norms(w.detach()), torch.sqrt((w.detach() ** 2).sum(0)))  # same values

@@ -93,14 +93,22 @@ class L1(Penalty):
         return soft_threshold(w, self.lam * step)
 
 
+def _safe_sqrt(sq: torch.Tensor) -> torch.Tensor:
+    """``sqrt(sq)`` whose gradient at 0 is 0 (the minimum-norm subgradient of a group norm at
+    an all-zero group) instead of ``inf * 0 = nan``; values are bit-equal to ``torch.sqrt``."""
+    pos = sq > 0
+    return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+
+
 def group_norms(w: torch.Tensor) -> torch.Tensor:
-    """Euclidean norm of each group ``w[..., j]`` (a vector of length ``w.shape[-1]``)."""
-    return torch.sqrt((w * w).reshape(-1, w.shape[-1]).sum(dim=0))
+    """Euclidean norm of each group ``w[..., j]`` (a vector of length ``w.shape[-1]``); an
+    all-zero group has norm 0 and gradient 0 (differentiable through autograd everywhere)."""
+    return _safe_sqrt((w * w).reshape(-1, w.shape[-1]).sum(dim=0))
 
 
 def _stack_norms(W: torch.Tensor) -> torch.Tensor:
     """(B, p): :func:`group_norms` of every ``W[b]``."""
-    return torch.sqrt((W * W).reshape(W.shape[0], -1, W.shape[-1]).sum(dim=1))
+    return _safe_sqrt((W * W).reshape(W.shape[0], -1, W.shape[-1]).sum(dim=1))
 
 
 def _per_group(t: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
