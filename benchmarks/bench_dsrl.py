@@ -86,7 +86,7 @@ def _child(method: str, n: int, seed: int, repeats: int) -> dict:
 
 
 def report(task: str, sets: list[str], author_sets: list[str], seeds: list[int], out: Path,
-           data_dir=None, mvsc_max_n: int = 1100) -> None:
+           data_dir=None, mvsc_max_n: int | None = None) -> None:
     """The dsrl-clustering / dsrl-semisupervised reproduction on chosen sets and seeds, with the
     experiment's own functions, each set's rows saved as it finishes (``out/*.csv``; a rerun
     skips finished sets), then the report written from all saved rows (``write_result``). For a
@@ -101,6 +101,7 @@ def report(task: str, sets: list[str], author_sets: list[str], seeds: list[int],
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     mvsc = X._mvsc_available()
+    mvsc_max_n = X.MVSC_MAX_N if mvsc_max_n is None else mvsc_max_n
     for name in sets + [f"{a} (authors' W)" for a in author_sets]:
         f = out / f"{task}-{name.replace(' ', '_')}.csv"
         if f.exists():
@@ -114,14 +115,17 @@ def report(task: str, sets: list[str], author_sets: list[str], seeds: list[int],
                 W = load_dsrl_graph(X.AUTHOR_GRAPHS[base], data_dir)
                 if task == "clustering":
                     rows, _ = X.clustering_rows(base, d, [], W, seeds, views_peers=False,
-                                                mvsc=False, tag=name)
+                                                mvsc=mvsc, tag=name, mvsc_max_n=mvsc_max_n,
+                                                mvsc_set=X.AUTHOR_GRAPHS[base],
+                                                data_dir=data_dir)
                 else:
                     rows, _ = X.semisupervised_rows(name, d.y, W, seeds, X.LABEL_FRACTION)
             else:
                 d, graphs, W = X.load_set(name, data_dir)
                 if task == "clustering":
                     rows, _ = X.clustering_rows(name, d, graphs, W, seeds, mvsc=mvsc,
-                                                mvsc_max_n=mvsc_max_n)
+                                                mvsc_max_n=mvsc_max_n, mvsc_set=name,
+                                                data_dir=data_dir)
                     nrows = X.noise_rows(name, d, seeds)
                 else:
                     rows, _ = X.semisupervised_rows(name, d.y, W, seeds, X.LABEL_FRACTION,

@@ -1,6 +1,7 @@
 """DSRL's learned objectives (issue 26): the differentiable propagation solve, the eigengap
 criterion and its gradient, cross-view agreement weights (a pure-noise view gets a small weight),
-one kNN search per view, the device parameter and bad values."""
+the clustering default's cluster-agreement gate (a pure-noise view gets exactly 0 and the fit is
+the one without it), one kNN search per view, the device parameter and bad values."""
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from glassnet.datasets.multiview import make_multiview_mixture
 from glassnet.estimators.dsrl import DSRLClassifier, DSRLClustering
 from glassnet.metrics import clustering_scores
 from glassnet.nn.dsrl import (
+    cluster_agreement_weights,
     knn_heat_graph,
     label_propagation,
     multiview_graph,
@@ -117,11 +119,42 @@ def test_agreement_weights():
     assert view_agreement_weights(gn)[-1] < 0.1
 
 
+def test_cluster_agreement_gate():
+    d = make_multiview_mixture(150, 3, 3, 8, 4.0, random_state=1)
+    rng = np.random.default_rng(0)
+    _, g, _ = multiview_graph([*d.views, rng.normal(size=(150, 30))], return_views=True)
+    a = cluster_agreement_weights(g, 3, random_state=0)
+    # the noise view's partition shares no information with the others beyond chance: exactly 0;
+    # the informative views are averaged (power 0)
+    assert a[-1] == 0 and np.allclose(a[:-1], 1 / 3)
+    # appending the noise view leaves the other views' weights exactly as without it
+    assert np.array_equal(cluster_agreement_weights(g[:-1], 3, random_state=0), a[:-1])
+    # power > 0 grades the kept views by their mean AMI (a weaker view weighs less)
+    weak = multiview_graph([d.views[0], d.views[1], d.views[2] + 3 * rng.normal(size=(150, 8))],
+                           return_views=True)[1]
+    a2 = cluster_agreement_weights(weak, 3, power=2, random_state=0)
+    assert np.isclose(a2.sum(), 1) and a2[2] < min(a2[0], a2[1])
+    assert np.array_equal(cluster_agreement_weights(g[:1], 3), [1.0])
+    # no pair above chance (two noise views): uniform
+    noise2 = multiview_graph([rng.normal(size=(150, 30)) for _ in range(2)], return_views=True)[1]
+    assert np.allclose(cluster_agreement_weights(noise2, 3, random_state=0), 0.5)
+
+
+def test_clustering_default_drops_a_noise_view_exactly():
+    d = make_multiview_mixture(200, 4, 3, 10, 3.0, random_state=2)
+    noise = np.random.default_rng(0).normal(size=(200, 30))
+    clean = DSRLClustering(4, max_epochs=5, random_state=0).fit(d.views)
+    noisy = DSRLClustering(4, max_epochs=5, random_state=0).fit([*d.views, noise])
+    assert noisy.view_weights_[-1] == 0 and np.allclose(noisy.view_weights_[:-1], 1 / 3)
+    assert np.array_equal(noisy.labels_, clean.labels_)
+    assert abs(noisy.graph_ - clean.graph_).max() == 0
+
+
 def test_pure_noise_view_gets_a_small_weight_and_changes_little():
     d = make_multiview_mixture(200, 4, 3, 10, 3.0, random_state=2)
     noise = np.random.default_rng(0).normal(size=(200, 30))
-    clean = DSRLClustering(4, random_state=0).fit(d.views)
-    noisy = DSRLClustering(4, random_state=0).fit([*d.views, noise])
+    clean = DSRLClustering(4, view_weights="agreement", random_state=0).fit(d.views)
+    noisy = DSRLClustering(4, view_weights="agreement", random_state=0).fit([*d.views, noise])
     assert noisy.view_weights_[-1] < 0.1  # uniform over 4 views: 0.25
     assert np.isclose(noisy.view_weights_.sum(), 1) and noisy.view_weights_[:-1].min() > 0.2
     if noisy.view_weights_[-1] == 0:  # left out: the fit is the one without it

@@ -16,9 +16,12 @@ learns the sparse graph ``X_(t) = DSRLNet(sum_v a_v W_v)`` with the one training
 * ``"learned"`` (default): clustering maximises the eigengap at ``n_clusters`` of the learned
   graph's degree-regularised normalised adjacency (:func:`glassnet.nn.dsrl.spectral_gap_loss`);
   classification minimises the cross-entropy of label propagation through the learned graph on
-  held-out labelled samples (``n_folds`` folds of the labelled set). The view weights ``a`` are
-  the views' cross-view agreement above chance (``view_weights="agreement"``;
-  :func:`glassnet.nn.dsrl.view_agreement_weights`), or trained with Theta (``"trained"``).
+  held-out labelled samples (``n_folds`` folds of the labelled set). The view weights ``a``:
+  for clustering by default the average of the views whose own clustering agrees with another
+  view's beyond chance, 0 for the rest (``view_weights="clusters"``;
+  :func:`glassnet.nn.dsrl.cluster_agreement_weights`); for classification by default the views'
+  graph agreement above chance (``"agreement"``; :func:`glassnet.nn.dsrl.view_agreement_weights`);
+  or trained with Theta (``"trained"``).
 * ``"paper"``: the paper's ``J = 1/2 ||W - X_(t)||^2`` (eq. 8) on the averaged graph
   (``a = 1/n_views``), minimised by ``xi = identity``: the learned sparsity is set by the
   initialisation, the number of epochs and weight decay (docs/dsrl.md).
@@ -38,24 +41,31 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import ClassifierMixin, ClusterMixin
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from glassnet import training
 from glassnet.devices import to_numpy
-from glassnet.estimators.base import (
-    DEVICE,
-    EPOCHS,
-    NONNEG,
-    POSITIVE,
-    RANDOM_STATE,
-    GlassnetEstimator,
-    Interval,
+from glassnet.estimators._dsrl_params import (
+    CG_TOL,
+    CLASSIFICATION_DEFAULTS,
+    CLUSTER_POWER,
+    CLUSTER_Z,
+    CLUSTERING_DEFAULTS,
+    CONSTRAINTS,
+    DROP_WEIGHT,
+    FITTED,
+    GAP_KIND,
+    PARAMS_DOC,
+    PRIOR_MASS,
+    TAU,
+    THETA_INIT,
 )
+from glassnet.estimators.base import POSITIVE, GlassnetEstimator, Interval
 from glassnet.nn.dsrl import (
     DSRLGraph,
     check_affinity,
+    cluster_agreement_weights,
     link_labelled_pairs,
     multiview_graph,
     propagate,
@@ -68,54 +78,8 @@ from glassnet.utils import fit_context
 
 __all__ = ["DSRLClassifier", "DSRLClustering"]
 
-# the released code's Theta initialisation b = [1, 2], w = [1, 1], L = 1 (paper README); the
-# b's are in units of the init_quantile-quantile of W's nonzero values (see _initial_theta)
-THETA_INIT = (1.0, 1.0, 1.0, 2.0)
-OBJECTIVES = ("learned", "paper")
-# defaults per objective for the parameters left at None: (init_quantile, lr, weight_decay,
-# max_epochs). "paper" rows: chosen in the previous round on MSRC-v1 / 3Sources, seeds 100-102;
-# "learned" rows: chosen on the same tuning sets and seeds (docs/history/dsrl.md).
-CLUSTERING_DEFAULTS = {"paper": (0.25, 0.02, 0.15, 10), "learned": (0.1, 0.02, 0.0, 10)}
-CLASSIFICATION_DEFAULTS = {"paper": (0.9, 0.05, 0.15, 10), "learned": (0.5, 0.05, 0.0, 10)}
-DROP_WEIGHT = 0.01  # views whose agreement weight is below this fraction of the largest: left out
-CG_TOL = 1e-6  # relative residual of the held-out propagation solves (training only)
-PRIOR_MASS = 0.1  # held-out propagation: prior class mass, a fraction of the mean held-out mass
-GAP_KIND = "gap"  # spectral_gap_loss criterion of the learned clustering objective
-VIEW_WEIGHTS = ("agreement", "trained", "uniform")
-TAU = 0.1  # degree regularisation tau of the eigengap criterion, in units of W's mean degree
-
-
 def _is_multiview(X) -> bool:
     return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
-
-
-# at most this many unfolded blocks (each a sparse graph update of every view)
-MAX_LAYERS = 1000
-# constructor arguments both estimators share (checked at the start of fit; issue 25); None
-# takes the objective's default (CLUSTERING_DEFAULTS / CLASSIFICATION_DEFAULTS)
-_CONSTRAINTS = {
-    "affinity": [StrOptions({"knn", "precomputed"})],
-    "objective": [StrOptions(set(OBJECTIVES))],
-    "view_weights": [StrOptions(set(VIEW_WEIGHTS))],
-    "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
-    "n_layers": [Interval(numbers.Integral, 1, MAX_LAYERS, closed="both")],
-    "tied": ["boolean"],
-    "init_quantile": [None, Interval(numbers.Real, 0, 1, closed="right")],
-    "lr": [None, POSITIVE],
-    "weight_decay": [None, NONNEG],
-    "max_epochs": [None, *EPOCHS],
-    "device": DEVICE,
-    "random_state": RANDOM_STATE,
-    "verbose": ["verbose"],
-}
-
-
-# the fitted attributes glassnet.save writes and glassnet.load restores, with their types
-_FITTED = {"n_features_in_": "int", "feature_names_in_": "array", "n_views_": "int",
-           "view_dims_": "list[int]", "view_mean_": "list[array]", "view_scale_": "list[array]",
-           "fit_views_": "list[array]", "view_bandwidth_": "list[float]", "module_": "module",
-           "view_weights_": "array", "theta_": "array", "L_": "float|array", "graph_": "sparse",
-           "input_nnz_": "int", "layer_sparsity_": "array", "loss_curve_": "list[float]"}
 
 
 class _DSRLBase(GlassnetEstimator):
@@ -221,18 +185,26 @@ class _DSRLBase(GlassnetEstimator):
         s = float(np.quantile(values, q)) if values.size else 1.0
         return w1, w2, b1 * s, b2 * s
 
-    def _learn_graph(self, graphs, seed, make_loss, keep_best=False):
+    def _learn_graph(self, graphs, seed, make_loss, keep_best=False, n_groups=2):
         """Train :class:`DSRLGraph` on the stacked views; ``make_loss(rows, cols, n, device)``
         returns the learned objective's ``loss(x_t)`` (unused with ``objective='paper'``); with
-        ``keep_best`` the parameters with the lowest learned objective seen are kept.
+        ``keep_best`` the parameters with the lowest learned objective seen are kept;
+        ``n_groups`` is the k of the per-view clusterings of ``view_weights='clusters'``.
         Sets module_, view_weights_, theta_, L_, graph_, layer_sparsity_, loss_curve_."""
         q, lr, wd, epochs = self._settings()
         paper = self.objective == "paper"
-        uniform = paper or self.view_weights == "uniform"
+        uniform = paper or self.view_weights == "uniform" or len(graphs) == 1
         used = np.arange(len(graphs))
         a_all = np.full(len(graphs), 1.0 / len(graphs))
-        while not uniform:  # a view weighing under DROP_WEIGHT of the heaviest is left out
-            a = view_agreement_weights([graphs[i] for i in used])  # (weight 0), the rest reweighed
+        if not uniform and self.view_weights == "clusters":  # noise views: exactly 0
+            a_all = cluster_agreement_weights(graphs, n_groups, CLUSTER_POWER, CLUSTER_Z,
+                                              random_state=seed)
+            used = np.flatnonzero(a_all > 0)
+            # the kept views averaged: exactly the fit without the left-out views
+            uniform = bool(np.all(a_all[used] == a_all[used][0]))
+        while not uniform and self.view_weights != "clusters":  # agreement: a view weighing
+            # under DROP_WEIGHT of the heaviest is left out (weight 0), the rest reweighed
+            a = view_agreement_weights([graphs[i] for i in used])
             keep = a >= DROP_WEIGHT * a.max()
             a_all = np.zeros(len(graphs))
             a_all[used[keep]] = a[keep] / a[keep].sum()
@@ -295,45 +267,20 @@ class _DSRLBase(GlassnetEstimator):
         return G
 
 
-_PARAMS_DOC = """
-    affinity : ``"knn"`` (a kNN heat-kernel graph per view) or ``"precomputed"`` (X is the
-        affinity).
-    objective : ``"learned"`` (default; see the class description) or ``"paper"`` (eq. 8,
-        ``J = 1/2 ||W - X_(t)||^2`` on the averaged graph: minimised by the identity).
-    view_weights : how the views' graphs are weighted (``objective="learned"``; the paper
-        objective averages them): ``"agreement"`` (default: proportional to each view's mean
-        cosine similarity with the other views' graphs,
-        :func:`glassnet.nn.dsrl.view_agreement_weights`; a view of pure noise gets a weight
-        near 0), ``"trained"`` (start there, then trained with Theta by the objective) or
-        ``"uniform"``. A view weighing less than ``DROP_WEIGHT`` (1%) of the heaviest is left
-        out (weight 0).
-    n_neighbors : k of the kNN graphs (paper: 10).
-    n_layers : t, the number of unfolded blocks (paper: 10).
-    tied : share Theta and L across layers (released code) or learn one per layer.
-    init_quantile : initial ``b1, b2`` are the released ``1, 2`` times this quantile of the
-        averaged graph's nonzero values (the released init is dead on graphs with values below 1).
-    lr, weight_decay, max_epochs : Adam settings. ``None``: the objective's default
-        (``CLUSTERING_DEFAULTS`` / ``CLASSIFICATION_DEFAULTS``, chosen on the tuning sets
-        MSRC-v1 and 3Sources, seeds 100-102; docs/history/dsrl.md).
-    device : ``"auto"`` (default; the CPU for small graphs), ``"cpu"``, ``"cuda"``, ...
-        (:mod:`glassnet.devices`). The stacked view values and the net move to the device once
-        per fit; the eigensolver of the clustering objective runs on the CPU. Fitted attributes
-        are numpy / scipy objects.
-"""
-
-
 class DSRLClustering(ClusterMixin, _DSRLBase):
     __doc__ = """Multi-view clustering with a learned sparse graph and learned view weights (DSRL).
 
     With ``objective="learned"`` Theta and L maximise the eigengap ``mu_k - mu_(k+1)`` of the
     learned graph's degree-regularised normalised adjacency at ``k = n_clusters``
     (:func:`glassnet.nn.dsrl.spectral_gap_loss`): the graph is pushed towards k well separated
-    groups. The views are weighted by cross-view agreement (``view_weights``).
+    groups. The views are weighted by the agreement of their own clusterings
+    (``view_weights="clusters"``): a view that agrees with no other beyond chance gets weight 0,
+    the others are averaged.
 
     Parameters
     ----------
     n_clusters : number of clusters (<= number of samples).
-    """ + _PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
+    """ + PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
 
     Attributes
     ----------
@@ -343,15 +290,15 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     """
 
     _DEFAULTS = CLUSTERING_DEFAULTS
-    _fitted_attributes: ClassVar[dict] = {**_FITTED, "labels_": "array"}
+    _fitted_attributes: ClassVar[dict] = {**FITTED, "labels_": "array"}
     _parameter_constraints: ClassVar[dict] = {
-        **_CONSTRAINTS,
+        **CONSTRAINTS,
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],  # <= n: at fit
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(self, n_clusters=8, *, affinity="knn", objective="learned",
-                 view_weights="agreement", n_neighbors=10, n_layers=10, tied=True,
+                 view_weights="clusters", n_neighbors=10, n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
                  device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
@@ -373,7 +320,8 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     def _gap_loss(self, k):
         def make(rows, cols, n, dev, w0):
             tau = TAU * float(w0.sum()) / n
-            state = {"v0": None}
+            # a fixed Lanczos start: ARPACK's own random start depends on the process's history
+            state = {"v0": np.random.default_rng(0).uniform(-1, 1, n)}
 
             def loss(x):
                 val, _, U = spectral_gap_loss(x, rows, cols, n, k, tau, GAP_KIND, state["v0"])
@@ -394,7 +342,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
             raise ValueError(f"objective='learned' needs n_clusters < n_samples (the eigengap "
                              f"after the k-th eigenvalue), got n_clusters={k}, n_samples={n}")
         with fit_context(self.random_state) as seed:
-            G = self._learn_graph(graphs, seed, self._gap_loss(int(k)))
+            G = self._learn_graph(graphs, seed, self._gap_loss(int(k)), n_groups=int(k))
             self.labels_ = spectral_labels(G, k, self.n_init, seed).astype(np.int64)
         return self
 
@@ -449,7 +397,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
 
     Parameters
     ----------
-    """ + _PARAMS_DOC + """    alpha : the paper's ``alpha/beta`` (released: 1).
+    """ + PARAMS_DOC + """    alpha : the paper's ``alpha/beta`` (released: 1).
     n_folds : folds of the labelled set for the learned objective.
 
     Attributes: ``transduction_``, ``label_distributions_``, ``classes_``, and those of
@@ -457,10 +405,10 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
     """
 
     _DEFAULTS = CLASSIFICATION_DEFAULTS
-    _fitted_attributes: ClassVar[dict] = {**_FITTED, "classes_": "array",
+    _fitted_attributes: ClassVar[dict] = {**FITTED, "classes_": "array",
                                           "label_distributions_": "array", "transduction_": "array"}
     _parameter_constraints: ClassVar[dict] = {
-        **_CONSTRAINTS,
+        **CONSTRAINTS,
         "alpha": [POSITIVE],
         "n_folds": [Interval(numbers.Integral, 2, None, closed="left")],
     }
@@ -548,7 +496,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
             graphs = [W]
         with fit_context(self.random_state) as seed:
             G = self._learn_graph(graphs, seed, self._holdout_loss(idx, code, classes.size, seed),
-                                  keep_best=True)
+                                  keep_best=True, n_groups=classes.size)
         if self.objective == "learned":
             G = link_labelled_pairs(G, idx, code)
         Gc = G.tocoo()

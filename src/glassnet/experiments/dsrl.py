@@ -1,7 +1,7 @@
 """Reproductions of Wang, Chen, Du, Lin, "Learning Deep Sparse Regularizers ..." (TPAMI 2022).
 
-* ``dsrl-clustering``: DSRL with its default learned objective (eigengap, cross-view agreement
-  weights) and with the paper's objective (eq. 8), side by side, against spectral clustering on
+* ``dsrl-clustering``: DSRL with its default learned objective (eigengap, views gated by the
+  agreement of their own clusterings) and with the paper's objective (eq. 8), side by side, against spectral clustering on
   every single view's graph and on the averaged graph, k-means on the concatenated standardised
   features and co-regularised multi-view spectral clustering (mvlearn, optional); also on the
   authors' own graphs (``multiview/dsrl/*W.mat``), and with one extra view of pure Gaussian noise.
@@ -26,7 +26,18 @@ import numpy as np
 import pandas as pd
 
 from glassnet.experiments._base import Config, Result
-from glassnet.experiments.verdicts import Ref, render, target
+from glassnet.experiments.dsrl_tables import (
+    LABEL_FRACTION,
+    LEARNED,
+    MVSC,
+    NOISE_DIM,
+    PAPER_NOTE,  # noqa: F401  (re-exported: the reports cite it)
+    PAPER_OBJ,
+    TUNING_SEEDS,
+    TUNING_SETS,
+    clustering_tables,
+    semisupervised_tables,
+)
 from glassnet.progress import log
 from glassnet.registry import register_experiment
 
@@ -36,19 +47,10 @@ PAPER = ('S. Wang, Z. Chen, S. Du, Z. Lin, "Learning Deep Sparse Regularizers wi
 SETS = ["Handwritten", "MSRC-v1", "ORL", "3Sources", "BBCSport", "20NewsGroups", "Reuters-1200",
         "ALOI", "MNIST"]
 AUTHOR_GRAPHS = {"MSRC-v1": "MSRC-v1", "ORL": "ORL-dsrl", "ALOI": "ALOI", "MNIST": "MNIST"}
-TUNING_SETS = ["MSRC-v1", "3Sources"]
-TUNING_SEEDS = [100, 101, 102]
-LABEL_FRACTION = 0.1
 LS_ALPHA = 0.2  # LabelSpreading's clamping factor, tuned in tune() on TUNING_SETS / TUNING_SEEDS
 MVSC_MAX_N = 2000  # co-regularised MVSC does dense eigendecompositions per view and iteration
 QUICK_MVSC_MAX_N = 500  # --quick: the small sets only
 
-# Our copy of the paper is the appendix only: its result tables are not available to us, so the
-# paper's numbers cannot be quoted beside ours (the column stays empty rather than invented).
-PAPER_NOTE = ("our copy of the paper is the appendix only (no result tables), so the 'paper' "
-              "column is empty")
-NOISE_DIM = 30  # columns of the pure-noise view added in the robustness check (issue 26)
-LEARNED, PAPER_OBJ = "DSRL (learned)", "DSRL (paper objective)"
 
 
 # ---------------------------------------------------------------- helpers
@@ -88,6 +90,15 @@ def _mvsc_available() -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8)
+def _mvsc_cached(name, k, seed, data_dir):
+    """Co-reg MVSC on the views of multi-view set ``name`` (cached: the own-graph pair and the
+    authors'-graph pair of one set share its views)."""
+    from glassnet.datasets.multiview import load_multiview
+
+    return _mvsc(load_multiview(name, data_dir).views, k, seed)
+
+
 def _mvsc(views, k, seed):
     from mvlearn.cluster import MultiviewCoRegSpectralClustering
 
@@ -97,13 +108,6 @@ def _mvsc(views, k, seed):
         return MultiviewCoRegSpectralClustering(
             n_clusters=k, affinity="nearest_neighbors", n_neighbors=10, random_state=seed
         ).fit_predict(Z)
-
-
-def _summary(long: pd.DataFrame, keys, metrics) -> pd.DataFrame:
-    g = long.groupby(keys, sort=False)[metrics]
-    out = g.mean().round(3).add_suffix("_mean").join(g.std(ddof=0).round(3).add_suffix("_std"))
-    out["reps"] = long.groupby(keys, sort=False).size()
-    return out.reset_index()
 
 
 def _xi_figure(theta, title):
@@ -140,10 +144,13 @@ def _sparsity_figure(curves: dict[str, np.ndarray], title):
 # ---------------------------------------------------------------- clustering
 
 def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, tag=None,
-                    dsrl_kw=None, mvsc_max_n=MVSC_MAX_N, objectives=("learned", "paper")):
+                    dsrl_kw=None, mvsc_max_n=MVSC_MAX_N, objectives=("learned", "paper"),
+                    mvsc_set=None, data_dir=None):
     """Long-format rows (one per method and seed) on one data set and graph. With views
     (``views_peers``) DSRL is fitted on the views themselves (its own per-view graphs, one kNN
-    search each, the same as ``graphs``); otherwise on the precomputed ``W``."""
+    search each, the same as ``graphs``); otherwise on the precomputed ``W``. Co-reg MVSC
+    (``mvsc``) runs on the set's views, for the authors'-graph pairs too (it uses no graph),
+    once per pair (first seed); with ``mvsc_set`` (the set's name) its labels are cached."""
     from sklearn.cluster import KMeans
 
     from glassnet.estimators.dsrl import DSRLClustering
@@ -179,8 +186,9 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
                          "fit_s": time.perf_counter() - t0, **clustering_scores(d.y, lab)})
         if mvsc and d.n_samples <= mvsc_max_n and s == seeds[0]:
             t0 = time.perf_counter()
-            lab = _mvsc(d.views, k, s)
-            rows.append({"data": tag, "method": "Co-reg MVSC (mvlearn)", "seed": s,
+            lab = _mvsc(d.views, k, s) if mvsc_set is None else _mvsc_cached(mvsc_set, k, s,
+                                                                             data_dir)
+            rows.append({"data": tag, "method": MVSC, "seed": s,
                          "fit_s": time.perf_counter() - t0, **clustering_scores(d.y, lab)})
     return rows, extra
 
@@ -240,7 +248,8 @@ def run_clustering(cfg: Config) -> Result:
         log(f"dsrl-clustering: {name} ({reps} repetitions)")
         d, graphs, W = load_set(name, cfg.data_dir)
         r, extra = clustering_rows(name, d, graphs, W, seeds, mvsc=mvsc and not cfg.tiny,
-                                   dsrl_kw=kw, mvsc_max_n=mvsc_max_n)
+                                   dsrl_kw=kw, mvsc_max_n=mvsc_max_n, mvsc_set=name,
+                                   data_dir=cfg.data_dir)
         rows += r
         models[name] = extra["learned"]
         curves[f"{name} (learned)"] = extra["learned"].layer_sparsity_
@@ -250,8 +259,10 @@ def run_clustering(cfg: Config) -> Result:
         log(f"dsrl-clustering: {name} with the authors' graph")
         d = load_multiview(AUTHOR_GRAPHS[name], cfg.data_dir)
         Wa = load_dsrl_graph(AUTHOR_GRAPHS[name], cfg.data_dir)
-        r, extra = clustering_rows(name, d, [], Wa, seeds, views_peers=False, mvsc=False,
-                                   tag=f"{name} (authors' W)", dsrl_kw=kw)
+        r, extra = clustering_rows(name, d, [], Wa, seeds, views_peers=False,
+                                   mvsc=mvsc and not cfg.tiny, tag=f"{name} (authors' W)",
+                                   dsrl_kw=kw, mvsc_max_n=mvsc_max_n,
+                                   mvsc_set=AUTHOR_GRAPHS[name], data_dir=cfg.data_dir)
         rows += r
     tables, verdicts, lines = clustering_tables(pd.DataFrame(rows), pd.DataFrame(nrows), seeds,
                                                 mvsc, mvsc_max_n)
@@ -260,128 +271,6 @@ def run_clustering(cfg: Config) -> Result:
     figs = {"xi_vs_soft_threshold": _xi_figure(theta, f"learned xi on {sets[0]} (seed {seeds[0]})"),
             "sparsity_per_layer": _sparsity_figure(curves, "learned graph sparsity per layer")}
     return Result(tables=tables, figures=figs, report="\n\n".join(lines), verdicts=verdicts)
-
-
-def clustering_tables(long, nlong, seeds, mvsc, mvsc_max_n):
-    """(tables, verdicts, report lines) of dsrl-clustering from its long-format rows (``long``:
-    clustering_rows, ``nlong``: noise_rows)."""
-    reps = len(seeds)
-    metrics = ["acc", "nmi", "ari", "purity", "acc_majority", "fit_s"]
-    summ = _summary(long, ["data", "method"], metrics)
-    summ["paper_acc"] = np.nan  # see PAPER_NOTE
-
-    # best single view per set (chosen by mean ACC over the repetitions, an optimistic peer)
-    views = summ[summ.method.str.startswith("SC view")]
-    best_view = views.loc[views.groupby("data", sort=False).acc_mean.idxmax()] if len(views) else views
-    head = summ[summ.method.isin([LEARNED, PAPER_OBJ, "SC averaged graph", "k-means concat",
-                                  "Co-reg MVSC (mvlearn)"])]
-    headline = pd.concat([head, best_view.assign(method="SC best single view")])
-    headline = headline.sort_values(["data", "method"], kind="stable").reset_index(drop=True)
-
-    cmp = _clustering_comparison(headline)
-    wins = pd.DataFrame([
-        _count(cmp, "learned_ge_sc", f"{LEARNED} ACC and NMI >= SC averaged graph"),
-        _count(cmp, "paper_ge_sc", f"{PAPER_OBJ} ACC and NMI >= SC averaged graph"),
-        _count(cmp, "learned_ge_paper", f"{LEARNED} ACC and NMI >= {PAPER_OBJ}"),
-        _count(cmp, "learned_ge_mvsc", f"{LEARNED} ACC and NMI >= Co-reg MVSC (mvlearn)"),
-        _count(cmp, "learned_ge_best_view", f"{LEARNED} ACC and NMI >= SC best single view"),
-    ])
-    noise = _noise_table(nlong, summ)
-    noise_summary = pd.DataFrame([{
-        "sets": len(noise), "max_abs_delta_nmi": float(noise.abs_delta_nmi.max()),
-        "max_noise_weight": float(noise.noise_weight.max()),
-        "sc_max_abs_delta_nmi": float(noise.sc_abs_delta_nmi.max())}])
-
-    verdicts = [
-        target(f"{LEARNED}: ACC and NMI >= SC averaged graph on >= 8 set/graph pairs outside the "
-               "tuning sets", Ref("wins", "won_excluding_tuning", comparison=wins.comparison[0]),
-               ">=", 8),
-        target(f"{PAPER_OBJ}: the same count (for the record)",
-               Ref("wins", "won_excluding_tuning", comparison=wins.comparison[1]), ">=", 8),
-        target(f"{LEARNED}: ACC and NMI >= Co-reg MVSC on >= 6 pairs outside the tuning sets "
-               "(pairs where mvlearn ran)",
-               Ref("wins", "won_excluding_tuning", comparison=wins.comparison[3]), ">=", 6),
-    ]
-    for data in ("ALOI", "ORL"):
-        for m in ("acc", "nmi"):
-            verdicts.append(target(f"{LEARNED} {m.upper()} >= SC best single view on {data}",
-                                   Ref("comparison", f"learned_{m}", data=data), ">=",
-                                   Ref("comparison", f"best_view_{m}", data=data)))
-    verdicts.append(target(f"one pure-noise view ({NOISE_DIM} columns) changes {LEARNED}'s NMI "
-                           "by < 0.02 on every set", Ref("noise_summary", "max_abs_delta_nmi"),
-                           "<", 0.02))
-    tables = {"headline": headline, "comparison": cmp, "wins": wins, "noise": noise,
-              "noise_summary": noise_summary, "all_methods": summ, "repetitions": long.round(4)}
-    lines = [
-        (f"{LEARNED} is the default: Theta and L maximise the eigengap at k clusters of the "
-         "learned graph, the views weighted by cross-view agreement. "
-         f"{PAPER_OBJ} is the paper's eq. (8) on the averaged graph. Tuning sets: "
-         f"{', '.join(TUNING_SETS)} (seeds {TUNING_SEEDS}); counts below exclude them."),
-        "Targets (issue 26), computed from the tables:",
-        render(verdicts, tables),
-        (f"Mean and std over {reps} repetitions (seeds {seeds[0]}..{seeds[-1]}: k-means and "
-         "training seed); the graphs are fixed per data set. `acc_majority` is the released "
-         "code's majority-vote ACC (equal to purity). 'SC best single view' picks the view with "
-         "the best mean ACC after the fact (optimistic). Co-regularised MVSC runs once (first "
-         f"seed) and only for n <= {mvsc_max_n}"
-         + ("" if mvsc else "; mvlearn is not installed here, so it is skipped") + ". The noise "
-         f"table adds one view of N(0, 1) noise with {NOISE_DIM} columns to each set."),
-        f"Paper: {PAPER_NOTE}.",
-    ]
-    return tables, verdicts, lines
-
-
-def _row(a, method):
-    return a.loc[method] if method in a.index else None
-
-
-def _clustering_comparison(headline):
-    out = []
-    for data, g in headline.groupby("data", sort=False):
-        a = g.set_index("method")
-        ln, pp, sc = _row(a, LEARNED), _row(a, PAPER_OBJ), _row(a, "SC averaged graph")
-        bv, mv = _row(a, "SC best single view"), _row(a, "Co-reg MVSC (mvlearn)")
-        if ln is None or sc is None:
-            continue
-        r = {"data": data, "tuning_set": data.split(" (")[0] in TUNING_SETS}
-        for key, x in (("learned", ln), ("paper", pp), ("sc", sc), ("best_view", bv), ("mvsc", mv)):
-            r[f"{key}_acc"] = np.nan if x is None else x.acc_mean
-            r[f"{key}_nmi"] = np.nan if x is None else x.nmi_mean
-        for key in ("sc", "paper", "mvsc", "best_view"):
-            if np.isnan(r[f"{key}_acc"]):
-                r[f"learned_ge_{key}"] = np.nan
-            else:
-                r[f"learned_ge_{key}"] = bool(r["learned_acc"] >= r[f"{key}_acc"]
-                                              and r["learned_nmi"] >= r[f"{key}_nmi"])
-        r["paper_ge_sc"] = bool(r["paper_acc"] >= r["sc_acc"] and r["paper_nmi"] >= r["sc_nmi"])
-        out.append(r)
-    return pd.DataFrame(out)
-
-
-def _count(cmp, column, comparison):
-    """One row: on how many data set/graph pairs ``cmp[column]`` holds (NaN: not run)."""
-    ran = cmp[cmp[column].notna()]
-    out = ran[~ran.tuning_set.astype(bool)]
-    return {"comparison": comparison, "won": int(ran[column].astype(bool).sum()), "pairs": len(ran),
-            "won_excluding_tuning": int(out[column].astype(bool).sum()),
-            "pairs_excluding_tuning": len(out), "pairs_in_run": len(cmp)}
-
-
-def _noise_table(nlong, summ):
-    a = _summary(nlong, ["data", "method"], ["nmi", "acc", "noise_weight"])
-    base = summ.set_index(["data", "method"])
-    out = []
-    for data in a.data.unique():
-        g = a[a.data == data].set_index("method")
-        ln, sc = g.loc[LEARNED + " + noise view"], g.loc["SC averaged graph + noise view"]
-        clean, sclean = base.loc[(data, LEARNED)], base.loc[(data, "SC averaged graph")]
-        out.append({"data": data, "tuning_set": data in TUNING_SETS,
-                    "nmi_clean": clean.nmi_mean, "nmi_with_noise": ln.nmi_mean,
-                    "abs_delta_nmi": round(abs(ln.nmi_mean - clean.nmi_mean), 3),
-                    "noise_weight": ln.noise_weight_mean,
-                    "sc_nmi_clean": sclean.nmi_mean, "sc_nmi_with_noise": sc.nmi_mean,
-                    "sc_abs_delta_nmi": round(abs(sc.nmi_mean - sclean.nmi_mean), 3)})
-    return pd.DataFrame(out)
 
 
 # ---------------------------------------------------------------- semi-supervised
@@ -491,54 +380,6 @@ def run_semisupervised(cfg: Config) -> Result:
     figs = {"xi_vs_soft_threshold": _xi_figure(theta, f"learned xi on {sets[0]} (seed {seeds[0]})"),
             "sparsity_per_layer": _sparsity_figure(curves, "learned graph sparsity per layer")}
     return Result(tables=tables, figures=figs, report="\n\n".join(lines), verdicts=verdicts)
-
-
-def semisupervised_tables(long, seeds):
-    """(tables, verdicts, report lines) of dsrl-semisupervised from its long-format rows."""
-    reps = len(seeds)
-    summ = _summary(long, ["data", "method"], ["accuracy", "macro_f1", "fit_s"])
-    summ["paper_accuracy"] = np.nan  # see PAPER_NOTE
-    cmp = []
-    for data, g in summ.groupby("data", sort=False):
-        a = g.set_index("method")
-        ls = a.loc[a.index.str.startswith("LabelSpreading")].iloc[0]
-        ln, pp = a.loc[LEARNED], a.loc[PAPER_OBJ]
-        cmp.append({"data": data, "learned_accuracy": ln.accuracy_mean,
-                    "paper_accuracy": pp.accuracy_mean, "ls_accuracy": ls.accuracy_mean,
-                    "learned_ge_ls": bool(ln.accuracy_mean >= ls.accuracy_mean),
-                    "paper_ge_ls": bool(pp.accuracy_mean >= ls.accuracy_mean),
-                    "learned_ge_paper": bool(ln.accuracy_mean >= pp.accuracy_mean),
-                    "tuning_set": data.split(" (")[0] in TUNING_SETS})
-    cmp = pd.DataFrame(cmp)
-    at = f"accuracy at {LABEL_FRACTION:.0%} labels"
-    wins = pd.DataFrame([
-        _count(cmp, "learned_ge_ls", f"{LEARNED} >= LabelSpreading ({at})"),
-        _count(cmp, "paper_ge_ls", f"{PAPER_OBJ} >= LabelSpreading ({at})"),
-        _count(cmp, "learned_ge_paper", f"{LEARNED} >= {PAPER_OBJ} ({at})")])
-    verdicts = [
-        target(f"{LEARNED}: accuracy >= LabelSpreading on >= 8 set/graph pairs outside the "
-               "tuning sets", Ref("wins", "won_excluding_tuning", comparison=wins.comparison[0]),
-               ">=", 8),
-        target(f"{PAPER_OBJ}: the same count (for the record)",
-               Ref("wins", "won_excluding_tuning", comparison=wins.comparison[1]), ">=", 8),
-    ]
-    tables = {"comparison": cmp, "wins": wins, "all_methods": summ, "repetitions": long.round(4)}
-    lines = [
-        (f"{LEARNED} is the default: Theta and L minimise the cross-entropy of label propagation "
-         "through the learned graph on held-out folds of the labelled set, the views weighted by "
-         f"cross-view agreement. {PAPER_OBJ} trains eq. (8) on the averaged graph with the "
-         f"same-class labelled pairs linked. Tuning sets: {', '.join(TUNING_SETS)} (seeds "
-         f"{TUNING_SEEDS}); counts below exclude them."),
-        "Targets (issue 26), computed from the tables:",
-        render(verdicts, tables),
-        (f"Mean and std over {reps} random labelled splits (seeds {seeds[0]}..{seeds[-1]}), "
-         "at least one labelled sample per class; accuracy on the unlabelled samples. "
-         "'propagation on W (+ labelled pairs)' is DSRL's propagation step on the unlearned "
-         "averaged graph (with the same-class labelled pairs set to 1): ablations of the learned "
-         "regulariser."),
-        f"Paper: {PAPER_NOTE}.",
-    ]
-    return tables, verdicts, lines
 
 
 # ---------------------------------------------------------------- tuning (not registered)

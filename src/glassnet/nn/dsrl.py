@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from glassnet.nn._base import GlassModule
+from glassnet.nn.dsrl_propagation import label_propagation, link_labelled_pairs
 from glassnet.penalties import check_dsrl_theta, learned_threshold
 from glassnet.registry import register_model
 
@@ -44,6 +45,7 @@ __all__ = [
     "DSRLNet",
     "DSRLThreshold",
     "check_affinity",
+    "cluster_agreement_weights",
     "knn_heat_graph",
     "label_propagation",
     "link_labelled_pairs",
@@ -316,6 +318,68 @@ def view_agreement_weights(graphs) -> np.ndarray:
     return agree / agree.sum()
 
 
+def _edge_keys(g) -> np.ndarray:
+    c = sp.triu(g, k=1).tocoo()
+    return np.sort(c.row.astype(np.int64) * g.shape[0] + c.col)
+
+
+def _beyond_chance(stat, null, z: float) -> bool:
+    return stat > np.mean(null) + z * max(np.std(null), 1e-12)
+
+
+def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: float = 3.0,
+                              n_perm: int = 30, random_state=0) -> np.ndarray:
+    """View weights from what the views share beyond chance: 0 for a view that shares nothing.
+
+    Two tests per pair of views, each against ``n_perm`` random relabellings of one view's
+    samples (the pair agrees if a statistic exceeds the relabellings' mean by ``z`` of their
+    standard deviations): the mutual information of the views' own partitions (each graph
+    clustered alone, :func:`spectral_labels`, k = ``n_clusters``) and the number of edges the
+    two graphs share. A view is *kept* if it agrees with some other view in either test. A view
+    of pure noise is independent of every other view, so relabelling it changes nothing in
+    distribution: it is left out (weight exactly 0) up to the tests' false-positive rate. Kept
+    views weigh ``(mean AMI with the other kept views) ** power``, normalised (``power=0``: the
+    average of the kept views). One view, or no view agreeing with another: uniform. The
+    relabellings use a generator seeded by ``(random_state, v, u)``, so appending a view leaves
+    the other views' tests unchanged.
+    """
+    from sklearn.metrics import adjusted_mutual_info_score, mutual_info_score
+
+    m = len(graphs)
+    if m == 1:
+        return np.ones(1)
+    seed = int(random_state) if random_state is not None else 0
+    graphs = [sp.csr_matrix(g) for g in graphs]
+    n = graphs[0].shape[0]
+    labs = [spectral_labels(g, n_clusters, 3, seed) for g in graphs]
+    keys = [_edge_keys(g) for g in graphs]
+    above = np.zeros((m, m), dtype=bool)
+    ami = np.zeros((m, m))
+    for i in range(m):
+        for j in range(i + 1, m):
+            rng = np.random.default_rng([seed, i, j])
+            perms = [rng.permutation(n) for _ in range(n_perm)]
+            mi = [mutual_info_score(labs[i], labs[j][p]) for p in perms]
+            shared = []
+            for p in perms:  # graph j with its nodes relabelled by p
+                r, c = p[keys[j] // n], p[keys[j] % n]
+                shared.append(np.intersect1d(keys[i], np.minimum(r, c) * n + np.maximum(r, c),
+                                             assume_unique=True).size)
+            above[i, j] = above[j, i] = (
+                _beyond_chance(mutual_info_score(labs[i], labs[j]), mi, z)
+                or _beyond_chance(np.intersect1d(keys[i], keys[j], assume_unique=True).size,
+                                  shared, z))
+            ami[i, j] = ami[j, i] = adjusted_mutual_info_score(labs[i], labs[j])
+    keep = above.any(axis=1)
+    if not keep.any():
+        return np.full(m, 1.0 / m)
+    sub = ami[np.ix_(keep, keep)]
+    score = np.maximum(sub.sum(axis=1) / max(keep.sum() - 1, 1), 1e-12) ** float(power)
+    a = np.zeros(m)
+    a[keep] = score / score.sum()
+    return a
+
+
 class DSRLGraph(GlassModule):
     """Learned view weights and the unfolded net: ``X_(t) = DSRLNet(sum_v a_v W_v)``.
 
@@ -514,33 +578,3 @@ def spectral_labels(W, n_clusters: int, n_init: int = 10, random_state=None) -> 
     with threadpool_limits(limits=1):
         E = spectral_embedding(W, n_clusters, random_state)
         return KMeans(n_clusters, n_init=n_init, random_state=random_state).fit_predict(E)
-
-
-def link_labelled_pairs(W, labelled, codes, value: float = 1.0) -> sp.csr_matrix:
-    """``W`` with every same-class pair of labelled samples set to ``value`` (the released
-    code's supervision step; the diagonal stays 0). Adds ``sum_c m_c (m_c - 1)`` entries for
-    ``m_c`` labelled samples of class c."""
-    labelled, codes = np.asarray(labelled), np.asarray(codes)
-    rows, cols = [np.empty(0, dtype=int)], [np.empty(0, dtype=int)]
-    for c in np.unique(codes):
-        m = labelled[codes == c]
-        r, s = np.meshgrid(m, m, indexing="ij")
-        keep = r != s
-        rows.append(r[keep])
-        cols.append(s[keep])
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    W = sp.csr_matrix(W, dtype=np.float64).tolil()
-    W[rows, cols] = value
-    return W.tocsr()
-
-
-def label_propagation(W, Y: np.ndarray, alpha_over_beta: float = 1.0) -> np.ndarray:
-    """``F = (I + (alpha/beta) (D - W))^{-1} Y`` by one sparse LU solve (never an inverse);
-    ``Y`` is (n, c) with one-hot rows for labelled samples and zero rows otherwise."""
-    from scipy.sparse.linalg import splu
-
-    W = sp.csr_matrix(W)
-    n = W.shape[0]
-    d = np.asarray(W.sum(axis=1)).ravel()
-    M = (sp.identity(n, format="csc") + alpha_over_beta * (sp.diags(d) - W)).tocsc()
-    return splu(M).solve(np.asarray(Y, dtype=np.float64))

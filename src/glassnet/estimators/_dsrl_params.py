@@ -1,0 +1,85 @@
+"""Constants, parameter constraints and the shared parameter docstring of the DSRL estimators
+(:mod:`glassnet.estimators.dsrl`), kept apart so that module stays under 600 lines."""
+
+from __future__ import annotations
+
+import numbers
+
+from sklearn.utils._param_validation import StrOptions
+
+from glassnet.estimators.base import DEVICE, EPOCHS, NONNEG, POSITIVE, RANDOM_STATE, Interval
+
+# the released code's Theta initialisation b = [1, 2], w = [1, 1], L = 1 (paper README); the
+# b's are in units of the init_quantile-quantile of W's nonzero values (see _initial_theta)
+THETA_INIT = (1.0, 1.0, 1.0, 2.0)
+OBJECTIVES = ("learned", "paper")
+# defaults per objective for the parameters left at None: (init_quantile, lr, weight_decay,
+# max_epochs). "paper" rows: chosen in round 1 on MSRC-v1 / 3Sources, seeds 100-102; "learned"
+# rows: chosen on the same tuning sets and seeds (docs/history/dsrl.md; clustering: round 3).
+CLUSTERING_DEFAULTS = {"paper": (0.25, 0.02, 0.15, 10), "learned": (0.1, 0.02, 0.0, 30)}
+CLASSIFICATION_DEFAULTS = {"paper": (0.9, 0.05, 0.15, 10), "learned": (0.5, 0.05, 0.0, 10)}
+DROP_WEIGHT = 0.01  # views whose agreement weight is below this fraction of the largest: left out
+CG_TOL = 1e-6  # relative residual of the held-out propagation solves (training only)
+PRIOR_MASS = 0.1  # held-out propagation: prior class mass, a fraction of the mean held-out mass
+GAP_KIND = "gap"  # spectral_gap_loss criterion of the learned clustering objective
+VIEW_WEIGHTS = ("clusters", "agreement", "trained", "uniform")
+# "clusters" weighting: a view is kept if its partition agrees with another view's beyond
+# CLUSTER_Z standard deviations of random relabellings; kept views weigh (mean AMI) ** POWER
+# (POWER 0: the average of the kept views; chosen on the tuning sets, docs/history/dsrl.md)
+CLUSTER_Z, CLUSTER_POWER = 3.0, 0.0
+TAU = 0.1  # degree regularisation tau of the eigengap criterion, in units of W's mean degree
+
+# at most this many unfolded blocks (each a sparse graph update of every view)
+MAX_LAYERS = 1000
+# constructor arguments both estimators share (checked at the start of fit; issue 25); None
+# takes the objective's default (CLUSTERING_DEFAULTS / CLASSIFICATION_DEFAULTS)
+CONSTRAINTS = {
+    "affinity": [StrOptions({"knn", "precomputed"})],
+    "objective": [StrOptions(set(OBJECTIVES))],
+    "view_weights": [StrOptions(set(VIEW_WEIGHTS))],
+    "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+    "n_layers": [Interval(numbers.Integral, 1, MAX_LAYERS, closed="both")],
+    "tied": ["boolean"],
+    "init_quantile": [None, Interval(numbers.Real, 0, 1, closed="right")],
+    "lr": [None, POSITIVE],
+    "weight_decay": [None, NONNEG],
+    "max_epochs": [None, *EPOCHS],
+    "device": DEVICE,
+    "random_state": RANDOM_STATE,
+    "verbose": ["verbose"],
+}
+
+# the fitted attributes glassnet.save writes and glassnet.load restores, with their types
+FITTED = {"n_features_in_": "int", "feature_names_in_": "array", "n_views_": "int",
+          "view_dims_": "list[int]", "view_mean_": "list[array]", "view_scale_": "list[array]",
+          "fit_views_": "list[array]", "view_bandwidth_": "list[float]", "module_": "module",
+          "view_weights_": "array", "theta_": "array", "L_": "float|array", "graph_": "sparse",
+          "input_nnz_": "int", "layer_sparsity_": "array", "loss_curve_": "list[float]"}
+
+PARAMS_DOC = """
+    affinity : ``"knn"`` (a kNN heat-kernel graph per view) or ``"precomputed"`` (X is the
+        affinity).
+    objective : ``"learned"`` (default; see the class description) or ``"paper"`` (eq. 8,
+        ``J = 1/2 ||W - X_(t)||^2`` on the averaged graph: minimised by the identity).
+    view_weights : how the views' graphs are weighted (``objective="learned"``; the paper
+        objective averages them): ``"clusters"`` (the clustering default: each view's graph is
+        clustered alone; views whose partition agrees with no other view's beyond chance, such
+        as pure noise, get weight exactly 0, the others are averaged;
+        :func:`glassnet.nn.dsrl.cluster_agreement_weights`), ``"agreement"`` (the classifier
+        default: proportional to each view's mean cosine similarity with the other views'
+        graphs above chance, :func:`glassnet.nn.dsrl.view_agreement_weights`; a view weighing
+        less than ``DROP_WEIGHT`` (1%) of the heaviest is left out), ``"trained"`` (start at
+        the agreement weights, then trained with Theta by the objective) or ``"uniform"``.
+    n_neighbors : k of the kNN graphs (paper: 10).
+    n_layers : t, the number of unfolded blocks (paper: 10).
+    tied : share Theta and L across layers (released code) or learn one per layer.
+    init_quantile : initial ``b1, b2`` are the released ``1, 2`` times this quantile of the
+        averaged graph's nonzero values (the released init is dead on graphs with values below 1).
+    lr, weight_decay, max_epochs : Adam settings. ``None``: the objective's default
+        (``CLUSTERING_DEFAULTS`` / ``CLASSIFICATION_DEFAULTS``, chosen on the tuning sets
+        MSRC-v1 and 3Sources, seeds 100-102; docs/history/dsrl.md).
+    device : ``"auto"`` (default; the CPU for small graphs), ``"cpu"``, ``"cuda"``, ...
+        (:mod:`glassnet.devices`). The stacked view values and the net move to the device once
+        per fit; the eigensolver of the clustering objective runs on the CPU. Fitted attributes
+        are numpy / scipy objects.
+"""
