@@ -309,3 +309,98 @@ def test_a_crafted_stability_file_loads_only_declared_attributes_of_their_types(
             z.writestr("arrays.safetensors", arrays)
         with pytest.raises(ValueError, match=words):
             glassnet.load(path)
+
+
+class _CorrelationPath(BaseEstimator):
+    """A selector with a regularisation path (glassnet's protocol): at lambda, the features whose
+    |x_j . y| / n reaches lambda; ``lam=None`` is its default."""
+
+    def __init__(self, lam=None, random_state=None):
+        self.lam = lam
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        self.selected_features_ = np.flatnonzero(np.abs(X.T @ y) / len(y) >= (self.lam or 0))
+        return self
+
+    def path(self, X, y, n_lambdas=50, lambda_min_ratio=1e-2, sample_weight=None):
+        from types import SimpleNamespace
+
+        score = np.abs(X.T @ y) / len(y)
+        self.lambda_max_ = score.max()
+        return [SimpleNamespace(lam=lam, selected=score >= lam * (1 - 1e-12))
+                for lam in np.geomspace(score.max(), score.max() * lambda_min_ratio, n_lambdas)]
+
+
+def test_path_recipe_reads_each_half_samples_path(linear):
+    from glassnet.stability import (
+        DEFAULT_PATH_PFER,
+        DEFAULT_PATH_RATIO,
+        DEFAULT_PATH_THRESHOLD,
+        path_region,
+    )
+
+    X, y, _ = linear
+    st = StabilitySelection(_CorrelationPath(), n_subsamples=6, lambda_min_ratio=0.1,
+                            n_lambdas=5, random_state=0).fit(X, y)
+    assert st.lambda_min_ratio_ == 0.1
+    np.testing.assert_allclose(st.lambda_grid_, np.geomspace(1, 0.1, 5))
+    assert st.subsample_supports_.shape == (12, 5, X.shape[1])
+    for (a, b), fits in zip(st.pairs_, st.subsample_supports_.reshape(6, 2, 5, -1)):
+        for half, got in zip((a, b), fits):  # the supports are the half's own path
+            score = np.abs(X[half].T @ y[half]) / len(half)
+            want = score[None] >= np.geomspace(1, 0.1, 5)[:, None] * score.max() * (1 - 1e-12)
+            np.testing.assert_array_equal(got, want)
+    # the region: down to the last point where the bound at the threshold is <= the PFER
+    k = int(np.flatnonzero(st.lambda_grid_ == st.region_ratio_)[0])
+    assert k == path_region(st.subsample_supports_, X.shape[1], DEFAULT_PATH_THRESHOLD,
+                            DEFAULT_PATH_PFER, n_pairs=6)
+    q = st.subsample_supports_[:, : k + 2].any(axis=1).sum(axis=1).mean()  # one point further
+    assert k == 4 or (q > 6 and error_bound(q, X.shape[1], st.threshold_) > DEFAULT_PATH_PFER)
+    # down the path the supports only grow here, so the maximum is the probability at its end
+    np.testing.assert_array_equal(st.selection_probabilities_, st.stability_path_[k])
+    assert st.q_ == pytest.approx(st.subsample_supports_[:, k].sum(axis=1).mean())
+    assert st.expected_false_positives_bound_ <= DEFAULT_PATH_PFER or st.q_ <= 6
+    assert st.threshold_ == DEFAULT_PATH_THRESHOLD
+    wide = StabilitySelection(_CorrelationPath(), n_subsamples=6, lambda_min_ratio=0.1,
+                              n_lambdas=5, max_false_positives=1e3, random_state=0).fit(X, y)
+    assert wide.region_ratio_ == pytest.approx(0.1)
+    np.testing.assert_array_equal(wide.selection_probabilities_, st.stability_path_[-1])
+    assert np.all(st.subsample_supports_[:, 0].sum(axis=1) == 1)  # at lambda_max: the top one
+    assert st.plot().get_xlabel() == "lambda / lambda_max"
+    # "auto": the path recipe for a selector with a path left at lam=None, else one fit
+    auto = StabilitySelection(_CorrelationPath(), n_subsamples=2, random_state=0).fit(X, y)
+    assert auto.lambda_min_ratio_ == DEFAULT_PATH_RATIO and auto.stability_path_.shape[0] == 10
+    fixed = StabilitySelection(_CorrelationPath(lam=5.0), n_subsamples=2, random_state=0).fit(X, y)
+    assert fixed.lambda_min_ratio_ is None and fixed.stability_path_.shape[0] == 1
+    lasso = StabilitySelection(Lasso(alpha=1.0), n_subsamples=2, random_state=0).fit(X, y)
+    assert lasso.lambda_min_ratio_ is None and lasso.threshold_ == 0.6
+
+
+def test_path_recipe_with_spinn_recovers_the_support_within_its_bound():
+    """Around a linear SPINN with its default lam the path recipe is on: the region ends where
+    the bound at the threshold would pass the PFER, and it keeps the two inputs, no noise."""
+    from glassnet.estimators.spinn import SPINNRegressor
+    from glassnet.stability import DEFAULT_PATH_PFER
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((120, 40))
+    y = 2 * X[:, 0] - 2 * X[:, 1] + rng.standard_normal(120)
+    st = StabilitySelection(SPINNRegressor(hidden=(), max_epochs=100), n_subsamples=4,
+                            random_state=0).fit(X, y)
+    assert st.lambda_min_ratio_ is not None and st.region_ratio_ in st.lambda_grid_
+    assert np.array_equal(st.selected_features_, [0, 1])
+    assert st.q_ >= 2 and st.expected_false_positives_bound_ <= DEFAULT_PATH_PFER
+    assert st.plot(kind="path").get_xlabel() == "lambda / lambda_max"
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"lambda_min_ratio": 0.1}, "no path"),
+    ({"lambda_min_ratio": 1.0}, "lambda_min_ratio"),
+    ({"lambda_min_ratio": 0.1, "param_name": "alpha", "lambda_grid": [1.0]}, "not both"),
+    ({"n_lambdas": 1}, "n_lambdas"),
+])
+def test_path_recipe_bad_input(linear, kw, match):
+    X, y, _ = linear
+    with pytest.raises(ValueError, match=match):
+        StabilitySelection(Lasso(), n_subsamples=2, **kw).fit(X, y)

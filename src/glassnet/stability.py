@@ -27,6 +27,7 @@ The fits are independent and fan out through joblib (``n_jobs``), so
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from typing import ClassVar
@@ -41,10 +42,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = [
     "BOUNDS",
+    "DEFAULT_PATH_PFER",
+    "DEFAULT_PATH_RATIO",
+    "DEFAULT_PATH_THRESHOLD",
     "DEFAULT_THRESHOLD",
     "StabilitySelection",
     "complementary_pairs",
     "error_bound",
+    "path_region",
     "threshold_for_bound",
 ]
 
@@ -55,6 +60,26 @@ __all__ = [
 # FPR 0.0024), the larger kept for its tighter bound; 0.7 met 6/10, 0.9 6/10 (TPR 0.79)
 # (benchmarks/bench_stability.py --tune, benchmarks/stability_tuning.csv).
 DEFAULT_THRESHOLD = 0.6
+# The path recipe (``lambda_min_ratio="auto"`` around a glassnet selector with a ``path`` method
+# and ``lam=None``; Meinshausen & Buhlmann's own): each half-sample's regularisation path from
+# lambda_max down to DEFAULT_PATH_RATIO * lambda_max (N_PATH_LAMBDAS points, SPINN's own default
+# grid, so a path costs what one default fit does); the region is the top of the path down to the
+# last point whose error bound at the threshold is at most the PFER (``max_false_positives``,
+# default DEFAULT_PATH_PFER), a feature's probability its maximum over the region, kept at
+# DEFAULT_PATH_THRESHOLD. Chosen around SPINNRegressor() / SPINNClassifier() on the selection
+# suite at n = 300, tuning seeds 0-4, 10 pairs, over regions cut at a fixed lambda or by the bound
+# (PFER 0.5-4) and thresholds 0.55-1: (0.55, PFER 4) met 8 of 10 problems (FPR <= 0.01, TPR >=
+# 0.85; mean TPR 0.920, FPR 0), tied on problems with (0.6, PFER 2; TPR 0.913); the best fixed
+# region met 7 (benchmarks/bench_stability.py, docs/history/stability.md).
+DEFAULT_PATH_RATIO = 0.01
+DEFAULT_PATH_THRESHOLD = 0.55
+DEFAULT_PATH_PFER = 4.0
+# With few features the bound stops the region early (at p = 8 and PFER 4: q <= 1.8 features a
+# fit), before inputs that the plain fit finds can enter; the region always runs down to a mean
+# of min(MIN_REGION_Q, p / 4) features a fit (a safeguard, not tuned: at the suite's p >= 100 it
+# never binds).
+MIN_REGION_Q = 6.0
+N_PATH_LAMBDAS = 10
 BOUNDS = ("ss", "mb", "ss_unimodal")
 
 
@@ -168,10 +193,45 @@ def support_mask(estimator, n_features):
     return mask
 
 
-def _fit_one(estimator, X, y, idx, grid, seed, sample_weight):
-    """Supports (n_grid, p) of ``estimator`` fitted on rows ``idx`` at each grid setting."""
+def path_supports(records, lam_max, ratios, n_features):
+    """Supports (len(ratios), p) read off a fitted regularisation path: at each
+    ``ratio * lam_max`` the record whose lambda is nearest on a log scale (the path's own grid
+    points when ``ratios`` is that grid); nothing selected when ``lam_max`` is 0."""
+    out = np.zeros((len(ratios), n_features), dtype=bool)
+    lams = np.array([float(r.lam) for r in records])
+    if not lam_max > 0 or not np.any(lams > 0):
+        return out
+    pos = np.flatnonzero(lams > 0)
+    for k, r in enumerate(ratios):
+        near = pos[np.argmin(np.abs(np.log(lams[pos]) - np.log(r * lam_max)))]
+        out[k] = np.asarray(records[near].selected, bool)
+    return out
+
+
+def path_region(supports, p, threshold, max_false_positives, kind="ss", n_pairs=50,
+                min_q=None):
+    """Index of the last path point of Meinshausen & Buhlmann's region: ``supports`` (fits,
+    points, p) down the path; the region runs from the top down to the last point whose mean
+    union size ``q`` keeps :func:`error_bound` at ``threshold`` at most ``max_false_positives``
+    or is at most ``min_q`` (default ``min(MIN_REGION_Q, p / 4)``; at least the top point)."""
+    min_q = min(MIN_REGION_Q, p / 4) if min_q is None else min_q
+    q = np.cumsum(supports, axis=1).astype(bool).sum(axis=2).mean(axis=0)
+    ok = [k for k in range(len(q)) if q[k] <= min_q
+          or error_bound(min(q[k], p), p, threshold, kind, n_pairs) <= max_false_positives]
+    return max(ok) if ok else 0
+
+
+def _fit_one(estimator, X, y, idx, grid, seed, sample_weight, ratios=None):
+    """Supports (n_grid, p) of ``estimator`` fitted on rows ``idx`` at each grid setting, or
+    (with ``ratios``) along one regularisation path at ``ratios * lambda_max``."""
     Xs, ys = _safe_indexing(X, idx), _safe_indexing(y, idx)
     kw = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[idx]}
+    if ratios is not None:
+        est = clone(estimator)
+        if seed is not None:
+            est.set_params(random_state=seed)
+        records = est.path(Xs, ys, n_lambdas=len(ratios), lambda_min_ratio=float(ratios[-1]), **kw)
+        return path_supports(records, est.lambda_max_, ratios, X.shape[1])
     rows = []
     for params in grid:
         est = clone(estimator)
@@ -194,15 +254,30 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     n_subsamples : ``B``, the number of complementary pairs (``2B`` fits; default 50, Shah &
         Samworth's choice: selection probabilities in steps of 1/100).
     threshold : keep features selected in at least this fraction of the fits, in (0.5, 1]
-        (None: :data:`DEFAULT_THRESHOLD`, or the one ``max_false_positives`` picks).
+        (None: :data:`DEFAULT_THRESHOLD`, :data:`DEFAULT_PATH_THRESHOLD` with the path recipe,
+        or the one ``max_false_positives`` picks).
     max_false_positives : pick the smallest threshold whose ``bound`` is at most this (with a
-        warning and threshold 1 when none is); exclusive with ``threshold``.
+        warning and threshold 1 when none is); exclusive with ``threshold``. With the path
+        recipe it bounds the region instead (default :data:`DEFAULT_PATH_PFER`): the region
+        runs down the path while ``bound`` at the threshold stays at most this.
     bound : ``"ss"`` (default), ``"mb"`` or ``"ss_unimodal"`` (:func:`error_bound`).
     sample_fraction : size of each half relative to n (0.5: the pair covers the sample). The
         bounds are derived for halves; below 0.5 they are reported as NaN.
     param_name, lambda_grid : optional stability path: fit every half-sample at each value of
         ``estimator``'s parameter ``param_name``; a feature's probability is its maximum over the
         grid (Meinshausen & Buhlmann), ``q`` the mean size of the union over the grid.
+    lambda_min_ratio : the path recipe, for selectors with a regularisation path (glassnet's
+        ``SPINNRegressor`` / ``SPINNClassifier``: a ``path(X, y, n_lambdas=, lambda_min_ratio=)``
+        method returning records with ``lam`` and ``selected``, and ``lambda_max_``): each
+        half-sample fits one warm-started path from its own lambda_max down to
+        ``lambda_min_ratio * lambda_max``; the stability path is over ``lambda / lambda_max``
+        and a feature's probability its maximum over the region: the path's top down to the
+        last point where ``bound`` (with ``q`` the mean union over the region) is at most
+        ``max_false_positives`` (:func:`path_region`). ``"auto"`` (default):
+        :data:`DEFAULT_PATH_RATIO` for such a selector left at ``lam=None`` (its default) with
+        no ``param_name``, else off; None: off (one fit per half-sample at the estimator's
+        own settings).
+    n_lambdas : points on each half-sample's path (the path recipe only).
     stratify : ``"auto"`` (stratify classifiers, including a wrapped ``estimator.estimator``),
         True or False. Stratified halves keep every class.
     n_jobs : joblib workers for the ``2B`` fits (None: 1, or the active joblib backend's).
@@ -211,10 +286,13 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     Attributes
     ----------
-    selection_probabilities_ : (p,) fraction of fits selecting each feature (max over the grid).
+    selection_probabilities_ : (p,) fraction of fits selecting each feature (max over the grid,
+        or over the path recipe's region).
     stability_path_ : (n_grid, p) the probabilities at each grid value (n_grid = 1 without one).
     subsample_supports_ : (2B, n_grid, p) bool, fit ``2b`` and ``2b + 1`` are pair ``b``.
     pairs_ : the ``B`` index pairs. threshold_ : the threshold used. q_ : mean selection size.
+    lambda_min_ratio_, region_ratio_ : the path recipe's lowest point and its region's lower
+        end (fractions of lambda_max; None without the recipe).
     error_bounds_ : every bound at ``threshold_``; expected_false_positives_bound_ : ``bound``'s.
     support_, selected_features_ : the stable features.
     """
@@ -228,6 +306,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         "bound": [StrOptions(set(BOUNDS))],
         "sample_fraction": [Interval(numbers.Real, 0, 0.5, closed="right")],
         "param_name": [str, None],
+        "lambda_min_ratio": [Interval(numbers.Real, 0, 1, closed="neither"),
+                             StrOptions({"auto"}), None],
+        "n_lambdas": [Interval(numbers.Integral, 2, 1000, closed="both")],
         "lambda_grid": ["array-like", None],
         "stratify": ["boolean", StrOptions({"auto"})],
         "n_jobs": [Interval(numbers.Integral, None, -1, closed="right"),
@@ -240,7 +321,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     # constructor argument: a glassnet estimator, a Pipeline or a trusted scikit-learn type.
     _fitted_attributes: ClassVar[dict] = {
         "n_features_in_": "int", "feature_names_in_": "array", "pairs_": "list[tuple[array]]",
-        "subsample_supports_": "array", "lambda_grid_": "array|none", "stability_path_": "array",
+        "subsample_supports_": "array", "lambda_grid_": "array|none",
+        "lambda_min_ratio_": "float|none",
+        "region_ratio_": "float|none", "stability_path_": "array",
         "selection_probabilities_": "array", "q_": "float", "threshold_": "float",
         "error_bounds_": "dict[float]", "expected_false_positives_bound_": "float",
         "support_": "array", "selected_features_": "array",
@@ -248,7 +331,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     def __init__(self, estimator=None, n_subsamples=50, threshold=None, max_false_positives=None,
                  bound="ss", sample_fraction=0.5, param_name=None, lambda_grid=None,
-                 stratify="auto", n_jobs=None, random_state=None):
+                 lambda_min_ratio="auto", n_lambdas=N_PATH_LAMBDAS, stratify="auto",
+                 n_jobs=None, random_state=None):
         self.estimator = estimator
         self.n_subsamples = n_subsamples
         self.threshold = threshold
@@ -257,6 +341,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         self.sample_fraction = sample_fraction
         self.param_name = param_name
         self.lambda_grid = lambda_grid
+        self.lambda_min_ratio = lambda_min_ratio
+        self.n_lambdas = n_lambdas
         self.stratify = stratify
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -276,6 +362,26 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             raise ValueError("lambda_grid must be a non-empty 1-d sequence")
         return grid, [{self.param_name: v.item() if hasattr(v, "item") else v} for v in grid]
 
+    def _path_ratio(self):
+        """The lower end of the path recipe's region (a fraction of lambda_max), or None."""
+        est, ratio = self.estimator, self.lambda_min_ratio
+        has_path = callable(getattr(est, "path", None)) and hasattr(est, "get_params") and \
+            "lambda_min_ratio" in inspect.signature(est.path).parameters
+        if ratio == "auto":
+            if not has_path or self.param_name is not None:
+                return None
+            return DEFAULT_PATH_RATIO if est.get_params(deep=False).get("lam", 0) is None else None
+        if ratio is None:
+            return None
+        if self.param_name is not None:
+            raise ValueError("give lambda_min_ratio (one path per half-sample) or param_name and "
+                             "lambda_grid (one fit per value), not both")
+        if not has_path:
+            raise ValueError(f"lambda_min_ratio needs a selector with a regularisation path: "
+                             f"{type(est).__name__} has no path(X, y, n_lambdas=, "
+                             "lambda_min_ratio=) method (use param_name and lambda_grid)")
+        return float(ratio)
+
     def _rng(self):
         rs = self.random_state
         if isinstance(rs, np.random.RandomState):  # draws from it, as scikit-learn does
@@ -294,8 +400,6 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.estimator is None:
             raise ValueError("StabilitySelection needs an estimator: a selector to fit on each "
                              "half-sample, e.g. StabilitySelection(SPINNRegressor())")
-        if self.threshold is not None and self.max_false_positives is not None:
-            raise ValueError("give threshold or max_false_positives, not both")
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=None,
                              multi_output=True, ensure_min_samples=2)
         if sample_weight is not None:  # one non-negative weight per row, checked before any fit
@@ -303,6 +407,14 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         grid_values, grid = self._grid()
+        ratio = self._path_ratio()
+        if ratio is None and self.threshold is not None and self.max_false_positives is not None:
+            raise ValueError("give threshold or max_false_positives, not both (both only with "
+                             "the path recipe, lambda_min_ratio: the threshold and the region's "
+                             "bound)")
+        ratios = None if ratio is None else np.geomspace(1.0, ratio, self.n_lambdas)
+        if ratios is not None:
+            grid_values = ratios
         rng = self._rng()
         pairs = complementary_pairs(y, self.n_subsamples, self.sample_fraction,
                                     self._stratified() and np.ndim(y) == 1, rng)
@@ -311,14 +423,13 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         subsets = [idx for pair in pairs for idx in pair]
         masks = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_one)(self.estimator, X, y, idx, grid, int(s) if seeded else None,
-                              sample_weight)
+                              sample_weight, ratios)
             for idx, s in zip(subsets, seeds))
         self.pairs_ = pairs
         self.subsample_supports_ = np.stack(masks)  # (2B, n_grid, p)
         self.lambda_grid_ = grid_values
+        self.lambda_min_ratio_ = ratio
         self.stability_path_ = self.subsample_supports_.mean(axis=0)
-        self.selection_probabilities_ = self.stability_path_.max(axis=0)
-        self.q_ = float(self.subsample_supports_.any(axis=1).sum(axis=1).mean())
         self._set_threshold()
         return self
 
@@ -326,7 +437,18 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         p, B = self.n_features_in_, len(self.pairs_)
         halves = self.sample_fraction == 0.5
         tau = self.threshold
-        if self.max_false_positives is not None:
+        supports = self.subsample_supports_
+        self.region_ratio_ = None
+        if self.lambda_min_ratio_ is not None:  # the path recipe: threshold, then the region
+            tau = DEFAULT_PATH_THRESHOLD if tau is None else tau
+            pfer = (DEFAULT_PATH_PFER if self.max_false_positives is None
+                    else self.max_false_positives)
+            k = path_region(supports, p, tau, pfer, self.bound, B)
+            supports = supports[:, : k + 1]
+            self.region_ratio_ = float(self.lambda_grid_[k])
+        self.selection_probabilities_ = supports.mean(axis=0).max(axis=0)
+        self.q_ = float(supports.any(axis=1).sum(axis=1).mean())
+        if self.region_ratio_ is None and self.max_false_positives is not None:
             tau = threshold_for_bound(self.max_false_positives, self.q_, p, self.bound, B)
             if tau is None:
                 warnings.warn(
@@ -367,7 +489,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                 keep = self.support_[j]
                 ax.plot(self.lambda_grid_, self.stability_path_[:, j], lw=1.5 if keep else 0.6,
                         c=None if keep else "0.6", label=f"x{j}" if keep else None)
-            ax.set_xlabel(self.param_name)
+            ax.set_xlabel(self.param_name or "lambda / lambda_max")
             if np.all(np.asarray(self.lambda_grid_, float) > 0):
                 ax.set_xscale("log")
             if self.support_.any():
