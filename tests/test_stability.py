@@ -404,3 +404,24 @@ def test_path_recipe_bad_input(linear, kw, match):
     X, y, _ = linear
     with pytest.raises(ValueError, match=match):
         StabilitySelection(Lasso(), n_subsamples=2, **kw).fit(X, y)
+
+
+def test_path_region_stops_where_the_bound_passes_the_pfer_with_a_floor():
+    from glassnet.stability import path_region
+
+    p, fits = 100, 4
+    sizes = [0, 2, 5, 7, 12]  # features selected at each point down a nested path
+    supports = np.zeros((fits, len(sizes), p), dtype=bool)
+    for k, m in enumerate(sizes):
+        supports[:, k, :m] = True
+    # q <= sqrt(E (2 tau - 1) p): E = 4, tau = 0.55 -> 6.32: down to the point with 5
+    assert path_region(supports, p, 0.55, 4.0) == 2
+    assert path_region(supports, p, 0.55, 100.0) == 4  # the bound allows q = 12
+    assert path_region(supports, p, 0.55, 0.1) == 2  # the floor min(6, p/4) keeps q = 5
+    assert path_region(supports, p, 0.55, 0.4, min_q=0) == 1  # q <= 2
+    assert path_region(supports, p, 0.55, 0.1, min_q=0) == 0  # q <= 1: the top only
+    assert path_region(supports[..., :8], 8, 0.55, 0.1) == 1  # p = 8: floor 2
+    # the union counts: features that leave the path still count in q
+    moving = np.zeros((1, 3, p), dtype=bool)
+    moving[0, 1, :4], moving[0, 2, 4:8] = True, True
+    assert path_region(moving, p, 0.55, 4.0) == 1 and path_region(moving, p, 0.55, 6.4) == 2

@@ -21,6 +21,12 @@ of features, ``tau``: the threshold, ``B``: the number of pairs; :func:`error_bo
   assuming the distribution of the simultaneous-selection proportions of each low-probability
   feature is unimodal.
 
+The path recipe (``lambda_min_ratio``; on by default around ``SPINNRegressor`` /
+``SPINNClassifier`` at their default ``lam``): each half-sample fits one regularisation path,
+and a feature's probability is its maximum over the top of the path down to where the bound at
+the threshold passes ``max_false_positives`` (Meinshausen & Buhlmann's region;
+:func:`path_region`).
+
 The fits are independent and fan out through joblib (``n_jobs``), so
 ``joblib.parallel_backend("dask")`` or Ray's backend runs them on a cluster (docs/stability.md).
 """
