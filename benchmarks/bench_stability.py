@@ -243,9 +243,10 @@ def markdown(rule, pairs):
         if (HERE / name).exists():
             d = pd.read_csv(HERE / name)
             md += [f"## {title}", "",
-                   ("Linear softmax SPINN (`SPINNClassifier(hidden=())`, default lam) vs "
-                    "`StabilitySelection(SPINNClassifier(hidden=()))` (library defaults: the "
-                    "path recipe); held-out accuracy on a stratified third (seed 0); "
+                   ("Linear softmax SPINN (`SPINNClassifier(hidden=())`, default lam and "
+                    "penalty) vs `StabilitySelection(SPINNClassifier(hidden=(), penalty=...))` "
+                    "(`penalty` column; the path recipe with `n_lambdas` points down to "
+                    "`fit_ratio` lambda_max); held-out accuracy on a stratified third (seed 0); "
                     "`stable_refit_acc`: the same base refitted on the stable genes; "
                     "`max_prob`, `prob_5th`: the largest and 5th largest selection probability."),
                    "", d.to_markdown(index=False, floatfmt=".3g"), ""]

@@ -369,7 +369,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         return grid, [{self.param_name: v.item() if hasattr(v, "item") else v} for v in grid]
 
     def _path_ratio(self):
-        """The lower end of the path recipe's region (a fraction of lambda_max), or None."""
+        """How far down each half-sample's path runs (a fraction of lambda_max), or None: no
+        path recipe."""
         est, ratio = self.estimator, self.lambda_min_ratio
         has_path = callable(getattr(est, "path", None)) and hasattr(est, "get_params") and \
             "lambda_min_ratio" in inspect.signature(est.path).parameters
