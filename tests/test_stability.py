@@ -425,3 +425,11 @@ def test_path_region_stops_where_the_bound_passes_the_pfer_with_a_floor():
     moving = np.zeros((1, 3, p), dtype=bool)
     moving[0, 1, :4], moving[0, 2, 4:8] = True, True
     assert path_region(moving, p, 0.55, 4.0) == 1 and path_region(moving, p, 0.55, 6.4) == 2
+
+
+def test_path_recipe_warns_when_the_region_is_lambda_max_alone(linear):
+    X, y, _ = linear
+    with pytest.warns(UserWarning, match="lambda_max alone"):  # 30 features by the 2nd point
+        st = StabilitySelection(_CorrelationPath(), n_subsamples=2, lambda_min_ratio=1e-3,
+                                n_lambdas=2, max_false_positives=0.1, random_state=0).fit(X, y)
+    assert st.region_ratio_ == 1.0 and st.q_ == 1.0

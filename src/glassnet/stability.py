@@ -451,6 +451,13 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             pfer = (DEFAULT_PATH_PFER if self.max_false_positives is None
                     else self.max_false_positives)
             k = path_region(supports, p, tau, pfer, self.bound, B)
+            if k == 0 and supports.shape[1] > 1:
+                warnings.warn(
+                    f"the stability region is lambda_max alone: the path's first step selects "
+                    f"{supports[:, 1].sum(axis=1).mean():.1f} features a fit, more than the bound "
+                    f"allows at max_false_positives={pfer} (threshold {tau}, p = {p}); a finer "
+                    "grid (n_lambdas) or a larger max_false_positives widens it",
+                    UserWarning, stacklevel=3)
             supports = supports[:, : k + 1]
             self.region_ratio_ = float(self.lambda_grid_[k])
         self.selection_probabilities_ = supports.mean(axis=0).max(axis=0)
