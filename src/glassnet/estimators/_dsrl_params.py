@@ -23,11 +23,16 @@ CG_TOL = 1e-6  # relative residual of the held-out propagation solves (training 
 PRIOR_MASS = 0.1  # held-out propagation: prior class mass, a fraction of the mean held-out mass
 GAP_KIND = "gap"  # spectral_gap_loss criterion of the learned clustering objective
 VIEW_WEIGHTS = ("clusters", "agreement", "trained", "uniform")
-# "clusters" weighting: a view is kept if its partition agrees with another view's beyond
-# CLUSTER_Z standard deviations of random relabellings; kept views weigh (mean AMI) ** POWER
-# (POWER 0: the average of the kept views; chosen on the tuning sets, docs/history/dsrl.md)
-CLUSTER_Z, CLUSTER_POWER = 3.0, 0.0
+# "clusters" weighting: a view is kept if its partition (or its degree-corrected edges) agrees
+# with another view's beyond CLUSTER_Z standard deviations of CLUSTER_PERM random relabellings;
+# kept views weigh (mean AMI) ** POWER (POWER 0: the average of the kept views; chosen on the
+# tuning sets and synthetic hub-heavy draws, docs/history/dsrl.md rounds 3-4)
+CLUSTER_Z, CLUSTER_POWER, CLUSTER_PERM = 4.0, 0.0, 100
 TAU = 0.1  # degree regularisation tau of the eigengap criterion, in units of W's mean degree
+# clustering fallback: the weighted input graph's spectral partition is kept if the learned
+# graph's partition cuts the kept views (mean regularised normalised cut, tau = TAU) worse by
+# more than this fraction (chosen on the tuning sets and synthetic hub-heavy draws, round 4)
+FALLBACK_MARGIN = 0.01
 
 # at most this many unfolded blocks (each a sparse graph update of every view)
 MAX_LAYERS = 1000

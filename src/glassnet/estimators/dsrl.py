@@ -49,11 +49,13 @@ from glassnet.devices import to_numpy
 from glassnet.estimators._dsrl_params import (
     CG_TOL,
     CLASSIFICATION_DEFAULTS,
+    CLUSTER_PERM,
     CLUSTER_POWER,
     CLUSTER_Z,
     CLUSTERING_DEFAULTS,
     CONSTRAINTS,
     DROP_WEIGHT,
+    FALLBACK_MARGIN,
     FITTED,
     GAP_KIND,
     PARAMS_DOC,
@@ -69,6 +71,7 @@ from glassnet.nn.dsrl import (
     link_labelled_pairs,
     multiview_graph,
     propagate,
+    regularised_ncut,
     spectral_gap_loss,
     spectral_labels,
     stack_views,
@@ -198,7 +201,7 @@ class _DSRLBase(GlassnetEstimator):
         a_all = np.full(len(graphs), 1.0 / len(graphs))
         if not uniform and self.view_weights == "clusters":  # noise views: exactly 0
             a_all = cluster_agreement_weights(graphs, n_groups, CLUSTER_POWER, CLUSTER_Z,
-                                              random_state=seed)
+                                              CLUSTER_PERM, random_state=seed)
             used = np.flatnonzero(a_all > 0)
             # the kept views averaged: exactly the fit without the left-out views
             uniform = bool(np.all(a_all[used] == a_all[used][0]))
@@ -252,6 +255,9 @@ class _DSRLBase(GlassnetEstimator):
         G = P.copy()
         G.data = layers[-1].copy()
         G.eliminate_zeros()
+        self._input_graph = P.copy()  # the weighted input graph (for the clustering fallback)
+        self._input_graph.data = w0.copy()
+        self._kept_views = (graphs, a_all[used] / a_all[used].sum())
         self.module_ = net.cpu()
         self.view_weights_ = a
         thetas = net.net.thetas
@@ -275,7 +281,11 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     (:func:`glassnet.nn.dsrl.spectral_gap_loss`): the graph is pushed towards k well separated
     groups. The views are weighted by the agreement of their own clusterings
     (``view_weights="clusters"``): a view that agrees with no other beyond chance gets weight 0,
-    the others are averaged.
+    the others are averaged. Fallback: if the learned graph's spectral partition cuts the kept
+    views worse (mean degree-regularised normalised cut of each view's graph, weighted by
+    ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`) than the spectral partition
+    of their weighted sum does, by more than 1%, the latter is kept
+    (``graph_source_ = "input"``).
 
     Parameters
     ----------
@@ -284,13 +294,14 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
 
     Attributes
     ----------
-    labels_, graph_ (learned CSR graph), view_weights_ (one per view, summing to 1), theta_
+    labels_, graph_ (the CSR graph clustered: the learned one, or the weighted input graph
+    if the fallback chose it), graph_source_ (``"learned"`` or ``"input"``), view_weights_ (one per view, summing to 1), theta_
     ([w1, w2, b1, b2]; one row per layer if untied), L_, layer_sparsity_, loss_curve_,
     module_ (:class:`glassnet.nn.dsrl.DSRLGraph`).
     """
 
     _DEFAULTS = CLUSTERING_DEFAULTS
-    _fitted_attributes: ClassVar[dict] = {**FITTED, "labels_": "array"}
+    _fitted_attributes: ClassVar[dict] = {**FITTED, "labels_": "array", "graph_source_": "str"}
     _parameter_constraints: ClassVar[dict] = {
         **CONSTRAINTS,
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],  # <= n: at fit
@@ -343,7 +354,23 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
                              f"after the k-th eigenvalue), got n_clusters={k}, n_samples={n}")
         with fit_context(self.random_state) as seed:
             G = self._learn_graph(graphs, seed, self._gap_loss(int(k)), n_groups=int(k))
-            self.labels_ = spectral_labels(G, k, self.n_init, seed).astype(np.int64)
+            labels = spectral_labels(G, k, self.n_init, seed)
+            self.graph_source_ = "learned"
+            if self.objective == "learned":  # fallback: the learned graph's partition must cut
+                # the kept views (mean regularised normalised cut, weighted by view_weights_) no
+                # worse (up to FALLBACK_MARGIN) than the spectral partition of their sum G0 does
+                G0, (views, a) = self._input_graph, self._kept_views
+                lab0 = spectral_labels(G0, k, self.n_init, seed)
+
+                def cut(lab):
+                    return sum(w * regularised_ncut(g, lab, TAU * float(g.sum()) / n)
+                               for w, g in zip(a, views))
+
+                if cut(labels) > (1.0 + FALLBACK_MARGIN) * cut(lab0):
+                    labels, self.graph_ = lab0, G0
+                    self.graph_source_ = "input"
+            del self._input_graph, self._kept_views
+            self.labels_ = labels.astype(np.int64)
         return self
 
     def fit_predict(self, X, y=None):
@@ -497,6 +524,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         with fit_context(self.random_state) as seed:
             G = self._learn_graph(graphs, seed, self._holdout_loss(idx, code, classes.size, seed),
                                   keep_best=True, n_groups=classes.size)
+        del self._input_graph, self._kept_views  # used by the clustering fallback only
         if self.objective == "learned":
             G = link_labelled_pairs(G, idx, code)
         Gc = G.tocoo()

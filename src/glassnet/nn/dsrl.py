@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from glassnet.nn._base import GlassModule
+from glassnet.nn.dsrl_gate import cluster_agreement_weights, regularised_ncut
 from glassnet.nn.dsrl_propagation import label_propagation, link_labelled_pairs
 from glassnet.penalties import check_dsrl_theta, learned_threshold
 from glassnet.registry import register_model
@@ -52,6 +53,7 @@ __all__ = [
     "multiview_graph",
     "project_theta",
     "propagate",
+    "regularised_ncut",
     "spectral_embedding",
     "spectral_gap_loss",
     "spectral_labels",
@@ -316,68 +318,6 @@ def view_agreement_weights(graphs) -> np.ndarray:
     if not agree.sum() > 0:  # no view agrees with the others above chance
         return np.full(m, 1.0 / m)
     return agree / agree.sum()
-
-
-def _edge_keys(g) -> np.ndarray:
-    c = sp.triu(g, k=1).tocoo()
-    return np.sort(c.row.astype(np.int64) * g.shape[0] + c.col)
-
-
-def _beyond_chance(stat, null, z: float) -> bool:
-    return stat > np.mean(null) + z * max(np.std(null), 1e-12)
-
-
-def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: float = 3.0,
-                              n_perm: int = 30, random_state=0) -> np.ndarray:
-    """View weights from what the views share beyond chance: 0 for a view that shares nothing.
-
-    Two tests per pair of views, each against ``n_perm`` random relabellings of one view's
-    samples (the pair agrees if a statistic exceeds the relabellings' mean by ``z`` of their
-    standard deviations): the mutual information of the views' own partitions (each graph
-    clustered alone, :func:`spectral_labels`, k = ``n_clusters``) and the number of edges the
-    two graphs share. A view is *kept* if it agrees with some other view in either test. A view
-    of pure noise is independent of every other view, so relabelling it changes nothing in
-    distribution: it is left out (weight exactly 0) up to the tests' false-positive rate. Kept
-    views weigh ``(mean AMI with the other kept views) ** power``, normalised (``power=0``: the
-    average of the kept views). One view, or no view agreeing with another: uniform. The
-    relabellings use a generator seeded by ``(random_state, v, u)``, so appending a view leaves
-    the other views' tests unchanged.
-    """
-    from sklearn.metrics import adjusted_mutual_info_score, mutual_info_score
-
-    m = len(graphs)
-    if m == 1:
-        return np.ones(1)
-    seed = int(random_state) if random_state is not None else 0
-    graphs = [sp.csr_matrix(g) for g in graphs]
-    n = graphs[0].shape[0]
-    labs = [spectral_labels(g, n_clusters, 3, seed) for g in graphs]
-    keys = [_edge_keys(g) for g in graphs]
-    above = np.zeros((m, m), dtype=bool)
-    ami = np.zeros((m, m))
-    for i in range(m):
-        for j in range(i + 1, m):
-            rng = np.random.default_rng([seed, i, j])
-            perms = [rng.permutation(n) for _ in range(n_perm)]
-            mi = [mutual_info_score(labs[i], labs[j][p]) for p in perms]
-            shared = []
-            for p in perms:  # graph j with its nodes relabelled by p
-                r, c = p[keys[j] // n], p[keys[j] % n]
-                shared.append(np.intersect1d(keys[i], np.minimum(r, c) * n + np.maximum(r, c),
-                                             assume_unique=True).size)
-            above[i, j] = above[j, i] = (
-                _beyond_chance(mutual_info_score(labs[i], labs[j]), mi, z)
-                or _beyond_chance(np.intersect1d(keys[i], keys[j], assume_unique=True).size,
-                                  shared, z))
-            ami[i, j] = ami[j, i] = adjusted_mutual_info_score(labs[i], labs[j])
-    keep = above.any(axis=1)
-    if not keep.any():
-        return np.full(m, 1.0 / m)
-    sub = ami[np.ix_(keep, keep)]
-    score = np.maximum(sub.sum(axis=1) / max(keep.sum() - 1, 1), 1e-12) ** float(power)
-    a = np.zeros(m)
-    a[keep] = score / score.sum()
-    return a
 
 
 class DSRLGraph(GlassModule):

@@ -1,0 +1,124 @@
+"""DSRL clustering: which views to keep, and whether to keep the learned graph.
+
+* :func:`cluster_agreement_weights` (``view_weights="clusters"``): a view is kept if it shares
+  something with another view beyond chance: its own clustering's mutual information with the
+  other view's, or a *degree-corrected* count of shared edges (robust to hub nodes), each
+  against random relabellings of one view's samples.
+* :func:`regularised_ncut`: the degree-regularised normalised cut of a partition of a graph,
+  the criterion by which the learned graph's clustering must beat the input graph's own
+  (``DSRLClustering``'s fallback).
+
+Both chosen on the tuning sets MSRC-v1 and 3Sources and on synthetic multi-view draws with
+hub-heavy views (docs/history/dsrl.md, round 4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["cluster_agreement_weights", "regularised_ncut"]
+
+
+def _edges(g):
+    """Upper-triangle edges of g as sorted keys ``i * n + j`` with the degree-corrected weight
+    ``1 / sqrt(deg_i deg_j)`` of each (binary degrees), and their end points."""
+    n = g.shape[0]
+    c = sp.triu(g, k=1).tocoo()
+    deg = np.diff(sp.csr_matrix(g != 0).indptr).astype(np.float64)
+    key = c.row.astype(np.int64) * n + c.col
+    o = np.argsort(key)
+    r, cc = c.row[o].astype(np.int64), c.col[o].astype(np.int64)
+    return key[o], r, cc, 1.0 / np.sqrt(deg[r] * deg[cc])
+
+
+def _shared(ea, eb, perm, n):
+    """Degree-corrected shared edges of graph a and graph b with its nodes relabelled by perm:
+    ``sum over shared edges (i, j) of 1 / sqrt(da_i da_j db_i db_j)``. A hub (one node linked
+    to most others, as on kNN graphs of sparse text) adds about as much as one ordinary edge
+    instead of hundreds, so its chance alignment no longer dominates the relabellings."""
+    r, c = perm[eb[1]], perm[eb[2]]
+    key = np.minimum(r, c) * n + np.maximum(r, c)
+    _, ia, ib = np.intersect1d(ea[0], key, assume_unique=True, return_indices=True)
+    return float(ea[3][ia] @ eb[3][ib])
+
+
+def _beyond_chance(stat, null, z: float) -> bool:
+    return stat > np.mean(null) + z * max(np.std(null), 1e-12)
+
+
+def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: float = 4.0,
+                              n_perm: int = 100, random_state=0) -> np.ndarray:
+    """View weights from what the views share beyond chance: 0 for a view that shares nothing.
+
+    Two tests per pair of views, each against ``n_perm`` random relabellings of one view's
+    samples (the pair agrees if a statistic exceeds the relabellings' mean by ``z`` of their
+    standard deviations): the mutual information of the views' own partitions (each graph
+    clustered alone, :func:`glassnet.nn.dsrl.spectral_labels`, k = ``n_clusters``) and the
+    degree-corrected number of edges the two graphs share (:func:`_shared`). A view is *kept*
+    if it agrees with some other view in either test. A view of pure noise is independent of
+    every other view, so relabelling it changes nothing in distribution: it is left out (weight
+    exactly 0) up to the tests' false-positive rate. Kept views weigh
+    ``(mean AMI with the other kept views) ** power``, normalised (``power=0``: the average of
+    the kept views). One view, or no view agreeing with another: uniform. The relabellings use a
+    generator seeded by ``(random_state, v, u)``, so appending a view leaves the other views'
+    tests unchanged. ``O(n_views^2 n_perm nnz log nnz)``.
+    """
+    from sklearn.metrics import adjusted_mutual_info_score, mutual_info_score
+
+    from glassnet.nn.dsrl import spectral_labels
+
+    m = len(graphs)
+    if m == 1:
+        return np.ones(1)
+    if int(n_perm) < 2:
+        raise ValueError(f"n_perm must be at least 2, got {n_perm}")
+    seed = int(random_state) if random_state is not None else 0
+    graphs = [sp.csr_matrix(g) for g in graphs]
+    n = graphs[0].shape[0]
+    labs = [spectral_labels(g, n_clusters, 3, seed) for g in graphs]
+    edges = [_edges(g) for g in graphs]
+    ident = np.arange(n)
+    above = np.zeros((m, m), dtype=bool)
+    ami = np.zeros((m, m))
+    for i in range(m):
+        for j in range(i + 1, m):
+            rng = np.random.default_rng([seed, i, j])
+            perms = [rng.permutation(n) for _ in range(int(n_perm))]
+            # view j's node p[t] is view j's node t: its label moves with it
+            mi = [mutual_info_score(labs[i], labs[j][np.argsort(p)]) for p in perms]
+            shared = [_shared(edges[i], edges[j], p, n) for p in perms]
+            above[i, j] = above[j, i] = (
+                _beyond_chance(mutual_info_score(labs[i], labs[j]), mi, z)
+                or _beyond_chance(_shared(edges[i], edges[j], ident, n), shared, z))
+            ami[i, j] = ami[j, i] = adjusted_mutual_info_score(labs[i], labs[j])
+    keep = above.any(axis=1)
+    if not keep.any():
+        return np.full(m, 1.0 / m)
+    sub = ami[np.ix_(keep, keep)]
+    score = np.maximum(sub.sum(axis=1) / max(keep.sum() - 1, 1), 1e-12) ** float(power)
+    a = np.zeros(m)
+    a[keep] = score / score.sum()
+    return a
+
+
+def regularised_ncut(W, labels, tau: float) -> float:
+    """Mean over the clusters of ``cut(C) / vol(C)`` on ``W + (tau/n) 1 1^T`` (the
+    degree-regularised graph of :func:`glassnet.nn.dsrl.spectral_gap_loss`): lower is a better
+    partition of W. The regularisation charges a cluster for every node it leaves out, so cutting
+    off small groups of weakly linked nodes does not pay. Empty clusters count 1. ``O(nnz)``."""
+    W = sp.csr_matrix(W)
+    n = W.shape[0]
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have one entry per node ({n}), got shape {labels.shape}")
+    k = int(labels.max()) + 1 if labels.size else 0
+    deg = np.asarray(W.sum(axis=1)).ravel()
+    coo = W.tocoo()
+    same = labels[coo.row] == labels[coo.col]
+    within = np.bincount(labels[coo.row[same]], weights=coo.data[same], minlength=k)
+    size = np.bincount(labels, minlength=k).astype(np.float64)
+    vol = np.bincount(labels, weights=deg, minlength=k) + tau * size
+    within = within + tau * size**2 / n
+    ratio = np.where(vol > 0, (vol - within) / np.where(vol > 0, vol, 1.0), 1.0)
+    return float(ratio.mean())
