@@ -84,8 +84,9 @@ def clustering_tables(long, nlong, seeds, mvsc, mvsc_max_n):
          "learned graph; views that share nothing with another view beyond chance (their "
          "own clusterings' mutual information, their degree-corrected shared edges; 100 "
          "relabellings) get weight 0, the others are averaged; if the learned graph's "
-         "partition cuts the weighted input graph worse (regularised normalised cut) than that "
-         "graph's own spectral partition, the latter is kept (fallback). "
+         "partition cuts the kept views worse (mean regularised normalised cut per view) by "
+         "more than 1% than the weighted input graph's spectral partition, the latter is kept "
+         "(fallback). "
          f"{PAPER_OBJ} is the paper's eq. (8) on the averaged graph. Tuning sets: "
          f"{', '.join(TUNING_SETS)} (seeds {TUNING_SEEDS}); counts below exclude them."),
         "Targets (issue 26), computed from the tables:",
