@@ -46,6 +46,23 @@ def test_cv_finds_even_and_interaction_inputs():
     assert est.score(Xt, yt) > 0.7
 
 
+def test_second_screen_finds_an_input_the_strong_ones_mask():
+    """On the null model's (raw and clipped) residuals a weaker linear input (x0, coefficient
+    13.5 beside 40-73) has marginal correlation ~0.14 with y and failed the permutation
+    threshold (screen_support_ was {8, 23, 29, 47} with one screen), so the path,
+    which runs on the screened inputs only, never saw it (issue 23's stability misses); the
+    dense fit's residuals no longer carry the strong inputs, and the second screen passes it."""
+    from sklearn.datasets import make_regression
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, coef = make_regression(200, 50, n_informative=5, noise=5.0, random_state=0, coef=True)
+    X = StandardScaler().fit_transform(X)
+    truth = set(np.flatnonzero(coef))
+    est = SPINNRegressorCV(cv=3, n_lambdas=12, random_state=0).fit(X, y)
+    assert truth <= set(np.flatnonzero(est.screen_support_))
+    assert set(est.selected_features_) == truth
+
+
 def test_screen_keeps_noise_out():
     rng = np.random.default_rng(0)
     X, R = rng.standard_normal((300, 50)), rng.standard_normal((300, 1))
