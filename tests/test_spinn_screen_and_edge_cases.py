@@ -46,12 +46,15 @@ def test_cv_finds_even_and_interaction_inputs():
     assert est.score(Xt, yt) > 0.7
 
 
+@pytest.mark.xfail(strict=True, reason="known limit (docs/spinn.md): an input masked by strong "
+                   "ones fails the single screen; a second screen was tried and not adopted "
+                   "(docs/history/spinn.md)")
 def test_second_screen_finds_an_input_the_strong_ones_mask():
     """On the null model's (raw and clipped) residuals a weaker linear input (x0, coefficient
-    13.5 beside 40-73) has marginal correlation ~0.14 with y and failed the permutation
-    threshold (screen_support_ was {8, 23, 29, 47} with one screen), so the path,
-    which runs on the screened inputs only, never saw it (issue 23's stability misses); the
-    dense fit's residuals no longer carry the strong inputs, and the second screen passes it."""
+    13.5 beside 40-73) has marginal correlation ~0.14 with y and fails the permutation
+    threshold (screen_support_ is {8, 23, 29, 47}), so the path,
+    which runs on the screened inputs only, never sees it (issue 23's stability misses). A
+    second screen on the dense fit's residuals passes it; it is not the default yet."""
     from sklearn.datasets import make_regression
     from sklearn.preprocessing import StandardScaler
 

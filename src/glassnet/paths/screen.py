@@ -20,15 +20,13 @@ SCREEN_PERMUTATIONS, SCREEN_LEVEL = 23, 1.0 / 6.0
 _MAD_TO_SD = 1.4826  # median absolute deviation -> standard deviation at the normal
 
 
-def _screen_stats(Xs, Q, R, linear_only=False):
+def _screen_stats(Xs, Q, R):
     """Per feature: max over outputs of |corr(r, x_j)|, |corr(r, q_j)| (``Q``: the even term,
     ``|x_j|`` standardised) and max_i |corr(r, x_i x_j)| (times sqrt n, so each is about
     N(0, 1) under independence)."""
     n = Xs.shape[0]
     Rs = (R - R.mean(0)) / np.maximum(R.std(0), 1e-12)
     lin = np.abs(Xs.T @ Rs).max(1) / np.sqrt(n)
-    if linear_only:
-        return (lin,)
     quad = np.abs(Q.T @ Rs).max(1) / np.sqrt(n)
     inter = np.zeros(Xs.shape[1], dtype=Xs.dtype)
     for k in range(Rs.shape[1]):
@@ -38,8 +36,7 @@ def _screen_stats(Xs, Q, R, linear_only=False):
     return lin, quad, inter
 
 
-def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUTATIONS,
-                    linear_only: bool = False):
+def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUTATIONS):
     """Second-order screen (issue 8): a boolean mask of the features whose linear term
     ``x_j``, even term ``|x_j|`` or a pairwise product ``x_i x_j`` correlates with the
     residuals ``R`` (n, K) more than the same statistic's maximum over the features does
@@ -54,7 +51,7 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     is ``|x_j|`` rather than the Taylor term ``x_j^2``: it correlates nearly as well with ``x^2``
     (0.94 at the normal) and better with bounded even effects (``cos 2x``: 0.79 against
     0.55), and its lighter tail keeps the permutation maxima low. Cost: O(n p^2) per
-    permutation. ``linear_only``: the linear statistic alone (O(n p) per permutation).
+    permutation.
     """
     B = int(n_permutations)
     if B < 1:
@@ -65,10 +62,9 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     Q = np.abs(Xs)  # the even term: |x_j| catches x^2, |x|, cos x and bounded even effects alike
     Q = (Q - Q.mean(0)) / np.maximum(Q.std(0), 1e-12)
     Xs32, Q32 = Xs.astype(np.float32), Q.astype(np.float32)  # the p x p products dominate: float32
-    stats = _screen_stats(Xs32, Q32, R.astype(np.float32), linear_only)
+    stats = _screen_stats(Xs32, Q32, R.astype(np.float32))
     rng = np.random.default_rng(random_state)
-    maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R[rng.permutation(len(R))].astype(np.float32),
-                                                                linear_only)]
+    maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R[rng.permutation(len(R))].astype(np.float32))]
                       for _ in range(B)], axis=0)  # (B, 3): each statistic's permutation maxima, ascending
     k = min(max(round(SCREEN_LEVEL * (B + 1)), 1), B)
     thr = maxima[B - k]  # the k-th largest per statistic

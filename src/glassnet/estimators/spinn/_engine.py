@@ -31,7 +31,6 @@ DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of l
 # The dense start is a smooth problem fitted with full-batch Adam (proximal gradient from a small
 # random init sits near the saddle at W1 = 0 of an XOR or even effect; docs/history/spinn.md).
 DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
-SECOND_SCREEN_LINEAR = True  # the second screen (dense fit's residuals): the linear statistic only
 RELAX_LR, RELAX_EPOCHS = 1e-2, 1000  # relaxed refits: full-batch Adam, at most 10 x max_epochs
 
 
@@ -72,15 +71,15 @@ def _lambda_maxes(nets, problem, batch, step=1e-4):
     return np.array([lambda_max(stack.W1[b], stack.W1.grad[b], pen, step) for b in range(len(nets))])
 
 
-def _raw_residuals(net, batch, b):
+def _raw_residuals(nets, batch, b):
     with torch.no_grad():
-        out = net(batch.X, *batch.extra)
+        out = nets[b](batch.X, *batch.extra)
     return (batch.Y[:, b].to(out.dtype) - out.reshape(-1)).double().cpu().numpy()
 
 
 def _huber(problem, nets, batch):
     rows = batch.rows(0)
-    return problem.with_datafit(Huber(HUBER_K * robust_scale(_raw_residuals(nets[0], batch, 0)[rows])))
+    return problem.with_datafit(Huber(HUBER_K * robust_scale(_raw_residuals(nets, batch, 0)[rows])))
 
 
 def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool = False) -> Start:
@@ -108,50 +107,30 @@ def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool 
     if how == "zero" or not len(nets[0].upper):
         # a GLM (hidden=()) has no curvature to screen for: its linear gradient sees every input
         return Start(problem, lam_max, [None] * B)
-    masks = [_screen(net, problem, batch, b, seeds[b]) for b, net in enumerate(nets)]
-    masks = [m if m.any() else None for m in masks]
+    masks = []
+    for b, net in enumerate(nets):
+        rows = batch.rows(b)
+        with torch.no_grad():
+            out = net(batch.X, *batch.extra)
+        R = problem.datafit.residuals(out, batch.Y[:, b]).double().cpu().numpy()
+        if problem.robust:  # heavy tails hide signal in the raw residuals, clipping in light ones
+            R = np.column_stack([_raw_residuals(nets, batch, b), R])
+        keep = screen_features(batch.X[torch.as_tensor(rows)].double().cpu().numpy(), R[rows], seeds[b])
+        masks.append(keep if keep.any() else None)
     dense = [b for b in range(B) if masks[b] is not None]
     if dense:
-        _dense_fit(nets, masks, problem, batch, dense, seeds)
-        # a second screen on the dense fit's residuals (iterated screening, as Fan & Lv's ISIS):
-        # an input whose effect the strong ones mask in the null residuals shows in these
-        grown = []
         for b in dense:
-            seed = None if seeds[b] is None else seeds[b] + 1
-            new = _screen(nets[b], problem, batch, b, seed, linear_only=SECOND_SCREEN_LINEAR) & ~masks[b]
-            if new.any():
-                masks[b] = masks[b] | new
-                grown.append(b)
-        if grown:
-            _dense_fit(nets, masks, problem, batch, grown, seeds)
+            masked_start(nets[b], masks[b], generator(seeds[b]))
+        lam0 = problem.lambda_0
+        epochs = min(DENSE_START_EPOCHS, 5 * problem.max_epochs)
+        fit_stack([nets[b] for b in dense], [masks[b] for b in dense],
+                  Objective(problem.datafit, lam0, lam0 * DENSE_START_W1_RIDGE), batch.select(dense),
+                  DENSE_START_LR, epochs)
         if problem.robust and estimate:
             problem = _huber(problem, nets, batch)
         top = _lambda_maxes([nets[b] for b in dense], problem, batch.select(dense), min(problem.lr, 1.0))
         lam_max[dense] = np.maximum(lam_max[dense], top)
     return Start(problem, lam_max, masks)
-
-
-def _screen(net, problem, batch, b, seed, linear_only=False) -> np.ndarray:
-    """:func:`~glassnet.paths.screen_features` on network b's training rows and its current
-    residuals (for robust regression: the raw and the clipped ones)."""
-    with torch.no_grad():
-        out = net(batch.X, *batch.extra)
-    R = problem.datafit.residuals(out, batch.Y[:, b]).double().cpu().numpy()
-    if problem.robust:  # heavy tails hide signal in the raw residuals, clipping in light ones
-        R = np.column_stack([_raw_residuals(net, batch, b), R])
-    rows = batch.rows(b)
-    return screen_features(batch.X[torch.as_tensor(rows)].double().cpu().numpy(), R[rows], seed,
-                           linear_only=linear_only)
-
-
-def _dense_fit(nets, masks, problem, batch, which, seeds):
-    """A fresh dense fit of the networks ``which`` on their masks' inputs, as one stack."""
-    for b in which:
-        masked_start(nets[b], masks[b], generator(seeds[b]))
-    lam0 = problem.lambda_0
-    fit_stack([nets[b] for b in which], [masks[b] for b in which],
-              Objective(problem.datafit, lam0, lam0 * DENSE_START_W1_RIDGE), batch.select(which),
-              DENSE_START_LR, min(DENSE_START_EPOCHS, 5 * problem.max_epochs))
 
 
 def _from_state(net, state, mask):
