@@ -108,19 +108,33 @@ def load(name):
     return _load(name)
 
 
+def _fitted_folds(X, y, **net_kw):
+    """Stratified 5-fold CV (shuffle seed 0), ``StandardScaler`` inside each fold: per fold
+    ``(f, tr, te, Xtr, Xte, est, seconds)`` with the multinomial net fitted on the training part."""
+    for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)):
+        sc = StandardScaler().fit(X[tr])
+        Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
+        est = MultinomialIRLSADMMNetClassifier(random_state=0, **net_kw)
+        t0 = time.perf_counter()
+        est.fit(Xtr, y[tr])
+        yield f, tr, te, Xtr, Xte, est, time.perf_counter() - t0
+
+
+def _peer_row(name, f, y, tr, te, Xtr, Xte, **extra):
+    """The report's multinomial L1 peer fitted on the fold's training part, as a result row."""
+    pname, pm = peer(y, report=True)
+    t0 = time.perf_counter()
+    pm.fit(Xtr, y[tr])
+    return {"data": name, "fold": f, "method": pname, "accuracy": float(np.mean(pm.predict(Xte) == y[te])),
+            "n_genes": _n_used(pm.coef_), "seconds": time.perf_counter() - t0, **extra}
+
+
 def run(sets, peers=True):
     rows = []
     out = f"{OUT}/multiclass_tuning{'' if sets == SETS else '_' + '_'.join(sets)}.csv"
     for name in sets:
         X, y = load(name)
-        for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)):
-            sc = StandardScaler().fit(X[tr])
-            Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
-            est = MultinomialIRLSADMMNetClassifier(random_state=0, select_C=TUNE_CS)
-            est._CANDIDATES_BEYOND_ROWS = True
-            t0 = time.perf_counter()
-            est.fit(Xtr, y[tr])
-            sec = time.perf_counter() - t0
+        for f, tr, te, Xtr, Xte, est, sec in _fitted_folds(X, y, select_C=TUNE_CS):
             table, Cs, gs, _single, (ranked, sizes), *_ = est._cv_table
             at = np.array([sizes[min(g, len(sizes)) - 1] for g in gs])
             yi_tr = np.searchsorted(est.classes_, y[tr])
@@ -139,12 +153,7 @@ def run(sets, peers=True):
                         rows.append({"data": name, "fold": f, "method": f"net C={C} rule={rule} cap={cap}",
                                      "accuracy": cache[k], "n_genes": k, "seconds": sec})
             if peers:
-                pname, pm = peer(y, report=True)
-                t0 = time.perf_counter()
-                pm.fit(Xtr, y[tr])
-                rows.append({"data": name, "fold": f, "method": pname,
-                             "accuracy": float(np.mean(pm.predict(Xte) == y[te])),
-                             "n_genes": _n_used(pm.coef_), "seconds": time.perf_counter() - t0})
+                rows.append(_peer_row(name, f, y, tr, te, Xtr, Xte))
             print(name, f, f"{sec:.1f} s", flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
         df = pd.DataFrame(rows)
@@ -161,13 +170,7 @@ def run_small_classes(sets=SMALL_CLASS_SETS, peers=True):
     out = f"{OUT}/multiclass_tuning_small_classes{'' if sets == SMALL_CLASS_SETS else '_' + '_'.join(sets)}.csv"
     for name in sets:
         X, y = load(name)
-        for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)):
-            sc = StandardScaler().fit(X[tr])
-            Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
-            est = MultinomialIRLSADMMNetClassifier(random_state=0)
-            t0 = time.perf_counter()
-            est.fit(Xtr, y[tr])
-            sec = time.perf_counter() - t0
+        for f, tr, te, Xtr, Xte, est, sec in _fitted_folds(X, y):
             table, _Cs, gs, _single, (ranked, sizes), _imps, n_unseen = est._cv_table
             at = np.array([sizes[min(g, len(sizes)) - 1] for g in gs])
             yi_tr = np.searchsorted(est.classes_, y[tr])
@@ -187,13 +190,7 @@ def run_small_classes(sets=SMALL_CLASS_SETS, peers=True):
                                  "smallest_training_class": min_class,
                                  "unseen_held_out": int(n_unseen.sum())})
             if peers:
-                pname, pm = peer(y, report=True)
-                t0 = time.perf_counter()
-                pm.fit(Xtr, y[tr])
-                rows.append({"data": name, "fold": f, "method": pname,
-                             "accuracy": float(np.mean(pm.predict(Xte) == y[te])),
-                             "n_genes": _n_used(pm.coef_), "seconds": time.perf_counter() - t0,
-                             "smallest_training_class": min_class})
+                rows.append(_peer_row(name, f, y, tr, te, Xtr, Xte, smallest_training_class=min_class))
             print(name, f, f"{sec:.1f} s", pd.DataFrame(rows[-7:])[["method", "accuracy", "n_genes"]]
                   .to_string(header=False), flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
