@@ -95,7 +95,10 @@ class L1(Penalty):
 
 def _safe_sqrt(sq: torch.Tensor) -> torch.Tensor:
     """``sqrt(sq)`` whose gradient at 0 is 0 (the minimum-norm subgradient of a group norm at
-    an all-zero group) instead of ``inf * 0 = nan``; values are bit-equal to ``torch.sqrt``."""
+    an all-zero group) instead of ``inf * 0 = nan``; values are bit-equal to ``torch.sqrt``.
+    Without autograd (the proxes of every path step) it is ``torch.sqrt`` itself."""
+    if not sq.requires_grad:
+        return torch.sqrt(sq)
     pos = sq > 0
     return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
 
