@@ -415,6 +415,40 @@ def test_refit_classifier_is_ridge_logistic_regression_on_the_selected_columns(d
     np.testing.assert_allclose(plain.coef_[0, S], out.beta.numpy()[:-1], atol=1e-12)
 
 
+@pytest.mark.parametrize("n_classes, weights", [(2, None), (4, None), (3, [0.49, 0.49, 0.02])])
+def test_refit_path_losses_equal_one_ridge_fit_per_C(n_classes, weights):
+    """The refit scores its C grid by scikit-learn's warm-started path on each fold
+    (``ridge_path_losses``): the same held-out losses as one ``ridge_logistic`` fit per C (to the
+    solver's tolerance); with a class absent from the training rows (the last case: 2 members,
+    one fold trains on neither) it falls back to those fits."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(100, 6, n_informative=4, n_redundant=0, n_classes=n_classes,
+                               n_clusters_per_class=1, weights=weights, random_state=1)
+    folds = make_folds(len(y), 5, y, classification=True, random_state=0) if weights is None else [
+        (np.setdiff1d(np.arange(100), va), va) for va in (np.flatnonzero(y == 2), np.arange(0, 100, 5))]
+    for tr, va in folds:
+        path = est_mod.ridge_path_losses(X, y, tr, va, est_mod.REFIT_CS)
+        one = [est_mod.held_out_log_loss(est_mod.ridge_logistic(X[tr], y[tr], C), X[va], y[va])
+               for C in est_mod.REFIT_CS]
+        # lbfgs stops at tol 1e-8 on the gradient: at C = 1e4 on near-separable rows the two
+        # starts end up to ~1e-5 apart in the loss; the C the refit picks is the same
+        np.testing.assert_allclose(path, one, rtol=1e-4, atol=1e-8)
+        assert np.argmin(path) == np.argmin(one)
+
+
+def test_small_fit_runs_on_one_thread_and_restores_the_count(monkeypatch):
+    """A fit under ``glassnet.utils.SMALL_WORK`` runs on one torch thread (two threads whose
+    idle workers spin on a busy machine made a 77 x 5,469 CV 6-20x slower), restored after."""
+    seen, fit = [], IRLSADMMNetClassifier._fit
+    monkeypatch.setattr(IRLSADMMNetClassifier, "_fit",
+                        lambda self, *a, **k: seen.append(torch.get_num_threads()) or fit(self, *a, **k))
+    X, y = make_irls_admm_simulation(n_samples=60, n_features=20, random_state=0)[:2]
+    before = torch.get_num_threads()
+    IRLSADMMNetClassifier(max_epochs=1, n_features_to_select=3, random_state=0).fit(X, y)
+    assert seen == [1] and torch.get_num_threads() == before
+
+
 def test_omega_gradient_wrt_F_is_the_exact_form_not_printed_eq52():
     """dOmega/dF_mm = -2 rho Q F^{mm} Q r + rho Q I^{mm} (z - u) with r = A^T b + rho F^T (z - u)
     (differentiate Q = (A^T A + rho F^T F)^{-1}: dQ = -Q dK Q). Printed eq. 52 has

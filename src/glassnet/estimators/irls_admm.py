@@ -24,6 +24,7 @@ from glassnet.estimators.irls_admm_base import (  # noqa: F401  (re-exported for
     held_out_log_loss,
     near_duplicate_groups,
     ridge_logistic,
+    ridge_path_losses,
 )
 from glassnet.nn.irls_admm import IRLSADMMNet
 from glassnet.utils import fit_context
@@ -151,7 +152,7 @@ class IRLSADMMNetClassifier(_NetSelector):
         """Train the net, select features, fit the classifier; ``self``."""
         device = self._fit_device(X)
         X, y_pm = self._prepare(X, y)
-        with fit_context(self.random_state) as seed:
+        with fit_context(self.random_state, self._work(X, 1)) as seed:
             return self._fit(X, (y_pm > 0).astype(int), seed, device)
 
     def _make_net(self, p):

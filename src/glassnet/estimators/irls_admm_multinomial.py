@@ -109,7 +109,7 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
         device = self._fit_device(X)
         X, y = self._validate_Xy(X, y, classification=True)
         self.classes_, yi = np.unique(y, return_inverse=True)
-        with fit_context(self.random_state) as seed:
+        with fit_context(self.random_state, self._work(X, len(self.classes_))) as seed:
             return self._fit(X, yi, seed, device)
 
     def _make_net(self, p):
