@@ -18,7 +18,8 @@ learns the sparse graph ``X_(t) = DSRLNet(sum_v a_v W_v)`` with the one training
   classification minimises the cross-entropy of label propagation through the learned graph on
   held-out labelled samples (``n_folds`` folds of the labelled set). The view weights ``a``:
   for clustering by default the average of the views whose own clustering agrees with another
-  view's beyond chance, 0 for the rest (``view_weights="clusters"``;
+  view's beyond chance, 0 for the rest; if no pair agrees, the views whose features share
+  variation beyond column-permuted copies of themselves (``view_weights="clusters"``;
   :func:`glassnet.nn.dsrl.cluster_agreement_weights`); for classification by default the views'
   graph agreement above chance (``"agreement"``; :func:`glassnet.nn.dsrl.view_agreement_weights`);
   or trained with Theta (``"trained"``).
@@ -60,6 +61,8 @@ from glassnet.estimators._dsrl_params import (
     GAP_KIND,
     PARAMS_DOC,
     PRIOR_MASS,
+    STRUCTURE_NULL,
+    STRUCTURE_Z,
     TAU,
     THETA_INIT,
 )
@@ -200,8 +203,10 @@ class _DSRLBase(GlassnetEstimator):
         used = np.arange(len(graphs))
         a_all = np.full(len(graphs), 1.0 / len(graphs))
         if not uniform and self.view_weights == "clusters":  # noise views: exactly 0
+            views = self.fit_views_ if self.affinity == "knn" else None
             a_all = cluster_agreement_weights(graphs, n_groups, CLUSTER_POWER, CLUSTER_Z,
-                                              CLUSTER_PERM, random_state=seed)
+                                              CLUSTER_PERM, random_state=seed, views=views,
+                                              structure_z=STRUCTURE_Z, n_null=STRUCTURE_NULL)
             used = np.flatnonzero(a_all > 0)
             # the kept views averaged: exactly the fit without the left-out views
             uniform = bool(np.all(a_all[used] == a_all[used][0]))

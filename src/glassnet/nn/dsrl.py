@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from glassnet.nn._base import GlassModule
-from glassnet.nn.dsrl_gate import cluster_agreement_weights, regularised_ncut
+from glassnet.nn.dsrl_gate import cluster_agreement_weights, feature_structure_z, regularised_ncut
 from glassnet.nn.dsrl_propagation import label_propagation, link_labelled_pairs
 from glassnet.penalties import check_dsrl_theta, learned_threshold
 from glassnet.registry import register_model
@@ -47,6 +47,7 @@ __all__ = [
     "DSRLThreshold",
     "check_affinity",
     "cluster_agreement_weights",
+    "feature_structure_z",
     "knn_heat_graph",
     "label_propagation",
     "link_labelled_pairs",
