@@ -100,7 +100,7 @@ FAST_PARAMS: dict[str, dict] = {
     "MultinomialIRLSADMMNetClassifier": {"max_epochs": 2},
     "ADMMLogisticRegression": {"k_max": 5, "i_max": 50},
     "MatNetClassifier": {"hidden_shapes": [(4, 4)], "max_epochs": 30, "batch_size": None},
-    "MatNetRegressor": {"hidden_shapes": [(4, 4)], "max_epochs": 60, "batch_size": None},
+    "MatNetRegressor": {"hidden_shapes": [(4, 4)], "max_epochs": 40, "batch_size": None},
     "MatNetSR": {"patch_size": 2, "hidden_shape": (2, 2), "n_patches": 50, "max_epochs": 2,
                  "batch_size": None},
     "SPINNClassifier": {"max_epochs": 5, "n_path": 2, "dtype": "float64"},
