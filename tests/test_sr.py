@@ -85,10 +85,10 @@ def test_matnet_sr_beats_bicubic_on_a_crop_it_did_not_train_on():
     """Train on the top-left of the photograph, score on a disjoint crop of its bottom half."""
     img = _camera()
     train, test = img[40:168, 100:228], img[300:428, 250:378]
-    sr = MatNetSR(n_patches=3000, max_epochs=40, lr=0.01, stride=3, random_state=0).fit(train)
+    sr = MatNetSR(n_patches=3000, max_epochs=20, lr=0.01, stride=3, random_state=0).fit(train)
     r = sr.evaluate(test)
     assert r["y_matnet"].shape == (128, 128)
-    assert r["psnr_matnet"] > r["psnr_bicubic"] + 0.4  # +0.84 dB measured (seed 0)
+    assert r["psnr_matnet"] > r["psnr_bicubic"] + 0.4  # +0.63 dB (seeds 0-2: 0.55-0.63; 40 epochs: 0.81-0.84)
     up = sr.upscale(np.stack([test[::2, ::2]] * 3, -1), channel_axis=-1)
     assert up.shape == (128, 128, 3) and up.dtype == np.uint8
     gray = sr.upscale(test[::2, ::2].astype(float))
