@@ -31,7 +31,7 @@ CLUSTER_Z, CLUSTER_POWER, CLUSTER_PERM = 4.0, 0.0, 100
 # no pair of views agreeing: a view is kept if its features share variation beyond
 # STRUCTURE_Z standard deviations of STRUCTURE_NULL column-permuted copies (parallel analysis;
 # chosen on the tuning sets and synthetic weak text views, docs/history/dsrl.md round 5)
-STRUCTURE_Z, STRUCTURE_NULL = 10.0, 20
+STRUCTURE_Z, STRUCTURE_NULL = 10.0, 10
 TAU = 0.1  # degree regularisation tau of the eigengap criterion, in units of W's mean degree
 # clustering fallback: the weighted input graph's spectral partition is kept if the learned
 # graph's partition cuts the kept views (mean regularised normalised cut, tau = TAU) worse by
