@@ -46,16 +46,12 @@ def test_cv_finds_even_and_interaction_inputs():
     assert est.score(Xt, yt) > 0.7
 
 
-@pytest.mark.slow  # a known limit, not a behaviour the default suite guards
-@pytest.mark.xfail(strict=True, reason="known limit (docs/spinn.md): an input masked by strong "
-                   "ones fails the single screen; a second screen was tried and not adopted "
-                   "(docs/history/spinn.md)")
 def test_second_screen_finds_an_input_the_strong_ones_mask():
     """On the null model's (raw and clipped) residuals a weaker linear input (x0, coefficient
     13.5 beside 40-73) has marginal correlation ~0.14 with y and fails the permutation
-    threshold (screen_support_ is {8, 23, 29, 47}), so the path,
-    which runs on the screened inputs only, never sees it (issue 23's stability misses). A
-    second screen on the dense fit's residuals passes it; it is not the default yet."""
+    threshold (the first screen passes {8, 23, 29, 47}), so a path on the first screen's
+    inputs never sees it. The second screen, on the dense fit's residuals, passes it, and the
+    dense fit continues with it (from its weights, the new column at zero)."""
     from sklearn.datasets import make_regression
     from sklearn.preprocessing import StandardScaler
 
@@ -65,6 +61,40 @@ def test_second_screen_finds_an_input_the_strong_ones_mask():
     est = SPINNRegressorCV(cv=3, n_lambdas=12, random_state=0).fit(X, y)
     assert truth <= set(np.flatnonzero(est.screen_support_))
     assert set(est.selected_features_) == truth
+
+
+def test_second_screen_continues_the_dense_fit(monkeypatch):
+    """Where the second screen admits an input, the dense fit continues from its weights (the
+    first screen's columns move little, no redraw) and the new input gets weight; with the
+    second screen off the start is the first screen's alone."""
+    from sklearn.datasets import make_regression
+
+    from glassnet.estimators.spinn import _engine
+
+    X, y = make_regression(200, 50, n_informative=5, noise=5.0, random_state=0)
+    est = SPINNRegressor(random_state=0)
+    batch, _ = est._batch((X - X.mean(0)) / X.std(0), y, np.ones(200), [(np.arange(200), None)])
+
+    def start(epochs, seed=0):
+        monkeypatch.setattr(_engine, "SECOND_SCREEN_EPOCHS", epochs)
+        net = est._build(50, 1, seed)
+        st = _engine.start([net], est._problem(), batch, "screen", [seed], estimate=True)
+        with torch.no_grad():
+            loss = float(st.problem.data_loss(net, batch.X, batch.Y[:, 0]))
+        return st.masks[0], net.W1.detach().clone(), loss
+
+    epochs = _engine.SECOND_SCREEN_EPOCHS
+    first, W_one, loss_one = start(0)
+    grown, W_two, loss_two = start(epochs)
+    W_other = start(0, seed=1)[1]  # the same dense fit from another draw
+    assert not first[0] and grown[0] and np.array_equal(grown & first, first)
+
+    def dist(W):
+        return float((W - W_one)[:, first].norm() / W_one[:, first].norm())
+
+    assert dist(W_two) < 0.3 * dist(W_other)  # continued from the first fit's weights, not redrawn
+    assert W_two[:, 0].norm() > 0.1 and W_one[:, 0].norm() == 0
+    assert loss_two < 0.5 * loss_one
 
 
 def test_screen_keeps_noise_out():

@@ -22,11 +22,13 @@ _MAD_TO_SD = 1.4826  # median absolute deviation -> standard deviation at the no
 
 def _screen_stats(Xs, Q, R):
     """Per feature: max over outputs of |corr(r, x_j)|, |corr(r, q_j)| (``Q``: the even term,
-    ``|x_j|`` standardised) and max_i |corr(r, x_i x_j)| (times sqrt n, so each is about
-    N(0, 1) under independence)."""
+    ``|x_j|`` standardised; None: the linear statistic only) and max_i |corr(r, x_i x_j)|
+    (times sqrt n, so each is about N(0, 1) under independence)."""
     n = Xs.shape[0]
     Rs = (R - R.mean(0)) / np.maximum(R.std(0), 1e-12)
     lin = np.abs(Xs.T @ Rs).max(1) / np.sqrt(n)
+    if Q is None:
+        return (lin,)
     quad = np.abs(Q.T @ Rs).max(1) / np.sqrt(n)
     inter = np.zeros(Xs.shape[1], dtype=Xs.dtype)
     for k in range(Rs.shape[1]):
@@ -36,14 +38,16 @@ def _screen_stats(Xs, Q, R):
     return lin, quad, inter
 
 
-def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUTATIONS):
+def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUTATIONS,
+                    linear_only: bool = False, level: float = SCREEN_LEVEL):
     """Second-order screen (issue 8): a boolean mask of the features whose linear term
     ``x_j``, even term ``|x_j|`` or a pairwise product ``x_i x_j`` correlates with the
     residuals ``R`` (n, K) more than the same statistic's maximum over the features does
     under permutations of the rows of ``R``: each statistic's threshold is the k-th largest of
-    ``n_permutations`` permutation maxima, ``k = SCREEN_LEVEL x (n_permutations + 1)``
+    ``n_permutations`` permutation maxima, ``k = level x (n_permutations + 1)``
     (rounded, at least 1), so that with no signal anywhere each statistic passes any feature
-    with probability ``SCREEN_LEVEL`` (1/6; the union of the three, at most 1/2).
+    with probability ``level`` (default ``SCREEN_LEVEL``, 1/6; the union of the three, at most
+    1/2).
 
     The linear and product terms are the first- and second-order terms of the loss around
     ``W1 = 0`` (the gradient and the Hessian of a network with curved activations), so even
@@ -51,7 +55,8 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     is ``|x_j|`` rather than the Taylor term ``x_j^2``: it correlates nearly as well with ``x^2``
     (0.94 at the normal) and better with bounded even effects (``cos 2x``: 0.79 against
     0.55), and its lighter tail keeps the permutation maxima low. Cost: O(n p^2) per
-    permutation.
+    permutation. ``linear_only``: the linear statistic alone, O(n p) per permutation (the
+    second screen of SPINN's start, on the dense fit's residuals).
     """
     B = int(n_permutations)
     if B < 1:
@@ -59,14 +64,15 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     X = np.asarray(X, dtype=np.float64)
     R = np.asarray(R, dtype=np.float64).reshape(X.shape[0], -1)
     Xs = (X - X.mean(0)) / np.maximum(X.std(0), 1e-12)
-    Q = np.abs(Xs)  # the even term: |x_j| catches x^2, |x|, cos x and bounded even effects alike
-    Q = (Q - Q.mean(0)) / np.maximum(Q.std(0), 1e-12)
-    Xs32, Q32 = Xs.astype(np.float32), Q.astype(np.float32)  # the p x p products dominate: float32
+    Xs32, Q32 = Xs.astype(np.float32), None  # the p x p products dominate: float32
+    if not linear_only:
+        Q = np.abs(Xs)  # the even term: |x_j| catches x^2, |x|, cos x and bounded even effects alike
+        Q32 = ((Q - Q.mean(0)) / np.maximum(Q.std(0), 1e-12)).astype(np.float32)
     stats = _screen_stats(Xs32, Q32, R.astype(np.float32))
     rng = np.random.default_rng(random_state)
     maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R[rng.permutation(len(R))].astype(np.float32))]
-                      for _ in range(B)], axis=0)  # (B, 3): each statistic's permutation maxima, ascending
-    k = min(max(round(SCREEN_LEVEL * (B + 1)), 1), B)
+                      for _ in range(B)], axis=0)  # (B, 1 or 3): each statistic's permutation maxima, ascending
+    k = min(max(round(level * (B + 1)), 1), B)
     thr = maxima[B - k]  # the k-th largest per statistic
     keep = np.zeros(X.shape[1], dtype=bool)
     for s, t in zip(stats, thr):

@@ -31,6 +31,10 @@ DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of l
 # The dense start is a smooth problem fitted with full-batch Adam (proximal gradient from a small
 # random init sits near the saddle at W1 = 0 of an XOR or even effect; docs/history/spinn.md).
 DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
+# The second screen (linear, on the dense fit's residuals): its level and, where it admits inputs,
+# the epochs and step size that continue the dense fit (0 epochs: no second screen). Level 1/24:
+# the largest of the 23 permutation maxima (chosen on tuning data, docs/history/spinn.md)
+SECOND_SCREEN_LEVEL, SECOND_SCREEN_EPOCHS, SECOND_SCREEN_LR = 1.0 / 24.0, 100, 1e-2
 RELAX_LR, RELAX_EPOCHS = 1e-2, 1000  # relaxed refits: full-batch Adam, at most 10 x max_epochs
 
 
@@ -71,15 +75,15 @@ def _lambda_maxes(nets, problem, batch, step=1e-4):
     return np.array([lambda_max(stack.W1[b], stack.W1.grad[b], pen, step) for b in range(len(nets))])
 
 
-def _raw_residuals(nets, batch, b):
+def _raw_residuals(net, batch, b):
     with torch.no_grad():
-        out = nets[b](batch.X, *batch.extra)
+        out = net(batch.X, *batch.extra)
     return (batch.Y[:, b].to(out.dtype) - out.reshape(-1)).double().cpu().numpy()
 
 
 def _huber(problem, nets, batch):
     rows = batch.rows(0)
-    return problem.with_datafit(Huber(HUBER_K * robust_scale(_raw_residuals(nets, batch, 0)[rows])))
+    return problem.with_datafit(Huber(HUBER_K * robust_scale(_raw_residuals(nets[0], batch, 0)[rows])))
 
 
 def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool = False) -> Start:
@@ -90,7 +94,9 @@ def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool 
     that pass :func:`~glassnet.paths.screen_features` on each network's training rows (the
     others stay at zero); the top is the larger of ``lambda_max`` and the lambda at which one
     proximal step (size ``lr``) removes every input. A network whose screen passes nothing
-    starts at zero (Feng & Simon's path).
+    starts at zero (Feng & Simon's path). After the dense fit a second screen (the linear
+    statistic only, O(n p)) reads its residuals; a network whose mask it grows continues its
+    dense fit from where it is (``SECOND_SCREEN_EPOCHS``, the new inputs' weights from zero).
 
     Robust regression (``problem.robust``) with ``estimate``: network 0's null residuals give a
     first Huber ``delta`` (``HUBER_K`` x their MAD scale); the screen reads the raw and the
@@ -107,30 +113,57 @@ def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool 
     if how == "zero" or not len(nets[0].upper):
         # a GLM (hidden=()) has no curvature to screen for: its linear gradient sees every input
         return Start(problem, lam_max, [None] * B)
-    masks = []
-    for b, net in enumerate(nets):
-        rows = batch.rows(b)
-        with torch.no_grad():
-            out = net(batch.X, *batch.extra)
-        R = problem.datafit.residuals(out, batch.Y[:, b]).double().cpu().numpy()
-        if problem.robust:  # heavy tails hide signal in the raw residuals, clipping in light ones
-            R = np.column_stack([_raw_residuals(nets, batch, b), R])
-        keep = screen_features(batch.X[torch.as_tensor(rows)].double().cpu().numpy(), R[rows], seeds[b])
-        masks.append(keep if keep.any() else None)
+    masks = [_screen(net, problem, batch, b, seeds[b]) for b, net in enumerate(nets)]
+    masks = [m if m.any() else None for m in masks]
     dense = [b for b in range(B) if masks[b] is not None]
     if dense:
         for b in dense:
             masked_start(nets[b], masks[b], generator(seeds[b]))
-        lam0 = problem.lambda_0
-        epochs = min(DENSE_START_EPOCHS, 5 * problem.max_epochs)
-        fit_stack([nets[b] for b in dense], [masks[b] for b in dense],
-                  Objective(problem.datafit, lam0, lam0 * DENSE_START_W1_RIDGE), batch.select(dense),
-                  DENSE_START_LR, epochs)
+        _dense_fit(nets, masks, problem, batch, dense, DENSE_START_EPOCHS)
+        # a second screen, linear only, on the dense fit's residuals (iterated screening, as Fan &
+        # Lv's ISIS): an input that the strong ones mask in the null residuals shows in these.
+        # The networks whose masks grow continue from their dense fit (the new inputs' weights
+        # start at zero) for a few epochs: no redraw, so the first fit's basin is kept.
+        grown = [b for b in dense if SECOND_SCREEN_EPOCHS and _grow(nets[b], masks, problem, batch, b, seeds[b])]
+        if grown:
+            _dense_fit(nets, masks, problem, batch, grown, SECOND_SCREEN_EPOCHS, SECOND_SCREEN_LR)
         if problem.robust and estimate:
             problem = _huber(problem, nets, batch)
         top = _lambda_maxes([nets[b] for b in dense], problem, batch.select(dense), min(problem.lr, 1.0))
         lam_max[dense] = np.maximum(lam_max[dense], top)
     return Start(problem, lam_max, masks)
+
+
+def _screen(net, problem, batch, b, seed, second=False) -> np.ndarray:
+    """:func:`~glassnet.paths.screen_features` on network b's training rows and its current
+    residuals (for robust regression: the raw and the clipped ones); ``second``: the second
+    screen's (linear statistic only, level ``SECOND_SCREEN_LEVEL``)."""
+    with torch.no_grad():
+        out = net(batch.X, *batch.extra)
+    R = problem.datafit.residuals(out, batch.Y[:, b]).double().cpu().numpy()
+    if problem.robust:  # heavy tails hide signal in the raw residuals, clipping in light ones
+        R = np.column_stack([_raw_residuals(net, batch, b), R])
+    rows = batch.rows(b)
+    X = batch.X[torch.as_tensor(rows)].double().cpu().numpy()
+    if second:
+        return screen_features(X, R[rows], seed, linear_only=True, level=SECOND_SCREEN_LEVEL)
+    return screen_features(X, R[rows], seed)
+
+
+def _grow(net, masks, problem, batch, b, seed) -> bool:
+    """The second screen of network b: adds the inputs it passes to ``masks[b]``; whether any
+    were new."""
+    new = _screen(net, problem, batch, b, None if seed is None else seed + 1, second=True) & ~masks[b]
+    masks[b] = masks[b] | new
+    return bool(new.any())
+
+
+def _dense_fit(nets, masks, problem, batch, which, epochs, lr=DENSE_START_LR):
+    """Fit the networks ``which`` on their masks' inputs, from where they are, as one stack."""
+    lam0 = problem.lambda_0
+    fit_stack([nets[b] for b in which], [masks[b] for b in which],
+              Objective(problem.datafit, lam0, lam0 * DENSE_START_W1_RIDGE), batch.select(which),
+              lr, min(epochs, 5 * problem.max_epochs))
 
 
 def _from_state(net, state, mask):
