@@ -286,7 +286,9 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     (:func:`glassnet.nn.dsrl.spectral_gap_loss`): the graph is pushed towards k well separated
     groups. The views are weighted by the agreement of their own clusterings
     (``view_weights="clusters"``): a view that agrees with no other beyond chance gets weight 0,
-    the others are averaged. Fallback: if the learned graph's spectral partition cuts the kept
+    the others are averaged; if no pair agrees, a view is kept if its features share variation
+    beyond column-permuted copies of themselves (:func:`glassnet.nn.dsrl.feature_structure_z`),
+    so a view of pure noise still gets 0. Fallback: if the learned graph's spectral partition cuts the kept
     views worse (mean degree-regularised normalised cut of each view's graph, weighted by
     ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`) than the spectral partition
     of their weighted sum does, by more than 1%, the latter is kept
