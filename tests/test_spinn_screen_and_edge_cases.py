@@ -97,6 +97,31 @@ def test_second_screen_continues_the_dense_fit(monkeypatch):
     assert loss_two < 0.5 * loss_one
 
 
+def test_integrative_second_screen_reads_each_data_sets_residuals(monkeypatch):
+    """x0 acts with opposite signs in the two data sets, so it cancels in the pooled residuals
+    and fails the first screen; the second screen reads one residual column per data set."""
+    from glassnet.estimators.spinn import _engine
+
+    rng = np.random.default_rng(1)
+    Xs = [rng.standard_normal((100, 10)) for _ in range(2)]
+    ys = [3 * Xs[0][:, 1] + Xs[0][:, 0] + rng.standard_normal(100),
+          3 * Xs[1][:, 1] - Xs[1][:, 0] + rng.standard_normal(100)]
+    est = IntegrativeSPINN(lam=0.05, random_state=0).fit(Xs, ys)
+    assert {0, 1} <= set(est.selected_features_)
+    monkeypatch.setattr(_engine, "SECOND_SCREEN_EPOCHS", 0)  # the first screen alone
+    assert not IntegrativeSPINN(lam=0.05, random_state=0).fit(Xs, ys).screen_support_[0]
+
+
+def test_linear_only_screen_passes_linear_terms_only():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 20))
+    R = (X[:, 0] ** 2 + 2 * X[:, 1] * X[:, 2] + X[:, 3] + 0.5 * rng.standard_normal(300))[:, None]
+    assert set(np.flatnonzero(screen_features(X, R, 0))) >= {0, 1, 2, 3}
+    assert set(np.flatnonzero(screen_features(X, R, 0, linear_only=True, level=1 / 24))) == {3}
+    with pytest.raises(ValueError, match="level"):
+        screen_features(X, R, 0, level=0.0)
+
+
 def test_screen_keeps_noise_out():
     rng = np.random.default_rng(0)
     X, R = rng.standard_normal((300, 50)), rng.standard_normal((300, 1))

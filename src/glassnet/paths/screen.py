@@ -61,6 +61,8 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     B = int(n_permutations)
     if B < 1:
         raise ValueError(f"n_permutations must be at least 1, got {n_permutations}")
+    if not 0 < level <= 1:
+        raise ValueError(f"level must be in (0, 1], got {level}")
     X = np.asarray(X, dtype=np.float64)
     R = np.asarray(R, dtype=np.float64).reshape(X.shape[0], -1)
     Xs = (X - X.mean(0)) / np.maximum(X.std(0), 1e-12)

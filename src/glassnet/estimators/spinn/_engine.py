@@ -143,6 +143,10 @@ def _screen(net, problem, batch, b, seed, second=False) -> np.ndarray:
     R = problem.datafit.residuals(out, batch.Y[:, b]).double().cpu().numpy()
     if problem.robust:  # heavy tails hide signal in the raw residuals, clipping in light ones
         R = np.column_stack([_raw_residuals(net, batch, b), R])
+    if second and batch.extra:  # integrative: one residual column per data set (effects that
+        # differ in sign between the sets cancel in the pooled residuals)
+        m = batch.extra[0].cpu().numpy()
+        R = np.column_stack([R * (m == k)[:, None] for k in np.unique(m)])
     rows = batch.rows(b)
     X = batch.X[torch.as_tensor(rows)].double().cpu().numpy()
     if second:
