@@ -210,6 +210,29 @@ def test_selection_options():
             IRLSADMMNetClassifier(select_C=bad, max_epochs=2).fit(X, y)
 
 
+def test_auto_selection_settings_follow_the_shape():
+    """``select_C`` / ``duplicate_corr`` ``"auto"`` (the binary defaults): ``SELECT_C`` and
+    ``DUPLICATE_CORR`` (0.1, 0.9) with more columns than rows, ``TALL_SELECT_C`` and
+    ``TALL_DUPLICATE_CORR`` (3, 0.97) otherwise. ``select_C_`` / ``duplicate_corr_`` hold the
+    values used, and passing them explicitly gives the same fit."""
+    kw = {"random_state": 0, "max_epochs": 3}
+    tall = make_irls_admm_simulation(n_samples=120, n_features=10, n_true=4, random_state=0)[:2]
+    wide = make_irls_admm_simulation(n_samples=30, n_features=60, random_state=0)[:2]
+    t = IRLSADMMNetClassifier(**kw).fit(*tall)
+    assert list(t.select_C_) == [est_mod.TALL_SELECT_C] == [3.0]
+    assert t.duplicate_corr_ == est_mod.TALL_DUPLICATE_CORR == 0.97
+    same = IRLSADMMNetClassifier(select_C=3.0, duplicate_corr=0.97, **kw).fit(*tall)
+    np.testing.assert_array_equal(same.get_support(), t.get_support())
+    np.testing.assert_array_equal(same.cv_losses_, t.cv_losses_)
+    w = IRLSADMMNetClassifier(**kw).fit(*wide)
+    assert list(w.select_C_) == [est_mod.SELECT_C] == [0.1] and w.duplicate_corr_ == est_mod.DUPLICATE_CORR == 0.9
+    fixed = IRLSADMMNetClassifier(select_C=0.1, duplicate_corr=0.9, **kw).fit(*tall)
+    assert list(fixed.select_C_) == [0.1] and fixed.duplicate_corr_ == 0.9
+    for bad in ("Auto", "tall", 1.5, 0):
+        with pytest.raises(ValueError, match="duplicate_corr"):
+            IRLSADMMNetClassifier(duplicate_corr=bad, max_epochs=2).fit(*tall)
+
+
 def test_select_C_sequence_scores_each_set_at_its_best_C():
     """With a sequence, each candidate set's CV loss is its lowest over the Cs: the validation
     curve is the pointwise minimum of the single-C curves (same net, same folds), and a

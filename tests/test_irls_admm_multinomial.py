@@ -245,3 +245,20 @@ def test_multinomial_candidates_go_beyond_the_row_count_and_the_binary_ones_do_n
     assert max(binary.validation_curve_) <= n
     for est in (multi, binary):
         assert est.selected_features_.size in est.validation_curve_
+
+
+def test_multinomial_defaults_and_auto_select_C():
+    """The multinomial net keeps ``select_C`` 0.01 and ``duplicate_corr`` 0.9 on any shape (no
+    multi-class tuning set had more rows than columns); its ``select_C="auto"`` is 0.01 on wide
+    data, as the binary net's is its own wide value."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 40)), np.repeat([0, 1, 2], 10)
+    X[:, :3] += 2.0 * np.eye(3)[y]
+    kw = {"random_state": 0, "max_epochs": 2}
+    m = MultinomialIRLSADMMNetClassifier(**kw).fit(X, y)
+    assert list(m.select_C_) == [0.01] and m.duplicate_corr_ == 0.9
+    a = MultinomialIRLSADMMNetClassifier(select_C="auto", **kw).fit(X, y)
+    assert list(a.select_C_) == [0.01]
+    np.testing.assert_array_equal(a.get_support(), m.get_support())
+    tall = MultinomialIRLSADMMNetClassifier(**kw).fit(np.tile(X[:, :10], (3, 1)), np.tile(y, 3))
+    assert list(tall.select_C_) == [0.01] and tall.duplicate_corr_ == 0.9

@@ -13,12 +13,15 @@ import torch
 from glassnet.estimators.base import POSITIVE, TOL, Interval
 from glassnet.estimators.irls_admm_base import (  # noqa: F401  (re-exported for users and tests)
     ADMM_CONSTRAINTS,
+    DUPLICATE_CORR,
     REFIT_CS,
     SCREEN,
     SELECT_C,
     SELECT_C_GRID,
     SELECT_CV,
     SELECT_RULE,
+    TALL_DUPLICATE_CORR,
+    TALL_SELECT_C,
     _IRLSADMMBase,
     _NetSelector,
     held_out_log_loss,
@@ -76,10 +79,14 @@ class IRLSADMMNetClassifier(_NetSelector):
     lam, rho_init, F_init, t_init: eq. 17's lambda and the paper's initial Theta (1, 1, 10, 1).
     n_features_to_select: selection rule, above.
     duplicate_corr: absolute correlation from which two features count as near-duplicates
-        (``"auto"`` rule only; 0.9).
+        (``"auto"`` rule only). ``"auto"`` (default): 0.9 (``DUPLICATE_CORR``) when ``X`` has
+        more columns than rows, 0.97 (``TALL_DUPLICATE_CORR``) otherwise.
     select_C: ``C`` (scikit-learn's inverse ridge strength) of the ridge logistic regressions
         that score the candidate sets; a sequence (e.g. ``SELECT_C_GRID``) scores each number of
-        groups at the C of its lowest CV loss.
+        groups at the C of its lowest CV loss. ``"auto"`` (default): 0.1 (``SELECT_C``) when
+        ``X`` has more columns than rows (tuning gene sets), 3 (``TALL_SELECT_C``: nearly
+        unpenalised scores) otherwise (breast cancer's tuning splits, the simulation's tuning
+        seeds: as sparse as L1-LR there). The values used: ``select_C_``, ``duplicate_corr_``.
     rule: ``"1se"`` (default: the smallest set whose mean CV loss is within one standard error
         of the best), ``"paired"`` (the smallest set not significantly worse than the best on the
         paired per-fold differences, z <= 2) or ``"min"``.
@@ -108,8 +115,8 @@ class IRLSADMMNetClassifier(_NetSelector):
         t_init: float = 1.0,
         fit_intercept: bool = True,
         n_features_to_select="auto",
-        duplicate_corr: float = 0.9,
-        select_C=SELECT_C,
+        duplicate_corr="auto",
+        select_C="auto",
         rule: str = SELECT_RULE,
         screen: int | None = SCREEN,
         refit: bool = True,

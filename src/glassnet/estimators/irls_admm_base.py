@@ -32,6 +32,7 @@ from glassnet.model_selection import SELECTION_RULES, choose, cv_path, make_fold
 from glassnet.training import OPTIMIZERS, fit, split_validation
 
 __all__ = [
+    "DUPLICATE_CORR",
     "MULTINOMIAL_SELECT_C",
     "REFIT_CS",
     "SCREEN",
@@ -39,6 +40,8 @@ __all__ = [
     "SELECT_CV",
     "SELECT_C_GRID",
     "SELECT_RULE",
+    "TALL_DUPLICATE_CORR",
+    "TALL_SELECT_C",
     "WIDE_EPOCHS",
     "held_out_log_loss",
     "near_duplicate_groups",
@@ -75,8 +78,8 @@ NET_CONSTRAINTS = {
     "t_init": [POSITIVE],
     "n_features_to_select": [StrOptions({"auto", "single", "z"}),
                              Interval(numbers.Integral, 1, None, closed="left")],  # <= p: at fit
-    "duplicate_corr": [Interval(numbers.Real, 0, 1, closed="right")],
-    "select_C": [POSITIVE, Reals(open_low=True)],
+    "duplicate_corr": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="right")],
+    "select_C": [StrOptions({"auto"}), POSITIVE, Reals(open_low=True)],
     "rule": [StrOptions(set(SELECTION_RULES))],
     "screen": [None, Interval(numbers.Integral, 1, None, closed="left")],
     "refit": ["boolean"],
@@ -90,6 +93,14 @@ NET_CONSTRAINTS = {
 }
 SELECT_C = 0.1  # binary net; the multinomial net's is MULTINOMIAL_SELECT_C (both chosen on tuning sets)
 MULTINOMIAL_SELECT_C = 0.01
+DUPLICATE_CORR = 0.9
+# select_C="auto" / duplicate_corr="auto" (the binary net's defaults): the values above when X has
+# more columns than rows (tuning gene sets), these when it has at least as many rows as columns:
+# candidate sets scored by nearly unpenalised fits, and only features correlated at 0.97 or more
+# enter as one group. Chosen on breast cancer's tuning splits (first fold of 5-fold CV, shuffle
+# seeds 1-12) and the simulation's tuning seeds (docs/history/irls_admm.md, issue 24 fourth pass)
+TALL_SELECT_C = 3.0
+TALL_DUPLICATE_CORR = 0.97
 SELECT_C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SELECT_RULE = "1se"
 REFIT_CS = np.logspace(-4, 4, 10)  # scikit-learn's LogisticRegressionCV default grid
@@ -344,6 +355,7 @@ class _NetSelector(_IRLSADMMBase):
     _fitted_attributes: ClassVar[dict] = {
         **_IRLSADMMBase._fitted_attributes, "history_": "record", "screened_features_": "array",
         "refit_C_": "float|none", "consensus_importances_": "array", "cv_losses_": "array",
+        "select_C_": "array", "duplicate_corr_": "float",
         "validation_curve_": "dict[float]", "n_groups_": "int",
         "_cv_table": "tuple[array|tuple[array]|tuple[float]]",
     }
@@ -352,10 +364,23 @@ class _NetSelector(_IRLSADMMBase):
     _CANDIDATES_BEYOND_ROWS = False
 
     # ------------------------------------------------------------------ checks
-    def _select_Cs(self):
-        """``select_C`` as a tuple of checked values: one number, or a non-empty sequence."""
-        C = self.select_C  # declared: a finite number > 0 or a non-empty sequence of them
+    _WIDE_SELECT_C = SELECT_C  # select_C="auto" with more columns than rows
+
+    def _select_Cs(self, X):
+        """``select_C`` as a tuple of checked values (one number, or a non-empty sequence);
+        ``"auto"``: ``TALL_SELECT_C`` when ``X`` has at least as many rows as columns, else the
+        class's wide value (``SELECT_C``; the multinomial net's ``MULTINOMIAL_SELECT_C``)."""
+        C = self.select_C  # declared: "auto", a finite number > 0 or a non-empty sequence of them
+        if isinstance(C, str):
+            C = TALL_SELECT_C if X.shape[0] >= X.shape[1] else self._WIDE_SELECT_C
         return tuple(float(v) for v in (C if isinstance(C, (list, tuple, np.ndarray)) else (C,)))
+
+    def _duplicate_corr(self, X) -> float:
+        """``duplicate_corr``; ``"auto"``: ``TALL_DUPLICATE_CORR`` when ``X`` has at least as many
+        rows as columns, else ``DUPLICATE_CORR``."""
+        if isinstance(self.duplicate_corr, str):
+            return TALL_DUPLICATE_CORR if X.shape[0] >= X.shape[1] else DUPLICATE_CORR
+        return float(self.duplicate_corr)
 
     def _check_params(self):
         k = self.n_features_to_select
@@ -486,22 +511,24 @@ class _NetSelector(_IRLSADMMBase):
         self.beta_intercept_ = float(b0[0]) if beta.shape[0] == 1 else b0
         self.n_stages_ = len(out.betas)
 
-    def _candidates(self, X, imp, n_rows):
-        """Candidate sets (top-g groups of the order ``imp``): at most ``n_rows`` features, or
-        every feature the net saw with ``_CANDIDATES_BEYOND_ROWS`` (the multinomial net)."""
+    def _candidates(self, X, imp, n_rows, dup):
+        """Candidate sets (top-g groups of the order ``imp``, near-duplicates at ``|r| >= dup``):
+        at most ``n_rows`` features, or every feature the net saw with
+        ``_CANDIDATES_BEYOND_ROWS`` (the multinomial net)."""
         grouped = self.n_features_to_select == "auto"
         seen = int((imp > 0).sum())
         cap = max(1, seen if self._CANDIDATES_BEYOND_ROWS else min(seen, n_rows))
         groups = near_duplicate_groups(X, np.argsort(-imp, kind="stable"),
-                                       self.duplicate_corr if grouped else np.inf, max_features=cap)
+                                       dup if grouped else np.inf, max_features=cap)
         ranked = np.concatenate(groups)
         sizes = np.minimum(np.cumsum([g.size for g in groups]), cap)
         return ranked, sizes
 
     def _select_by_cv(self, X, yi, imp, folds, seed, device):
         """The number of groups by cross-validated net rankings (module comment above)."""
-        Cs = self._select_Cs()
-        ranked, sizes = self._candidates(X, imp, len(yi))
+        Cs, dup = self._select_Cs(X), self._duplicate_corr(X)  # "auto" resolved on all rows
+        self.select_C_, self.duplicate_corr_ = np.array(Cs), dup
+        ranked, sizes = self._candidates(X, imp, len(yi), dup)
         n_groups = len(sizes)
         gs = (np.arange(1, n_groups + 1) if n_groups <= MAX_CANDIDATES
               else np.unique(np.geomspace(1, n_groups, MAX_CANDIDATES).astype(int)))
@@ -510,7 +537,7 @@ class _NetSelector(_IRLSADMMBase):
 
         def fold_losses(f, tr, va):  # the candidates' held-out losses, then the fold's ranking
             *_, imp_f = self._ranked_net(X[tr], yi[tr], None if seed is None else seed + 1 + f, device)
-            ranked_f, sizes_f = self._candidates(X[tr], imp_f, len(tr))
+            ranked_f, sizes_f = self._candidates(X[tr], imp_f, len(tr), dup)
             va_s = _seen_rows(yi, tr, va)
             out, scored = [], {}  # a fold with fewer groups than gs repeats its largest set: fit it once
             for C in Cs:
@@ -530,7 +557,7 @@ class _NetSelector(_IRLSADMMBase):
             agg = (imp / max(imp.max(), 1e-300) + fold_imps.sum(0)) / (1 + len(folds))
             # refit=False predicts with the full net, so only features it saw can be selected
             self.consensus_importances_ = agg if self.refit else np.where(imp > 0, agg, 0.0)
-            ranked, sizes = self._candidates(X, self.consensus_importances_, len(yi))
+            ranked, sizes = self._candidates(X, self.consensus_importances_, len(yi), dup)
         self._cv_table = (losses.reshape(len(folds), len(Cs), len(gs)), Cs, gs, single, (ranked, sizes), fold_imps,
                           n_unseen)
         if len(Cs) > 1:  # each number of groups scored at the C of its lowest mean loss

@@ -42,7 +42,9 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
     not the classifier. ``predict_proba`` has one column per entry of ``classes_`` and rows
     that sum to 1. Parameters as :class:`glassnet.IRLSADMMNetClassifier`, except ``select_C``:
     0.01 (``MULTINOMIAL_SELECT_C``; on the two multi-class tuning sets, GLIOMA and Brain_Tumor1,
-    it scored 0.775 and 0.878 against 0.700 and 0.856 at the binary net's 0.1); and the
+    it scored 0.775 and 0.878 against 0.700 and 0.856 at the binary net's 0.1; ``"auto"`` is
+    that value with more columns than rows), ``duplicate_corr`` 0.9 (no multi-class tuning
+    set had more rows than columns, so the binary net's ``"auto"`` is not the default); and the
     candidate sets of ``"auto"`` go up to every feature the net saw, not only as many as rows
     (with many small classes the held-out loss was still falling at the row cap on tuning data).
     Two classes are accepted (then ``coef_`` is (2, n_features), as the symmetric softmax model).
@@ -53,6 +55,7 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
     # multi-class tuning data (GLIOMA, Brain_Tumor1, Yale faces and handwritten digits with 7
     # samples per class) the larger sets were more accurate (docs/history/irls_admm.md)
     _CANDIDATES_BEYOND_ROWS = True
+    _WIDE_SELECT_C = MULTINOMIAL_SELECT_C  # select_C="auto" with more columns than rows
 
     def __init__(
         self,
