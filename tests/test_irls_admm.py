@@ -210,6 +210,21 @@ def test_selection_options():
             IRLSADMMNetClassifier(select_C=bad, max_epochs=2).fit(X, y)
 
 
+def test_cv_sets_the_selection_folds_for_both_nets():
+    """``cv``: the folds of the selection's table (one row each) and of the refit's C; the
+    smaller class caps it; below 2 is refused."""
+    from glassnet import MultinomialIRLSADMMNetClassifier
+
+    X, y = make_irls_admm_simulation(n_samples=120, n_features=10, n_true=4, random_state=0)[:2]
+    for cls, target in ((IRLSADMMNetClassifier, y), (MultinomialIRLSADMMNetClassifier, np.arange(120) % 3)):
+        for cv in (2, 3):
+            assert cls(cv=cv, max_epochs=2, random_state=0).fit(X, target).cv_losses_.shape[0] == cv
+    few = np.r_[np.zeros(116, int), np.ones(4, int)]  # 4 members in the smaller class: 4 folds
+    assert IRLSADMMNetClassifier(cv=10, max_epochs=2, random_state=0).fit(X, few).cv_losses_.shape[0] == 4
+    with pytest.raises(ValueError, match="'cv'"):
+        IRLSADMMNetClassifier(cv=1).fit(X, y)
+
+
 def test_auto_selection_settings_follow_the_shape():
     """``select_C`` / ``duplicate_corr`` ``"auto"`` (the binary defaults): ``SELECT_C`` and
     ``DUPLICATE_CORR`` (0.1, 0.9) with more columns than rows, ``TALL_SELECT_C`` and

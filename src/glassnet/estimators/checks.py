@@ -96,8 +96,8 @@ def expected_failed_checks(estimator) -> dict[str, str]:
 # public estimator as ``cls(**FAST_PARAMS.get(name, {}), random_state=0)``. An estimator not
 # listed here is tested with its defaults, so a new estimator is covered the day it is exported.
 FAST_PARAMS: dict[str, dict] = {
-    "IRLSADMMNetClassifier": {"max_epochs": 2},
-    "MultinomialIRLSADMMNetClassifier": {"max_epochs": 2},
+    "IRLSADMMNetClassifier": {"max_epochs": 2, "cv": 2},
+    "MultinomialIRLSADMMNetClassifier": {"max_epochs": 2, "cv": 2},
     "ADMMLogisticRegression": {"k_max": 5, "i_max": 50},
     "MatNetClassifier": {"hidden_shapes": [(4, 4)], "max_epochs": 30, "batch_size": None},
     "MatNetRegressor": {"hidden_shapes": [(4, 4)], "max_epochs": 40, "batch_size": None},

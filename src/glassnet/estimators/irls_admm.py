@@ -90,6 +90,8 @@ class IRLSADMMNetClassifier(_NetSelector):
     rule: ``"1se"`` (default: the smallest set whose mean CV loss is within one standard error
         of the best), ``"paired"`` (the smallest set not significantly worse than the best on the
         paired per-fold differences, z <= 2) or ``"min"``.
+    cv: stratified folds of the selection and of the refit's ``C`` (default 5, ``SELECT_CV``;
+        fewer when the smaller class has fewer members).
     screen: features the net sees when ``X`` has more (default 1000; None: all).
     refit: classifier on the selected features: ridge logistic regression with ``C`` by
         cross-validation (True) or the trained net (False).
@@ -118,6 +120,7 @@ class IRLSADMMNetClassifier(_NetSelector):
         duplicate_corr="auto",
         select_C="auto",
         rule: str = SELECT_RULE,
+        cv: int = SELECT_CV,
         screen: int | None = SCREEN,
         refit: bool = True,
         optimizer: str = "adam",
@@ -142,6 +145,7 @@ class IRLSADMMNetClassifier(_NetSelector):
         self.duplicate_corr = duplicate_corr
         self.select_C = select_C
         self.rule = rule
+        self.cv = cv
         self.screen = screen
         self.refit = refit
         self.optimizer = optimizer

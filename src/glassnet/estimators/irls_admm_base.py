@@ -49,7 +49,7 @@ __all__ = [
     "ridge_path_losses",
 ]
 
-# Selection (issue 24). In each of SELECT_CV folds a net is trained on the fold's training rows
+# Selection (issue 24). In each of ``cv`` folds a net is trained on the fold's training rows
 # only, ranks the features, and the candidate sets (its top-g near-duplicate groups) are scored
 # by the held-out log-loss of a ridge logistic regression (scikit-learn's ``C = select_C``) on
 # those columns; ``glassnet.model_selection.cv_path`` builds the (fold x candidate) table and
@@ -81,6 +81,7 @@ NET_CONSTRAINTS = {
     "duplicate_corr": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="right")],
     "select_C": [StrOptions({"auto"}), POSITIVE, Reals(open_low=True)],
     "rule": [StrOptions(set(SELECTION_RULES))],
+    "cv": [Interval(numbers.Integral, 2, None, closed="left")],
     "screen": [None, Interval(numbers.Integral, 1, None, closed="left")],
     "refit": ["boolean"],
     "optimizer": [StrOptions(set(OPTIMIZERS))],
@@ -104,7 +105,7 @@ TALL_DUPLICATE_CORR = 0.97
 SELECT_C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SELECT_RULE = "1se"
 REFIT_CS = np.logspace(-4, 4, 10)  # scikit-learn's LogisticRegressionCV default grid
-SELECT_CV = 5  # folds (fewer when the smallest class has fewer members)
+SELECT_CV = 5  # default ``cv``: folds (fewer when the smallest class has fewer members)
 SCREEN = 1000  # features the net sees when there are more: the largest |gradient of E at 0|
 WIDE_EPOCHS = 1  # max_epochs="auto" when the (screened) data have more columns than rows
 MAX_CANDIDATES = 30
@@ -389,23 +390,23 @@ class _NetSelector(_IRLSADMMBase):
         # rule, duplicate_corr, max_epochs, screen, select_C: declared (_parameter_constraints)
 
     def _folds(self, yi, seed):
-        """Stratified folds of the selection and refit: ``SELECT_CV``, or as many as the
+        """Stratified folds of the selection and refit: ``cv``, or as many as the
         smaller class has members (at least 2) for two classes. With more classes a class with
         fewer members than folds is spread over them as far as it goes (scikit-learn's
         ``StratifiedKFold``) instead of cutting every class's folds (lymphoma has classes of 2)."""
         counts = np.bincount(yi, minlength=len(self.classes_))
         n_min = int(counts.min())
-        if len(counts) > 2 and n_min < SELECT_CV <= len(yi) // 2:
+        if len(counts) > 2 and n_min < self.cv <= len(yi) // 2:
             from sklearn.model_selection import StratifiedKFold
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # "the least populated class has ..."
-                split = StratifiedKFold(SELECT_CV, shuffle=True, random_state=seed).split(np.zeros((len(yi), 1)), yi)
+                split = StratifiedKFold(self.cv, shuffle=True, random_state=seed).split(np.zeros((len(yi), 1)), yi)
                 return list(split)
         if n_min < 2:
             raise ValueError(f"the smallest class has {n_min} sample(s); the selection's "
                              "cross-validation needs at least 2 of each class")
-        return make_folds(len(yi), min(SELECT_CV, n_min), yi, classification=True, random_state=seed)
+        return make_folds(len(yi), min(self.cv, n_min), yi, classification=True, random_state=seed)
 
     # ------------------------------------------------------------------ the net
     def _work(self, X, n_outputs) -> float:

@@ -9,6 +9,7 @@ from glassnet.estimators.base import torch_dtype
 from glassnet.estimators.irls_admm_base import (
     MULTINOMIAL_SELECT_C,
     SCREEN,
+    SELECT_CV,
     SELECT_RULE,
     _NetSelector,
 )
@@ -70,6 +71,7 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
         duplicate_corr: float = 0.9,
         select_C=MULTINOMIAL_SELECT_C,
         rule: str = SELECT_RULE,
+        cv: int = SELECT_CV,
         screen: int | None = SCREEN,
         refit: bool = True,
         optimizer: str = "adam",
@@ -94,6 +96,7 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
         self.duplicate_corr = duplicate_corr
         self.select_C = select_C
         self.rule = rule
+        self.cv = cv
         self.screen = screen
         self.refit = refit
         self.optimizer = optimizer
