@@ -161,11 +161,12 @@ class SimSize:
     qs: list
     noises: tuple
     max_epochs: int  # the net's training budget (tiny runs only shorten it)
+    select_cv: int = 5  # the net's own selection folds (its default; tiny runs: 2)
 
 
 def _sim_size(cfg: Config) -> SimSize:
     if cfg.tiny:
-        return SimSize(200, 1, 1, 2, [8], (0.0,), 15)
+        return SimSize(200, 1, 1, 2, [8], (0.0,), 15, select_cv=2)
     if cfg.quick:
         return SimSize(500, 1, 1, 5, [4, 8], (0.0, 1.0), 200)
     return SimSize(500, 20, 3, 5, list(range(1, 11)), NOISE_LEVELS, 200)
@@ -182,7 +183,8 @@ def _simulate(noise, rep, seed, n_samples=500):
 
 
 def _methods(size: SimSize):
-    return {"IRLS-ADMM net": lambda s: _net(s, max_epochs=size.max_epochs), "ADMM": _admm}
+    return {"IRLS-ADMM net": lambda s: _net(s, max_epochs=size.max_epochs, cv=size.select_cv),
+            "ADMM": _admm}
 
 
 def _pq_curve(noise, curve, seed, size: SimSize):

@@ -97,7 +97,7 @@ def run_cervical(cfg: Config) -> Result:
 
     d = load_cervical_cancer(cfg.data_dir)
     X, y = d.X, d.y
-    net_kw = {"max_epochs": 15} if cfg.tiny else {}
+    net_kw = {"max_epochs": 15, "cv": 2} if cfg.tiny else {}
     n_splits = 2 if cfg.tiny else 5
     n_repeats = 1 if cfg.quick or cfg.tiny else 5
     log("irls-admm-cervical: Fig. 5 (the net on all patients)")
@@ -189,7 +189,7 @@ def run_cns(cfg: Config) -> Result:
     rng = np.random.default_rng(cfg.seed)
     n_draws = 1 if cfg.quick or cfg.tiny else 10
     n_splits = 3 if cfg.tiny else 5
-    net_kw = {"max_epochs": 15} if cfg.tiny else {}
+    net_kw = {"max_epochs": 15, "cv": 2} if cfg.tiny else {}
     rows, n_pass = [], []
     for draw in stage_items("irls-admm-cns: Brain_Tumor1 draws", range(n_draws)):
         log(f"irls-admm-cns: Brain_Tumor1 draw {draw + 1}/{n_draws} ({n_splits}-fold CV, genes filtered in each fold)")
