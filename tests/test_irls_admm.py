@@ -354,8 +354,8 @@ def test_net_on_a_column_subset_keeps_each_features_parameters():
 
 def test_training_improves_on_untrained_net():
     X, y, _, _ = make_irls_admm_simulation(noise_std=0.5, random_state=1)
-    trained = IRLSADMMNetClassifier(random_state=0).fit(X, y)
-    frozen = IRLSADMMNetClassifier(random_state=0, max_epochs=1, lr=1e-12).fit(X, y)
+    trained = IRLSADMMNetClassifier(random_state=0, cv=2).fit(X, y)  # 2 folds: same path, cheaper
+    frozen = IRLSADMMNetClassifier(random_state=0, cv=2, max_epochs=1, lr=1e-12).fit(X, y)
     assert trained.history_.val_loss[trained.history_.best_epoch] < trained.history_.val_loss[0]
     assert trained.score(X, y) >= frozen.score(X, y)
 
@@ -365,7 +365,7 @@ def test_separable_data_stays_finite():
     X = rng.standard_normal((120, 5))
     y = (X[:, 0] > 0).astype(int)
     X[:, 0] *= 50.0  # a huge margin: sigmoids saturate, exp(-m) overflows in the naive form
-    for est in (IRLSADMMNetClassifier(random_state=0, max_epochs=50), ADMMLogisticRegression(lam=0.1)):
+    for est in (IRLSADMMNetClassifier(random_state=0, max_epochs=50, cv=2), ADMMLogisticRegression(lam=0.1)):
         est.fit(X, y)
         assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.beta_))
         assert est.score(X, y) == 1.0
@@ -386,7 +386,7 @@ def test_float32_and_top_q_selection():
 def test_string_labels_and_save_load_round_trip(tmp_path):
     X, y, _, _ = make_irls_admm_simulation(n_samples=150, n_features=8, n_true=2, random_state=3)
     labels = np.where(y == 1, "tumour", "normal")
-    net = IRLSADMMNetClassifier(random_state=0, max_epochs=30).fit(X, labels)
+    net = IRLSADMMNetClassifier(random_state=0, max_epochs=30, cv=2).fit(X, labels)
     assert set(net.predict(X)) <= {"tumour", "normal"}
     save(net, tmp_path / "net.glassnet")
     back = load(tmp_path / "net.glassnet")

@@ -178,7 +178,7 @@ def test_screen_and_refit_false_use_only_columns_the_net_saw():
     selects among them only (the full net predicts), and predicts from exactly that set."""
     X, y, _, _support = make_irls_admm_simulation(n_samples=80, n_features=300, n_true=4, noise_std=0.1,
                                                  random_state=12)
-    est = IRLSADMMNetClassifier(random_state=0, screen=50, refit=False).fit(X, y)
+    est = IRLSADMMNetClassifier(random_state=0, screen=50, refit=False, cv=2).fit(X, y)
     assert est.screened_features_.size == 50
     assert set(est.selected_features_) <= set(est.screened_features_)
     np.testing.assert_array_equal(est.beta_[np.setdiff1d(np.arange(300), est.screened_features_)], 0.0)
