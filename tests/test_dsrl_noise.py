@@ -74,3 +74,40 @@ def test_noise_view_leaves_the_fit_unchanged_when_no_pair_agrees():
     assert mn.view_weights_[-1] == 0.0 and np.allclose(mn.view_weights_[:-1], 1 / 3)
     assert np.allclose(m.view_weights_, 1 / 3)
     assert np.array_equal(m.labels_, mn.labels_)
+
+
+def _strong_weak_views(n=240, k=4, d=20, draw=0):
+    """One strong Gaussian view (separation 6) and three weak ones (separation 2)."""
+    rng = np.random.default_rng(draw)
+    y = np.arange(n) % k
+    rng.shuffle(y)
+    views = []
+    for sep in (6.0, 2.0, 2.0, 2.0):
+        means = rng.normal(0.0, sep / np.sqrt(2.0 * d), (k, d))
+        views.append(means[y] + rng.normal(size=(n, d)))
+    return views, y
+
+
+def test_dominant_view_gets_the_largest_weight_and_equal_views_stay_averaged():
+    """Round 6: the kept views are graded (NMI of each view's partition with the averaged kept
+    graph's, ** 0.5) only when one view's score is at least twice the second's."""
+    views, _ = _strong_weak_views()
+    graphs = multiview_graph(views, return_views=True)[1]
+    a = cluster_agreement_weights(graphs, 4, power=0.5, grade="dominant")
+    assert a.sum() == pytest.approx(1.0)
+    assert a[0] > 1.5 * a[1:].max()  # the strong view weighs most
+    flat = cluster_agreement_weights(graphs, 4, power=0.0)
+    np.testing.assert_allclose(flat, 0.25)  # power 0: the average, as rounds 3-5
+    even = make_multiview_mixture(240, 4, 3, 20, 4.0, random_state=1)
+    b = cluster_agreement_weights(multiview_graph(even.views, return_views=True)[1], 4, power=0.5, grade="dominant")
+    np.testing.assert_allclose(b, 1.0 / 3.0)  # no view stands out: averaged
+    with pytest.raises(ValueError, match="grade"):
+        cluster_agreement_weights(graphs, 4, power=1.0, grade="nope")
+
+
+def test_estimator_weights_the_strong_view_and_still_drops_noise():
+    views, y = _strong_weak_views(draw=1)
+    noise = np.random.default_rng(5).normal(size=(len(y), 30))
+    m = DSRLClustering(4, random_state=0, max_epochs=3).fit([*views, noise])
+    w = m.view_weights_
+    assert w[-1] == 0.0 and w[0] == w.max() and w[0] > 1.5 * w[1:4].max()

@@ -25,9 +25,15 @@ GAP_KIND = "gap"  # spectral_gap_loss criterion of the learned clustering object
 VIEW_WEIGHTS = ("clusters", "agreement", "trained", "uniform")
 # "clusters" weighting: a view is kept if its partition (or its degree-corrected edges) agrees
 # with another view's beyond CLUSTER_Z standard deviations of CLUSTER_PERM random relabellings;
-# kept views weigh (mean AMI) ** POWER (POWER 0: the average of the kept views; chosen on the
-# tuning sets and synthetic hub-heavy draws, docs/history/dsrl.md rounds 3-4)
-CLUSTER_Z, CLUSTER_POWER, CLUSTER_PERM = 4.0, 0.0, 100
+# kept views are graded by CLUSTER_GRADE ** POWER (rounds 3-5: AMI ** 0, the plain average;
+# docs/history/dsrl.md rounds 3-6)
+CLUSTER_Z, CLUSTER_POWER, CLUSTER_PERM = 4.0, 0.5, 100
+# round 6: the kept views are graded only when one stands out: "dominant" = each kept view's
+# partition's NMI with the averaged kept graph's; if the top score is at least CLUSTER_DOMINANCE
+# times the second, weights score ** CLUSTER_POWER, else the average (chosen on the tuning sets,
+# where no view stands out and nothing changes, and synthetic one-strong-view draws;
+# docs/history/dsrl.md round 6). Other grades: "ami", "own_cut", "consensus", "amgl".
+CLUSTER_GRADE, CLUSTER_DOMINANCE = "dominant", 2.0
 # no pair of views agreeing: a view is kept if its features share variation beyond
 # STRUCTURE_Z standard deviations of STRUCTURE_NULL column-permuted copies (parallel analysis;
 # chosen on the tuning sets and synthetic weak text views, docs/history/dsrl.md round 5)

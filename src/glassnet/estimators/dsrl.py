@@ -50,6 +50,8 @@ from glassnet.devices import to_numpy
 from glassnet.estimators._dsrl_params import (
     CG_TOL,
     CLASSIFICATION_DEFAULTS,
+    CLUSTER_DOMINANCE,
+    CLUSTER_GRADE,
     CLUSTER_PERM,
     CLUSTER_POWER,
     CLUSTER_Z,
@@ -206,7 +208,9 @@ class _DSRLBase(GlassnetEstimator):
             views = self.fit_views_ if self.affinity == "knn" else None
             a_all = cluster_agreement_weights(graphs, n_groups, CLUSTER_POWER, CLUSTER_Z,
                                               CLUSTER_PERM, random_state=seed, views=views,
-                                              structure_z=STRUCTURE_Z, n_null=STRUCTURE_NULL)
+                                              structure_z=STRUCTURE_Z, n_null=STRUCTURE_NULL,
+                                              grade=CLUSTER_GRADE, tau=TAU,
+                                              dominance=CLUSTER_DOMINANCE)
             used = np.flatnonzero(a_all > 0)
             # the kept views averaged: exactly the fit without the left-out views
             uniform = bool(np.all(a_all[used] == a_all[used][0]))

@@ -89,7 +89,9 @@ def feature_structure_z(view, n_components: int, n_null: int = 10, random_state=
 
 def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: float = 4.0,
                               n_perm: int = 100, random_state=0, views=None,
-                              structure_z: float = 10.0, n_null: int = 10) -> np.ndarray:
+                              structure_z: float = 10.0, n_null: int = 10,
+                              grade: str = "ami", tau: float = 0.1,
+                              dominance: float = 2.0) -> np.ndarray:
     """View weights from what the views share beyond chance: 0 for a view that shares nothing.
 
     Two tests per pair of views, each against ``n_perm`` random relabellings of one view's
@@ -99,9 +101,11 @@ def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: fl
     degree-corrected number of edges the two graphs share (:func:`_shared`). A view is *kept*
     if it agrees with some other view in either test. A view of pure noise is independent of
     every other view, so relabelling it changes nothing in distribution: it is left out (weight
-    exactly 0) up to the tests' false-positive rate. Kept views weigh
-    ``(mean AMI with the other kept views) ** power``, normalised (``power=0``: the average of
-    the kept views). One view: weight 1.
+    exactly 0) up to the tests' false-positive rate. Kept views weigh ``score ** power``,
+    normalised (``power=0``: the average of the kept views), the score set by ``grade``
+    (:func:`_graded`; ``"ami"``: the mean AMI with the other kept views; ``"dominant"``, the
+    estimator's: the NMI of each view's partition with the averaged kept graph's, graded only if
+    the top view's is at least ``dominance`` times the second's). One view: weight 1.
 
     No pair agreeing (weak views, for instance text views whose kNN graphs are dominated by
     hubs): with the views' feature matrices ``views`` (the arrays the graphs were built from),
@@ -150,10 +154,58 @@ def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: fl
         return keep / keep.sum() if keep.any() else np.full(m, 1.0 / m)
     if not keep.any():
         return np.full(m, 1.0 / m)
-    sub = ami[np.ix_(keep, keep)]
-    score = np.maximum(sub.sum(axis=1) / max(keep.sum() - 1, 1), 1e-12) ** float(power)
+    if grade not in GRADES:
+        raise ValueError(f"grade must be one of {GRADES}, got {grade!r}")
     a = np.zeros(m)
-    a[keep] = score / score.sum()
+    if float(power) == 0.0 or keep.sum() == 1:
+        a[keep] = 1.0 / keep.sum()
+        return a
+    kept = np.flatnonzero(keep)
+    if grade == "ami":
+        sub = ami[np.ix_(keep, keep)]
+        score = np.maximum(sub.sum(axis=1) / max(keep.sum() - 1, 1), 1e-12) ** float(power)
+        a[keep] = score / score.sum()
+        return a
+    return _graded(graphs, labs, kept, n_clusters, float(power), grade, tau, seed, a, dominance)
+
+
+GRADES = ("ami", "own_cut", "consensus", "amgl", "dominant")
+
+
+def _graded(graphs, labs, kept, k, power, grade, tau, seed, a, dominance=2.0):
+    """Kept views graded by the strength of their own structure (round 6, tuning only):
+    ``own_cut``: ``(1 - ncut_v(own partition))``; ``consensus``: NMI of the view's partition
+    with the averaged kept graph's; ``amgl``: ``ncut_v(consensus partition)^-1``, the consensus
+    recomputed on the reweighted graph (5 alternations, AMGL-style); ``dominant`` (the
+    estimator's default): the ``consensus`` scores, used only if the top one is at least
+    ``dominance`` times the second (one view stands out), else the kept views are averaged.
+    Weights ``score ** power``, normalised."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from glassnet.nn.dsrl import spectral_labels
+
+    n = graphs[0].shape[0]
+    taus = [tau * float(graphs[v].sum()) / n for v in kept]
+    if grade == "own_cut":
+        score = np.array([1.0 - regularised_ncut(graphs[v], labs[v], t)
+                          for v, t in zip(kept, taus)])
+        w = np.maximum(score, 1e-12) ** power
+        a[kept] = w / w.sum()
+        return a
+    w = np.full(kept.size, 1.0 / kept.size)
+    for _ in range(5 if grade == "amgl" else 1):
+        G = sum(wi * graphs[v] for wi, v in zip(w, kept))
+        cons = spectral_labels(G, k, 3, seed)
+        if grade in ("consensus", "dominant"):
+            score = np.array([normalized_mutual_info_score(cons, labs[v]) for v in kept])
+        else:
+            score = 1.0 / np.array([max(regularised_ncut(graphs[v], cons, t), 1e-12)
+                                    for v, t in zip(kept, taus)])
+        if grade == "dominant" and np.sort(score)[-1] < dominance * np.sort(score)[-2]:
+            break  # no view stands out: the kept views are averaged
+        w = np.maximum(score, 1e-12) ** power
+        w = w / w.sum()
+    a[kept] = w
     return a
 
 
