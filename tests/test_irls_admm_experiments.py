@@ -29,6 +29,7 @@ def _table_strings(tables) -> set[str]:
         for v in list(df.to_numpy().ravel()) + list(df.columns):
             if isinstance(v, (float, np.floating)) and np.isfinite(v):
                 out |= {f"{v:.{d}f}" for d in range(5)} | {f"{v:+.3f}", f"{v:.1%}", repr(float(v))}
+                out |= {f"{v:.3g}", f"{v:.4g}"}  # the verdict lines' form of small values
             elif isinstance(v, (int, np.integer, bool, np.bool_)):
                 out.add(str(int(v)))
             if isinstance(v, str):
