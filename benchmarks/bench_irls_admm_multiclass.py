@@ -33,7 +33,14 @@ seen classes and each fold's count of held-out samples of unseen classes, from w
 losses as before (every held-out sample, unseen ones at p = 1e-15) are rebuilt exactly; every
 rule is read off both. Writes ``docs/irls_admm_results/multiclass_tuning_small_classes.csv``.
 
+``--select-c`` (issue 24, fifth pass): every multi-class tuning set above (both lists), one fit
+per fold with ``select_C=VARIANT_CS`` (or ``--select-cs``; ``--cv``: the net's selection folds),
+every (select_C, rule) and each set at its best C read off the fold x C x g table; the refit is
+the estimator's own (``C`` from ``REFIT_CS`` on the warm-started path). No peers (their rows are
+in the files above). Writes ``docs/irls_admm_results/multiclass_tuning_select_c[_cvN]_<sets>.csv``.
+
     python benchmarks/bench_irls_admm_multiclass.py [--sets GLIOMA,Yale-7] [--small-classes]
+    python benchmarks/bench_irls_admm_multiclass.py --select-c [--select-cs 0.01 --cv 10] [--folds 0,1]
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from bench_irls_admm_genes import DATA, OUT, _load, _n_used, _refit_score, peer
 
 from glassnet import MultinomialIRLSADMMNetClassifier
-from glassnet.model_selection import choose
+from glassnet.estimators.irls_admm_base import REFIT_CS, ridge_logistic, ridge_path_losses
+from glassnet.model_selection import choose, cv_path
 from glassnet.utils import threads
 
 SETS = ("GLIOMA", "Brain_Tumor1", "Yale-7", "Handwritten-7")
@@ -63,6 +71,7 @@ SMALL_CLASS_SETS = ("synth9-s0", "synth9-s1", "synth9-s2", "Yale-2to7", "digits-
 SYNTH_SIZES = (9, 9, 8, 8, 7, 7, 6, 4, 2)
 TUNE_CS = (0.01, 0.1)
 RULES = ("1se", "min", "paired")
+VARIANT_CS = (0.003, 0.01, 0.03)  # fifth pass: the default and its neighbours on SELECT_C_GRID
 UNSEEN_LOSS = -np.log(1e-15)  # held_out_log_loss's loss of a sample whose class was never trained on
 
 
@@ -108,13 +117,15 @@ def load(name):
     return _load(name)
 
 
-def _fitted_folds(X, y, **net_kw):
+def _fitted_folds(X, y, only=None, **net_kw):
     """Stratified 5-fold CV (shuffle seed 0), ``StandardScaler`` inside each fold: per fold
     ``(f, tr, te, Xtr, Xte, est, seconds)`` with the multinomial net fitted on the training part."""
     for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)):
+        if only is not None and f not in only:
+            continue
         sc = StandardScaler().fit(X[tr])
         Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
-        est = MultinomialIRLSADMMNetClassifier(random_state=0, **net_kw)
+        est = MultinomialIRLSADMMNetClassifier(**{"random_state": 0, **net_kw})  # net_kw may set it
         t0 = time.perf_counter()
         est.fit(Xtr, y[tr])
         yield f, tr, te, Xtr, Xte, est, time.perf_counter() - t0
@@ -200,18 +211,74 @@ def run_small_classes(sets=SMALL_CLASS_SETS, peers=True):
     return rows
 
 
+def _refit_path_score(Xtr, yi_tr, Xte, yte, S, folds, classes):
+    """The estimator's own refit on the columns ``S`` (``C`` from ``REFIT_CS`` by the warm-started
+    path on the selection's folds, the lowest mean held-out loss): test accuracy."""
+    XS = Xtr[:, S]
+    losses = cv_path(lambda f, tr, va: ridge_path_losses(XS, yi_tr, tr, va, REFIT_CS), folds)
+    m = ridge_logistic(XS, yi_tr, float(REFIT_CS[choose(losses, "min")[0]]))
+    return float(np.mean(classes[m.predict(Xte[:, S])] == yte))
+
+
+def run_select_c(sets, Cs=VARIANT_CS, folds_only=None, tag="select_c", **net_kw):
+    """Fifth pass: one fit per fold with ``select_C=Cs`` (the nets are the default's: the same
+    seeds, so ``C = 0.01`` reproduces the default's selection); every (C, rule) and each set at
+    its best C over ``Cs`` read off the fold x C x g table (held-out rows of seen classes)."""
+    rows = []
+    out = f"{OUT}/multiclass_tuning_{tag}_{'_'.join(sets)}.csv"
+    for name in sets:
+        X, y = load(name)
+        for f, tr, te, Xtr, Xte, est, sec in _fitted_folds(X, y, select_C=Cs, only=folds_only, **net_kw):
+            table, Cs_, gs, _single, (ranked, sizes), *_ = est._cv_table
+            at = np.array([sizes[min(g, len(sizes)) - 1] for g in gs])
+            yi_tr = np.searchsorted(est.classes_, y[tr])
+            folds = est._folds(yi_tr, 0)
+            cache = {}
+            for ci, C in enumerate([*Cs_, "best"]):
+                losses = table[:, ci] if C != "best" else table[:, table.mean(0).argmin(0), np.arange(len(gs))]
+                for rule in RULES:
+                    k = int(at[choose(losses, rule)[0]])
+                    if k not in cache:
+                        cache[k] = _refit_path_score(Xtr, yi_tr, Xte, y[te], np.sort(ranked[:k]), folds,
+                                                     est.classes_)
+                    rows.append({"data": name, "fold": f, "method": f"net C={C} rule={rule}",
+                                 "accuracy": cache[k], "n_genes": k, "seconds": sec,
+                                 "smallest_training_class": int(np.bincount(yi_tr).min())})
+            print(name, f, f"{sec:.1f} s", flush=True)
+            pd.DataFrame(rows).to_csv(out, index=False)
+        df = pd.DataFrame(rows)
+        print(df[df.data == name].groupby("method", sort=False)[["accuracy", "n_genes"]].mean().to_string(),
+              flush=True)
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default=None, help="comma-separated tuning sets (default: all)")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--small-classes", action="store_true", help="the small-class stand-ins (docstring)")
+    ap.add_argument("--select-c", action="store_true",
+                    help="fifth pass: select_C in VARIANT_CS on every multi-class tuning set, every rule")
+    ap.add_argument("--folds", default=None, help="with --select-c: comma-separated outer folds only")
+    ap.add_argument("--cv", type=int, default=None, help="with --select-c: the net's selection folds")
+    ap.add_argument("--select-cs", default=None, help="with --select-c: comma-separated select_C values")
+    ap.add_argument("--random-state", type=int, default=None,
+                    help="with --select-c: the net's random_state (its split and selection folds; 0)")
     args = ap.parse_args(argv)
-    allowed = SMALL_CLASS_SETS if args.small_classes else SETS
+    allowed = SMALL_CLASS_SETS + SETS if args.select_c else SMALL_CLASS_SETS if args.small_classes else SETS
     sets = tuple(args.sets.split(",")) if args.sets else allowed
     if set(sets) - set(allowed):
         raise SystemExit(f"--sets: tuning sets only ({', '.join(allowed)})")
     warnings.simplefilter("ignore", (FutureWarning, ConvergenceWarning, UserWarning))
     with threads(1):
+        if args.select_c:
+            only = None if args.folds is None else {int(v) for v in args.folds.split(",")}
+            Cs = VARIANT_CS if args.select_cs is None else tuple(float(v) for v in args.select_cs.split(","))
+            kw = {} if args.cv is None else {"cv": args.cv, "tag": f"select_c_cv{args.cv}"}
+            if args.random_state is not None:
+                kw.update(random_state=args.random_state, tag=kw.get("tag", "select_c") + f"_rs{args.random_state}")
+            run_select_c(sets, Cs, folds_only=only, **kw)
+            return
         (run_small_classes if args.small_classes else run)(sets, peers=not args.no_peers)
 
 

@@ -200,6 +200,26 @@ def test_tiny_classes_are_spread_over_the_selection_folds():
     assert 0 in est.selected_features_ and est.predict_proba(X).shape == (60, 3)
 
 
+def test_more_folds_than_the_largest_class_fall_back_to_its_size():
+    """``cv`` above every class's size (9 classes of 2-4 with the default 5, or ``cv=10`` on
+    small classes) gives as many folds as the largest class, each class spread over them, where
+    scikit-learn's ``StratifiedKFold`` would refuse; all classes of one member: a clear error."""
+    y = np.repeat(np.arange(9), [4, 4, 3, 3, 3, 2, 2, 2, 2])
+    est = MultinomialIRLSADMMNetClassifier(cv=10)
+    est.classes_ = np.arange(9)
+    for cv, n in ((10, 4), (5, 4), (3, 3)):
+        est.cv = cv
+        folds = est._folds(y, 0)
+        assert len(folds) == n
+        for tr, va in folds:
+            assert np.intersect1d(tr, va).size == 0 and tr.size + va.size == y.size
+            # each class spread over the folds: at most ceil(size / folds) of it held out at once
+            assert np.all(np.bincount(y[va], minlength=9) <= np.ceil(np.bincount(y) / n))
+    est.cv, est.classes_ = 5, np.arange(12)
+    with pytest.raises(ValueError, match="smallest class has 1"):
+        est._folds(np.arange(12), 0)
+
+
 def test_held_out_samples_of_a_class_the_fold_never_trained_on_are_not_scored():
     """A class with one member in the rows being fitted (an outer CV fold of a data set with a
     class of 2) is missing from the training rows of the selection fold that holds it out. Every
