@@ -34,7 +34,8 @@ losses as before (every held-out sample, unseen ones at p = 1e-15) are rebuilt e
 rule is read off both. Writes ``docs/irls_admm_results/multiclass_tuning_small_classes.csv``.
 
 ``--select-c`` (issue 24, fifth pass): every multi-class tuning set above (both lists), one fit
-per fold with ``select_C=VARIANT_CS`` (or ``--select-cs``; ``--cv``: the net's selection folds),
+per fold with ``select_C=VARIANT_CS`` (or ``--select-cs``; ``--cv``, ``--screen``,
+``--random-state``: the net's selection folds, screen size, seed),
 every (select_C, rule) and each set at its best C read off the fold x C x g table; the refit is
 the estimator's own (``C`` from ``REFIT_CS`` on the warm-started path). No peers (their rows are
 in the files above). Writes ``docs/irls_admm_results/multiclass_tuning_select_c[_cvN]_<sets>.csv``.
@@ -262,6 +263,7 @@ def main(argv=None):
     ap.add_argument("--folds", default=None, help="with --select-c: comma-separated outer folds only")
     ap.add_argument("--cv", type=int, default=None, help="with --select-c: the net's selection folds")
     ap.add_argument("--select-cs", default=None, help="with --select-c: comma-separated select_C values")
+    ap.add_argument("--screen", type=int, default=None, help="with --select-c: the net's screen size")
     ap.add_argument("--random-state", type=int, default=None,
                     help="with --select-c: the net's random_state (its split and selection folds; 0)")
     args = ap.parse_args(argv)
@@ -275,6 +277,8 @@ def main(argv=None):
             only = None if args.folds is None else {int(v) for v in args.folds.split(",")}
             Cs = VARIANT_CS if args.select_cs is None else tuple(float(v) for v in args.select_cs.split(","))
             kw = {} if args.cv is None else {"cv": args.cv, "tag": f"select_c_cv{args.cv}"}
+            if args.screen is not None:
+                kw.update(screen=args.screen, tag=kw.get("tag", "select_c") + f"_screen{args.screen}")
             if args.random_state is not None:
                 kw.update(random_state=args.random_state, tag=kw.get("tag", "select_c") + f"_rs{args.random_state}")
             run_select_c(sets, Cs, folds_only=only, **kw)
