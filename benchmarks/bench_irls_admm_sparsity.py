@@ -38,8 +38,7 @@ from glassnet.datasets import make_irls_admm_simulation
 from glassnet.estimators.irls_admm_base import (
     MAX_CANDIDATES,
     REFIT_CS,
-    _seen_rows,
-    held_out_log_loss,
+    _candidate_losses,
     ridge_logistic,
     ridge_path_losses,
 )
@@ -81,16 +80,7 @@ def rescore(est, X, yi, folds, dup, Cs):
 
     def fold_losses(f, tr, va):
         ranked_f, sizes_f = est._candidates(X[tr], fold_imps[f], len(tr), dup)
-        va_s, out, scored = _seen_rows(yi, tr, va), [], {}
-        for C in Cs:
-            for g in gs:
-                n_S = int(sizes_f[min(g, len(sizes_f)) - 1])
-                if (C, n_S) not in scored:
-                    S = ranked_f[:n_S]
-                    m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C)
-                    scored[C, n_S] = held_out_log_loss(m, X[np.ix_(va_s, S)], yi[va_s])
-                out.append(scored[C, n_S])
-        return out
+        return _candidate_losses(X, yi, tr, va, ranked_f, sizes_f, Cs, gs)[0]
 
     table = cv_path(fold_losses, folds).reshape(len(folds), len(Cs), len(gs))
     consensus = est._candidates(X, est.consensus_importances_, len(yi), dup)

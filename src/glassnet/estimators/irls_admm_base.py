@@ -165,6 +165,23 @@ def _seen_rows(yi, tr, va) -> np.ndarray:
     return va[keep] if keep.any() else va
 
 
+def _candidate_losses(X, yi, tr, va, ranked, sizes, Cs, gs):
+    """One fold's held-out log-losses of its top-g candidate sets (``ranked[:sizes[g - 1]]``)
+    for every ``C`` in ``Cs`` and g in ``gs``, scored on the held-out rows of seen classes
+    (``_seen_rows``), and those rows. A fold with fewer groups than ``gs`` repeats its largest
+    set: each distinct (C, set) is fitted once."""
+    va_s, out, scored = _seen_rows(yi, tr, va), [], {}
+    for C in Cs:
+        for g in gs:
+            n_S = int(sizes[min(g, len(sizes)) - 1])
+            if (C, n_S) not in scored:
+                S = ranked[:n_S]
+                m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C)
+                scored[C, n_S] = held_out_log_loss(m, X[np.ix_(va_s, S)], yi[va_s])
+            out.append(scored[C, n_S])
+    return out, va_s
+
+
 def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
                           max_features: int | None = None) -> list[np.ndarray]:
     """Features grouped with their near-duplicates, in ranking order.
@@ -541,16 +558,7 @@ class _NetSelector(_IRLSADMMBase):
         def fold_losses(f, tr, va):  # the candidates' held-out losses, then the fold's ranking
             *_, imp_f = self._ranked_net(X[tr], yi[tr], None if seed is None else seed + 1 + f, device)
             ranked_f, sizes_f = self._candidates(X[tr], imp_f, len(tr), dup)
-            va_s = _seen_rows(yi, tr, va)
-            out, scored = [], {}  # a fold with fewer groups than gs repeats its largest set: fit it once
-            for C in Cs:
-                for g in gs:
-                    n_S = int(sizes_f[min(g, len(sizes_f)) - 1])
-                    if (C, n_S) not in scored:
-                        S = ranked_f[:n_S]
-                        m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C)
-                        scored[C, n_S] = held_out_log_loss(m, X[np.ix_(va_s, S)], yi[va_s])
-                    out.append(scored[C, n_S])
+            out, va_s = _candidate_losses(X, yi, tr, va, ranked_f, sizes_f, Cs, gs)
             return out + [len(va) - len(va_s)] + list(imp_f / max(imp_f.max(), 1e-300))
 
         rows = cv_path(fold_losses, folds)
