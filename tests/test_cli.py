@@ -132,3 +132,28 @@ def test_long_stages_write_a_line_off_a_terminal(monkeypatch, capsys):
     with P.progress(total=2, desc="quiet"):  # not verbose and not a terminal: silent
         time.sleep(0.2)
     assert capsys.readouterr().err == ""
+
+
+def test_demo_prints_the_selection_and_reads_near_duplicates_as_a_group(tmp_path, capsys):
+    """``glassnet demo`` (the README's first command): held-out accuracy, the selected features
+    with coef_ and beta_, the weight plot; and a note exactly when selected near-duplicates
+    (r >= 0.9 on the demo's training rows) carry coefficients of opposite sign."""
+    import re
+
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "weights.png").is_file()
+    n_sel = int(re.search(r"selected (\d+) of 30 features", out).group(1))
+    coefs = {k: float(v) for k, v in re.findall(r"^\s{4}(\S.*?)\s+coef = ([+-][\d.]+)", out, re.MULTILINE)}
+    assert len(coefs) == n_sel and float(re.search(r"test accuracy: ([\d.]+)", out).group(1)) >= 0.9
+    d = load_breast_cancer()
+    X_tr = train_test_split(d.data, d.target, test_size=0.3, random_state=0, stratify=d.target)[0]
+    cols = [list(d.feature_names).index(k) for k in coefs]
+    r, c = np.corrcoef(X_tr[:, cols].T), np.array(list(coefs.values()))
+    flips = sum(r[i, j] >= 0.9 and c[i] * c[j] < 0 for i in range(len(c)) for j in range(i + 1, len(c)))
+    note = re.search(r"note: (\d+) pair\(s\)", out)
+    assert (note is not None) == (flips > 0) and (note is None or int(note.group(1)) == flips)

@@ -114,6 +114,15 @@ def _cmd_demo(args) -> int:
     print("    coef = the classifier coef_ (plotted; ranks the features), beta = the net's output beta_")
     for j in net.ranking_[: net.selected_features_.size]:  # by |coef_| (issue 24)
         print(f"    {names[j]:28s} coef = {net.coef_[0, j]:+.3f}   beta = {net.beta_[j]:+.3f}")
+    S = net.selected_features_
+    r = np.corrcoef(X_tr[:, S].T)
+    flips = [(a, b) for a in range(S.size) for b in range(a + 1, S.size)
+             if r[a, b] >= 0.9 and net.coef_[0, S[a]] * net.coef_[0, S[b]] < 0]
+    if flips:  # collinear twins share one effect: their signs are not separately meaningful
+        a, b = flips[0]
+        print(f"  note: {len(flips)} pair(s) of selected features correlate at r >= 0.9 with coefficients of "
+              f"opposite sign (e.g. {names[S[a]]} / {names[S[b]]}, r = {r[a, b]:.2f}): near-duplicates share one "
+              "effect, so read such a group's coefficients together, not one by one")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(8, 4))
