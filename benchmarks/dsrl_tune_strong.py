@@ -26,7 +26,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-SEEDS = [100, 101, 102]
+from glassnet.experiments.dsrl_tables import TUNING_SEEDS, TUNING_SETS
+
+SETS, SEEDS = TUNING_SETS, TUNING_SEEDS  # the tuning data the DSRL report counts leave out
 CANDIDATES = [("ami", 0.0), ("own_cut", 2.0), ("own_cut", 8.0), ("consensus", 1.0),
               ("consensus", 4.0), ("amgl", 0.5), ("amgl", 2.0)]
 # second pass: "dominant" (consensus scores, graded only if the top view's score is at least
@@ -50,7 +52,7 @@ def strong_weak_set(draw, n=300, k=5, d=20, strong=5.0, weak=2.0, n_weak=3):
 def datasets(data_dir, n_draws):
     from glassnet.datasets.multiview import load_multiview
 
-    for name in ("MSRC-v1", "3Sources"):
+    for name in SETS:
         yield name, load_multiview(name, data_dir), SEEDS
     for draw in range(n_draws):
         yield f"syn-strong-{draw}", strong_weak_set(draw), SEEDS[:1]
