@@ -40,7 +40,8 @@ from sklearn.preprocessing import StandardScaler
 
 from glassnet import IRLSADMMNetClassifier, MultinomialIRLSADMMNetClassifier
 from glassnet.datasets import load_brain_tumor1, load_gene_expression
-from glassnet.estimators.irls_admm_base import REFIT_CS, held_out_log_loss, ridge_logistic
+from glassnet.estimators.irls_admm_base import REFIT_CS
+from glassnet.estimators.irls_admm_scores import held_out_log_loss, ridge_logistic
 from glassnet.experiments._base import l1_logistic_cv
 from glassnet.model_selection import choose, cv_path
 from glassnet.utils import threads

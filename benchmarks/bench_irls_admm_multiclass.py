@@ -63,7 +63,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from bench_irls_admm_genes import DATA, OUT, _load, _n_used, _refit_score, peer
 
 from glassnet import MultinomialIRLSADMMNetClassifier
-from glassnet.estimators.irls_admm_base import REFIT_CS, ridge_logistic, ridge_path_losses
+from glassnet.estimators.irls_admm_base import REFIT_CS
+from glassnet.estimators.irls_admm_scores import ridge_logistic, ridge_path_losses
 from glassnet.model_selection import choose, cv_path
 from glassnet.utils import threads
 

@@ -35,9 +35,8 @@ from sklearn.preprocessing import StandardScaler
 
 from glassnet import IRLSADMMNetClassifier
 from glassnet.datasets import make_irls_admm_simulation
-from glassnet.estimators.irls_admm_base import (
-    MAX_CANDIDATES,
-    REFIT_CS,
+from glassnet.estimators.irls_admm_base import MAX_CANDIDATES, REFIT_CS
+from glassnet.estimators.irls_admm_scores import (
     _candidate_losses,
     ridge_logistic,
     ridge_path_losses,

@@ -227,7 +227,7 @@ def test_held_out_samples_of_a_class_the_fold_never_trained_on_are_not_scored():
     cannot tell them apart, but it shifted the fold's losses and inflated the standard error of
     the 1se rule. The selection scores the held-out rows of seen classes only, and records how
     many it left out per fold (``_cv_table[-1]``)."""
-    from glassnet.estimators.irls_admm_base import _seen_rows, held_out_log_loss, ridge_logistic
+    from glassnet.estimators.irls_admm_scores import _seen_rows, held_out_log_loss, ridge_logistic
 
     yi = np.array([0, 0, 0, 1, 1, 1, 2])
     np.testing.assert_array_equal(_seen_rows(yi, np.arange(6), np.array([5, 6])), [5])
@@ -268,17 +268,19 @@ def test_multinomial_candidates_go_beyond_the_row_count_and_the_binary_ones_do_n
 
 
 def test_multinomial_defaults_and_auto_select_C():
-    """The multinomial net keeps ``select_C`` 0.01 and ``duplicate_corr`` 0.9 on any shape (no
-    multi-class tuning set had more rows than columns); its ``select_C="auto"`` is 0.01 on wide
-    data, as the binary net's is its own wide value."""
+    """Both nets share one constructor (defaults ``"auto"``); the multinomial net's ``"auto"`` is
+    ``select_C`` 0.01 and ``duplicate_corr`` 0.9 on any shape (no multi-class tuning set had
+    more rows than columns), where the binary net's switches to 3 and 0.97 on tall data."""
+    from glassnet import IRLSADMMNetClassifier
+
+    assert MultinomialIRLSADMMNetClassifier().get_params() == IRLSADMMNetClassifier().get_params()
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 40)), np.repeat([0, 1, 2], 10)
     X[:, :3] += 2.0 * np.eye(3)[y]
     kw = {"random_state": 0, "max_epochs": 2}
     m = MultinomialIRLSADMMNetClassifier(**kw).fit(X, y)
     assert list(m.select_C_) == [0.01] and m.duplicate_corr_ == 0.9
-    a = MultinomialIRLSADMMNetClassifier(select_C="auto", **kw).fit(X, y)
-    assert list(a.select_C_) == [0.01]
-    np.testing.assert_array_equal(a.get_support(), m.get_support())
+    fixed = MultinomialIRLSADMMNetClassifier(select_C=0.01, duplicate_corr=0.9, **kw).fit(X, y)
+    np.testing.assert_array_equal(fixed.get_support(), m.get_support())
     tall = MultinomialIRLSADMMNetClassifier(**kw).fit(np.tile(X[:, :10], (3, 1)), np.tile(y, 3))
     assert list(tall.select_C_) == [0.01] and tall.duplicate_corr_ == 0.9

@@ -107,58 +107,6 @@ class IRLSADMMNetClassifier(_NetSelector):
         (``device_`` records where it ran).
     """
 
-    def __init__(
-        self,
-        k_max: int = 3,
-        i_max: int = 4,
-        lam: float = 1.0,
-        rho_init: float = 1.0,
-        F_init: float = 10.0,
-        t_init: float = 1.0,
-        fit_intercept: bool = True,
-        n_features_to_select="auto",
-        duplicate_corr="auto",
-        select_C="auto",
-        rule: str = SELECT_RULE,
-        cv: int = SELECT_CV,
-        screen: int | None = SCREEN,
-        refit: bool = True,
-        optimizer: str = "adam",
-        lr: float = 0.2,
-        max_epochs="auto",
-        patience: int = 10,
-        validation_fraction: float = 0.2,
-        solver: str = "auto",
-        dtype: str = "float64",
-        random_state: int | None = None,
-        verbose: bool = False,
-        device="auto",
-    ):
-        self.k_max = k_max
-        self.i_max = i_max
-        self.lam = lam
-        self.rho_init = rho_init
-        self.F_init = F_init
-        self.t_init = t_init
-        self.fit_intercept = fit_intercept
-        self.n_features_to_select = n_features_to_select
-        self.duplicate_corr = duplicate_corr
-        self.select_C = select_C
-        self.rule = rule
-        self.cv = cv
-        self.screen = screen
-        self.refit = refit
-        self.optimizer = optimizer
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.solver = solver
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-
     def fit(self, X, y):
         """Train the net, select features, fit the classifier; ``self``."""
         device = self._fit_device(X)

@@ -12,7 +12,6 @@ import torch
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.feature_selection import SelectorMixin
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -27,6 +26,13 @@ from glassnet.estimators.base import (
     Interval,
     Reals,
     torch_dtype,
+)
+from glassnet.estimators.irls_admm_scores import (
+    _candidate_losses,
+    held_out_log_loss,
+    near_duplicate_groups,
+    ridge_logistic,
+    ridge_path_losses,
 )
 from glassnet.model_selection import SELECTION_RULES, choose, cv_path, make_folds
 from glassnet.training import OPTIMIZERS, fit, split_validation
@@ -108,112 +114,8 @@ REFIT_CS = np.logspace(-4, 4, 10)  # scikit-learn's LogisticRegressionCV default
 SELECT_CV = 5  # default ``cv``: folds (fewer when the smallest class has fewer members)
 SCREEN = 1000  # features the net sees when there are more: the largest |gradient of E at 0|
 WIDE_EPOCHS = 1  # max_epochs="auto" when the (screened) data have more columns than rows
-MAX_CANDIDATES = 30
-CONSENSUS = True  # final order from all the nets' rankings (the paper's V_q idea), not the full net's only  # numbers of groups scored (a geometric grid beyond this many)
-
-
-def ridge_logistic(X, y, C):
-    """``LogisticRegression(C=C)`` (lbfgs, multinomial when y has more than two classes): the one
-    ridge solver of the selection and the refit (issue 23: the numpy IRLS copy is gone)."""
-    return LogisticRegression(C=float(C), max_iter=10_000, tol=1e-8).fit(X, y)
-
-
-def ridge_path_losses(X, yi, tr, va, Cs) -> list[float]:
-    """``[held_out_log_loss(ridge_logistic(X[tr], yi[tr], C), X[va], yi[va]) for C in Cs]``, by
-    the same solver (scikit-learn's lbfgs ``LogisticRegression``, same ``tol`` and ``max_iter``)
-    run along the path of ``Cs`` with warm starts: ``LogisticRegressionCV`` on the one split
-    ``(tr, va)``, whose scorer records the losses. Each ``C`` starts from the previous one's
-    solution instead of 0 and the input is checked once per fold instead of once per ``C``:
-    about 40 % less time for the refit's choice of ``C`` on small problems; the losses agree to
-    the solver's tolerance (docs/history/irls_admm.md). When the training rows lack a class, the per-``C``
-    fits are used (``LogisticRegressionCV`` would fit a coefficient row for the absent class)."""
-    if np.unique(yi[tr]).size < np.unique(yi).size:
-        return [held_out_log_loss(ridge_logistic(X[tr], yi[tr], C), X[va], yi[va]) for C in Cs]
-    losses = {}
-
-    def score(model, X_va, y_va):
-        losses[float(model.C)] = held_out_log_loss(model, X_va, y_va)
-        return -losses[float(model.C)]
-
-    with warnings.catch_warnings():  # l1_ratios / fitted-attribute defaults changing in 1.10
-        warnings.simplefilter("ignore", FutureWarning)
-        LogisticRegressionCV(Cs=[float(C) for C in Cs], cv=[(tr, va)], scoring=score, refit=False,
-                             max_iter=10_000, tol=1e-8).fit(X, yi)
-    return [losses[float(C)] for C in Cs]
-
-
-def held_out_log_loss(model, X, y_index) -> float:
-    """Mean ``-log p(y | x)`` of a fitted scikit-learn classifier; ``y_index`` are class indices
-    (``model.classes_`` holds those its training rows had: a class it never saw gets p = 1e-15,
-    the clip of ``sklearn.metrics.log_loss``)."""
-    proba = model.predict_proba(X)
-    col = np.searchsorted(model.classes_, y_index)
-    seen = (col < len(model.classes_)) & (model.classes_[np.minimum(col, len(model.classes_) - 1)] == y_index)
-    p = np.where(seen, proba[np.arange(len(y_index)), np.minimum(col, len(model.classes_) - 1)], 0.0)
-    return float(-np.mean(np.log(np.clip(p, 1e-15, 1.0))))
-
-
-def _seen_rows(yi, tr, va) -> np.ndarray:
-    """The held-out rows ``va`` whose class has a member among the training rows ``tr`` (all of
-    ``va`` when none has). A held-out sample of a class the fold never trained on gets
-    p = 1e-15 from every candidate (``held_out_log_loss``): the same ~34.5 for every candidate,
-    so it cannot tell candidates apart, but it shifts that fold's losses and inflates the
-    standard error the ``"1se"`` rule uses. With classes of 1-2 training samples (many classes,
-    few samples per class) this made the rule fall back to a handful of features on tuning
-    draws (docs/history/irls_admm.md, issue 24 third pass)."""
-    keep = np.isin(yi[va], yi[tr])
-    return va[keep] if keep.any() else va
-
-
-def _candidate_losses(X, yi, tr, va, ranked, sizes, Cs, gs):
-    """One fold's held-out log-losses of its top-g candidate sets (``ranked[:sizes[g - 1]]``)
-    for every ``C`` in ``Cs`` and g in ``gs``, scored on the held-out rows of seen classes
-    (``_seen_rows``), and those rows. A fold with fewer groups than ``gs`` repeats its largest
-    set: each distinct (C, set) is fitted once."""
-    va_s, out, scored = _seen_rows(yi, tr, va), [], {}
-    for C in Cs:
-        for g in gs:
-            n_S = int(sizes[min(g, len(sizes)) - 1])
-            if (C, n_S) not in scored:
-                S = ranked[:n_S]
-                m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C)
-                scored[C, n_S] = held_out_log_loss(m, X[np.ix_(va_s, S)], yi[va_s])
-            out.append(scored[C, n_S])
-    return out, va_s
-
-
-def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
-                          max_features: int | None = None) -> list[np.ndarray]:
-    """Features grouped with their near-duplicates, in ranking order.
-
-    Walking down ``order`` (most important first), each feature not yet grouped opens a group
-    with every not-yet-grouped feature whose absolute Pearson correlation with it is at least
-    ``threshold``. Constant columns correlate with nothing. ``threshold > 1`` gives singletons.
-    With ``max_features``, the walk stops once the groups hold that many features.
-    """
-    p = X.shape[1]
-    order = np.asarray(order)
-    if threshold > 1.0:
-        order = order if max_features is None else order[:max_features]
-        return [np.array([j]) for j in order]
-    Z = X - X.mean(axis=0)
-    norm = np.linalg.norm(Z, axis=0)
-    Z = np.divide(Z, norm, out=np.zeros_like(Z), where=norm > 0)
-    free = np.ones(p, dtype=bool)
-    groups, total = [], 0
-    for j in order:
-        if max_features is not None and total >= max_features:
-            break
-        if not free[j]:
-            continue
-        members = np.flatnonzero(free & (np.abs(Z.T @ Z[:, j]) >= threshold))
-        members = np.union1d(members, [j])
-        free[members] = False
-        # the leader first, then its twins by rank
-        rest = [m for m in order[np.isin(order, members)] if m != j]
-        groups.append(np.array([j, *rest], dtype=int))
-        total += len(groups[-1])
-    return groups
+MAX_CANDIDATES = 30  # numbers of groups scored (a geometric grid beyond this many)
+CONSENSUS = True  # final order from all the nets' rankings (the paper's V_q idea), not the full net's only
 
 
 class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
@@ -381,23 +283,60 @@ class _NetSelector(_IRLSADMMBase):
     # binary net: chosen on the binary tuning sets and the simulation)
     _CANDIDATES_BEYOND_ROWS = False
 
+    # select_C="auto" and duplicate_corr="auto": (select_C, duplicate_corr) when X has more
+    # columns than rows, and when it has at least as many rows as columns
+    _AUTO_WIDE = (SELECT_C, DUPLICATE_CORR)
+    _AUTO_TALL = (TALL_SELECT_C, TALL_DUPLICATE_CORR)
+
+    def __init__(self, k_max: int = 3, i_max: int = 4, lam: float = 1.0, rho_init: float = 1.0,
+                 F_init: float = 10.0, t_init: float = 1.0, fit_intercept: bool = True,
+                 n_features_to_select="auto", duplicate_corr="auto", select_C="auto",
+                 rule: str = SELECT_RULE, cv: int = SELECT_CV, screen: int | None = SCREEN,
+                 refit: bool = True, optimizer: str = "adam", lr: float = 0.2, max_epochs="auto",
+                 patience: int = 10, validation_fraction: float = 0.2, solver: str = "auto",
+                 dtype: str = "float64", random_state: int | None = None, verbose: bool = False,
+                 device="auto"):
+        self.k_max = k_max
+        self.i_max = i_max
+        self.lam = lam
+        self.rho_init = rho_init
+        self.F_init = F_init
+        self.t_init = t_init
+        self.fit_intercept = fit_intercept
+        self.n_features_to_select = n_features_to_select
+        self.duplicate_corr = duplicate_corr
+        self.select_C = select_C
+        self.rule = rule
+        self.cv = cv
+        self.screen = screen
+        self.refit = refit
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.solver = solver
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
     # ------------------------------------------------------------------ checks
-    _WIDE_SELECT_C = SELECT_C  # select_C="auto" with more columns than rows
+    def _auto(self, X):
+        return self._AUTO_TALL if X.shape[0] >= X.shape[1] else self._AUTO_WIDE
 
     def _select_Cs(self, X):
         """``select_C`` as a tuple of checked values (one number, or a non-empty sequence);
-        ``"auto"``: ``TALL_SELECT_C`` when ``X`` has at least as many rows as columns, else the
-        class's wide value (``SELECT_C``; the multinomial net's ``MULTINOMIAL_SELECT_C``)."""
+        ``"auto"``: the class's value for the shape of ``X`` (``_AUTO_WIDE``, ``_AUTO_TALL``)."""
         C = self.select_C  # declared: "auto", a finite number > 0 or a non-empty sequence of them
         if isinstance(C, str):
-            C = TALL_SELECT_C if X.shape[0] >= X.shape[1] else self._WIDE_SELECT_C
+            C = self._auto(X)[0]
         return tuple(float(v) for v in (C if isinstance(C, (list, tuple, np.ndarray)) else (C,)))
 
     def _duplicate_corr(self, X) -> float:
-        """``duplicate_corr``; ``"auto"``: ``TALL_DUPLICATE_CORR`` when ``X`` has at least as many
-        rows as columns, else ``DUPLICATE_CORR``."""
+        """``duplicate_corr``; ``"auto"``: the class's value for the shape of ``X``."""
         if isinstance(self.duplicate_corr, str):
-            return TALL_DUPLICATE_CORR if X.shape[0] >= X.shape[1] else DUPLICATE_CORR
+            return self._auto(X)[1]
         return float(self.duplicate_corr)
 
     def _check_params(self):

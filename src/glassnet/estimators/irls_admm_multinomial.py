@@ -6,13 +6,7 @@ import numpy as np
 import torch
 
 from glassnet.estimators.base import torch_dtype
-from glassnet.estimators.irls_admm_base import (
-    MULTINOMIAL_SELECT_C,
-    SCREEN,
-    SELECT_CV,
-    SELECT_RULE,
-    _NetSelector,
-)
+from glassnet.estimators.irls_admm_base import DUPLICATE_CORR, MULTINOMIAL_SELECT_C, _NetSelector
 from glassnet.nn.irls_admm import MultinomialIRLSADMMNet
 from glassnet.utils import fit_context
 
@@ -41,12 +35,13 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
     is ``||coef_[:, j]||`` and ``ranking_`` orders the selected features by it, then the others
     by ``||beta_[:, j]||``. ``beta_`` is the net's output with all (screened) features at once,
     not the classifier. ``predict_proba`` has one column per entry of ``classes_`` and rows
-    that sum to 1. Parameters as :class:`glassnet.IRLSADMMNetClassifier`, except ``select_C``:
-    0.01 (``MULTINOMIAL_SELECT_C``; on the two multi-class tuning sets, GLIOMA and Brain_Tumor1,
-    it scored 0.775 and 0.878 against 0.700 and 0.856 at the binary net's 0.1; ``"auto"`` is
-    that value with more columns than rows), ``duplicate_corr`` 0.9 (no multi-class tuning
-    set had more rows than columns, so the binary net's ``"auto"`` is not the default); and the
-    candidate sets of ``"auto"`` go up to every feature the net saw, not only as many as rows
+    that sum to 1. Parameters as :class:`glassnet.IRLSADMMNetClassifier`, except what
+    ``"auto"`` means for ``select_C`` and ``duplicate_corr`` (the defaults): 0.01
+    (``MULTINOMIAL_SELECT_C``; on the two multi-class tuning sets, GLIOMA and Brain_Tumor1, it
+    scored 0.775 and 0.878 against 0.700 and 0.856 at the binary net's 0.1) and 0.9 on data of
+    any shape (no multi-class tuning set had more rows than columns, so the binary net's values
+    for such data were never tried here); and the candidate sets of ``"auto"`` go up to every
+    feature the net saw, not only as many as rows
     (with many small classes the held-out loss was still falling at the row cap on tuning data).
     Two classes are accepted (then ``coef_`` is (2, n_features), as the symmetric softmax model).
     """
@@ -56,59 +51,9 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
     # multi-class tuning data (GLIOMA, Brain_Tumor1, Yale faces and handwritten digits with 7
     # samples per class) the larger sets were more accurate (docs/history/irls_admm.md)
     _CANDIDATES_BEYOND_ROWS = True
-    _WIDE_SELECT_C = MULTINOMIAL_SELECT_C  # select_C="auto" with more columns than rows
-
-    def __init__(
-        self,
-        k_max: int = 3,
-        i_max: int = 4,
-        lam: float = 1.0,
-        rho_init: float = 1.0,
-        F_init: float = 10.0,
-        t_init: float = 1.0,
-        fit_intercept: bool = True,
-        n_features_to_select="auto",
-        duplicate_corr: float = 0.9,
-        select_C=MULTINOMIAL_SELECT_C,
-        rule: str = SELECT_RULE,
-        cv: int = SELECT_CV,
-        screen: int | None = SCREEN,
-        refit: bool = True,
-        optimizer: str = "adam",
-        lr: float = 0.2,
-        max_epochs="auto",
-        patience: int = 10,
-        validation_fraction: float = 0.2,
-        solver: str = "auto",
-        dtype: str = "float64",
-        random_state: int | None = None,
-        verbose: bool = False,
-        device="auto",
-    ):
-        self.k_max = k_max
-        self.i_max = i_max
-        self.lam = lam
-        self.rho_init = rho_init
-        self.F_init = F_init
-        self.t_init = t_init
-        self.fit_intercept = fit_intercept
-        self.n_features_to_select = n_features_to_select
-        self.duplicate_corr = duplicate_corr
-        self.select_C = select_C
-        self.rule = rule
-        self.cv = cv
-        self.screen = screen
-        self.refit = refit
-        self.optimizer = optimizer
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.solver = solver
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
+    # select_C="auto", duplicate_corr="auto": 0.01 and 0.9 on every shape (no multi-class tuning
+    # set had more rows than columns, so the binary net's tall values were never tried here)
+    _AUTO_WIDE = _AUTO_TALL = (MULTINOMIAL_SELECT_C, DUPLICATE_CORR)
 
     def fit(self, X, y):
         """Train the net, select one feature set for all classes, fit the classifier; ``self``."""
