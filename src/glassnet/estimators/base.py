@@ -223,6 +223,17 @@ class GlassnetEstimator(BaseEstimator):
             raise ValueError("X has no samples")
         _check_magnitude(X, "X")
 
+    @staticmethod
+    def _check_sample_weight(sample_weight, X) -> np.ndarray:
+        """``sample_weight`` as float64 (ones when None): one finite, non-negative weight per
+        row of ``X``, not all zero; a ValueError naming the problem otherwise."""
+        from sklearn.utils.validation import _check_sample_weight
+
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if not sw.sum() > 0:
+            raise ValueError("sample_weight sums to zero: no sample would count")
+        return sw
+
     def _check_binary(self, y):
         kind = type_of_target(y)
         if kind != "binary":

@@ -51,28 +51,24 @@ from glassnet.estimators.base import (
     IntTuple,
     ListOf,
     Reals,
-    torch_dtype,
 )
-from glassnet.model_selection import choose, cv_path
+from glassnet.estimators.matnet_fit import (  # noqa: F401  (the lam="auto" settings, re-exported)
+    AUTO_EARLY_STOP_MIN_ROWS,
+    AUTO_PATIENCE,
+    AUTO_VALIDATION_FRACTION,
+    LAM_FALLBACK,
+    LAM_GRID,
+    MIN_SAMPLES_FOR_SELECTION,
+    REFIT_EPOCHS_FACTOR,
+    _MatNetFit,
+    _weighted_mean,
+)
 from glassnet.nn.matnet import ACTIVATIONS, MatNet
-from glassnet.progress import progress
-from glassnet.training import OPTIMIZERS, split_validation
-from glassnet.training import fit as train
-from glassnet.utils import fit_context
+from glassnet.training import OPTIMIZERS
 
 __all__ = ["AUTO_HIDDEN_SIDE", "LAM_GRID", "MatNetClassifier", "MatNetRegressor", "MatNetSR"]
 
 AUTO_HIDDEN_SIDE = 20  # hidden_shapes="auto": 20x20, the paper's first layer (a side of 1 stays 1)
-LAM_GRID = (1e-4, 1e-3, 1e-2)  # lam="auto": candidates scored on the internal validation split
-AUTO_VALIDATION_FRACTION = 0.2  # the validation part used by lam="auto" when none is given
-MIN_SAMPLES_FOR_SELECTION = 10  # below this, lam="auto" uses LAM_FALLBACK without a split
-LAM_FALLBACK = 1e-3
-AUTO_PATIENCE = 7  # lam="auto": a candidate stops after this many epochs without progress
-REFIT_EPOCHS_FACTOR = 1.25  # lam="auto": the refit on all rows runs this many times the
-# chosen candidate's epochs to its best validation loss (it sees 1/(1 - fraction) more rows)
-AUTO_EARLY_STOP_MIN_ROWS = 100  # lam="auto": candidates stop early (and the refit is shortened)
-# only when the validation part has this many rows; on fewer, every run takes max_epochs
-
 
 # constructor arguments both MatNet estimators share (checked at the start of fit; issue 25)
 _CONSTRAINTS = {
@@ -96,11 +92,7 @@ _CONSTRAINTS = {
 }
 
 
-def _count(module: torch.nn.Module) -> int:
-    return int(sum(p.numel() for p in module.parameters()))
-
-
-class _MatNetBase(GlassnetEstimator):
+class _MatNetBase(_MatNetFit, GlassnetEstimator):
     """Shared fit machinery; subclasses define the head, the loss and the targets."""
 
     # what a fit sets, with its type (glassnet.persistence loads only these, each of its type)
@@ -142,15 +134,6 @@ class _MatNetBase(GlassnetEstimator):
             return [tuple(1 if d == 1 else AUTO_HIDDEN_SIDE for d in (I, J))]
         return [tuple(int(v) for v in s) for s in self.hidden_shapes]
 
-    def _lam_grid(self):
-        """``(grid, fixed)``: the weight-decay candidates, or a single fixed value."""
-        lam = self.lam  # declared: "auto", a finite number >= 0 or a grid of them
-        if isinstance(lam, str):
-            return tuple(LAM_GRID), None
-        if isinstance(lam, (list, tuple, np.ndarray)):
-            return tuple(float(v) for v in lam), None
-        return None, float(lam)
-
     def _matrices(self, X, reset: bool, y=None, classification=False, with_y=False):
         X, shape3d = self._split_shape(X)
         if not reset and shape3d is not None and shape3d != self.input_shape_:
@@ -169,108 +152,6 @@ class _MatNetBase(GlassnetEstimator):
         Xt = self._tensor(X).reshape(-1, I, J)
         return Xt, y
 
-    def _train(self, build, loss_fn, lam, Xt, yt, stratify, seed, val=None, val_fn=None,
-               patience=None, max_epochs=None):
-        """One training run of a fresh module with weight decay ``lam``; returns (module, history).
-
-        ``val=((X_train, y_train), val_data)`` gives the split explicitly (``lam="auto"``'s
-        candidates, scored by ``val_fn`` and stopped after ``patience`` epochs without progress);
-        ``max_epochs`` overrides the estimator's (the refit after the choice)."""
-        module = build().to(torch_dtype(self.dtype)).to(Xt.device)  # Xt is on the fit's device
-        module.normalize_rows_()  # the authors' initialisation: unit-norm rows
-        val_data = None
-        if val is not None:
-            (Xt, yt), val_data = val
-        elif self.validation_fraction is not None:
-            tr, va = split_validation(Xt.shape[0], self.validation_fraction, seed, stratify)
-            tr, va = torch.as_tensor(tr), torch.as_tensor(va)
-            val_data = (Xt[va], yt[va])
-            Xt, yt = Xt[tr], yt[tr]
-        history = train(
-            module,
-            lambda m, Xb, yb: loss_fn(m, Xb, yb, lam),
-            (Xt, yt),
-            val_data=None if val_data is None or val_fn is not None else val_data,
-            val_fn=val_fn,
-            optimizer=self.optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
-            batch_size=self.batch_size,
-            # unit norm is a reparametrisation; the projection only rescales stored rows (same
-            # function) and is skipped for L-BFGS, whose curvature pairs it would invalidate
-            project=(lambda m: m.normalize_rows_())
-            if self.unit_norm and self.optimizer != "lbfgs" else None,
-            patience=self.patience if val is None else patience,
-            seed=seed,
-            verbose=self.verbose,
-            device=Xt.device,
-        )
-        if self.unit_norm:
-            module.normalize_rows_()  # stored rows = effective rows
-        return module, history
-
-    def _fit_module(self, build, loss_fn, data_loss, Xt, yt, stratify=None, device=None):
-        """Choose ``lam`` (when asked) on an internal validation split, then fit on all data.
-
-        ``loss_fn(model, X, y, lam)`` is the training objective, ``data_loss(model, X, y)`` the
-        validation score (the data term alone, so candidates are compared on the same scale).
-        The data move to ``device`` once; the fitted module comes back to the CPU.
-        """
-        device = torch.device("cpu") if device is None else device
-        Xt, yt = Xt.to(device), yt.to(device)
-        grid, fixed = self._lam_grid()
-        epochs = {}  # candidate lam -> epochs to its best validation loss (lam="auto")
-        with fit_context(self.random_state) as seed:
-            scores = []
-            if grid is not None and len(grid) > 1 and Xt.shape[0] >= MIN_SAMPLES_FOR_SELECTION:
-                frac = self.validation_fraction or AUTO_VALIDATION_FRACTION
-                split = [tuple(torch.as_tensor(i) for i in split_validation(Xt.shape[0], frac, seed, stratify))]
-                with progress(total=len(grid) + 1, desc="lam", verbose=self.verbose) as bar:
-
-                    patience = self.patience or AUTO_PATIENCE
-
-                    def score_grid(k, tr, va):  # one held-out loss per candidate lam
-                        out = []
-                        Xva, yva = Xt[va], yt[va]
-                        stop = len(va) >= AUTO_EARLY_STOP_MIN_ROWS  # else too noisy to stop on
-
-                        def val_fn(m):  # the data loss alone: candidates on one scale
-                            return float(data_loss(m, Xva, yva))
-
-                        for g in grid:
-                            module, h = self._train(build, loss_fn, g, Xt, yt, stratify, seed,
-                                                    val=((Xt[tr], yt[tr]), (Xva, yva) if stop else None),
-                                                    val_fn=val_fn if stop else None,
-                                                    patience=patience if stop else None)
-                            with torch.no_grad():  # stopped: the best epoch's parameters (restored)
-                                v = val_fn(module)
-                            epochs[g] = h.best_epoch + 1 if stop else h.n_epochs
-                            out.append(v if math.isfinite(v) else math.nan)
-                            bar.update(1, lam=g, val=out[-1])
-                        return out
-
-                    # the engine's table and rule (one validation split as the one "fold")
-                    losses = cv_path(score_grid, split)
-                    scores = losses[0].tolist()
-                    lam = grid[choose(losses, "min")[0]]
-                    refit_epochs = min(self.max_epochs,
-                                       max(1, math.ceil(REFIT_EPOCHS_FACTOR * epochs[lam])))
-                    module, history = self._train(build, loss_fn, lam, Xt, yt, stratify, seed,
-                                                  max_epochs=refit_epochs)
-                    bar.update(1)
-            else:
-                lam = fixed if fixed is not None else (grid[0] if len(grid) == 1 else LAM_FALLBACK)
-                module, history = self._train(build, loss_fn, lam, Xt, yt, stratify, seed)
-        self.lam_ = float(lam)
-        self.lam_scores_ = [(float(g), float(v)) for g, v in zip(grid or (), scores)]
-        self.lam_epochs_ = [(float(g), int(epochs[g])) for g in (grid or ()) if g in epochs]
-        self.history_ = history
-        self.module_ = module.cpu()
-        self.device_ = str(device)
-        self.n_iter_ = history.n_epochs
-        self.n_parameters_ = _count(module)
-        return self
-
     def _forward64(self, X) -> np.ndarray:
         """The fitted module's output on ``X``, evaluated in float64 (a float64 copy of the
         module), so a prediction does not depend on which other rows share its batch."""
@@ -279,8 +160,8 @@ class _MatNetBase(GlassnetEstimator):
             module = copy.deepcopy(self.module_).double()
             return module(Xt.double()).numpy()
 
-    def _penalised(self, model, out_loss, hidden, lam):
-        return out_loss + model.penalty(hidden, lam=lam, beta=self.beta, rho=self.rho)
+    def _penalised(self, model, out_loss, hidden, lam, w=None):
+        return out_loss + model.penalty(hidden, lam=lam, beta=self.beta, rho=self.rho, sample_weight=w)
 
     def hidden_activations(self, X) -> list[np.ndarray]:
         """Hidden-layer outputs ``X^(2), ..., X^(L)`` for each sample (Fig. 2 of the paper)."""
@@ -383,28 +264,39 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         self.verbose = verbose
         self.device = device
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit on matrices ``X`` ((n, I, J), or (n, I*J) with ``input_shape``) and labels ``y``;
-        with ``lam="auto"`` the weight decay is chosen on an internal validation split first."""
+        with ``lam="auto"`` the weight decay is chosen on an internal validation split first.
+        ``sample_weight``: one non-negative weight per sample (the cross-entropy is their
+        weighted mean; a zero weight is the row left out)."""
         device = self._fit_device(X)
         Xt, y = self._matrices(X, reset=True, y=y, classification=True, with_y=True)
+        Xt, y, w = self._weighted_rows(Xt, y, sample_weight)
         self.classes_, codes = np.unique(y, return_inverse=True)
-        yt = torch.as_tensor(codes, dtype=torch.long)
+        if self.classes_.size < 2:
+            raise ValueError("the rows with a positive sample_weight hold a single class "
+                             f"({self.classes_[0]!r}); a classifier needs at least two")
+        data = (Xt, torch.as_tensor(codes, dtype=torch.long))
+        data = data if w is None else (*data, self._tensor(w))
         shapes = self._hidden_shapes()
 
         def build():
             return MatNet(self.input_shape_, shapes, head=self.head, n_classes=self.classes_.size,
                           activation=self.activation, unit_norm=self.unit_norm)
 
-        def data_loss(model, Xb, yb):
-            # cross-entropy (2.9) of the softmax (2.4)/(2.7), in log-sum-exp form
-            return torch.nn.functional.cross_entropy(model(Xb), yb)
+        def cross_entropy(logits, yb, wb):  # (2.9) of the softmax (2.4)/(2.7), log-sum-exp form
+            if wb is None:
+                return torch.nn.functional.cross_entropy(logits, yb)
+            return _weighted_mean(torch.nn.functional.cross_entropy(logits, yb, reduction="none"), wb)
 
-        def loss_fn(model, Xb, yb, lam):
+        def data_loss(model, Xb, yb, wb=None):
+            return cross_entropy(model(Xb), yb, wb)
+
+        def loss_fn(model, Xb, yb, wb=None, *, lam):
             logits, H = model(Xb, return_hidden=True)
-            return self._penalised(model, torch.nn.functional.cross_entropy(logits, yb), H, lam)
+            return self._penalised(model, cross_entropy(logits, yb, wb), H, lam, wb)
 
-        return self._fit_module(build, loss_fn, data_loss, Xt, yt, stratify=codes, device=device)
+        return self._fit_module(build, loss_fn, data_loss, data, stratify=codes, device=device)
 
     def _logits(self, X):
         self._check_fitted()
@@ -500,9 +392,12 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         tags.target_tags.multi_output = True  # matrix-valued targets
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit on matrices ``X`` and targets ``y`` (vectors, or matrices for the bilinear head);
-        with ``lam="auto"`` the weight decay is chosen on an internal validation split first."""
+        with ``lam="auto"`` the weight decay is chosen on an internal validation split first.
+        ``sample_weight``: one non-negative weight per sample (the squared error is their
+        weighted mean, the targets are scaled by the weighted mean and deviation; a zero weight
+        is the row left out)."""
         import warnings
 
         device = self._fit_device(X)
@@ -512,7 +407,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
             y3 = tuple(y_arr.shape[1:])
             y = y_arr.reshape(y_arr.shape[0], -1)
         Xt, y = self._matrices(X, reset=True, y=y, classification=False, with_y=True)
-        y = np.asarray(y, dtype=np.float64)
+        Xt, y, w = self._weighted_rows(Xt, np.asarray(y, dtype=np.float64), sample_weight)
         if y3 is None and y.ndim == 2 and y.shape[1] == 1 and self.output_shape is None:
             y = y[:, 0]  # a column vector is one target (as scikit-learn's 1-d regressors read it)
         self.y_ndim_ = 3 if y3 is not None else y.ndim
@@ -543,8 +438,8 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         self.head_ = head
         self.output_shape_ = out_shape
         if head == "dense" or self.output_activation == "identity":
-            self.y_mean_ = Y.mean(axis=0)
-            sd = Y.std(axis=0)
+            self.y_mean_ = np.average(Y, axis=0, weights=w)
+            sd = np.sqrt(np.average((Y - self.y_mean_) ** 2, axis=0, weights=w))
             self.y_scale_ = np.where(sd > 0, sd, 1.0)
         else:
             self.y_mean_, self.y_scale_ = np.zeros(k), np.ones(k)
@@ -560,14 +455,20 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
                           activation=self.activation, output_activation=self.output_activation,
                           unit_norm=self.unit_norm)
 
-        def data_loss(model, Xb, Yb):
-            return 0.5 * ((model(Xb) - Yb) ** 2).sum() / Xb.shape[0]  # (2.8)
+        def squared(O, Yb, wb):  # (2.8): half the squared error, summed over outputs
+            if wb is None:
+                return 0.5 * ((O - Yb) ** 2).sum() / O.shape[0]
+            return 0.5 * _weighted_mean(((O - Yb) ** 2).flatten(1).sum(1), wb)
 
-        def loss_fn(model, Xb, Yb, lam):
+        def data_loss(model, Xb, Yb, wb=None):
+            return squared(model(Xb), Yb, wb)
+
+        def loss_fn(model, Xb, Yb, wb=None, *, lam):
             O, H = model(Xb, return_hidden=True)
-            return self._penalised(model, 0.5 * ((O - Yb) ** 2).sum() / Xb.shape[0], H, lam)
+            return self._penalised(model, squared(O, Yb, wb), H, lam, wb)
 
-        return self._fit_module(build, loss_fn, data_loss, Xt, Yt, device=device)
+        data = (Xt, Yt) if w is None else (Xt, Yt, self._tensor(w))
+        return self._fit_module(build, loss_fn, data_loss, data, device=device)
 
     def predict(self, X):
         """Predicted targets, in the shape of the ``y`` given to ``fit``."""

@@ -165,16 +165,22 @@ class BilinearLayer(GlassModule):
                 f"activation={self.activation!r}, unit_norm={self.unit_norm}")
 
 
-def kl_sparsity(H: torch.Tensor, rho: float) -> torch.Tensor:
+def kl_sparsity(H: torch.Tensor, rho: float, sample_weight=None) -> torch.Tensor:
     """``R = sum(rho log(rho/rho_bar) + (1-rho) log((1-rho)/(1-rho_bar)))`` (eqs. 2.12-2.13).
 
     ``H`` holds activations in (0, 1) of shape ``(n, I, J)``; ``rho_bar`` is their mean over the
-    samples (the mini-batch, as an estimate of the training-set mean), clamped to
-    ``[1e-6, 1 - 1e-6]`` so the penalty stays finite for saturated units.
+    samples (the mini-batch, as an estimate of the training-set mean; weighted by
+    ``sample_weight`` (n,) when given), clamped to ``[1e-6, 1 - 1e-6]`` so the penalty stays
+    finite for saturated units.
     """
     if not 0.0 < rho < 1.0:
         raise ValueError(f"rho must be in (0, 1), got {rho}")
-    rho_bar = H.mean(dim=0).clamp(_KL_EPS, 1.0 - _KL_EPS)
+    if sample_weight is None:
+        rho_bar = H.mean(dim=0)
+    else:
+        w = sample_weight.to(H.dtype).reshape(-1, *([1] * (H.dim() - 1)))
+        rho_bar = (w * H).sum(dim=0) / w.sum()
+    rho_bar = rho_bar.clamp(_KL_EPS, 1.0 - _KL_EPS)
     return (
         rho * (math.log(rho) - torch.log(rho_bar))
         + (1.0 - rho) * (math.log1p(-rho) - torch.log1p(-rho_bar))
@@ -311,15 +317,16 @@ class MatNet(GlassModule):
         return ws
 
     def penalty(self, hidden: list[torch.Tensor], lam: float = 0.0, beta: float = 0.0,
-                rho: float = 0.05) -> torch.Tensor:
-        """``lam sum_l (||U||^2 + ||V||^2) + beta sum_l R_l`` (Sec. 2.3, eq. 2.13)."""
+                rho: float = 0.05, sample_weight=None) -> torch.Tensor:
+        """``lam sum_l (||U||^2 + ||V||^2) + beta sum_l R_l`` (Sec. 2.3, eq. 2.13); the mean
+        activations of ``R_l`` weighted by ``sample_weight`` when given."""
         total = torch.zeros((), dtype=self.layers[0].B.dtype if self.layers else torch.float32)
         if lam:
             total = total + lam * weight_decay(self.connection_weights())
         if beta:
             if self.activation != "sigmoid":
                 raise ValueError("the KL sparsity penalty needs activation='sigmoid' (values in (0, 1))")
-            total = total + beta * sum(kl_sparsity(H, rho) for H in hidden)
+            total = total + beta * sum(kl_sparsity(H, rho, sample_weight) for H in hidden)
         return total
 
     @torch.no_grad()
