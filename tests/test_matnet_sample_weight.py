@@ -62,6 +62,8 @@ def test_equal_weights_are_the_unweighted_fit():
     a = MatNetClassifier(**FAST).fit(X, y, sample_weight=np.full(len(y), 2.5))
     b = MatNetClassifier(**FAST).fit(X, y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    r = MatNetRegressor(**FAST).fit(X, t, sample_weight=np.full(len(t), 0.3))
+    np.testing.assert_array_equal(r.predict(X), MatNetRegressor(**FAST).fit(X, t).predict(X))
 
 
 def test_weighted_kl_is_the_kl_of_repeated_rows():
