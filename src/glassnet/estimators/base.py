@@ -234,6 +234,20 @@ class GlassnetEstimator(BaseEstimator):
             raise ValueError("sample_weight sums to zero: no sample would count")
         return sw
 
+    def _weighted_rows(self, X, y, sample_weight, classification=False):
+        """``(X, y, weights)`` of the rows that carry weight (a zero weight is the row left out,
+        exactly); ``weights`` is None when ``sample_weight`` is None or all ones, so unweighted
+        fits run the unweighted code. A classifier needs two classes among those rows."""
+        if sample_weight is None:
+            return X, y, None
+        sw = self._check_sample_weight(sample_weight, X)
+        keep = sw > 0
+        X, y, sw = X[keep], y[keep], sw[keep]
+        if classification and np.unique(y).size < 2:
+            raise ValueError("the rows with a positive sample_weight hold a single class "
+                             f"({y[0]!r}); a classifier needs at least two")
+        return X, y, (None if np.all(sw == 1.0) else sw)
+
     def _check_binary(self, y):
         kind = type_of_target(y)
         if kind != "binary":

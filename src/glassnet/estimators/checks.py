@@ -21,6 +21,11 @@ _MATNET_WEIGHTS = {"check_sample_weight_equivalence_on_dense_data": (
     "lam='auto' (the default) draws its validation split over rows, so a sample of weight 2 and "
     "the same sample twice are split differently; with a fixed lam, full batch and no split the "
     "weighted fit equals the repeated rows (tests/test_matnet_sample_weight.py)")}
+_IRLS_WEIGHTS = {"check_sample_weight_equivalence_on_dense_data": (
+    "the check passes its own folds as cv, which takes a number of folds; and the net's "
+    "early-stopping split and selection folds are drawn over rows, so a sample of weight 2 and "
+    "the same sample twice give different (equally valid) fits. The unfolded IRLS steps of "
+    "a weighted fit equal the repeated rows' (tests/test_irls_admm_sample_weight.py)")}
 _DATASETS_API = ("IntegrativeSPINN fits a list of data sets, fit([X1, X2], [y1, y2]), and predicts with "
                  "predict(X, dataset): scikit-learn's checks pass one array and call predict(X), so "
                  "this check fails on the API, not on the behaviour; the registry-driven battery "
@@ -79,6 +84,8 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_sample_weight_equivalence_on_dense_data": _HALVES_NOT_ROWS,
         "check_sample_weight_equivalence_on_sparse_data": _HALVES_NOT_ROWS,
     },
+    "IRLSADMMNetClassifier": _IRLS_WEIGHTS,
+    "MultinomialIRLSADMMNetClassifier": _IRLS_WEIGHTS,
     "MatNetClassifier": _MATNET_WEIGHTS,
     "MatNetRegressor": _MATNET_WEIGHTS,
     "MatNetSR": {

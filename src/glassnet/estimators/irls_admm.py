@@ -35,6 +35,10 @@ from glassnet.utils import fit_context
 __all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "near_duplicate_groups"]
 
 
+def _tensor_like(sw, t):
+    return None if sw is None else torch.as_tensor(sw, dtype=t.dtype, device=t.device)
+
+
 class IRLSADMMNetClassifier(_NetSelector):
     """Deep unfolded IRLS-ADMM net: sparse binary logistic classifier and feature selector.
 
@@ -107,12 +111,15 @@ class IRLSADMMNetClassifier(_NetSelector):
         (``device_`` records where it ran).
     """
 
-    def fit(self, X, y):
-        """Train the net, select features, fit the classifier; ``self``."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the net, select features, fit the classifier; ``self``. ``sample_weight``: one
+        non-negative weight per sample, entering every loss as a factor of its sample's term
+        (the net's unfolded IRLS steps, the selection's and the refit's ridge regressions); a
+        zero weight is the row left out."""
         device = self._fit_device(X)
-        X, y_pm = self._prepare(X, y)
+        X, y_pm, sw = self._prepare(X, y, sample_weight)
         with fit_context(self.random_state, self._work(X, 1)) as seed:
-            return self._fit(X, (y_pm > 0).astype(int), seed, device)
+            return self._fit(X, (y_pm > 0).astype(int), seed, device, sw)
 
     def _make_net(self, p):
         return IRLSADMMNet(k_max=self.k_max, i_max=self.i_max, lam=self.lam, rho=self.rho_init, F=self.F_init,
@@ -122,21 +129,21 @@ class IRLSADMMNetClassifier(_NetSelector):
         return (self._phi_tilde(X, np.where(yi > 0, 1.0, -1.0)),)
 
     @staticmethod
-    def _net_loss(net, d_in, d_eval):  # E of the net's output (from d_in) on d_eval (eq. 32)
-        return net.loss(net(*d_in).beta, d_eval[0], mean=True)
+    def _net_loss(net, d_in, d_eval, w_in=None, w_eval=None):  # E of the net's output (from d_in) on d_eval
+        return net.loss(net(*d_in, sample_weight=w_in).beta, d_eval[0], mean=True, sample_weight=w_eval)
 
-    def _prior(self, yi):
-        prevalence = float(np.mean(yi))
+    def _prior(self, yi, sw=None):
+        prevalence = float(np.average(yi, weights=sw))
         b0 = float(np.log(prevalence / (1.0 - prevalence))) if self.fit_intercept else 0.0
         return np.zeros(self.n_features_in_), b0
 
-    def _net_on(self, X, yi, S):
+    def _net_on(self, X, yi, S, sw=None):
         """The trained net run on the selected columns only: ``(coef, intercept)``."""
         pos = np.searchsorted(self.screened_features_, S)
         cols = np.r_[pos, self.screened_features_.size].astype(int) if self.fit_intercept else pos
         P = self._phi_tilde(X[:, S], np.where(yi > 0, 1.0, -1.0))
         with torch.no_grad():
-            beta_S = self.module_(P, columns=cols).beta.numpy()
+            beta_S = self.module_(P, columns=cols, sample_weight=_tensor_like(sw, P)).beta.numpy()
         coef = np.zeros(self.n_features_in_)
         coef[S] = beta_S[: S.size]
         return coef, beta_S[S.size] if self.fit_intercept else 0.0
@@ -195,10 +202,12 @@ class ADMMLogisticRegression(_IRLSADMMBase):
         self.dtype = dtype
         self.device = device
 
-    def fit(self, X, y):
-        """Run Algorithm 1 on ``(X, y)`` and keep the support (``z != 0`` or top q); ``self``."""
+    def fit(self, X, y, sample_weight=None):
+        """Run Algorithm 1 on ``(X, y)`` and keep the support (``z != 0`` or top q); ``self``.
+        ``sample_weight``: one non-negative weight per sample, the factor of its loss term (as
+        scikit-learn's ``LogisticRegression``: a weight of 2 is the sample twice)."""
         device = self._fit_device(X)
-        X, y_pm = self._prepare(X, y)
+        X, y_pm, sw = self._prepare(X, y, sample_weight)
         with fit_context(None):
             k = self.n_features_to_select
             if k is not None:
@@ -217,7 +226,8 @@ class ADMMLogisticRegression(_IRLSADMMBase):
             )
             with torch.no_grad():
                 self.module_.to(device)
-                out = self.module_(self._phi_tilde(X, y_pm).to(device))
+                P = self._phi_tilde(X, y_pm).to(device)
+                out = self.module_(P, sample_weight=_tensor_like(sw, P))
                 self.module_.cpu()
                 self.device_ = str(device)
             p = self.n_features_in_

@@ -143,12 +143,15 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
     def _phi_tilde(self, X, y_pm) -> torch.Tensor:
         return torch.as_tensor(y_pm[:, None] * self._phi(X), dtype=torch_dtype(self.dtype))
 
-    def _prepare(self, X, y):
+    def _prepare(self, X, y, sample_weight=None):
+        """Checked ``X``, labels as -1/+1 and the weights (None: unweighted) of the rows with a
+        positive weight (``_weighted_rows``)."""
         X, y = self._validate_Xy(X, y, classification=True)
+        X, y, sw = self._weighted_rows(X, y, sample_weight, classification=True)
         self._check_binary(y)
         self.classes_ = np.unique(y)
         y_pm = np.where(y == self.classes_[1], 1.0, -1.0)
-        return X, y_pm
+        return X, y_pm, sw
 
     def _module_kwargs(self, p):
         penalized = np.r_[np.ones(p), np.zeros(int(self.fit_intercept))]
@@ -384,47 +387,55 @@ class _NetSelector(_IRLSADMMBase):
             return WIDE_EPOCHS if X.shape[1] > X.shape[0] else 200
         return self.max_epochs
 
-    def _screened(self, X, yi):
+    def _screened(self, X, yi, sw=None):
         """Columns the net sees: all, or the ``screen`` with the largest gradient of the loss
-        at ``beta = 0`` (``||X_j^T (Y - mean Y)||``, sure independence screening)."""
+        at ``beta = 0`` (``||X_j^T (Y - mean Y)||``, sure independence screening; weighted
+        means and sums with sample weights ``sw``)."""
         p = X.shape[1]
         if self.screen is None or p <= self.screen:
             return np.arange(p)
         Y = np.eye(int(yi.max()) + 1)[yi]
-        g = (X - X.mean(0)).T @ (Y - Y.mean(0))
+        if sw is None:
+            g = (X - X.mean(0)).T @ (Y - Y.mean(0))
+        else:
+            g = (sw[:, None] * (X - np.average(X, 0, sw))).T @ (Y - np.average(Y, 0, sw))
         return np.sort(np.argsort(-np.sqrt((g * g).sum(1)), kind="stable")[: self.screen])
 
-    def _train(self, X, yi, seed, device):
-        """The net trained on ``(X, yi)`` (early stopping on a stratified split); returns the
-        module and its output on all rows, both on the CPU."""
+    def _train(self, X, yi, seed, device, sw=None):
+        """The net trained on ``(X, yi)`` (early stopping on a stratified split; the losses and
+        the unfolded IRLS steps weighted by ``sw`` when given); returns the module and its
+        output on all rows, both on the CPU."""
         net = self._make_net(X.shape[1]).to(device)
         data = [t.to(device) for t in self._net_data(X, yi)]
+        w = None if sw is None else torch.as_tensor(sw, dtype=data[0].dtype, device=device)
         tr, va = split_validation(len(yi), self.validation_fraction, seed, stratify=yi)
         d_tr, d_va = [t[tr] for t in data], [t[va] for t in data]
-        history = fit(net, lambda m: self._net_loss(m, d_tr, d_tr), optimizer=self.optimizer, lr=self.lr,
-                      max_epochs=self._max_epochs(X), patience=self.patience, seed=seed, verbose=self.verbose,
-                      val_fn=lambda m: float(self._net_loss(m, d_tr, d_va)))
+        w_tr, w_va = (None, None) if w is None else (w[tr], w[va])
+        history = fit(net, lambda m: self._net_loss(m, d_tr, d_tr, w_tr, w_tr), optimizer=self.optimizer,
+                      lr=self.lr, max_epochs=self._max_epochs(X), patience=self.patience, seed=seed,
+                      verbose=self.verbose, val_fn=lambda m: float(self._net_loss(m, d_tr, d_va, w_tr, w_va)))
         with torch.no_grad():
-            out = net(*data)
+            out = net(*data, sample_weight=w)
         net.cpu()
         return net, out, history
 
-    def _ranked_net(self, X, yi, seed, device):
+    def _ranked_net(self, X, yi, seed, device, sw=None):
         """Screen, train, and return ``(net, output, history, columns, importance over all p)``."""
-        cols = self._screened(X, yi)
-        net, out, history = self._train(X[:, cols], yi, seed, device)
+        cols = self._screened(X, yi, sw)
+        net, out, history = self._train(X[:, cols], yi, seed, device, sw)
         beta = np.atleast_2d(out.beta.detach().cpu().numpy())[:, : cols.size]
         imp = np.zeros(X.shape[1])
         imp[cols] = np.sqrt((beta * beta).sum(axis=0))
         return net, out, history, cols, imp
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, X, yi, seed, device=None):
+    def _fit(self, X, yi, seed, device=None, sw=None):
+        """Train, select and refit on ``(X, yi)``; ``sw``: sample weights (None: unweighted)."""
         self._check_params()
         p, k = self.n_features_in_, self.n_features_to_select
         device = torch.device("cpu") if device is None else device
         self.device_ = str(device)
-        self.module_, out, self.history_, cols, imp = self._ranked_net(X, yi, seed, device)
+        self.module_, out, self.history_, cols, imp = self._ranked_net(X, yi, seed, device, sw)
         self.screened_features_ = cols
         self._set_output(out, cols)
         folds, self.refit_C_ = None, None
@@ -432,7 +443,7 @@ class _NetSelector(_IRLSADMMBase):
             support = np.any(np.atleast_2d(self.z_) != 0, axis=0)
         elif k in ("auto", "single"):
             folds = self._folds(yi, seed)
-            support = self._select_by_cv(X, yi, imp, folds, seed, device)
+            support = self._select_by_cv(X, yi, imp, folds, seed, device, sw)
         else:
             support = self._top_q(k)
         self._set_support(support)
@@ -441,19 +452,19 @@ class _NetSelector(_IRLSADMMBase):
             warnings.warn("no feature selected (the support of z is empty): predictions use the "
                           "class frequencies only; use n_features_to_select='auto' or an int",
                           UserWarning, stacklevel=3)
-            self._set_classifier(*self._prior(yi))
+            self._set_classifier(*self._prior(yi, sw))
             return self
         if self.refit:  # ridge logistic regression on the selected columns, C by CV
             folds = self._folds(yi, seed) if folds is None else folds
             XS = X[:, S]
-            losses = cv_path(lambda f, tr, va: ridge_path_losses(XS, yi, tr, va, REFIT_CS), folds)
+            losses = cv_path(lambda f, tr, va: ridge_path_losses(XS, yi, tr, va, REFIT_CS, sw), folds)
             self.refit_C_ = float(REFIT_CS[choose(losses, "min")[0]])
-            m = ridge_logistic(X[:, S], yi, self.refit_C_)
+            m = ridge_logistic(XS, yi, self.refit_C_, sw)
             coef = np.zeros((m.coef_.shape[0], p))
             coef[:, S] = m.coef_
             self._set_classifier(coef, m.intercept_)
         else:
-            self._set_classifier(*self._net_on(X, yi, S))
+            self._set_classifier(*self._net_on(X, yi, S, sw))
         return self
 
     def _set_output(self, out, cols):
@@ -483,7 +494,7 @@ class _NetSelector(_IRLSADMMBase):
         sizes = np.minimum(np.cumsum([g.size for g in groups]), cap)
         return ranked, sizes
 
-    def _select_by_cv(self, X, yi, imp, folds, seed, device):
+    def _select_by_cv(self, X, yi, imp, folds, seed, device, sw=None):
         """The number of groups by cross-validated net rankings (module comment above)."""
         Cs, dup = self._select_Cs(X), self._duplicate_corr(X)  # "auto" resolved on all rows
         self.select_C_, self.duplicate_corr_ = np.array(Cs), dup
@@ -495,9 +506,10 @@ class _NetSelector(_IRLSADMMBase):
         n_cand = len(Cs) * len(gs)
 
         def fold_losses(f, tr, va):  # the candidates' held-out losses, then the fold's ranking
-            *_, imp_f = self._ranked_net(X[tr], yi[tr], None if seed is None else seed + 1 + f, device)
+            *_, imp_f = self._ranked_net(X[tr], yi[tr], None if seed is None else seed + 1 + f, device,
+                                         None if sw is None else sw[tr])
             ranked_f, sizes_f = self._candidates(X[tr], imp_f, len(tr), dup)
-            out, va_s = _candidate_losses(X, yi, tr, va, ranked_f, sizes_f, Cs, gs)
+            out, va_s = _candidate_losses(X, yi, tr, va, ranked_f, sizes_f, Cs, gs, sw)
             return out + [len(va) - len(va_s)] + list(imp_f / max(imp_f.max(), 1e-300))
 
         rows = cv_path(fold_losses, folds)

@@ -55,13 +55,15 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
     # set had more rows than columns, so the binary net's tall values were never tried here)
     _AUTO_WIDE = _AUTO_TALL = (MULTINOMIAL_SELECT_C, DUPLICATE_CORR)
 
-    def fit(self, X, y):
-        """Train the net, select one feature set for all classes, fit the classifier; ``self``."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the net, select one feature set for all classes, fit the classifier; ``self``.
+        ``sample_weight`` as in :meth:`glassnet.IRLSADMMNetClassifier.fit`."""
         device = self._fit_device(X)
         X, y = self._validate_Xy(X, y, classification=True)
+        X, y, sw = self._weighted_rows(X, y, sample_weight, classification=True)
         self.classes_, yi = np.unique(y, return_inverse=True)
         with fit_context(self.random_state, self._work(X, len(self.classes_))) as seed:
-            return self._fit(X, yi, seed, device)
+            return self._fit(X, yi, seed, device, sw)
 
     def _make_net(self, p):
         kw = self._module_kwargs(p)
@@ -75,21 +77,23 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
         return torch.as_tensor(self._phi(X), dtype=dt), torch.as_tensor(Y, dtype=dt)
 
     @staticmethod
-    def _net_loss(net, d_in, d_eval):  # cross-entropy of the net's output (from d_in) on d_eval
-        return net.loss(net(*d_in).beta, tuple(d_eval), mean=True)
+    def _net_loss(net, d_in, d_eval, w_in=None, w_eval=None):  # cross-entropy of the output on d_eval
+        return net.loss(net(*d_in, sample_weight=w_in).beta, tuple(d_eval), mean=True, sample_weight=w_eval)
 
-    def _prior(self, yi):
-        freq = np.bincount(yi, minlength=len(self.classes_)) / len(yi)
+    def _prior(self, yi, sw=None):
+        freq = np.bincount(yi, weights=sw, minlength=len(self.classes_))
+        freq = freq / (len(yi) if sw is None else sw.sum())
         b0 = np.log(freq) - np.log(freq).mean() if self.fit_intercept else np.zeros(len(freq))
         return np.zeros((len(freq), self.n_features_in_)), b0
 
-    def _net_on(self, X, yi, S):
+    def _net_on(self, X, yi, S, sw=None):
         """The trained net run on the selected columns only: ``(coef, intercept)``."""
         pos = np.searchsorted(self.screened_features_, S)
         cols = np.r_[pos, self.screened_features_.size].astype(int) if self.fit_intercept else pos
         Phi, Y = self._net_data(X[:, S], yi)
         with torch.no_grad():
-            B = self.module_(Phi, Y, columns=cols).beta.numpy()
+            w = None if sw is None else torch.as_tensor(sw, dtype=Phi.dtype)
+            B = self.module_(Phi, Y, columns=cols, sample_weight=w).beta.numpy()
         coef = np.zeros((B.shape[0], self.n_features_in_))
         coef[:, S] = B[:, : S.size]
         return coef, B[:, S.size] if self.fit_intercept else np.zeros(B.shape[0])

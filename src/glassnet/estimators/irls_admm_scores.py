@@ -12,13 +12,13 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 __all__ = ["held_out_log_loss", "near_duplicate_groups", "ridge_logistic", "ridge_path_losses"]
 
 
-def ridge_logistic(X, y, C):
+def ridge_logistic(X, y, C, sample_weight=None):
     """``LogisticRegression(C=C)`` (lbfgs, multinomial when y has more than two classes): the one
     ridge solver of the selection and the refit (issue 23: the numpy IRLS copy is gone)."""
-    return LogisticRegression(C=float(C), max_iter=10_000, tol=1e-8).fit(X, y)
+    return LogisticRegression(C=float(C), max_iter=10_000, tol=1e-8).fit(X, y, sample_weight=sample_weight)
 
 
-def ridge_path_losses(X, yi, tr, va, Cs) -> list[float]:
+def ridge_path_losses(X, yi, tr, va, Cs, sample_weight=None) -> list[float]:
     """``[held_out_log_loss(ridge_logistic(X[tr], yi[tr], C), X[va], yi[va]) for C in Cs]``, by
     the same solver (scikit-learn's lbfgs ``LogisticRegression``, same ``tol`` and ``max_iter``)
     run along the path of ``Cs`` with warm starts: ``LogisticRegressionCV`` on the one split
@@ -26,31 +26,34 @@ def ridge_path_losses(X, yi, tr, va, Cs) -> list[float]:
     solution instead of 0 and the input is checked once per fold instead of once per ``C``:
     about 40 % less time for the refit's choice of ``C`` on small problems; the losses agree to
     the solver's tolerance (docs/history/irls_admm.md). When the training rows lack a class, the per-``C``
-    fits are used (``LogisticRegressionCV`` would fit a coefficient row for the absent class)."""
+    fits are used (``LogisticRegressionCV`` would fit a coefficient row for the absent class).
+    ``sample_weight`` (one per row of ``X``) weights the fits and the held-out losses."""
+    sw = (None, None) if sample_weight is None else (sample_weight[tr], sample_weight[va])
     if np.unique(yi[tr]).size < np.unique(yi).size:
-        return [held_out_log_loss(ridge_logistic(X[tr], yi[tr], C), X[va], yi[va]) for C in Cs]
+        return [held_out_log_loss(ridge_logistic(X[tr], yi[tr], C, sw[0]), X[va], yi[va], sw[1])
+                for C in Cs]
     losses = {}
 
-    def score(model, X_va, y_va):
-        losses[float(model.C)] = held_out_log_loss(model, X_va, y_va)
+    def score(model, X_va, y_va, **_):  # the rows of va, in order (their weights: sw[1])
+        losses[float(model.C)] = held_out_log_loss(model, X_va, y_va, sw[1])
         return -losses[float(model.C)]
 
     with warnings.catch_warnings():  # l1_ratios / fitted-attribute defaults changing in 1.10
         warnings.simplefilter("ignore", FutureWarning)
         LogisticRegressionCV(Cs=[float(C) for C in Cs], cv=[(tr, va)], scoring=score, refit=False,
-                             max_iter=10_000, tol=1e-8).fit(X, yi)
+                             max_iter=10_000, tol=1e-8).fit(X, yi, sample_weight=sample_weight)
     return [losses[float(C)] for C in Cs]
 
 
-def held_out_log_loss(model, X, y_index) -> float:
-    """Mean ``-log p(y | x)`` of a fitted scikit-learn classifier; ``y_index`` are class indices
-    (``model.classes_`` holds those its training rows had: a class it never saw gets p = 1e-15,
-    the clip of ``sklearn.metrics.log_loss``)."""
+def held_out_log_loss(model, X, y_index, sample_weight=None) -> float:
+    """Mean ``-log p(y | x)`` of a fitted scikit-learn classifier (weighted by ``sample_weight``
+    when given); ``y_index`` are class indices (``model.classes_`` holds those its training rows
+    had: a class it never saw gets p = 1e-15, the clip of ``sklearn.metrics.log_loss``)."""
     proba = model.predict_proba(X)
     col = np.searchsorted(model.classes_, y_index)
     seen = (col < len(model.classes_)) & (model.classes_[np.minimum(col, len(model.classes_) - 1)] == y_index)
     p = np.where(seen, proba[np.arange(len(y_index)), np.minimum(col, len(model.classes_) - 1)], 0.0)
-    return float(-np.mean(np.log(np.clip(p, 1e-15, 1.0))))
+    return float(-np.average(np.log(np.clip(p, 1e-15, 1.0)), weights=sample_weight))
 
 
 def _seen_rows(yi, tr, va) -> np.ndarray:
@@ -65,19 +68,20 @@ def _seen_rows(yi, tr, va) -> np.ndarray:
     return va[keep] if keep.any() else va
 
 
-def _candidate_losses(X, yi, tr, va, ranked, sizes, Cs, gs):
+def _candidate_losses(X, yi, tr, va, ranked, sizes, Cs, gs, sample_weight=None):
     """One fold's held-out log-losses of its top-g candidate sets (``ranked[:sizes[g - 1]]``)
     for every ``C`` in ``Cs`` and g in ``gs``, scored on the held-out rows of seen classes
     (``_seen_rows``), and those rows. A fold with fewer groups than ``gs`` repeats its largest
-    set: each distinct (C, set) is fitted once."""
+    set: each distinct (C, set) is fitted once. ``sample_weight`` weights fits and losses."""
     va_s, out, scored = _seen_rows(yi, tr, va), [], {}
+    w_tr, w_va = (None, None) if sample_weight is None else (sample_weight[tr], sample_weight[va_s])
     for C in Cs:
         for g in gs:
             n_S = int(sizes[min(g, len(sizes)) - 1])
             if (C, n_S) not in scored:
                 S = ranked[:n_S]
-                m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C)
-                scored[C, n_S] = held_out_log_loss(m, X[np.ix_(va_s, S)], yi[va_s])
+                m = ridge_logistic(X[np.ix_(tr, S)], yi[tr], C, w_tr)
+                scored[C, n_S] = held_out_log_loss(m, X[np.ix_(va_s, S)], yi[va_s], w_va)
             out.append(scored[C, n_S])
     return out, va_s
 

@@ -271,11 +271,9 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         weighted mean; a zero weight is the row left out)."""
         device = self._fit_device(X)
         Xt, y = self._matrices(X, reset=True, y=y, classification=True, with_y=True)
-        Xt, y, w = self._weighted_rows(Xt, y, sample_weight)
+        Xt, y, w = self._weighted_rows(Xt, y, sample_weight, classification=True)
+        w = self._mean_one(w)
         self.classes_, codes = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError("the rows with a positive sample_weight hold a single class "
-                             f"({self.classes_[0]!r}); a classifier needs at least two")
         data = (Xt, torch.as_tensor(codes, dtype=torch.long))
         data = data if w is None else (*data, self._tensor(w))
         shapes = self._hidden_shapes()
@@ -408,6 +406,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
             y = y_arr.reshape(y_arr.shape[0], -1)
         Xt, y = self._matrices(X, reset=True, y=y, classification=False, with_y=True)
         Xt, y, w = self._weighted_rows(Xt, np.asarray(y, dtype=np.float64), sample_weight)
+        w = self._mean_one(w)
         if y3 is None and y.ndim == 2 and y.shape[1] == 1 and self.output_shape is None:
             y = y[:, 0]  # a column vector is one target (as scikit-learn's 1-d regressors read it)
         self.y_ndim_ = 3 if y3 is not None else y.ndim

@@ -158,13 +158,7 @@ class _MatNetFit:
         self.n_parameters_ = _count(module)
         return self
 
-    def _weighted_rows(self, X, y, sample_weight):
-        """The rows that carry weight and their weights scaled to mean 1 (None when all are
-        equal, so that unweighted fits stay exactly as they were): a zero weight is the row
-        left out, an integer weight the row repeated (full batch)."""
-        if sample_weight is None:
-            return X, y, None
-        sw = self._check_sample_weight(sample_weight, X)
-        keep = sw > 0
-        X, y, sw = X[keep], y[keep], sw[keep]
-        return X, y, (None if np.all(sw == sw[0]) else sw / sw.mean())
+    def _mean_one(self, w):
+        """Weights scaled to mean 1 (the losses are weighted means), None when all are equal
+        (so that such fits stay exactly the unweighted ones)."""
+        return None if w is None or np.all(w == w[0]) else w / w.mean()

@@ -63,18 +63,39 @@ LOGISTIC = Logistic()
 MULTINOMIAL = Multinomial()
 
 
-def irls_weights(beta, Phi_tilde, weight_floor: float):
-    """Weighting layers (eqs. 23-26): the IRLS weights ``Lambda`` (clamped) and ``A^T b``."""
+def _sum(per_sample, mean: bool, sample_weight=None):
+    """The sum (or mean) of the per-sample losses, each times its weight when weights are given."""
+    if sample_weight is None:
+        return per_sample.mean() if mean else per_sample.sum()
+    total = (sample_weight * per_sample).sum()
+    return total / sample_weight.sum() if mean else total
+
+
+def _check_weights(sample_weight, X):
+    if sample_weight is not None and sample_weight.shape != (X.shape[0],):
+        raise ValueError(f"sample_weight must have shape ({X.shape[0]},), "
+                         f"got {tuple(sample_weight.shape)}")
+    return sample_weight
+
+
+def irls_weights(beta, Phi_tilde, weight_floor: float, sample_weight=None):
+    """Weighting layers (eqs. 23-26): the IRLS weights ``Lambda`` (clamped) and ``A^T b``.
+
+    With ``sample_weight`` ``s`` (the loss ``sum_n s_n log(1 + exp(-m_n))``) the Hessian and
+    gradient of every sample carry ``s_n``: ``Lambda`` becomes ``s Lambda`` and ``A^T b``
+    ``Phi~^T (s (Lambda m + 1 - s(m)))``; the working response is unchanged."""
     m = Phi_tilde @ beta
     s = torch.sigmoid(m)
     lam = torch.clamp(s * (1.0 - s), min=weight_floor)  # eq. 23, clamped
-    Atb = Phi_tilde.T @ (lam * m + torch.sigmoid(-m))  # b = Lambda^{1/2} v (eqs. 24, 26)
-    return lam, Atb
+    r = lam * m + torch.sigmoid(-m)  # b = Lambda^{1/2} v (eqs. 24, 26)
+    if sample_weight is not None:
+        lam, r = sample_weight * lam, sample_weight * r
+    return lam, Phi_tilde.T @ r
 
 
-def irls_system(beta, Phi_tilde, weight_floor: float):
+def irls_system(beta, Phi_tilde, weight_floor: float, sample_weight=None):
     """Weighting layers (eqs. 23-26) folded into the normal equations: ``A^T A`` and ``A^T b``."""
-    lam, Atb = irls_weights(beta, Phi_tilde, weight_floor)
+    lam, Atb = irls_weights(beta, Phi_tilde, weight_floor, sample_weight)
     AtA = Phi_tilde.T @ (lam[:, None] * Phi_tilde)  # A = Lambda^{1/2} Phi~ (eq. 25)
     return AtA, Atb
 
@@ -212,25 +233,25 @@ class IRLSADMMNet(GlassModule):
     def rho(self) -> torch.Tensor:
         return self.log_rho.exp()
 
-    def loss(self, beta, Phi_tilde, mean: bool = False) -> torch.Tensor:
+    def loss(self, beta, Phi_tilde, mean: bool = False, sample_weight=None) -> torch.Tensor:
         """E(beta) = sum_n log(1 + exp(-y_n beta^T phi_n)) (eq. 32; the mean with ``mean``), by
-        :class:`glassnet.datafits.Logistic` on the margins (stable for huge margins)."""
+        :class:`glassnet.datafits.Logistic` on the margins (stable for huge margins); each
+        term times ``sample_weight`` when given (the mean is then the weighted mean)."""
         m = Phi_tilde @ beta
-        per = LOGISTIC.per_sample(m, torch.ones_like(m))
-        return per.mean() if mean else per.sum()
+        return _sum(LOGISTIC.per_sample(m, torch.ones_like(m)), mean, sample_weight)
 
-    def objective(self, beta, Phi_tilde, F):
+    def objective(self, beta, Phi_tilde, F, sample_weight=None):
         """E(beta) + lambda ||F beta||_1, the function Algorithm 1's line search decreases."""
-        return self.loss(beta, Phi_tilde) + self.lam * (F * beta).abs().sum()
+        return self.loss(beta, Phi_tilde, sample_weight=sample_weight) + self.lam * (F * beta).abs().sum()
 
     # the three places the binary and the multinomial nets differ
-    def _weighted(self, beta, data):
+    def _weighted(self, beta, data, sw=None):
         """``A = Lambda^{1/2} Phi~`` and ``A^T b`` (eqs. 23-26), for the kernel form."""
-        w, Atb = irls_weights(beta, data, self.weight_floor)
+        w, Atb = irls_weights(beta, data, self.weight_floor, sw)
         return w.sqrt()[:, None] * data, Atb  # eq. 25
 
-    def _normal_equations(self, beta, data):
-        return irls_system(beta, data, self.weight_floor)
+    def _normal_equations(self, beta, data, sw=None):
+        return irls_system(beta, data, self.weight_floor, sw)
 
     def _shrink(self, v, rho):
         return soft_threshold(v, self.lam / rho)  # eq. 29 (z_layer)
@@ -246,15 +267,17 @@ class IRLSADMMNet(GlassModule):
             F_all, mask = F_all[..., columns], mask[columns]
         return F_all, mask
 
-    def forward(self, Phi_tilde: torch.Tensor, columns=None) -> IRLSADMMOutput:
+    def forward(self, Phi_tilde: torch.Tensor, columns=None, sample_weight=None) -> IRLSADMMOutput:
         """Run the net on ``Phi~``. ``columns`` (indices into the net's features) runs it on a
         subset: ``Phi_tilde`` then holds only those columns and each feature keeps its own
-        learned ``F`` entries, so the same trained net gives the model on a feature subset."""
+        learned ``F`` entries, so the same trained net gives the model on a feature subset.
+        ``sample_weight`` (n,): the unfolded IRLS steps of the weighted loss (``irls_weights``)."""
         F_all, mask = self._subset(columns)
         self._check_input(Phi_tilde, mask.shape[0])
-        return self._unfold(Phi_tilde, Phi_tilde.new_zeros(mask.shape[0]), F_all, mask)
+        sw = _check_weights(sample_weight, Phi_tilde)
+        return self._unfold(Phi_tilde, Phi_tilde.new_zeros(mask.shape[0]), F_all, mask, sw)
 
-    def _unfold(self, data, beta, F_all, mask) -> IRLSADMMOutput:
+    def _unfold(self, data, beta, F_all, mask, sw=None) -> IRLSADMMOutput:
         """The k_max x i_max layers from ``beta^0`` (zeros of the output's shape)."""
         rho = self.rho
         n, p = (data[0] if isinstance(data, tuple) else data).shape[0], mask.shape[0]
@@ -263,9 +286,9 @@ class IRLSADMMNet(GlassModule):
         betas, ts = [], []
         for k in range(self.k_max):
             if kernel:
-                A, Atb = self._weighted(beta, data)
+                A, Atb = self._weighted(beta, data, sw)
             else:
-                AtA, Atb = self._normal_equations(beta, data)
+                AtA, Atb = self._normal_equations(beta, data, sw)
             z = u = torch.zeros_like(beta)  # z^{k,0} = u^{k,0} = 0
             for i in range(self.i_max):
                 F = F_all[k, i] * mask
@@ -278,7 +301,7 @@ class IRLSADMMNet(GlassModule):
                 u = u + C - z_new  # eq. 30
                 z = z_new
             if self.line_search:
-                t = self._backtrack(beta, omega, data, F)
+                t = self._backtrack(beta, omega, data, F, sw)
             else:
                 t = self.t[k]
             new_beta = (1 - t) * beta + t * omega  # eq. 31
@@ -291,12 +314,12 @@ class IRLSADMMNet(GlassModule):
         return IRLSADMMOutput(beta=beta, z=z, betas=betas, t=ts)
 
     @torch.no_grad()
-    def _backtrack(self, beta, omega, data, F, shrink: float = 0.5, max_halvings: int = 40):
+    def _backtrack(self, beta, omega, data, F, sw=None, shrink: float = 0.5, max_halvings: int = 40):
         """Largest t in {1, 1/2, 1/4, ...} that does not increase the objective (Alg. 1, l. 8)."""
-        f0 = self.objective(beta, data, F)
+        f0 = self.objective(beta, data, F, sw)
         t = 1.0
         for _ in range(max_halvings):
-            if self.objective((1 - t) * beta + t * omega, data, F) <= f0:
+            if self.objective((1 - t) * beta + t * omega, data, F, sw) <= f0:
                 return t
             t *= shrink
         return 0.0
@@ -305,16 +328,18 @@ class IRLSADMMNet(GlassModule):
 # ----------------------------------------------------------------------------- multinomial
 
 
-def multinomial_weights(B, data, weight_floor: float):
+def multinomial_weights(B, data, weight_floor: float, sample_weight=None):
     """Per-class IRLS weights ``w_nc = p_nc (1 - p_nc)`` (clamped; the block-diagonal part of
     the Hessian, eq. M3) and ``A_c^T b_c = Phi^T (w_c * m_c + y_c - p_c)`` (eq. M4), shapes
-    (K, n) and (K, n_features)."""
+    (K, n) and (K, n_features); with ``sample_weight`` each sample's terms times ``s_n``."""
     Phi, Y = data
     m = (Phi @ B.T).T  # (K, n) scores
     P = torch.softmax(m, dim=0)
     w = torch.clamp(P * (1.0 - P), min=weight_floor)
-    Atb = (w * m + Y.T - P) @ Phi
-    return w, Atb
+    r = w * m + Y.T - P
+    if sample_weight is not None:
+        w, r = sample_weight * w, sample_weight * r
+    return w, r @ Phi
 
 
 def group_soft_threshold(V: torch.Tensor, kappa) -> torch.Tensor:
@@ -353,35 +378,38 @@ class MultinomialIRLSADMMNet(IRLSADMMNet):
                          weight_floor=weight_floor, dtype=dtype, solver=solver)
         self.n_classes = n_classes
 
-    def loss(self, B, data, mean: bool = False) -> torch.Tensor:
+    def loss(self, B, data, mean: bool = False, sample_weight=None) -> torch.Tensor:
         """E(B) = sum_n [log sum_c exp(b_c^T phi_n) - b_{y_n}^T phi_n] (eq. M1; the mean with
-        ``mean``), by :class:`glassnet.datafits.Multinomial`; ``data = (Phi, Y)``, Y one-hot."""
+        ``mean``), by :class:`glassnet.datafits.Multinomial`; ``data = (Phi, Y)``, Y one-hot;
+        each term times ``sample_weight`` when given."""
         Phi, Y = data
-        per = MULTINOMIAL.per_sample(Phi @ B.T, Y.argmax(dim=1))
-        return per.mean() if mean else per.sum()
+        return _sum(MULTINOMIAL.per_sample(Phi @ B.T, Y.argmax(dim=1)), mean, sample_weight)
 
-    def objective(self, B, data, F):
+    def objective(self, B, data, F, sample_weight=None):
         """E(B) + lambda sum_j ||F_j B_{:, j}||_2 (eq. M2)."""
-        return self.loss(B, data) + self.lam * group_norms(F * B).sum()
+        return self.loss(B, data, sample_weight=sample_weight) + self.lam * group_norms(F * B).sum()
 
-    def _weighted(self, B, data):
-        w, Atb = multinomial_weights(B, data, self.weight_floor)
+    def _weighted(self, B, data, sw=None):
+        w, Atb = multinomial_weights(B, data, self.weight_floor, sw)
         return w.sqrt()[:, :, None] * data[0], Atb  # A_c = W_c^{1/2} Phi, (K, n, p)
 
-    def _normal_equations(self, B, data):
-        w, Atb = multinomial_weights(B, data, self.weight_floor)
+    def _normal_equations(self, B, data, sw=None):
+        w, Atb = multinomial_weights(B, data, self.weight_floor, sw)
         Phi = data[0]
         return (w[:, :, None] * Phi).transpose(1, 2) @ Phi, Atb  # Phi^T W_c Phi, (K, p, p)
 
     def _shrink(self, v, rho):
         return group_soft_threshold(v, self.lam / rho)  # eq. M6
 
-    def forward(self, Phi: torch.Tensor, Y: torch.Tensor, columns=None) -> IRLSADMMOutput:
-        """Run the net on ``(Phi, Y)``; ``columns`` as in :class:`IRLSADMMNet`."""
+    def forward(self, Phi: torch.Tensor, Y: torch.Tensor, columns=None,
+                sample_weight=None) -> IRLSADMMOutput:
+        """Run the net on ``(Phi, Y)``; ``columns`` and ``sample_weight`` as in
+        :class:`IRLSADMMNet`."""
         F_all, mask = self._subset(columns)
         if Phi.ndim != 2 or Phi.shape[1] != mask.shape[0]:
             raise ValueError(f"Phi must have shape (N, {mask.shape[0]}), got {tuple(Phi.shape)}")
         if Y.shape != (Phi.shape[0], self.n_classes):
             raise ValueError(f"Y must be one-hot of shape ({Phi.shape[0]}, {self.n_classes}), "
                              f"got {tuple(Y.shape)}")
-        return self._unfold((Phi, Y), Phi.new_zeros(self.n_classes, mask.shape[0]), F_all, mask)
+        return self._unfold((Phi, Y), Phi.new_zeros(self.n_classes, mask.shape[0]), F_all, mask,
+                            _check_weights(sample_weight, Phi))
