@@ -20,12 +20,12 @@ _SPINN_WEIGHTS = {"check_sample_weight_equivalence_on_dense_data": _WEIGHTS_NOT_
 _MATNET_WEIGHTS = {"check_sample_weight_equivalence_on_dense_data": (
     "lam='auto' (the default) draws its validation split over rows, so a sample of weight 2 and "
     "the same sample twice are split differently; with a fixed lam, full batch and no split the "
-    "weighted fit equals the repeated rows (tests/test_matnet_sample_weight.py)")}
+    "weighted fit equals the repeated rows (tests/test_matnet_weights_and_warm_start.py)")}
 _IRLS_WEIGHTS = {"check_sample_weight_equivalence_on_dense_data": (
     "the check passes its own folds as cv, which takes a number of folds; and the net's "
     "early-stopping split and selection folds are drawn over rows, so a sample of weight 2 and "
     "the same sample twice give different (equally valid) fits. The unfolded IRLS steps of "
-    "a weighted fit equal the repeated rows' (tests/test_irls_admm_sample_weight.py)")}
+    "a weighted fit equal the repeated rows' (tests/test_irls_admm_weights_and_warm_start.py)")}
 _DATASETS_API = ("IntegrativeSPINN fits a list of data sets, fit([X1, X2], [y1, y2]), and predicts with "
                  "predict(X, dataset): scikit-learn's checks pass one array and call predict(X), so "
                  "this check fails on the API, not on the behaviour; the registry-driven battery "

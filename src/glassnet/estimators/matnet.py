@@ -89,6 +89,7 @@ _CONSTRAINTS = {
     "dtype": DTYPE,
     "verbose": ["verbose"],
     "device": DEVICE,
+    "warm_start": ["boolean"],
 }
 
 
@@ -218,6 +219,10 @@ _COMMON_DOC = """
         the fitted module comes back to the CPU (``device_`` records where it ran). ``"auto"``
         (default): CUDA, then MPS, then the CPU, but the CPU when ``X`` has fewer than
         ``glassnet.devices.AUTO_MIN_ELEMENTS`` (1e6) entries.
+    warm_start : bool
+        A new ``fit`` whose data give the same architecture (and, for the classifier, the same
+        classes) continues training the last fit's module for ``max_epochs`` at its ``lam_``
+        (or the fixed ``lam``), without choosing ``lam`` again. Default False.
 """
 
 
@@ -244,7 +249,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
                  activation="relu", lam="auto", beta=0.0, rho=0.05, unit_norm=False,
                  optimizer="adam", lr=0.01, max_epochs=100, batch_size=100,
                  validation_fraction=None, patience=None, random_state=None, dtype="float32",
-                 verbose=False, device="auto"):
+                 verbose=False, device="auto", warm_start=False):
         self.input_shape = input_shape
         self.hidden_shapes = hidden_shapes
         self.head = head
@@ -263,6 +268,7 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         self.dtype = dtype
         self.verbose = verbose
         self.device = device
+        self.warm_start = warm_start
 
     def fit(self, X, y, sample_weight=None):
         """Fit on matrices ``X`` ((n, I, J), or (n, I*J) with ``input_shape``) and labels ``y``;
@@ -273,7 +279,9 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
         Xt, y = self._matrices(X, reset=True, y=y, classification=True, with_y=True)
         Xt, y, w = self._weighted_rows(Xt, y, sample_weight, classification=True)
         w = self._mean_one(w)
+        previous = getattr(self, "classes_", None)
         self.classes_, codes = np.unique(y, return_inverse=True)
+        same_classes = previous is not None and np.array_equal(previous, self.classes_)
         data = (Xt, torch.as_tensor(codes, dtype=torch.long))
         data = data if w is None else (*data, self._tensor(w))
         shapes = self._hidden_shapes()
@@ -294,7 +302,8 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
             logits, H = model(Xb, return_hidden=True)
             return self._penalised(model, cross_entropy(logits, yb, wb), H, lam, wb)
 
-        return self._fit_module(build, loss_fn, data_loss, data, stratify=codes, device=device)
+        return self._fit_module(build, loss_fn, data_loss, data, stratify=codes, device=device,
+                                warm=same_classes)
 
     def _logits(self, X):
         self._check_fitted()
@@ -363,7 +372,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
                  activation="tanh", output_activation="identity", lam="auto", beta=0.0,
                  rho=0.05, unit_norm=False, optimizer="adam", lr=0.01, max_epochs=100,
                  batch_size=100, validation_fraction=None, patience=None, random_state=None,
-                 dtype="float32", verbose=False, device="auto"):
+                 dtype="float32", verbose=False, device="auto", warm_start=False):
         self.input_shape = input_shape
         self.hidden_shapes = hidden_shapes
         self.head = head
@@ -384,6 +393,7 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         self.dtype = dtype
         self.verbose = verbose
         self.device = device
+        self.warm_start = warm_start
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

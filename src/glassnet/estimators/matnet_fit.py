@@ -5,6 +5,7 @@ split, and sample weights. Every setting below was chosen on tuning splits (modu
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -55,15 +56,18 @@ class _MatNetFit:
         return None, float(lam)
 
     def _train(self, build, loss_fn, lam, data, stratify, seed, val=None, val_fn=None,
-               patience=None, max_epochs=None):
+               patience=None, max_epochs=None, start=None):
         """One training run of a fresh module with weight decay ``lam``; returns (module, history).
 
         ``data`` is ``(X, y)`` or ``(X, y, sample_weight)`` (tensors, rows first).
         ``val=(train_data, val_data)`` gives the split explicitly (``lam="auto"``'s candidates,
         scored by ``val_fn`` and stopped after ``patience`` epochs without progress);
-        ``max_epochs`` overrides the estimator's (the refit after the choice)."""
-        module = build().to(torch_dtype(self.dtype)).to(data[0].device)  # on the fit's device
-        module.normalize_rows_()  # the authors' initialisation: unit-norm rows
+        ``max_epochs`` overrides the estimator's (the refit after the choice); ``start``: a
+        module to continue from (a copy of it is trained) instead of a fresh one."""
+        module = build() if start is None else copy.deepcopy(start)
+        module = module.to(torch_dtype(self.dtype)).to(data[0].device)  # on the fit's device
+        if start is None:
+            module.normalize_rows_()  # the authors' initialisation: unit-norm rows
         val_data = None
         if val is not None:
             data, val_data = val
@@ -94,22 +98,29 @@ class _MatNetFit:
             module.normalize_rows_()  # stored rows = effective rows
         return module, history
 
-    def _fit_module(self, build, loss_fn, data_loss, data, stratify=None, device=None):
+    def _fit_module(self, build, loss_fn, data_loss, data, stratify=None, device=None, warm=True):
         """Choose ``lam`` (when asked) on an internal validation split, then fit on all data.
 
         ``loss_fn(model, X, y[, w], lam=lam)`` is the training objective, ``data_loss(model, X,
         y[, w])`` the validation score (the data term alone, so candidates are compared on the
         same scale); ``data`` is ``(X, y)`` or ``(X, y, w)`` with weights of mean 1.
-        The data move to ``device`` once; the fitted module comes back to the CPU.
+        The data move to ``device`` once; the fitted module comes back to the CPU. With
+        ``warm_start`` (and ``warm``: the caller's targets match the last fit's), a previous
+        module of the same architecture continues training at the previous ``lam_`` (or the
+        fixed ``lam``) without a new choice of ``lam``.
         """
         device = torch.device("cpu") if device is None else device
         data = tuple(t.to(device) for t in data)
         n = data[0].shape[0]
         grid, fixed = self._lam_grid()
+        start = self._warm_module(build) if warm else None
         epochs = {}  # candidate lam -> epochs to its best validation loss (lam="auto")
         with fit_context(self.random_state) as seed:
             scores = []
-            if grid is not None and len(grid) > 1 and n >= MIN_SAMPLES_FOR_SELECTION:
+            if start is not None:
+                lam = self.lam_ if fixed is None else fixed
+                module, history = self._train(build, loss_fn, lam, data, stratify, seed, start=start)
+            elif grid is not None and len(grid) > 1 and n >= MIN_SAMPLES_FOR_SELECTION:
                 frac = self.validation_fraction or AUTO_VALIDATION_FRACTION
                 split = [tuple(torch.as_tensor(i) for i in split_validation(n, frac, seed, stratify))]
                 with progress(total=len(grid) + 1, desc="lam", verbose=self.verbose) as bar:
@@ -149,14 +160,25 @@ class _MatNetFit:
                 lam = fixed if fixed is not None else (grid[0] if len(grid) == 1 else LAM_FALLBACK)
                 module, history = self._train(build, loss_fn, lam, data, stratify, seed)
         self.lam_ = float(lam)
-        self.lam_scores_ = [(float(g), float(v)) for g, v in zip(grid or (), scores)]
-        self.lam_epochs_ = [(float(g), int(epochs[g])) for g in (grid or ()) if g in epochs]
+        if start is None:  # a warm start keeps the record of how lam_ was chosen
+            self.lam_scores_ = [(float(g), float(v)) for g, v in zip(grid or (), scores)]
+            self.lam_epochs_ = [(float(g), int(epochs[g])) for g in (grid or ()) if g in epochs]
         self.history_ = history
         self.module_ = module.cpu()
         self.device_ = str(device)
         self.n_iter_ = history.n_epochs
         self.n_parameters_ = _count(module)
         return self
+
+    def _warm_module(self, build):
+        """The last fit's module when ``warm_start`` is on and it has the architecture ``build``
+        makes now (same input, hidden and output shapes), else None."""
+        if not (getattr(self, "warm_start", False) and hasattr(self, "module_")):
+            return None
+        old, new = self.module_.state_dict(), build().state_dict()
+        if old.keys() != new.keys() or any(old[k].shape != new[k].shape for k in old):
+            return None
+        return self.module_
 
     def _mean_one(self, w):
         """Weights scaled to mean 1 (the losses are weighted means), None when all are equal

@@ -267,15 +267,20 @@ class IRLSADMMNet(GlassModule):
             F_all, mask = F_all[..., columns], mask[columns]
         return F_all, mask
 
-    def forward(self, Phi_tilde: torch.Tensor, columns=None, sample_weight=None) -> IRLSADMMOutput:
+    def forward(self, Phi_tilde: torch.Tensor, columns=None, sample_weight=None,
+                beta0=None) -> IRLSADMMOutput:
         """Run the net on ``Phi~``. ``columns`` (indices into the net's features) runs it on a
         subset: ``Phi_tilde`` then holds only those columns and each feature keeps its own
         learned ``F`` entries, so the same trained net gives the model on a feature subset.
-        ``sample_weight`` (n,): the unfolded IRLS steps of the weighted loss (``irls_weights``)."""
+        ``sample_weight`` (n,): the unfolded IRLS steps of the weighted loss (``irls_weights``).
+        ``beta0``: the first stage's ``beta`` (default 0; a warm start of Algorithm 1)."""
         F_all, mask = self._subset(columns)
         self._check_input(Phi_tilde, mask.shape[0])
         sw = _check_weights(sample_weight, Phi_tilde)
-        return self._unfold(Phi_tilde, Phi_tilde.new_zeros(mask.shape[0]), F_all, mask, sw)
+        beta = Phi_tilde.new_zeros(mask.shape[0]) if beta0 is None else beta0.to(Phi_tilde)
+        if beta.shape != (mask.shape[0],):
+            raise ValueError(f"beta0 must have shape ({mask.shape[0]},), got {tuple(beta.shape)}")
+        return self._unfold(Phi_tilde, beta, F_all, mask, sw)
 
     def _unfold(self, data, beta, F_all, mask, sw=None) -> IRLSADMMOutput:
         """The k_max x i_max layers from ``beta^0`` (zeros of the output's shape)."""

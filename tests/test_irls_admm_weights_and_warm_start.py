@@ -1,5 +1,6 @@
 """``sample_weight`` in the IRLS-ADMM estimators (issue 23): each sample's loss term times its
-weight, in the unfolded IRLS steps as in the selection's and the refit's ridge regressions."""
+weight, in the unfolded IRLS steps as in the selection's and the refit's ridge regressions; and
+``ADMMLogisticRegression``'s ``warm_start``."""
 
 import numpy as np
 import pytest
@@ -90,3 +91,15 @@ def test_weights_that_leave_one_class_are_refused():
         MultinomialIRLSADMMNetClassifier(max_epochs=2).fit(X, y, sample_weight=(y == 1).astype(float))
     with pytest.raises(ValueError, match="sample_weight"):
         IRLSADMMNet(3)(torch.zeros(4, 3, dtype=torch.float64), sample_weight=torch.ones(5))
+
+
+def test_admm_warm_start_follows_a_path_to_the_same_optimum_in_fewer_stages():
+    X, y = _binary(n=120, p=10)
+    warm = ADMMLogisticRegression(lam=8.0, warm_start=True).fit(X, y)
+    for lam in (4.0, 2.0, 1.0):
+        warm.set_params(lam=lam).fit(X, y)
+        cold = ADMMLogisticRegression(lam=lam).fit(X, y)
+        np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-6)
+        assert warm.n_stages_ < cold.n_stages_
+    # another width: a cold start, not an error
+    assert warm.fit(X[:, :5], y).coef_.shape == (1, 5)

@@ -1,5 +1,6 @@
 """``sample_weight`` in the MatNet estimators (issue 23): the loss is the weighted mean over the
-samples, a zero weight is the row left out, an integer weight the row repeated."""
+samples, a zero weight is the row left out, an integer weight the row repeated; and
+``warm_start``: a new fit continues the last module."""
 
 import numpy as np
 import pytest
@@ -90,3 +91,29 @@ def test_weights_that_leave_one_class_are_refused():
     X, y, _ = _data()
     with pytest.raises(ValueError, match="single class"):
         MatNetClassifier(**FAST).fit(X, y, sample_weight=(y == 1).astype(float))
+
+
+def test_warm_start_continues_the_last_module():
+    """Plain SGD, full batch, fixed lam: two warm fits of 6 epochs are one fit of 12."""
+    X, y, t = _data()
+    kw = {**FAST, "lam": 1e-3, "batch_size": None, "optimizer": "sgd", "lr": 0.05}
+    for cls, target in ((MatNetClassifier, y), (MatNetRegressor, t)):
+        warm = cls(**{**kw, "max_epochs": 6}, warm_start=True).fit(X, target).fit(X, target)
+        once = cls(**{**kw, "max_epochs": 12}).fit(X, target)
+        for a, b in zip(warm.module_.parameters(), once.module_.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_warm_start_keeps_lam_and_starts_cold_on_other_classes_or_shapes():
+    X, y, _ = _data()
+    m = MatNetClassifier(**FAST, warm_start=True).fit(X, y)
+    lam, scores = m.lam_, list(m.lam_scores_)
+    first = [p.detach().clone() for p in m.module_.parameters()]
+    m.fit(X, y)  # continues at lam_, no new choice of lam
+    assert m.lam_ == lam and m.lam_scores_ == scores
+    assert any(not torch.equal(a, b) for a, b in zip(first, m.module_.parameters()))
+    cold = MatNetClassifier(**FAST).fit(X, y + 2)  # other labels: a fresh start
+    np.testing.assert_array_equal(m.fit(X, y + 2).predict_proba(X), cold.predict_proba(X))
+    wide = MatNetClassifier(**FAST).fit(X[:, :3, :], y)
+    np.testing.assert_array_equal(m.fit(X[:, :3, :], y).predict_proba(X[:, :3, :]),
+                                  wide.predict_proba(X[:, :3, :]))
