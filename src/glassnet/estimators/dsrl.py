@@ -57,6 +57,7 @@ from glassnet.estimators._dsrl_params import (
     CLUSTER_Z,
     CLUSTERING_DEFAULTS,
     CONSTRAINTS,
+    COREG_LAMBDA,
     DROP_WEIGHT,
     FALLBACK_MARGIN,
     FITTED,
@@ -67,6 +68,8 @@ from glassnet.estimators._dsrl_params import (
     STRUCTURE_Z,
     TAU,
     THETA_INIT,
+    VIEW_PICK_NEEDS_AGREEMENT,
+    VIEW_PICK_RATIO,
 )
 from glassnet.estimators.base import POSITIVE, GlassnetEstimator, Interval
 from glassnet.nn.dsrl import (
@@ -76,12 +79,12 @@ from glassnet.nn.dsrl import (
     link_labelled_pairs,
     multiview_graph,
     propagate,
-    regularised_ncut,
     spectral_gap_loss,
     spectral_labels,
     stack_views,
     view_agreement_weights,
 )
+from glassnet.nn.dsrl_select import last_step
 from glassnet.utils import fit_context
 
 __all__ = ["DSRLClassifier", "DSRLClustering"]
@@ -204,13 +207,13 @@ class _DSRLBase(GlassnetEstimator):
         uniform = paper or self.view_weights == "uniform" or len(graphs) == 1
         used = np.arange(len(graphs))
         a_all = np.full(len(graphs), 1.0 / len(graphs))
+        self._pairs_agree = None  # some pair of views agreed beyond chance (None: no gate)
         if not uniform and self.view_weights == "clusters":  # noise views: exactly 0
             views = self.fit_views_ if self.affinity == "knn" else None
-            a_all = cluster_agreement_weights(graphs, n_groups, CLUSTER_POWER, CLUSTER_Z,
-                                              CLUSTER_PERM, random_state=seed, views=views,
-                                              structure_z=STRUCTURE_Z, n_null=STRUCTURE_NULL,
-                                              grade=CLUSTER_GRADE, tau=TAU,
-                                              dominance=CLUSTER_DOMINANCE)
+            a_all, self._pairs_agree = cluster_agreement_weights(
+                graphs, n_groups, CLUSTER_POWER, CLUSTER_Z, CLUSTER_PERM, random_state=seed,
+                views=views, structure_z=STRUCTURE_Z, n_null=STRUCTURE_NULL, grade=CLUSTER_GRADE,
+                tau=TAU, dominance=CLUSTER_DOMINANCE, return_agree=True)
             used = np.flatnonzero(a_all > 0)
             # the kept views averaged: exactly the fit without the left-out views
             uniform = bool(np.all(a_all[used] == a_all[used][0]))
@@ -296,17 +299,25 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     views worse (mean degree-regularised normalised cut of each view's graph, weighted by
     ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`) than the spectral partition
     of their weighted sum does, by more than 1%, the latter is kept
-    (``graph_source_ = "input"``).
+    (``graph_source_ = "input"``). Round 7 (:func:`glassnet.nn.dsrl_select.last_step`): with
+    ``coreg``, if the fallback fired or no pair of views agreed, the kept views are clustered by
+    co-regularised spectral clustering instead (Kumar et al. 2011, lambda 0.5;
+    ``graph_source_ = "coreg"``, ``graph_`` the weighted input graph); with ``pick_view``, if
+    some pair agreed and one kept view's own graph has an eigengap at k at least 2 times the
+    clustered graph's and 3 times every other view's, that view's own spectral partition is
+    returned (``graph_source_ = "view"``, ``view_weights_`` one-hot). Both ``False``: round 6.
 
     Parameters
     ----------
     n_clusters : number of clusters (<= number of samples).
     """ + PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
+    coreg, pick_view : the round-7 last steps (co-reg after a fallback or when no pair of
+        views agrees; one standout view's own partition).
 
     Attributes
     ----------
     labels_, graph_ (the CSR graph clustered: the learned one, or the weighted input graph
-    if the fallback chose it), graph_source_ (``"learned"`` or ``"input"``), view_weights_ (one per view, summing to 1), theta_
+    if the fallback chose it), graph_source_ (``"learned"``, ``"input"``, ``"coreg"``, ``"view"``), view_weights_ (one per view, summing to 1), theta_
     ([w1, w2, b1, b2]; one row per layer if untied), L_, layer_sparsity_, loss_curve_,
     module_ (:class:`glassnet.nn.dsrl.DSRLGraph`).
     """
@@ -317,12 +328,14 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         **CONSTRAINTS,
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],  # <= n: at fit
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
+        "coreg": ["boolean"],
+        "pick_view": ["boolean"],
     }
 
     def __init__(self, n_clusters=8, *, affinity="knn", objective="learned",
                  view_weights="clusters", n_neighbors=10, n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
-                 device="auto", random_state=None, verbose=False):
+                 coreg=True, pick_view=True, device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.affinity = affinity
         self.objective = objective
@@ -335,6 +348,8 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.n_init = n_init
+        self.coreg = coreg
+        self.pick_view = pick_view
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -367,20 +382,17 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
             G = self._learn_graph(graphs, seed, self._gap_loss(int(k)), n_groups=int(k))
             labels = spectral_labels(G, k, self.n_init, seed)
             self.graph_source_ = "learned"
-            if self.objective == "learned":  # fallback: the learned graph's partition must cut
-                # the kept views (mean regularised normalised cut, weighted by view_weights_) no
-                # worse (up to FALLBACK_MARGIN) than the spectral partition of their sum G0 does
-                G0, (views, a) = self._input_graph, self._kept_views
-                lab0 = spectral_labels(G0, k, self.n_init, seed)
-
-                def cut(lab):
-                    return sum(w * regularised_ncut(g, lab, TAU * float(g.sum()) / n)
-                               for w, g in zip(a, views))
-
-                if cut(labels) > (1.0 + FALLBACK_MARGIN) * cut(lab0):
-                    labels, self.graph_ = lab0, G0
-                    self.graph_source_ = "input"
-            del self._input_graph, self._kept_views
+            if self.objective == "learned":  # the last step (nn.dsrl_select.last_step):
+                # fallback to the weighted input graph G0, co-reg, or one standout view
+                labels, self.graph_, self.graph_source_, v = last_step(
+                    labels, G, self._input_graph, *self._kept_views, k, self.n_init, seed,
+                    pairs_agree=self._pairs_agree, tau=TAU, margin=FALLBACK_MARGIN,
+                    coreg_lam=COREG_LAMBDA if self.coreg else None,
+                    pick_ratio=VIEW_PICK_RATIO if self.pick_view else None,
+                    pick_needs_agreement=VIEW_PICK_NEEDS_AGREEMENT)
+                if v is not None:  # the view's own partition: view_weights_ one-hot
+                    self.view_weights_ = np.eye(self.n_views_)[np.flatnonzero(self.view_weights_)[v]]
+            del self._input_graph, self._kept_views, self._pairs_agree
             self.labels_ = labels.astype(np.int64)
         return self
 
@@ -535,7 +547,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         with fit_context(self.random_state) as seed:
             G = self._learn_graph(graphs, seed, self._holdout_loss(idx, code, classes.size, seed),
                                   keep_best=True, n_groups=classes.size)
-        del self._input_graph, self._kept_views  # used by the clustering fallback only
+        del self._input_graph, self._kept_views, self._pairs_agree  # clustering only
         if self.objective == "learned":
             G = link_labelled_pairs(G, idx, code)
         Gc = G.tocoo()

@@ -92,7 +92,10 @@ def clustering_tables(long, nlong, seeds, mvsc, mvsc_max_n):
          "when its features share variation beyond column-permuted copies; if the learned graph's "
          "partition cuts the kept views worse (mean regularised normalised cut per view) by "
          "more than 1% than the weighted input graph's spectral partition, the latter is kept "
-         "(fallback). "
+         "(fallback); after a fallback, or when no pair of views agrees, the kept views are "
+         "clustered by co-regularised spectral clustering (lambda 0.5) instead; when some pair "
+         "agrees and one kept view's own graph has an eigengap at k at least 2x the clustered "
+         "graph's and 3x every other view's, that view's own partition is returned (round 7). "
          f"{PAPER_OBJ} is the paper's eq. (8) on the averaged graph. Tuning sets: "
          f"{', '.join(TUNING_SETS)} (seeds {TUNING_SEEDS}); counts below exclude them."),
         "Targets (issue 26), computed from the tables:",

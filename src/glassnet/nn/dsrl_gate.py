@@ -91,7 +91,7 @@ def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: fl
                               n_perm: int = 100, random_state=0, views=None,
                               structure_z: float = 10.0, n_null: int = 10,
                               grade: str = "ami", tau: float = 0.1,
-                              dominance: float = 2.0) -> np.ndarray:
+                              dominance: float = 2.0, return_agree: bool = False):
     """View weights from what the views share beyond chance: 0 for a view that shares nothing.
 
     Two tests per pair of views, each against ``n_perm`` random relabellings of one view's
@@ -115,15 +115,24 @@ def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: fl
     from noise). The relabellings use a generator seeded by ``(random_state, v, u)``, the
     column permutations one seeded by ``(random_state, v)``, so appending a view leaves the other
     views' tests unchanged. ``O(n_views^2 n_perm nnz log nnz)``, plus ``n_views (n_null + 1)``
-    randomized SVDs when no pair agrees.
+    randomized SVDs when no pair agrees. With ``return_agree``: ``(weights, agree)``, ``agree``
+    True if some pair of views agreed beyond chance (False for one view).
     """
+    out = _cluster_agreement_weights(graphs, n_clusters, power, z, n_perm, random_state, views,
+                                     structure_z, n_null, grade, tau, dominance)
+    return out if return_agree else out[0]
+
+
+def _cluster_agreement_weights(graphs, n_clusters, power, z, n_perm, random_state, views,
+                               structure_z, n_null, grade, tau, dominance):
+    """:func:`cluster_agreement_weights`, returning ``(weights, some pair agreed)``."""
     from sklearn.metrics import adjusted_mutual_info_score, mutual_info_score
 
     from glassnet.nn.dsrl import spectral_labels
 
     m = len(graphs)
     if m == 1:
-        return np.ones(1)
+        return np.ones(1), False
     if int(n_perm) < 2:
         raise ValueError(f"n_perm must be at least 2, got {n_perm}")
     seed = int(random_state) if random_state is not None else 0
@@ -151,22 +160,23 @@ def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: fl
             raise ValueError(f"views must have one entry per graph ({m}), got {len(views)}")
         keep = np.array([feature_structure_z(V, n_clusters - 1, n_null, [seed, v]) > structure_z
                          for v, V in enumerate(views)])
-        return keep / keep.sum() if keep.any() else np.full(m, 1.0 / m)
+        return (keep / keep.sum() if keep.any() else np.full(m, 1.0 / m)), False
     if not keep.any():
-        return np.full(m, 1.0 / m)
+        return np.full(m, 1.0 / m), False
     if grade not in GRADES:
         raise ValueError(f"grade must be one of {GRADES}, got {grade!r}")
     a = np.zeros(m)
     if float(power) == 0.0 or keep.sum() == 1:
         a[keep] = 1.0 / keep.sum()
-        return a
+        return a, True
     kept = np.flatnonzero(keep)
     if grade == "ami":
         sub = ami[np.ix_(keep, keep)]
         score = np.maximum(sub.sum(axis=1) / max(keep.sum() - 1, 1), 1e-12) ** float(power)
         a[keep] = score / score.sum()
-        return a
-    return _graded(graphs, labs, kept, n_clusters, float(power), grade, tau, seed, a, dominance)
+        return a, True
+    return _graded(graphs, labs, kept, n_clusters, float(power), grade, tau, seed, a,
+                   dominance), True
 
 
 GRADES = ("ami", "own_cut", "consensus", "amgl", "dominant")
