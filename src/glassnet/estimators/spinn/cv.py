@@ -52,15 +52,15 @@ RELAX_RIDGES_REGRESSION = ((1e-1, False), (1e-2, False), (1e-3, False), (1e-2, T
 # support; docs/history/spinn.md)
 RELAX_CV_LAMBDA_0 = {False: 1e-2, True: 1e-1}  # keyed by "is classification"
 RELAX_CV_MAX_FEATURES = 30
-# Both relaxed stages start from the path's network at the candidate (the fold's own path for
-# the CV refits, the full data's for the final refit), with the penalty removed. Chosen on tuning
-# splits (friedman1 and breast cancer; docs/history/spinn.md): from a fresh start they took 1000
-# epochs each; warm, 200 CV epochs ranked the candidates as 1000 fresh ones did and 600 refit
-# epochs scored as well or better (seeds 10-11). With Adam's step doubled (RELAX_WARM_LR), 100
-# and 300 epochs scored as 200 and 600 did on seeds 10-14 (breast cancer accuracy 0.965 vs
-# 0.962 with 13.0 vs 13.6 features; friedman1 R2 0.957 vs 0.959, 5 inputs each) in 70-75 % of
-# the CPU time. Refits from a fresh start (IntegrativeSPINN at a given lam) keep 600 at RELAX_LR.
-RELAX_REFIT_EPOCHS, RELAX_CV_EPOCHS, RELAX_WARM_LR = 300, 100, 2e-2
+# Both relaxed stages of the CV estimators draw every refit fresh (W1 on the candidate's inputs,
+# as the relaxed lasso: nothing of the penalised path carried over) and train 100 (CV) and 300
+# (refit) full-batch Adam epochs at RELAX_CV_LR. History (docs/history/spinn.md): the engine first
+# started them from the path's network at the candidate (chosen on friedman1 / breast cancer
+# splits 10-14); on the suite's tuning seeds that warm start cost the product effects: softmax3
+# at n = 300, seeds 10-29, TPR 0.887 -> 0.950 and accuracy 0.510 -> 0.576 with fresh draws at
+# the same epochs and CPU (issue 23, sixth pass). IntegrativeSPINN's refit at a given lam keeps
+# RELAX_FRESH_EPOCHS at RELAX_LR, its full-data refit from the path's network.
+RELAX_REFIT_EPOCHS, RELAX_CV_EPOCHS, RELAX_CV_LR = 300, 100, 2e-2
 RELAX_FRESH_EPOCHS = 600
 SELECTIONS = ("relaxed", "relaxed-1se", "min", "1se", "paired")
 
@@ -153,13 +153,12 @@ class _CVBase(_SPINNCore):
                 return self._build(p, n_out, s)
 
             def relaxed_cv(chunk):
-                """The folds' relaxed refits of every candidate support, each warm-started from
-                the fold's path at the candidate's lambda: per fold, the candidates' losses."""
+                """The folds' relaxed refits of every candidate support, each a fresh draw on
+                the candidate's inputs: per fold, the candidates' losses."""
                 ks = [k for k, *_ in chunk]
                 jobs = [(i, m, (RELAX_CV_LAMBDA_0[bool(classification)], 0.0), _seed(seed, k + 1, j))
                         for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
-                init = [fold_records[k][c].state for k in ks for c in cands]
-                val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, RELAX_WARM_LR, init)[1]
+                val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, RELAX_CV_LR)[1]
                 return [v.tolist() for v in val.reshape(len(ks), -1)]
 
             losses = loss_table([[rec.val_loss for rec in r] for r in fold_records])
@@ -183,8 +182,7 @@ class _CVBase(_SPINNCore):
             self.lambda_best_ = float(grid[idx])
             self._set_scaling(scales[0])
             self._set_fitted(nets[0], grid[0], records, idx, problem, st.masks[0])
-            fold_states = [[rec.state for rec in r] for r in fold_records]
-            self._relax_refit(build, problem, full, fb, records, idx, fold_states, float(mean[idx]), seed, bar)
+            self._relax_refit(build, problem, full, fb, records, idx, float(mean[idx]), seed, bar)
         return self
 
     def _paths(self, nets, problem, both, st, grid, folds, bar):
@@ -229,12 +227,14 @@ class _CVBase(_SPINNCore):
         out[1:] = run_chunks(fold_paths, folds, self.n_jobs)
         return out, grid
 
-    def _relax_refit(self, build, problem, full, fb, records, idx, fold_states, path_loss, seed, bar):
+    def _relax_refit(self, build, problem, full, fb, records, idx, path_loss, seed, bar, warm_full=False):
         """Refit on the chosen support without the sparsity penalty, the ridge chosen by the same
         folds; keep it only where it predicts better out of fold than the penalised path's
         point (at small n the penalty can be the better regulariser). All of it, the folds'
-        refits and the full data's, trains as one stack, each from the path's network at the
-        chosen point (the fold's own; ``fold_states`` None: the folds' refits start fresh)."""
+        refits and the full data's, trains as one stack of fresh draws on the support
+        (``RELAX_REFIT_EPOCHS`` at ``RELAX_CV_LR``); ``warm_full`` (IntegrativeSPINN): the full
+        data's refit starts from the path's network at the chosen point, and all train
+        ``RELAX_FRESH_EPOCHS`` at ``RELAX_LR``."""
         self.relax_lambda_0_, self.relaxed_, self.relax_cv_loss_, self.relax_w1_ridge_ = None, False, None, None
         if not (self.relax and self.support_.any()):
             return
@@ -245,11 +245,9 @@ class _CVBase(_SPINNCore):
         both = _full_and_folds(full, fb)  # column 0: the full data, k + 1: fold k
         jobs = [(k + 1, mask, _ridge(r), _seed(seed, k + 1, 100 + j)) for k in range(K) for j, r in enumerate(ridges)]
         jobs += [(0, mask, _ridge(r), _seed(seed, 0, 100 + j)) for j, r in enumerate(ridges)]
-        fold_init = [None if fold_states is None else fold_states[k][idx] for k in range(K) for _ in ridges]
-        init = fold_init + [records[idx].state] * len(ridges)
-        warm = fold_states is not None
-        nets, val = relaxed(build, problem, both, jobs, RELAX_REFIT_EPOCHS if warm else RELAX_FRESH_EPOCHS,
-                            RELAX_WARM_LR if warm else None, init)
+        init = [None] * (K * len(ridges)) + [records[idx].state if warm_full else None] * len(ridges)
+        nets, val = relaxed(build, problem, both, jobs, RELAX_FRESH_EPOCHS if warm_full else RELAX_REFIT_EPOCHS,
+                            None if warm_full else RELAX_CV_LR, init)
         ridge_mean = val[: K * len(ridges)].reshape(K, len(ridges)).mean(0)
         best = int(np.argmin(ridge_mean))
         keys = [r if isinstance(r, tuple) else (float(r), False) for r in ridges]
@@ -265,7 +263,7 @@ _CV_DOC = """
 
     ``selection="relaxed"`` (default): the distinct supports met along the full-data path (at
     most ``RELAX_CV_MAX_FEATURES`` inputs) are each scored by K-fold CV of a network refitted on
-    those inputs without the sparsity penalty (from the fold's own path at that support, on the
+    those inputs without the sparsity penalty (a fresh draw on those inputs, trained on the
     fold's training rows, ridge ``RELAX_CV_LAMBDA_0``: 0.01 for regression, 0.1 for
     classification; the same folds as the lambda CV) and the lowest mean validation loss wins
     (``"relaxed-1se"``: the smallest support within one standard error). ``"min"``, ``"1se"``

@@ -268,7 +268,7 @@ class IntegrativeSPINN(_CVBase):
             folds = make_folds(n, self.cv, strata, True, random_state=seed % (2**32)) if self.relax else []
             fb = self._batch(X, y, sw, folds, Xt=batch.X)[0] if self.relax else None
             self._relax_refit(lambda s: self._build(X.shape[1], 1, s), st.problem, batch, fb, records, idx,
-                              None, float("inf"), seed, bar)
+                              float("inf"), seed, bar, warm_full=True)
 
     @staticmethod
     def _support_mask_of(net):
