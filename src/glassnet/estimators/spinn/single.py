@@ -185,16 +185,13 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
         return self._fit_device_
 
     def _check_data(self, X, y, sample_weight):
-        from sklearn.utils.validation import _check_sample_weight, _num_samples
+        from sklearn.utils.validation import _num_samples
 
         if _num_samples(X) == 1:
             raise ValueError("SPINN needs at least 2 samples; got n_samples = 1")
         X, y = self._validate_Xy(X, y, classification=self._classification)
         self._on_device(X)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if not sw.sum() > 0:
-            raise ValueError("sample_weight sums to zero: no sample would count")
-        return X, y, sw
+        return X, y, self._check_sample_weight(sample_weight, X)
 
     def _set_classes(self, y):
         if self._classification:
