@@ -47,7 +47,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dsrl_tune_strong import strong_weak_set
@@ -107,8 +106,8 @@ def candidates(d, seed, with_noise, mvsc):
     from glassnet.estimators.dsrl import DSRLClustering
     from glassnet.metrics import clustering_scores
     from glassnet.nn.dsrl import multiview_graph, spectral_labels
-    from glassnet.nn.dsrl_gate import regularised_ncut
-    from glassnet.nn.dsrl_select import coreg_labels, held_out_pick
+    from glassnet.nn.dsrl_gate import mean_degree_ncut
+    from glassnet.nn.dsrl_select import coreg_labels, eigengap, held_out_pick
 
     k = d.n_classes
     views = list(d.views)
@@ -133,11 +132,10 @@ def candidates(d, seed, with_noise, mvsc):
     kept = np.flatnonzero(m.view_weights_ > 0)
     G = [graphs[v] for v in kept]
     a = m.view_weights_[kept] / m.view_weights_[kept].sum()
-    n = d.n_samples
     own = [spectral_labels(g, k, 10, seed) for g in G]
 
     def cut_all(lab):
-        return sum(w * regularised_ncut(g, lab, 0.1 * float(g.sum()) / n) for w, g in zip(a, G))
+        return sum(w * mean_degree_ncut(g, lab, 0.1) for w, g in zip(a, G))
 
     base = {"data": d.name, "seed": seed, "noise_view": with_noise,
             "noise_weight": m.view_weights_[-1] if with_noise else np.nan,
@@ -170,19 +168,6 @@ def candidates(d, seed, with_noise, mvsc):
 
             add("mvsc", _mvsc(d.views, k, seed))
     return rows
-
-
-def eigengap(W, k, tau=0.1):
-    """``mu_k - mu_(k+1)`` of the degree-regularised normalised adjacency (DSRL's criterion)."""
-    import torch
-
-    from glassnet.nn.dsrl import spectral_gap_loss
-
-    c = sp.csr_matrix(W).tocoo()
-    n = W.shape[0]
-    x = torch.as_tensor(c.data, dtype=torch.float64)
-    return -float(spectral_gap_loss(x, c.row.astype(np.int64), c.col.astype(np.int64), n, k,
-                                    tau * float(c.data.sum()) / n)[0])
 
 
 def summarise(df):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["cluster_agreement_weights", "feature_structure_z", "regularised_ncut"]
+__all__ = ["cluster_agreement_weights", "feature_structure_z", "mean_degree_ncut", "regularised_ncut"]
 
 
 def _edges(g):
@@ -194,11 +194,8 @@ def _graded(graphs, labs, kept, k, power, grade, tau, seed, a, dominance=2.0):
 
     from glassnet.nn.dsrl import spectral_labels
 
-    n = graphs[0].shape[0]
-    taus = [tau * float(graphs[v].sum()) / n for v in kept]
     if grade == "own_cut":
-        score = np.array([1.0 - regularised_ncut(graphs[v], labs[v], t)
-                          for v, t in zip(kept, taus)])
+        score = np.array([1.0 - mean_degree_ncut(graphs[v], labs[v], tau) for v in kept])
         w = np.maximum(score, 1e-12) ** power
         a[kept] = w / w.sum()
         return a
@@ -209,8 +206,8 @@ def _graded(graphs, labs, kept, k, power, grade, tau, seed, a, dominance=2.0):
         if grade in ("consensus", "dominant"):
             score = np.array([normalized_mutual_info_score(cons, labs[v]) for v in kept])
         else:
-            score = 1.0 / np.array([max(regularised_ncut(graphs[v], cons, t), 1e-12)
-                                    for v, t in zip(kept, taus)])
+            score = 1.0 / np.array([max(mean_degree_ncut(graphs[v], cons, tau), 1e-12)
+                                    for v in kept])
         if grade == "dominant" and np.sort(score)[-1] < dominance * np.sort(score)[-2]:
             break  # no view stands out: the kept views are averaged
         w = np.maximum(score, 1e-12) ** power
@@ -239,3 +236,10 @@ def regularised_ncut(W, labels, tau: float) -> float:
     within = within + tau * size**2 / n
     ratio = np.where(vol > 0, (vol - within) / np.where(vol > 0, vol, 1.0), 1.0)
     return float(ratio.mean())
+
+
+def mean_degree_ncut(W, labels, tau: float) -> float:
+    """:func:`regularised_ncut` with ``tau`` in units of W's mean degree (``tau sum(W) / n``,
+    as the eigengap criterion's): the form every DSRL cut comparison uses."""
+    return regularised_ncut(W, labels, tau * float(W.sum()) / W.shape[0])
+

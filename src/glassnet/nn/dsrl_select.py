@@ -107,7 +107,7 @@ def held_out_pick(graphs, weights, consensus, own, tau: float = 0.1, margin: flo
     ``gains[v] = 1 - cut_{-v}(own[v]) / cut_{-v}(consensus)``; ``index`` is the view with the
     largest gain if that gain exceeds ``margin``, else ``None`` (keep the consensus). One view:
     ``None``."""
-    from glassnet.nn.dsrl_gate import regularised_ncut
+    from glassnet.nn.dsrl_gate import mean_degree_ncut
 
     m = len(graphs)
     w = np.asarray(weights, dtype=np.float64)
@@ -115,12 +115,11 @@ def held_out_pick(graphs, weights, consensus, own, tau: float = 0.1, margin: flo
         raise ValueError(f"weights and own need one entry per graph ({m})")
     if m < 2:
         return None, np.zeros(m)
-    n = graphs[0].shape[0]
     cuts = {}
 
     def cut(u, lab_key, lab):
         if (u, lab_key) not in cuts:
-            cuts[(u, lab_key)] = regularised_ncut(graphs[u], lab, tau * float(graphs[u].sum()) / n)
+            cuts[(u, lab_key)] = mean_degree_ncut(graphs[u], lab, tau)
         return cuts[(u, lab_key)]
 
     gains = np.zeros(m)
@@ -191,13 +190,10 @@ def last_step(labels, G, G0, views, weights, k: int, n_init: int, seed, *, pairs
        the kept views; else ``view`` None).
     """
     from glassnet.nn.dsrl import spectral_labels
-    from glassnet.nn.dsrl_gate import regularised_ncut
-
-    n = G0.shape[0]
+    from glassnet.nn.dsrl_gate import mean_degree_ncut
 
     def cut(lab):
-        return sum(w * regularised_ncut(g, lab, tau * float(g.sum()) / n)
-                   for w, g in zip(weights, views))
+        return sum(w * mean_degree_ncut(g, lab, tau) for w, g in zip(weights, views))
 
     source = "learned"
     lab0 = spectral_labels(G0, k, n_init, seed)
