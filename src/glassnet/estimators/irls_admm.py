@@ -24,6 +24,7 @@ from glassnet.estimators.irls_admm_base import (  # noqa: F401  (re-exported for
     TALL_SELECT_C,
     _IRLSADMMBase,
     _NetSelector,
+    _tensor_like,
     held_out_log_loss,
     near_duplicate_groups,
     ridge_logistic,
@@ -33,10 +34,6 @@ from glassnet.nn.irls_admm import IRLSADMMNet
 from glassnet.utils import fit_context
 
 __all__ = ["ADMMLogisticRegression", "IRLSADMMNetClassifier", "near_duplicate_groups"]
-
-
-def _tensor_like(sw, t):
-    return None if sw is None else torch.as_tensor(sw, dtype=t.dtype, device=t.device)
 
 
 class IRLSADMMNetClassifier(_NetSelector):

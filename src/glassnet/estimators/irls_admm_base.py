@@ -118,6 +118,11 @@ MAX_CANDIDATES = 30  # numbers of groups scored (a geometric grid beyond this ma
 CONSENSUS = True  # final order from all the nets' rankings (the paper's V_q idea), not the full net's only
 
 
+def _tensor_like(a, t):
+    """``a`` (sample weights, a start) as a tensor of ``t``'s dtype and device; None stays None."""
+    return None if a is None else torch.as_tensor(a, dtype=t.dtype, device=t.device)
+
+
 class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
     """Shared workflow: labels, ``Phi = [X, 1]``, selection attributes, prediction.
 
@@ -407,7 +412,7 @@ class _NetSelector(_IRLSADMMBase):
         output on all rows, both on the CPU."""
         net = self._make_net(X.shape[1]).to(device)
         data = [t.to(device) for t in self._net_data(X, yi)]
-        w = None if sw is None else torch.as_tensor(sw, dtype=data[0].dtype, device=device)
+        w = _tensor_like(sw, data[0])
         tr, va = split_validation(len(yi), self.validation_fraction, seed, stratify=yi)
         d_tr, d_va = [t[tr] for t in data], [t[va] for t in data]
         w_tr, w_va = (None, None) if w is None else (w[tr], w[va])

@@ -6,7 +6,12 @@ import numpy as np
 import torch
 
 from glassnet.estimators.base import torch_dtype
-from glassnet.estimators.irls_admm_base import DUPLICATE_CORR, MULTINOMIAL_SELECT_C, _NetSelector
+from glassnet.estimators.irls_admm_base import (
+    DUPLICATE_CORR,
+    MULTINOMIAL_SELECT_C,
+    _NetSelector,
+    _tensor_like,
+)
 from glassnet.nn.irls_admm import MultinomialIRLSADMMNet
 from glassnet.utils import fit_context
 
@@ -92,8 +97,7 @@ class MultinomialIRLSADMMNetClassifier(_NetSelector):
         cols = np.r_[pos, self.screened_features_.size].astype(int) if self.fit_intercept else pos
         Phi, Y = self._net_data(X[:, S], yi)
         with torch.no_grad():
-            w = None if sw is None else torch.as_tensor(sw, dtype=Phi.dtype)
-            B = self.module_(Phi, Y, columns=cols, sample_weight=w).beta.numpy()
+            B = self.module_(Phi, Y, columns=cols, sample_weight=_tensor_like(sw, Phi)).beta.numpy()
         coef = np.zeros((B.shape[0], self.n_features_in_))
         coef[:, S] = B[:, : S.size]
         return coef, B[:, S.size] if self.fit_intercept else np.zeros(B.shape[0])

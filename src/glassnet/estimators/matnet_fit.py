@@ -180,7 +180,8 @@ class _MatNetFit:
             return None
         return self.module_
 
-    def _mean_one(self, w):
+    @staticmethod
+    def _mean_one(w):
         """Weights scaled to mean 1 (the losses are weighted means), None when all are equal
         (so that such fits stay exactly the unweighted ones)."""
         return None if w is None or np.all(w == w[0]) else w / w.mean()
