@@ -7,7 +7,7 @@ alternating old and new so that machine load hits both alike. Each problem is sp
 (seeds below); the fit is timed on the training part and scored on the held-out part. Writes
 ``benchmarks/engine.csv`` and prints the ratios.
 
-    python benchmarks/bench_engine.py [--old c526167] [--seeds 0 1 2]
+    python benchmarks/bench_engine.py [--old c526167] [--seeds 0 1 2] [--problems friedman1 breast_cancer]
 """
 
 from __future__ import annotations
@@ -62,13 +62,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--old", default="c526167", help="commit before the engine")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--problems", nargs="+", default=["friedman1", "breast_cancer"],
+                    choices=["friedman1", "breast_cancer"])
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "engine.csv"))
     args = ap.parse_args(argv)
     old = Path(tempfile.gettempdir()) / f"glassnet-{args.old}"
     if not old.exists():
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-f", str(old), args.old], check=True)
     rows = []
-    for problem in ("friedman1", "breast_cancer"):
+    for problem in args.problems:
         for seed in args.seeds:
             for code, src in (("old", old / "src"), ("new", ROOT / "src")):
                 r = run(src, problem, seed)
