@@ -465,7 +465,7 @@ def test_refit_path_losses_equal_one_ridge_fit_per_C(n_classes, weights):
                                n_clusters_per_class=1, weights=weights, random_state=1)
     folds = make_folds(len(y), 5, y, classification=True, random_state=0) if weights is None else [
         (np.setdiff1d(np.arange(100), va), va) for va in (np.flatnonzero(y == 2), np.arange(0, 100, 5))]
-    for tr, va in folds:
+    for tr, va in folds[:2]:  # two folds suffice (the absent-class case is the first of its two)
         path = est_mod.ridge_path_losses(X, y, tr, va, est_mod.REFIT_CS)
         one = [est_mod.held_out_log_loss(est_mod.ridge_logistic(X[tr], y[tr], C), X[va], y[va])
                for C in est_mod.REFIT_CS]
