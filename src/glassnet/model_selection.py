@@ -35,14 +35,16 @@ SELECTION_RULES = ("min", "1se", "paired")  # the rules of :func:`choose`
 PAIRED_Z = 2.0  # "paired" rule: a candidate is as good as the best unless z > 2 (a 5 % two-sided test)
 
 
-def choose(losses, selection: str = "1se") -> tuple[int, np.ndarray, np.ndarray]:
+def choose(losses, selection: str = "1se", n_se: float = 1.0) -> tuple[int, np.ndarray, np.ndarray]:
     """Index of the chosen candidate from held-out ``losses`` of shape (n_rows, n_candidates),
     one row per fold or per held-out sample, candidates ordered from the simplest (most
     regularised) to the most complex.
 
     - ``"min"``: the lowest mean loss.
     - ``"1se"``: the simplest candidate whose mean loss is within one standard error of the
-      minimum (Breiman et al. 1984; the error of the best candidate's mean).
+      minimum (Breiman et al. 1984; the error of the best candidate's mean); ``n_se`` other
+      than 1 widens or narrows that margin to ``n_se`` standard errors (0: the simplest of the
+      candidates tied at the minimum).
     - ``"paired"``: the simplest candidate that is not significantly worse than the best by a
       paired test: the mean of its row-wise loss differences from the best is at most
       ``PAIRED_Z`` standard errors of those differences. Rows must be the same units (folds or
@@ -62,10 +64,12 @@ def choose(losses, selection: str = "1se") -> tuple[int, np.ndarray, np.ndarray]
     k = losses.shape[0]
     se = losses.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
     best = int(np.nanargmin(mean))
+    if not np.isfinite(n_se) or n_se < 0:
+        raise ValueError(f"n_se must be a finite number >= 0, got {n_se!r}")
     if selection == "min":
         return best, mean, se
     if selection == "1se":
-        ok = np.flatnonzero(mean <= mean[best] + se[best])
+        ok = np.flatnonzero(mean <= mean[best] + n_se * se[best])
     elif selection == "paired":
         diff = losses - losses[:, [best]]
         diff_se = diff.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
