@@ -33,8 +33,9 @@ _MAX_EXTEND = 60  # grid points added above the top until the dense-to-sparse pa
 @dataclass(frozen=True)
 class Problem:
     """A penalised sparse-input problem, typed and frozen: the datafit, the upper-layer ridge,
-    the sparsity penalty and the solver's options. A Huber datafit whose scale is estimated
-    at the start is replaced by a new Problem (:meth:`with_datafit`), never mutated."""
+    the sparsity penalty and the solver's options; ``w1_ridge``: a ridge on ``W1`` as well,
+    ``w1_ridge x lambda_0`` (0: none). A Huber datafit whose scale is estimated at the start
+    is replaced by a new Problem (:meth:`with_datafit`), never mutated."""
 
     datafit: Datafit
     lambda_0: float
@@ -44,10 +45,12 @@ class Problem:
     max_epochs: int = 300
     tol: float = 1e-5
     robust: bool = False  # Huber's loss with its scale estimated at the start
+    w1_ridge: float = 0.0
 
     @property
     def objective(self) -> Objective:
-        return Objective(self.datafit, self.lambda_0)
+        """The smooth part: the datafit and the ridges."""
+        return Objective(self.datafit, self.lambda_0, self.lambda_0 * self.w1_ridge)
 
     @property
     def data_loss(self) -> Objective:

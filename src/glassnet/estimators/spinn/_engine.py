@@ -8,6 +8,8 @@ grid, the path solver, the stacks and the CV rules are the engine's (:mod:`glass
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -23,11 +25,10 @@ from glassnet.paths import (
     screen_features,
 )
 
-__all__ = ["Start", "relaxed", "start"]
+__all__ = ["Start", "relaxed", "start", "w1_ridge_where_correlated"]
 
 STARTS = ("screen", "zero")
 HUBER_K = 2.0  # Huber's delta = HUBER_K x the MAD scale of the start's residuals (docs/history/spinn.md)
-DENSE_START_W1_RIDGE = 0.0  # ridge on W1 in the dense start, as a multiple of lambda_0
 # The dense start is a smooth problem fitted with full-batch Adam (proximal gradient from a small
 # random init sits near the saddle at W1 = 0 of an XOR or even effect; docs/history/spinn.md).
 DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
@@ -35,6 +36,11 @@ DENSE_START_LR, DENSE_START_EPOCHS = 3e-2, 500
 # the epochs and step size that continue the dense fit (0 epochs: no second screen). Level 1/24:
 # the largest of the 23 permutation maxima (chosen on tuning data, docs/history/spinn.md)
 SECOND_SCREEN_LEVEL, SECOND_SCREEN_EPOCHS, SECOND_SCREEN_LR = 1.0 / 24.0, 100, 1e-2
+# The W1 ridge of a regression problem (Problem.w1_ridge) stays on only where the first screen's
+# inputs are correlated: some pair's |corr| on network 0's rows above CORRELATED_INPUTS / sqrt(n)
+# (without it the dense fit splits the weight of correlated inputs arbitrarily and the path keeps
+# a neighbour; on independent inputs the ridge only shrinks the even and product effects)
+CORRELATED_INPUTS = 6.0
 RELAX_LR, RELAX_EPOCHS = 1e-2, 1000  # relaxed refits: full-batch Adam, at most 10 x max_epochs
 
 
@@ -112,9 +118,10 @@ def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool 
     B = len(nets)
     if how == "zero" or not len(nets[0].upper):
         # a GLM (hidden=()) has no curvature to screen for: its linear gradient sees every input
-        return Start(problem, lam_max, [None] * B)
+        return Start(w1_ridge_where_correlated(problem, batch, None), lam_max, [None] * B)
     masks = [_screen(net, problem, batch, b, seeds[b]) for b, net in enumerate(nets)]
     masks = [m if m.any() else None for m in masks]
+    problem = w1_ridge_where_correlated(problem, batch, masks[0])
     dense = [b for b in range(B) if masks[b] is not None]
     if dense:
         for b in dense:
@@ -154,6 +161,26 @@ def _screen(net, problem, batch, b, seed, second=False) -> np.ndarray:
     return screen_features(X, R[rows], seed)
 
 
+def w1_ridge_where_correlated(problem: Problem, batch: Batch, mask) -> Problem:
+    """``problem`` with its ridge on ``W1`` kept only where the inputs in ``mask`` correlate on
+    network 0's rows (:func:`_correlated`; no mask: off)."""
+    if problem.w1_ridge and not _correlated(batch, mask):
+        return replace(problem, w1_ridge=0.0)
+    return problem
+
+
+def _correlated(batch, mask) -> bool:
+    """Whether two of network 0's screened inputs correlate beyond ``CORRELATED_INPUTS / sqrt(n)``
+    on its n training rows (that many standard deviations of a sample correlation under
+    independence)."""
+    if mask is None or mask.ndim != 1 or mask.sum() < 2:
+        return False
+    rows = batch.rows(0)
+    C = np.corrcoef(batch.X[torch.as_tensor(rows)][:, torch.as_tensor(mask)].double().cpu().numpy(), rowvar=False)
+    np.fill_diagonal(C, 0.0)
+    return bool(np.nanmax(np.abs(C)) > CORRELATED_INPUTS / np.sqrt(len(rows)))
+
+
 def _grow(net, masks, problem, batch, b, seed) -> bool:
     """The second screen of network b: adds the inputs it passes to ``masks[b]``; whether any
     were new."""
@@ -163,10 +190,9 @@ def _grow(net, masks, problem, batch, b, seed) -> bool:
 
 
 def _dense_fit(nets, masks, problem, batch, which, epochs, lr=DENSE_START_LR):
-    """Fit the networks ``which`` on their masks' inputs, from where they are, as one stack."""
-    lam0 = problem.lambda_0
-    fit_stack([nets[b] for b in which], [masks[b] for b in which],
-              Objective(problem.datafit, lam0, lam0 * DENSE_START_W1_RIDGE), batch.select(which),
+    """Fit the networks ``which`` on their masks' inputs, from where they are, as one stack, on
+    the path's smooth part (its ridges: the path starts at its own problem's dense optimum)."""
+    fit_stack([nets[b] for b in which], [masks[b] for b in which], problem.objective, batch.select(which),
               lr, min(epochs, 5 * problem.max_epochs))
 
 

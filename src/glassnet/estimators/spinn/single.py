@@ -1,6 +1,7 @@
 """SPINN estimators at one lambda: sparse-input neural networks as scikit-learn selectors.
 
-``fit`` solves ``min_w L(y, w) + lambda_0/2 ||w_upper||^2 + penalty(W1)`` by proximal gradient
+``fit`` solves ``min_w L(y, w) + lambda_0/2 ||w_upper||^2 + penalty(W1)`` (regression with correlated
+screened inputs: plus a small ridge on ``W1``, ``PATH_W1_RIDGE``) by proximal gradient
 with Feng & Simon's backtracking along a short warm-started path to ``lam``
 (:func:`glassnet.paths.follow`), which both eases the nonconvex fit and gives
 ``feature_importances_``: the largest lambda at which a feature is still in the model.
@@ -38,7 +39,7 @@ from glassnet.estimators.base import (
     IntTuple,
     torch_dtype,
 )
-from glassnet.estimators.spinn._engine import STARTS, generator, start
+from glassnet.estimators.spinn._engine import STARTS, generator, start, w1_ridge_where_correlated
 from glassnet.nn.spinn import ACTIVATIONS, SPINN
 from glassnet.paths import Batch, Problem, follow, grid_to
 from glassnet.penalties import IntegrativePenalty, Penalty, get_penalty
@@ -51,6 +52,10 @@ DEFAULT_LAMBDA_RATIO = 0.1  # lam=None: this fraction of lambda_max (use SPINN*C
 # lambda_0=None: ridge on the upper layers by loss, chosen on tuning data only (the selection
 # suite's tuning seeds 0-4 and p = 1000 simulation draws of seeds 900-902; docs/history/spinn.md)
 DEFAULT_LAMBDA_0 = {"mse": 0.3, "logistic": 0.3, "softmax": 1.0}
+# regression: a ridge on W1 too (this multiple of lambda_0) in the dense start and along the path,
+# kept only where the screened inputs correlate (_engine.CORRELATED_INPUTS); chosen on the selection
+# suite's mix-toeplitz tuning seeds 10-29 (docs/history/spinn.md)
+PATH_W1_RIDGE = {"mse": 0.02, "logistic": 0.0, "softmax": 0.0}
 REGRESSION_LOSSES = ("huber", "squared_error")
 OPTIMIZERS = ("sgd", "adam")
 GROUP_PENALTIES = ("composite_mcp", "group_lasso", "group_mcp", "l1", "mcp", "sparse_group_lasso")
@@ -169,7 +174,7 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
         name = self._loss_name
         datafit = get_datafit({"mse": "squared", "logistic": "logistic", "softmax": "multinomial"}[name])
         return Problem(datafit, lambda_0_of(self.lambda_0, name), self._penalty(), self.optimizer,
-                       float(self.lr), int(self.max_epochs), float(self.tol), robust)
+                       float(self.lr), int(self.max_epochs), float(self.tol), robust, PATH_W1_RIDGE[name])
 
     def _build(self, n_features, n_outputs, seed):
         net = SPINN(n_features, n_outputs, tuple(self.hidden), self.activation)
@@ -317,6 +322,7 @@ class _SPINNBase(_SPINNCore):
                 up = end > lam_from
                 if problem.robust and self.huber_delta_ is not None:
                     problem = problem.with_datafit(get_datafit("huber", delta=self.huber_delta_))
+                problem = w1_ridge_where_correlated(problem, batch, mask)
                 (records,), _ = follow([net], problem, batch, lambdas, up=up,
                                        masks=None if mask is None else [mask], bar=bar)
                 idx = len(records) - 1 if not up else 0
