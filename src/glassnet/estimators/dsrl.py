@@ -88,6 +88,9 @@ from glassnet.nn.dsrl_select import last_step
 from glassnet.utils import fit_context
 
 __all__ = ["DSRLClassifier", "DSRLClustering"]
+# round 8: a view no other agrees with is kept if its features pass the per-view structure test
+# (chosen on MSRC-v1, 3Sources and real stand-ins, docs/history/dsrl.md round 8)
+GATE_RESCUE = True
 
 def _is_multiview(X) -> bool:
     return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
@@ -213,7 +216,7 @@ class _DSRLBase(GlassnetEstimator):
             a_all, self._pairs_agree = cluster_agreement_weights(
                 graphs, n_groups, CLUSTER_POWER, CLUSTER_Z, CLUSTER_PERM, random_state=seed,
                 views=views, structure_z=STRUCTURE_Z, n_null=STRUCTURE_NULL, grade=CLUSTER_GRADE,
-                tau=TAU, dominance=CLUSTER_DOMINANCE, return_agree=True)
+                tau=TAU, dominance=CLUSTER_DOMINANCE, return_agree=True, rescue=GATE_RESCUE)
             used = np.flatnonzero(a_all > 0)
             # the kept views averaged: exactly the fit without the left-out views
             uniform = bool(np.all(a_all[used] == a_all[used][0]))
@@ -295,7 +298,9 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     (``view_weights="clusters"``): a view that agrees with no other beyond chance gets weight 0,
     the others are averaged; if no pair agrees, a view is kept if its features share variation
     beyond column-permuted copies of themselves (:func:`glassnet.nn.dsrl.feature_structure_z`),
-    so a view of pure noise still gets 0. Fallback: if the learned graph's spectral partition cuts the kept
+    so a view of pure noise still gets 0; when some pair agrees, a view that agrees with none
+    is still kept if it passes that per-view test (round 8). Fallback: if the learned graph's
+    spectral partition cuts the kept
     views worse (mean degree-regularised normalised cut of each view's graph, weighted by
     ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`) than the spectral partition
     of their weighted sum does, by more than 1%, the latter is kept

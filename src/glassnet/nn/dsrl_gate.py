@@ -91,7 +91,8 @@ def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: fl
                               n_perm: int = 100, random_state=0, views=None,
                               structure_z: float = 10.0, n_null: int = 10,
                               grade: str = "ami", tau: float = 0.1,
-                              dominance: float = 2.0, return_agree: bool = False):
+                              dominance: float = 2.0, return_agree: bool = False,
+                              rescue: bool = False):
     """View weights from what the views share beyond chance: 0 for a view that shares nothing.
 
     Two tests per pair of views, each against ``n_perm`` random relabellings of one view's
@@ -115,16 +116,19 @@ def cluster_agreement_weights(graphs, n_clusters: int, power: float = 0.0, z: fl
     from noise). The relabellings use a generator seeded by ``(random_state, v, u)``, the
     column permutations one seeded by ``(random_state, v)``, so appending a view leaves the other
     views' tests unchanged. ``O(n_views^2 n_perm nnz log nnz)``, plus ``n_views (n_null + 1)``
-    randomized SVDs when no pair agrees. With ``return_agree``: ``(weights, agree)``, ``agree``
+    randomized SVDs when no pair agrees. With ``rescue`` (the estimator's default since round
+    8) and ``views``: when some pair agrees, a view that agrees with none is tested alone the
+    same way and kept if it passes (a weak real view the pair tests missed; a noise view still
+    fails), ``n_null + 1`` randomized SVDs per such view. With ``return_agree``: ``(weights, agree)``, ``agree``
     True if some pair of views agreed beyond chance (False for one view).
     """
     out = _cluster_agreement_weights(graphs, n_clusters, power, z, n_perm, random_state, views,
-                                     structure_z, n_null, grade, tau, dominance)
+                                     structure_z, n_null, grade, tau, dominance, rescue)
     return out if return_agree else out[0]
 
 
 def _cluster_agreement_weights(graphs, n_clusters, power, z, n_perm, random_state, views,
-                               structure_z, n_null, grade, tau, dominance):
+                               structure_z, n_null, grade, tau, dominance, rescue=False):
     """:func:`cluster_agreement_weights`, returning ``(weights, some pair agreed)``."""
     from sklearn.metrics import adjusted_mutual_info_score, mutual_info_score
 
@@ -155,6 +159,11 @@ def _cluster_agreement_weights(graphs, n_clusters, power, z, n_perm, random_stat
                 or _beyond_chance(_shared(edges[i], edges[j], ident, n), shared, z))
             ami[i, j] = ami[j, i] = adjusted_mutual_info_score(labs[i], labs[j])
     keep = above.any(axis=1)
+    if rescue and keep.any() and not keep.all() and views is not None:  # round 8
+        if len(views) != m:
+            raise ValueError(f"views must have one entry per graph ({m}), got {len(views)}")
+        keep = keep | np.array([not keep[v] and feature_structure_z(
+            V, n_clusters - 1, n_null, [seed, v]) > structure_z for v, V in enumerate(views)])
     if not keep.any() and views is not None:  # no pair agrees: each view against its null
         if len(views) != m:
             raise ValueError(f"views must have one entry per graph ({m}), got {len(views)}")
