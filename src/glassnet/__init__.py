@@ -8,7 +8,7 @@ from importlib import import_module
 
 # Bump it whenever a default, a fitted attribute or a saved field changes: glassnet.load refuses
 # files saved by another version, and a model saved under other defaults would load mislabelled.
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 # estimator name -> module under glassnet.estimators (imported lazily: torch loads on demand)
 _ESTIMATORS = {
