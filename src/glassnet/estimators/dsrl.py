@@ -92,6 +92,7 @@ __all__ = ["DSRLClassifier", "DSRLClustering"]
 # (chosen on MSRC-v1, 3Sources and real stand-ins, docs/history/dsrl.md round 8)
 GATE_RESCUE = True
 
+
 def _is_multiview(X) -> bool:
     return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
 
@@ -300,10 +301,9 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     beyond column-permuted copies of themselves (:func:`glassnet.nn.dsrl.feature_structure_z`),
     so a view of pure noise still gets 0; when some pair agrees, a view that agrees with none
     is still kept if it passes that per-view test (round 8). Fallback: if the learned graph's
-    spectral partition cuts the kept
-    views worse (mean degree-regularised normalised cut of each view's graph, weighted by
-    ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`) than the spectral partition
-    of their weighted sum does, by more than 1%, the latter is kept
+    spectral partition cuts the kept views worse (mean degree-regularised normalised cut of
+    each view's graph, weighted by ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`)
+    than the spectral partition of their weighted sum does, by more than 1%, the latter is kept
     (``graph_source_ = "input"``). Round 7 (:func:`glassnet.nn.dsrl_select.last_step`): with
     ``coreg``, if the fallback fired or no pair of views agreed, the kept views are clustered by
     co-regularised spectral clustering instead (Kumar et al. 2011, lambda 0.5;
