@@ -159,16 +159,18 @@ def _cluster_agreement_weights(graphs, n_clusters, power, z, n_perm, random_stat
                 or _beyond_chance(_shared(edges[i], edges[j], ident, n), shared, z))
             ami[i, j] = ami[j, i] = adjusted_mutual_info_score(labs[i], labs[j])
     keep = above.any(axis=1)
-    if rescue and keep.any() and not keep.all() and views is not None:  # round 8
+
+    def structured(test):
+        """Each view in ``test`` (a mask) against its own null: the per-view structure test."""
         if len(views) != m:
             raise ValueError(f"views must have one entry per graph ({m}), got {len(views)}")
-        keep = keep | np.array([not keep[v] and feature_structure_z(
-            V, n_clusters - 1, n_null, [seed, v]) > structure_z for v, V in enumerate(views)])
-    if not keep.any() and views is not None:  # no pair agrees: each view against its null
-        if len(views) != m:
-            raise ValueError(f"views must have one entry per graph ({m}), got {len(views)}")
-        keep = np.array([feature_structure_z(V, n_clusters - 1, n_null, [seed, v]) > structure_z
+        return np.array([test[v] and feature_structure_z(V, n_clusters - 1, n_null, [seed, v]) > structure_z
                          for v, V in enumerate(views)])
+
+    if rescue and keep.any() and not keep.all() and views is not None:  # round 8
+        keep = keep | structured(~keep)
+    if not keep.any() and views is not None:  # no pair agrees: each view against its null
+        keep = structured(~keep)
         return (keep / keep.sum() if keep.any() else np.full(m, 1.0 / m)), False
     if not keep.any():
         return np.full(m, 1.0 / m), False
