@@ -305,7 +305,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     each view's graph, weighted by ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`)
     than the spectral partition of their weighted sum does, by more than 1%, the latter is kept
     (``graph_source_ = "input"``). Round 7 (:func:`glassnet.nn.dsrl_select.last_step`): with
-    ``coreg``, if the fallback fired or no pair of views agreed, the kept views are clustered by
+    ``coreg=True`` (off by default since round 9), if the fallback fired or no pair of views agreed, the kept views are clustered by
     co-regularised spectral clustering instead (Kumar et al. 2011, lambda 0.5;
     ``graph_source_ = "coreg"``, ``graph_`` the weighted input graph); with ``pick_view``, if
     some pair agreed and one kept view's own graph has an eigengap at k at least 2 times the
@@ -317,7 +317,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     n_clusters : number of clusters (<= number of samples).
     """ + PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
     coreg, pick_view : the round-7 last steps (co-reg after a fallback or when no pair of
-        views agrees; one standout view's own partition).
+        views agrees: off by default since round 9; one standout view's own partition).
 
     Attributes
     ----------
@@ -340,7 +340,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     def __init__(self, n_clusters=8, *, affinity="knn", objective="learned",
                  view_weights="clusters", n_neighbors=10, n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
-                 coreg=True, pick_view=True, device="auto", random_state=None, verbose=False):
+                 coreg=False, pick_view=True, device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.affinity = affinity
         self.objective = objective
