@@ -30,6 +30,10 @@ on the small-class sets (``refit_tuning_seeds34_*.csv``).
 
     python benchmarks/bench_irls_admm_refit.py [--sets synth9-s0,digits-2to9] [--seeds 0,1,2] [--rules]
     python benchmarks/bench_irls_admm_refit.py --summary
+
+Seventh pass: ``--no-refits --screen N`` fits the net with that screen width on the same folds
+(``screen_tuning_<N>_<sets>.csv``); ``--screen-summary`` pairs each width's folds with the
+default's rows above (accuracy, genes, seconds; differences with se over the (set, seed) units).
 """
 
 from __future__ import annotations
@@ -113,8 +117,9 @@ def _rule_rows(est, Xtr, yi, Xte, yte, folds, base):
     return rows
 
 
-def run(sets, seeds, refits=True, rules=False):
-    out = f"{OUT}/refit_tuning_{'rules_' if rules else ''}{'_'.join(sets)}.csv"
+def run(sets, seeds, refits=True, rules=False, screen=None):
+    out = (f"{OUT}/refit_tuning_{'rules_' if rules else ''}{'_'.join(sets)}.csv" if screen is None
+           else f"{OUT}/screen_tuning_{screen}_{'_'.join(sets)}.csv")
     rows = []
     for name in sets:
         X, y = load(name)
@@ -122,7 +127,7 @@ def run(sets, seeds, refits=True, rules=False):
             for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y)):
                 sc = StandardScaler().fit(X[tr])
                 Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
-                est = MultinomialIRLSADMMNetClassifier(random_state=0)
+                est = MultinomialIRLSADMMNetClassifier(random_state=0, **({} if screen is None else {"screen": screen}))
                 t0 = time.perf_counter()
                 est.fit(Xtr, y[tr])
                 sec = time.perf_counter() - t0
@@ -186,6 +191,45 @@ def summary(files=None, variants=None):
     return pd.DataFrame(out).set_index("variant"), genes
 
 
+def _default_rows():
+    """The default's per-fold rows (variant ``estimator``) from the sixth pass's files, one per
+    (set, seed, fold); the files that fitted the same fold agree (checked)."""
+    df = pd.concat([pd.read_csv(f) for f in glob.glob(f"{OUT}/refit_tuning_*.csv")])
+    df = df[df.variant == "estimator"]
+    key = ["data", "seed", "fold"]
+    if (df.groupby(key)[["accuracy", "n_genes"]].nunique() > 1).any().any():
+        raise SystemExit("the sixth pass's files disagree on a default fold")
+    return df.groupby(key)[["accuracy", "n_genes", "seconds"]].first()
+
+
+def screen_summary():
+    """Seventh pass: each screen width's accuracy against the default's on the same folds; the
+    paired difference per (set, seed) unit (mean over 5 folds) with its standard error over the
+    units, small-class stand-ins and GLIOMA / Brain_Tumor1 apart. digits-2to9 (64 columns) and
+    Yale-2to7 at widths >= 1024 see every column: their fits equal the default's / are run."""
+    base = _default_rows()
+    out = []
+    for f in sorted(glob.glob(f"{OUT}/screen_tuning_*.csv")):
+        d = pd.read_csv(f).set_index(["data", "seed", "fold"])
+        j = d[["accuracy", "n_genes", "seconds"]].merge(base, left_index=True, right_index=True, suffixes=("", "_default"))
+        j["diff"] = j.accuracy - j.accuracy_default
+        width = int(os.path.basename(f).split("_")[2])
+        for name, g in j.groupby(level="data"):
+            unit = g.groupby(level="seed")["diff"].mean()
+            out.append({"screen": width, "data": name, "units": len(unit), "folds": len(g),
+                        "accuracy": g.accuracy.mean(), "default": g.accuracy_default.mean(),
+                        "diff": unit.mean(), "genes": g.n_genes.mean(), "genes_default": g.n_genes_default.mean(),
+                        "seconds": g.seconds.mean(), "seconds_default": g.seconds_default.mean(),
+                        "unit_diffs": list(unit.round(4))})
+    return pd.DataFrame(out)
+
+
+def _pooled(table, names):
+    """Mean paired difference and its se over the (set, seed) units of ``names``."""
+    u = np.concatenate([np.asarray(r) for r in table[table.data.isin(names)].unit_diffs])
+    return u.mean(), u.std(ddof=1) / np.sqrt(len(u)), len(u)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default=None, help="comma-separated tuning sets (default: all, small-class first)")
@@ -193,7 +237,20 @@ def main(argv=None):
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--rules", action="store_true", help="also the selection rules min and paired (same fits)")
     ap.add_argument("--no-refits", action="store_true", help="skip the refit variants")
+    ap.add_argument("--screen", type=int, default=None,
+                    help="the net's screen width (seventh pass; writes screen_tuning_<screen>_<sets>.csv)")
+    ap.add_argument("--screen-summary", action="store_true", help="seventh pass: screen widths vs the default")
     args = ap.parse_args(argv)
+    if args.screen_summary:
+        t = screen_summary()
+        pd.set_option("display.width", 250)
+        print(t.round(3).to_string(index=False))
+        for w, tw in t.groupby("screen"):
+            for part, names in (("small", SMALL_CLASS_SETS), ("GLIOMA/Brain_Tumor1", ("GLIOMA", "Brain_Tumor1"))):
+                if tw.data.isin(names).any():
+                    m, se, n = _pooled(tw, names)
+                    print(f"screen {w}, {part}: diff {m:+.4f} +- {se:.4f} over {n} units (run sets only)")
+        return
     if args.summary:
         table, genes = summary()
         pd.set_option("display.width", 250)
@@ -205,7 +262,8 @@ def main(argv=None):
         raise SystemExit(f"--sets: tuning sets only ({', '.join(ORDER)})")
     warnings.simplefilter("ignore", (FutureWarning, ConvergenceWarning, UserWarning))
     with threads(1):
-        run(sets, [int(s) for s in args.seeds.split(",")], refits=not args.no_refits, rules=args.rules)
+        run(sets, [int(s) for s in args.seeds.split(",")], refits=not args.no_refits, rules=args.rules,
+            screen=args.screen)
 
 
 if __name__ == "__main__":
