@@ -227,7 +227,7 @@ def screen_summary():
 def _pooled(table, names):
     """Mean paired difference and its se over the (set, seed) units of ``names``."""
     u = np.concatenate([np.asarray(r) for r in table[table.data.isin(names)].unit_diffs])
-    return u.mean(), u.std(ddof=1) / np.sqrt(len(u)), len(u)
+    return u.mean(), u.std(ddof=1) / np.sqrt(len(u)) if len(u) > 1 else np.nan, len(u)
 
 
 def main(argv=None):
