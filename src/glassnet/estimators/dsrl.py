@@ -305,8 +305,9 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     each view's graph, weighted by ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`)
     than the spectral partition of their weighted sum does, by more than 1%, the latter is kept
     (``graph_source_ = "input"``). Round 7 (:func:`glassnet.nn.dsrl_select.last_step`): with
-    ``coreg=True`` (off by default since round 9), if the fallback fired or no pair of views agreed, the kept views are clustered by
-    co-regularised spectral clustering instead (Kumar et al. 2011, lambda 0.5;
+    ``coreg=True`` (off by default since round 9), if the fallback fired or no pair of views
+    agreed, the kept views are clustered by co-regularised spectral clustering instead
+    (Kumar et al. 2011, lambda 0.5;
     ``graph_source_ = "coreg"``, ``graph_`` the weighted input graph); with ``pick_view``, if
     some pair agreed and one kept view's own graph has an eigengap at k at least 2 times the
     clustered graph's and 3 times every other view's, that view's own spectral partition is
