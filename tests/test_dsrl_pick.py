@@ -104,11 +104,7 @@ def test_coreg_recovers_separated_clusters_and_held_out_pick_keeps_a_consensus()
 
 
 def test_no_agreeing_pair_is_clustered_by_coreg_and_noise_still_counts_zero():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_dsrl_noise import _weak_text_views
+    from test_dsrl_noise import _weak_text_views  # tests/ is on pytest's pythonpath
 
     views, _ = _weak_text_views()
     kw = {"max_epochs": 5, "random_state": 0, "coreg": True}  # off by default since round 9

@@ -3,9 +3,6 @@ kept when its features share variation beyond column-permuted copies of themselv
 against 30 copies, so a weakly structured real view passes), a view of pure noise is not, and
 co-regularised spectral clustering is an option, not the default last step."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import torch
 
@@ -56,8 +53,7 @@ def test_weak_structured_view_is_kept_and_noise_is_not():
 
 
 def test_default_last_step_has_no_coreg():
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_dsrl_noise import _weak_text_views
+    from test_dsrl_noise import _weak_text_views  # tests/ is on pytest's pythonpath
 
     views, _ = _weak_text_views()  # no pair of these views agrees
     m = E.DSRLClustering(4, max_epochs=2, random_state=0).fit(views[:-1])
