@@ -40,6 +40,9 @@ CLUSTER_GRADE, CLUSTER_DOMINANCE = "dominant", 2.0
 # the weak real text views of the word-subsampled 3Sources stand-ins that 10 / 10 left out and
 # no independent-noise view of 3,000 draws; docs/history/dsrl.md rounds 5 and 9)
 STRUCTURE_Z, STRUCTURE_NULL = 5.0, 30
+# round 8: when some pair agrees, a view no other agrees with is kept if it passes that per-view
+# structure test (chosen on MSRC-v1, 3Sources and real stand-ins, docs/history/dsrl.md round 8)
+GATE_RESCUE = True
 TAU = 0.1  # degree regularisation tau of the eigengap criterion, in units of W's mean degree
 # clustering fallback: the weighted input graph's spectral partition is kept if the learned
 # graph's partition cuts the kept views (mean regularised normalised cut, tau = TAU) worse by

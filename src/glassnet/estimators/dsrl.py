@@ -62,6 +62,7 @@ from glassnet.estimators._dsrl_params import (
     FALLBACK_MARGIN,
     FITTED,
     GAP_KIND,
+    GATE_RESCUE,
     PARAMS_DOC,
     PRIOR_MASS,
     STRUCTURE_NULL,
@@ -88,9 +89,6 @@ from glassnet.nn.dsrl_select import last_step
 from glassnet.utils import fit_context
 
 __all__ = ["DSRLClassifier", "DSRLClustering"]
-# round 8: a view no other agrees with is kept if its features pass the per-view structure test
-# (chosen on MSRC-v1, 3Sources and real stand-ins, docs/history/dsrl.md round 8)
-GATE_RESCUE = True
 
 
 def _is_multiview(X) -> bool:
