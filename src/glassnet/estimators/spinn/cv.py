@@ -182,8 +182,8 @@ class _CVBase(_SPINNCore):
             if self.selection.startswith("relaxed") and len(cands) > 1:
                 bar.set(fold="relaxed CV")
                 r_losses = loss_table(run_chunks(relaxed_cv, folds, self.n_jobs))
-                n_se = relax_cv["n_se"]
-                j, r_mean, r_se = choose(r_losses, "1se", n_se=n_se) if n_se else choose(r_losses, "min")
+                # n_se 0 is "min" (the first candidate at the lowest mean: the smallest support)
+                j, r_mean, r_se = choose(r_losses, "1se", n_se=relax_cv["n_se"])
                 idx = cands[j]
                 self.relaxed_cv_results_ = {"record": np.array(cands), "lambda": grid[cands],
                                             "n_selected": np.array([records[i].n_selected for i in cands]),
