@@ -93,7 +93,9 @@ class IRLSADMMNetClassifier(_NetSelector):
         paired per-fold differences, z <= 2) or ``"min"``.
     cv: stratified folds of the selection and of the refit's ``C`` (default 5, ``SELECT_CV``;
         fewer when the smaller class has fewer members).
-    screen: features the net sees when ``X`` has more (default 1000; None: all).
+    screen: features the net sees when ``X`` has more (``"auto"``, the default: 1000, ``SCREEN``,
+        for this net; every column up to ``MULTINOMIAL_SCREEN`` = 20,000 for the multinomial net;
+        None: all).
     refit: classifier on the selected features: ridge logistic regression with ``C`` by
         cross-validation (True) or the trained net (False).
     optimizer, lr, max_epochs, patience, validation_fraction: training (shared loop, Adam,

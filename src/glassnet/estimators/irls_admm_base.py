@@ -39,6 +39,7 @@ from glassnet.training import OPTIMIZERS, fit, split_validation
 
 __all__ = [
     "DUPLICATE_CORR",
+    "MULTINOMIAL_SCREEN",
     "MULTINOMIAL_SELECT_C",
     "REFIT_CS",
     "SCREEN",
@@ -88,7 +89,7 @@ NET_CONSTRAINTS = {
     "select_C": [StrOptions({"auto"}), POSITIVE, Reals(open_low=True)],
     "rule": [StrOptions(set(SELECTION_RULES))],
     "cv": [Interval(numbers.Integral, 2, None, closed="left")],
-    "screen": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    "screen": [None, StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
     "refit": ["boolean"],
     "optimizer": [StrOptions(set(OPTIMIZERS))],
     "lr": [POSITIVE],
@@ -112,7 +113,11 @@ SELECT_C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SELECT_RULE = "1se"
 REFIT_CS = np.logspace(-4, 4, 10)  # scikit-learn's LogisticRegressionCV default grid
 SELECT_CV = 5  # default ``cv``: folds (fewer when the smallest class has fewer members)
-SCREEN = 1000  # features the net sees when there are more: the largest |gradient of E at 0|
+SCREEN = 1000  # binary net, screen="auto": features it sees when there are more (the largest |gradient of E at 0|)
+# multinomial net, screen="auto": every column up to this many (all tuning and report sets have fewer);
+# a 1000-column screen lost 0.22 accuracy on dense-signal tuning stand-ins (docs/history/irls_admm.md,
+# eighth pass); wider data are screened to this many to bound the time (not tuned: no such set)
+MULTINOMIAL_SCREEN = 20_000
 WIDE_EPOCHS = 1  # max_epochs="auto" when the (screened) data have more columns than rows
 MAX_CANDIDATES = 30  # numbers of groups scored (a geometric grid beyond this many)
 CONSENSUS = True  # final order from all the nets' rankings (the paper's V_q idea), not the full net's only
@@ -295,11 +300,13 @@ class _NetSelector(_IRLSADMMBase):
     # columns than rows, and when it has at least as many rows as columns
     _AUTO_WIDE = (SELECT_C, DUPLICATE_CORR)
     _AUTO_TALL = (TALL_SELECT_C, TALL_DUPLICATE_CORR)
+    # screen="auto": the columns the net sees at most (None: all)
+    _AUTO_SCREEN: ClassVar[int | None] = SCREEN
 
     def __init__(self, k_max: int = 3, i_max: int = 4, lam: float = 1.0, rho_init: float = 1.0,
                  F_init: float = 10.0, t_init: float = 1.0, fit_intercept: bool = True,
                  n_features_to_select="auto", duplicate_corr="auto", select_C="auto",
-                 rule: str = SELECT_RULE, cv: int = SELECT_CV, screen: int | None = SCREEN,
+                 rule: str = SELECT_RULE, cv: int = SELECT_CV, screen="auto",
                  refit: bool = True, optimizer: str = "adam", lr: float = 0.2, max_epochs="auto",
                  patience: int = 10, validation_fraction: float = 0.2, solver: str = "auto",
                  dtype: str = "float64", random_state: int | None = None, verbose: bool = False,
@@ -382,7 +389,11 @@ class _NetSelector(_IRLSADMMBase):
         other core is busy: 5-fold CV on 77 x 5,469 took 22-75 s wall on 2 threads against 3.5 s
         on one, with the same selections (docs/history/irls_admm.md)."""
         n, p = np.shape(X)
-        return float(n) * n_outputs * (min(p, self.screen or p) + 1)
+        return float(n) * n_outputs * (min(p, self._screen_width() or p) + 1)
+
+    def _screen_width(self) -> int | None:
+        """``screen``, with ``"auto"`` resolved to the class's ``_AUTO_SCREEN``; None: all columns."""
+        return self._AUTO_SCREEN if isinstance(self.screen, str) else self.screen
 
     def _max_epochs(self, X):
         """``max_epochs``, or with ``"auto"`` 200 when ``X`` has at least as many rows as columns
@@ -396,15 +407,15 @@ class _NetSelector(_IRLSADMMBase):
         """Columns the net sees: all, or the ``screen`` with the largest gradient of the loss
         at ``beta = 0`` (``||X_j^T (Y - mean Y)||``, sure independence screening; weighted
         means and sums with sample weights ``sw``)."""
-        p = X.shape[1]
-        if self.screen is None or p <= self.screen:
+        p, width = X.shape[1], self._screen_width()
+        if width is None or p <= width:
             return np.arange(p)
         Y = np.eye(int(yi.max()) + 1)[yi]
         if sw is None:
             g = (X - X.mean(0)).T @ (Y - Y.mean(0))
         else:
             g = (sw[:, None] * (X - np.average(X, 0, sw))).T @ (Y - np.average(Y, 0, sw))
-        return np.sort(np.argsort(-np.sqrt((g * g).sum(1)), kind="stable")[: self.screen])
+        return np.sort(np.argsort(-np.sqrt((g * g).sum(1)), kind="stable")[:width])
 
     def _train(self, X, yi, seed, device, sw=None):
         """The net trained on ``(X, yi)`` (early stopping on a stratified split; the losses and
