@@ -184,6 +184,25 @@ def test_near_duplicate_groups():
     assert [g.tolist() for g in near_duplicate_groups(X, order, 1.01)] == [[j] for j in order]
 
 
+def test_near_duplicate_groups_are_the_same_walk_for_every_block_size():
+    """The correlations come in blocks of leaders; the groups are those of the one-by-one walk
+    (block 1), with twins, a constant column, a partial order and ``max_features``."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 120))
+    X[:, 1] = X[:, 0] + 0.05 * rng.standard_normal(40)
+    X[:, 9] = -X[:, 4] + 0.05 * rng.standard_normal(40)
+    X[:, 5] = 2.0
+    X[:, 60:] = X[:, :60] @ rng.standard_normal((60, 60)) * 0.1 + X[:, 60:]  # correlated block
+    for order in (rng.permutation(120), rng.permutation(120)[:70]):
+        for threshold, cap in ((0.9, None), (0.3, None), (0.3, 25)):
+            one = near_duplicate_groups(X, order, threshold, max_features=cap, block=1)
+            for block in (7, 256):
+                got = near_duplicate_groups(X, order, threshold, max_features=cap, block=block)
+                assert [g.tolist() for g in got] == [g.tolist() for g in one]
+            seen = np.concatenate(one)
+            assert len(set(seen.tolist())) == seen.size and set(seen.tolist()) <= set(order.tolist())
+
+
 def test_single_rule_counts_twins_apart_and_all_options_are_documented(default_fit):
     X, y, _support, net = default_fit
     single = IRLSADMMNetClassifier(random_state=0, n_features_to_select="single").fit(X, y)

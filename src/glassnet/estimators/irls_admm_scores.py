@@ -87,13 +87,15 @@ def _candidate_losses(X, yi, tr, va, ranked, sizes, Cs, gs, sample_weight=None):
 
 
 def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
-                          max_features: int | None = None) -> list[np.ndarray]:
+                          max_features: int | None = None, block: int = 256) -> list[np.ndarray]:
     """Features grouped with their near-duplicates, in ranking order.
 
     Walking down ``order`` (most important first), each feature not yet grouped opens a group
     with every not-yet-grouped feature whose absolute Pearson correlation with it is at least
     ``threshold``. Constant columns correlate with nothing. ``threshold > 1`` gives singletons.
-    With ``max_features``, the walk stops once the groups hold that many features.
+    With ``max_features``, the walk stops once the groups hold that many features. The
+    correlations of the next ``block`` features of ``order`` with every column come from one
+    matrix product (the walk itself stays sequential).
     """
     p = X.shape[1]
     order = np.asarray(order)
@@ -103,18 +105,25 @@ def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
     Z = X - X.mean(axis=0)
     norm = np.linalg.norm(Z, axis=0)
     Z = np.divide(Z, norm, out=np.zeros_like(Z), where=norm > 0)
+    rank = np.full(p, -1)  # position in ``order`` (-1: not in it; such twins are used up, not listed)
+    rank[order] = np.arange(order.size)
     free = np.ones(p, dtype=bool)
     groups, total = [], 0
-    for j in order:
+    for start in range(0, order.size, block):
         if max_features is not None and total >= max_features:
             break
-        if not free[j]:
-            continue
-        members = np.flatnonzero(free & (np.abs(Z.T @ Z[:, j]) >= threshold))
-        members = np.union1d(members, [j])
-        free[members] = False
-        # the leader first, then its twins by rank
-        rest = [m for m in order[np.isin(order, members)] if m != j]
-        groups.append(np.array([j, *rest], dtype=int))
-        total += len(groups[-1])
+        leaders = order[start:start + block]
+        corr = np.abs(Z.T @ Z[:, leaders])  # (p, len(leaders))
+        for c, j in enumerate(leaders):
+            if max_features is not None and total >= max_features:
+                break
+            if not free[j]:
+                continue
+            members = np.flatnonzero(free & (corr[:, c] >= threshold))
+            free[members] = False
+            free[j] = False
+            # the leader first, then its twins by rank
+            rest = members[(rank[members] >= 0) & (members != j)]
+            groups.append(np.array([j, *rest[np.argsort(rank[rest], kind="stable")]], dtype=int))
+            total += len(groups[-1])
     return groups
