@@ -113,13 +113,16 @@ def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
         if max_features is not None and total >= max_features:
             break
         leaders = order[start:start + block]
-        corr = np.abs(Z.T @ Z[:, leaders])  # (p, len(leaders))
+        # (leader, column) pairs correlated at >= threshold, grouped by leader
+        lead, cols = np.nonzero(np.abs(Z.T @ Z[:, leaders]).T >= threshold)
+        bounds = np.searchsorted(lead, np.arange(len(leaders) + 1))
         for c, j in enumerate(leaders):
             if max_features is not None and total >= max_features:
                 break
             if not free[j]:
                 continue
-            members = np.flatnonzero(free & (corr[:, c] >= threshold))
+            members = cols[bounds[c]:bounds[c + 1]]
+            members = members[free[members]]
             free[members] = False
             free[j] = False
             # the leader first, then its twins by rank
