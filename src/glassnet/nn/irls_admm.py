@@ -125,9 +125,14 @@ def omega_layer_kernel(A, Atb, rho, F, z, u, free=None):
         AP, rP = A, rhs
         dinv = 1.0 / torch.clamp(rho * F * F, min=D_FLOOR)
     else:
-        keep = torch.ones(A.shape[-1], dtype=torch.bool, device=A.device)
-        keep[free] = False
-        pen = torch.nonzero(keep)[:, 0]
+        n_p = A.shape[-1] - free.numel()
+        tail = bool(torch.equal(free, torch.arange(n_p, A.shape[-1], device=free.device)))
+        if tail:  # the unpenalised columns last (the intercept): views, no gathers
+            pen = slice(0, n_p)
+        else:
+            keep = torch.ones(A.shape[-1], dtype=torch.bool, device=A.device)
+            keep[free] = False
+            pen = torch.nonzero(keep)[:, 0]
         AP, rP = A[..., pen], rhs[..., pen]
         dinv = 1.0 / torch.clamp(rho * F[pen] * F[pen], min=D_FLOOR)
     ADinv = AP * dinv  # A_P D^{-1}, n x |P|
@@ -148,6 +153,8 @@ def omega_layer_kernel(A, Atb, rho, F, z, u, free=None):
     S = AUt @ AU - (AUt @ AP) @ G  # Schur complement of the free block
     omega_U = torch.linalg.solve(S, (rU - (AUt @ (AP @ h.unsqueeze(-1)))[..., 0]).unsqueeze(-1))
     omega_P = h - (G @ omega_U)[..., 0]
+    if tail:
+        return torch.cat([omega_P, omega_U[..., 0]], dim=-1)
     omega = torch.zeros_like(rhs)
     return omega.index_copy(-1, pen, omega_P).index_copy(-1, free, omega_U[..., 0])
 
