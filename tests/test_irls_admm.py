@@ -201,6 +201,8 @@ def test_near_duplicate_groups_are_the_same_walk_for_every_block_size():
                 assert [g.tolist() for g in got] == [g.tolist() for g in one]
             seen = np.concatenate(one)
             assert len(set(seen.tolist())) == seen.size and set(seen.tolist()) <= set(order.tolist())
+    with pytest.raises(ValueError, match="block"):
+        near_duplicate_groups(X, np.arange(120), 0.9, block=0)
 
 
 def test_single_rule_counts_twins_apart_and_all_options_are_documented(default_fit):

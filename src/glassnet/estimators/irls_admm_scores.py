@@ -99,6 +99,8 @@ def near_duplicate_groups(X: np.ndarray, order: np.ndarray, threshold: float,
     """
     p = X.shape[1]
     order = np.asarray(order)
+    if block < 1:
+        raise ValueError(f"block must be a positive number of leaders, got {block!r}")
     if threshold > 1.0:
         order = order if max_features is None else order[:max_features]
         return [np.array([j]) for j in order]
