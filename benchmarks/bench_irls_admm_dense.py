@@ -16,10 +16,13 @@ grid's largest), so the class signal there may be spread over many genes. The ge
 
 Stratified 5-fold CV (shuffle seed 0), ``StandardScaler`` inside each fold, the net with
 ``random_state=0`` and the keyword arguments of ``--variant`` (a Python dict, e.g.
-``"{'screen': None}"``), the peer with ``--peer``. Rows go to
-``docs/irls_admm_results/dense_tuning_<set>_<variant>.csv``; ``--summary`` prints each
-variant's accuracy and genes against the default's on the same folds, with the standard error
-of the paired difference over the data seeds (each unit the mean over 5 folds).
+``"{'screen': None}"``), the peer with ``--peer`` (``bench_irls_admm_multiclass``'s fold loop
+and peer row). Rows go to ``docs/irls_admm_results/dense_tuning_<set>_<variant>.csv``;
+``--summary`` prints each variant's accuracy and genes against the rows labelled "net default"
+on the same folds, with the standard error of the paired difference over the data seeds (each
+unit the mean over 5 folds). The committed "net default" rows were run before the multinomial
+net's default became ``screen="auto"`` (every column): they are the 1000-column screen, which
+``--variant "{'screen': 1000}"`` reproduces; the default now gives the ``screen=None`` rows.
 
     python benchmarks/bench_irls_admm_dense.py --set dense4 --seeds 0,1 [--peer] [--variant "{'rule': 'min'}"]
     python benchmarks/bench_irls_admm_dense.py --summary
@@ -32,26 +35,22 @@ import ast
 import glob
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedKFold
-from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_irls_admm_genes import OUT, _n_used, peer
+from bench_irls_admm_genes import OUT
+from bench_irls_admm_multiclass import SYNTH_SIZES, _fitted_folds, _peer_row
 
-from glassnet import MultinomialIRLSADMMNetClassifier
 from glassnet.utils import threads
 
-SMALL_SIZES = (9, 9, 8, 8, 7, 7, 6, 4, 2)
 STANDINS = {  # name: (class sizes, informative columns m, class-mean scale s)
     "dense4": ((43, 43, 43, 42), 5000, 0.15),
-    "dense9": (SMALL_SIZES, 5000, 0.5),
-    "dense9-m1000": (SMALL_SIZES, 1000, 1.1),
+    "dense9": (SYNTH_SIZES, 5000, 0.5),
+    "dense9-m1000": (SYNTH_SIZES, 1000, 1.1),
 }
 
 
@@ -76,21 +75,12 @@ def run(name, seeds, variant, with_peer):
     rows = []
     for seed in seeds:
         X, y = dense_classes(seed, sizes, m, s)
-        for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)):
-            sc = StandardScaler().fit(X[tr])
-            Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
-            t0 = time.perf_counter()
-            est = MultinomialIRLSADMMNetClassifier(random_state=0, **variant).fit(Xtr, y[tr])
+        for f, tr, te, Xtr, Xte, est, sec in _fitted_folds(X, y, **variant):
             rows.append({"data": name, "seed": seed, "fold": f, "method": f"net {_tag(variant)}",
                          "accuracy": float(np.mean(est.predict(Xte) == y[te])),
-                         "n_genes": int(est.selected_features_.size), "seconds": time.perf_counter() - t0})
+                         "n_genes": int(est.selected_features_.size), "seconds": sec})
             if with_peer:
-                pname, pm = peer(y, report=True)
-                t0 = time.perf_counter()
-                pm.fit(Xtr, y[tr])
-                rows.append({"data": name, "seed": seed, "fold": f, "method": pname,
-                             "accuracy": float(np.mean(pm.predict(Xte) == y[te])),
-                             "n_genes": _n_used(pm.coef_), "seconds": time.perf_counter() - t0})
+                rows.append(_peer_row(name, f, y, tr, te, Xtr, Xte, seed=seed))
             print(name, seed, f, rows[-1] if not with_peer else rows[-2:], flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
     return rows
