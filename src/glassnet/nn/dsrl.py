@@ -361,6 +361,37 @@ class DSRLGraph(GlassModule):
 
 # ---------------------------------------------------------------- learned training signals
 
+def regularised_top(A, m: int, tau: float, v0=None, tol: float = 1e-10):
+    """``(mu, U)``: the ``m`` largest eigenpairs, largest first, of the degree-regularised
+    normalised adjacency ``S^{-1/2} (A + (tau/n) 1 1^T) S^{-1/2}``, ``S = diag(degrees + tau)``
+    (Amini et al. 2013; ``tau`` absolute). The rank-one term connects every pair of nodes, so
+    the leading eigenvalue is simple whatever ``A``'s components (:func:`spectral_gap_loss`)."""
+    from scipy.linalg import eigh
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
+
+    A = sp.csr_matrix(A)
+    n = A.shape[0]
+    r = 1.0 / np.sqrt(np.asarray(A.sum(axis=1)).ravel() + tau)
+    c = tau / n
+
+    def dense():
+        N = r[:, None] * (A.toarray() + c) * r[None, :]
+        mu, U = eigh(N)  # all of them: LAPACK's subset driver can return fewer
+        return mu[n - m:], U[:, n - m:]
+
+    if n <= 500 or m >= n // 4:
+        mu, U = dense()
+    else:
+        op = LinearOperator((n, n), dtype=np.float64,
+                            matvec=lambda v: r * (A @ (r * v.ravel()) + c * np.dot(r, v.ravel())))
+        try:
+            mu, U = eigsh(op, k=m, which="LA", v0=v0, tol=tol)
+        except ArpackError:
+            mu, U = dense()
+    order = np.argsort(-mu)
+    return mu[order], U[:, order]
+
+
 def spectral_gap_loss(x: torch.Tensor, rows: np.ndarray, cols: np.ndarray, n: int, k: int,
                       tau: float, kind: str = "gap", v0=None):
     """Eigengap criterion at k clusters on the graph with stored values ``x`` at (rows, cols).
@@ -377,31 +408,11 @@ def spectral_gap_loss(x: torch.Tensor, rows: np.ndarray, cols: np.ndarray, n: in
     in torch, whose gradient in ``x`` is the exact derivative of a simple eigenvalue
     (Hellmann-Feynman). Returns ``(loss, mu, U)``.
     """
-    from scipy.linalg import eigh
-    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
-
-    m = int(k) + 1
     xv = x.detach().cpu().numpy()
     A = sp.csr_matrix((xv, (rows, cols)), shape=(n, n))
-    r = 1.0 / np.sqrt(np.asarray(A.sum(axis=1)).ravel() + tau)
+    U = regularised_top(A, int(k) + 1, tau, v0)[1]
     c = tau / n
-
-    def dense():
-        N = r[:, None] * (A.toarray() + c) * r[None, :]
-        mu, U = eigh(N)  # all of them: LAPACK's subset driver can return fewer
-        return mu[n - m:], U[:, n - m:]
-
-    if n <= 500 or m >= n // 4:
-        mu, U = dense()
-    else:
-        op = LinearOperator((n, n), dtype=np.float64,
-                            matvec=lambda v: r * (A @ (r * v.ravel()) + c * np.dot(r, v.ravel())))
-        try:
-            mu, U = eigsh(op, k=m, which="LA", v0=v0, tol=1e-10)
-        except ArpackError:
-            mu, U = dense()
-    order = np.argsort(-mu)
-    U = torch.as_tensor(np.ascontiguousarray(U[:, order]), dtype=x.dtype, device=x.device)
+    U = torch.as_tensor(np.ascontiguousarray(U), dtype=x.dtype, device=x.device)
     ri = torch.as_tensor(rows, device=x.device)
     ci = torch.as_tensor(cols, device=x.device)
     deg = torch.zeros(n, dtype=x.dtype, device=x.device).index_add(0, ri, x) + tau
@@ -507,10 +518,10 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     The spectrum of a block-diagonal matrix is the union of its blocks', and on a graph with c
     components the normalised adjacency has the eigenvalue 1 c times (one component indicator
     each). Lanczos on the whole matrix finds such a repeated eigenvalue once: its Krylov space
-    holds one vector of that eigenspace (on five separated blobs of 100 points it returned two
-    of the five and spectral clustering reached ARI 0.58). Here each component gives its own
-    leading pairs, and the k largest eigenvalues overall are kept (ties: larger components
-    first); every vector is zero outside its component. A connected graph is solved as before."""
+    holds one vector of that eigenspace. Here each component gives its own leading pairs, and
+    the k largest eigenvalues overall are kept (ties: larger components first); every vector is
+    zero outside its component. Co-reg's first step uses it; :func:`spectral_embedding`
+    regularises a disconnected graph instead (stray pairs of nodes would take vectors here)."""
     from scipy.sparse.csgraph import connected_components
 
     A = sp.csr_matrix(A)
@@ -540,16 +551,29 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     return out
 
 
-def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
+def spectral_embedding(W, n_components: int, random_state=None, tau: float = 0.1) -> np.ndarray:
     """Row-normalised leading eigenvectors of ``D^{-1/2} W D^{-1/2}`` (the ``n_components``
-    smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``), one connected
-    component at a time (:func:`leading_eigenvectors`)."""
+    smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``).
+
+    On a disconnected graph that matrix has the eigenvalue 1 once per component, so its leading
+    eigenvectors are not unique and Lanczos finds a repeated eigenvalue once (on five separated
+    blobs it returned two of the five: ARI 0.58); exact per-component vectors
+    (:func:`leading_eigenvectors`) would give every stray pair of nodes a cluster of its own.
+    There the embedding is the degree-regularised one of the training criterion
+    (:func:`regularised_top`, ``tau`` in units of the mean degree; Zhang and Rohe 2018:
+    regularisation keeps dangling sets from taking eigenvectors): the blobs are recovered with
+    or without stray groups. A connected graph is solved as before."""
+    from scipy.sparse.csgraph import connected_components
+
     W = sp.csr_matrix(W)
     n = W.shape[0]
-    s = _degree_scaling(W)
-    A = sp.diags(s) @ W @ sp.diags(s)
+    k = int(n_components)
     v0 = np.random.default_rng(random_state).uniform(-1, 1, n)
-    U = leading_eigenvectors(A, int(n_components), v0)
+    if n > 1 and connected_components(W, directed=False)[0] > 1:
+        U = regularised_top(W, k, tau * float(W.sum()) / n, v0, tol=1e-8)[1]
+    else:
+        s = _degree_scaling(W)
+        U = _symmetric_top(sp.diags(s) @ W @ sp.diags(s), k, v0)[1]
     norms = np.linalg.norm(U, axis=1, keepdims=True)
     return U / np.where(norms > 0, norms, 1.0)
 
