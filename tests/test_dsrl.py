@@ -3,8 +3,9 @@ and the appendix's gradients (12)-(17), graphs, estimators, bad input, save/load
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse as sp
-import scipy.sparse.linalg  # noqa: F401  (sp.linalg)
+import scipy.sparse.linalg
 import torch
 from scipy.sparse.csgraph import connected_components
 
@@ -241,6 +242,15 @@ def test_spectral_embedding_finds_every_component():
     stray = sp.block_diag([W, sp.csr_matrix(np.ones((2, 2)) - np.eye(2)),
                            sp.csr_matrix(np.ones((3, 3)) - np.eye(3)), sp.csr_matrix((1, 1))]).tocsr()
     assert adjusted_rand_score(y, spectral_labels(stray, 5, 10, 0)[:500]) == 1.0
+    # one component with edges and lone nodes besides: no repeated eigenvalue, solved as before
+    one = knn_heat_graph(X[y == 0])
+    lone = sp.block_diag([one, sp.csr_matrix((3, 3))]).tocsr()
+    s = 1 / np.sqrt(np.r_[np.asarray(one.sum(1)).ravel(), np.ones(3)])
+    s[-3:] = 0
+    n = lone.shape[0]  # <= 200: the dense solver
+    ref = scipy.linalg.eigh((sp.diags(s) @ lone @ sp.diags(s)).toarray(), subset_by_index=[n - 2, n - 1])[1]
+    ref[:-3] /= np.linalg.norm(ref[:-3], axis=1, keepdims=True)
+    assert np.allclose(spectral_embedding(lone, 2, 0), ref, rtol=0, atol=1e-12)
 
 
 def test_leading_eigenvectors_match_dense_solver():

@@ -555,21 +555,24 @@ def spectral_embedding(W, n_components: int, random_state=None, tau: float = 0.1
     """Row-normalised leading eigenvectors of ``D^{-1/2} W D^{-1/2}`` (the ``n_components``
     smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``).
 
-    On a disconnected graph that matrix has the eigenvalue 1 once per component, so its leading
-    eigenvectors are not unique and Lanczos finds a repeated eigenvalue once (on five separated
-    blobs it returned two of the five: ARI 0.58); exact per-component vectors
-    (:func:`leading_eigenvectors`) would give every stray pair of nodes a cluster of its own.
-    There the embedding is the degree-regularised one of the training criterion
-    (:func:`regularised_top`, ``tau`` in units of the mean degree; Zhang and Rohe 2018:
-    regularisation keeps dangling sets from taking eigenvectors): the blobs are recovered with
-    or without stray groups. A connected graph is solved as before."""
+    Where two or more components have edges, that matrix has the eigenvalue 1 once per such
+    component (a lone node is a row of zeros, eigenvalue 0), so its leading eigenvectors are not
+    unique, and Lanczos finds a repeated eigenvalue once (on five separated blobs it returned two
+    of the five: ARI 0.58); exact per-component vectors (:func:`leading_eigenvectors`) would give
+    every stray pair of nodes a cluster of its own. There the embedding is the degree-regularised
+    one of the training criterion (:func:`regularised_top`, ``tau`` in units of the mean degree;
+    regularisation keeps dangling sets from taking eigenvectors, Zhang and Rohe 2018): the blobs
+    are recovered with or without stray groups (``benchmarks/dsrl_components.py``). A connected
+    graph, or one whose other components are lone nodes, is solved as before."""
     from scipy.sparse.csgraph import connected_components
 
     W = sp.csr_matrix(W)
     n = W.shape[0]
     k = int(n_components)
     v0 = np.random.default_rng(random_state).uniform(-1, 1, n)
-    if n > 1 and connected_components(W, directed=False)[0] > 1:
+    _, comp = connected_components(W, directed=False)
+    linked = np.asarray(W.sum(axis=1)).ravel() > 0  # lone nodes are rows of zeros: eigenvalue 0
+    if len(np.unique(comp[linked])) > 1:
         U = regularised_top(W, k, tau * float(W.sum()) / n, v0, tol=1e-8)[1]
     else:
         s = _degree_scaling(W)
