@@ -361,7 +361,7 @@ class DSRLGraph(GlassModule):
 
 # ---------------------------------------------------------------- learned training signals
 
-def regularised_top(A, m: int, tau: float, v0=None, tol: float = 1e-10):
+def regularised_top(A, m: int, tau: float, v0=None):
     """``(mu, U)``: the ``m`` largest eigenpairs, largest first, of the degree-regularised
     normalised adjacency ``S^{-1/2} (A + (tau/n) 1 1^T) S^{-1/2}``, ``S = diag(degrees + tau)``
     (Amini et al. 2013; ``tau`` absolute). The rank-one term connects every pair of nodes, so
@@ -385,7 +385,7 @@ def regularised_top(A, m: int, tau: float, v0=None, tol: float = 1e-10):
         op = LinearOperator((n, n), dtype=np.float64,
                             matvec=lambda v: r * (A @ (r * v.ravel()) + c * np.dot(r, v.ravel())))
         try:
-            mu, U = eigsh(op, k=m, which="LA", v0=v0, tol=tol)
+            mu, U = eigsh(op, k=m, which="LA", v0=v0, tol=1e-10)
         except ArpackError:
             mu, U = dense()
     order = np.argsort(-mu)
@@ -520,8 +520,7 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     each). Lanczos on the whole matrix finds such a repeated eigenvalue once: its Krylov space
     holds one vector of that eigenspace. Here each component gives its own leading pairs, and
     the k largest eigenvalues overall are kept (ties: larger components first); every vector is
-    zero outside its component. Co-reg's first step uses it; :func:`spectral_embedding`
-    regularises a disconnected graph instead (stray pairs of nodes would take vectors here)."""
+    zero outside its component (:func:`spectral_embedding`, co-reg's first step)."""
     from scipy.sparse.csgraph import connected_components
 
     A = sp.csr_matrix(A)
@@ -551,32 +550,29 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     return out
 
 
-def spectral_embedding(W, n_components: int, random_state=None, tau: float = 0.1) -> np.ndarray:
+def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
     """Row-normalised leading eigenvectors of ``D^{-1/2} W D^{-1/2}`` (the ``n_components``
     smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``).
 
-    Where two or more components have edges, that matrix has the eigenvalue 1 once per such
-    component (a lone node is a row of zeros, eigenvalue 0), so its leading eigenvectors are not
-    unique, and Lanczos finds a repeated eigenvalue once (on five separated blobs it returned two
-    of the five: ARI 0.58); exact per-component vectors (:func:`leading_eigenvectors`) would give
-    every stray pair of nodes a cluster of its own. There the embedding is the degree-regularised
-    one of the training criterion (:func:`regularised_top`, ``tau`` in units of the mean degree;
-    regularisation keeps dangling sets from taking eigenvectors, Zhang and Rohe 2018): the blobs
-    are recovered with or without stray groups (``benchmarks/dsrl_components.py``). A connected
-    graph, or one whose other components are lone nodes, is solved as before."""
+    Where c >= 2 components have edges, that matrix has the eigenvalue 1 c times (a lone node
+    is a row of zeros, eigenvalue 0), and Lanczos on the whole matrix can find it fewer times
+    (on five separated blobs it found two of the five: ARI 0.58); there the vectors come one
+    component at a time (:func:`leading_eigenvectors`; with c >= k the k largest components).
+    A connected graph, or one whose other components are lone nodes, is solved as before.
+    Exact spectral clustering gives a stray group of nodes that is a component of its own a
+    cluster (``benchmarks/dsrl_components.py``)."""
     from scipy.sparse.csgraph import connected_components
 
     W = sp.csr_matrix(W)
     n = W.shape[0]
-    k = int(n_components)
+    s = _degree_scaling(W)
+    A = sp.diags(s) @ W @ sp.diags(s)
     v0 = np.random.default_rng(random_state).uniform(-1, 1, n)
     _, comp = connected_components(W, directed=False)
-    linked = np.asarray(W.sum(axis=1)).ravel() > 0  # lone nodes are rows of zeros: eigenvalue 0
-    if len(np.unique(comp[linked])) > 1:
-        U = regularised_top(W, k, tau * float(W.sum()) / n, v0, tol=1e-8)[1]
+    if len(np.unique(comp[s > 0])) > 1:  # two or more components with edges
+        U = leading_eigenvectors(A, int(n_components), v0)
     else:
-        s = _degree_scaling(W)
-        U = _symmetric_top(sp.diags(s) @ W @ sp.diags(s), k, v0)[1]
+        U = _symmetric_top(A, int(n_components), v0)[1]
     norms = np.linalg.norm(U, axis=1, keepdims=True)
     return U / np.where(norms > 0, norms, 1.0)
 
