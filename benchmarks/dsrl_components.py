@@ -2,20 +2,21 @@
 
 ``make_blobs`` with k = 3, 5, 8 centres (100 points each, 10 features) gives a kNN heat-kernel
 graph with one component per blob; 0, 2 or 4 stray groups of 2-3 points far from every blob
-are appended (their kNN edges to the blobs are often numerically zero, so they may be
-components of their own). Spectral clustering (k-means on the row-normalised leading
+are appended (they hang off a blob's component by tiny kNN weights, which also joins some
+blobs: a dangling set, not a component of its own). Spectral clustering (k-means on the row-normalised leading
 eigenvectors) is scored by ARI on the blob points, 10 draws per cell:
 
 * ``lanczos``: Lanczos on the whole normalised adjacency (the code before the fix), which
   finds an eigenvalue repeated across components once;
 * ``per-component``: exact leading eigenvectors, one component at a time
   (:func:`glassnet.nn.dsrl.leading_eigenvectors`);
-* ``library``: :func:`glassnet.nn.dsrl.spectral_embedding` as it is (the whole-matrix answer
-  on a graph with one component with edges, else the per-component one);
+* ``library``: :func:`glassnet.nn.dsrl.spectral_embedding` as it is (per component where two
+  or more have edges, components below ``STRAY_FRACTION`` of the mean cluster size left out
+  as lone nodes are);
 * ``regularised``: the degree-regularised embedding of DSRL's training criterion
   (:func:`glassnet.nn.dsrl.regularised_top`, tau = 0.1 of the mean degree), not the library's
-  spectral step: a stray group that is a component of its own takes a cluster in exact spectral
-  clustering, and the regularisation stops that.
+  spectral step (on scikit-learn's two rings, ``make_circles``, it mixes the rings: the
+  rank-one term ties them, and a ring's smooth mode outranks their contrast).
 
 Synthetic only; no data set is read. Rows: ``benchmarks/dsrl_components.csv``.
 

@@ -230,7 +230,7 @@ def test_spectral_embedding_finds_every_component():
     whole matrix found it twice of five times (ARI 0.58 on these blobs, n > 200 so the sparse
     solver runs)."""
     from sklearn.cluster import KMeans
-    from sklearn.datasets import make_blobs
+    from sklearn.datasets import make_blobs, make_circles
     from sklearn.metrics import adjusted_rand_score
 
     X, y = make_blobs(500, 10, centers=5, random_state=3)
@@ -238,13 +238,16 @@ def test_spectral_embedding_finds_every_component():
     assert connected_components(W, directed=False)[0] == 5
     assert adjusted_rand_score(y, spectral_labels(W, 5, 10, 0)) == 1.0
     assert adjusted_rand_score(y, DSRLClustering(5, random_state=0).fit(X).labels_) == 1.0
-    # with stray components (a pair, a triple, a lone node) the vectors are still the exact
-    # leading ones: the five blobs' indicators and the two strays' (eigenvalue 1 each)
+    # stray components (a pair, a triple: below a tenth of the mean cluster size) are left out
+    # as lone nodes are, instead of taking two of the five clusters with their eigenvalues 1
     stray = sp.block_diag([W, sp.csr_matrix(np.ones((2, 2)) - np.eye(2)),
                            sp.csr_matrix(np.ones((3, 3)) - np.eye(3)), sp.csr_matrix((1, 1))]).tocsr()
-    E = spectral_embedding(stray, 7, 0)
-    lab = KMeans(7, n_init=10, random_state=0).fit_predict(E)
-    assert adjusted_rand_score(np.r_[y, 5, 5, 6, 6, 6], lab[:-1]) == 1.0
+    E = spectral_embedding(stray, 5, 0)
+    assert np.allclose(E[500:], 0)
+    assert adjusted_rand_score(y, KMeans(5, n_init=10, random_state=0).fit_predict(E)[:500]) == 1.0
+    # scikit-learn's two rings are two components, each a cluster
+    Xc, yc = make_circles(600, noise=0.05, factor=0.5, random_state=0)
+    assert adjusted_rand_score(yc, DSRLClustering(2, random_state=0).fit(Xc).labels_) == 1.0
     # one component with edges and lone nodes besides: no repeated eigenvalue, solved as before
     one = knn_heat_graph(X[y == 0])
     lone = sp.block_diag([one, sp.csr_matrix((3, 3))]).tocsr()

@@ -511,6 +511,9 @@ def _symmetric_top(A, k: int, v0, dense_below: int = 200):
         return eigh(A.toarray(), subset_by_index=[n - k, n - 1])
 
 
+STRAY_FRACTION = 0.1  # a component below this share of the mean cluster size (n / k) is a stray group
+
+
 def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     """The ``k`` leading eigenvectors (columns) of a symmetric sparse ``A``, one connected
     component of its graph at a time.
@@ -520,7 +523,11 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     each). Lanczos on the whole matrix finds such a repeated eigenvalue once: its Krylov space
     holds one vector of that eigenspace. Here each component gives its own leading pairs, and
     the k largest eigenvalues overall are kept (ties: larger components first); every vector is
-    zero outside its component (:func:`spectral_embedding`, co-reg's first step)."""
+    zero outside its component (:func:`spectral_embedding`, co-reg's first step). A component
+    of fewer than ``STRAY_FRACTION * n / k`` nodes (unless every component is that small) is
+    left out as a lone node is, a zero row: with its eigenvalue 1 it would take a cluster of its
+    own, as a stray pair cut off by DSRL's learned threshold did (breast cancer, k = 2: ARI
+    0.02 against 0.76)."""
     from scipy.sparse.csgraph import connected_components
 
     A = sp.csr_matrix(A)
@@ -528,6 +535,12 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     if n_comp == 1:
         return _symmetric_top(A, k, v0, dense_below)[1]
     sizes = np.bincount(lab)
+    small = sizes < STRAY_FRACTION * A.shape[0] / k
+    if not small[sizes > 1].all():  # stray groups count as lone nodes: zero rows
+        A = A.multiply(~small[lab][:, None]).tocsr()
+        A.eliminate_zeros()
+        n_comp, lab = connected_components(A, directed=False)
+        sizes = np.bincount(lab)
     diag = A.diagonal()
     mus, owners, cols = [], [], []
     for c in np.flatnonzero(sizes > 1):
@@ -554,25 +567,24 @@ def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
     """Row-normalised leading eigenvectors of ``D^{-1/2} W D^{-1/2}`` (the ``n_components``
     smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``).
 
-    Where c >= 2 components have edges, that matrix has the eigenvalue 1 c times (a lone node
-    is a row of zeros, eigenvalue 0), and Lanczos on the whole matrix can find it fewer times
-    (on five separated blobs it found two of the five: ARI 0.58); there the vectors come one
-    component at a time (:func:`leading_eigenvectors`; with c >= k the k largest components).
-    A connected graph, or one whose other components are lone nodes, is solved as before.
-    Exact spectral clustering gives a stray group of nodes that is a component of its own a
-    cluster (``benchmarks/dsrl_components.py``)."""
+    Where c >= 2 components have edges, that matrix has the eigenvalue 1 c times, and Lanczos
+    on the whole matrix can find it fewer times (on five separated blobs it found two of the
+    five: ARI 0.58); there the vectors come one component at a time, stray groups left out
+    (:func:`leading_eigenvectors`). A connected graph, or one whose other components are lone
+    nodes, is solved as before (``benchmarks/dsrl_components.py``)."""
     from scipy.sparse.csgraph import connected_components
 
     W = sp.csr_matrix(W)
     n = W.shape[0]
+    k = int(n_components)
     s = _degree_scaling(W)
     A = sp.diags(s) @ W @ sp.diags(s)
     v0 = np.random.default_rng(random_state).uniform(-1, 1, n)
     _, comp = connected_components(W, directed=False)
     if len(np.unique(comp[s > 0])) > 1:  # two or more components with edges
-        U = leading_eigenvectors(A, int(n_components), v0)
+        U = leading_eigenvectors(A, k, v0)
     else:
-        U = _symmetric_top(A, int(n_components), v0)[1]
+        U = _symmetric_top(A, k, v0)[1]
     norms = np.linalg.norm(U, axis=1, keepdims=True)
     return U / np.where(norms > 0, norms, 1.0)
 
