@@ -1,15 +1,15 @@
-"""DSRL's spectral step on graphs that fall apart: three eigen-solvers on blobs, truth known.
+"""DSRL's spectral step on graphs that fall apart: four embeddings on blobs, truth known.
 
 ``make_blobs`` with k = 3, 5, 8 centres (100 points each, 10 features) gives a kNN heat-kernel
 graph with one component per blob; 0, 2 or 4 stray groups of 2-3 points far from every blob
 are appended (they hang off a blob's component by tiny kNN weights, which also joins some
-blobs: a dangling set, not a component of its own). Spectral clustering (k-means on the row-normalised leading
-eigenvectors) is scored by ARI on the blob points, 10 draws per cell:
+blobs: a dangling set, not a component of its own). Spectral clustering (k-means on the
+row-normalised leading eigenvectors) is scored by ARI on the blob points, 10 draws per cell:
 
 * ``lanczos``: Lanczos on the whole normalised adjacency (the code before the fix), which
   finds an eigenvalue repeated across components once;
-* ``per-component``: exact leading eigenvectors, one component at a time
-  (:func:`glassnet.nn.dsrl.leading_eigenvectors`);
+* ``per-component``: :func:`glassnet.nn.dsrl.leading_eigenvectors` on the normalised matrix
+  (one component at a time, stray components left out), whatever the components;
 * ``library``: :func:`glassnet.nn.dsrl.spectral_embedding` as it is (per component where two
   or more have edges, components below ``STRAY_FRACTION`` of the mean cluster size left out
   as lone nodes are);
