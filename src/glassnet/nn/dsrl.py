@@ -541,18 +541,12 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
         A.eliminate_zeros()
         n_comp, lab = connected_components(A, directed=False)
         sizes = np.bincount(lab)
-    diag = A.diagonal()
     mus, owners, cols = [], [], []
-    for c in np.flatnonzero(sizes > 1):
-        idx = np.flatnonzero(lab == c)
+    for c, idx in enumerate(np.split(np.argsort(lab, kind="stable"), np.cumsum(sizes)[:-1])):
         mu, U = _symmetric_top(A[idx][:, idx], min(k, len(idx)), v0[idx], dense_below)
         mus.append(mu)
         owners += [c] * len(mu)
         cols += [(idx, u) for u in U.T]
-    single = np.flatnonzero(sizes[lab] == 1)  # a lone node: its own (self-loop) eigenvalue
-    mus.append(diag[single])
-    owners += lab[single].tolist()
-    cols += [(np.array([i]), np.ones(1)) for i in single]
     mu = np.concatenate(mus)
     # ties (to 1e-10: the components' eigenvalue 1 comes out of LAPACK as 1 +- 1e-15)
     keep = np.lexsort((-sizes[np.asarray(owners)], -np.round(mu, 10)))[:k]
