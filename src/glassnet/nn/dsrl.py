@@ -521,7 +521,8 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     The spectrum of a block-diagonal matrix is the union of its blocks', and on a graph with c
     components the normalised adjacency has the eigenvalue 1 c times (one component indicator
     each). Lanczos on the whole matrix finds such a repeated eigenvalue once: its Krylov space
-    holds one vector of that eigenspace. Here each component gives its own leading pairs, and
+    holds one vector of that eigenspace. Where two or more components have edges (lone nodes
+    are zero rows, eigenvalue 0), each component gives its own leading pairs, and
     the k largest eigenvalues overall are kept (ties: larger components first); every vector is
     zero outside its component (:func:`spectral_embedding`, co-reg's first step). A component
     of fewer than ``STRAY_FRACTION * n / k`` nodes (unless every component is that small) is
@@ -531,15 +532,16 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     from scipy.sparse.csgraph import connected_components
 
     A = sp.csr_matrix(A)
-    n_comp, lab = connected_components(A, directed=False)
-    if n_comp == 1:
+    _, lab = connected_components(A, directed=False)
+    linked = np.asarray(abs(A).sum(axis=1)).ravel() > 0  # lone nodes are zero rows: eigenvalue 0
+    if len(np.unique(lab[linked])) <= 1:  # no repeated eigenvalue: the whole matrix at once
         return _symmetric_top(A, k, v0, dense_below)[1]
     sizes = np.bincount(lab)
     small = sizes < STRAY_FRACTION * A.shape[0] / k
     if not small[sizes > 1].all():  # stray groups count as lone nodes: zero rows
         A = A.multiply(~small[lab][:, None]).tocsr()
         A.eliminate_zeros()
-        n_comp, lab = connected_components(A, directed=False)
+        _, lab = connected_components(A, directed=False)
         sizes = np.bincount(lab)
     mus, owners, cols = [], [], []
     for c, idx in enumerate(np.split(np.argsort(lab, kind="stable"), np.cumsum(sizes)[:-1])):
@@ -566,19 +568,12 @@ def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
     five: ARI 0.58); there the vectors come one component at a time, stray groups left out
     (:func:`leading_eigenvectors`). A connected graph, or one whose other components are lone
     nodes, is solved as before (``benchmarks/dsrl_components.py``)."""
-    from scipy.sparse.csgraph import connected_components
-
     W = sp.csr_matrix(W)
     n = W.shape[0]
     k = int(n_components)
     s = _degree_scaling(W)
     A = sp.diags(s) @ W @ sp.diags(s)
-    v0 = np.random.default_rng(random_state).uniform(-1, 1, n)
-    _, comp = connected_components(W, directed=False)
-    if len(np.unique(comp[s > 0])) > 1:  # two or more components with edges
-        U = leading_eigenvectors(A, k, v0)
-    else:
-        U = _symmetric_top(A, k, v0)[1]
+    U = leading_eigenvectors(A, k, np.random.default_rng(random_state).uniform(-1, 1, n))
     norms = np.linalg.norm(U, axis=1, keepdims=True)
     return U / np.where(norms > 0, norms, 1.0)
 
