@@ -319,11 +319,13 @@ def test_clustering_recovers_mixture_and_views_equal_precomputed(mixture, monkey
     m = DSRLClustering(4, random_state=0).fit(d.views)
     assert clustering_accuracy(d.y, m.labels_) > 0.95
     # with uniform view weights, fitting the views is fitting their averaged graph (the
-    # fallback's criterion is per view, so it is switched off here: every cut scores 0)
+    # fallback's criterion is per view, so it is switched off here: every cut scores 0; late
+    # fusion, which needs the views, too)
     W = multiview_graph(d.views)
     with monkeypatch.context() as mp:
         mp.setattr(G, "regularised_ncut", lambda *a: 0.0)  # the fallback, nn.dsrl_select.last_step
-        mu = DSRLClustering(4, view_weights="uniform", random_state=0).fit(d.views)
+        mu = DSRLClustering(4, view_weights="uniform", late_fusion=False,
+                            random_state=0).fit(d.views)
         m2 = DSRLClustering(4, affinity="precomputed", random_state=0).fit(W)
     assert mu.graph_source_ == m2.graph_source_ == "learned"
     assert np.array_equal(mu.labels_, m2.labels_)

@@ -124,6 +124,6 @@ def test_fallback_with_several_views_goes_to_coreg(monkeypatch):
     d = make_multiview_mixture(150, 3, 3, 8, 3.0, random_state=3)
     cuts = iter([1.0, 0.0])  # the learned partition cuts worse: the fallback fires
     monkeypatch.setattr(dsrl_gate, "regularised_ncut", lambda *a: next(cuts, 0.0))
-    m = DSRLClustering(3, max_epochs=3, random_state=0, coreg=True).fit(d.views)
+    m = DSRLClustering(3, max_epochs=3, random_state=0, coreg=True, late_fusion=False).fit(d.views)
     assert m.graph_source_ == "coreg"
     assert clustering_scores(d.y, m.labels_)["acc"] > 0.9

@@ -63,6 +63,7 @@ from glassnet.estimators._dsrl_params import (
     FITTED,
     GAP_KIND,
     GATE_RESCUE,
+    LATE_AGREEMENT,
     PARAMS_DOC,
     PRIOR_MASS,
     STRUCTURE_NULL,
@@ -302,26 +303,28 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     spectral partition cuts the kept views worse (mean degree-regularised normalised cut of
     each view's graph, weighted by ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`)
     than the spectral partition of their weighted sum does, by more than 1%, the latter is kept
-    (``graph_source_ = "input"``). Round 7 (:func:`glassnet.nn.dsrl_select.last_step`): with
-    ``coreg=True`` (off by default since round 9), if the fallback fired or no pair of views
-    agreed, the kept views are clustered by co-regularised spectral clustering instead
-    (Kumar et al. 2011, lambda 0.5;
-    ``graph_source_ = "coreg"``, ``graph_`` the weighted input graph); with ``pick_view``, if
-    some pair agreed and one kept view's own graph has an eigengap at k at least 2 times the
-    clustered graph's and 3 times every other view's, that view's own spectral partition is
-    returned (``graph_source_ = "view"``, ``view_weights_`` one-hot). Both ``False``: round 6.
+    (``graph_source_ = "input"``). Then (:func:`glassnet.nn.dsrl_select.last_step`): with
+    ``coreg=True`` (off since round 9), after a fallback or if no pair of views agreed, the kept
+    views' co-regularised spectral clustering (Kumar et al. 2011, lambda 0.5; ``"coreg"``);
+    with ``pick_view``, if some pair agreed and one kept view's graph has an eigengap at k at
+    least 2 times the clustered graph's and 3 times every other view's, that view's own
+    partition (``"view"``, ``view_weights_`` one-hot); with ``late_fusion`` (round 10), if no
+    view was picked and the kept views' own partitions agree (mean pairwise NMI >= 0.2, as
+    image descriptors do and weak text views do not), k-means on their row-normalised spectral
+    embeddings and the clustered graph's side by side (``"late"``).
 
     Parameters
     ----------
     n_clusters : number of clusters (<= number of samples).
     """ + PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
-    coreg, pick_view : the round-7 last steps (co-reg after a fallback or when no pair of
-        views agrees: off by default since round 9; one standout view's own partition).
+    coreg, pick_view, late_fusion : the last steps (co-reg after a fallback or when no pair
+        of views agrees: off by default since round 9; one standout view; late fusion).
 
     Attributes
     ----------
     labels_, graph_ (the CSR graph clustered: the learned one, or the weighted input graph
-    if the fallback chose it), graph_source_ (``"learned"``, ``"input"``, ``"coreg"``, ``"view"``), view_weights_ (one per view, summing to 1), theta_
+    if the fallback chose it), graph_source_ (``"learned"``, ``"input"``, ``"coreg"``,
+    ``"view"``, ``"late"``), view_weights_ (one per view, summing to 1), theta_
     ([w1, w2, b1, b2]; one row per layer if untied), L_, layer_sparsity_, loss_curve_,
     module_ (:class:`glassnet.nn.dsrl.DSRLGraph`).
     """
@@ -334,12 +337,14 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
         "coreg": ["boolean"],
         "pick_view": ["boolean"],
+        "late_fusion": ["boolean"],
     }
 
     def __init__(self, n_clusters=8, *, affinity="knn", objective="learned",
                  view_weights="clusters", n_neighbors=10, n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
-                 coreg=False, pick_view=True, device="auto", random_state=None, verbose=False):
+                 coreg=False, pick_view=True, late_fusion=True, device="auto", random_state=None,
+                 verbose=False):
         self.n_clusters = n_clusters
         self.affinity = affinity
         self.objective = objective
@@ -354,6 +359,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         self.n_init = n_init
         self.coreg = coreg
         self.pick_view = pick_view
+        self.late_fusion = late_fusion
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -393,7 +399,8 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
                     pairs_agree=self._pairs_agree, tau=TAU, margin=FALLBACK_MARGIN,
                     coreg_lam=COREG_LAMBDA if self.coreg else None,
                     pick_ratio=VIEW_PICK_RATIO if self.pick_view else None,
-                    pick_needs_agreement=VIEW_PICK_NEEDS_AGREEMENT)
+                    pick_needs_agreement=VIEW_PICK_NEEDS_AGREEMENT,
+                    late_agreement=LATE_AGREEMENT if self.late_fusion else None)
                 if v is not None:  # the view's own partition: view_weights_ one-hot
                     self.view_weights_ = np.eye(self.n_views_)[np.flatnonzero(self.view_weights_)[v]]
             del self._input_graph, self._kept_views, self._pairs_agree

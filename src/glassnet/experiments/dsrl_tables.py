@@ -96,7 +96,10 @@ def clustering_tables(long, nlong, seeds, mvsc, mvsc_max_n):
          "(fallback; round 7's co-regularised spectral clustering after it is off since round "
          "9); when some pair "
          "agrees and one kept view's own graph has an eigengap at k at least 2x the clustered "
-         "graph's and 3x every other view's, that view's own partition is returned (round 7). "
+         "graph's and 3x every other view's, that view's own partition is returned (round 7); "
+         "otherwise, if the kept views' own partitions agree (mean pairwise NMI >= 0.2), "
+         "k-means on their spectral embeddings and the clustered graph's side by side (late "
+         "fusion, round 10). "
          f"{PAPER_OBJ} is the paper's eq. (8) on the averaged graph. Tuning sets: "
          f"{', '.join(TUNING_SETS)} (seeds {TUNING_SEEDS}); counts below exclude them."),
         "Targets (issue 26), computed from the tables:",

@@ -1,0 +1,76 @@
+"""DSRL clustering, round 10 (issue 26): late fusion of the kept views (``late_fusion=True``).
+
+Where the views' own partitions agree, k-means runs on their row-normalised spectral
+embeddings side by side (and the clustered graph's) instead of on the averaged graph's."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits
+
+from glassnet.datasets.multiview import make_multiview_mixture
+from glassnet.estimators.dsrl import DSRLClustering
+from glassnet.metrics import clustering_scores
+from glassnet.nn.dsrl import knn_heat_graph, spectral_embedding, spectral_labels
+from glassnet.nn.dsrl_select import late_fusion
+
+torch.set_num_threads(1)
+
+
+def _digit_views(n=600):
+    """Four descriptors of scikit-learn's bundled digits: pixels, row and column ink
+    profiles, 2 x 2 pooled pixels, low Fourier magnitudes."""
+    X, y = load_digits(return_X_y=True)
+    idx = np.random.default_rng(0).choice(len(y), n, replace=False)
+    X, y = X[idx], y[idx]
+    img = X.reshape(-1, 8, 8)
+    return [X, np.hstack([img.sum(1), img.sum(2)]),
+            img.reshape(-1, 4, 2, 4, 2).mean((2, 4)).reshape(n, -1),
+            np.abs(np.fft.fft2(img))[:, :5, :5].reshape(n, -1)], y
+
+
+def test_late_fusion_is_kmeans_on_the_embeddings_side_by_side():
+    d = make_multiview_mixture(150, 3, 3, 10, 3.0, random_state=0)
+    G = [knn_heat_graph(v) for v in d.views]
+    avg = sum(G) / 3
+    labels, nmi = late_fusion(G, avg, 3, n_init=5, random_state=1)
+    assert nmi >= 0.2
+    E = np.hstack([spectral_embedding(g, 3, 1) for g in [*G, avg]])
+    assert np.array_equal(labels, KMeans(3, n_init=5, random_state=1).fit_predict(E))
+
+
+def test_late_fusion_beats_the_averaged_graph_on_digit_descriptors():
+    views, y = _digit_views()
+    G = [knn_heat_graph(v) for v in views]
+    avg = sum(G) / len(G)
+    labels, _ = late_fusion(G, avg, 10, random_state=0)
+    alone = [clustering_scores(y, spectral_labels(g, 10, 10, 0))["acc"] for g in G]
+    acc = clustering_scores(y, labels)["acc"]
+    assert acc > clustering_scores(y, spectral_labels(avg, 10, 10, 0))["acc"] + 0.03
+    assert acc > max(alone)
+
+
+def test_views_that_do_not_agree_are_not_fused():
+    rng = np.random.default_rng(0)
+    d = make_multiview_mixture(200, 4, 1, 10, 4.0, random_state=0)
+    G = [knn_heat_graph(v) for v in [d.views[0], rng.normal(size=(200, 30)),
+                                     rng.normal(size=(200, 30))]]
+    labels, nmi = late_fusion(G, G[0], 4, random_state=0)
+    assert labels is None and nmi < 0.2
+    assert late_fusion(G[:1], G[0], 4) == (None, pytest.approx(np.nan, nan_ok=True))
+
+
+def test_estimator_fuses_late_and_can_be_switched_off():
+    views, y = _digit_views()
+    new = DSRLClustering(10, random_state=0).fit(views)
+    old = DSRLClustering(10, random_state=0, late_fusion=False).fit(views)
+    assert new.graph_source_ == "late" and old.graph_source_ != "late"
+    avg = sum(knn_heat_graph(v) for v in views) / len(views)
+    assert (clustering_scores(y, new.labels_)["acc"]
+            > clustering_scores(y, spectral_labels(avg, 10, 10, 0))["acc"])
+    # a pure-noise view is left out by the gate, so late fusion sees the same kept views
+    noise = np.random.default_rng(1).normal(size=(len(y), 30))
+    more = DSRLClustering(10, random_state=0).fit([*views, noise])
+    assert more.view_weights_[-1] == 0.0
+    assert np.array_equal(more.labels_, new.labels_)
