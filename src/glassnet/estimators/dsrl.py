@@ -323,7 +323,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     Attributes
     ----------
     labels_, graph_ (the CSR graph clustered: the learned one, or the weighted input graph
-    if the fallback chose it), graph_source_ (``"learned"``, ``"input"``, ``"coreg"``,
+    if the fallback chose it; with ``"late"`` the one fused with the views), graph_source_ (``"learned"``, ``"input"``, ``"coreg"``,
     ``"view"``, ``"late"``), view_weights_ (one per view, summing to 1), theta_
     ([w1, w2, b1, b2]; one row per layer if untied), L_, layer_sparsity_, loss_curve_,
     module_ (:class:`glassnet.nn.dsrl.DSRLGraph`).
