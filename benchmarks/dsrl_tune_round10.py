@@ -146,11 +146,13 @@ def late_rows(d):
             kw = {**kw, "late_agreement": None}  # the round-9 last step, whatever the default
             lab, G, src, _ = last_step(*args, **kw)
             out = {"default": lab}
-            pair = late_fusion(kept, G, k, n_init, seed, np.inf)[1]
+            # agreement 0: the fused labels whatever the views' NMI (None for one kept view)
+            fused, pair = late_fusion(kept, G, k, n_init, seed, 0.0)
+            alone = concat_labels(kept, k, seed, n_init) if fused is not None else None
             for A in (0.0, 0.2, 0.3):
-                fired = len(kept) > 1 and pair >= A
-                out[f"lateG_{A}"] = late_fusion(kept, G, k, n_init, seed, A)[0] if fired else lab
-                out[f"late_{A}"] = concat_labels(kept, k, seed, n_init) if fired else lab
+                fired = fused is not None and pair >= A
+                out[f"lateG_{A}"] = fused if fired else lab
+                out[f"late_{A}"] = alone if fired else lab
             rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
                       "source": src, "pair_nmi": pair, "n_kept": len(kept),
                       **clustering_scores(d.y, lb)} for c, lb in out.items()]

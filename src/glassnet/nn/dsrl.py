@@ -496,19 +496,21 @@ def _degree_scaling(W: sp.csr_matrix) -> np.ndarray:
     return s
 
 
-def _symmetric_top(A, k: int, v0, dense_below: int = 200):
-    """``(mu, U)``: the ``k`` largest eigenpairs of a symmetric sparse ``A`` whose graph is
-    connected (dense LAPACK up to ``dense_below`` rows, else Lanczos from ``v0``)."""
+def _symmetric_top(A, k: int, v0, dense_below: int = 200, dense=None):
+    """``(mu, U)``: the ``k`` largest eigenpairs of a symmetric ``A``, a sparse matrix or a
+    ``LinearOperator`` (dense LAPACK on ``dense()``, default ``A.toarray()``, up to
+    ``dense_below`` rows or if Lanczos fails, else Lanczos from ``v0``)."""
     from scipy.linalg import eigh
     from scipy.sparse.linalg import ArpackError, eigsh
 
     n = A.shape[0]
+    dense = A.toarray if dense is None else dense
     if n <= dense_below or k >= n // 2:
-        return eigh(A.toarray(), subset_by_index=[n - k, n - 1])
-    try:  # Lanczos on the sparse matrix: O(nnz) per iteration
+        return eigh(dense(), subset_by_index=[n - k, n - 1])
+    try:  # Lanczos: one product with A per iteration (O(nnz) for a sparse matrix)
         return eigsh(A, k=k, which="LA", v0=v0, tol=1e-8)
     except ArpackError:  # no convergence, or A v0 = 0 on an (almost) empty graph
-        return eigh(A.toarray(), subset_by_index=[n - k, n - 1])
+        return eigh(dense(), subset_by_index=[n - k, n - 1])
 
 
 STRAY_FRACTION = 0.1  # a component below this share of the mean cluster size (n / k) is a stray group

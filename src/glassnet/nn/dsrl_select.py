@@ -42,27 +42,19 @@ def _normalised(W) -> sp.csr_matrix:
 def _top(A, others, lam, k, v0):
     """The k leading eigenvectors of ``A + lam * others others^T`` (others: (n, r) or None;
     None: one connected component at a time, :func:`glassnet.nn.dsrl.leading_eigenvectors`)."""
-    from scipy.linalg import eigh
-    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
+    from scipy.sparse.linalg import LinearOperator
 
-    from glassnet.nn.dsrl import leading_eigenvectors
+    from glassnet.nn.dsrl import _symmetric_top, leading_eigenvectors
 
     n = A.shape[0]
     if others is None:
         return leading_eigenvectors(A, k, v0, dense_below=300)
-    if n <= 300 or k >= n // 2:
-        M = A.toarray() + lam * (others @ others.T)
-        return eigh(M, subset_by_index=[n - k, n - 1])[1]
 
     def mv(x):
         return A @ x + lam * (others @ (others.T @ x))
 
     op = LinearOperator((n, n), matvec=mv, matmat=mv, dtype=np.float64)
-    try:
-        return eigsh(op, k=k, which="LA", v0=v0, tol=1e-8)[1]
-    except ArpackError:
-        M = A.toarray() + lam * (others @ others.T)
-        return eigh(M, subset_by_index=[n - k, n - 1])[1]
+    return _symmetric_top(op, k, v0, 300, lambda: A.toarray() + lam * (others @ others.T))[1]
 
 
 def coreg_embedding(graphs, n_clusters: int, lam: float = 2.0, n_iter: int = 10,
