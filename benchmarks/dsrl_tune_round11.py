@@ -1,0 +1,119 @@
+"""Round 11 of DSRL clustering (issue 26): co-regularised fusion where late fusion fires.
+
+Tuning data only: MSRC-v1, 3Sources and the 23 stand-ins of rounds 8-10 (``dsrl_standins.py``,
+``dsrl_tune_round10.sets``), seeds 100-102, with and without a 30-column N(0, 1) view. One
+default ``DSRLClustering`` fit per set, seed and case; the last step's inputs are captured and,
+where round 10's late fusion fired (source ``"late"``), its k-means on the side-by-side
+embeddings is replaced by co-regularised spectral clustering (``nn.dsrl_select.coreg_labels``)
+of the kept views (``coreg_<lam>``) or of the kept views and the clustered graph
+(``coregG_<lam>``). Elsewhere every variant equals the default. The rule was written before
+the first run (docs/history/dsrl.md, round 11). Rows: ``dsrl_tune_round11.csv``.
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round11.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dsrl_tune_round8 import _capture_fit
+from dsrl_tune_round10 import SEEDS, sets
+
+HERE = Path(__file__).resolve().parent
+LAMS = (0.5, 1.0, 2.0)
+POWERS = (0.5, 1.0, 2.0)
+
+
+def weighted_late(kept, G, k, n_init, seed):
+    """Round 11b: late fusion with each kept view's embedding scaled by sqrt(w_v), w_v =
+    (eigengap_v / max eigengap) ** p; {variant: labels} for every p, with the clustered graph's
+    embedding at weight 1 (``gw_<p>``) or at its own relative gap, capped at 1 (``gwG_<p>``)."""
+    from sklearn.cluster import KMeans
+
+    from glassnet.nn.dsrl import spectral_embedding
+    from glassnet.nn.dsrl_select import eigengap
+
+    E = [spectral_embedding(g, k, seed) for g in kept]
+    EG = spectral_embedding(G, k, seed)
+    gaps = np.array([eigengap(g, k, 0.1) for g in kept])
+    rel = np.clip(gaps, 0, None) / max(gaps.max(), 1e-12)
+    relG = min(max(eigengap(G, k, 0.1), 0.0) / max(gaps.max(), 1e-12), 1.0)
+    out = {}
+    for p in POWERS:
+        w = rel ** p
+        for name, wG in ((f"gw_{p}", 1.0), (f"gwG_{p}", relG ** p)):
+            F = np.hstack([np.sqrt(a) * e for a, e in zip(w, E)] + [np.sqrt(wG) * EG])
+            out[name] = KMeans(k, n_init=n_init, random_state=seed).fit_predict(F)
+    return out
+
+
+def rows_for(d):
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl_select import coreg_labels, last_step
+
+    k = d.n_classes
+    rows = []
+    for seed in SEEDS:
+        for noisy in (False, True):
+            views = list(d.views)
+            if noisy:
+                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
+            _, args, kw, fit_s = _capture_fit(views, k, seed)
+            kept, n_init = args[3], args[6]
+            lab, G, src, _ = last_step(*args, **kw)
+            out, extra = {"default": lab}, {}
+            for lam in LAMS:
+                t0 = time.perf_counter()
+                out[f"coreg_{lam}"] = (coreg_labels(kept, k, lam, n_init=n_init, random_state=seed)
+                                       if src == "late" else lab)
+                t1 = time.perf_counter()
+                out[f"coregG_{lam}"] = (coreg_labels([*kept, G], k, lam, n_init=n_init,
+                                                     random_state=seed) if src == "late" else lab)
+                t2 = time.perf_counter()
+                extra.update({f"coreg_{lam}": t1 - t0, f"coregG_{lam}": t2 - t1})
+            if src == "late":
+                t0 = time.perf_counter()
+                out.update(weighted_late(kept, G, k, n_init, seed))
+                extra["gw"] = time.perf_counter() - t0
+            else:
+                out.update({f"{c}_{p}": lab for c in ("gw", "gwG") for p in POWERS})
+            rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
+                      "source": src, "n_kept": len(kept), "fit_s": fit_s,
+                      "extra_s": extra.get(c, 0.0), **clustering_scores(d.y, lb)}
+                     for c, lb in out.items()]
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", default="dsrl_tune_round11.csv")
+    ap.add_argument("--only", nargs="*", default=None, help="set names (for a quick look)")
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    out = HERE / args.out
+    rows = []
+    with threadpool_limits(limits=1):
+        for d in sets(args.data_dir):
+            if args.only and d.name not in args.only:
+                continue
+            t0 = time.perf_counter()
+            rows += rows_for(d)
+            pd.DataFrame(rows).to_csv(out, index=False)
+            print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
