@@ -6,7 +6,9 @@ default ``DSRLClustering`` fit per set, seed and case; the last step's inputs ar
 where round 10's late fusion fired (source ``"late"``), its k-means on the side-by-side
 embeddings is replaced by co-regularised spectral clustering (``nn.dsrl_select.coreg_labels``)
 of the kept views (``coreg_<lam>``) or of the kept views and the clustered graph
-(``coregG_<lam>``). Elsewhere every variant equals the default. The rule was written before
+(``coregG_<lam>``); round 11b weights the views' embeddings by their eigengap at k
+(``gw_<p>``, ``gwG_<p>``); round 11c takes them from dense RBF kernels (``rbf``, ``rbfknn``).
+Elsewhere every variant equals the default. The rule was written before
 the first run (docs/history/dsrl.md, round 11). Rows: ``dsrl_tune_round11.csv``.
 
     PYTHONPATH=src python benchmarks/dsrl_tune_round11.py
@@ -30,6 +32,36 @@ from dsrl_tune_round10 import SEEDS, sets
 HERE = Path(__file__).resolve().parent
 LAMS = (0.5, 1.0, 2.0)
 POWERS = (0.5, 1.0, 2.0)
+
+
+def rbf_graph(X):
+    """Round 11c: mvlearn's MVSC affinity, a dense RBF kernel with gamma = 1 / (2 median
+    distance^2), on the z-scored features (as DSRL's kNN graph); zero diagonal, as a sparse
+    matrix for ``spectral_embedding``."""
+    import scipy.sparse as sp
+    from scipy.spatial.distance import pdist, squareform
+
+    X = np.asarray(X, dtype=np.float64)
+    sd = X.std(axis=0)
+    X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    d = pdist(X)
+    K = squareform(np.exp(-(d**2) / (2.0 * max(np.median(d), 1e-12) ** 2)))
+    return sp.csr_matrix(K)
+
+
+def rbf_late(raw_kept, kept, G, k, n_init, seed):
+    """Round 11c: late fusion on RBF-kernel embeddings (``rbf``) or on RBF and kNN ones
+    (``rbfknn``) of the kept views, each with the clustered graph's embedding."""
+    from sklearn.cluster import KMeans
+
+    from glassnet.nn.dsrl import spectral_embedding
+
+    R = [spectral_embedding(rbf_graph(x), k, seed) for x in raw_kept]
+    E = [spectral_embedding(g, k, seed) for g in kept]
+    EG = spectral_embedding(G, k, seed)
+    return {"rbf": KMeans(k, n_init=n_init, random_state=seed).fit_predict(np.hstack(R + [EG])),
+            "rbfknn": KMeans(k, n_init=n_init, random_state=seed).fit_predict(
+                np.hstack(R + E + [EG]))}
 
 
 def weighted_late(kept, G, k, n_init, seed):
@@ -66,7 +98,7 @@ def rows_for(d):
             views = list(d.views)
             if noisy:
                 views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
-            _, args, kw, fit_s = _capture_fit(views, k, seed)
+            m, args, kw, fit_s = _capture_fit(views, k, seed)
             kept, n_init = args[3], args[6]
             lab, G, src, _ = last_step(*args, **kw)
             out, extra = {"default": lab}, {}
@@ -83,8 +115,13 @@ def rows_for(d):
                 t0 = time.perf_counter()
                 out.update(weighted_late(kept, G, k, n_init, seed))
                 extra["gw"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                raw_kept = [views[i] for i in np.flatnonzero(m.view_weights_)]
+                out.update(rbf_late(raw_kept, kept, G, k, n_init, seed))
+                extra["rbf"] = extra["rbfknn"] = time.perf_counter() - t0
             else:
                 out.update({f"{c}_{p}": lab for c in ("gw", "gwG") for p in POWERS})
+                out.update({"rbf": lab, "rbfknn": lab})
             rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
                       "source": src, "n_kept": len(kept), "fit_s": fit_s,
                       "extra_s": extra.get(c, 0.0), **clustering_scores(d.y, lb)}
@@ -95,7 +132,7 @@ def rows_for(d):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--out", default="dsrl_tune_round11.csv")
+    ap.add_argument("--out", default="dsrl_tune_round11.csv", help="rows file in benchmarks/")
     ap.add_argument("--only", nargs="*", default=None, help="set names (for a quick look)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
