@@ -17,6 +17,7 @@ the first run (docs/history/dsrl.md, round 11). Rows: ``dsrl_tune_round11.csv``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 import warnings
@@ -129,10 +130,75 @@ def rows_for(d):
     return rows
 
 
+MARGINS = (0.0, 0.005)
+AGREE = (0.0, 0.01, 0.02)
+
+
+def bbc_shaped(three):
+    """Round 11d: two-view text stand-ins from the tuning set 3Sources (the shape of BBCSport,
+    whose round-3 report diagnosis motivated them): two of the three sources (``3S-pair<ab>``)
+    and one source's words split into two random halves (``3S-split<v>``, columns permuted with
+    ``default_rng(v)``; constant columns dropped): two views of the same documents."""
+    from glassnet.datasets.multiview import MultiviewData
+
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        yield MultiviewData(f"3S-pair{a}{b}", [three.views[a], three.views[b]], three.y)
+    for v, X in enumerate(three.views):
+        p = np.random.default_rng(v).permutation(X.shape[1])
+        halves = [X[:, p[: X.shape[1] // 2]], X[:, p[X.shape[1] // 2:]]]
+        yield MultiviewData(f"3S-split{v}", [h[:, h.std(axis=0) > 0] for h in halves], three.y)
+
+
+def fallback_rows(d):
+    """Round 11d: the last step's fallback with margin 0 / 0.005 (``m<margin>``), or also
+    when the input graph's partition agrees with the kept views' own partitions (mean NMI) by
+    more than ``d`` better than the learned one (``agr_<d>``, two or more kept views)."""
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import multiview_graph, spectral_labels
+    from glassnet.nn.dsrl_select import last_step
+
+    k = d.n_classes
+    rows = []
+    for seed in SEEDS:
+        for noisy in (False, True):
+            views = list(d.views)
+            if noisy:
+                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
+            _, args, kw, _ = _capture_fit(views, k, seed)
+            labels, _, G0, kept, _, k, n_init, s = args
+            lab, _, src, _ = last_step(*args, **kw)
+            out = {"default": (lab, src)}
+            for mg in MARGINS:
+                r = last_step(*args, **{**kw, "margin": mg})
+                out[f"m{mg:g}"] = (r[0], r[2])
+            lab0 = spectral_labels(G0, k, n_init, s)
+            gain = 0.0
+            if len(kept) > 1:
+                own = [spectral_labels(g, k, n_init, s) for g in kept]
+                gain = (np.mean([nmi(lab0, o) for o in own])
+                        - np.mean([nmi(labels, o) for o in own]))
+            for a in AGREE:
+                if len(kept) > 1 and gain > a:
+                    r = last_step(lab0, G0, G0, *args[3:], **kw)
+                    out[f"agr_{a:g}"] = (r[0], "input" if r[2] == "learned" else r[2])
+                else:
+                    out[f"agr_{a:g}"] = out["default"]
+            if not noisy:
+                out["sc_avg"] = (spectral_labels(multiview_graph(d.views), k, n_init, seed), "sc")
+            rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
+                      "source": sr, "n_kept": len(kept), "agree_gain": gain,
+                      **clustering_scores(d.y, lb)} for c, (lb, sr) in out.items()]
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out", default="dsrl_tune_round11.csv", help="rows file in benchmarks/")
+    ap.add_argument("--fallback", action="store_true",
+                    help="round 11d: fallback variants on the 25 sets and the 6 two-view ones")
     ap.add_argument("--only", nargs="*", default=None, help="set names (for a quick look)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -143,11 +209,17 @@ def main(argv=None):
     out = HERE / args.out
     rows = []
     with threadpool_limits(limits=1):
-        for d in sets(args.data_dir):
+        all_sets = sets(args.data_dir)
+        if args.fallback:
+            from glassnet.datasets.multiview import load_multiview
+
+            three = load_multiview("3Sources", args.data_dir)
+            all_sets = itertools.chain(bbc_shaped(three), sets(args.data_dir))
+        for d in all_sets:
             if args.only and d.name not in args.only:
                 continue
             t0 = time.perf_counter()
-            rows += rows_for(d)
+            rows += fallback_rows(d) if args.fallback else rows_for(d)
             pd.DataFrame(rows).to_csv(out, index=False)
             print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
 
