@@ -11,7 +11,11 @@ of the kept views (``coreg_<lam>``) or of the kept views and the clustered graph
 Elsewhere every variant equals the default. The rule was written before
 the first run (docs/history/dsrl.md, round 11). Rows: ``dsrl_tune_round11.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round11.py
+``--fallback`` (round 11d) adds six two-view text stand-ins made from 3Sources and tries the
+last step's fallback variants; ``--tau-factor F`` (round 11e) refits with the learned
+objective's degree regularisation times F, on the same 31 sets.
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round11.py [--fallback | --tau-factor F] --out F.csv
 """
 
 from __future__ import annotations
@@ -193,12 +197,45 @@ def fallback_rows(d):
     return rows
 
 
+def tau_rows(d, factor):
+    """Round 11e: one default fit per seed and case with the learned objective's degree
+    regularisation scaled by ``factor`` (tau = 0.1 x factor x mean degree; the gate, fallback
+    and view pick keep 0.1). Variant ``tau<0.1 x factor>``."""
+    import glassnet.estimators.dsrl as E
+    from glassnet.metrics import clustering_scores
+
+    orig = E.spectral_gap_loss
+
+    def scaled(x, rows, cols, n, k, tau, kind, v0):
+        return orig(x, rows, cols, n, k, tau * factor, kind, v0)
+
+    rows = []
+    for seed in SEEDS:
+        for noisy in (False, True):
+            views = list(d.views)
+            if noisy:
+                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
+            E.spectral_gap_loss = scaled
+            try:
+                m = E.DSRLClustering(d.n_classes, random_state=seed).fit(views)
+            finally:
+                E.spectral_gap_loss = orig
+            rows.append({"data": d.name, "seed": seed, "noise_view": noisy,
+                         "variant": f"tau{0.1 * factor:g}", "source": m.graph_source_,
+                         **clustering_scores(d.y, m.labels_)})
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--out", default="dsrl_tune_round11.csv", help="rows file in benchmarks/")
+    ap.add_argument("--out", default="dsrl_tune_round11.csv",
+                    help="rows file in benchmarks/ (11d: dsrl_tune_round11_fallback.csv; 11e: "
+                         "one per factor, joined into dsrl_tune_round11_tau.csv)")
     ap.add_argument("--fallback", action="store_true",
                     help="round 11d: fallback variants on the 25 sets and the 6 two-view ones")
+    ap.add_argument("--tau-factor", type=float, default=None,
+                    help="round 11e: the learned objective's tau scaled by this (on 11d's sets)")
     ap.add_argument("--only", nargs="*", default=None, help="set names (for a quick look)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -210,7 +247,7 @@ def main(argv=None):
     rows = []
     with threadpool_limits(limits=1):
         all_sets = sets(args.data_dir)
-        if args.fallback:
+        if args.fallback or args.tau_factor is not None:
             from glassnet.datasets.multiview import load_multiview
 
             three = load_multiview("3Sources", args.data_dir)
@@ -219,7 +256,10 @@ def main(argv=None):
             if args.only and d.name not in args.only:
                 continue
             t0 = time.perf_counter()
-            rows += fallback_rows(d) if args.fallback else rows_for(d)
+            if args.tau_factor is not None:
+                rows += tau_rows(d, args.tau_factor)
+            else:
+                rows += fallback_rows(d) if args.fallback else rows_for(d)
             pd.DataFrame(rows).to_csv(out, index=False)
             print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
 
