@@ -72,6 +72,7 @@ MAX_LAYERS = 1000
 # takes the objective's default (CLUSTERING_DEFAULTS / CLASSIFICATION_DEFAULTS)
 CONSTRAINTS = {
     "affinity": [StrOptions({"knn", "precomputed"})],
+    "metric": [StrOptions({"auto", "euclidean", "tfidf"})],
     "objective": [StrOptions(set(OBJECTIVES))],
     "view_weights": [StrOptions(set(VIEW_WEIGHTS))],
     "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -90,12 +91,18 @@ CONSTRAINTS = {
 FITTED = {"n_features_in_": "int", "feature_names_in_": "array", "n_views_": "int",
           "view_dims_": "list[int]", "view_mean_": "list[array]", "view_scale_": "list[array]",
           "fit_views_": "list[array]", "view_bandwidth_": "list[float]", "module_": "module",
+          "view_metric_": "list[str]",
           "view_weights_": "array", "theta_": "array", "L_": "float|array", "graph_": "sparse",
           "input_nnz_": "int", "layer_sparsity_": "array", "loss_curve_": "list[float]"}
 
 PARAMS_DOC = """
     affinity : ``"knn"`` (a kNN heat-kernel graph per view) or ``"precomputed"`` (X is the
         affinity).
+    metric : the points of each view's kNN graph (:mod:`glassnet.nn.dsrl_views`):
+        ``"euclidean"`` (z-scored features, the released pipeline), ``"tfidf"`` (TF-IDF
+        weighted term counts, rows of unit length: the cosine kNN of text) or ``"auto"``
+        (``"tfidf"`` for views of nonnegative integer counts that are at least 90% zeros,
+        ``"euclidean"`` otherwise). ``view_metric_`` holds the one used per view.
     objective : ``"learned"`` (default; see the class description) or ``"paper"`` (eq. 8,
         ``J = 1/2 ||W - X_(t)||^2`` on the averaged graph: minimised by the identity).
     view_weights : how the views' graphs are weighted (``objective="learned"``; the paper

@@ -87,13 +87,16 @@ from glassnet.nn.dsrl import (
     view_agreement_weights,
 )
 from glassnet.nn.dsrl_select import last_step
+from glassnet.nn.dsrl_views import (
+    affinity_to_fitted,
+    fit_view,
+    is_multiview,
+    transform,
+    view_metric,
+)
 from glassnet.utils import fit_context
 
 __all__ = ["DSRLClassifier", "DSRLClustering"]
-
-
-def _is_multiview(X) -> bool:
-    return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
 
 
 class _DSRLBase(GlassnetEstimator):
@@ -114,12 +117,12 @@ class _DSRLBase(GlassnetEstimator):
     def _views(self, X, reset: bool):
         """Validated list of (n, d) float arrays; sets n_features_in_ for a single view. After
         fit (``reset=False``) the number of views must be the fitted one (``n_views_``)."""
-        got = len(X) if _is_multiview(X) else 1
+        got = len(X) if is_multiview(X) else 1
         if not reset and got != self.n_views_:
             raise ValueError(f"X has {got} view(s) but {type(self).__name__} was fitted on "
                              f"{self.n_views_} view(s): pass a list of {self.n_views_} arrays, "
                              "one per view, in the order given to fit")
-        if _is_multiview(X):
+        if is_multiview(X):
             views = [check_array(v, dtype=np.float64, ensure_all_finite=True,
                                  input_name=f"view {i}") for i, v in enumerate(X)]
             sizes = [v.shape[0] for v in views]
@@ -147,17 +150,18 @@ class _DSRLBase(GlassnetEstimator):
         graphs, the per-view statistics kept for the out-of-sample extension."""
         self._check_params()
         if self.affinity == "precomputed":
-            if _is_multiview(X):
+            if is_multiview(X):
                 raise ValueError("affinity='precomputed' takes one (n, n) matrix, not a list of views")
             W = check_affinity(X)
             self.n_views_, self.view_dims_ = 1, [int(W.shape[0])]
             self.n_features_in_ = int(W.shape[0])
             return [W]
         views = self._views(X, reset=True)
-        self.view_mean_ = [V.mean(axis=0) for V in views]
-        self.view_scale_ = [np.where(V.std(axis=0) > 0, V.std(axis=0), 1.0) for V in views]
-        self.fit_views_ = [(V - mu) / sd for V, mu, sd in zip(views, self.view_mean_,
-                                                               self.view_scale_)]
+        self.view_metric_ = [view_metric(V, self.metric, f"view {i}") for i, V in enumerate(views)]
+        self.view_mean_, self.view_scale_ = map(list, zip(*[
+            fit_view(V, m) for V, m in zip(views, self.view_metric_)]))
+        self.fit_views_ = [transform(V, mu, sd, m) for V, mu, sd, m in zip(
+            views, self.view_mean_, self.view_scale_, self.view_metric_)]
         # one kNN search per view; the bandwidths are kept for predict
         _, graphs, self.view_bandwidth_ = multiview_graph(self.fit_views_, self.n_neighbors,
                                                           standardize=False, return_views=True)
@@ -171,22 +175,14 @@ class _DSRLBase(GlassnetEstimator):
 
         n_fit = self._n_fit()
         if self.affinity == "precomputed":
-            if _is_multiview(X):
-                raise ValueError("with affinity='precomputed', predict takes one (n_new, n_fit) "
-                                 "affinity matrix, not a list of views")
-            K = check_array(X, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True)
-            if K.shape[1] != n_fit:
-                raise ValueError(f"with affinity='precomputed', predict takes the (n_new, "
-                                 f"{n_fit}) affinities to the fitted samples; got {K.shape}")
-            if (K.min() if not sp.issparse(K) else (K.data.min() if K.nnz else 0)) < 0:
-                raise ValueError("precomputed affinities must be >= 0")
-            return sp.csr_matrix(K)
+            return affinity_to_fitted(X, n_fit)
         views = self._views(X, reset=False)
         K = None
-        for V, mu, sd, Z, t, a in zip(views, self.view_mean_, self.view_scale_, self.fit_views_,
-                                      self.view_bandwidth_, self.view_weights_):
+        metrics = getattr(self, "view_metric_", ["euclidean"] * len(views))  # saved before 0.5
+        for V, mu, sd, m, Z, t, a in zip(views, self.view_mean_, self.view_scale_, metrics,
+                                         self.fit_views_, self.view_bandwidth_, self.view_weights_):
             k = int(min(self.n_neighbors, n_fit))
-            d, idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors((V - mu) / sd)
+            d, idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors(transform(V, mu, sd, m))
             w = np.maximum(np.exp(-(d**2) / (2 * t * t)), np.finfo(np.float64).tiny)
             rows = np.repeat(np.arange(V.shape[0]), k)
             G = a * sp.csr_matrix((w.ravel(), (rows, idx.ravel())), shape=(V.shape[0], n_fit))
@@ -340,13 +336,14 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         "late_fusion": ["boolean"],
     }
 
-    def __init__(self, n_clusters=8, *, affinity="knn", objective="learned",
+    def __init__(self, n_clusters=8, *, affinity="knn", metric="auto", objective="learned",
                  view_weights="clusters", n_neighbors=10, n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
                  coreg=False, pick_view=True, late_fusion=True, device="auto", random_state=None,
                  verbose=False):
         self.n_clusters = n_clusters
         self.affinity = affinity
+        self.metric = metric
         self.objective = objective
         self.view_weights = view_weights
         self.n_neighbors = n_neighbors
@@ -474,11 +471,12 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         "n_folds": [Interval(numbers.Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, *, affinity="knn", objective="learned", view_weights="agreement",
-                 n_neighbors=10, n_layers=10, tied=True, init_quantile=None, lr=None,
-                 weight_decay=None, max_epochs=None, alpha=1.0, n_folds=3, device="auto",
-                 random_state=None, verbose=False):
+    def __init__(self, *, affinity="knn", metric="euclidean", objective="learned",
+                 view_weights="agreement", n_neighbors=10, n_layers=10, tied=True,
+                 init_quantile=None, lr=None, weight_decay=None, max_epochs=None, alpha=1.0,
+                 n_folds=3, device="auto", random_state=None, verbose=False):
         self.affinity = affinity
+        self.metric = metric
         self.objective = objective
         self.view_weights = view_weights
         self.n_neighbors = n_neighbors

@@ -33,6 +33,7 @@ from glassnet.experiments.dsrl_tables import (
     NOISE_DIM,
     PAPER_NOTE,  # noqa: F401  (re-exported: the reports cite it)
     PAPER_OBJ,
+    SC_METRIC,
     TUNING_SEEDS,
     TUNING_SETS,
     clustering_tables,
@@ -72,6 +73,19 @@ def load_set(name: str, data_dir):
     graphs = [knn_heat_graph(V) for V in d.views]
     W = (sum(graphs[1:], graphs[0]) / len(graphs)).tocsr()
     return d, graphs, W
+
+
+def _metric_graphs(views, model):
+    """The views' kNN graphs under the fitted DSRL ``model``'s metrics (``view_metric_``), or
+    None where every view is Euclidean (then they are the averaged graph's)."""
+    from glassnet.nn.dsrl import knn_heat_graph
+    from glassnet.nn.dsrl_views import transform
+
+    metrics = getattr(model, "view_metric_", None) if model is not None else None
+    if not metrics or all(m == "euclidean" for m in metrics):
+        return None
+    return [knn_heat_graph(transform(V, mu, sd, m), model.n_neighbors, standardize=False)
+            for V, mu, sd, m in zip(views, model.view_mean_, model.view_scale_, metrics)]
 
 
 def _std_concat(views):
@@ -166,7 +180,9 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
         for obj in objectives:
             method = LEARNED if obj == "learned" else PAPER_OBJ
             t0 = time.perf_counter()
-            m = DSRLClustering(k, affinity=aff, objective=obj, random_state=s,
+            # the paper objective on the released pipeline's z-scored Euclidean kNN graphs
+            metric = {"metric": "euclidean"} if obj == "paper" and views_peers else {}
+            m = DSRLClustering(k, affinity=aff, objective=obj, random_state=s, **metric,
                                **(dsrl_kw or {})).fit(X)
             rows.append({"data": tag, "method": method, "seed": s,
                          "fit_s": time.perf_counter() - t0, **clustering_scores(d.y, m.labels_)})
@@ -175,6 +191,14 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
         lab = spectral_labels(W, k, 10, s)
         rows.append({"data": tag, "method": "SC averaged graph", "seed": s,
                      "fit_s": time.perf_counter() - t0, **clustering_scores(d.y, lab)})
+        if views_peers and "own" not in extra:  # DSRL's own input graphs, once per set
+            extra["own"] = _metric_graphs(d.views, extra.get("learned"))
+        own = extra.get("own")
+        if own is not None:  # DSRL's input graphs differ from the Euclidean ones: SC on them too
+            for method, G in ((SC_METRIC, sum(own) / len(own)),
+                              *((f"SC view {v + 1} (DSRL's metric)", g) for v, g in enumerate(own))):
+                rows.append({"data": tag, "method": method, "seed": s, "fit_s": np.nan,
+                             **clustering_scores(d.y, spectral_labels(G, k, 10, s))})
         if views_peers:
             for v, G in enumerate(graphs):
                 lab = spectral_labels(G, k, 10, s)

@@ -1,0 +1,90 @@
+"""DSRL's inputs: how a view's features become the points of its kNN graph (the ``metric``
+option), and the checks on multi-view and precomputed input.
+
+* ``"euclidean"``: features z-scored, Euclidean distance (the released pipeline).
+* ``"tfidf"``: term counts weighted by their inverse document frequency (fitted on the
+  training rows: ``idf = ln((1 + n) / (1 + df)) + 1``, scikit-learn's ``TfidfTransformer``
+  default), rows scaled to unit length, so the Euclidean kNN is the cosine kNN of the TF-IDF
+  vectors. Documents are near when they share distinctive words, whatever their length; on
+  z-scored counts long documents sit far from everything and short ones become hubs.
+* ``"auto"``: per view, ``"tfidf"`` for a bag-of-words view (nonnegative integer counts, at
+  least :data:`COUNT_ZEROS` of the entries zero), ``"euclidean"`` otherwise.
+
+A view is stored as its mean, its scale and its metric; :func:`transform` maps training and
+new rows alike (the out-of-sample extension uses the fitted idf).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["COUNT_ZEROS", "METRICS", "affinity_to_fitted", "fit_view", "is_counts",
+           "is_multiview", "transform", "view_metric"]
+
+METRICS = ("auto", "euclidean", "tfidf")
+COUNT_ZEROS = 0.9  # "auto": a view of integer counts with at least this share of zeros is text
+
+
+def is_counts(V: np.ndarray) -> bool:
+    """Whether V looks like a bag-of-words view: nonnegative integers, mostly zeros."""
+    V = np.asarray(V)
+    return bool(V.size and V.min() >= 0 and np.mean(V == 0) >= COUNT_ZEROS
+                and np.array_equal(V, np.round(V)))
+
+
+def view_metric(V: np.ndarray, metric: str, name: str = "view") -> str:
+    """The metric used for view V under the option ``metric`` (``"auto"`` resolved)."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    if metric == "auto":
+        return "tfidf" if is_counts(V) else "euclidean"
+    if metric == "tfidf" and np.size(V) and np.min(V) < 0:
+        raise ValueError(f"metric='tfidf' needs nonnegative term counts, but {name} has "
+                         f"negative values (min {np.min(V):.3g}); use metric='euclidean'")
+    return metric
+
+
+def fit_view(V: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, scale)`` of view V for :func:`transform`: the column means and standard
+    deviations (``"euclidean"``; constant columns keep scale 1) or zeros and ``1 / idf``
+    (``"tfidf"``)."""
+    V = np.asarray(V, dtype=np.float64)
+    if metric == "tfidf":
+        df = np.count_nonzero(V, axis=0)
+        idf = np.log((1.0 + V.shape[0]) / (1.0 + df)) + 1.0
+        return np.zeros(V.shape[1]), 1.0 / idf
+    sd = V.std(axis=0)
+    return V.mean(axis=0), np.where(sd > 0, sd, 1.0)
+
+
+def transform(V: np.ndarray, mean: np.ndarray, scale: np.ndarray, metric: str) -> np.ndarray:
+    """``(V - mean) / scale``; for ``"tfidf"`` each row then has unit length (an empty
+    document stays the zero row)."""
+    Z = (np.asarray(V, dtype=np.float64) - mean) / scale
+    if metric == "tfidf":
+        norms = np.linalg.norm(Z, axis=1, keepdims=True)
+        Z = Z / np.where(norms > 0, norms, 1.0)
+    return Z
+
+
+def is_multiview(X) -> bool:
+    """Whether X is a non-empty list or tuple of 2-d arrays (one per view)."""
+    return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
+
+
+def affinity_to_fitted(X, n_fit: int):
+    """Checked ``(n_new, n_fit)`` precomputed affinities of new samples to the fitted ones, as
+    CSR (``affinity="precomputed"``'s out-of-sample input)."""
+    import scipy.sparse as sp
+    from sklearn.utils.validation import check_array
+
+    if is_multiview(X):
+        raise ValueError("with affinity='precomputed', predict takes one (n_new, n_fit) "
+                         "affinity matrix, not a list of views")
+    K = check_array(X, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True)
+    if K.shape[1] != n_fit:
+        raise ValueError(f"with affinity='precomputed', predict takes the (n_new, "
+                         f"{n_fit}) affinities to the fitted samples; got {K.shape}")
+    if (K.min() if not sp.issparse(K) else (K.data.min() if K.nnz else 0)) < 0:
+        raise ValueError("precomputed affinities must be >= 0")
+    return sp.csr_matrix(K)

@@ -1,0 +1,94 @@
+"""DSRL's ``metric`` option (glassnet.nn.dsrl_views): TF-IDF cosine kNN graphs for text views."""
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.metrics import adjusted_rand_score
+
+import glassnet
+from glassnet.estimators.dsrl import DSRLClassifier, DSRLClustering
+from glassnet.nn.dsrl_views import fit_view, is_counts, transform, view_metric
+
+
+def _documents(seed, n=150, k=3, vocab=600):
+    """Two bag-of-words views (disjoint halves of one vocabulary) of n documents from k topics,
+    log-normal lengths (5 to a few hundred words): over 90% of the counts are zero."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(k), n // k)
+    topics = rng.dirichlet(np.full(vocab, 0.05), size=k)
+    background = rng.dirichlet(np.ones(vocab))
+    cols = np.split(rng.permutation(vocab), 2)
+    views = []
+    for c in cols:
+        lengths = np.exp(rng.normal(3.0, 1.0, n)).astype(int) + 5
+        p = 0.5 * topics[y][:, c] + 0.5 * background[c]
+        views.append(np.stack([rng.multinomial(m, q / q.sum()) for m, q in zip(lengths, p)])
+                     .astype(np.float64))
+    return views, y
+
+
+def test_tfidf_points_equal_scikit_learns_tfidf_and_use_the_fitted_idf():
+    views, _ = _documents(0)
+    V, new = views[0][:100], views[0][100:]
+    ref = TfidfTransformer().fit(V)  # smooth idf, l2 rows: the same weights
+    mu, scale = fit_view(V, "tfidf")
+    assert np.allclose(transform(V, mu, scale, "tfidf"), ref.transform(V).toarray())
+    assert np.allclose(transform(new, mu, scale, "tfidf"), ref.transform(new).toarray())
+    # an empty document stays the zero row
+    assert not transform(np.zeros((1, V.shape[1])), mu, scale, "tfidf").any()
+    # "euclidean": z-scores, constant columns kept at scale 1
+    X = np.c_[np.arange(6.0), np.ones(6)]
+    mu, scale = fit_view(X, "euclidean")
+    Z = transform(X, mu, scale, "euclidean")
+    assert np.allclose(Z[:, 0].std(), 1) and not Z[:, 1].any()
+
+
+def test_auto_takes_tfidf_for_count_views_only():
+    views, _ = _documents(0)
+    assert all(is_counts(v) for v in views)
+    assert view_metric(views[0], "auto") == "tfidf"
+    rng = np.random.default_rng(0)
+    assert view_metric(rng.normal(size=(50, 30)), "auto") == "euclidean"  # real values
+    assert view_metric(rng.poisson(5.0, size=(50, 30)), "auto") == "euclidean"  # dense counts
+    assert view_metric(views[0] + 0.5, "auto") == "euclidean"  # not integers
+    assert view_metric(rng.normal(size=(50, 30)), "euclidean") == "euclidean"
+
+
+def test_bad_metric_input_is_refused():
+    neg = [np.random.default_rng(0).normal(size=(40, 5))]
+    with pytest.raises(ValueError, match="needs nonnegative term counts, but view 0"):
+        DSRLClustering(3, metric="tfidf").fit(neg)
+    with pytest.raises(ValueError, match="metric"):
+        DSRLClustering(3, metric="cosine").fit(neg)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        view_metric(neg[0], "cosine")
+
+
+def test_tfidf_graphs_recover_topics_that_z_scored_counts_miss():
+    views, y = _documents(0)
+    eu = DSRLClustering(3, metric="euclidean", random_state=0).fit(views)
+    auto = DSRLClustering(3, metric="auto", random_state=0).fit(views)
+    assert auto.view_metric_ == ["tfidf", "tfidf"] and eu.view_metric_ == ["euclidean"] * 2
+    assert adjusted_rand_score(y, auto.labels_) > 0.95
+    assert adjusted_rand_score(y, eu.labels_) < 0.8
+    # a Gaussian noise view beside the text views keeps the Euclidean metric and weight 0
+    noisy = DSRLClustering(3, metric="auto", random_state=0).fit(
+        [*views, np.random.default_rng(1).normal(size=(150, 30))])
+    assert noisy.view_metric_ == ["tfidf", "tfidf", "euclidean"]
+    assert noisy.view_weights_[2] == 0 and np.array_equal(noisy.labels_, auto.labels_)
+
+
+def test_metric_survives_save_load_and_predict(tmp_path):
+    views, y = _documents(1)
+    m = DSRLClustering(3, metric="auto", max_epochs=5, random_state=0).fit(views)
+    glassnet.save(m, tmp_path / "m")
+    m2 = glassnet.load(tmp_path / "m")
+    assert m2.view_metric_ == m.view_metric_ == ["tfidf", "tfidf"]
+    new = [v[::3] for v in views]
+    assert np.array_equal(m2.predict(new), m.predict(new))
+    ys = np.where(np.arange(150) % 5 == 0, y, -1)
+    c = DSRLClassifier(metric="auto", max_epochs=3, random_state=0).fit(views, ys)
+    glassnet.save(c, tmp_path / "c")
+    c2 = glassnet.load(tmp_path / "c")
+    assert c2.view_metric_ == ["tfidf", "tfidf"]
+    assert np.array_equal(c2.predict(new), c.predict(new))
