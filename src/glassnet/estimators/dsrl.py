@@ -471,7 +471,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         "n_folds": [Interval(numbers.Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, *, affinity="knn", metric="euclidean", objective="learned",
+    def __init__(self, *, affinity="knn", metric="auto", objective="learned",
                  view_weights="agreement", n_neighbors=10, n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, alpha=1.0,
                  n_folds=3, device="auto", random_state=None, verbose=False):

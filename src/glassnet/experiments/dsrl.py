@@ -350,7 +350,8 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
 
         for obj in objectives:
             t0 = time.perf_counter()
-            m = DSRLClassifier(affinity=aff, objective=obj, random_state=s,
+            metric = {"metric": "euclidean"} if obj == "paper" and views is not None else {}
+            m = DSRLClassifier(affinity=aff, objective=obj, random_state=s, **metric,
                                **(dsrl_kw or {})).fit(X, ys)
             score(m.transduction_, LEARNED if obj == "learned" else PAPER_OBJ,
                   time.perf_counter() - t0)
@@ -358,6 +359,12 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
         t0 = time.perf_counter()
         score(_label_spreading(W, ys, ls_alpha), f"LabelSpreading (alpha={ls_alpha})",
               time.perf_counter() - t0)
+        if views is not None and "own" not in models:  # DSRL's own input graphs, once per set
+            own = _metric_graphs(views, models.get("learned"))
+            models["own"] = None if own is None else sum(own) / len(own)
+        if models.get("own") is not None:  # where they are not the Euclidean averaged graph
+            score(_label_spreading(models["own"], ys, ls_alpha),
+                  f"LabelSpreading (alpha={ls_alpha}, DSRL's metric)", np.nan)
         t0 = time.perf_counter()
         classes = np.unique(y)
         Y = np.zeros((y.shape[0], classes.size))
