@@ -53,6 +53,17 @@ def sets(data_dir=None):
             yield weakened(three, frac, draw)
 
 
+def cases(d):
+    """(seed, noisy, views) of one tuning set: each seed, without and with a 30-column N(0, 1)
+    view (drawn with seed 0)."""
+    for seed in SEEDS:
+        for noisy in (False, True):
+            views = list(d.views)
+            if noisy:
+                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
+            yield seed, noisy, views
+
+
 def _rownorm(M):
     M = sp.csr_matrix(M)
     d = np.asarray(M.sum(1)).ravel()
@@ -136,26 +147,22 @@ def late_rows(d):
 
     k = d.n_classes
     rows = []
-    for seed in SEEDS:
-        for noisy in (False, True):
-            views = list(d.views)
-            if noisy:
-                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
-            _, args, kw, _ = _capture_fit(views, k, seed)
-            kept, n_init = args[3], args[6]
-            kw = {**kw, "late_agreement": None}  # the round-9 last step, whatever the default
-            lab, G, src, _ = last_step(*args, **kw)
-            out = {"default": lab}
-            # agreement 0: the fused labels whatever the views' NMI (None for one kept view)
-            fused, pair = late_fusion(kept, G, k, n_init, seed, 0.0)
-            alone = concat_labels(kept, k, seed, n_init) if fused is not None else None
-            for A in (0.0, 0.2, 0.3):
-                fired = fused is not None and pair >= A
-                out[f"lateG_{A}"] = fused if fired else lab
-                out[f"late_{A}"] = alone if fired else lab
-            rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
-                      "source": src, "pair_nmi": pair, "n_kept": len(kept),
-                      **clustering_scores(d.y, lb)} for c, lb in out.items()]
+    for seed, noisy, views in cases(d):
+        _, args, kw, _ = _capture_fit(views, k, seed)
+        kept, n_init = args[3], args[6]
+        kw = {**kw, "late_agreement": None}  # the round-9 last step, whatever the default
+        lab, G, src, _ = last_step(*args, **kw)
+        out = {"default": lab}
+        # agreement 0: the fused labels whatever the views' NMI (None for one kept view)
+        fused, pair = late_fusion(kept, G, k, n_init, seed, 0.0)
+        alone = concat_labels(kept, k, seed, n_init) if fused is not None else None
+        for A in (0.0, 0.2, 0.3):
+            fired = fused is not None and pair >= A
+            out[f"lateG_{A}"] = fused if fired else lab
+            out[f"late_{A}"] = alone if fired else lab
+        rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
+                  "source": src, "pair_nmi": pair, "n_kept": len(kept),
+                  **clustering_scores(d.y, lb)} for c, lb in out.items()]
     return rows
 
 

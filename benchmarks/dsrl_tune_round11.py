@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dsrl_tune_round8 import _capture_fit
-from dsrl_tune_round10 import SEEDS, sets
+from dsrl_tune_round10 import SEEDS, cases, sets
 
 HERE = Path(__file__).resolve().parent
 LAMS = (0.5, 1.0, 2.0)
@@ -98,39 +98,35 @@ def rows_for(d):
 
     k = d.n_classes
     rows = []
-    for seed in SEEDS:
-        for noisy in (False, True):
-            views = list(d.views)
-            if noisy:
-                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
-            m, args, kw, fit_s = _capture_fit(views, k, seed)
-            kept, n_init = args[3], args[6]
-            lab, G, src, _ = last_step(*args, **kw)
-            out, extra = {"default": lab}, {}
-            for lam in LAMS:
-                t0 = time.perf_counter()
-                out[f"coreg_{lam}"] = (coreg_labels(kept, k, lam, n_init=n_init, random_state=seed)
-                                       if src == "late" else lab)
-                t1 = time.perf_counter()
-                out[f"coregG_{lam}"] = (coreg_labels([*kept, G], k, lam, n_init=n_init,
-                                                     random_state=seed) if src == "late" else lab)
-                t2 = time.perf_counter()
-                extra.update({f"coreg_{lam}": t1 - t0, f"coregG_{lam}": t2 - t1})
-            if src == "late":
-                t0 = time.perf_counter()
-                out.update(weighted_late(kept, G, k, n_init, seed))
-                extra["gw"] = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                raw_kept = [views[i] for i in np.flatnonzero(m.view_weights_)]
-                out.update(rbf_late(raw_kept, kept, G, k, n_init, seed))
-                extra["rbf"] = extra["rbfknn"] = time.perf_counter() - t0
-            else:
-                out.update({f"{c}_{p}": lab for c in ("gw", "gwG") for p in POWERS})
-                out.update({"rbf": lab, "rbfknn": lab})
-            rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
-                      "source": src, "n_kept": len(kept), "fit_s": fit_s,
-                      "extra_s": extra.get(c, 0.0), **clustering_scores(d.y, lb)}
-                     for c, lb in out.items()]
+    for seed, noisy, views in cases(d):
+        m, args, kw, fit_s = _capture_fit(views, k, seed)
+        kept, n_init = args[3], args[6]
+        lab, G, src, _ = last_step(*args, **kw)
+        out, extra = {"default": lab}, {}
+        for lam in LAMS:
+            t0 = time.perf_counter()
+            out[f"coreg_{lam}"] = (coreg_labels(kept, k, lam, n_init=n_init, random_state=seed)
+                                   if src == "late" else lab)
+            t1 = time.perf_counter()
+            out[f"coregG_{lam}"] = (coreg_labels([*kept, G], k, lam, n_init=n_init,
+                                                 random_state=seed) if src == "late" else lab)
+            t2 = time.perf_counter()
+            extra.update({f"coreg_{lam}": t1 - t0, f"coregG_{lam}": t2 - t1})
+        if src == "late":
+            t0 = time.perf_counter()
+            out.update(weighted_late(kept, G, k, n_init, seed))
+            extra["gw"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            raw_kept = [views[i] for i in np.flatnonzero(m.view_weights_)]
+            out.update(rbf_late(raw_kept, kept, G, k, n_init, seed))
+            extra["rbf"] = extra["rbfknn"] = time.perf_counter() - t0
+        else:
+            out.update({f"{c}_{p}": lab for c in ("gw", "gwG") for p in POWERS})
+            out.update({"rbf": lab, "rbfknn": lab})
+        rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
+                  "source": src, "n_kept": len(kept), "fit_s": fit_s,
+                  "extra_s": extra.get(c, 0.0), **clustering_scores(d.y, lb)}
+                 for c, lb in out.items()]
     return rows
 
 
@@ -165,35 +161,31 @@ def fallback_rows(d):
 
     k = d.n_classes
     rows = []
-    for seed in SEEDS:
-        for noisy in (False, True):
-            views = list(d.views)
-            if noisy:
-                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
-            _, args, kw, _ = _capture_fit(views, k, seed)
-            labels, _, G0, kept, _, k, n_init, s = args
-            lab, _, src, _ = last_step(*args, **kw)
-            out = {"default": (lab, src)}
-            for mg in MARGINS:
-                r = last_step(*args, **{**kw, "margin": mg})
-                out[f"m{mg:g}"] = (r[0], r[2])
-            lab0 = spectral_labels(G0, k, n_init, s)
-            gain = 0.0
-            if len(kept) > 1:
-                own = [spectral_labels(g, k, n_init, s) for g in kept]
-                gain = (np.mean([nmi(lab0, o) for o in own])
-                        - np.mean([nmi(labels, o) for o in own]))
-            for a in AGREE:
-                if len(kept) > 1 and gain > a:
-                    r = last_step(lab0, G0, G0, *args[3:], **kw)
-                    out[f"agr_{a:g}"] = (r[0], "input" if r[2] == "learned" else r[2])
-                else:
-                    out[f"agr_{a:g}"] = out["default"]
-            if not noisy:
-                out["sc_avg"] = (spectral_labels(multiview_graph(d.views), k, n_init, seed), "sc")
-            rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
-                      "source": sr, "n_kept": len(kept), "agree_gain": gain,
-                      **clustering_scores(d.y, lb)} for c, (lb, sr) in out.items()]
+    for seed, noisy, views in cases(d):
+        _, args, kw, _ = _capture_fit(views, k, seed)
+        labels, _, G0, kept, _, k, n_init, s = args
+        lab, _, src, _ = last_step(*args, **kw)
+        out = {"default": (lab, src)}
+        for mg in MARGINS:
+            r = last_step(*args, **{**kw, "margin": mg})
+            out[f"m{mg:g}"] = (r[0], r[2])
+        lab0 = spectral_labels(G0, k, n_init, s)
+        gain = 0.0
+        if len(kept) > 1:
+            own = [spectral_labels(g, k, n_init, s) for g in kept]
+            gain = (np.mean([nmi(lab0, o) for o in own])
+                    - np.mean([nmi(labels, o) for o in own]))
+        for a in AGREE:
+            if len(kept) > 1 and gain > a:
+                r = last_step(lab0, G0, G0, *args[3:], **kw)
+                out[f"agr_{a:g}"] = (r[0], "input" if r[2] == "learned" else r[2])
+            else:
+                out[f"agr_{a:g}"] = out["default"]
+        if not noisy:
+            out["sc_avg"] = (spectral_labels(multiview_graph(d.views), k, n_init, seed), "sc")
+        rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
+                  "source": sr, "n_kept": len(kept), "agree_gain": gain,
+                  **clustering_scores(d.y, lb)} for c, (lb, sr) in out.items()]
     return rows
 
 
@@ -210,19 +202,15 @@ def tau_rows(d, factor):
         return orig(x, rows, cols, n, k, tau * factor, kind, v0)
 
     rows = []
-    for seed in SEEDS:
-        for noisy in (False, True):
-            views = list(d.views)
-            if noisy:
-                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
-            E.spectral_gap_loss = scaled
-            try:
-                m = E.DSRLClustering(d.n_classes, random_state=seed).fit(views)
-            finally:
-                E.spectral_gap_loss = orig
-            rows.append({"data": d.name, "seed": seed, "noise_view": noisy,
-                         "variant": f"tau{0.1 * factor:g}", "source": m.graph_source_,
-                         **clustering_scores(d.y, m.labels_)})
+    for seed, noisy, views in cases(d):
+        E.spectral_gap_loss = scaled
+        try:
+            m = E.DSRLClustering(d.n_classes, metric="euclidean", random_state=seed).fit(views)
+        finally:
+            E.spectral_gap_loss = orig
+        rows.append({"data": d.name, "seed": seed, "noise_view": noisy,
+                     "variant": f"tau{0.1 * factor:g}", "source": m.graph_source_,
+                     **clustering_scores(d.y, m.labels_)})
     return rows
 
 
@@ -244,20 +232,16 @@ def metric_rows(d):
 
     rows = []
     graphs = {f"sc_{m}": avg_graph(m) for m in ("euclidean", "auto")}
-    for seed in SEEDS:
-        for noisy in (False, True):
-            views = list(d.views)
-            if noisy:
-                views.append(np.random.default_rng(0).normal(size=(d.n_samples, 30)))
-            t0 = time.perf_counter()
-            m = DSRLClustering(d.n_classes, metric="auto", random_state=seed).fit(views)
-            out = {"auto": (m.labels_, m.graph_source_, time.perf_counter() - t0)}
-            if not noisy:
-                out.update({c: (spectral_labels(g, d.n_classes, 10, seed), "sc", 0.0)
-                            for c, g in graphs.items()})
-            rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
-                      "source": sr, "fit_s": t, "metrics": ",".join(m.view_metric_),
-                      **clustering_scores(d.y, lb)} for c, (lb, sr, t) in out.items()]
+    for seed, noisy, views in cases(d):
+        t0 = time.perf_counter()
+        m = DSRLClustering(d.n_classes, metric="auto", random_state=seed).fit(views)
+        out = {"auto": (m.labels_, m.graph_source_, time.perf_counter() - t0)}
+        if not noisy:
+            out.update({c: (spectral_labels(g, d.n_classes, 10, seed), "sc", 0.0)
+                        for c, g in graphs.items()})
+        rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
+                  "source": sr, "fit_s": t, "metrics": ",".join(m.view_metric_),
+                  **clustering_scores(d.y, lb)} for c, (lb, sr, t) in out.items()]
     return rows
 
 
