@@ -415,7 +415,9 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         """Clusters of samples X (not necessarily the fitted ones): the majority cluster of
         their kNN heat-kernel affinities to the fitted samples (same standardisation, bandwidth
         and view weights; for ``affinity="precomputed"`` X is the (n_new, n_fit) affinity). On
-        the fitted samples this mostly returns ``labels_`` (each is its own nearest neighbour)."""
+        the fitted samples it returns ``labels_`` only where kNN neighbourhoods follow the
+        clusters (MSRC-v1: 99%); on hub-dominated graphs it does not (3Sources with
+        ``metric="euclidean"``: 24%, with TF-IDF 96%). Use ``labels_`` for the fitted samples."""
         self._check_fitted()
         K = self._affinity_to_fitted(X)
         votes = np.asarray(K @ np.eye(self.n_clusters)[self.labels_])
