@@ -8,7 +8,9 @@ option), and the checks on multi-view and precomputed input.
   vectors. Documents are near when they share distinctive words, whatever their length; on
   z-scored counts long documents sit far from everything and short ones become hubs.
 * ``"auto"``: per view, ``"tfidf"`` for a bag-of-words view (nonnegative integer counts, at
-  least :data:`COUNT_ZEROS` of the entries zero), ``"euclidean"`` otherwise.
+  least :data:`COUNT_ZEROS` of the entries zero), ``"euclidean"`` otherwise. Sparse 0/1
+  indicators (one-hot categories) pass that test too; pass ``"euclidean"`` to keep z-scores.
+  Text stored as non-integer weights (normalised or TF-IDF) does not; pass ``"tfidf"``.
 
 A view is stored as its mean, its scale and its metric; :func:`transform` maps training and
 new rows alike (the out-of-sample extension uses the fitted idf).
