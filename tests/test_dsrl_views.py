@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import adjusted_rand_score
 
@@ -62,6 +63,11 @@ def test_bad_metric_input_is_refused():
         DSRLClustering(3, metric="cosine").fit(neg)
     with pytest.raises(ValueError, match="metric must be one of"):
         view_metric(neg[0], "cosine")
+    views, _ = _documents(0)
+    with pytest.raises(ValueError, match="view 1 is a sparse matrix"):
+        DSRLClustering(3).fit([views[0], sp.csr_matrix(views[1])])
+    with pytest.raises(ValueError, match="same number of samples"):
+        DSRLClustering(3).fit([views[0], views[1][:-1]])
 
 
 def test_tfidf_graphs_recover_topics_that_z_scored_counts_miss():

@@ -43,7 +43,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import ClassifierMixin, ClusterMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from glassnet import training
 from glassnet.devices import to_numpy
@@ -89,6 +89,7 @@ from glassnet.nn.dsrl import (
 from glassnet.nn.dsrl_select import last_step
 from glassnet.nn.dsrl_views import (
     affinity_to_fitted,
+    check_views,
     fit_view,
     is_multiview,
     transform,
@@ -123,11 +124,7 @@ class _DSRLBase(GlassnetEstimator):
                              f"{self.n_views_} view(s): pass a list of {self.n_views_} arrays, "
                              "one per view, in the order given to fit")
         if is_multiview(X):
-            views = [check_array(v, dtype=np.float64, ensure_all_finite=True,
-                                 input_name=f"view {i}") for i, v in enumerate(X)]
-            sizes = [v.shape[0] for v in views]
-            if len(set(sizes)) > 1:
-                raise ValueError(f"all views must have the same number of samples, got {sizes}")
+            views = check_views(X)
             if reset:
                 self.n_views_ = len(views)
                 self.view_dims_ = [int(v.shape[1]) for v in views]

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COUNT_ZEROS", "METRICS", "affinity_to_fitted", "fit_view", "is_counts",
-           "is_multiview", "transform", "view_metric"]
+__all__ = ["COUNT_ZEROS", "METRICS", "affinity_to_fitted", "check_views", "fit_view",
+           "is_counts", "is_multiview", "transform", "view_metric"]
 
 METRICS = ("auto", "euclidean", "tfidf")
 COUNT_ZEROS = 0.9  # "auto": a view of integer counts with at least this share of zeros is text
@@ -72,6 +72,24 @@ def transform(V: np.ndarray, mean: np.ndarray, scale: np.ndarray, metric: str) -
 def is_multiview(X) -> bool:
     """Whether X is a non-empty list or tuple of 2-d arrays (one per view)."""
     return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
+
+
+def check_views(X) -> list:
+    """The views of a multi-view X as finite float64 arrays with one row count; a sparse view
+    (e.g. a ``CountVectorizer`` output) is refused with a ``ValueError`` naming it."""
+    import scipy.sparse as sp
+    from sklearn.utils.validation import check_array
+
+    for i, v in enumerate(X):
+        if sp.issparse(v):
+            raise ValueError(f"view {i} is a sparse matrix; DSRL needs dense views: pass "
+                             "view.toarray() (TF-IDF weighting is metric='tfidf')")
+    views = [check_array(v, dtype=np.float64, ensure_all_finite=True, input_name=f"view {i}")
+             for i, v in enumerate(X)]
+    sizes = [v.shape[0] for v in views]
+    if len(set(sizes)) > 1:
+        raise ValueError(f"all views must have the same number of samples, got {sizes}")
+    return views
 
 
 def affinity_to_fitted(X, n_fit: int):
