@@ -75,17 +75,15 @@ def load_set(name: str, data_dir):
     return d, graphs, W
 
 
-def _metric_graphs(views, model):
-    """The views' kNN graphs under the fitted DSRL ``model``'s metrics (``view_metric_``), or
-    None where every view is Euclidean (then they are the averaged graph's)."""
+def _metric_graphs(model):
+    """The per-view kNN graphs the fitted DSRL ``model`` started from (of its ``fit_views_``),
+    or None where every view is Euclidean (then they are the averaged graph's)."""
     from glassnet.nn.dsrl import knn_heat_graph
-    from glassnet.nn.dsrl_views import transform
 
     metrics = getattr(model, "view_metric_", None) if model is not None else None
     if not metrics or all(m == "euclidean" for m in metrics):
         return None
-    return [knn_heat_graph(transform(V, mu, sd, m), model.n_neighbors, standardize=False)
-            for V, mu, sd, m in zip(views, model.view_mean_, model.view_scale_, metrics)]
+    return [knn_heat_graph(Z, model.n_neighbors, standardize=False) for Z in model.fit_views_]
 
 
 def _std_concat(views):
@@ -176,6 +174,7 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
     rows, extra = [], {}
     X = d.views if views_peers else W
     aff = "knn" if views_peers else "precomputed"
+    own = []  # (method, graph) of SC on DSRL's own input graphs where they are not Euclidean
     for s in seeds:
         for obj in objectives:
             method = LEARNED if obj == "learned" else PAPER_OBJ
@@ -191,14 +190,13 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
         lab = spectral_labels(W, k, 10, s)
         rows.append({"data": tag, "method": "SC averaged graph", "seed": s,
                      "fit_s": time.perf_counter() - t0, **clustering_scores(d.y, lab)})
-        if views_peers and "own" not in extra:  # DSRL's own input graphs, once per set
-            extra["own"] = _metric_graphs(d.views, extra.get("learned"))
-        own = extra.get("own")
-        if own is not None:  # DSRL's input graphs differ from the Euclidean ones: SC on them too
-            for method, G in ((SC_METRIC, sum(own) / len(own)),
-                              *((f"SC view {v + 1} (DSRL's metric)", g) for v, g in enumerate(own))):
-                rows.append({"data": tag, "method": method, "seed": s, "fit_s": np.nan,
-                             **clustering_scores(d.y, spectral_labels(G, k, 10, s))})
+        gs = _metric_graphs(extra.get("learned")) if views_peers and s == seeds[0] else None
+        if gs is not None:  # once per set, from the first seed's fit
+            own = [(SC_METRIC, sum(gs) / len(gs)),
+                   *((f"SC view {v + 1} (DSRL's metric)", g) for v, g in enumerate(gs))]
+        for method, G in own:
+            rows.append({"data": tag, "method": method, "seed": s, "fit_s": np.nan,
+                         **clustering_scores(d.y, spectral_labels(G, k, 10, s))})
         if views_peers:
             for v, G in enumerate(graphs):
                 lab = spectral_labels(G, k, 10, s)
@@ -337,6 +335,7 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
 
     rows, models = [], {}
     X, aff = (views, "knn") if views is not None else (W, "precomputed")
+    own = None  # LabelSpreading's graph on DSRL's own inputs where they are not Euclidean
     for s in seeds:
         lab = label_split(y, fraction, s)
         test = np.setdiff1d(np.arange(y.shape[0]), lab)
@@ -359,11 +358,11 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
         t0 = time.perf_counter()
         score(_label_spreading(W, ys, ls_alpha), f"LabelSpreading (alpha={ls_alpha})",
               time.perf_counter() - t0)
-        if views is not None and "own" not in models:  # DSRL's own input graphs, once per set
-            own = _metric_graphs(views, models.get("learned"))
-            models["own"] = None if own is None else sum(own) / len(own)
-        if models.get("own") is not None:  # where they are not the Euclidean averaged graph
-            score(_label_spreading(models["own"], ys, ls_alpha),
+        gs = _metric_graphs(models.get("learned")) if views is not None and s == seeds[0] else None
+        if gs is not None:  # DSRL's own averaged input graph, once per set (first seed's fit)
+            own = sum(gs) / len(gs)
+        if own is not None:  # where it is not the Euclidean averaged graph
+            score(_label_spreading(own, ys, ls_alpha),
                   f"LabelSpreading (alpha={ls_alpha}, DSRL's metric)", np.nan)
         t0 = time.perf_counter()
         classes = np.unique(y)
