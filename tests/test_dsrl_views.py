@@ -8,7 +8,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import glassnet
 from glassnet.estimators.dsrl import DSRLClassifier, DSRLClustering
-from glassnet.nn.dsrl_views import fit_view, is_counts, transform, view_metric
+from glassnet.nn.dsrl_views import fit_view, is_text, transform, view_metric
 
 
 def _documents(seed, n=150, k=3, vocab=600):
@@ -44,25 +44,29 @@ def test_tfidf_points_equal_scikit_learns_tfidf_and_use_the_fitted_idf():
     assert np.allclose(Z[:, 0].std(), 1) and not Z[:, 1].any()
 
 
-def test_auto_takes_tfidf_for_count_views_only():
+def test_auto_takes_tfidf_for_text_views_only():
     views, _ = _documents(0)
-    assert all(is_counts(v) for v in views)
+    assert all(is_text(v) for v in views)
     assert view_metric(views[0], "auto") == "tfidf"
+    W = TfidfTransformer().fit_transform(views[0]).toarray()  # text stored as weights
+    assert view_metric(W, "auto") == view_metric(W / W.sum(axis=1, keepdims=True), "auto")
+    assert view_metric(W, "auto") == "tfidf"
     rng = np.random.default_rng(0)
     assert view_metric(rng.normal(size=(50, 30)), "auto") == "euclidean"  # real values
     assert view_metric(rng.poisson(5.0, size=(50, 30)), "auto") == "euclidean"  # dense counts
-    assert view_metric(views[0] + 0.5, "auto") == "euclidean"  # not integers
+    assert view_metric(views[0] + 0.5, "auto") == "euclidean"  # no zeros
+    assert view_metric(np.c_[W, -W], "auto") == "euclidean"  # signed
     assert view_metric(rng.normal(size=(50, 30)), "euclidean") == "euclidean"
 
 
 def test_bad_metric_input_is_refused():
     neg = [np.random.default_rng(0).normal(size=(40, 5))]
-    with pytest.raises(ValueError, match="needs nonnegative term counts, but view 0"):
+    with pytest.raises(ValueError, match="needs nonnegative term counts or weights, but view 0"):
         DSRLClustering(3, metric="tfidf").fit(neg)
     with pytest.raises(ValueError, match="metric"):
-        DSRLClustering(3, metric="cosine").fit(neg)
+        DSRLClustering(3, metric="manhattan").fit(neg)
     with pytest.raises(ValueError, match="metric must be one of"):
-        view_metric(neg[0], "cosine")
+        view_metric(neg[0], "manhattan")
     views, _ = _documents(0)
     with pytest.raises(ValueError, match="view 1 is a sparse matrix"):
         DSRLClustering(3).fit([views[0], sp.csr_matrix(views[1])])
@@ -98,3 +102,22 @@ def test_metric_survives_save_load_and_predict(tmp_path):
     c2 = glassnet.load(tmp_path / "c")
     assert c2.view_metric_ == ["tfidf", "tfidf"]
     assert np.array_equal(c2.predict(new), c.predict(new))
+
+
+
+def test_cosine_takes_the_weights_as_given():
+    views, _ = _documents(2)
+    W = TfidfTransformer().fit_transform(views[0]).toarray()
+    mu, scale = fit_view(W, "cosine")
+    assert np.allclose(transform(W, mu, scale, "cosine"), W)  # already unit rows: unchanged
+    assert np.allclose(transform(3 * W, mu, scale, "cosine"), W)  # lengths do not count
+
+
+def test_text_stored_as_tfidf_weights_recovers_the_topics():
+    views, y = _documents(0)
+    stored = [TfidfTransformer(norm=None).fit_transform(v).toarray() for v in views]
+    eu = DSRLClustering(3, metric="euclidean", random_state=0).fit(stored)
+    auto = DSRLClustering(3, random_state=0).fit(stored)
+    assert auto.view_metric_ == ["tfidf", "tfidf"]
+    assert adjusted_rand_score(y, auto.labels_) > 0.95
+    assert adjusted_rand_score(y, eu.labels_) < 0.8

@@ -72,7 +72,7 @@ MAX_LAYERS = 1000
 # takes the objective's default (CLUSTERING_DEFAULTS / CLASSIFICATION_DEFAULTS)
 CONSTRAINTS = {
     "affinity": [StrOptions({"knn", "precomputed"})],
-    "metric": [StrOptions({"auto", "euclidean", "tfidf"})],
+    "metric": [StrOptions({"auto", "cosine", "euclidean", "tfidf"})],
     "objective": [StrOptions(set(OBJECTIVES))],
     "view_weights": [StrOptions(set(VIEW_WEIGHTS))],
     "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -100,8 +100,9 @@ PARAMS_DOC = """
         affinity).
     metric : the points of each view's kNN graph (:mod:`glassnet.nn.dsrl_views`):
         ``"euclidean"`` (z-scored features, the released pipeline), ``"tfidf"`` (TF-IDF
-        weighted term counts, rows of unit length: the cosine kNN of text) or ``"auto"``
-        (``"tfidf"`` for views of nonnegative integer counts that are at least 90% zeros,
+        weighted term counts, rows of unit length: the cosine kNN of text), ``"cosine"``
+        (unit rows of the features as given) or ``"auto"`` (``"tfidf"`` for text: views that
+        are nonnegative and at least 90% zeros, whether counts, frequencies or TF-IDF weights;
         ``"euclidean"`` otherwise). ``view_metric_`` holds the one used per view.
     objective : ``"learned"`` (default; see the class description) or ``"paper"`` (eq. 8,
         ``J = 1/2 ||W - X_(t)||^2`` on the averaged graph: minimised by the identity).

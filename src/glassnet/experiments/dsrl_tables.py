@@ -16,7 +16,7 @@ NOISE_DIM = 30  # columns of the pure-noise view added in the robustness check (
 LEARNED, PAPER_OBJ = "DSRL (learned)", "DSRL (paper objective)"
 MVSC = "Co-reg MVSC (mvlearn)"
 # spectral clustering on DSRL's own averaged input graph where its metric is not the Euclidean
-# one of "SC averaged graph" (metric="auto" on count views: TF-IDF cosine kNN graphs)
+# one of "SC averaged graph" (metric="auto" on text views: TF-IDF cosine kNN graphs)
 SC_METRIC = "SC averaged graph (DSRL's metric)"
 # Our copy of the paper is the appendix only: its result tables are not available to us, so the
 # paper's numbers cannot be quoted beside ours (the column stays empty rather than invented).
@@ -104,8 +104,9 @@ def clustering_tables(long, nlong, seeds, mvsc, mvsc_max_n):
          "graph's and 3x every other view's, that view's own partition is returned (round 7); "
          "otherwise, if the kept views' own partitions agree (mean pairwise NMI >= 0.2), "
          "k-means on their spectral embeddings and the clustered graph's side by side (late "
-         "fusion, round 10). Views of integer word counts (at least 90% zeros) get TF-IDF "
-         f"cosine kNN graphs, the others z-scored Euclidean ones (metric='auto', round 11); "
+         "fusion, round 10). Text views (nonnegative, at least 90% zeros: counts or stored "
+         "weights) get TF-IDF cosine kNN graphs, the others z-scored Euclidean ones "
+         "(metric='auto', rounds 11-12); "
          f"'{SC_METRIC}' is spectral clustering on that input graph where it differs from the "
          "averaged graph, and 'SC view v (DSRL's metric)' rows count for the best single view. "
          f"{PAPER_OBJ} is the paper's eq. (8) on the averaged (Euclidean) graph. Tuning sets: "
@@ -219,8 +220,8 @@ def semisupervised_tables(long, seeds):
     lines = [
         (f"{LEARNED} is the default: Theta and L minimise the cross-entropy of label propagation "
          "through the learned graph on held-out folds of the labelled set, the views weighted by "
-         "cross-view agreement; views of integer word counts get TF-IDF cosine kNN graphs "
-         f"(metric='auto', round 11). {PAPER_OBJ} trains eq. (8) on the averaged (Euclidean) "
+         "cross-view agreement; text views (nonnegative, at least 90% zeros) get TF-IDF cosine "
+         f"kNN graphs (metric='auto', rounds 11-12). {PAPER_OBJ} trains eq. (8) on the averaged (Euclidean) "
          "graph with the "
          f"same-class labelled pairs linked. Tuning sets: {', '.join(TUNING_SETS)} (seeds "
          f"{TUNING_SEEDS}); counts below exclude them."),

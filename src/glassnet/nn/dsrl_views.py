@@ -2,15 +2,17 @@
 option), and the checks on multi-view and precomputed input.
 
 * ``"euclidean"``: features z-scored, Euclidean distance (the released pipeline).
-* ``"tfidf"``: term counts weighted by their inverse document frequency (fitted on the
+* ``"tfidf"``: term counts (or stored weights) scaled by their inverse document frequency (fitted on the
   training rows: ``idf = ln((1 + n) / (1 + df)) + 1``, scikit-learn's ``TfidfTransformer``
   default), rows scaled to unit length, so the Euclidean kNN is the cosine kNN of the TF-IDF
   vectors. Documents are near when they share distinctive words, whatever their length; on
   z-scored counts long documents sit far from everything and short ones become hubs.
-* ``"auto"``: per view, ``"tfidf"`` for a bag-of-words view (nonnegative integer counts, at
-  least :data:`COUNT_ZEROS` of the entries zero), ``"euclidean"`` otherwise. Sparse 0/1
-  indicators (one-hot categories) pass that test too; pass ``"euclidean"`` to keep z-scores.
-  Text stored as non-integer weights (normalised or TF-IDF) does not; pass ``"tfidf"``.
+* ``"cosine"``: rows scaled to unit length as given (no centring, no reweighting): the cosine
+  kNN of features that are already weights, such as a ``TfidfVectorizer`` output.
+* ``"auto"``: per view, ``"tfidf"`` for text (nonnegative, at least :data:`TEXT_ZEROS` of the
+  entries zero: word counts, term frequencies or TF-IDF weights; round 12), ``"euclidean"``
+  otherwise. Sparse 0/1 indicators (one-hot categories) pass that test too; pass
+  ``"euclidean"`` to keep z-scores.
 
 A view is stored as its mean, its scale and its metric; :func:`transform` maps training and
 new rows alike (the out-of-sample extension uses the fitted idf).
@@ -20,18 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COUNT_ZEROS", "METRICS", "affinity_to_fitted", "check_views", "fit_view",
-           "is_counts", "is_multiview", "transform", "view_metric"]
+__all__ = ["METRICS", "TEXT_ZEROS", "affinity_to_fitted", "check_views", "fit_view",
+           "is_multiview", "is_text", "transform", "view_metric"]
 
-METRICS = ("auto", "euclidean", "tfidf")
-COUNT_ZEROS = 0.9  # "auto": a view of integer counts with at least this share of zeros is text
+METRICS = ("auto", "cosine", "euclidean", "tfidf")
+TEXT_ZEROS = 0.9  # "auto": a nonnegative view with at least this share of zeros is text
 
 
-def is_counts(V: np.ndarray) -> bool:
-    """Whether V looks like a bag-of-words view: nonnegative integers, mostly zeros."""
+def is_text(V: np.ndarray) -> bool:
+    """Whether V looks like a bag-of-words view (counts or weights): nonnegative, at least
+    :data:`TEXT_ZEROS` of it zeros."""
     V = np.asarray(V)
-    return bool(V.size and V.min() >= 0 and np.mean(V == 0) >= COUNT_ZEROS
-                and np.array_equal(V, np.round(V)))
+    return bool(V.size and V.min() >= 0 and np.mean(V == 0) >= TEXT_ZEROS)
 
 
 def view_metric(V: np.ndarray, metric: str, name: str = "view") -> str:
@@ -39,18 +41,20 @@ def view_metric(V: np.ndarray, metric: str, name: str = "view") -> str:
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if metric == "auto":
-        return "tfidf" if is_counts(V) else "euclidean"
+        return "tfidf" if is_text(V) else "euclidean"
     if metric == "tfidf" and np.size(V) and np.min(V) < 0:
-        raise ValueError(f"metric='tfidf' needs nonnegative term counts, but {name} has "
-                         f"negative values (min {np.min(V):.3g}); use metric='euclidean'")
+        raise ValueError(f"metric='tfidf' needs nonnegative term counts or weights, but {name} "
+                         f"has negative values (min {np.min(V):.3g}); use metric='euclidean'")
     return metric
 
 
 def fit_view(V: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """``(mean, scale)`` of view V for :func:`transform`: the column means and standard
-    deviations (``"euclidean"``; constant columns keep scale 1) or zeros and ``1 / idf``
-    (``"tfidf"``)."""
+    deviations (``"euclidean"``; constant columns keep scale 1), zeros and ``1 / idf``
+    (``"tfidf"``) or zeros and ones (``"cosine"``)."""
     V = np.asarray(V, dtype=np.float64)
+    if metric == "cosine":
+        return np.zeros(V.shape[1]), np.ones(V.shape[1])
     if metric == "tfidf":
         df = np.count_nonzero(V, axis=0)
         idf = np.log((1.0 + V.shape[0]) / (1.0 + df)) + 1.0
@@ -60,10 +64,10 @@ def fit_view(V: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def transform(V: np.ndarray, mean: np.ndarray, scale: np.ndarray, metric: str) -> np.ndarray:
-    """``(V - mean) / scale``; for ``"tfidf"`` each row then has unit length (an empty
-    document stays the zero row)."""
+    """``(V - mean) / scale``; for ``"tfidf"`` and ``"cosine"`` each row then has unit length
+    (an empty document stays the zero row)."""
     Z = (np.asarray(V, dtype=np.float64) - mean) / scale
-    if metric == "tfidf":
+    if metric in ("tfidf", "cosine"):
         norms = np.linalg.norm(Z, axis=1, keepdims=True)
         Z = Z / np.where(norms > 0, norms, 1.0)
     return Z
