@@ -102,6 +102,8 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--semi", action="store_true", help="DSRLClassifier rows (10%% labels)")
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
+    ap.add_argument("--small-k", action="store_true",
+                    help="round 12b: n_neighbors from the class size on small-class sets")
     ap.add_argument("--out", default=None, help="rows file in benchmarks/")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -123,6 +125,14 @@ def main(argv=None):
                                else "dsrl_tune_round12.csv"))
     rows = []
     with threadpool_limits(limits=1):
+        if args.small_k:
+            out = HERE / (args.out or "dsrl_tune_round12_k.csv")
+            for d in small_class_sets(args.data_dir):
+                t0 = time.perf_counter()
+                rows += k_rows(d)
+                pd.DataFrame(rows).to_csv(out, index=False)
+                print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
+            return
         for d0 in text_sets(args.data_dir):
             for form in FORMS:
                 d = stored(d0, form)
@@ -133,6 +143,58 @@ def main(argv=None):
                 pd.DataFrame(rows).to_csv(out, index=False)
                 print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
 
+
+
+def auto_k(n, n_clusters):
+    """Round 12b's candidate: half the mean class size, between 3 and 10."""
+    return int(min(10, max(3, round(n / n_clusters / 2))))
+
+
+def small_class_sets(data_dir=None):
+    """Round 12b: tuning sets whose classes hold about 10 samples (ORL's shape): Yale-4v, Yale at
+    8 per class and MSRC-v1, USPS and scikit-learn's digits (6-view stand-ins) at 10 per class,
+    draws 0-2 (``default_rng(1000 + draw)``)."""
+    from dsrl_standins import _balanced, digits, usps, yale
+
+    from glassnet.datasets.multiview import MultiviewData, load_multiview
+
+    def small(d, per, draw):
+        idx = _balanced(d.y, per, np.random.default_rng(1000 + draw))
+        return MultiviewData(f"{d.name}-c{per}-{draw}", [v[idx] for v in d.views], d.y[idx])
+
+    y = yale(data_dir)
+    yield y
+    ms = load_multiview("MSRC-v1", data_dir)
+    for draw in (0, 1, 2):
+        yield small(y, 8, draw)
+        yield small(ms, 10, draw)
+        yield usps(draw, per_class=10, data_dir=data_dir)
+        yield digits(draw, per_class=10)
+
+
+def k_rows(d):
+    """Round 12b: ``DSRLClustering()`` with k = 10 and with :func:`auto_k`, per seed and case,
+    and spectral clustering (k = 10) on the averaged graph and on each view."""
+    from glassnet.estimators.dsrl import DSRLClustering
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import knn_heat_graph, spectral_labels
+    from glassnet.nn.dsrl_views import fit_view, transform
+
+    graphs = [knn_heat_graph(transform(V, *fit_view(V, "euclidean"), "euclidean"), 10,
+                             standardize=False) for V in d.views]
+    peers = {"sc_avg": sum(graphs) / len(graphs), **{f"sc_v{i}": g for i, g in enumerate(graphs)}}
+    rows = []
+    for seed, noisy, views in cases(d):
+        for variant, k in (("k10", 10), ("auto_k", auto_k(d.n_samples, d.n_classes))):
+            m = DSRLClustering(d.n_classes, n_neighbors=k, random_state=seed).fit(views)
+            rows.append({"data": d.name, "seed": seed, "noise_view": noisy, "variant": variant,
+                         "k": k, "source": m.graph_source_, **clustering_scores(d.y, m.labels_)})
+        if not noisy:
+            rows += [{"data": d.name, "seed": seed, "noise_view": False, "variant": c, "k": 10,
+                      "source": "sc", **clustering_scores(d.y, spectral_labels(g, d.n_classes,
+                                                                               10, seed))}
+                     for c, g in peers.items()]
+    return rows
 
 
 def summary(clustering_csv=HERE / "dsrl_tune_round12.csv",

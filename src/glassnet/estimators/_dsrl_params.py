@@ -75,7 +75,7 @@ CONSTRAINTS = {
     "metric": [StrOptions({"auto", "cosine", "euclidean", "tfidf"})],
     "objective": [StrOptions(set(OBJECTIVES))],
     "view_weights": [StrOptions(set(VIEW_WEIGHTS))],
-    "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+    "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "n_layers": [Interval(numbers.Integral, 1, MAX_LAYERS, closed="both")],
     "tied": ["boolean"],
     "init_quantile": [None, Interval(numbers.Real, 0, 1, closed="right")],
@@ -91,7 +91,7 @@ CONSTRAINTS = {
 FITTED = {"n_features_in_": "int", "feature_names_in_": "array", "n_views_": "int",
           "view_dims_": "list[int]", "view_mean_": "list[array]", "view_scale_": "list[array]",
           "fit_views_": "list[array]", "view_bandwidth_": "list[float]", "module_": "module",
-          "view_metric_": "list[str]",
+          "view_metric_": "list[str]", "n_neighbors_": "int",
           "view_weights_": "array", "theta_": "array", "L_": "float|array", "graph_": "sparse",
           "input_nnz_": "int", "layer_sparsity_": "array", "loss_curve_": "list[float]"}
 
@@ -115,7 +115,10 @@ PARAMS_DOC = """
         graphs above chance, :func:`glassnet.nn.dsrl.view_agreement_weights`; a view weighing
         less than ``DROP_WEIGHT`` (1%) of the heaviest is left out), ``"trained"`` (start at
         the agreement weights, then trained with Theta by the objective) or ``"uniform"``.
-    n_neighbors : k of the kNN graphs (paper: 10).
+    n_neighbors : k of the kNN graphs: an int (paper: 10) or ``"auto"`` (the clustering
+        default): half the mean class size ``n / n_clusters / 2`` (the classifier: labelled
+        classes), between 3 and 10, so 10 wherever classes average 20 samples or more
+        (:func:`glassnet.nn.dsrl_views.neighbors`). ``n_neighbors_`` holds the k used.
     n_layers : t, the number of unfolded blocks (paper: 10).
     tied : share Theta and L across layers (released code) or learn one per layer.
     init_quantile : initial ``b1, b2`` are the released ``1, 2`` times this quantile of the

@@ -92,6 +92,7 @@ from glassnet.nn.dsrl_views import (
     check_views,
     fit_view,
     is_multiview,
+    neighbors,
     transform,
     view_metric,
 )
@@ -142,9 +143,10 @@ class _DSRLBase(GlassnetEstimator):
             self.view_dims_ = [int(V.shape[1])]
         return [V]
 
-    def _input_graphs(self, X):
+    def _input_graphs(self, X, n_groups):
         """The per-view graphs ``[W_v]`` (CSR; one for ``affinity='precomputed'``) and, for kNN
-        graphs, the per-view statistics kept for the out-of-sample extension."""
+        graphs, the per-view statistics kept for the out-of-sample extension; ``n_groups``
+        (clusters or classes) sets ``n_neighbors="auto"``."""
         self._check_params()
         if self.affinity == "precomputed":
             if is_multiview(X):
@@ -160,7 +162,8 @@ class _DSRLBase(GlassnetEstimator):
         self.fit_views_ = [transform(V, mu, sd, m) for V, mu, sd, m in zip(
             views, self.view_mean_, self.view_scale_, self.view_metric_)]
         # one kNN search per view; the bandwidths are kept for predict
-        _, graphs, self.view_bandwidth_ = multiview_graph(self.fit_views_, self.n_neighbors,
+        self.n_neighbors_ = neighbors(self.n_neighbors, views[0].shape[0], n_groups)
+        _, graphs, self.view_bandwidth_ = multiview_graph(self.fit_views_, self.n_neighbors_,
                                                           standardize=False, return_views=True)
         return graphs
 
@@ -178,7 +181,7 @@ class _DSRLBase(GlassnetEstimator):
         metrics = getattr(self, "view_metric_", ["euclidean"] * len(views))  # saved before 0.5
         for V, mu, sd, m, Z, t, a in zip(views, self.view_mean_, self.view_scale_, metrics,
                                          self.fit_views_, self.view_bandwidth_, self.view_weights_):
-            k = int(min(self.n_neighbors, n_fit))
+            k = int(min(getattr(self, "n_neighbors_", self.n_neighbors), n_fit))  # < 0.5: int
             d, idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors(transform(V, mu, sd, m))
             w = np.maximum(np.exp(-(d**2) / (2 * t * t)), np.finfo(np.float64).tiny)
             rows = np.repeat(np.arange(V.shape[0]), k)
@@ -334,7 +337,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     }
 
     def __init__(self, n_clusters=8, *, affinity="knn", metric="auto", objective="learned",
-                 view_weights="clusters", n_neighbors=10, n_layers=10, tied=True,
+                 view_weights="clusters", n_neighbors="auto", n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
                  coreg=False, pick_view=True, late_fusion=True, device="auto", random_state=None,
                  verbose=False):
@@ -374,7 +377,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     def fit(self, X, y=None):
         """Learn the sparse graph from the views (or precomputed affinity) X and cluster it
         (``labels_``); y is ignored."""
-        graphs = self._input_graphs(X)
+        graphs = self._input_graphs(X, self.n_clusters)
         n = graphs[0].shape[0]
         k = self.n_clusters  # declared: an int >= 1
         if k > n:
@@ -533,7 +536,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
             raise ValueError("DSRLClassifier requires y to be passed, but the target y is None "
                              "(use -1 for unlabelled samples)")
         y = column_or_1d(y, warn=True)
-        graphs = self._input_graphs(X)
+        graphs = self._input_graphs(X, np.unique(y[~self._unlabelled(y)]).size)
         n = graphs[0].shape[0]
         check_consistent_length(np.empty(n), y)
         unl = self._unlabelled(y)

@@ -106,8 +106,10 @@ def clustering_tables(long, nlong, seeds, mvsc, mvsc_max_n):
          "k-means on their spectral embeddings and the clustered graph's side by side (late "
          "fusion, round 10). Text views (nonnegative, at least 90% zeros: counts or stored "
          "weights) get TF-IDF cosine kNN graphs, the others z-scored Euclidean ones "
-         "(metric='auto', rounds 11-12); "
-         f"'{SC_METRIC}' is spectral clustering on that input graph where it differs from the "
+         "(metric='auto', rounds 11-12), with k = n / n_clusters / 2 neighbours between 3 and "
+         "10 (n_neighbors='auto', round 12b; 10 where classes average 20 samples or more); "
+         f"'{SC_METRIC}' is spectral clustering on that input graph (DSRL's metric and k) "
+         "where it differs from the "
          "averaged graph, and 'SC view v (DSRL's metric)' rows count for the best single view. "
          f"{PAPER_OBJ} is the paper's eq. (8) on the averaged (Euclidean) graph. Tuning sets: "
          f"{', '.join(TUNING_SETS)} (seeds {TUNING_SEEDS}); counts below exclude them."),

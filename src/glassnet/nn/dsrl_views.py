@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["METRICS", "TEXT_ZEROS", "affinity_to_fitted", "check_views", "fit_view",
-           "is_multiview", "is_text", "transform", "view_metric"]
+           "is_multiview", "is_text", "neighbors", "transform", "view_metric"]
 
 METRICS = ("auto", "cosine", "euclidean", "tfidf")
 TEXT_ZEROS = 0.9  # "auto": a nonnegative view with at least this share of zeros is text
@@ -46,6 +46,15 @@ def view_metric(V: np.ndarray, metric: str, name: str = "view") -> str:
         raise ValueError(f"metric='tfidf' needs nonnegative term counts or weights, but {name} "
                          f"has negative values (min {np.min(V):.3g}); use metric='euclidean'")
     return metric
+
+
+def neighbors(option, n: int, n_groups: int) -> int:
+    """k of the kNN graphs: ``option`` itself, or for ``"auto"`` half the mean group size
+    ``n / n_groups / 2``, between 3 and 10 (round 12b): a class of 10 cannot keep its
+    neighbours to itself at k = 10; groups of 20 or more samples get 10 (the paper's)."""
+    if option == "auto":
+        return int(min(10, max(3, round(n / max(n_groups, 1) / 2))))
+    return int(option)
 
 
 def fit_view(V: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
