@@ -8,7 +8,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import glassnet
 from glassnet.estimators.dsrl import DSRLClassifier, DSRLClustering
-from glassnet.nn.dsrl_views import fit_view, is_text, transform, view_metric
+from glassnet.nn.dsrl_views import fit_view, is_text, neighbors, transform, view_metric
 
 
 def _documents(seed, n=150, k=3, vocab=600):
@@ -121,3 +121,19 @@ def test_text_stored_as_tfidf_weights_recovers_the_topics():
     assert auto.view_metric_ == ["tfidf", "tfidf"]
     assert adjusted_rand_score(y, auto.labels_) > 0.95
     assert adjusted_rand_score(y, eu.labels_) < 0.8
+
+
+def test_auto_neighbours_follow_the_class_size():
+    assert neighbors("auto", 400, 40) == 5  # ORL's shape: classes of 10
+    assert neighbors("auto", 2000, 10) == 10 and neighbors("auto", 60, 20) == 3
+    assert neighbors(7, 400, 40) == 7
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(12), 8)  # 12 tight classes of 8 samples
+    X = 3 * rng.normal(size=(12, 5))[y] + 0.3 * rng.normal(size=(96, 5))
+    m = DSRLClustering(12, random_state=0).fit(X)
+    assert m.n_neighbors_ == 4 and adjusted_rand_score(y, m.labels_) > 0.9
+    assert np.array_equal(m.predict(X[::5]), m.labels_[::5])
+    assert DSRLClustering(12, n_neighbors=10, random_state=0).fit(X).n_neighbors_ == 10
+    c = DSRLClassifier(n_neighbors="auto", max_epochs=2, random_state=0).fit(
+        X, np.where(np.arange(96) % 4 == 0, y, -1))
+    assert c.n_neighbors_ == 4

@@ -55,6 +55,9 @@ QUICK_MVSC_MAX_N = 500  # --quick: the small sets only
 
 
 # ---------------------------------------------------------------- helpers
+# the paper objective runs on the released pipeline's graphs: z-scored Euclidean 10-NN
+RELEASED = {"metric": "euclidean", "n_neighbors": 10}
+
 
 def _sizes(cfg: Config):
     """(sets, repetitions, max sets with the authors' graphs) for full / quick / tiny."""
@@ -179,8 +182,7 @@ def clustering_rows(name, d, graphs, W, seeds, *, views_peers=True, mvsc=True, t
         for obj in objectives:
             method = LEARNED if obj == "learned" else PAPER_OBJ
             t0 = time.perf_counter()
-            # the paper objective on the released pipeline's z-scored Euclidean kNN graphs
-            metric = {"metric": "euclidean"} if obj == "paper" and views_peers else {}
+            metric = RELEASED if obj == "paper" and views_peers else {}
             m = DSRLClustering(k, affinity=aff, objective=obj, random_state=s, **metric,
                                **(dsrl_kw or {})).fit(X)
             rows.append({"data": tag, "method": method, "seed": s,
@@ -349,7 +351,7 @@ def semisupervised_rows(tag, y, W, seeds, fraction, dsrl_kw=None, ls_alpha=LS_AL
 
         for obj in objectives:
             t0 = time.perf_counter()
-            metric = {"metric": "euclidean"} if obj == "paper" and views is not None else {}
+            metric = RELEASED if obj == "paper" and views is not None else {}
             m = DSRLClassifier(affinity=aff, objective=obj, random_state=s, **metric,
                                **(dsrl_kw or {})).fit(X, ys)
             score(m.transduction_, LEARNED if obj == "learned" else PAPER_OBJ,
