@@ -223,8 +223,8 @@ def semisupervised_tables(long, seeds):
         (f"{LEARNED} is the default: Theta and L minimise the cross-entropy of label propagation "
          "through the learned graph on held-out folds of the labelled set, the views weighted by "
          "cross-view agreement; text views (nonnegative, at least 90% zeros) get TF-IDF cosine "
-         f"kNN graphs (metric='auto', rounds 11-12). {PAPER_OBJ} trains eq. (8) on the averaged (Euclidean) "
-         "graph with the "
+         f"kNN graphs (metric='auto', rounds 11-12). {PAPER_OBJ} trains eq. (8) on the "
+         "averaged (Euclidean) graph with the "
          f"same-class labelled pairs linked. Tuning sets: {', '.join(TUNING_SETS)} (seeds "
          f"{TUNING_SEEDS}); counts below exclude them."),
         "Targets (issue 26), computed from the tables:",

@@ -1,12 +1,14 @@
 """DSRL's inputs: how a view's features become the points of its kNN graph (the ``metric``
-option), and the checks on multi-view and precomputed input.
+option), how many neighbours it has (``n_neighbors="auto"``, :func:`neighbors`), and the checks
+on multi-view and precomputed input.
 
 * ``"euclidean"``: features z-scored, Euclidean distance (the released pipeline).
-* ``"tfidf"``: term counts (or stored weights) scaled by their inverse document frequency (fitted on the
-  training rows: ``idf = ln((1 + n) / (1 + df)) + 1``, scikit-learn's ``TfidfTransformer``
-  default), rows scaled to unit length, so the Euclidean kNN is the cosine kNN of the TF-IDF
-  vectors. Documents are near when they share distinctive words, whatever their length; on
-  z-scored counts long documents sit far from everything and short ones become hubs.
+* ``"tfidf"``: term counts (or stored weights) scaled by their inverse document frequency
+  (fitted on the training rows: ``idf = ln((1 + n) / (1 + df)) + 1``, scikit-learn's
+  ``TfidfTransformer`` default), rows scaled to unit length, so the Euclidean kNN is the cosine
+  kNN of the TF-IDF vectors. Documents are near when they share distinctive words, whatever
+  their length; on z-scored counts long documents sit far from everything and short ones become
+  hubs.
 * ``"cosine"``: rows scaled to unit length as given (no centring, no reweighting): the cosine
   kNN of features that are already weights, such as a ``TfidfVectorizer`` output.
 * ``"auto"``: per view, ``"tfidf"`` for text (nonnegative, at least :data:`TEXT_ZEROS` of the
