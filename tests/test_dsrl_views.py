@@ -68,8 +68,6 @@ def test_bad_metric_input_is_refused():
     with pytest.raises(ValueError, match="metric must be one of"):
         view_metric(neg[0], "manhattan")
     views, _ = _documents(0)
-    with pytest.raises(ValueError, match="view 1 is a sparse matrix"):
-        DSRLClustering(3).fit([views[0], sp.csr_matrix(views[1])])
     with pytest.raises(ValueError, match="same number of samples"):
         DSRLClustering(3).fit([views[0], views[1][:-1]])
 
@@ -137,3 +135,19 @@ def test_auto_neighbours_follow_the_class_size():
     c = DSRLClassifier(n_neighbors="auto", max_epochs=2, random_state=0).fit(
         X, np.where(np.arange(96) % 4 == 0, y, -1))
     assert c.n_neighbors_ == 4
+
+
+def test_sparse_views_equal_dense_ones_up_to_a_size_limit(monkeypatch):
+    import glassnet.nn.dsrl_views as dv
+
+    views, _ = _documents(3)
+    dense = DSRLClustering(3, max_epochs=5, random_state=0).fit(views)
+    sparse = DSRLClustering(3, max_epochs=5, random_state=0).fit([sp.csr_matrix(v) for v in views])
+    assert np.array_equal(sparse.labels_, dense.labels_)
+    assert np.array_equal(sparse.predict([sp.csr_matrix(v[:20]) for v in views]),
+                          dense.predict([v[:20] for v in views]))
+    one = DSRLClustering(3, max_epochs=5, random_state=0).fit(sp.csr_matrix(views[0]))
+    assert one.view_metric_ == ["tfidf"] and one.n_features_in_ == views[0].shape[1]
+    monkeypatch.setattr(dv, "MAX_DENSE", 1000)
+    with pytest.raises(ValueError, match=r"view 1 is a sparse 150 x 300 matrix.*max_features"):
+        DSRLClustering(3).fit([views[0], sp.csr_matrix(views[1])])

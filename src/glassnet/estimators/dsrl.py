@@ -90,8 +90,10 @@ from glassnet.nn.dsrl_select import last_step
 from glassnet.nn.dsrl_views import (
     affinity_to_fitted,
     check_views,
+    dense_view,
     fit_view,
     is_multiview,
+    knn_affinity,
     neighbors,
     transform,
     view_metric,
@@ -137,16 +139,15 @@ class _DSRLBase(GlassnetEstimator):
             return views
         if isinstance(X, (list, tuple)) and len(X) == 0:
             raise ValueError("X is empty (no views)")
-        V = self._validate_X(X, reset=reset)
+        V = self._validate_X(dense_view(X, "X"), reset=reset)
         if reset:
             self.n_views_ = 1
             self.view_dims_ = [int(V.shape[1])]
         return [V]
 
     def _input_graphs(self, X, n_groups):
-        """The per-view graphs ``[W_v]`` (CSR; one for ``affinity='precomputed'``) and, for kNN
-        graphs, the per-view statistics kept for the out-of-sample extension; ``n_groups``
-        (clusters or classes) sets ``n_neighbors="auto"``."""
+        """Per-view graphs ``[W_v]`` (CSR; one if precomputed), the statistics kept for predict
+        and ``n_neighbors_`` (``"auto"``: from ``n_groups``, the clusters or classes)."""
         self._check_params()
         if self.affinity == "precomputed":
             if is_multiview(X):
@@ -171,23 +172,20 @@ class _DSRLBase(GlassnetEstimator):
         """(n_new, n_fit) affinities of new samples to the fitted ones: the same kNN heat
         kernel (k neighbours among the fitted samples, fitted standardisation and bandwidth),
         weighted by ``view_weights_``; for ``affinity='precomputed'`` X is that matrix itself."""
-        from sklearn.neighbors import NearestNeighbors
-
         n_fit = self._n_fit()
         if self.affinity == "precomputed":
             return affinity_to_fitted(X, n_fit)
         views = self._views(X, reset=False)
-        K = None
         metrics = getattr(self, "view_metric_", ["euclidean"] * len(views))  # saved before 0.5
-        for V, mu, sd, m, Z, t, a in zip(views, self.view_mean_, self.view_scale_, metrics,
-                                         self.fit_views_, self.view_bandwidth_, self.view_weights_):
-            k = int(min(getattr(self, "n_neighbors_", self.n_neighbors), n_fit))  # < 0.5: int
-            d, idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors(transform(V, mu, sd, m))
-            w = np.maximum(np.exp(-(d**2) / (2 * t * t)), np.finfo(np.float64).tiny)
-            rows = np.repeat(np.arange(V.shape[0]), k)
-            G = a * sp.csr_matrix((w.ravel(), (rows, idx.ravel())), shape=(V.shape[0], n_fit))
-            K = G if K is None else K + G
-        return K
+        k = int(min(getattr(self, "n_neighbors_", self.n_neighbors), n_fit))  # < 0.5: int
+        return sum(a * knn_affinity(transform(V, mu, sd, m), Z, t, k) for V, mu, sd, m, Z, t, a
+                   in zip(views, self.view_mean_, self.view_scale_, metrics, self.fit_views_,
+                          self.view_bandwidth_, self.view_weights_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # sparse views are made dense (nn.dsrl_views.dense_view)
+        return tags
 
     # ------------------------------------------------------------ graph learning
     def _initial_theta(self, values: np.ndarray, q: float) -> tuple[float, float, float, float]:

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METRICS", "TEXT_ZEROS", "affinity_to_fitted", "check_views", "fit_view",
-           "is_multiview", "is_text", "neighbors", "transform", "view_metric"]
+__all__ = ["MAX_DENSE", "METRICS", "TEXT_ZEROS", "affinity_to_fitted", "check_views",
+           "dense_view", "fit_view", "is_multiview", "is_text", "knn_affinity", "neighbors",
+           "transform", "view_metric"]
 
 METRICS = ("auto", "cosine", "euclidean", "tfidf")
 TEXT_ZEROS = 0.9  # "auto": a nonnegative view with at least this share of zeros is text
+MAX_DENSE = 2 * 10**8  # entries of a sparse view made dense (1.6 GB as float64)
 
 
 def is_text(V: np.ndarray) -> bool:
@@ -84,23 +86,45 @@ def transform(V: np.ndarray, mean: np.ndarray, scale: np.ndarray, metric: str) -
     return Z
 
 
+def knn_affinity(points, fit_points, bandwidth: float, k: int):
+    """(n_new, n_fit) CSR heat-kernel affinities ``exp(-d^2 / 2t^2)`` of new points to their k
+    nearest fitted points (the out-of-sample extension of one view's kNN graph)."""
+    import scipy.sparse as sp
+    from sklearn.neighbors import NearestNeighbors
+
+    d, idx = NearestNeighbors(n_neighbors=k).fit(fit_points).kneighbors(points)
+    w = np.maximum(np.exp(-(d**2) / (2 * bandwidth * bandwidth)), np.finfo(np.float64).tiny)
+    rows = np.repeat(np.arange(points.shape[0]), k)
+    return sp.csr_matrix((w.ravel(), (rows, idx.ravel())), shape=(points.shape[0],
+                                                                 fit_points.shape[0]))
+
+
 def is_multiview(X) -> bool:
     """Whether X is a non-empty list or tuple of 2-d arrays (one per view)."""
     return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
 
 
-def check_views(X) -> list:
-    """The views of a multi-view X as finite float64 arrays with one row count; a sparse view
-    (e.g. a ``CountVectorizer`` output) is refused with a ``ValueError`` naming it."""
+def dense_view(V, name: str = "view"):
+    """V itself, or a sparse V (e.g. a ``CountVectorizer`` output) as a dense array; one with
+    more than :data:`MAX_DENSE` entries is refused with a ``ValueError`` naming it."""
     import scipy.sparse as sp
+
+    if not sp.issparse(V):
+        return V
+    if V.shape[0] * V.shape[1] > MAX_DENSE:
+        raise ValueError(f"{name} is a sparse {V.shape[0]} x {V.shape[1]} matrix; DSRL works on "
+                         f"dense views and this one has more than {MAX_DENSE:.0e} entries: keep "
+                         "fewer columns (e.g. the vectorizer's max_features)")
+    return V.toarray()
+
+
+def check_views(X) -> list:
+    """The views of a multi-view X as finite float64 arrays with one row count (sparse views
+    made dense by :func:`dense_view`)."""
     from sklearn.utils.validation import check_array
 
-    for i, v in enumerate(X):
-        if sp.issparse(v):
-            raise ValueError(f"view {i} is a sparse matrix; DSRL needs dense views: pass "
-                             "view.toarray() (TF-IDF weighting is metric='tfidf')")
-    views = [check_array(v, dtype=np.float64, ensure_all_finite=True, input_name=f"view {i}")
-             for i, v in enumerate(X)]
+    views = [check_array(dense_view(v, f"view {i}"), dtype=np.float64, ensure_all_finite=True,
+                         input_name=f"view {i}") for i, v in enumerate(X)]
     sizes = [v.shape[0] for v in views]
     if len(set(sizes)) > 1:
         raise ValueError(f"all views must have the same number of samples, got {sizes}")
