@@ -18,7 +18,12 @@ experiment's rows at 10% labels, label splits 100-102. The rule was written befo
 run (docs/history/dsrl.md, round 12). Rows: ``dsrl_tune_round12.csv``,
 ``dsrl_tune_round12_semi.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round12.py [--semi] [--variants ...] | --summary
+``--small-k`` (round 12b): ``DSRLClustering`` with k = 10 against ``n_neighbors="auto"``
+(:func:`auto_k`, adopted) on 13 small-class image sets (:func:`small_class_sets`), with spectral
+clustering (k = 10) on the averaged graph and on each view; rows ``dsrl_tune_round12_k.csv``.
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round12.py [--semi] [--variants ...] [--small-k]
+    PYTHONPATH=src python benchmarks/dsrl_tune_round12.py --summary
 """
 
 from __future__ import annotations
