@@ -151,8 +151,11 @@ def main(argv=None):
 
 
 def auto_k(n, n_clusters):
-    """Round 12b's candidate: half the mean class size, between 3 and 10."""
-    return int(min(10, max(3, round(n / n_clusters / 2))))
+    """Round 12b's candidate (adopted as ``nn.dsrl_views.neighbors``): half the mean class
+    size, between 3 and 10."""
+    from glassnet.nn.dsrl_views import neighbors
+
+    return neighbors("auto", n, n_clusters)
 
 
 def small_class_sets(data_dir=None):
