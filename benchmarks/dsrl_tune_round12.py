@@ -18,11 +18,15 @@ experiment's rows at 10% labels, label splits 100-102. The rule was written befo
 run (docs/history/dsrl.md, round 12). Rows: ``dsrl_tune_round12.csv``,
 ``dsrl_tune_round12_semi.csv``.
 
+``--dominant`` (round 12c, a screen: no variant was fitted): the image tuning sets and a copy of
+each with one dominant view (:func:`dominant`); rows ``dsrl_tune_round12_dominant.csv``.
+
 ``--small-k`` (round 12b): ``DSRLClustering`` with k = 10 against ``n_neighbors="auto"``
 (:func:`auto_k`, adopted) on 13 small-class image sets (:func:`small_class_sets`), with spectral
 clustering (k = 10) on the averaged graph and on each view; rows ``dsrl_tune_round12_k.csv``.
 
     PYTHONPATH=src python benchmarks/dsrl_tune_round12.py [--semi] [--variants ...] [--small-k]
+    PYTHONPATH=src python benchmarks/dsrl_tune_round12.py --dominant
     PYTHONPATH=src python benchmarks/dsrl_tune_round12.py --summary
 """
 
@@ -109,6 +113,8 @@ def main(argv=None):
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--small-k", action="store_true",
                     help="round 12b: n_neighbors from the class size on small-class sets")
+    ap.add_argument("--dominant", action="store_true",
+                    help="round 12c: image tuning sets with one dominant view (screen)")
     ap.add_argument("--out", default=None, help="rows file in benchmarks/")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -130,11 +136,15 @@ def main(argv=None):
                                else "dsrl_tune_round12.csv"))
     rows = []
     with threadpool_limits(limits=1):
-        if args.small_k:
-            out = HERE / (args.out or "dsrl_tune_round12_k.csv")
-            for d in small_class_sets(args.data_dir):
+        if args.small_k or args.dominant:
+            out = HERE / (args.out or ("dsrl_tune_round12_k.csv" if args.small_k
+                                       else "dsrl_tune_round12_dominant.csv"))
+            images = itertools.chain((d for d in sets(args.data_dir) if not d.name.startswith("3S")),
+                                     (d for d in small_class_sets(args.data_dir) if "-c" in d.name))
+            for d in small_class_sets(args.data_dir) if args.small_k else images:
                 t0 = time.perf_counter()
-                rows += k_rows(d)
+                rows += k_rows(d) if args.small_k else (dominant_rows(d, "regular")
+                                                         + dominant_rows(dominant(d)[0], "dominant"))
                 pd.DataFrame(rows).to_csv(out, index=False)
                 print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
             return
@@ -202,6 +212,52 @@ def k_rows(d):
                       "source": "sc", **clustering_scores(d.y, spectral_labels(g, d.n_classes,
                                                                                10, seed))}
                      for c, g in peers.items()]
+    return rows
+
+
+def dominant(d, s=1.0, seed=7):
+    """Round 12c: set d with one dominant view: the view whose own spectral partition (k from
+    :func:`auto_k`) has the best ACC keeps its z-scores, every other view gets N(0, s^2) added
+    (ORL's shape: one view far ahead of the rest). Returns (set, index of that view)."""
+    from glassnet.datasets.multiview import MultiviewData
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import knn_heat_graph, spectral_labels
+    from glassnet.nn.dsrl_views import fit_view, transform
+
+    k = auto_k(d.n_samples, d.n_classes)
+    Z = [transform(V, *fit_view(V, "euclidean"), "euclidean") for V in d.views]
+    acc = [clustering_scores(d.y, spectral_labels(knn_heat_graph(z, k, standardize=False),
+                                                  d.n_classes, 10, 0))["acc"] for z in Z]
+    b, rng = int(np.argmax(acc)), np.random.default_rng(seed)
+    views = [z if i == b else z + s * rng.normal(size=z.shape) for i, z in enumerate(Z)]
+    return MultiviewData(f"{d.name}-dom", views, d.y), b
+
+
+def dominant_rows(d, kind):
+    """Round 12c screen: the default ``DSRLClustering`` (seeds 100-102) against each view's own
+    spectral partition, and two label-free scores per view that a rule could use to find the
+    strongest view: its partition's mean NMI with the other views' (``agreement``) and its
+    graph's eigengap at k."""
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    from glassnet.estimators.dsrl import DSRLClustering
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import knn_heat_graph, spectral_labels
+    from glassnet.nn.dsrl_select import eigengap
+    from glassnet.nn.dsrl_views import fit_view, transform
+
+    k = auto_k(d.n_samples, d.n_classes)
+    gs = [knn_heat_graph(transform(V, *fit_view(V, "euclidean"), "euclidean"), k,
+                         standardize=False) for V in d.views]
+    own = [spectral_labels(g, d.n_classes, 10, 100) for g in gs]
+    agr = [np.mean([nmi(o, p) for j, p in enumerate(own) if j != i]) for i, o in enumerate(own)]
+    rows = [{"data": d.name, "kind": kind, "method": f"view {i}", "agreement": agr[i],
+             "eigengap": eigengap(g, d.n_classes), **clustering_scores(d.y, own[i])}
+            for i, g in enumerate(gs)]
+    for seed in SEEDS:
+        m = DSRLClustering(d.n_classes, random_state=seed).fit(d.views)
+        rows.append({"data": d.name, "kind": kind, "method": "DSRL", "seed": seed,
+                     "source": m.graph_source_, **clustering_scores(d.y, m.labels_)})
     return rows
 
 
