@@ -64,6 +64,14 @@ def cases(d):
             yield seed, noisy, views
 
 
+def captured_cases(d):
+    """:func:`cases` with one default ``DSRLClustering`` fit each and its last step's inputs
+    captured (``dsrl_tune_round8._capture_fit``): ``(seed, noisy, views, model, args, kw,
+    fit seconds)``; ``last_step(*args, **kw)`` reruns the last step."""
+    for seed, noisy, views in cases(d):
+        yield (seed, noisy, views, *_capture_fit(views, d.n_classes, seed))
+
+
 def _rownorm(M):
     M = sp.csr_matrix(M)
     d = np.asarray(M.sum(1)).ravel()
@@ -147,8 +155,7 @@ def late_rows(d):
 
     k = d.n_classes
     rows = []
-    for seed, noisy, views in cases(d):
-        _, args, kw, _ = _capture_fit(views, k, seed)
+    for seed, noisy, _, _, args, kw, _ in captured_cases(d):
         kept, n_init = args[3], args[6]
         kw = {**kw, "late_agreement": None}  # the round-9 last step, whatever the default
         lab, G, src, _ = last_step(*args, **kw)

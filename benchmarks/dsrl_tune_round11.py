@@ -31,8 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dsrl_tune_round8 import _capture_fit
-from dsrl_tune_round10 import SEEDS, cases, sets
+from dsrl_tune_round10 import SEEDS, captured_cases, cases, sets
 
 HERE = Path(__file__).resolve().parent
 LAMS = (0.5, 1.0, 2.0)
@@ -98,8 +97,7 @@ def rows_for(d):
 
     k = d.n_classes
     rows = []
-    for seed, noisy, views in cases(d):
-        m, args, kw, fit_s = _capture_fit(views, k, seed)
+    for seed, noisy, views, m, args, kw, fit_s in captured_cases(d):
         kept, n_init = args[3], args[6]
         lab, G, src, _ = last_step(*args, **kw)
         out, extra = {"default": lab}, {}
@@ -161,8 +159,7 @@ def fallback_rows(d):
 
     k = d.n_classes
     rows = []
-    for seed, noisy, views in cases(d):
-        _, args, kw, _ = _capture_fit(views, k, seed)
+    for seed, noisy, _, _, args, kw, _ in captured_cases(d):
         labels, _, G0, kept, _, k, n_init, s = args
         lab, _, src, _ = last_step(*args, **kw)
         out = {"default": (lab, src)}
