@@ -83,12 +83,12 @@ def clustering_rows(d, variant):
     from glassnet.nn.dsrl import multiview_graph, spectral_labels
 
     rows = []
+    g = multiview_graph(d.views) if variant == "euclidean" else None  # the SC peer's graph
     for seed, noisy, views in cases(d):
         t0 = time.perf_counter()
         m = DSRLClustering(d.n_classes, random_state=seed).fit(views)
         out = {variant: (m.labels_, m.graph_source_, time.perf_counter() - t0)}
-        if not noisy and variant == "euclidean":
-            g = multiview_graph(d.views)
+        if not noisy and g is not None:
             out["sc_euclidean"] = (spectral_labels(g, d.n_classes, 10, seed), "sc", 0.0)
         rows += [{"data": d.name, "seed": seed, "noise_view": noisy, "variant": c,
                   "source": sr, "fit_s": t, "metrics": ",".join(m.view_metric_),

@@ -80,11 +80,12 @@ def load_set(name: str, data_dir):
 
 def _metric_graphs(model):
     """The per-view kNN graphs the fitted DSRL ``model`` started from (of its ``fit_views_``),
-    or None where every view is Euclidean with k = 10 (then they are the averaged graph's)."""
+    or None where they are the released pipeline's (:data:`RELEASED`: the averaged graph's)."""
     from glassnet.nn.dsrl import knn_heat_graph
 
     metrics = getattr(model, "view_metric_", None) if model is not None else None
-    if not metrics or (all(m == "euclidean" for m in metrics) and model.n_neighbors_ == 10):
+    if not metrics or (all(m == RELEASED["metric"] for m in metrics)
+                       and model.n_neighbors_ == RELEASED["n_neighbors"]):
         return None
     return [knn_heat_graph(Z, model.n_neighbors_, standardize=False) for Z in model.fit_views_]
 
