@@ -202,7 +202,8 @@ def tau_rows(d, factor):
     for seed, noisy, views in cases(d):
         E.spectral_gap_loss = scaled
         try:
-            m = E.DSRLClustering(d.n_classes, metric="euclidean", random_state=seed).fit(views)
+            m = E.DSRLClustering(d.n_classes, metric="euclidean", n_neighbors=10,
+                                 random_state=seed).fit(views)
         finally:
             E.spectral_gap_loss = orig
         rows.append({"data": d.name, "seed": seed, "noise_view": noisy,
@@ -231,7 +232,8 @@ def metric_rows(d):
     graphs = {f"sc_{m}": avg_graph(m) for m in ("euclidean", "auto")}
     for seed, noisy, views in cases(d):
         t0 = time.perf_counter()
-        m = DSRLClustering(d.n_classes, metric="auto", random_state=seed).fit(views)
+        # k = 10 as in round 11 (n_neighbors="auto" came in 12b)
+        m = DSRLClustering(d.n_classes, metric="auto", n_neighbors=10, random_state=seed).fit(views)
         out = {"auto": (m.labels_, m.graph_source_, time.perf_counter() - t0)}
         if not noisy:
             out.update({c: (spectral_labels(g, d.n_classes, 10, seed), "sc", 0.0)

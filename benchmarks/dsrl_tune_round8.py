@@ -64,8 +64,9 @@ def _capture_fit(views, k, seed):
     E.last_step = spy
     try:
         t0 = time.perf_counter()
-        # the Euclidean graphs every tuning round up to 11e ran on (metric="auto" came in 11f)
-        m = E.DSRLClustering(k, metric="euclidean", random_state=seed).fit(views)
+        # the Euclidean 10-NN graphs every tuning round up to 11e ran on (metric="auto" came
+        # in 11f, n_neighbors="auto" in 12b)
+        m = E.DSRLClustering(k, metric="euclidean", n_neighbors=10, random_state=seed).fit(views)
         fit_s = time.perf_counter() - t0
     finally:
         E.last_step = orig
