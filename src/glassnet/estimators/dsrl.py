@@ -534,10 +534,10 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
             raise ValueError("DSRLClassifier requires y to be passed, but the target y is None "
                              "(use -1 for unlabelled samples)")
         y = column_or_1d(y, warn=True)
-        graphs = self._input_graphs(X, np.unique(y[~self._unlabelled(y)]).size)
+        unl = self._unlabelled(y)
+        graphs = self._input_graphs(X, np.unique(y[~unl]).size)  # classes set "auto"'s k
         n = graphs[0].shape[0]
         check_consistent_length(np.empty(n), y)
-        unl = self._unlabelled(y)
         if unl.all():
             raise ValueError("y has no labelled sample (every entry is -1)")
         with warnings.catch_warnings():  # few labels per class is the point of the method
