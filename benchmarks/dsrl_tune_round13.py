@@ -1,0 +1,213 @@
+"""Round 13 of DSRL (issue 26): weighted late fusion, tuning data only.
+
+Late fusion (round 10, ``nn.dsrl_select.late_fusion``) runs k-means on the kept views'
+row-normalised spectral embeddings side by side, every view's block with the same weight. This
+probe asks whether weighting each view's block by a label-free score helps, so that weak views
+count less (ORL's shape: one view far ahead of the rest). Variants (the clustered graph's block
+keeps weight 1; a block is multiplied by ``sqrt(s_v)``):
+
+* ``equal``: today;
+* ``agr-p`` (p = 1, 2, 4): ``s_v = (a_v / max a)^p``, ``a_v`` the mean NMI of view v's own
+  partition with the other kept views' own partitions;
+* ``cons-p`` (p = 2, 4): the same with ``c_v`` = NMI of v's own partition with ``equal``'s;
+* round 13b, ``coreg-0.5``, ``coreg-0.5+G``, ``coreg-2+G``: co-regularised spectral clustering
+  (``nn.dsrl_select.coreg_labels``) of the kept views (and the clustered graph), lambda 0.5 / 2,
+  instead of the k-means vote.
+
+Data: the 12 image tuning sets of round 12c and their one-dominant-view copies
+(``dsrl_tune_round12.dominant``), ``DSRLClustering()`` with today's defaults, seeds 100-102,
+with and without the 30-column noise view; only the last step is rerun per variant (its inputs
+captured from one fit). References: spectral clustering on the uniform average of DSRL's view
+graphs and on each view's graph. ``--text`` fits the 25 text tuning sets once each (seeds
+100-102) and counts how often late fusion fires there. The rule was written before the first
+run (docs/history/dsrl.md, round 13). Rows: ``dsrl_tune_round13.csv``.
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--text] [--summary]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dsrl_tune_round10 import SEEDS, cases, sets
+from dsrl_tune_round12 import dominant, small_class_sets, text_sets
+
+HERE = Path(__file__).resolve().parent
+VARIANTS = {"equal": None, "agr-1": ("agr", 1), "agr-2": ("agr", 2), "agr-4": ("agr", 4),
+            "cons-2": ("cons", 2), "cons-4": ("cons", 4)}
+COREG = {"coreg-0.5": (0.5, False), "coreg-0.5+G": (0.5, True), "coreg-2+G": (2.0, True)}
+
+
+def image_sets(data_dir=None):
+    """Round 12c's 12 image tuning sets."""
+    return itertools.chain((d for d in sets(data_dir) if not d.name.startswith("3S")),
+                           (d for d in small_class_sets(data_dir) if "-c" in d.name))
+
+
+def capture(views, k, seed):
+    """One default ``DSRLClustering`` fit; returns (model, last_step's positional args)."""
+    import glassnet.estimators.dsrl as E
+
+    got, orig = {}, E.last_step
+
+    def spy(*args, **kw):
+        got["args"] = args
+        return orig(*args, **kw)
+
+    E.last_step = spy
+    try:
+        m = E.DSRLClustering(k, random_state=seed).fit(views)
+    finally:
+        E.last_step = orig
+    return m, got["args"]
+
+
+def fused_variants(args, G):
+    """{variant: labels} of the weighted late fusions on one fit's captured last-step inputs
+    and the graph late fusion saw, ``G`` (the views' embeddings and own partitions computed
+    once, as ``late_fusion`` does); and the views' agreement scores."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+    from threadpoolctl import threadpool_limits
+
+    from glassnet.nn.dsrl import spectral_embedding
+    from glassnet.nn.dsrl_select import coreg_labels
+
+    views, k, n_init, seed = args[3], args[5], args[6], args[7]
+    with threadpool_limits(limits=1):
+        E = [spectral_embedding(g, k, seed) for g in views]
+        own = [KMeans(k, n_init=n_init, random_state=seed).fit_predict(e) for e in E]
+        EG = spectral_embedding(G, k, seed)
+
+        def km(s):
+            X = np.hstack([np.sqrt(w) * e for w, e in zip(s, E)] + [EG])
+            return KMeans(k, n_init=n_init, random_state=seed).fit_predict(X)
+
+        out = {"equal": km(np.ones(len(E)))}
+        agr = np.array([np.mean([nmi(o, p) for j, p in enumerate(own) if j != i])
+                        for i, o in enumerate(own)])
+        cons = np.array([nmi(o, out["equal"]) for o in own])
+        for name, spec in VARIANTS.items():
+            if spec is not None:
+                score = agr if spec[0] == "agr" else cons
+                out[name] = km((score / score.max()) ** spec[1])
+    for name, (lam, with_G) in COREG.items():
+        out[name] = coreg_labels([*views, G] if with_G else list(views), k, lam, n_init=n_init,
+                                 random_state=seed)
+    return out, agr
+
+
+def rows_for(d, kind):
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import spectral_labels
+
+    k = d.n_classes
+    rows = []
+    for seed, noisy, views in cases(d):
+        t0 = time.perf_counter()
+        m, args = capture(views, k, seed)
+        fit_s = time.perf_counter() - t0
+        base = {"data": d.name, "kind": kind, "seed": seed, "noise_view": noisy,
+                "source": m.graph_source_, "fit_s": fit_s,
+                "weights": np.round(m.view_weights_, 3).tolist()}
+        if m.graph_source_ == "late":
+            labs, agr = fused_variants(args, m.graph_)  # graph_: the graph late fusion saw
+            assert np.array_equal(labs["equal"], m.labels_), "equal != the fit's late fusion"
+            base["agreement"] = np.round(agr, 3).tolist()
+        else:
+            labs = {v: m.labels_ for v in [*VARIANTS, *COREG]}
+        rows += [{**base, "variant": v, **clustering_scores(d.y, lab)} for v, lab in labs.items()]
+        if not noisy:  # references on DSRL's own view graphs (metric and k as the fit's)
+            import glassnet.estimators.dsrl as E
+
+            graphs = E.DSRLClustering(k, random_state=seed)._input_graphs(views, k)
+            refs = {"sc_avg": sum(graphs) / len(graphs),
+                    **{f"view {i}": g for i, g in enumerate(graphs)}}
+            rows += [{"data": d.name, "kind": kind, "seed": seed, "noise_view": False,
+                      "variant": r, "source": "sc",
+                      **clustering_scores(d.y, spectral_labels(g, k, 10, seed))}
+                     for r, g in refs.items()]
+    return rows
+
+
+def text_rows(d):
+    rows = []
+    for seed in SEEDS:
+        m, _ = capture(list(d.views), d.n_classes, seed)
+        rows.append({"data": d.name, "kind": "text", "seed": seed, "noise_view": False,
+                     "variant": "equal", "source": m.graph_source_})
+    return rows
+
+
+def summary(path=HERE / "dsrl_tune_round13.csv"):
+    df = pd.read_csv(path)
+    img = df[df.kind != "text"]
+    clean = img[~img.noise_view]
+    per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
+    out = []
+    for kind in ("regular", "dominant"):
+        p = per.loc[kind]
+        datas = p.index.get_level_values(0).unique()
+        views = [v for v in p.index.get_level_values(1).unique() if v.startswith("view")]
+        best = {s: p.loc[s].loc[[v for v in views if v in p.loc[s].index]].max() for s in datas}
+        for var in [*VARIANTS, *COREG]:
+            sc = p.xs(var, level=1)
+            out.append({"kind": kind, "variant": var, "acc": sc.acc.mean(), "nmi": sc.nmi.mean(),
+                        ">=best view": sum((sc.loc[s] >= best[s] - 1e-12).all() for s in datas),
+                        ">=sc_avg": sum((sc.loc[s] >= p.loc[(s, "sc_avg")] - 1e-12).all()
+                                        for s in datas)})
+    t = pd.DataFrame(out)
+    noise = img[img.variant.isin([*VARIANTS, *COREG])].groupby(["variant", "data", "noise_view"]).nmi.mean()
+    dn = noise.unstack("noise_view")
+    t = t.merge((dn[True] - dn[False]).abs().groupby("variant").max().rename("noise max dNMI"),
+                left_on="variant", right_index=True)
+    pooled = clean[clean.variant.isin([*VARIANTS, *COREG])].groupby("variant")[["acc", "nmi"]].mean()
+    print(t.round(3).to_string(index=False))
+    print("pooled (24 sets):\n", pooled.round(4).to_string())
+    late = img[(img.variant == "equal")].groupby("kind").source.value_counts()
+    print(late.to_string())
+    if (df.kind == "text").any():
+        print("text sets, sources:", df[df.kind == "text"].source.value_counts().to_dict())
+    return t
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--text", action="store_true", help="text tuning sets: does late fusion fire")
+    ap.add_argument("--summary", action="store_true")
+    ap.add_argument("--out", default="dsrl_tune_round13.csv")
+    args = ap.parse_args(argv)
+    if args.summary:
+        summary(HERE / args.out)
+        return
+    warnings.filterwarnings("ignore")
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    out = HERE / args.out
+    rows = pd.read_csv(out).to_dict("records") if args.text and out.exists() else []
+    with threadpool_limits(limits=1):
+        todo = text_sets(args.data_dir) if args.text else image_sets(args.data_dir)
+        for d in todo:
+            t0 = time.perf_counter()
+            if args.text:
+                rows += text_rows(d)
+            else:
+                rows += rows_for(d, "regular") + rows_for(dominant(d)[0], "dominant")
+            pd.DataFrame(rows).to_csv(out, index=False)
+            print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
