@@ -22,7 +22,11 @@ graphs and on each view's graph. ``--text`` fits the 25 text tuning sets once ea
 100-102) and counts how often late fusion fires there. The rule was written before the first
 run (docs/history/dsrl.md, round 13). Rows: ``dsrl_tune_round13.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--text] [--summary]
+``--restarts`` (a screen, nothing chosen): on three ORL-shaped synthetic draws
+(:func:`orl_shaped`: 400 samples, 40 classes of 10, one strong view and three weak ones), does
+late fusion's k-means gain from 100 restarts instead of 10 (inertia and ACC)?
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--text] [--restarts] [--summary]
 """
 
 from __future__ import annotations
@@ -148,6 +152,43 @@ def text_rows(d):
     return rows
 
 
+def orl_shaped(draw, n=400, k=40, d=30, strong=6.0, weak=3.0, n_weak=3):
+    """ORL's shape without ORL: k Gaussian classes of n / k samples; one strong view (class means
+    at separation ``strong``) and ``n_weak`` weak views (own means, separation ``weak``), each
+    with its own N(0, 1) noise, so the weak views err on different pairs."""
+    from glassnet.datasets.multiview import MultiviewData
+
+    rng = np.random.default_rng(2000 + draw)
+    y = np.arange(n) % k
+    rng.shuffle(y)
+    views = [rng.normal(0, s / np.sqrt(2 * d), (k, d))[y] + rng.normal(size=(n, d))
+             for s in [strong] + [weak] * n_weak]
+    return MultiviewData(f"orl-shaped-{draw}", views, y)
+
+
+def restarts_screen(seed=100):
+    """Print, per ORL-shaped draw: DSRL's source and ACC, each view's own ACC, and late fusion's
+    k-means (same embeddings) with 10 and 100 restarts: inertia and ACC."""
+    from sklearn.cluster import KMeans
+
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import spectral_embedding, spectral_labels
+
+    for draw in range(3):
+        d = orl_shaped(draw)
+        m, args = capture(list(d.views), d.n_classes, seed)
+        views, k = args[3], args[5]
+        own = [clustering_scores(d.y, spectral_labels(g, k, 10, seed))["acc"] for g in views]
+        print(d.name, m.graph_source_, f"DSRL ACC {clustering_scores(d.y, m.labels_)['acc']:.3f}",
+              "kept views' own ACC", np.round(own, 3))
+        if m.graph_source_ == "late":
+            X = np.hstack([spectral_embedding(g, k, seed) for g in [*views, m.graph_]])
+            for n_init in (10, 100):
+                km = KMeans(k, n_init=n_init, random_state=seed).fit(X)
+                print(f"  n_init {n_init}: inertia {km.inertia_:.1f}, "
+                      f"ACC {clustering_scores(d.y, km.labels_)['acc']:.3f}")
+
+
 def summary(path=HERE / "dsrl_tune_round13.csv"):
     df = pd.read_csv(path)
     img = df[df.kind != "text"]
@@ -184,6 +225,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--text", action="store_true", help="text tuning sets: does late fusion fire")
+    ap.add_argument("--restarts", action="store_true", help="k-means restarts screen")
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--out", default="dsrl_tune_round13.csv")
     args = ap.parse_args(argv)
@@ -195,6 +237,10 @@ def main(argv=None):
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
+    if args.restarts:
+        with threadpool_limits(limits=1):
+            restarts_screen()
+        return
     out = HERE / args.out
     rows = pd.read_csv(out).to_dict("records") if args.text and out.exists() else []
     with threadpool_limits(limits=1):
