@@ -26,7 +26,13 @@ run (docs/history/dsrl.md, round 13). Rows: ``dsrl_tune_round13.csv``.
 (:func:`orl_shaped`: 400 samples, 40 classes of 10, one strong view and three weak ones), does
 late fusion's k-means gain from 100 restarts instead of 10 (inertia and ACC)?
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--text] [--restarts] [--summary]
+``--stability`` (a screen, nothing chosen): on the fits that end in late fusion (seed 100, no
+noise view), is the candidate partition (the fused one or one kept view's own) that is most
+stable under 80% subsamples (:func:`stability`) also the most accurate? Rows
+``dsrl_tune_round13_stability.csv``.
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--text] [--restarts] [--stability]
+    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py --summary
 """
 
 from __future__ import annotations
@@ -189,6 +195,61 @@ def restarts_screen(seed=100):
                       f"ACC {clustering_scores(d.y, km.labels_)['acc']:.3f}")
 
 
+def _fuse(graphs, k, seed):
+    """Late fusion's k-means on the graphs' row-normalised embeddings side by side (one graph:
+    its spectral partition)."""
+    from sklearn.cluster import KMeans
+
+    from glassnet.nn.dsrl import spectral_embedding
+
+    X = np.hstack([spectral_embedding(g, k, seed) for g in graphs])
+    return KMeans(k, n_init=10, random_state=seed).fit_predict(X)
+
+
+def stability(candidates, k, seed, n_draws=8, frac=0.8):
+    """{name: partition of all samples}, {name: stability}: the mean NMI, over ``n_draws``
+    subsamples of ``frac`` of the samples, between a candidate's partition of the subsample's
+    induced subgraphs and its full partition restricted to the subsample (Ben-Hur et al. 2002;
+    Lange et al. 2004). ``candidates``: {name: list of graphs} (several: late fusion)."""
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    n = next(iter(candidates.values()))[0].shape[0]
+    rng = np.random.default_rng(seed)
+    full = {c: _fuse(gs, k, seed) for c, gs in candidates.items()}
+    score = {c: [] for c in candidates}
+    for _ in range(n_draws):
+        idx = np.sort(rng.choice(n, int(frac * n), replace=False))
+        for c, gs in candidates.items():
+            score[c].append(nmi(full[c][idx], _fuse([g[idx][:, idx] for g in gs], k, seed)))
+    return full, {c: float(np.mean(v)) for c, v in score.items()}
+
+
+def stability_rows(d, kind, seed=100):
+    from glassnet.metrics import clustering_scores
+
+    m, args = capture(list(d.views), d.n_classes, seed)
+    if m.graph_source_ != "late":
+        return []
+    views, k = args[3], args[5]
+    cands = {"fused": [*views, m.graph_], **{f"view {i}": [g] for i, g in enumerate(views)}}
+    full, stab = stability(cands, k, seed)
+    return [{"data": d.name, "kind": kind, "seed": seed, "candidate": c, "stability": stab[c],
+             **clustering_scores(d.y, lab)} for c, lab in full.items()]
+
+
+def stability_summary(path=HERE / "dsrl_tune_round13_stability.csv"):
+    df = pd.read_csv(path)
+    out = []
+    for (kind, data), g in df.groupby(["kind", "data"], sort=False):
+        g = g.set_index("candidate")
+        pick, best = g.stability.idxmax(), g.acc.idxmax()
+        out.append({"kind": kind, "data": data, "pick": pick, "best": best,
+                    "fused": g.acc["fused"], "picked": g.acc[pick], "best acc": g.acc[best]})
+    t = pd.DataFrame(out)
+    print(t.round(3).to_string(index=False))
+    print(t.groupby("kind")[["fused", "picked", "best acc"]].mean().round(3).to_string())
+
+
 def summary(path=HERE / "dsrl_tune_round13.csv"):
     df = pd.read_csv(path)
     img = df[df.kind != "text"]
@@ -226,11 +287,14 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--text", action="store_true", help="text tuning sets: does late fusion fire")
     ap.add_argument("--restarts", action="store_true", help="k-means restarts screen")
+    ap.add_argument("--stability", action="store_true", help="subsample-stability screen")
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--out", default="dsrl_tune_round13.csv")
     args = ap.parse_args(argv)
     if args.summary:
         summary(HERE / args.out)
+        if (HERE / "dsrl_tune_round13_stability.csv").exists():
+            stability_summary()
         return
     warnings.filterwarnings("ignore")
     import torch
@@ -240,6 +304,16 @@ def main(argv=None):
     if args.restarts:
         with threadpool_limits(limits=1):
             restarts_screen()
+        return
+    if args.stability:
+        rows = []
+        with threadpool_limits(limits=1):
+            for d in image_sets(args.data_dir):
+                rows += stability_rows(d, "regular") + stability_rows(dominant(d)[0], "dominant")
+            for draw in range(3):
+                rows += stability_rows(orl_shaped(draw), "orl-shaped")
+        pd.DataFrame(rows).to_csv(HERE / "dsrl_tune_round13_stability.csv", index=False)
+        stability_summary()
         return
     out = HERE / args.out
     rows = pd.read_csv(out).to_dict("records") if args.text and out.exists() else []
