@@ -18,9 +18,10 @@ Data: the 12 image tuning sets of round 12c and their one-dominant-view copies
 (``dsrl_tune_round12.dominant``), ``DSRLClustering()`` with today's defaults, seeds 100-102,
 with and without the 30-column noise view; only the last step is rerun per variant (its inputs
 captured from one fit). References: spectral clustering on the uniform average of DSRL's view
-graphs and on each view's graph. ``--text`` fits the 25 text tuning sets once each (seeds
-100-102) and counts how often late fusion fires there. The rule was written before the first
-run (docs/history/dsrl.md, round 13). Rows: ``dsrl_tune_round13.csv``.
+graphs and on each view's graph. Late fusion fires only where the kept views' own partitions
+agree (images); nothing was adopted, so the text tuning sets were not rerun. The rule was
+written before the first run (docs/history/dsrl.md, round 13). Rows:
+``dsrl_tune_round13.csv``.
 
 ``--restarts`` (a screen, nothing chosen): on three ORL-shaped synthetic draws
 (:func:`orl_shaped`: 400 samples, 40 classes of 10, one strong view and three weak ones), does
@@ -31,7 +32,7 @@ noise view), is the candidate partition (the fused one or one kept view's own) t
 stable under 80% subsamples (:func:`stability`) also the most accurate? Rows
 ``dsrl_tune_round13_stability.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--text] [--restarts] [--stability]
+    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--restarts] [--stability]
     PYTHONPATH=src python benchmarks/dsrl_tune_round13.py --summary
 """
 
@@ -48,8 +49,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dsrl_tune_round10 import SEEDS, cases, sets
-from dsrl_tune_round12 import dominant, small_class_sets, text_sets
+from dsrl_tune_round10 import cases, sets
+from dsrl_tune_round12 import dominant, small_class_sets
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = {"equal": None, "agr-1": ("agr", 1), "agr-2": ("agr", 2), "agr-4": ("agr", 4),
@@ -149,15 +150,6 @@ def rows_for(d, kind):
     return rows
 
 
-def text_rows(d):
-    rows = []
-    for seed in SEEDS:
-        m, _ = capture(list(d.views), d.n_classes, seed)
-        rows.append({"data": d.name, "kind": "text", "seed": seed, "noise_view": False,
-                     "variant": "equal", "source": m.graph_source_})
-    return rows
-
-
 def orl_shaped(draw, n=400, k=40, d=30, strong=6.0, weak=3.0, n_weak=3):
     """ORL's shape without ORL: k Gaussian classes of n / k samples; one strong view (class means
     at separation ``strong``) and ``n_weak`` weak views (own means, separation ``weak``), each
@@ -252,8 +244,7 @@ def stability_summary(path=HERE / "dsrl_tune_round13_stability.csv"):
 
 def summary(path=HERE / "dsrl_tune_round13.csv"):
     df = pd.read_csv(path)
-    img = df[df.kind != "text"]
-    clean = img[~img.noise_view]
+    img, clean = df, df[~df.noise_view]
     per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
     out = []
     for kind in ("regular", "dominant"):
@@ -277,15 +268,12 @@ def summary(path=HERE / "dsrl_tune_round13.csv"):
     print("pooled (24 sets):\n", pooled.round(4).to_string())
     late = img[(img.variant == "equal")].groupby("kind").source.value_counts()
     print(late.to_string())
-    if (df.kind == "text").any():
-        print("text sets, sources:", df[df.kind == "text"].source.value_counts().to_dict())
     return t
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--text", action="store_true", help="text tuning sets: does late fusion fire")
     ap.add_argument("--restarts", action="store_true", help="k-means restarts screen")
     ap.add_argument("--stability", action="store_true", help="subsample-stability screen")
     ap.add_argument("--summary", action="store_true")
@@ -316,15 +304,11 @@ def main(argv=None):
         stability_summary()
         return
     out = HERE / args.out
-    rows = pd.read_csv(out).to_dict("records") if args.text and out.exists() else []
+    rows = []
     with threadpool_limits(limits=1):
-        todo = text_sets(args.data_dir) if args.text else image_sets(args.data_dir)
-        for d in todo:
+        for d in image_sets(args.data_dir):
             t0 = time.perf_counter()
-            if args.text:
-                rows += text_rows(d)
-            else:
-                rows += rows_for(d, "regular") + rows_for(dominant(d)[0], "dominant")
+            rows += rows_for(d, "regular") + rows_for(dominant(d)[0], "dominant")
             pd.DataFrame(rows).to_csv(out, index=False)
             print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
 
