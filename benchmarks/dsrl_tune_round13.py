@@ -32,7 +32,15 @@ noise view), is the candidate partition (the fused one or one kept view's own) t
 stable under 80% subsamples (:func:`stability`) also the most accurate? Rows
 ``dsrl_tune_round13_stability.csv``.
 
+``--dense-metric`` (round 13d): what ``metric="auto"`` should give nonnegative dense views
+(histograms, pixel intensities): ``euclidean`` (z-scores, today), ``cosine`` (unit rows as
+given) or ``hellinger`` (square roots of the row-normalised view); on the 12 regular image
+tuning sets (clustering, seeds 100-102, with and without the noise view) and, with ``--semi``,
+``DSRLClassifier`` at 10% labels on four of them (label splits 100-102). Rows
+``dsrl_tune_round13_metric.csv``, ``dsrl_tune_round13_metric_semi.csv``.
+
     PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--restarts] [--stability]
+    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py --dense-metric [--semi]
     PYTHONPATH=src python benchmarks/dsrl_tune_round13.py --summary
 """
 
@@ -49,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dsrl_tune_round10 import cases, sets
+from dsrl_tune_round10 import SEEDS, cases, sets
 from dsrl_tune_round12 import dominant, small_class_sets
 
 HERE = Path(__file__).resolve().parent
@@ -242,6 +250,117 @@ def stability_summary(path=HERE / "dsrl_tune_round13_stability.csv"):
     print(t.groupby("kind")[["fused", "picked", "best acc"]].mean().round(3).to_string())
 
 
+DENSE = ("euclidean", "cosine", "hellinger")
+SEMI_SETS = ("MSRC-v1", "Yale-4v", "USPS-6v-0", "digits-6v-0")
+
+
+def _histogram(V):
+    """Whether ``metric="auto"`` would give view V Euclidean graphs although it is nonnegative
+    (round 13d's candidates: dense histograms, pixel intensities)."""
+    from glassnet.nn.dsrl_views import is_text
+
+    V = np.asarray(V)
+    return bool(V.size and V.min() >= 0 and not is_text(V))
+
+
+def dense_setup(variant):
+    """Patch ``estimators.dsrl.view_metric`` so that ``"auto"`` gives nonnegative dense views
+    ``"cosine"`` (variants cosine and hellinger); returns the views' preprocessing (hellinger:
+    square roots of the row-normalised view, whose rows then have unit length)."""
+    import glassnet.estimators.dsrl as E
+    from glassnet.nn.dsrl_views import view_metric
+
+    def metric(V, option, name="view"):
+        if option == "auto" and variant != "euclidean" and _histogram(V):
+            return "cosine"
+        return view_metric(V, option, name)
+
+    E.view_metric = metric
+
+    def prep(views):
+        if variant != "hellinger":
+            return list(views)
+        out = []
+        for V in views:
+            if _histogram(V):
+                r = V.sum(axis=1, keepdims=True)
+                V = np.sqrt(V / np.where(r > 0, r, 1.0))
+            out.append(V)
+        return out
+    return prep
+
+
+def dense_rows(d):
+    import glassnet.estimators.dsrl as E
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import spectral_labels
+
+    k, rows = d.n_classes, []
+    for variant in DENSE:
+        prep = dense_setup(variant)
+        for seed, noisy, views in cases(d):
+            t0 = time.perf_counter()
+            m = E.DSRLClustering(k, random_state=seed).fit(prep(views))
+            rows.append({"data": d.name, "seed": seed, "noise_view": noisy, "variant": variant,
+                         "source": m.graph_source_, "fit_s": time.perf_counter() - t0,
+                         "metrics": ",".join(m.view_metric_),
+                         "weights": np.round(m.view_weights_, 3).tolist(),
+                         **clustering_scores(d.y, m.labels_)})
+            if not noisy:  # each view's own partition (and, Euclidean, the averaged graph)
+                graphs = E.DSRLClustering(k, random_state=seed)._input_graphs(prep(views), k)
+                refs = {f"view {i} {variant}": g for i, g in enumerate(graphs)}
+                if variant == "euclidean":
+                    refs["sc_avg"] = sum(graphs) / len(graphs)
+                rows += [{"data": d.name, "seed": seed, "noise_view": False, "variant": r,
+                          "source": "sc", **clustering_scores(d.y, spectral_labels(g, k, 10, seed))}
+                         for r, g in refs.items()]
+    dense_setup("euclidean")
+    return rows
+
+
+def dense_semi_rows(d):
+    from glassnet.experiments.dsrl import semisupervised_rows
+    from glassnet.nn.dsrl import multiview_graph
+
+    rows = []
+    for variant in DENSE:
+        prep = dense_setup(variant)
+        r, _ = semisupervised_rows(d.name, d.y, multiview_graph(d.views), list(SEEDS), 0.1,
+                                   dsrl_kw={"metric": "auto"}, views=prep(d.views),
+                                   objectives=("learned",))
+        rows += [{**x, "variant": variant} for x in r]
+    dense_setup("euclidean")
+    return rows
+
+
+def dense_summary(path=HERE / "dsrl_tune_round13_metric.csv"):
+    df = pd.read_csv(path)
+    clean = df[~df.noise_view.astype(bool)]
+    per = clean.groupby(["data", "variant"])[["acc", "nmi"]].mean()
+    datas = clean.data.unique()
+    out = []
+    for var in DENSE:
+        best = {s: per.loc[s].loc[[v for v in per.loc[s].index if v.startswith("view")
+                                   and v.split()[-1] in ("euclidean", var)]].max() for s in datas}
+        sc = per.xs(var, level=1)
+        base = per.xs("euclidean", level=1)
+        dn = df[df.variant == var].groupby(["data", "noise_view"]).nmi.mean().unstack()
+        out.append({"variant": var, "acc": sc.acc.mean(), "nmi": sc.nmi.mean(),
+                    "sets losing > 0.02 ACC": int((sc.acc < base.acc - 0.02).sum()),
+                    ">= best view": sum((sc.loc[s] >= best[s] - 1e-12).all() for s in datas),
+                    ">= sc_avg": sum((sc.loc[s] >= per.loc[(s, "sc_avg")] - 1e-12).all()
+                                     for s in datas),
+                    "noise max dNMI": (dn[True] - dn[False]).abs().max()})
+    print(pd.DataFrame(out).round(3).to_string(index=False))
+    print(per.unstack("variant")["acc"][list(DENSE)].round(3).to_string())
+    semi = HERE / "dsrl_tune_round13_metric_semi.csv"
+    if semi.exists():
+        sm = pd.read_csv(semi)
+        sm = sm[sm.method.str.startswith("DSRL")]
+        t = sm.groupby(["data", "variant"]).accuracy.mean().unstack()[list(DENSE)]
+        print(pd.concat([t, t.mean().to_frame("mean").T]).round(3).to_string())
+
+
 def summary(path=HERE / "dsrl_tune_round13.csv"):
     df = pd.read_csv(path)
     img, clean = df, df[~df.noise_view]
@@ -276,6 +395,8 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--restarts", action="store_true", help="k-means restarts screen")
     ap.add_argument("--stability", action="store_true", help="subsample-stability screen")
+    ap.add_argument("--dense-metric", action="store_true", help="round 13d")
+    ap.add_argument("--semi", action="store_true", help="with --dense-metric: the classifier")
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--out", default="dsrl_tune_round13.csv")
     args = ap.parse_args(argv)
@@ -283,6 +404,8 @@ def main(argv=None):
         summary(HERE / args.out)
         if (HERE / "dsrl_tune_round13_stability.csv").exists():
             stability_summary()
+        if (HERE / "dsrl_tune_round13_metric.csv").exists():
+            dense_summary()
         return
     warnings.filterwarnings("ignore")
     import torch
@@ -292,6 +415,18 @@ def main(argv=None):
     if args.restarts:
         with threadpool_limits(limits=1):
             restarts_screen()
+        return
+    if args.dense_metric:
+        rows, out = [], HERE / ("dsrl_tune_round13_metric_semi.csv" if args.semi
+                                else "dsrl_tune_round13_metric.csv")
+        with threadpool_limits(limits=1):
+            for d in image_sets(args.data_dir):
+                if args.semi and d.name not in SEMI_SETS:
+                    continue
+                t0 = time.perf_counter()
+                rows += dense_semi_rows(d) if args.semi else dense_rows(d)
+                pd.DataFrame(rows).to_csv(out, index=False)
+                print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
         return
     if args.stability:
         rows = []
