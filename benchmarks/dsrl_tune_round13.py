@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dsrl_tune_round8 import _capture_fit
 from dsrl_tune_round10 import SEEDS, cases, sets
 from dsrl_tune_round12 import dominant, small_class_sets
 
@@ -73,21 +74,10 @@ def image_sets(data_dir=None):
 
 
 def capture(views, k, seed):
-    """One default ``DSRLClustering`` fit; returns (model, last_step's positional args)."""
-    import glassnet.estimators.dsrl as E
-
-    got, orig = {}, E.last_step
-
-    def spy(*args, **kw):
-        got["args"] = args
-        return orig(*args, **kw)
-
-    E.last_step = spy
-    try:
-        m = E.DSRLClustering(k, random_state=seed).fit(views)
-    finally:
-        E.last_step = orig
-    return m, got["args"]
+    """One ``DSRLClustering`` fit with today's defaults; returns (model, last_step's positional
+    args, fit seconds)."""
+    m, args, _, fit_s = _capture_fit(views, k, seed, settings={})
+    return m, args, fit_s
 
 
 def fused_variants(args, G):
@@ -125,16 +115,23 @@ def fused_variants(args, G):
     return out, agr
 
 
+def _view_graphs(views, k):
+    """DSRL's own per-view input graphs of ``views`` (today's metric and k; seed-free)."""
+    import glassnet.estimators.dsrl as E
+
+    return E.DSRLClustering(k)._input_graphs(list(views), k)
+
+
 def rows_for(d, kind):
     from glassnet.metrics import clustering_scores
     from glassnet.nn.dsrl import spectral_labels
 
     k = d.n_classes
+    graphs = _view_graphs(d.views, k)  # the references' graphs, once per set
+    refs = {"sc_avg": sum(graphs) / len(graphs), **{f"view {i}": g for i, g in enumerate(graphs)}}
     rows = []
     for seed, noisy, views in cases(d):
-        t0 = time.perf_counter()
-        m, args = capture(views, k, seed)
-        fit_s = time.perf_counter() - t0
+        m, args, fit_s = capture(views, k, seed)
         base = {"data": d.name, "kind": kind, "seed": seed, "noise_view": noisy,
                 "source": m.graph_source_, "fit_s": fit_s,
                 "weights": np.round(m.view_weights_, 3).tolist()}
@@ -146,11 +143,6 @@ def rows_for(d, kind):
             labs = {v: m.labels_ for v in [*VARIANTS, *COREG]}
         rows += [{**base, "variant": v, **clustering_scores(d.y, lab)} for v, lab in labs.items()]
         if not noisy:  # references on DSRL's own view graphs (metric and k as the fit's)
-            import glassnet.estimators.dsrl as E
-
-            graphs = E.DSRLClustering(k, random_state=seed)._input_graphs(views, k)
-            refs = {"sc_avg": sum(graphs) / len(graphs),
-                    **{f"view {i}": g for i, g in enumerate(graphs)}}
             rows += [{"data": d.name, "kind": kind, "seed": seed, "noise_view": False,
                       "variant": r, "source": "sc",
                       **clustering_scores(d.y, spectral_labels(g, k, 10, seed))}
@@ -182,7 +174,7 @@ def restarts_screen(seed=100):
 
     for draw in range(3):
         d = orl_shaped(draw)
-        m, args = capture(list(d.views), d.n_classes, seed)
+        m, args, _ = capture(list(d.views), d.n_classes, seed)
         views, k = args[3], args[5]
         own = [clustering_scores(d.y, spectral_labels(g, k, 10, seed))["acc"] for g in views]
         print(d.name, m.graph_source_, f"DSRL ACC {clustering_scores(d.y, m.labels_)['acc']:.3f}",
@@ -227,7 +219,7 @@ def stability(candidates, k, seed, n_draws=8, frac=0.8):
 def stability_rows(d, kind, seed=100):
     from glassnet.metrics import clustering_scores
 
-    m, args = capture(list(d.views), d.n_classes, seed)
+    m, args, _ = capture(list(d.views), d.n_classes, seed)
     if m.graph_source_ != "late":
         return []
     views, k = args[3], args[5]
@@ -298,6 +290,10 @@ def dense_rows(d):
     k, rows = d.n_classes, []
     for variant in DENSE:
         prep = dense_setup(variant)
+        graphs = _view_graphs(prep(d.views), k)  # the references' graphs, once per variant
+        refs = {f"view {i} {variant}": g for i, g in enumerate(graphs)}
+        if variant == "euclidean":
+            refs["sc_avg"] = sum(graphs) / len(graphs)
         for seed, noisy, views in cases(d):
             t0 = time.perf_counter()
             m = E.DSRLClustering(k, random_state=seed).fit(prep(views))
@@ -307,10 +303,6 @@ def dense_rows(d):
                          "weights": np.round(m.view_weights_, 3).tolist(),
                          **clustering_scores(d.y, m.labels_)})
             if not noisy:  # each view's own partition (and, Euclidean, the averaged graph)
-                graphs = E.DSRLClustering(k, random_state=seed)._input_graphs(prep(views), k)
-                refs = {f"view {i} {variant}": g for i, g in enumerate(graphs)}
-                if variant == "euclidean":
-                    refs["sc_avg"] = sum(graphs) / len(graphs)
                 rows += [{"data": d.name, "seed": seed, "noise_view": False, "variant": r,
                           "source": "sc", **clustering_scores(d.y, spectral_labels(g, k, 10, seed))}
                          for r, g in refs.items()]
@@ -363,7 +355,7 @@ def dense_summary(path=HERE / "dsrl_tune_round13_metric.csv"):
 
 def summary(path=HERE / "dsrl_tune_round13.csv"):
     df = pd.read_csv(path)
-    img, clean = df, df[~df.noise_view]
+    clean = df[~df.noise_view]
     per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
     out = []
     for kind in ("regular", "dominant"):
@@ -378,14 +370,15 @@ def summary(path=HERE / "dsrl_tune_round13.csv"):
                         ">=sc_avg": sum((sc.loc[s] >= p.loc[(s, "sc_avg")] - 1e-12).all()
                                         for s in datas)})
     t = pd.DataFrame(out)
-    noise = img[img.variant.isin([*VARIANTS, *COREG])].groupby(["variant", "data", "noise_view"]).nmi.mean()
+    noise = df[df.variant.isin([*VARIANTS, *COREG])].groupby(["variant", "data",
+                                                             "noise_view"]).nmi.mean()
     dn = noise.unstack("noise_view")
     t = t.merge((dn[True] - dn[False]).abs().groupby("variant").max().rename("noise max dNMI"),
                 left_on="variant", right_index=True)
     pooled = clean[clean.variant.isin([*VARIANTS, *COREG])].groupby("variant")[["acc", "nmi"]].mean()
     print(t.round(3).to_string(index=False))
     print("pooled (24 sets):\n", pooled.round(4).to_string())
-    late = img[(img.variant == "equal")].groupby("kind").source.value_counts()
+    late = df[(df.variant == "equal")].groupby("kind").source.value_counts()
     print(late.to_string())
     return t
 

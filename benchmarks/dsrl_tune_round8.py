@@ -49,9 +49,14 @@ from dsrl_standins import standins
 
 from glassnet.experiments.dsrl_tables import TUNING_SEEDS, TUNING_SETS
 
+# the Euclidean 10-NN graphs every tuning round up to 11e ran on (metric="auto" came in 11f,
+# n_neighbors="auto" in 12b)
+PINNED = {"metric": "euclidean", "n_neighbors": 10}
 
-def _capture_fit(views, k, seed):
-    """A default DSRLClustering fit; returns (model, captured last_step args, kwargs)."""
+
+def _capture_fit(views, k, seed, settings=PINNED):
+    """A DSRLClustering fit with ``settings`` (default :data:`PINNED`; ``{}``: today's
+    defaults); returns (model, captured last_step args, kwargs, fit seconds)."""
     import glassnet.estimators.dsrl as E
 
     got = {}
@@ -64,9 +69,7 @@ def _capture_fit(views, k, seed):
     E.last_step = spy
     try:
         t0 = time.perf_counter()
-        # the Euclidean 10-NN graphs every tuning round up to 11e ran on (metric="auto" came
-        # in 11f, n_neighbors="auto" in 12b)
-        m = E.DSRLClustering(k, metric="euclidean", n_neighbors=10, random_state=seed).fit(views)
+        m = E.DSRLClustering(k, random_state=seed, **settings).fit(views)
         fit_s = time.perf_counter() - t0
     finally:
         E.last_step = orig
