@@ -282,13 +282,13 @@ def dense_setup(variant):
     return prep
 
 
-def dense_rows(d):
+def dense_rows(d, variants=DENSE):
     import glassnet.estimators.dsrl as E
     from glassnet.metrics import clustering_scores
     from glassnet.nn.dsrl import spectral_labels
 
     k, rows = d.n_classes, []
-    for variant in DENSE:
+    for variant in variants:
         prep = dense_setup(variant)
         graphs = _view_graphs(prep(d.views), k)  # the references' graphs, once per variant
         refs = {f"view {i} {variant}": g for i, g in enumerate(graphs)}
@@ -310,12 +310,12 @@ def dense_rows(d):
     return rows
 
 
-def dense_semi_rows(d):
+def dense_semi_rows(d, variants=DENSE):
     from glassnet.experiments.dsrl import semisupervised_rows
     from glassnet.nn.dsrl import multiview_graph
 
     rows = []
-    for variant in DENSE:
+    for variant in variants:
         prep = dense_setup(variant)
         r, _ = semisupervised_rows(d.name, d.y, multiview_graph(d.views), list(SEEDS), 0.1,
                                    dsrl_kw={"metric": "auto"}, views=prep(d.views),
@@ -325,13 +325,14 @@ def dense_semi_rows(d):
     return rows
 
 
-def dense_summary(path=HERE / "dsrl_tune_round13_metric.csv"):
+def dense_summary(path=HERE / "dsrl_tune_round13_metric.csv", variants=DENSE,
+                  semi=HERE / "dsrl_tune_round13_metric_semi.csv"):
     df = pd.read_csv(path)
     clean = df[~df.noise_view.astype(bool)]
     per = clean.groupby(["data", "variant"])[["acc", "nmi"]].mean()
     datas = clean.data.unique()
     out = []
-    for var in DENSE:
+    for var in variants:
         best = {s: per.loc[s].loc[[v for v in per.loc[s].index if v.startswith("view")
                                    and v.split()[-1] in ("euclidean", var)]].max() for s in datas}
         sc = per.xs(var, level=1)
@@ -344,12 +345,12 @@ def dense_summary(path=HERE / "dsrl_tune_round13_metric.csv"):
                                      for s in datas),
                     "noise max dNMI": (dn[True] - dn[False]).abs().max()})
     print(pd.DataFrame(out).round(3).to_string(index=False))
-    print(per.unstack("variant")["acc"][list(DENSE)].round(3).to_string())
-    semi = HERE / "dsrl_tune_round13_metric_semi.csv"
+    print(per.unstack("variant")[["acc", "nmi"]].loc[:, (slice(None), list(variants))]
+          .round(3).to_string())
     if semi.exists():
         sm = pd.read_csv(semi)
         sm = sm[sm.method.str.startswith("DSRL")]
-        t = sm.groupby(["data", "variant"]).accuracy.mean().unstack()[list(DENSE)]
+        t = sm.groupby(["data", "variant"]).accuracy.mean().unstack()[list(variants)]
         print(pd.concat([t, t.mean().to_frame("mean").T]).round(3).to_string())
 
 

@@ -61,7 +61,7 @@ def test_auto_takes_tfidf_for_text_views_only():
 
 def test_bad_metric_input_is_refused():
     neg = [np.random.default_rng(0).normal(size=(40, 5))]
-    with pytest.raises(ValueError, match="needs nonnegative term counts or weights, but view 0"):
+    with pytest.raises(ValueError, match="needs nonnegative features .* but view 0"):
         DSRLClustering(3, metric="tfidf").fit(neg)
     with pytest.raises(ValueError, match="metric"):
         DSRLClustering(3, metric="manhattan").fit(neg)
@@ -100,7 +100,6 @@ def test_metric_survives_save_load_and_predict(tmp_path):
     c2 = glassnet.load(tmp_path / "c")
     assert c2.view_metric_ == ["tfidf", "tfidf"]
     assert np.array_equal(c2.predict(new), c.predict(new))
-
 
 
 def test_cosine_takes_the_weights_as_given():
@@ -151,3 +150,53 @@ def test_sparse_views_equal_dense_ones_up_to_a_size_limit(monkeypatch):
     monkeypatch.setattr(dv, "MAX_DENSE", 1000)
     with pytest.raises(ValueError, match=r"view 1 is a sparse 150 x 300 matrix.*max_features"):
         DSRLClustering(3).fit([views[0], sp.csr_matrix(views[1])])
+
+
+def _histograms(seed, n=120, k=3, bins=24):
+    """Two histogram views of n rows from k classes: each class's bin distribution is half a
+    shared one and half its own, and the totals spread over two orders of magnitude (dense:
+    about 2% zero bins)."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(k), n // k)
+    views = []
+    for _ in range(2):
+        shapes = 0.5 * rng.dirichlet(np.full(bins, 2.0)) + 0.5 * rng.dirichlet(
+            np.full(bins, 2.0), size=k)
+        totals = np.exp(rng.uniform(np.log(50), np.log(5000), n))
+        views.append(np.stack([rng.multinomial(int(t), shapes[c]) for t, c in zip(totals, y)])
+                     .astype(np.float64))
+    return views, y
+
+
+def test_hellinger_points_give_the_hellinger_distance():
+    views, _ = _histograms(0)
+    V = views[0]
+    mu, scale = fit_view(V, "hellinger")
+    Z = transform(V, mu, scale, "hellinger")
+    assert np.allclose(np.linalg.norm(Z, axis=1), 1)  # unit rows, like cosine and tfidf
+    assert np.allclose(transform(7 * V, mu, scale, "hellinger"), Z)  # totals do not count
+    P = V / V.sum(axis=1, keepdims=True)
+    bc = np.sqrt(P[0] * P[1]).sum()  # Bhattacharyya coefficient; H^2 = 1 - bc
+    assert np.isclose(np.linalg.norm(Z[0] - Z[1]), np.sqrt(2) * np.sqrt(1 - bc))
+    assert not transform(np.zeros((1, V.shape[1])), mu, scale, "hellinger").any()
+    with pytest.raises(ValueError, match="metric='hellinger' needs nonnegative features"):
+        transform(V - 1, mu, scale, "hellinger")
+    with pytest.raises(ValueError, match="metric='hellinger' needs nonnegative .* but view 1"):
+        DSRLClustering(3, metric="hellinger").fit([V, -V])
+    assert view_metric(V, "auto") == "euclidean"  # dense histograms: not text
+
+
+def test_hellinger_graphs_ignore_histogram_totals_that_z_scores_follow(tmp_path):
+    views, y = _histograms(0)
+    eu = DSRLClustering(3, metric="euclidean", random_state=0).fit(views)
+    he = DSRLClustering(3, metric="hellinger", random_state=0).fit(views)
+    assert he.view_metric_ == ["hellinger", "hellinger"]
+    assert adjusted_rand_score(y, he.labels_) > 0.95
+    assert adjusted_rand_score(y, eu.labels_) < 0.5  # z-scored counts follow the totals
+    glassnet.save(he, tmp_path / "he")
+    he2 = glassnet.load(tmp_path / "he")
+    new = [v[::4] for v in views]
+    assert he2.view_metric_ == he.view_metric_
+    assert np.array_equal(he2.predict(new), he.predict(new))
+    with pytest.raises(ValueError, match="metric='hellinger' needs nonnegative features"):
+        he.predict([-v for v in new])

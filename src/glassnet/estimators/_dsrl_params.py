@@ -8,6 +8,7 @@ import numbers
 from sklearn.utils._param_validation import StrOptions
 
 from glassnet.estimators.base import DEVICE, EPOCHS, NONNEG, POSITIVE, RANDOM_STATE, Interval
+from glassnet.nn.dsrl_views import METRICS
 
 # the released code's Theta initialisation b = [1, 2], w = [1, 1], L = 1 (paper README); the
 # b's are in units of the init_quantile-quantile of W's nonzero values (see _initial_theta)
@@ -72,7 +73,7 @@ MAX_LAYERS = 1000
 # takes the objective's default (CLUSTERING_DEFAULTS / CLASSIFICATION_DEFAULTS)
 CONSTRAINTS = {
     "affinity": [StrOptions({"knn", "precomputed"})],
-    "metric": [StrOptions({"auto", "cosine", "euclidean", "tfidf"})],
+    "metric": [StrOptions(set(METRICS))],
     "objective": [StrOptions(set(OBJECTIVES))],
     "view_weights": [StrOptions(set(VIEW_WEIGHTS))],
     "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -101,7 +102,8 @@ PARAMS_DOC = """
     metric : the points of each view's kNN graph (:mod:`glassnet.nn.dsrl_views`):
         ``"euclidean"`` (z-scored features, the released pipeline), ``"tfidf"`` (TF-IDF
         weighted term counts, rows of unit length: the cosine kNN of text), ``"cosine"``
-        (unit rows of the features as given) or ``"auto"`` (``"tfidf"`` for text: views that
+        (unit rows of the features as given), ``"hellinger"`` (square roots of each row divided
+        by its sum: nonnegative histograms or intensities) or ``"auto"`` (``"tfidf"`` for text: views that
         are nonnegative and at least 90% zeros, whether counts, frequencies or TF-IDF weights;
         ``"euclidean"`` otherwise). ``view_metric_`` holds the one used per view.
     objective : ``"learned"`` (default; see the class description) or ``"paper"`` (eq. 8,

@@ -11,6 +11,10 @@ on multi-view and precomputed input.
   hubs.
 * ``"cosine"``: rows scaled to unit length as given (no centring, no reweighting): the cosine
   kNN of features that are already weights, such as a ``TfidfVectorizer`` output.
+* ``"hellinger"``: nonnegative features (histograms such as LBP, HOG or colour histograms, pixel
+  intensities), each row divided by its sum and square-rooted; the Euclidean distance between
+  two such rows is sqrt(2) times the Hellinger distance of the two distributions (rounds 13d
+  and 14).
 * ``"auto"``: per view, ``"tfidf"`` for text (nonnegative, at least :data:`TEXT_ZEROS` of the
   entries zero: word counts, term frequencies or TF-IDF weights; round 12), ``"euclidean"``
   otherwise. Sparse 0/1 indicators (one-hot categories) pass that test too; pass
@@ -28,7 +32,8 @@ __all__ = ["MAX_DENSE", "METRICS", "TEXT_ZEROS", "affinity_to_fitted", "check_vi
            "dense_view", "fit_view", "is_multiview", "is_text", "knn_affinity", "neighbors",
            "transform", "view_metric"]
 
-METRICS = ("auto", "cosine", "euclidean", "tfidf")
+METRICS = ("auto", "cosine", "euclidean", "hellinger", "tfidf")
+NONNEGATIVE = ("hellinger", "tfidf")  # metrics that refuse negative features
 TEXT_ZEROS = 0.9  # "auto": a nonnegative view with at least this share of zeros is text
 MAX_DENSE = 2 * 10**8  # entries of a sparse view made dense (1.6 GB as float64)
 
@@ -46,9 +51,10 @@ def view_metric(V: np.ndarray, metric: str, name: str = "view") -> str:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if metric == "auto":
         return "tfidf" if is_text(V) else "euclidean"
-    if metric == "tfidf" and np.size(V) and np.min(V) < 0:
-        raise ValueError(f"metric='tfidf' needs nonnegative term counts or weights, but {name} "
-                         f"has negative values (min {np.min(V):.3g}); use metric='euclidean'")
+    if metric in NONNEGATIVE and np.size(V) and np.min(V) < 0:
+        raise ValueError(f"metric={metric!r} needs nonnegative features (term counts, weights or "
+                         f"histograms), but {name} has negative values (min {np.min(V):.3g}); "
+                         "use metric='euclidean'")
     return metric
 
 
@@ -64,9 +70,9 @@ def neighbors(option, n: int, n_groups: int) -> int:
 def fit_view(V: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """``(mean, scale)`` of view V for :func:`transform`: the column means and standard
     deviations (``"euclidean"``; constant columns keep scale 1), zeros and ``1 / idf``
-    (``"tfidf"``) or zeros and ones (``"cosine"``)."""
+    (``"tfidf"``) or zeros and ones (``"cosine"``, ``"hellinger"``: nothing is fitted)."""
     V = np.asarray(V, dtype=np.float64)
-    if metric == "cosine":
+    if metric in ("cosine", "hellinger"):
         return np.zeros(V.shape[1]), np.ones(V.shape[1])
     if metric == "tfidf":
         df = np.count_nonzero(V, axis=0)
@@ -78,8 +84,16 @@ def fit_view(V: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
 
 def transform(V: np.ndarray, mean: np.ndarray, scale: np.ndarray, metric: str) -> np.ndarray:
     """``(V - mean) / scale``; for ``"tfidf"`` and ``"cosine"`` each row then has unit length
-    (an empty document stays the zero row)."""
+    (an empty document stays the zero row); for ``"hellinger"`` each row is divided by its sum
+    and square-rooted (so it too has unit length; an all-zero row stays zero). New rows with
+    negative values are refused under the metrics that need nonnegative features."""
     Z = (np.asarray(V, dtype=np.float64) - mean) / scale
+    if metric in NONNEGATIVE and Z.size and Z.min() < 0:
+        raise ValueError(f"metric={metric!r} needs nonnegative features, but these rows have "
+                         f"negative values (min {Z.min():.3g})")
+    if metric == "hellinger":
+        sums = Z.sum(axis=1, keepdims=True)
+        return np.sqrt(Z / np.where(sums > 0, sums, 1.0))
     if metric in ("tfidf", "cosine"):
         norms = np.linalg.norm(Z, axis=1, keepdims=True)
         Z = Z / np.where(norms > 0, norms, 1.0)
