@@ -200,3 +200,9 @@ def test_hellinger_graphs_ignore_histogram_totals_that_z_scores_follow(tmp_path)
     assert np.array_equal(he2.predict(new), he.predict(new))
     with pytest.raises(ValueError, match="metric='hellinger' needs nonnegative features"):
         he.predict([-v for v in new])
+    ys = np.where(np.arange(y.size) % 5 == 0, y, -1)  # the classifier takes the option too
+    c = DSRLClassifier(metric="hellinger", max_epochs=3, random_state=0).fit(views, ys)
+    assert c.view_metric_ == ["hellinger", "hellinger"]
+    assert np.mean(c.transduction_ == y) > 0.9
+    glassnet.save(c, tmp_path / "c")
+    assert np.array_equal(glassnet.load(tmp_path / "c").predict(new), c.predict(new))
