@@ -11,10 +11,11 @@ on multi-view and precomputed input.
   hubs.
 * ``"cosine"``: rows scaled to unit length as given (no centring, no reweighting): the cosine
   kNN of features that are already weights, such as a ``TfidfVectorizer`` output.
-* ``"hellinger"``: nonnegative features (histograms such as LBP, HOG or colour histograms, pixel
-  intensities), each row divided by its sum and square-rooted; the Euclidean distance between
-  two such rows is sqrt(2) times the Hellinger distance of the two distributions (rounds 13d
-  and 14).
+* ``"hellinger"``: nonnegative histograms (LBP, HOG, colour or bag-of-visual-words counts),
+  each row divided by its sum and square-rooted; the Euclidean distance between two such rows
+  is sqrt(2) times the Hellinger distance of the two distributions. An option, not the
+  ``"auto"`` choice: it raised DSRL on one set of image tuning sets and lowered it on another,
+  most where a view is raw pixel intensities (docs/history/dsrl.md, rounds 13d and 14).
 * ``"auto"``: per view, ``"tfidf"`` for text (nonnegative, at least :data:`TEXT_ZEROS` of the
   entries zero: word counts, term frequencies or TF-IDF weights; round 12), ``"euclidean"``
   otherwise. Sparse 0/1 indicators (one-hot categories) pass that test too; pass
