@@ -1,0 +1,161 @@
+"""Round 16 of DSRL (issue 26): spectrum-weighted late fusion, tuning data only.
+
+Late fusion (``nn.dsrl_select.late_fusion``) runs k-means on the kept views' row-normalised
+spectral embeddings side by side (and the clustered graph's), every block with the same weight,
+so on ORL three weak views outvote the strong one. Rounds 11b and 13 weighted whole blocks by
+eigengap or agreement and lost. This probe weights each *column* by its graph's own spectrum, as
+diffusion maps do: column i of a block is multiplied by ``mu_i^t``, ``mu_i`` the i-th leading
+eigenvalue of the graph's normalised adjacency (clipped at 0). A view with k clean clusters keeps
+``mu ~ 1`` on its k columns; a weak view's later columns shrink. Variants ``eig-1``, ``eig-4``,
+``eig-16`` against ``equal`` (today); the rule was written before the first fit
+(``docs/history/dsrl.md``, round 16).
+
+Data: round 12c's 12 image tuning sets and their one-dominant-view copies, round 13's three
+``orl_shaped`` draws and round 14's six crop sets; ``DSRLClustering()`` defaults, seeds 100-102,
+with and without the noise view; only the last step is rerun (inputs captured from one fit).
+Rows ``dsrl_tune_round16.csv``.
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round16.py [--summary]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dsrl_tune_round10 import cases
+from dsrl_tune_round12 import dominant
+from dsrl_tune_round13 import _view_graphs, capture, image_sets, orl_shaped
+from dsrl_tune_round14 import skpatch, sktexture
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "dsrl_tune_round16.csv"
+POWERS = {"equal": 0, "eig-1": 1, "eig-4": 4, "eig-16": 16}
+
+
+def embedding(W, k, seed):
+    """(row-normalised leading eigenvectors, their eigenvalues) of W's normalised adjacency, as
+    ``nn.dsrl.spectral_embedding`` computes them."""
+    import scipy.sparse as sp
+
+    from glassnet.nn.dsrl import _degree_scaling, leading_eigenvectors
+
+    W = sp.csr_matrix(W)
+    s = _degree_scaling(W)
+    A = sp.diags(s) @ W @ sp.diags(s)
+    U = leading_eigenvectors(A, k, np.random.default_rng(seed).uniform(-1, 1, W.shape[0]))
+    mu = np.einsum("ij,ij->j", U, A @ U) / np.maximum(np.einsum("ij,ij->j", U, U), 1e-300)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    return U / np.where(norms > 0, norms, 1.0), np.clip(mu, 0.0, None)
+
+
+def fused(args, G):
+    """{variant: labels} of the spectrum-weighted late fusions on one fit's captured inputs."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    views, k, n_init, seed = args[3], args[5], args[6], args[7]
+    with threadpool_limits(limits=1):
+        blocks = [embedding(g, k, seed) for g in [*views, G]]
+        return {name: KMeans(k, n_init=n_init, random_state=seed).fit_predict(
+                    np.hstack([E * mu**t for E, mu in blocks]))
+                for name, t in POWERS.items()}
+
+
+def all_sets(data_dir=None):
+    for d in image_sets(data_dir):
+        yield "regular", d
+        yield "dominant", dominant(d)[0]
+    for draw in range(3):
+        yield "orl-shaped", orl_shaped(draw)
+    for draw in range(3):
+        yield "crops", skpatch(draw)
+    for draw in range(3):
+        yield "crops", sktexture(draw)
+
+
+def rows_for(kind, d):
+    from glassnet.metrics import clustering_scores
+    from glassnet.nn.dsrl import spectral_labels
+
+    k = d.n_classes
+    graphs = _view_graphs(d.views, k)
+    refs = {"sc_avg": sum(graphs) / len(graphs), **{f"view {i}": g for i, g in enumerate(graphs)}}
+    rows = []
+    for seed, noisy, views in cases(d):
+        m, args, fit_s = capture(views, k, seed)
+        base = {"kind": kind, "data": d.name, "seed": seed, "noise_view": noisy,
+                "source": m.graph_source_, "fit_s": fit_s}
+        if m.graph_source_ == "late":
+            labs = fused(args, m.graph_)
+            assert np.array_equal(labs["equal"], m.labels_), "equal != the fit's late fusion"
+        else:
+            labs = {v: m.labels_ for v in POWERS}
+        rows += [{**base, "variant": v, **clustering_scores(d.y, lab)} for v, lab in labs.items()]
+        if not noisy:
+            rows += [{"kind": kind, "data": d.name, "seed": seed, "noise_view": False,
+                      "variant": r, "source": "sc",
+                      **clustering_scores(d.y, spectral_labels(g, k, 10, seed))}
+                     for r, g in refs.items()]
+    return rows
+
+
+def summary(path=OUT):
+    df = pd.read_csv(path)
+    clean = df[~df.noise_view.astype(bool)]
+    per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
+    sets = clean[["kind", "data"]].drop_duplicates().itertuples(index=False)
+    sets = [tuple(s) for s in sets]
+
+    def best_view(s):
+        p = per.loc[s]
+        return p.loc[[v for v in p.index if v.startswith("view")]].max()
+
+    out = []
+    for var in POWERS:
+        def ge(s, ref, var=var):
+            return bool((per.loc[(*s, var)] >= ref - 1e-12).all())
+
+        sub = [s for s in sets if s[0] in ("regular", "crops")]
+        dn = df[df.variant == var].groupby(["data", "noise_view"]).nmi.mean().unstack()
+        out.append({"variant": var,
+                    "acc (33)": np.mean([per.loc[(*s, var)].acc for s in sets]),
+                    "nmi (33)": np.mean([per.loc[(*s, var)].nmi for s in sets]),
+                    ">= best view (33)": sum(ge(s, best_view(s)) for s in sets),
+                    "acc (18)": np.mean([per.loc[(*s, var)].acc for s in sub]),
+                    ">= sc_avg (18)": sum(ge(s, per.loc[(*s, "sc_avg")]) for s in sub),
+                    "noise max dNMI": (dn[True] - dn[False]).abs().max()})
+    print(pd.DataFrame(out).round(3).to_string(index=False))
+    t = per.acc.unstack("variant")[list(POWERS)]
+    print(t.groupby("kind").mean().round(3).to_string())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--summary", action="store_true")
+    args = ap.parse_args(argv)
+    if args.summary:
+        summary()
+        return
+    warnings.filterwarnings("ignore")
+    import torch
+
+    torch.set_num_threads(1)
+    rows = []
+    for kind, d in all_sets(args.data_dir):
+        t0 = time.perf_counter()
+        rows += rows_for(kind, d)
+        pd.DataFrame(rows).to_csv(OUT, index=False)
+        print(kind, d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
