@@ -168,10 +168,11 @@ def auto_k(n, n_clusters):
     return neighbors("auto", n, n_clusters)
 
 
-def small_class_sets(data_dir=None):
+def small_class_sets(data_dir=None, draws=(0, 1, 2)):
     """Round 12b: tuning sets whose classes hold about 10 samples (ORL's shape): Yale-4v, Yale at
     8 per class and MSRC-v1, USPS and scikit-learn's digits (6-view stand-ins) at 10 per class,
-    draws 0-2 (``default_rng(1000 + draw)``)."""
+    draws 0-2 (``default_rng(1000 + draw)``; Yale-4v itself only with draw 0; round 17 takes
+    draws 3-5)."""
     from dsrl_standins import _balanced, digits, usps, yale
 
     from glassnet.datasets.multiview import MultiviewData, load_multiview
@@ -181,9 +182,10 @@ def small_class_sets(data_dir=None):
         return MultiviewData(f"{d.name}-c{per}-{draw}", [v[idx] for v in d.views], d.y[idx])
 
     y = yale(data_dir)
-    yield y
+    if 0 in draws:
+        yield y
     ms = load_multiview("MSRC-v1", data_dir)
-    for draw in (0, 1, 2):
+    for draw in draws:
         yield small(y, 8, draw)
         yield small(ms, 10, draw)
         yield usps(draw, per_class=10, data_dir=data_dir)

@@ -15,7 +15,11 @@ Data: round 12c's 12 image tuning sets and their one-dominant-view copies, round
 with and without the noise view; only the last step is rerun (inputs captured from one fit).
 Rows ``dsrl_tune_round16.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round16.py [--summary]
+Round 17 (``--fresh``): one weight per block instead, so each embedding keeps its shape:
+``blk-t`` multiplies block v by ``sqrt(mean(mu_v)^t)`` (t = 4, 16), on sets no round had
+fitted (:func:`fresh_sets`); rows ``dsrl_tune_round17.csv``.
+
+    PYTHONPATH=src python benchmarks/dsrl_tune_round16.py [--fresh] [--summary]
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from dsrl_tune_round13 import _view_graphs, capture, image_sets, orl_shaped
 from dsrl_tune_round14 import skpatch, sktexture
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "dsrl_tune_round16.csv"
+OUT, OUT_17 = HERE / "dsrl_tune_round16.csv", HERE / "dsrl_tune_round17.csv"
 POWERS = {"equal": 0, "eig-1": 1, "eig-4": 4, "eig-16": 16}
+BLOCK = {"blk-4": 4, "blk-16": 16}  # round 17: one weight per block, (mean mu)^t
 
 
 def embedding(W, k, seed):
@@ -56,17 +61,40 @@ def embedding(W, k, seed):
     return U / np.where(norms > 0, norms, 1.0), np.clip(mu, 0.0, None)
 
 
-def fused(args, G):
-    """{variant: labels} of the spectrum-weighted late fusions on one fit's captured inputs."""
+def fused(args, G, block=False):
+    """{variant: labels} of the spectrum-weighted late fusions on one fit's captured inputs
+    (with ``block``, round 17's block weights too)."""
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
     views, k, n_init, seed = args[3], args[5], args[6], args[7]
     with threadpool_limits(limits=1):
         blocks = [embedding(g, k, seed) for g in [*views, G]]
-        return {name: KMeans(k, n_init=n_init, random_state=seed).fit_predict(
-                    np.hstack([E * mu**t for E, mu in blocks]))
-                for name, t in POWERS.items()}
+
+        def km(blocks_):
+            return KMeans(k, n_init=n_init, random_state=seed).fit_predict(np.hstack(blocks_))
+
+        out = {name: km([E * mu**t for E, mu in blocks]) for name, t in POWERS.items()}
+        if block:
+            out.update({name: km([E * np.sqrt(mu.mean() ** t) for E, mu in blocks])
+                        for name, t in BLOCK.items()})
+        return out
+
+
+def fresh_sets(data_dir=None):
+    """Round 17's sets, none fitted before: small-class draws 3-5 and their dominant copies,
+    ``orl_shaped`` draws 3-8, ``skpatch-c40`` draws 9-11 and ``sktexture-c10`` draws 25-27."""
+    from dsrl_tune_round12 import small_class_sets
+
+    for d in small_class_sets(data_dir, draws=(3, 4, 5)):
+        yield "regular", d
+        yield "dominant", dominant(d)[0]
+    for draw in range(3, 9):
+        yield "orl-shaped", orl_shaped(draw)
+    for draw in range(9, 12):
+        yield "crops", skpatch(draw)
+    for draw in range(25, 28):
+        yield "crops", sktexture(draw)
 
 
 def all_sets(data_dir=None):
@@ -81,7 +109,7 @@ def all_sets(data_dir=None):
         yield "crops", sktexture(draw)
 
 
-def rows_for(kind, d):
+def rows_for(kind, d, block=False):
     from glassnet.metrics import clustering_scores
     from glassnet.nn.dsrl import spectral_labels
 
@@ -94,10 +122,10 @@ def rows_for(kind, d):
         base = {"kind": kind, "data": d.name, "seed": seed, "noise_view": noisy,
                 "source": m.graph_source_, "fit_s": fit_s}
         if m.graph_source_ == "late":
-            labs = fused(args, m.graph_)
+            labs = fused(args, m.graph_, block)
             assert np.array_equal(labs["equal"], m.labels_), "equal != the fit's late fusion"
         else:
-            labs = {v: m.labels_ for v in POWERS}
+            labs = {v: m.labels_ for v in [*POWERS, *(BLOCK if block else ())]}
         rows += [{**base, "variant": v, **clustering_scores(d.y, lab)} for v, lab in labs.items()]
         if not noisy:
             rows += [{"kind": kind, "data": d.name, "seed": seed, "noise_view": False,
@@ -108,6 +136,7 @@ def rows_for(kind, d):
 
 
 def summary(path=OUT):
+    variants = list(POWERS) + [v for v in BLOCK if v in set(pd.read_csv(path).variant)]
     df = pd.read_csv(path)
     clean = df[~df.noise_view.astype(bool)]
     per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
@@ -119,41 +148,43 @@ def summary(path=OUT):
         return p.loc[[v for v in p.index if v.startswith("view")]].max()
 
     out = []
-    for var in POWERS:
+    for var in variants:
         def ge(s, ref, var=var):
             return bool((per.loc[(*s, var)] >= ref - 1e-12).all())
 
         sub = [s for s in sets if s[0] in ("regular", "crops")]
         dn = df[df.variant == var].groupby(["data", "noise_view"]).nmi.mean().unstack()
         out.append({"variant": var,
-                    "acc (33)": np.mean([per.loc[(*s, var)].acc for s in sets]),
-                    "nmi (33)": np.mean([per.loc[(*s, var)].nmi for s in sets]),
-                    ">= best view (33)": sum(ge(s, best_view(s)) for s in sets),
-                    "acc (18)": np.mean([per.loc[(*s, var)].acc for s in sub]),
-                    ">= sc_avg (18)": sum(ge(s, per.loc[(*s, "sc_avg")]) for s in sub),
+                    f"acc ({len(sets)})": np.mean([per.loc[(*s, var)].acc for s in sets]),
+                    f"nmi ({len(sets)})": np.mean([per.loc[(*s, var)].nmi for s in sets]),
+                    f">= best view ({len(sets)})": sum(ge(s, best_view(s)) for s in sets),
+                    f"acc ({len(sub)})": np.mean([per.loc[(*s, var)].acc for s in sub]),
+                    f">= sc_avg ({len(sub)})": sum(ge(s, per.loc[(*s, "sc_avg")]) for s in sub),
                     "noise max dNMI": (dn[True] - dn[False]).abs().max()})
     print(pd.DataFrame(out).round(3).to_string(index=False))
-    t = per.acc.unstack("variant")[list(POWERS)]
+    t = per.acc.unstack("variant")[variants]
     print(t.groupby("kind").mean().round(3).to_string())
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--fresh", action="store_true", help="round 17: block weights, fresh sets")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args(argv)
+    out = OUT_17 if args.fresh else OUT
     if args.summary:
-        summary()
+        summary(out)
         return
     warnings.filterwarnings("ignore")
     import torch
 
     torch.set_num_threads(1)
     rows = []
-    for kind, d in all_sets(args.data_dir):
+    for kind, d in (fresh_sets if args.fresh else all_sets)(args.data_dir):
         t0 = time.perf_counter()
-        rows += rows_for(kind, d)
-        pd.DataFrame(rows).to_csv(OUT, index=False)
+        rows += rows_for(kind, d, block=args.fresh)
+        pd.DataFrame(rows).to_csv(out, index=False)
         print(kind, d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
 
 
