@@ -17,7 +17,8 @@ Rows ``dsrl_tune_round16.csv``.
 
 Round 17 (``--fresh``): one weight per block instead, so each embedding keeps its shape:
 ``blk-t`` multiplies block v by ``sqrt(mean(mu_v)^t)`` (t = 4, 16), on sets no round had
-fitted (:func:`fresh_sets`); rows ``dsrl_tune_round17.csv``.
+fitted (:func:`fresh_sets`); rows ``dsrl_tune_round17.csv``. ``blk-4`` is what
+``DSRLClustering(late_fusion="spectral")`` does (an option since round 17, not the default).
 
     PYTHONPATH=src python benchmarks/dsrl_tune_round16.py [--fresh] [--summary]
 """
@@ -45,31 +46,18 @@ POWERS = {"equal": 0, "eig-1": 1, "eig-4": 4, "eig-16": 16}
 BLOCK = {"blk-4": 4, "blk-16": 16}  # round 17: one weight per block, (mean mu)^t
 
 
-def embedding(W, k, seed):
-    """(row-normalised leading eigenvectors, their eigenvalues) of W's normalised adjacency, as
-    ``nn.dsrl.spectral_embedding`` computes them."""
-    import scipy.sparse as sp
-
-    from glassnet.nn.dsrl import _degree_scaling, leading_eigenvectors
-
-    W = sp.csr_matrix(W)
-    s = _degree_scaling(W)
-    A = sp.diags(s) @ W @ sp.diags(s)
-    U = leading_eigenvectors(A, k, np.random.default_rng(seed).uniform(-1, 1, W.shape[0]))
-    mu = np.einsum("ij,ij->j", U, A @ U) / np.maximum(np.einsum("ij,ij->j", U, U), 1e-300)
-    norms = np.linalg.norm(U, axis=1, keepdims=True)
-    return U / np.where(norms > 0, norms, 1.0), np.clip(mu, 0.0, None)
-
-
 def fused(args, G, block=False):
     """{variant: labels} of the spectrum-weighted late fusions on one fit's captured inputs
     (with ``block``, round 17's block weights too)."""
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
+    from glassnet.nn.dsrl import spectral_embedding
+
     views, k, n_init, seed = args[3], args[5], args[6], args[7]
     with threadpool_limits(limits=1):
-        blocks = [embedding(g, k, seed) for g in [*views, G]]
+        blocks = [(E, np.clip(mu, 0.0, None)) for E, mu in
+                  (spectral_embedding(g, k, seed, eigenvalues=True) for g in [*views, G])]
 
         def km(blocks_):
             return KMeans(k, n_init=n_init, random_state=seed).fit_predict(np.hstack(blocks_))

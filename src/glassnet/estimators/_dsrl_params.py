@@ -66,6 +66,9 @@ COREG_LAMBDA = 0.5
 # clustered graph's side by side (chosen on MSRC-v1, 3Sources and the 23 stand-ins, seeds
 # 100-102, against a rule written down first; docs/history/dsrl.md round 10)
 LATE_AGREEMENT = 0.2
+# late_fusion=True weighs the views' embeddings equally; "spectral" by how cleanly each graph
+# cuts into k groups (nn.dsrl_select.late_fusion, rounds 16-17: an option, not the default)
+LATE_FUSION = ["boolean", StrOptions({"spectral"})]
 
 # at most this many unfolded blocks (each a sparse graph update of every view)
 MAX_LAYERS = 1000

@@ -64,6 +64,7 @@ from glassnet.estimators._dsrl_params import (
     GAP_KIND,
     GATE_RESCUE,
     LATE_AGREEMENT,
+    LATE_FUSION,
     PARAMS_DOC,
     PRIOR_MASS,
     STRUCTURE_NULL,
@@ -312,7 +313,8 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     n_clusters : number of clusters (<= number of samples).
     """ + PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
     coreg, pick_view, late_fusion : the last steps (co-reg after a fallback or when no pair
-        of views agrees: off by default since round 9; one standout view; late fusion).
+        of views agrees: off by default since round 9; one standout view; late fusion, or with
+        ``"spectral"`` views weighted by how cleanly their graphs cut into k: one strong view).
 
     Attributes
     ----------
@@ -331,7 +333,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
         "coreg": ["boolean"],
         "pick_view": ["boolean"],
-        "late_fusion": ["boolean"],
+        "late_fusion": LATE_FUSION,
     }
 
     def __init__(self, n_clusters=8, *, affinity="knn", metric="auto", objective="learned",
@@ -387,15 +389,15 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
             G = self._learn_graph(graphs, seed, self._gap_loss(int(k)), n_groups=int(k))
             labels = spectral_labels(G, k, self.n_init, seed)
             self.graph_source_ = "learned"
-            if self.objective == "learned":  # the last step (nn.dsrl_select.last_step):
-                # fallback to the weighted input graph G0, co-reg, or one standout view
+            if self.objective == "learned":  # the last step (nn.dsrl_select.last_step)
                 labels, self.graph_, self.graph_source_, v = last_step(
                     labels, G, self._input_graph, *self._kept_views, k, self.n_init, seed,
                     pairs_agree=self._pairs_agree, tau=TAU, margin=FALLBACK_MARGIN,
                     coreg_lam=COREG_LAMBDA if self.coreg else None,
                     pick_ratio=VIEW_PICK_RATIO if self.pick_view else None,
                     pick_needs_agreement=VIEW_PICK_NEEDS_AGREEMENT,
-                    late_agreement=LATE_AGREEMENT if self.late_fusion else None)
+                    late_agreement=LATE_AGREEMENT if self.late_fusion else None,
+                    late_weighting="spectral" if self.late_fusion == "spectral" else "equal")
                 if v is not None:  # the view's own partition: view_weights_ one-hot
                     self.view_weights_ = np.eye(self.n_views_)[np.flatnonzero(self.view_weights_)[v]]
             del self._input_graph, self._kept_views, self._pairs_agree

@@ -561,9 +561,10 @@ def leading_eigenvectors(A, k: int, v0, dense_below: int = 200) -> np.ndarray:
     return out
 
 
-def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
+def spectral_embedding(W, n_components: int, random_state=None, eigenvalues: bool = False):
     """Row-normalised leading eigenvectors of ``D^{-1/2} W D^{-1/2}`` (the ``n_components``
-    smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``).
+    smallest of the symmetric normalised Laplacian ``I - D^{-1/2} W D^{-1/2}``); with
+    ``eigenvalues``, ``(embedding, their eigenvalues)`` (Rayleigh quotients).
 
     Where c >= 2 components have edges, that matrix has the eigenvalue 1 c times, and Lanczos
     on the whole matrix can find it fewer times (on five separated blobs it found two of the
@@ -577,7 +578,10 @@ def spectral_embedding(W, n_components: int, random_state=None) -> np.ndarray:
     A = sp.diags(s) @ W @ sp.diags(s)
     U = leading_eigenvectors(A, k, np.random.default_rng(random_state).uniform(-1, 1, n))
     norms = np.linalg.norm(U, axis=1, keepdims=True)
-    return U / np.where(norms > 0, norms, 1.0)
+    E = U / np.where(norms > 0, norms, 1.0)
+    if not eigenvalues:
+        return E
+    return E, np.einsum("ij,ij->j", U, A @ U) / np.maximum(np.einsum("ij,ij->j", U, U), 1e-300)
 
 
 def spectral_labels(W, n_clusters: int, n_init: int = 10, random_state=None) -> np.ndarray:
