@@ -106,7 +106,7 @@ def late_fusion(views, G, n_clusters: int, n_init: int = 10, random_state=0,
     ``weighting="spectral"`` block ``E`` is scaled by ``sqrt(mean(mu)^SPECTRAL_POWER)``, ``mu``
     its graph's k leading eigenvalues (clipped at 0): a graph that cuts cleanly into k groups
     counts more than a weak one (rounds 16-17: one strong view +0.03-0.10 ACC, level views
-    -0.004 on average with some sets below the averaged graph; an option, not the default). Where
+    -0.004 on average, some sets below the averaged graph; an option, not the default). Where
     views agree but their kNN edges differ (image descriptors of one picture), averaging the
     graphs sums every view's wrong neighbours, while the embeddings keep each view's cluster
     structure: on the image tuning stand-ins ACC 0.709 -> 0.765 (docs/history/dsrl.md, round
