@@ -104,11 +104,50 @@ def sktexture(draw, n_classes=10, per_class=30):
                          np.array(y))
 
 
+def crop_sets(kind, patch_draws, texture_draws):
+    """``(kind, set)`` for the given ``skpatch`` and ``sktexture`` draws (rounds 14-17)."""
+    for draw in patch_draws:
+        yield kind, skpatch(draw)
+    for draw in texture_draws:
+        yield kind, sktexture(draw)
+
+
 def new_sets():
-    for draw in range(3):
-        yield skpatch(draw)
-    for draw in range(3):
-        yield sktexture(draw)
+    return (d for _, d in crop_sets("crops", range(3), range(3)))
+
+
+def run_jobs(jobs, out):
+    """The probes' loop (rounds 14-17): ``jobs`` yields ``(label, rows_of)``; every job's rows
+    are appended and the CSV ``out`` rewritten after each (one torch and BLAS thread)."""
+    warnings.filterwarnings("ignore")
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    rows = []
+    with threadpool_limits(limits=1):
+        for label, rows_of in jobs:
+            t0 = time.perf_counter()
+            rows += rows_of()
+            pd.DataFrame(rows).to_csv(out, index=False)
+            print(label, f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def probe_main(argv, doc, flag, outs, sets_of, rows_of, summary):
+    """Rounds 15-17's command line: ``--<flag>`` switches to the second run (``outs[1]``, the
+    sets ``sets_of(True, data_dir)``), ``--summary`` prints ``summary(csv)`` instead of fitting;
+    each set's rows are ``rows_of(kind, set, flag)``."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument(f"--{flag}", action="store_true", help="the second run (module docstring)")
+    ap.add_argument("--summary", action="store_true")
+    args = ap.parse_args(argv)
+    alt = getattr(args, flag)
+    if args.summary:
+        summary(outs[alt])
+        return
+    run_jobs(((f"{kind} {d.name}", lambda kind=kind, d=d: rows_of(kind, d, alt))
+              for kind, d in sets_of(alt, args.data_dir)), outs[alt])
 
 
 def main(argv=None):
@@ -120,18 +159,8 @@ def main(argv=None):
     if args.summary:
         dense_summary(HERE / "dsrl_tune_round14.csv", VARIANTS, HERE / "dsrl_tune_round14_semi.csv")
         return
-    warnings.filterwarnings("ignore")
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    rows = []
-    with threadpool_limits(limits=1):
-        for d in new_sets():
-            t0 = time.perf_counter()
-            rows += dense_semi_rows(d, VARIANTS) if args.semi else dense_rows(d, VARIANTS)
-            pd.DataFrame(rows).to_csv(out, index=False)
-            print(d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
+    rows_of = dense_semi_rows if args.semi else dense_rows
+    run_jobs(((d.name, lambda d=d: rows_of(d, VARIANTS)) for d in new_sets()), out)
 
 
 if __name__ == "__main__":

@@ -30,10 +30,7 @@ variants on draws no round had fitted: ``syn-agree`` 5-14, ``sktexture-c10`` 9-2
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +41,7 @@ from dsrl_tune_pick import agree_set
 from dsrl_tune_round8 import _capture_fit
 from dsrl_tune_round10 import cases
 from dsrl_tune_round12 import dominant, stored, text_sets
-from dsrl_tune_round14 import skpatch, sktexture
+from dsrl_tune_round14 import crop_sets, probe_main, sktexture
 
 HERE = Path(__file__).resolve().parent
 OUT, OUT_B = HERE / "dsrl_tune_round15.csv", HERE / "dsrl_tune_round15b.csv"
@@ -62,10 +59,7 @@ def new_draws():
     """Round 15b's draws, none fitted before."""
     for draw in range(5, 15):
         yield "syn-agree", agree_set(draw)
-    for draw in range(9, 25):
-        yield "confirm", sktexture(draw)
-    for draw in range(6, 9):
-        yield "confirm", skpatch(draw)
+    yield from crop_sets("confirm", range(6, 9), range(9, 25))
 
 
 def tuning_sets(data_dir=None):
@@ -79,10 +73,7 @@ def tuning_sets(data_dir=None):
             for form in FORMS:
                 yield "text", d if form == "counts" else stored(d, form)
     yield "motivating", sktexture(0)
-    for draw in range(3, 9):
-        yield "confirm", sktexture(draw)
-    for draw in range(3, 6):
-        yield "confirm", skpatch(draw)
+    yield from crop_sets("confirm", range(3, 6), range(3, 9))
 
 
 def pick_variants(args, kw):
@@ -157,27 +148,8 @@ def summary(path=OUT):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--new", action="store_true", help="round 15b: the new draws")
-    ap.add_argument("--summary", action="store_true")
-    args = ap.parse_args(argv)
-    out = OUT_B if args.new else OUT
-    if args.summary:
-        summary(out)
-        return
-    warnings.filterwarnings("ignore")
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    rows = []
-    with threadpool_limits(limits=1):
-        for kind, d in new_draws() if args.new else tuning_sets(args.data_dir):
-            t0 = time.perf_counter()
-            rows += rows_for(kind, d)
-            pd.DataFrame(rows).to_csv(out, index=False)
-            print(kind, d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
+    probe_main(argv, __doc__, "new", (OUT, OUT_B), lambda alt, dd: new_draws() if alt else tuning_sets(dd),
+               lambda kind, d, alt: rows_for(kind, d), summary)
 
 
 if __name__ == "__main__":

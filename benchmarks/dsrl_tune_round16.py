@@ -25,10 +25,7 @@ fitted (:func:`fresh_sets`); rows ``dsrl_tune_round17.csv``. ``blk-4`` is what
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dsrl_tune_round10 import cases
 from dsrl_tune_round12 import dominant
 from dsrl_tune_round13 import _view_graphs, capture, image_sets, orl_shaped
-from dsrl_tune_round14 import skpatch, sktexture
+from dsrl_tune_round14 import crop_sets, probe_main
 
 HERE = Path(__file__).resolve().parent
 OUT, OUT_17 = HERE / "dsrl_tune_round16.csv", HERE / "dsrl_tune_round17.csv"
@@ -79,10 +76,7 @@ def fresh_sets(data_dir=None):
         yield "dominant", dominant(d)[0]
     for draw in range(3, 9):
         yield "orl-shaped", orl_shaped(draw)
-    for draw in range(9, 12):
-        yield "crops", skpatch(draw)
-    for draw in range(25, 28):
-        yield "crops", sktexture(draw)
+    yield from crop_sets("crops", range(9, 12), range(25, 28))
 
 
 def all_sets(data_dir=None):
@@ -91,10 +85,7 @@ def all_sets(data_dir=None):
         yield "dominant", dominant(d)[0]
     for draw in range(3):
         yield "orl-shaped", orl_shaped(draw)
-    for draw in range(3):
-        yield "crops", skpatch(draw)
-    for draw in range(3):
-        yield "crops", sktexture(draw)
+    yield from crop_sets("crops", range(3), range(3))
 
 
 def rows_for(kind, d, block=False):
@@ -155,25 +146,8 @@ def summary(path=OUT):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--fresh", action="store_true", help="round 17: block weights, fresh sets")
-    ap.add_argument("--summary", action="store_true")
-    args = ap.parse_args(argv)
-    out = OUT_17 if args.fresh else OUT
-    if args.summary:
-        summary(out)
-        return
-    warnings.filterwarnings("ignore")
-    import torch
-
-    torch.set_num_threads(1)
-    rows = []
-    for kind, d in (fresh_sets if args.fresh else all_sets)(args.data_dir):
-        t0 = time.perf_counter()
-        rows += rows_for(kind, d, block=args.fresh)
-        pd.DataFrame(rows).to_csv(out, index=False)
-        print(kind, d.name, f"{time.perf_counter() - t0:.0f} s", flush=True)
+    probe_main(argv, __doc__, "fresh", (OUT, OUT_17), lambda alt, dd: (fresh_sets if alt else all_sets)(dd),
+               lambda kind, d, alt: rows_for(kind, d, block=alt), summary)
 
 
 if __name__ == "__main__":
