@@ -21,6 +21,7 @@ fitted (:func:`fresh_sets`); rows ``dsrl_tune_round17.csv``. ``blk-4`` is what
 ``DSRLClustering(late_fusion="spectral")`` does (an option since round 17, not the default).
 
     PYTHONPATH=src python benchmarks/dsrl_tune_round16.py [--fresh] [--summary]
+    PYTHONPATH=src python -c "import dsrl_tune_round16 as m; m.ratio_screen()"  # from benchmarks/
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ POWERS = {"equal": 0, "eig-1": 1, "eig-4": 4, "eig-16": 16}
 BLOCK = {"blk-4": 4, "blk-16": 16}  # round 17: one weight per block, (mean mu)^t
 
 
-def fused(args, G, block=False):
+def fused(args, G, block=False, gate=None):
     """{variant: labels} of the spectrum-weighted late fusions on one fit's captured inputs
-    (with ``block``, round 17's block weights too)."""
+    (with ``block``, round 17's block weights too; with ``gate``, round 18's ``gate-<gate>``:
+    ``blk-4`` if the kept views' largest mean eigenvalue is >= ``gate`` times the smallest,
+    else ``equal``)."""
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
@@ -63,20 +66,28 @@ def fused(args, G, block=False):
         if block:
             out.update({name: km([E * np.sqrt(mu.mean() ** t) for E, mu in blocks])
                         for name, t in BLOCK.items()})
+        if gate is not None:
+            means = [mu.mean() for _, mu in blocks[:-1]]  # the kept views, not the clustered G
+            on = max(means) >= gate * max(min(means), 1e-12)
+            out[f"gate-{gate}"] = out["blk-4"] if on else out["equal"]
         return out
 
 
-def fresh_sets(data_dir=None):
+def fresh_sets(data_dir=None, round_=17):
     """Round 17's sets, none fitted before: small-class draws 3-5 and their dominant copies,
-    ``orl_shaped`` draws 3-8, ``skpatch-c40`` draws 9-11 and ``sktexture-c10`` draws 25-27."""
+    ``orl_shaped`` draws 3-8, ``skpatch-c40`` draws 9-11 and ``sktexture-c10`` draws 25-27;
+    round 18's: draws 6-8, 9-14, 12-14 and 28-30."""
     from dsrl_tune_round12 import small_class_sets
 
-    for d in small_class_sets(data_dir, draws=(3, 4, 5)):
+    small, orl, patch, texture = ({17: ((3, 4, 5), range(3, 9), range(9, 12), range(25, 28)),
+                                   18: ((6, 7, 8), range(9, 15), range(12, 15), range(28, 31))}
+                                  [round_])
+    for d in small_class_sets(data_dir, draws=small):
         yield "regular", d
         yield "dominant", dominant(d)[0]
-    for draw in range(3, 9):
+    for draw in orl:
         yield "orl-shaped", orl_shaped(draw)
-    yield from crop_sets("crops", range(9, 12), range(25, 28))
+    yield from crop_sets("crops", patch, texture)
 
 
 def all_sets(data_dir=None):
@@ -88,7 +99,7 @@ def all_sets(data_dir=None):
     yield from crop_sets("crops", range(3), range(3))
 
 
-def rows_for(kind, d, block=False):
+def rows_for(kind, d, block=False, gate=None):
     from glassnet.metrics import clustering_scores
     from glassnet.nn.dsrl import spectral_labels
 
@@ -101,10 +112,11 @@ def rows_for(kind, d, block=False):
         base = {"kind": kind, "data": d.name, "seed": seed, "noise_view": noisy,
                 "source": m.graph_source_, "fit_s": fit_s}
         if m.graph_source_ == "late":
-            labs = fused(args, m.graph_, block)
+            labs = fused(args, m.graph_, block, gate)
             assert np.array_equal(labs["equal"], m.labels_), "equal != the fit's late fusion"
         else:
-            labs = {v: m.labels_ for v in [*POWERS, *(BLOCK if block else ())]}
+            labs = {v: m.labels_ for v in [*POWERS, *(BLOCK if block else ()),
+                                            *((f"gate-{gate}",) if gate is not None else ())]}
         rows += [{**base, "variant": v, **clustering_scores(d.y, lab)} for v, lab in labs.items()]
         if not noisy:
             rows += [{"kind": kind, "data": d.name, "seed": seed, "noise_view": False,
@@ -115,7 +127,8 @@ def rows_for(kind, d, block=False):
 
 
 def summary(path=OUT):
-    variants = list(POWERS) + [v for v in BLOCK if v in set(pd.read_csv(path).variant)]
+    present = set(pd.read_csv(path).variant)
+    variants = list(POWERS) + [v for v in sorted(present) if v in BLOCK or v.startswith("gate")]
     df = pd.read_csv(path)
     clean = df[~df.noise_view.astype(bool)]
     per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
@@ -143,6 +156,28 @@ def summary(path=OUT):
     print(pd.DataFrame(out).round(3).to_string(index=False))
     t = per.acc.unstack("variant")[variants]
     print(t.groupby("kind").mean().round(3).to_string())
+
+
+def ratio_screen(out=HERE / "dsrl_tune_round17_ratio.csv"):
+    """After round 17 (a screen, nothing chosen): could a label-free gate, the ratio of the
+    views' largest to smallest mean leading eigenvalue (each view's own graph, no fit), tell the
+    sets where ``blk-4`` (round 16: ``eig-1``) gains from those where it loses?"""
+    from glassnet.nn.dsrl import spectral_embedding
+
+    rows = []
+    for run, sets, csv, var in (("16", all_sets(), OUT, "eig-1"),
+                                ("17", fresh_sets(), OUT_17, "blk-4")):
+        df = pd.read_csv(csv)
+        acc = df[~df.noise_view.astype(bool)].groupby(["data", "variant"]).acc.mean()
+        for kind, d in sets:
+            mus = [np.clip(spectral_embedding(g, d.n_classes, 0, eigenvalues=True)[1], 0, None)
+                   .mean() for g in _view_graphs(d.views, d.n_classes)]
+            rows.append({"round": run, "kind": kind, "data": d.name,
+                         "ratio": max(mus) / min(mus),
+                         "gain": acc[(d.name, var)] - acc[(d.name, "equal")]})
+    t = pd.DataFrame(rows).sort_values("ratio")
+    t.to_csv(out, index=False)
+    print(t.round(3).to_string(index=False))
 
 
 def main(argv=None):
