@@ -126,15 +126,19 @@ def late_fusion(views, G, n_clusters: int, n_init: int = 10, random_state=0,
     k = int(n_clusters)
     if len(views) < 2:
         return None, float("nan")
+    def block(g):  # (embedding, its weight); eigenvalues only when they are used
+        if weighting == "equal":
+            return spectral_embedding(g, k, random_state), 1.0
+        e, mu = spectral_embedding(g, k, random_state, eigenvalues=True)
+        return e, np.sqrt(np.mean(np.clip(mu, 0.0, None)) ** SPECTRAL_POWER)
+
     with threadpool_limits(limits=1):
-        E = [spectral_embedding(g, k, random_state, eigenvalues=True) for g in views]
+        E = [block(g) for g in views]
         own = [KMeans(k, n_init=n_init, random_state=random_state).fit_predict(e) for e, _ in E]
         nmi = float(np.mean([normalized_mutual_info_score(a, b) for a, b in combinations(own, 2)]))
         if nmi < agreement:
             return None, nmi
-        E.append(spectral_embedding(G, k, random_state, eigenvalues=True))
-        p = SPECTRAL_POWER if weighting == "spectral" else 0
-        X = np.hstack([e * np.sqrt(np.mean(np.clip(mu, 0.0, None)) ** p) for e, mu in E])
+        X = np.hstack([e * w for e, w in [*E, block(G)]])
         return KMeans(k, n_init=n_init, random_state=random_state).fit_predict(X), nmi
 
 
