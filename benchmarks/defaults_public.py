@@ -99,11 +99,13 @@ def run(draws):
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         model.fit(Xtr, ytr)
-                    rows.append(dict(task=task, problem=name, draw=draw, estimator=ename,
-                                     fit_s=round(time.perf_counter() - start, 2),
-                                     test_score=round(model.score(Xte, yte), 4),
-                                     train_score=round(model.score(Xtr, ytr), 4),
-                                     n_selected=n_selected(model[-1]), n_features=X.shape[1]))
+                    rows.append({"task": task, "problem": name, "draw": draw,
+                                 "estimator": ename,
+                                 "fit_s": round(time.perf_counter() - start, 2),
+                                 "test_score": round(model.score(Xte, yte), 4),
+                                 "train_score": round(model.score(Xtr, ytr), 4),
+                                 "n_selected": n_selected(model[-1]),
+                                 "n_features": X.shape[1]})
                     print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
