@@ -44,11 +44,12 @@ POWERS = {"equal": 0, "eig-1": 1, "eig-4": 4, "eig-16": 16}
 BLOCK = {"blk-4": 4, "blk-16": 16}  # round 17: one weight per block, (mean mu)^t
 
 
-def fused(args, G, block=False, gate=None):
+def fused(args, G, block=False, gate=None, cut=None):
     """{variant: labels} of the spectrum-weighted late fusions on one fit's captured inputs
     (with ``block``, round 17's block weights too; with ``gate``, round 18's ``gate-<gate>``:
     ``blk-4`` if the kept views' largest mean eigenvalue is >= ``gate`` times the smallest,
-    else ``equal``)."""
+    else ``equal``; with ``cut``, round 19's ``cut-<cut>``: ``blk-4`` if its kept views' weighted
+    mean cut is below ``1 - cut`` times ``equal``'s)."""
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
@@ -70,17 +71,23 @@ def fused(args, G, block=False, gate=None):
             means = [mu.mean() for _, mu in blocks[:-1]]  # the kept views, not the clustered G
             on = max(means) >= gate * max(min(means), 1e-12)
             out[f"gate-{gate}"] = out["blk-4"] if on else out["equal"]
+        if cut is not None:
+            from dsrl_tune_round19 import weighted_cut
+
+            lower = weighted_cut(args, out["blk-4"]) < (1 - cut) * weighted_cut(args, out["equal"])
+            out[f"cut-{cut}"] = out["blk-4"] if lower else out["equal"]
         return out
 
 
 def fresh_sets(data_dir=None, round_=17):
     """Round 17's sets, none fitted before: small-class draws 3-5 and their dominant copies,
     ``orl_shaped`` draws 3-8, ``skpatch-c40`` draws 9-11 and ``sktexture-c10`` draws 25-27;
-    round 18's: draws 6-8, 9-14, 12-14 and 28-30."""
+    round 18's: draws 6-8, 9-14, 12-14 and 28-30; round 19's: 9-11, 15-20, 15-17, 31-33."""
     from dsrl_tune_round12 import small_class_sets
 
     small, orl, patch, texture = ({17: ((3, 4, 5), range(3, 9), range(9, 12), range(25, 28)),
-                                   18: ((6, 7, 8), range(9, 15), range(12, 15), range(28, 31))}
+                                   18: ((6, 7, 8), range(9, 15), range(12, 15), range(28, 31)),
+                                   19: ((9, 10, 11), range(15, 21), range(15, 18), range(31, 34))}
                                   [round_])
     for d in small_class_sets(data_dir, draws=small):
         yield "regular", d
@@ -99,7 +106,7 @@ def all_sets(data_dir=None):
     yield from crop_sets("crops", range(3), range(3))
 
 
-def rows_for(kind, d, block=False, gate=None):
+def rows_for(kind, d, block=False, gate=None, cut=None):
     from glassnet.metrics import clustering_scores
     from glassnet.nn.dsrl import spectral_labels
 
@@ -112,11 +119,12 @@ def rows_for(kind, d, block=False, gate=None):
         base = {"kind": kind, "data": d.name, "seed": seed, "noise_view": noisy,
                 "source": m.graph_source_, "fit_s": fit_s}
         if m.graph_source_ == "late":
-            labs = fused(args, m.graph_, block, gate)
+            labs = fused(args, m.graph_, block, gate, cut)
             assert np.array_equal(labs["equal"], m.labels_), "equal != the fit's late fusion"
         else:
             labs = {v: m.labels_ for v in [*POWERS, *(BLOCK if block else ()),
-                                            *((f"gate-{gate}",) if gate is not None else ())]}
+                                            *((f"gate-{gate}",) if gate is not None else ()),
+                                            *((f"cut-{cut}",) if cut is not None else ())]}
         rows += [{**base, "variant": v, **clustering_scores(d.y, lab)} for v, lab in labs.items()]
         if not noisy:
             rows += [{"kind": kind, "data": d.name, "seed": seed, "noise_view": False,
@@ -128,7 +136,8 @@ def rows_for(kind, d, block=False, gate=None):
 
 def summary(path=OUT):
     present = set(pd.read_csv(path).variant)
-    variants = list(POWERS) + [v for v in sorted(present) if v in BLOCK or v.startswith("gate")]
+    variants = list(POWERS) + [v for v in sorted(present)
+                               if v in BLOCK or v.startswith(("gate", "cut"))]
     df = pd.read_csv(path)
     clean = df[~df.noise_view.astype(bool)]
     per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
