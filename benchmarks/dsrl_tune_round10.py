@@ -161,7 +161,7 @@ def late_rows(d):
         lab, G, src, _ = last_step(*args, **kw)
         out = {"default": lab}
         # agreement 0: the fused labels whatever the views' NMI (None for one kept view)
-        fused, pair = late_fusion(kept, G, k, n_init, seed, 0.0)
+        fused, pair, _ = late_fusion(kept, G, k, n_init, seed, 0.0)
         alone = concat_labels(kept, k, seed, n_init) if fused is not None else None
         for A in (0.0, 0.2, 0.3):
             fired = fused is not None and pair >= A

@@ -76,7 +76,8 @@ def image_sets(data_dir=None):
 def capture(views, k, seed):
     """One ``DSRLClustering`` fit with today's defaults; returns (model, last_step's positional
     args, fit seconds)."""
-    m, args, _, fit_s = _capture_fit(views, k, seed, settings={})
+    # late_fusion=True: the default up to round 19 (equal weights), so rounds 13-19 reproduce
+    m, args, _, fit_s = _capture_fit(views, k, seed, settings={"late_fusion": True})
     return m, args, fit_s
 
 

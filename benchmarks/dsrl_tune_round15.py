@@ -112,7 +112,8 @@ def rows_for(kind, d):
 
     rows = []
     for seed, noisy, views in cases(d):
-        m, args, kw, fit_s = _capture_fit(views, d.n_classes, seed, settings={})
+        m, args, kw, fit_s = _capture_fit(views, d.n_classes, seed,
+                                          settings={"late_fusion": True})  # round 15's default
         base = {"kind": kind, "data": d.name, "seed": seed, "noise_view": noisy,
                 "fires": m.graph_source_ == "view", "fit_s": fit_s,
                 "metrics": ",".join(m.view_metric_)}

@@ -67,8 +67,10 @@ COREG_LAMBDA = 0.5
 # 100-102, against a rule written down first; docs/history/dsrl.md round 10)
 LATE_AGREEMENT = 0.2
 # late_fusion=True weighs the views' embeddings equally; "spectral" by how cleanly each graph
-# cuts into k groups (nn.dsrl_select.late_fusion, rounds 16-17: an option, not the default)
-LATE_FUSION = ["boolean", StrOptions({"spectral"})]
+# cuts into k groups (nn.dsrl_select.late_fusion, rounds 16-17); "auto" (the default since
+# round 19, chosen on fresh tuning sets against a rule written first) computes both and keeps
+# the one that cuts the kept views less (the fallback's yardstick)
+LATE_FUSION = ["boolean", StrOptions({"spectral", "auto"})]
 
 # at most this many unfolded blocks (each a sparse graph update of every view)
 MAX_LAYERS = 1000

@@ -293,36 +293,36 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     (``view_weights="clusters"``): a view that agrees with no other beyond chance gets weight 0,
     the others are averaged; if no pair agrees, a view is kept if its features share variation
     beyond column-permuted copies of themselves (:func:`glassnet.nn.dsrl.feature_structure_z`),
-    so a view of pure noise still gets 0; when some pair agrees, a view that agrees with none
-    is still kept if it passes that per-view test (round 8). Fallback: if the learned graph's
-    spectral partition cuts the kept views worse (mean degree-regularised normalised cut of
-    each view's graph, weighted by ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`)
-    than the spectral partition of their weighted sum does, by more than 1%, the latter is kept
+    so a pure-noise view still gets 0; if some pair agrees, a view agreeing with none is kept
+    if it passes that test (round 8). Fallback: if the learned graph's spectral partition cuts
+    the kept views worse (mean degree-regularised normalised cut of each view's graph, weighted
+    by ``view_weights_``; :func:`glassnet.nn.dsrl.regularised_ncut`) than the spectral
+    partition of their weighted sum does, by more than 1%, the latter is kept
     (``graph_source_ = "input"``). Then (:func:`glassnet.nn.dsrl_select.last_step`): with
     ``coreg=True`` (off since round 9), after a fallback or if no pair of views agreed, the kept
     views' co-regularised spectral clustering (Kumar et al. 2011, lambda 0.5; ``"coreg"``);
     with ``pick_view``, if some pair agreed and one kept view's graph has an eigengap at k at
     least 2 times the clustered graph's and 3 times every other view's, that view's own
     partition (``"view"``, ``view_weights_`` one-hot); with ``late_fusion`` (round 10), if no
-    view was picked and the kept views' own partitions agree (mean pairwise NMI >= 0.2, as
-    image descriptors do and weak text views do not), k-means on their row-normalised spectral
-    embeddings and the clustered graph's side by side (``"late"``).
+    view was picked and the kept views' own partitions agree (mean pairwise NMI >= 0.2),
+    k-means on their row-normalised spectral embeddings and the clustered graph's side by side
+    (``"late"``; ``"late-spectral"``: weighted by each graph's spectrum, round 19).
 
     Parameters
     ----------
     n_clusters : number of clusters (<= number of samples).
     """ + PARAMS_DOC + """    n_init : k-means restarts on the spectral embedding.
     coreg, pick_view, late_fusion : the last steps (co-reg after a fallback or when no pair
-        of views agrees: off by default since round 9; one standout view; late fusion, or with
-        ``"spectral"`` views weighted by how cleanly their graphs cut into k: one strong view).
+        of views agrees: off by default since round 9; one standout view; late fusion: ``True``
+        views weighted equally, ``"spectral"`` by how cleanly their graphs cut into k,
+        ``"auto"`` whichever of the two partitions cuts the kept views less).
 
     Attributes
     ----------
-    labels_, graph_ (the CSR graph clustered: the learned one, or the weighted input graph
-    if the fallback chose it; with ``"late"`` the one fused with the views), graph_source_ (``"learned"``, ``"input"``, ``"coreg"``,
-    ``"view"``, ``"late"``), view_weights_ (one per view, summing to 1), theta_
-    ([w1, w2, b1, b2]; one row per layer if untied), L_, layer_sparsity_, loss_curve_,
-    module_ (:class:`glassnet.nn.dsrl.DSRLGraph`).
+    labels_, graph_ (the CSR graph clustered: the learned one, or the weighted input graph if
+    the fallback chose it; with late fusion the one fused with the views), graph_source_
+    (above), view_weights_ (one per view, summing to 1), theta_ ([w1, w2, b1, b2]; one row per
+    layer if untied), L_, layer_sparsity_, loss_curve_, module_ (:class:`~glassnet.nn.dsrl.DSRLGraph`).
     """
 
     _DEFAULTS = CLUSTERING_DEFAULTS
@@ -339,7 +339,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
     def __init__(self, n_clusters=8, *, affinity="knn", metric="auto", objective="learned",
                  view_weights="clusters", n_neighbors="auto", n_layers=10, tied=True,
                  init_quantile=None, lr=None, weight_decay=None, max_epochs=None, n_init=10,
-                 coreg=False, pick_view=True, late_fusion=True, device="auto", random_state=None,
+                 coreg=False, pick_view=True, late_fusion="auto", device="auto", random_state=None,
                  verbose=False):
         self.n_clusters = n_clusters
         self.affinity = affinity
@@ -397,7 +397,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
                     pick_ratio=VIEW_PICK_RATIO if self.pick_view else None,
                     pick_needs_agreement=VIEW_PICK_NEEDS_AGREEMENT,
                     late_agreement=LATE_AGREEMENT if self.late_fusion else None,
-                    late_weighting="spectral" if self.late_fusion == "spectral" else "equal")
+                    late_weighting=self.late_fusion if isinstance(self.late_fusion, str) else "equal")
                 if v is not None:  # the view's own partition: view_weights_ one-hot
                     self.view_weights_ = np.eye(self.n_views_)[np.flatnonzero(self.view_weights_)[v]]
             del self._input_graph, self._kept_views, self._pairs_agree

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 __all__ = ["LATE_WEIGHTINGS", "SPECTRAL_POWER", "coreg_labels", "eigengap", "held_out_pick",
            "last_step", "late_fusion", "strongest_view"]
 
-LATE_WEIGHTINGS = ("equal", "spectral")
+LATE_WEIGHTINGS = ("equal", "spectral", "auto")
 SPECTRAL_POWER = 4  # late_fusion(weighting="spectral"): round 17's blk-4 (t = 4 beat 16)
 
 
@@ -96,7 +96,7 @@ def coreg_labels(graphs, n_clusters: int, lam: float = 2.0, n_iter: int = 10, n_
 
 
 def late_fusion(views, G, n_clusters: int, n_init: int = 10, random_state=0,
-                agreement: float = 0.2, weighting: str = "equal"):
+                agreement: float = 0.2, weighting: str = "equal", cut=None):
     """Late fusion of the kept views' graphs ``views`` and the clustered graph ``G``.
 
     Each view's own spectral partition (:func:`glassnet.nn.dsrl.spectral_labels`) is found
@@ -106,13 +106,16 @@ def late_fusion(views, G, n_clusters: int, n_init: int = 10, random_state=0,
     ``weighting="spectral"`` block ``E`` is scaled by ``sqrt(mean(mu)^SPECTRAL_POWER)``, ``mu``
     its graph's k leading eigenvalues (clipped at 0): a graph that cuts cleanly into k groups
     counts more than a weak one (rounds 16-17: one strong view +0.03-0.10 ACC, level views
-    -0.004 on average, some sets below the averaged graph; an option, not the default). Where
+    -0.004 on average, some sets below the averaged graph). ``weighting="auto"`` (round 19)
+    computes both partitions and keeps the spectral one only if ``cut(labels)`` (the kept
+    views' weighted mean cut, :func:`last_step`'s yardstick; required) is lower. Where
     views agree but their kNN edges differ (image descriptors of one picture), averaging the
     graphs sums every view's wrong neighbours, while the embeddings keep each view's cluster
     structure: on the image tuning stand-ins ACC 0.709 -> 0.765 (docs/history/dsrl.md, round
     10). Weak text views agree far less (NMI at most 0.13 on the tuning sets; images at least
     0.33), and there it would lose, so it does not run; translations of one text do agree and
-    are fused (Reuters-1200, where NMI fell 0.152 -> 0.129). Returns ``(labels or None, nmi)``."""
+    are fused (Reuters-1200, where NMI fell 0.152 -> 0.129). Returns ``(labels or None, nmi,
+    weighting used)``."""
     from itertools import combinations
 
     from sklearn.cluster import KMeans
@@ -123,10 +126,12 @@ def late_fusion(views, G, n_clusters: int, n_init: int = 10, random_state=0,
 
     if weighting not in LATE_WEIGHTINGS:
         raise ValueError(f"weighting must be one of {LATE_WEIGHTINGS}, got {weighting!r}")
+    if weighting == "auto" and cut is None:
+        raise ValueError("weighting='auto' needs cut, a function of labels to compare them by")
     k = int(n_clusters)
     if len(views) < 2:
-        return None, float("nan")
-    def block(g):  # (embedding, its weight); eigenvalues only when they are used
+        return None, float("nan"), weighting
+    def block(g):  # (embedding, its spectral weight); eigenvalues only when they are used
         if weighting == "equal":
             return spectral_embedding(g, k, random_state), 1.0
         e, mu = spectral_embedding(g, k, random_state, eigenvalues=True)
@@ -137,9 +142,19 @@ def late_fusion(views, G, n_clusters: int, n_init: int = 10, random_state=0,
         own = [KMeans(k, n_init=n_init, random_state=random_state).fit_predict(e) for e, _ in E]
         nmi = float(np.mean([normalized_mutual_info_score(a, b) for a, b in combinations(own, 2)]))
         if nmi < agreement:
-            return None, nmi
-        X = np.hstack([e * w for e, w in [*E, block(G)]])
-        return KMeans(k, n_init=n_init, random_state=random_state).fit_predict(X), nmi
+            return None, nmi, weighting
+        E.append(block(G))
+
+        def fuse(spectral):
+            X = np.hstack([e * (w if spectral else 1.0) for e, w in E])
+            return KMeans(k, n_init=n_init, random_state=random_state).fit_predict(X)
+
+        if weighting != "auto":
+            return fuse(weighting == "spectral"), nmi, weighting
+        equal, spectral = fuse(False), fuse(True)
+        if cut(spectral) < cut(equal):
+            return spectral, nmi, "spectral"
+        return equal, nmi, "equal"
 
 
 def held_out_pick(graphs, weights, consensus, own, tau: float = 0.1, margin: float = 0.0):
@@ -234,8 +249,9 @@ def last_step(labels, G, G0, views, weights, k: int, n_init: int, seed, *, pairs
        own spectral partition (source ``"view"``, graph the view's, ``view`` its index among
        the kept views; else ``view`` None).
     4. Late fusion (``late_agreement`` not None, no view picked): :func:`late_fusion` of the
-       kept views and the graph so far (``late_weighting``), if their own partitions agree
-       (source ``"late"``, graph the graph so far).
+       kept views and the graph so far (``late_weighting``; ``"auto"`` compares by the
+       fallback's cut), if their own partitions agree (source ``"late"``, or
+       ``"late-spectral"`` with the spectral block weights; graph the graph so far).
     """
     from glassnet.nn.dsrl import spectral_labels
     from glassnet.nn.dsrl_gate import mean_degree_ncut
@@ -256,7 +272,8 @@ def last_step(labels, G, G0, views, weights, k: int, n_init: int, seed, *, pairs
         if view is not None:
             labels, G, source = spectral_labels(views[view], k, n_init, seed), views[view], "view"
     if late_agreement is not None and view is None:
-        fused = late_fusion(views, G, k, n_init, seed, late_agreement, late_weighting)[0]
+        fused, _, used = late_fusion(views, G, k, n_init, seed, late_agreement, late_weighting,
+                                     cut)
         if fused is not None:
-            labels, source = fused, "late"
+            labels, source = fused, "late" if used == "equal" else "late-spectral"
     return labels, G, source, view
