@@ -1,5 +1,6 @@
-"""Fit time of DSRLClustering from views, late fusion on and off, against scikit-learn's
-SpectralClustering on the precomputed averaged graph (issue 26's fit-time target, round 10).
+"""Fit time of DSRLClustering from views, late fusion "auto" (the default since round 19), equal
+(``True``) and off, against scikit-learn's SpectralClustering on the precomputed averaged graph
+(issue 26's fit-time target, round 10).
 
 ``bench_dsrl.py`` times one precomputed graph, where the view gate and late fusion do not run;
 this times the whole fit from the views: a 3-view mixture (``make_multiview_mixture(n, 5, 3,
@@ -36,7 +37,7 @@ def main(argv=None):
     rows = []
     with threadpool_limits(limits=1):
         for r in range(args.repeats):
-            for late in (True, False):
+            for late in ("auto", True, False):
                 t = time.perf_counter()
                 m = DSRLClustering(5, random_state=r, late_fusion=late).fit(d.views)
                 rows.append({"method": f"DSRL late_fusion={late}", "seed": r,
