@@ -53,7 +53,7 @@ def datasets(data_dir):
 
 
 def main(argv=None):
-    import glassnet.estimators.dsrl as E
+    import glassnet.nn.dsrl_gate as gate
     from glassnet.estimators.dsrl import DSRLClustering
     from glassnet.metrics import clustering_scores
     from glassnet.nn.dsrl import multiview_graph, spectral_labels
@@ -63,7 +63,7 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
-    ncut = E.regularised_ncut
+    ncut = gate.regularised_ncut  # read by last_step's cut (estimators.dsrl no longer holds it)
     rows = []
     for name, d in datasets(args.data_dir):
         k = d.n_classes
@@ -75,11 +75,11 @@ def main(argv=None):
             rows.append({**base, "method": "DSRL learned (fallback)", "acc": r["acc"],
                          "nmi": r["nmi"], "source": m.graph_source_,
                          "weights": np.round(m.view_weights_, 3).tolist()})
-            E.regularised_ncut = lambda *a: 0.0  # fallback off
+            gate.regularised_ncut = lambda *a: 0.0  # fallback off (late_fusion="auto": equal)
             try:
                 m2 = DSRLClustering(k, random_state=s).fit(d.views)
             finally:
-                E.regularised_ncut = ncut
+                gate.regularised_ncut = ncut
             r = clustering_scores(d.y, m2.labels_)
             rows.append({**base, "method": "DSRL learned (no fallback)", "acc": r["acc"],
                          "nmi": r["nmi"]})
