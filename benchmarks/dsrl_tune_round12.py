@@ -121,7 +121,7 @@ def main(argv=None):
     import torch
     from threadpoolctl import threadpool_limits
 
-    import glassnet.estimators.dsrl as E
+    import glassnet.estimators.dsrl_base as E  # where _input_graphs reads view_metric
     from glassnet.nn.dsrl_views import is_text, view_metric
 
     def variant_metric(variant):

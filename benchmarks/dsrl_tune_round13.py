@@ -257,10 +257,10 @@ def _histogram(V):
 
 
 def dense_setup(variant):
-    """Patch ``estimators.dsrl.view_metric`` so that ``"auto"`` gives nonnegative dense views
+    """Patch ``estimators.dsrl_base.view_metric`` so that ``"auto"`` gives nonnegative dense views
     ``"cosine"`` (variants cosine and hellinger); returns the views' preprocessing (hellinger:
     square roots of the row-normalised view, whose rows then have unit length)."""
-    import glassnet.estimators.dsrl as E
+    import glassnet.estimators.dsrl_base as E
     from glassnet.nn.dsrl_views import view_metric
 
     def metric(V, option, name="view"):

@@ -8,6 +8,7 @@ import torch
 
 import glassnet.estimators.dsrl as E
 from glassnet.datasets.multiview import make_multiview_mixture
+from glassnet.estimators._dsrl_params import GATE_RESCUE
 from glassnet.nn.dsrl import cluster_agreement_weights, multiview_graph
 
 torch.set_num_threads(1)
@@ -35,7 +36,7 @@ def test_rescue_keeps_a_structured_view_and_leaves_noise_out():
 
 def test_estimator_default_rescues_and_noise_weight_stays_zero():
     views, y = _views(1.0, 0.5)
-    assert E.GATE_RESCUE
+    assert GATE_RESCUE
     m = E.DSRLClustering(3, random_state=0, max_epochs=3).fit(views)
     assert m.view_weights_[2] > 0.0 and m.view_weights_[3] == 0.0
     assert m.labels_.shape == y.shape

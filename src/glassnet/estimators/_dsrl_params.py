@@ -1,5 +1,5 @@
 """Constants, parameter constraints and the shared parameter docstring of the DSRL estimators
-(:mod:`glassnet.estimators.dsrl`), kept apart so that module stays under 600 lines."""
+(:mod:`glassnet.estimators.dsrl`, `dsrl_base`), kept apart so those modules stay small."""
 
 from __future__ import annotations
 
