@@ -25,6 +25,7 @@ Synthetic only; no data set is read. Rows: ``benchmarks/dsrl_components.csv``.
 
 from __future__ import annotations
 
+import argparse
 import warnings
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def regularised(W, k, v0):
     return _rows(regularised_top(W, k, 0.1 * float(W.sum()) / W.shape[0], v0)[1])
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     solvers = {"lanczos": lanczos, "per-component": per_component,
                "library": lambda W, k, v0: spectral_embedding(W, k, 0), "regularised": regularised}

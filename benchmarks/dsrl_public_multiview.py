@@ -7,6 +7,7 @@ averaged graph; seed 0. Rows:
     PYTHONPATH=src python benchmarks/dsrl_public_multiview.py
 """
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,8 @@ def public_sets():
     yield "digits (left / right half)", [img[:, :, :4].reshape(n, -1), img[:, :, 4:].reshape(n, -1)], y
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     torch.set_num_threads(1)
     rows = []
     with threadpool_limits(limits=1):

@@ -13,6 +13,7 @@ first fit (``docs/history/dsrl.md``, round 18). Rows ``dsrl_tune_round18.csv``.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -25,7 +26,9 @@ OUT = HERE / "dsrl_tune_round18.csv"
 
 
 def main(argv=None):
-    if "--summary" in (sys.argv[1:] if argv is None else argv):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--summary", action="store_true", help="print the table of the saved rows")
+    if ap.parse_args(argv).summary:
         summary(OUT)
         return
     run_jobs(((f"{kind} {d.name}", lambda kind=kind, d=d: rows_for(kind, d, block=True, gate=1.1))
