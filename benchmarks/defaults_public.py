@@ -2,6 +2,8 @@
 sets that no default was chosen on, beside scikit-learn's peers (a check, not a tuning run).
 
     .venv/bin/python benchmarks/defaults_public.py [--draws 7 8 9] [--out benchmarks/defaults_public.csv]
+    .venv/bin/python benchmarks/defaults_public.py --problems hastie_10_2 --lassonet \
+        --out benchmarks/defaults_public_lassonet.csv   # + LassoNet CV (the peers extra; ~1 min a fit)
 
 Each problem is drawn with ``random_state`` in ``--draws`` (the bundled sets once), split 75/25
 (``random_state=0``), standardised in a pipeline, fitted on the training part and scored on the
@@ -75,18 +77,29 @@ BINARY_ONLY = ("IRLSADMMNetClassifier", "ADMMLogisticRegression")
 def n_selected(est):
     if hasattr(est, "selected_features_"):
         return len(est.selected_features_)
+    if hasattr(est, "best_selected_"):  # LassoNet CV
+        return int(np.asarray(est.best_selected_).sum())
     if hasattr(est, "coef_"):
         return int(np.any(np.atleast_2d(est.coef_) != 0, axis=0).sum())
     return -1
 
 
-def run(draws):
+def run(draws, only=None, lassonet=False):
     rows = []
     for task, problems, estimators in (("regression", REGRESSION, REGRESSORS),
                                        ("classification", CLASSIFICATION, CLASSIFIERS)):
+        if lassonet:  # SPINN's peer (pip install -e ".[peers]"), default arguments
+            import lassonet as ln
+
+            estimators = {**estimators, "LassoNetCV": (ln.LassoNetRegressorCV if task == "regression"
+                                                       else ln.LassoNetClassifierCV)}
         for name, make in problems.items():
+            if only and name not in only:
+                continue
             for draw in draws if name != "wine" else draws[:1]:
                 X, y = make(draw)
+                if task == "classification":  # labels 0..K-1 (LassoNet needs them; the
+                    y = np.unique(y, return_inverse=True)[1]  # others are label-invariant)
                 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
                 multiclass = len(np.unique(y)) > 2 if task == "classification" else False
                 for ename, build in estimators.items():
@@ -114,8 +127,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, nargs="+", default=[7, 8, 9])
     ap.add_argument("--out", default="benchmarks/defaults_public.csv")
+    ap.add_argument("--problems", nargs="+", default=None, help="a subset of the problems")
+    ap.add_argument("--lassonet", action="store_true", help="add LassoNet CV (slow)")
     args = ap.parse_args()
-    df = run(args.draws)
+    df = run(args.draws, args.problems, args.lassonet)
     df.to_csv(args.out, index=False)
     summary = df.groupby(["problem", "estimator"], sort=False)[
         ["test_score", "n_selected", "fit_s"]].mean().round(3)
