@@ -9,7 +9,8 @@ Each problem is drawn with ``random_state`` in ``--draws`` (the bundled sets onc
 (``random_state=0``), standardised in a pipeline, fitted on the training part and scored on the
 held-out part (R2 or accuracy). ``n_selected``: inputs the fitted model uses (-1: no selection).
 Rows whose estimator name ends in ``*`` are not defaults: a wider ReLU SPINN, the setting the
-docs point to for radial signals (``docs/spinn.md``, known limits).
+docs point to for radial signals (``docs/spinn.md``, known limits). Estimators keep their
+default ``random_state=None``, so a rerun gives other numbers within the seeds' spread.
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def main():
     ap.add_argument("--problems", nargs="+", default=None, help="a subset of the problems")
     ap.add_argument("--lassonet", action="store_true", help="add LassoNet CV (slow)")
     args = ap.parse_args()
+    unknown = set(args.problems or ()) - set(REGRESSION) - set(CLASSIFICATION)
+    if unknown:
+        ap.error(f"unknown problems {sorted(unknown)}; known: {[*REGRESSION, *CLASSIFICATION]}")
     df = run(args.draws, args.problems, args.lassonet)
     df.to_csv(args.out, index=False)
     summary = df.groupby(["problem", "estimator"], sort=False)[
