@@ -134,11 +134,14 @@ def rows_for(kind, d, block=False, gate=None, cut=None):
     return rows
 
 
-def summary(path=OUT):
-    present = set(pd.read_csv(path).variant)
-    variants = list(POWERS) + [v for v in sorted(present)
-                               if v in BLOCK or v.startswith(("gate", "cut"))]
-    df = pd.read_csv(path)
+def summary(path=OUT, df=None, variants=None):
+    """Round 16's conditions per variant, from the CSV ``path`` (or the rows ``df``): mean ACC /
+    NMI, sets at or above the best view, the level and crop sets' ACC and count at or above SC
+    averaged, and the noise view's largest NMI change (where noise rows exist)."""
+    df = pd.read_csv(path) if df is None else df
+    if variants is None:
+        variants = list(POWERS) + [v for v in sorted(set(df.variant))
+                                   if v in BLOCK or v.startswith(("gate", "cut"))]
     clean = df[~df.noise_view.astype(bool)]
     per = clean.groupby(["kind", "data", "variant"])[["acc", "nmi"]].mean()
     sets = clean[["kind", "data"]].drop_duplicates().itertuples(index=False)
@@ -161,8 +164,9 @@ def summary(path=OUT):
                     f">= best view ({len(sets)})": sum(ge(s, best_view(s)) for s in sets),
                     f"acc ({len(sub)})": np.mean([per.loc[(*s, var)].acc for s in sub]),
                     f">= sc_avg ({len(sub)})": sum(ge(s, per.loc[(*s, "sc_avg")]) for s in sub),
-                    "noise max dNMI": (dn[True] - dn[False]).abs().max()})
-    print(pd.DataFrame(out).round(3).to_string(index=False))
+                    "noise max dNMI": ((dn[True] - dn[False]).abs().max() if True in dn
+                                       else np.nan)})
+    print(pd.DataFrame(out).round(4).to_string(index=False))
     t = per.acc.unstack("variant")[variants]
     print(t.groupby("kind").mean().round(3).to_string())
 

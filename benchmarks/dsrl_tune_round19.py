@@ -48,10 +48,13 @@ def cuts(args, labels):
     return [float(mean_degree_ncut(g, labels, TAU)) for g in views], [float(w) for w in weights]
 
 
+def _wmean(per_view, w):
+    return float(np.dot(per_view, w) / np.sum(w))
+
+
 def weighted_cut(args, labels):
     """The kept views' weighted mean cut of ``labels`` (the fallback's yardstick)."""
-    per_view, w = cuts(args, labels)
-    return float(np.dot(per_view, w) / np.sum(w))
+    return _wmean(*cuts(args, labels))
 
 
 def screen_rows(kind, d, noise=False):
@@ -85,7 +88,7 @@ def screen_sets(part=None):
 def _paired(df):
     """One row per late-fusion fit: ACC / NMI of both partitions and their cuts."""
     late = df[df.source == "late"].copy()
-    late["cut"] = [np.dot(json.loads(c), json.loads(w)) / np.sum(json.loads(w))
+    late["cut"] = [_wmean(json.loads(c), json.loads(w))
                    for c, w in zip(late.cut_views, late.weights)]
     late["cut_max"] = [min(json.loads(c)) for c in late.cut_views]  # the best-cut view's
     key = ["kind", "data", "seed", "noise_view"]
@@ -120,41 +123,28 @@ def screen_summary(path=SCREEN):
 
 
 def set_level(path=SCREEN):
-    """Round 16's per-set counts on the screen's sets for ``equal``, ``blk-4`` and ``cut-0``
-    (lower weighted cut wins; fits that did not end in late fusion count as ``equal``), the
-    references (SC averaged, each view) taken from rounds 16-18's rows of the same fits."""
+    """Round 16's per-set conditions (:func:`dsrl_tune_round16.summary`) on the screen's sets
+    for ``equal``, ``blk-4`` and ``cut-0`` (lower weighted cut wins; fits that did not end in
+    late fusion count as ``equal``), the references (SC averaged, each view) taken from rounds
+    16-18's rows of the same fits."""
     df = pd.read_csv(path)
     df = df[~df.noise_view.astype(bool)]
-    late = _paired(df).set_index(["kind", "data", "seed"])
     key = ["kind", "data", "seed"]
+    late = _paired(df).set_index(key)
     rows = []
     for k, r in df[df.variant == "equal"].set_index(key).iterrows():
+        b = c = (r.acc, r.nmi)
         if k in late.index:
             q = late.loc[k]
             b = (q.acc_blk, q.nmi_blk)
-            c = b if q.cut_blk < q.cut_eq else (r.acc, r.nmi)
-        else:
-            b = c = (r.acc, r.nmi)
+            c = b if q.cut_blk < q.cut_eq else c
         for var, (acc, nmi) in (("equal", (r.acc, r.nmi)), ("blk-4", b), ("cut-0", c)):
-            rows.append({**dict(zip(key, k)), "variant": var, "acc": acc, "nmi": nmi})
+            rows.append({**dict(zip(key, k)), "noise_view": False, "variant": var,
+                         "acc": acc, "nmi": nmi})
     refs = pd.concat([pd.read_csv(HERE / f"dsrl_tune_round{r}.csv") for r in (16, 17, 18)])
     refs = refs[(~refs.noise_view.astype(bool)) & (refs.source == "sc")]
-    refs = refs[[*key, "variant", "acc", "nmi"]].drop_duplicates([*key, "variant"])
-    per = pd.concat([pd.DataFrame(rows), refs]).groupby(["kind", "data", "variant"])[
-        ["acc", "nmi"]].mean()
-    sets = sorted({(r["kind"], r["data"]) for r in rows})
-    level = [t for t in sets if t[0] in ("regular", "crops")]
-    for var in ("equal", "blk-4", "cut-0"):
-        def ge(t, ref, var=var):
-            return bool((per.loc[(*t, var)] >= ref - 1e-12).all())
-
-        best = {t: per.loc[t].loc[[v for v in per.loc[t].index if v.startswith("view")]].max()
-                for t in sets}
-        print(f"{var}: ACC/NMI ({len(sets)}) {np.mean([per.loc[(*t, var)].acc for t in sets]):.3f}"
-              f"/{np.mean([per.loc[(*t, var)].nmi for t in sets]):.3f}, >= best view "
-              f"{sum(ge(t, best[t]) for t in sets)}, level ACC ({len(level)}) "
-              f"{np.mean([per.loc[(*t, var)].acc for t in level]):.4f}, >= SC averaged "
-              f"{sum(ge(t, per.loc[(*t, 'sc_avg')]) for t in level)}")
+    refs = refs[[*key, "noise_view", "variant", "acc", "nmi"]].drop_duplicates([*key, "variant"])
+    summary(df=pd.concat([pd.DataFrame(rows), refs]), variants=["equal", "blk-4", "cut-0"])
 
 
 def main(argv=None):
