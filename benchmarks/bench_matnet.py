@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from glassnet import MatNetClassifier, MatNetRegressor
+from glassnet.datasets import data_dir
 from glassnet.training import fit
 
 
@@ -301,7 +302,7 @@ def main(argv=None):
     from glassnet.utils import threads
 
     skip = set(filter(None, args.skip.split(",")))
-    data = Path(args.data_dir) if args.data_dir else Path(__file__).resolve().parents[2] / "shared" / "data"
+    data = data_dir(args.data_dir)  # the argument, else $GLASSNET_DATA, else ../shared/data
     tables = []
     with threads(args.threads):
         if "digits" not in skip:

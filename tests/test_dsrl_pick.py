@@ -20,7 +20,7 @@ torch.set_num_threads(1)
 def _agree_views(draw=0, n=300, k=6, d=20):
     """One strong view, and three weak views that rotate one shared latent sample in which
     cluster pairs lie close: the weak views agree with each other, errors included, and
-    outvote the strong view in the averaged graph (``benchmarks/dsrl_tune_pick.py``)."""
+    outvote the strong view in the averaged graph (``benchmarks/dsrl_tuning/dsrl_tune_pick.py``)."""
     rng = np.random.default_rng(1000 + draw)
     y = np.arange(n) % k
     rng.shuffle(y)

@@ -570,7 +570,7 @@ def spectral_embedding(W, n_components: int, random_state=None, eigenvalues: boo
     on the whole matrix can find it fewer times (on five separated blobs it found two of the
     five: ARI 0.58); there the vectors come one component at a time, stray groups left out
     (:func:`leading_eigenvectors`). A connected graph, or one whose other components are lone
-    nodes, is solved as before (``benchmarks/dsrl_components.py``)."""
+    nodes, is solved as before (``benchmarks/dsrl_tuning/dsrl_components.py``)."""
     W = sp.csr_matrix(W)
     n = W.shape[0]
     k = int(n_components)

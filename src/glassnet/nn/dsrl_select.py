@@ -18,7 +18,7 @@
 then co-reg when the fallback fired or no pair of views agreed, then the strongest view, then
 late fusion where no view was picked.
 :func:`held_out_pick` lost on the tuning data (docs/history/dsrl.md, round 7) and is kept for
-``benchmarks/dsrl_tune_pick.py``.
+``benchmarks/dsrl_tuning/dsrl_tune_pick.py``.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ row-normalised leading eigenvectors) is scored by ARI on the blob points, 10 dra
   spectral step (on scikit-learn's two rings, ``make_circles``, it mixes the rings: the
   rank-one term ties them, and a ring's smooth mode outranks their contrast).
 
-Synthetic only; no data set is read. Rows: ``benchmarks/dsrl_components.csv``.
+Synthetic only; no data set is read. Rows: ``benchmarks/dsrl_tuning/dsrl_components.csv``.
 
-    python benchmarks/dsrl_components.py
+    python benchmarks/dsrl_tuning/dsrl_components.py
 """
 
 from __future__ import annotations

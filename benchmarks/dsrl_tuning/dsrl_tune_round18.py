@@ -8,7 +8,7 @@ and today's equal weights otherwise. It is scored, with ``equal`` and ``blk-4``,
 round had fitted (``dsrl_tune_round16.fresh_sets(round_=18)``); the rule was written before the
 first fit (``docs/history/dsrl.md``, round 18). Rows ``dsrl_tune_round18.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round18.py [--summary]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round18.py [--summary]
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ the first run (docs/history/dsrl.md, round 11). Rows: ``dsrl_tune_round11.csv``.
 last step's fallback variants; ``--tau-factor F`` (round 11e) refits with the learned
 objective's degree regularisation times F, on the same 31 sets.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round11.py [--fallback | --tau-factor F] --out F.csv
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round11.py [--fallback | --tau-factor F] --out F.csv
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out", default="dsrl_tune_round11.csv",
-                    help="rows file in benchmarks/ (11d: dsrl_tune_round11_fallback.csv; 11e: "
+                    help="rows file in benchmarks/dsrl_tuning/ (11d: dsrl_tune_round11_fallback.csv; 11e: "
                          "one per factor, joined into dsrl_tune_round11_tau.csv)")
     ap.add_argument("--fallback", action="store_true",
                     help="round 11d: fallback variants on the 25 sets and the 6 two-view ones")

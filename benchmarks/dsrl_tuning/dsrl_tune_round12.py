@@ -25,9 +25,9 @@ each with one dominant view (:func:`dominant`); rows ``dsrl_tune_round12_dominan
 (:func:`auto_k`, adopted) on 13 small-class image sets (:func:`small_class_sets`), with spectral
 clustering (k = 10) on the averaged graph and on each view; rows ``dsrl_tune_round12_k.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round12.py [--semi] [--variants ...] [--small-k]
-    PYTHONPATH=src python benchmarks/dsrl_tune_round12.py --dominant
-    PYTHONPATH=src python benchmarks/dsrl_tune_round12.py --summary
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round12.py [--semi] [--variants ...] [--small-k]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round12.py --dominant
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round12.py --summary
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def main(argv=None):
                     help="round 12b: n_neighbors from the class size on small-class sets")
     ap.add_argument("--dominant", action="store_true",
                     help="round 12c: image tuning sets with one dominant view (screen)")
-    ap.add_argument("--out", default=None, help="rows file in benchmarks/")
+    ap.add_argument("--out", default=None, help="rows file in benchmarks/dsrl_tuning/")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
     import torch

@@ -16,7 +16,7 @@ set.
   least A; ``G``: the clustered graph's embedding included). Rows: ``dsrl_tune_round10.csv``.
   ``lateG_0.2`` is the adopted default (``nn.dsrl_select.late_fusion``).
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round10.py [--fusion]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round10.py [--fusion]
 """
 
 from __future__ import annotations

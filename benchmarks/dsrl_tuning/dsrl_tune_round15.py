@@ -24,8 +24,8 @@ where the pick fired in earlier rounds' CSVs, rerun at today's defaults (``syn-a
 variants on draws no round had fitted: ``syn-agree`` 5-14, ``sktexture-c10`` 9-24 and
 ``skpatch-c40`` 6-8 (rows ``dsrl_tune_round15b.csv``).
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round15.py [--new]
-    PYTHONPATH=src python benchmarks/dsrl_tune_round15.py [--new] --summary
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round15.py [--new]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round15.py [--new] --summary
 """
 
 from __future__ import annotations

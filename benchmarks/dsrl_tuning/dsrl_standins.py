@@ -29,20 +29,14 @@ Everything is deterministic (fixed draws, no randomness in the descriptors). Not
 reads a report set (ORL, ALOI, BBCSport, 20NewsGroups, Reuters-1200, Handwritten, MNIST).
 Olivetti faces (scikit-learn's ``fetch_olivetti_faces``) are the ORL database and are not used.
 
-    PYTHONPATH=src python benchmarks/dsrl_standins.py   # prints each stand-in's views
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_standins.py   # prints each stand-in's views
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def _data_dir(data_dir):
-    return Path(data_dir) if data_dir is not None else DATA
+from glassnet.datasets import data_dir as _data_dir  # argument, $GLASSNET_DATA, ../shared/data
 
 
 def _pool(img, f):

@@ -20,7 +20,7 @@ Round 17 (``--fresh``): one weight per block instead, so each embedding keeps it
 fitted (:func:`fresh_sets`); rows ``dsrl_tune_round17.csv``. ``blk-4`` is what
 ``DSRLClustering(late_fusion="spectral")`` does (an option since round 17, not the default).
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round16.py [--fresh] [--summary]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round16.py [--fresh] [--summary]
     PYTHONPATH=src python -c "import dsrl_tune_round16 as m; m.ratio_screen()"  # from benchmarks/
 """
 

@@ -10,7 +10,7 @@ starts at almost the identity: the learned graph starts as the weighted graph) o
 with the weights fixed. Also: spectral clustering on the averaged and on the weighted graph, and
 the weights with one pure-noise view (30 N(0, 1) columns) appended.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_weights.py [--out benchmarks/dsrl_tune_weights.csv]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_weights.py [--out benchmarks/dsrl_tuning/dsrl_tune_weights.csv]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def main(argv=None):
     from glassnet.nn.dsrl import cluster_agreement_weights, knn_heat_graph, spectral_labels
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="benchmarks/dsrl_tune_weights.csv")
+    ap.add_argument("--out", default="benchmarks/dsrl_tuning/dsrl_tune_weights.csv")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")

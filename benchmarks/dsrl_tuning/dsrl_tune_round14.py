@@ -22,8 +22,8 @@ each view's graph and on the averaged Euclidean graph (``dsrl_tune_round13.dense
 ``--semi``, ``DSRLClassifier`` at 10% labels (label splits 100-102). Rows
 ``dsrl_tune_round14.csv``, ``dsrl_tune_round14_semi.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round14.py [--semi]
-    PYTHONPATH=src python benchmarks/dsrl_tune_round14.py --summary
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round14.py [--semi]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round14.py --summary
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ alternations), on
 
 Nothing here touches a report set.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_strong.py [--out benchmarks/dsrl_tune_strong.csv]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_strong.py [--out benchmarks/dsrl_tuning/dsrl_tune_strong.csv]
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main(argv=None):
     from glassnet.nn.dsrl import knn_heat_graph, spectral_labels
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="benchmarks/dsrl_tune_strong.csv")
+    ap.add_argument("--out", default="benchmarks/dsrl_tuning/dsrl_tune_strong.csv")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--draws", type=int, default=4)
     ap.add_argument("--noise", action="store_true", help="also with an appended noise view")

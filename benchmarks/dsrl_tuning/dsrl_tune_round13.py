@@ -39,9 +39,9 @@ tuning sets (clustering, seeds 100-102, with and without the noise view) and, wi
 ``DSRLClassifier`` at 10% labels on four of them (label splits 100-102). Rows
 ``dsrl_tune_round13_metric.csv``, ``dsrl_tune_round13_metric_semi.csv``.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py [--restarts] [--stability]
-    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py --dense-metric [--semi]
-    PYTHONPATH=src python benchmarks/dsrl_tune_round13.py --summary
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round13.py [--restarts] [--stability]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round13.py --dense-metric [--semi]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round13.py --summary
 """
 
 from __future__ import annotations

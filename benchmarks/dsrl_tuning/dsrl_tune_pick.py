@@ -33,8 +33,8 @@ weak ones that share one latent sample, so their errors agree with each other an
 consensus; the averaged graph is below the strong view alone). Nothing here touches a report
 set.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_pick.py --noise [--out benchmarks/dsrl_tune_pick.csv]
-    PYTHONPATH=src python benchmarks/dsrl_tune_pick.py --extra --out benchmarks/dsrl_tune_pick_extra.csv
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_pick.py --noise [--out benchmarks/dsrl_tuning/dsrl_tune_pick.csv]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_pick.py --extra --out benchmarks/dsrl_tuning/dsrl_tune_pick_extra.csv
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def main(argv=None):
     from glassnet.experiments.dsrl import _mvsc_available
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="benchmarks/dsrl_tune_pick.csv")
+    ap.add_argument("--out", default="benchmarks/dsrl_tuning/dsrl_tune_pick.csv")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--draws", type=int, default=4)
     ap.add_argument("--noise", action="store_true", help="also with an appended noise view")

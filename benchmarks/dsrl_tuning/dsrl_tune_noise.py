@@ -16,7 +16,7 @@ Each with and without one appended pure-noise view (30 N(0, 1) columns, noise se
 report's check). "old" is round 4 (no per-view test: ``structure_z = inf``). Nothing here
 touches a report set.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_noise.py [--out benchmarks/dsrl_tune_noise.csv]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_noise.py [--out benchmarks/dsrl_tuning/dsrl_tune_noise.csv]
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main(argv=None):
     from glassnet.metrics import clustering_scores
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="benchmarks/dsrl_tune_noise.csv")
+    ap.add_argument("--out", default="benchmarks/dsrl_tuning/dsrl_tune_noise.csv")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")

@@ -14,8 +14,8 @@ partitions as ACC does (rows ``dsrl_tune_round19_screen.csv``). Without it: the 
 fresh sets (``fresh_sets(19)``; rule written before it, ``docs/history/dsrl.md``, round 19; rows
 ``dsrl_tune_round19.csv``).
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round19.py --screen [--part 0|1] [--summary]
-    PYTHONPATH=src python benchmarks/dsrl_tune_round19.py [--summary]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round19.py --screen [--part 0|1] [--summary]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round19.py [--summary]
 """
 
 from __future__ import annotations

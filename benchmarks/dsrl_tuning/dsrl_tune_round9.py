@@ -25,7 +25,7 @@ Rows carry the gate's weights, whether some pair agreed and the last step's sour
 ``--noise`` every fit is repeated with a 30-column N(0, 1) view appended (the report's noise
 check). Nothing here touches a report set.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round9.py --noise --out benchmarks/dsrl_tune_round9.csv
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round9.py --noise --out benchmarks/dsrl_tuning/dsrl_tune_round9.csv
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main(argv=None):
     from glassnet.experiments.dsrl import _mvsc_available
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="benchmarks/dsrl_tune_round9.csv")
+    ap.add_argument("--out", default="benchmarks/dsrl_tuning/dsrl_tune_round9.csv")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
     ap.add_argument("--gates", default=",".join(GATES))

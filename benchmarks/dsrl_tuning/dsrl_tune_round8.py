@@ -30,7 +30,7 @@ every (set, seed) is also fitted with a 30-column N(0, 1) view appended (as
 the report's noise check) and every variant's NMI change is recorded. Nothing here touches a
 report set.
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_round8.py --noise --out benchmarks/dsrl_tune_round8.csv
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_round8.py --noise --out benchmarks/dsrl_tuning/dsrl_tune_round8.csv
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def main(argv=None):
     from glassnet.experiments.dsrl import _mvsc_available
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="benchmarks/dsrl_tune_round8.csv")
+    ap.add_argument("--out", default="benchmarks/dsrl_tuning/dsrl_tune_round8.csv")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
     ap.add_argument("--noise", action="store_true")

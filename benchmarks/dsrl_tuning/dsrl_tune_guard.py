@@ -8,7 +8,7 @@ Per data set: DSRL (learned) with the fallback (the default) and without it (the
 criterion disabled), spectral clustering on the averaged graph, and the weight the gate gives
 one appended pure-noise view (30 N(0, 1) columns, noise seeds 0-4).
 
-    PYTHONPATH=src python benchmarks/dsrl_tune_guard.py [--out benchmarks/dsrl_tune_guard.csv]
+    PYTHONPATH=src python benchmarks/dsrl_tuning/dsrl_tune_guard.py [--out benchmarks/dsrl_tuning/dsrl_tune_guard.csv]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def main(argv=None):
     from glassnet.nn.dsrl import multiview_graph, spectral_labels
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="benchmarks/dsrl_tune_guard.csv")
+    ap.add_argument("--out", default="benchmarks/dsrl_tuning/dsrl_tune_guard.csv")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
