@@ -1,6 +1,8 @@
 """DSRL: the regulariser g and its prox xi_Theta, constraint (7), the unfolded net against ISTA
 and the appendix's gradients (12)-(17), graphs, estimators, bad input, save/load."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -394,6 +396,13 @@ def test_bad_input(mixture):
         DSRLClassifier().fit(d.views, ys)
     with pytest.raises(ValueError, match="no labelled sample"):
         DSRLClassifier().fit(d.views, np.full(200, -1))
+    for bad_label in (np.nan, np.inf):  # refused before the labels are read, with no warning
+        yb = np.where(np.arange(200) < 40, d.y, -1).astype(float)
+        yb[3] = bad_label
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match="NaN or infinity"):
+                DSRLClassifier().fit(d.views, yb)
     with pytest.raises(ValueError, match="affinity"):
         DSRLClustering(3, affinity="rbf").fit(d.views)
     c = DSRLClassifier(max_epochs=2, random_state=0).fit(d.views, np.where(np.arange(200) < 40, d.y, -1))
