@@ -8,6 +8,10 @@ alternating old and new so that machine load hits both alike. Each problem is sp
 ``benchmarks/engine.csv`` and prints the ratios.
 
     python benchmarks/bench_engine.py [--old c526167] [--seeds 0 1 2] [--problems friedman1 breast_cancer]
+
+``--variant JSON`` adds rows ``variant``: this checkout with those constructor arguments (e.g.
+``'{"hidden": [50], "activation": "relu"}'``), to price a different default; ``--no-old``
+skips the old commit.
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from glassnet import SPINNClassifierCV, SPINNRegressorCV
 problem, seed = sys.argv[1], int(sys.argv[2])
+kw = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[3]).items()}
 if problem == "friedman1":
     X, y = make_friedman1(500, 50, noise=1.0, random_state=seed)
-    est, strat = SPINNRegressorCV(random_state=seed), None
+    est, strat = SPINNRegressorCV(random_state=seed, **kw), None
 else:
     X, y = load_breast_cancer(return_X_y=True)
-    est, strat = SPINNClassifierCV(random_state=seed), y
+    est, strat = SPINNClassifierCV(random_state=seed, **kw), y
 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=strat)
 sc = StandardScaler().fit(Xtr)
 Xtr, Xte = sc.transform(Xtr), sc.transform(Xte)
@@ -51,9 +56,9 @@ print(json.dumps({"fit_s": fit_s, "cpu_s": cpu_s, "score": float(est.score(Xte, 
 """
 
 
-def run(src: Path, problem: str, seed: int) -> dict:
+def run(src: Path, problem: str, seed: int, kw: str = "{}") -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
-    out = subprocess.run([sys.executable, "-c", CHILD, problem, str(seed)], env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", CHILD, problem, str(seed), kw], env=env, check=True,
                          capture_output=True, text=True, cwd=tempfile.gettempdir())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -64,16 +69,24 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--problems", nargs="+", default=["friedman1", "breast_cancer"],
                     choices=["friedman1", "breast_cancer"])
+    ap.add_argument("--variant", default=None, help="JSON constructor arguments for 'variant' rows")
+    ap.add_argument("--no-old", action="store_true", help="skip the old commit")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "engine.csv"))
     args = ap.parse_args(argv)
-    old = Path(tempfile.gettempdir()) / f"glassnet-{args.old}"
-    if not old.exists():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-f", str(old), args.old], check=True)
+    sides = [("new", ROOT / "src", "{}")]
+    if not args.no_old:
+        old = Path(tempfile.gettempdir()) / f"glassnet-{args.old}"
+        if not old.exists():
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-f", str(old), args.old],
+                           check=True)
+        sides.insert(0, ("old", old / "src", "{}"))
+    if args.variant:
+        sides.append(("variant", ROOT / "src", args.variant))
     rows = []
     for problem in args.problems:
         for seed in args.seeds:
-            for code, src in (("old", old / "src"), ("new", ROOT / "src")):
-                r = run(src, problem, seed)
+            for code, src, kw in sides:
+                r = run(src, problem, seed, kw)
                 rows.append({"problem": problem, "seed": seed, "code": code, "fit_s": round(r["fit_s"], 2), "cpu_s": round(r["cpu_s"], 2),
                              "test_score": round(r["score"], 4), "n_selected": len(r["support"]),
                              "support": " ".join(map(str, r["support"]))})
@@ -81,8 +94,10 @@ def main(argv=None):
     df = pd.DataFrame(rows)
     df.to_csv(args.out, index=False)
     wide = df.pivot_table(index=["problem", "seed"], columns="code", values=["fit_s", "cpu_s", "test_score", "n_selected"])
-    wide[("speedup", "")] = wide[("fit_s", "old")] / wide[("fit_s", "new")]
-    wide[("cpu_speedup", "")] = wide[("cpu_s", "old")] / wide[("cpu_s", "new")]
+    base = "old" if "old" in set(df.code) else "variant"  # the side "new" is compared with
+    if base in set(df.code):
+        wide[("speedup", "")] = wide[("fit_s", base)] / wide[("fit_s", "new")]
+        wide[("cpu_speedup", "")] = wide[("cpu_s", base)] / wide[("cpu_s", "new")]
     print(wide.round(3).to_string())
     print(df.groupby(["problem", "code"])[["fit_s", "cpu_s", "test_score", "n_selected"]].mean().round(3).to_string())
 
