@@ -64,7 +64,7 @@ __all__ = [
 # SPINNClassifier() on the selection suite at n = 300, tuning seeds 0-2, 10 pairs, grid
 # 0.55-1: 0.55 and 0.6 tied best (7/10 problems with FPR <= 0.01 and TPR >= 0.85, mean TPR 0.91,
 # FPR 0.0024), the larger kept for its tighter bound; 0.7 met 6/10, 0.9 6/10 (TPR 0.79)
-# (benchmarks/bench_stability.py --tune, benchmarks/stability_tuning.csv).
+# (docs/history/stability.md; rows in benchmarks/stability_tuning.csv at commit eadbc40).
 DEFAULT_THRESHOLD = 0.6
 # The path recipe (``lambda_min_ratio="auto"`` around a glassnet selector with a ``path`` method
 # and ``lam=None``; Meinshausen & Buhlmann's own): each half-sample's regularisation path from
