@@ -39,14 +39,13 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from glassnet import IRLSADMMNetClassifier, MultinomialIRLSADMMNetClassifier
-from glassnet.datasets import load_brain_tumor1, load_gene_expression
+from glassnet.datasets import data_dir, load_brain_tumor1, load_gene_expression
 from glassnet.estimators.irls_admm_base import REFIT_CS
 from glassnet.estimators.irls_admm_scores import held_out_log_loss, ridge_logistic
 from glassnet.experiments._base import l1_logistic_cv
 from glassnet.model_selection import choose, cv_path
 from glassnet.utils import threads
 
-DATA = os.environ.get("GLASSNET_DATA", "/work/shared/data")
 OUT = "docs/irls_admm_results"
 TUNING_SETS = ("ALLAML", "leukemia", "colon", "Prostate_GE", "CNS", "GLIOMA", "Brain_Tumor1")
 REPORT_SETS = ("arcene", "Brain_Tumor_2", "TOX_171", "lymphoma", "9_Tumor", "nci9")
@@ -57,12 +56,12 @@ PEER_MAX_ITER = 1000
 
 def _load(name):
     if name == "Brain_Tumor1":
-        d = load_brain_tumor1(DATA)
+        d = load_brain_tumor1(data_dir())
         return d.X, d.y
     if name in REPORT_SETS:
-        mat = loadmat(os.path.join(DATA, "gene_expression", "report", f"{name}.mat"))
+        mat = loadmat(data_dir() / "gene_expression" / "report" / f"{name}.mat")
         return np.asarray(mat["X"], float), np.asarray(mat["Y"]).ravel().astype(int)
-    d = load_gene_expression(name, DATA)
+    d = load_gene_expression(name, data_dir())
     return d.X, d.y
 
 

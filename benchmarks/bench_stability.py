@@ -33,7 +33,6 @@ problem), stability_path_report.csv, stability_path_genes{,_tuning}.csv and stab
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -156,7 +155,9 @@ def _gene_sets(report):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    root = Path(os.environ.get("GLASSNET_DATA", "/work/shared/data")) / "gene_expression"
+    from glassnet.datasets import data_dir
+
+    root = data_dir() / "gene_expression"  # $GLASSNET_DATA, else ../shared/data
     root = root / "report" if report else root
     for f in sorted(root.glob("*.mat")):
         d = loadmat(f)
