@@ -211,8 +211,7 @@ class GlassnetEstimator(BaseEstimator):
                     f"y has a single class (one class: {classes[0]!r}); a classifier needs at least two"
                 )
         else:
-            if not np.all(np.isfinite(y)):
-                raise ValueError("y contains NaN or infinity")
+            check_finite_target(y)
             _check_magnitude(y, "y")
             check_not_tiny(y, "y")
         return X, y
@@ -331,6 +330,13 @@ def _numeric_target(y):
 # magnitude (but not all 0) cannot be: its squares underflow (1e-300 squared is 0), so the
 # fit saw raw values of ~1e-300 and its lambda search failed blaming X (issue 25)
 MIN_ABS_Y = 1e-100
+
+
+def check_finite_target(y, hint: str = "") -> None:
+    """A ``ValueError`` for a numeric target with NaN or inf (``hint`` is appended to it)."""
+    y = np.asarray(y)
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinity" + hint)
 
 
 def check_not_tiny(y, name: str) -> None:

@@ -62,7 +62,7 @@ from glassnet.estimators._dsrl_params import (
     VIEW_PICK_NEEDS_AGREEMENT,
     VIEW_PICK_RATIO,
 )
-from glassnet.estimators.base import POSITIVE, Interval
+from glassnet.estimators.base import POSITIVE, Interval, check_finite_target
 from glassnet.estimators.dsrl_base import _DSRLBase
 from glassnet.nn.dsrl import (
     link_labelled_pairs,
@@ -329,8 +329,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
             raise ValueError("DSRLClassifier requires y to be passed, but the target y is None "
                              "(use -1 for unlabelled samples)")
         y = column_or_1d(y, warn=True)
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity; use -1 for unlabelled samples")
+        check_finite_target(y, "; use -1 for unlabelled samples")
         unl = self._unlabelled(y)
         graphs = self._input_graphs(X, np.unique(y[~unl]).size)  # classes set "auto"'s k
         n = graphs[0].shape[0]

@@ -17,7 +17,12 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import StrOptions
 
-from glassnet.estimators.base import Interval, _sparse_as_value_error, torch_dtype
+from glassnet.estimators.base import (
+    Interval,
+    _sparse_as_value_error,
+    check_finite_target,
+    torch_dtype,
+)
 from glassnet.estimators.spinn._engine import generator, start
 from glassnet.estimators.spinn.cv import (
     CV_CONSTRAINTS,
@@ -168,8 +173,7 @@ class IntegrativeSPINN(_CVBase):
         if X.shape[0] < 2:
             raise ValueError(f"IntegrativeSPINN needs at least 2 samples; got {X.shape[0]}")
         if self._classification:
-            if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-                raise ValueError("y contains NaN or infinity")
+            check_finite_target(y)
             self.classes_ = np.unique(y)
             if self.classes_.size != 2:
                 raise ValueError(f"classification is binary here; y has {self.classes_.size} classes")
@@ -178,8 +182,7 @@ class IntegrativeSPINN(_CVBase):
                 y = y.astype(np.float64)
             except (TypeError, ValueError) as err:
                 raise ValueError(f"regression targets must be numeric ({err})") from err
-            if not np.all(np.isfinite(y)):
-                raise ValueError("y contains NaN or infinity")
+            check_finite_target(y)
         self._check_per_dataset(y, m, len(Xs))
         return X, y, sw, m
 
