@@ -30,7 +30,6 @@ import torch
 from torch import nn
 
 from glassnet import MatNetClassifier, MatNetRegressor
-from glassnet.datasets import data_dir
 from glassnet.training import fit
 
 
@@ -302,7 +301,7 @@ def main(argv=None):
     from glassnet.utils import threads
 
     skip = set(filter(None, args.skip.split(",")))
-    data = data_dir(args.data_dir)  # the argument, else $GLASSNET_DATA, else ../shared/data
+    data = args.data_dir  # None: the loaders look in $GLASSNET_DATA, else ../shared/data
     tables = []
     with threads(args.threads):
         if "digits" not in skip:

@@ -7,7 +7,8 @@ sets that no default was chosen on, beside scikit-learn's peers (a check, not a 
 
 Each problem is drawn with ``random_state`` in ``--draws`` (the bundled sets once), split 75/25
 (``random_state=0``), standardised in a pipeline (the MLP regressor's targets too), fitted on
-the training part and scored on the held-out part (R2 or accuracy). ``n_selected``: inputs the fitted model uses (-1: no selection).
+the training part and scored on the held-out part (R2 or accuracy). ``n_selected``: inputs
+the fitted model uses (-1: no selection).
 Rows whose estimator name ends in ``*`` are not defaults: a wider ReLU SPINN, the setting the
 docs point to for radial signals (``docs/spinn.md``, known limits). Estimators keep their
 default ``random_state=None``, so a rerun gives other numbers within the seeds' spread.
