@@ -496,6 +496,23 @@ def test_refit_path_losses_equal_one_ridge_fit_per_C(n_classes, weights):
         assert np.argmin(path) == np.argmin(one)
 
 
+def test_refit_path_losses_inside_an_active_joblib_backend():
+    """Inside ``joblib.parallel_backend("loky", n_jobs=2)`` scikit-learn runs the path's scorer in
+    worker processes; the losses still come back (they used to be written to a dict in this
+    process, so the fit stopped with ``KeyError: 0.0001``), equal to the serial ones."""
+    import joblib
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(80, 6, n_informative=3, n_redundant=0, random_state=0)
+    tr, va = np.arange(60), np.arange(60, 80)
+    serial = est_mod.ridge_path_losses(X, y, tr, va, est_mod.REFIT_CS)
+    with joblib.parallel_backend("loky", n_jobs=2):
+        inside = est_mod.ridge_path_losses(X, y, tr, va, est_mod.REFIT_CS)
+        model = IRLSADMMNetClassifier(max_epochs=5, cv=3, random_state=0).fit(X, y)
+    assert inside == serial
+    assert model.refit_C_ in est_mod.REFIT_CS and model.selected_features_.size > 0
+
+
 def test_small_fit_runs_on_one_thread_and_restores_the_count(monkeypatch):
     """A fit under ``glassnet.utils.SMALL_WORK`` runs on one torch thread (two threads whose
     idle workers spin on a busy machine made a 77 x 5,469 CV 6-20x slower), restored after."""

@@ -22,7 +22,7 @@ def ridge_path_losses(X, yi, tr, va, Cs, sample_weight=None) -> list[float]:
     """``[held_out_log_loss(ridge_logistic(X[tr], yi[tr], C), X[va], yi[va]) for C in Cs]``, by
     the same solver (scikit-learn's lbfgs ``LogisticRegression``, same ``tol`` and ``max_iter``)
     run along the path of ``Cs`` with warm starts: ``LogisticRegressionCV`` on the one split
-    ``(tr, va)``, whose scorer records the losses. Each ``C`` starts from the previous one's
+    ``(tr, va)``, whose scorer computes the losses (read back from its ``scores_``). Each ``C`` starts from the previous one's
     solution instead of 0 and the input is checked once per fold instead of once per ``C``:
     about 40 % less time for the refit's choice of ``C`` on small problems; the losses agree to
     the solver's tolerance (docs/history/irls_admm.md). When the training rows lack a class, the per-``C``
@@ -32,16 +32,19 @@ def ridge_path_losses(X, yi, tr, va, Cs, sample_weight=None) -> list[float]:
     if np.unique(yi[tr]).size < np.unique(yi).size:
         return [held_out_log_loss(ridge_logistic(X[tr], yi[tr], C, sw[0]), X[va], yi[va], sw[1])
                 for C in Cs]
-    losses = {}
 
     def score(model, X_va, y_va, **_):  # the rows of va, in order (their weights: sw[1])
-        losses[float(model.C)] = held_out_log_loss(model, X_va, y_va, sw[1])
-        return -losses[float(model.C)]
+        return -held_out_log_loss(model, X_va, y_va, sw[1])
 
+    # the losses come back through ``scores_`` (every class's entry holds the same scores), not
+    # through a closure: scikit-learn may run the scorer in another process (an active joblib
+    # backend such as Dask's), where a side effect on a dict here would be lost
     with warnings.catch_warnings():  # l1_ratios / fitted-attribute defaults changing in 1.10
         warnings.simplefilter("ignore", FutureWarning)
-        LogisticRegressionCV(Cs=[float(C) for C in Cs], cv=[(tr, va)], scoring=score, refit=False,
-                             max_iter=10_000, tol=1e-8).fit(X, yi, sample_weight=sample_weight)
+        cv = LogisticRegressionCV(Cs=[float(C) for C in Cs], cv=[(tr, va)], scoring=score, refit=False,
+                                  max_iter=10_000, tol=1e-8).fit(X, yi, sample_weight=sample_weight)
+    scores = np.asarray(next(iter(cv.scores_.values()))).reshape(-1)
+    losses = dict(zip(np.asarray(cv.Cs_, dtype=float).tolist(), (-scores).tolist()))
     return [losses[float(C)] for C in Cs]
 
 
