@@ -96,3 +96,20 @@ def test_spinn_cv_under_dask_equals_n_jobs_1(client):
     np.testing.assert_array_equal(on_cluster.cv_results_["support"], serial.cv_results_["support"])
     np.testing.assert_array_equal(on_cluster.selected_features_, serial.selected_features_)
     assert on_cluster.lambda_best_ == serial.lambda_best_
+
+
+def test_irls_admm_selection_under_dask_equals_n_jobs_1(client):
+    from sklearn.datasets import make_classification
+
+    from glassnet import IRLSADMMNetClassifier
+
+    X, y = make_classification(90, 12, n_informative=3, n_redundant=0, random_state=0)
+    kw = {"cv": 3, "max_epochs": 20, "random_state": 0}
+    serial = IRLSADMMNetClassifier(n_jobs=1, **kw).fit(X, y)
+    with joblib.parallel_backend("dask"):
+        on_cluster = IRLSADMMNetClassifier(n_jobs=2, **kw).fit(X, y)
+    # each fold trains its own net with its own seed, whatever process runs it (float64)
+    np.testing.assert_array_equal(on_cluster.cv_losses_, serial.cv_losses_)
+    np.testing.assert_array_equal(on_cluster.selected_features_, serial.selected_features_)
+    np.testing.assert_array_equal(on_cluster.coef_, serial.coef_)
+    assert on_cluster.refit_C_ == serial.refit_C_ and 0 < serial.selected_features_.size < X.shape[1]

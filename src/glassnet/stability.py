@@ -46,6 +46,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from glassnet.estimators.base import N_JOBS
+
 __all__ = [
     "BOUNDS",
     "DEFAULT_PATH_PFER",
@@ -317,8 +319,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         "n_lambdas": [Interval(numbers.Integral, 2, 1000, closed="both")],
         "lambda_grid": ["array-like", None],
         "stratify": ["boolean", StrOptions({"auto"})],
-        "n_jobs": [Interval(numbers.Integral, None, -1, closed="right"),
-                   Interval(numbers.Integral, 1, None, closed="left"), None],  # joblib: not 0
+        "n_jobs": N_JOBS,
         "random_state": ["random_state", np.random.Generator],
     }
 

@@ -83,6 +83,9 @@ EPOCHS = [Interval(numbers.Integral, 1, MAX_EPOCHS, closed="both")]
 DTYPE = [StrOptions({"float32", "float64"})]
 DEVICE = [str, torch.device]  # resolved (and a bad name refused, naming it) at the start of fit
 RANDOM_STATE = ["random_state", np.random.Generator]
+# joblib workers: None, a positive count or a negative one (-1: every core); 0 is refused
+N_JOBS = [None, Interval(numbers.Integral, None, -1, closed="right"),
+          Interval(numbers.Integral, 1, None, closed="left")]
 
 
 class _Custom(Options):

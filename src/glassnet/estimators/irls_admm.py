@@ -93,6 +93,9 @@ class IRLSADMMNetClassifier(_NetSelector):
         paired per-fold differences, z <= 2) or ``"min"``.
     cv: stratified folds of the selection and of the refit's ``C`` (default 5, ``SELECT_CV``;
         fewer when the smaller class has fewer members).
+    n_jobs: joblib workers for those folds (None: 1, or the active joblib backend's; each fold
+        trains its own net with its own seed, so the result equals ``n_jobs=1``'s; worker start
+        costs seconds, so it pays off for fits of more than a few seconds, e.g. gene sets).
     screen: features the net sees when ``X`` has more (``"auto"``, the default: 1000, ``SCREEN``,
         for this net; every column up to ``MULTINOMIAL_SCREEN`` = 20,000 for the multinomial net;
         None: all).

@@ -19,6 +19,7 @@ from glassnet.estimators.base import (
     DEVICE,
     DTYPE,
     EPOCHS,
+    N_JOBS,
     NONNEG,
     POSITIVE,
     RANDOM_STATE,
@@ -98,6 +99,7 @@ NET_CONSTRAINTS = {
     "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
     "random_state": RANDOM_STATE,
     "verbose": ["verbose"],
+    "n_jobs": N_JOBS,
 }
 SELECT_C = 0.1  # binary net; the multinomial net's is MULTINOMIAL_SELECT_C (both chosen on tuning sets)
 MULTINOMIAL_SELECT_C = 0.01
@@ -310,7 +312,7 @@ class _NetSelector(_IRLSADMMBase):
                  refit: bool = True, optimizer: str = "adam", lr: float = 0.2, max_epochs="auto",
                  patience: int = 10, validation_fraction: float = 0.2, solver: str = "auto",
                  dtype: str = "float64", random_state: int | None = None, verbose: bool = False,
-                 device="auto"):
+                 device="auto", n_jobs: int | None = None):
         self.k_max = k_max
         self.i_max = i_max
         self.lam = lam
@@ -335,6 +337,7 @@ class _NetSelector(_IRLSADMMBase):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ checks
     def _auto(self, X):
@@ -473,7 +476,8 @@ class _NetSelector(_IRLSADMMBase):
         if self.refit:  # ridge logistic regression on the selected columns, C by CV
             folds = self._folds(yi, seed) if folds is None else folds
             XS = X[:, S]
-            losses = cv_path(lambda f, tr, va: ridge_path_losses(XS, yi, tr, va, REFIT_CS, sw), folds)
+            losses = cv_path(lambda f, tr, va: ridge_path_losses(XS, yi, tr, va, REFIT_CS, sw), folds,
+                              self.n_jobs)
             self.refit_C_ = float(REFIT_CS[choose(losses, "min")[0]])
             m = ridge_logistic(XS, yi, self.refit_C_, sw)
             coef = np.zeros((m.coef_.shape[0], p))
@@ -528,7 +532,7 @@ class _NetSelector(_IRLSADMMBase):
             out, va_s = _candidate_losses(X, yi, tr, va, ranked_f, sizes_f, Cs, gs, sw)
             return out + [len(va) - len(va_s)] + list(imp_f / max(imp_f.max(), 1e-300))
 
-        rows = cv_path(fold_losses, folds)
+        rows = cv_path(fold_losses, folds, self.n_jobs)  # folds fan out through joblib
         losses, n_unseen, fold_imps = rows[:, :n_cand], rows[:, n_cand], rows[:, n_cand + 1:]
         single = (ranked, sizes)
         if CONSENSUS:  # the final order: mean scaled importance over the folds' nets and the full net

@@ -19,7 +19,7 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 
-from glassnet.estimators.base import Interval
+from glassnet.estimators.base import N_JOBS, Interval
 from glassnet.estimators.spinn._engine import relaxed, start
 from glassnet.estimators.spinn.single import (
     CLASSIFIER_FITTED,
@@ -76,8 +76,7 @@ CV_CONSTRAINTS = {
     "lambda_min_ratio": [Interval(numbers.Real, 0, 1, closed="neither")],
     "selection": [StrOptions(set(SELECTIONS))],
     "relax": ["boolean"],
-    "n_jobs": [None, Interval(numbers.Integral, None, -1, closed="right"),
-               Interval(numbers.Integral, 1, None, closed="left")],
+    "n_jobs": N_JOBS,
 }
 
 
