@@ -47,3 +47,50 @@ def test_rules_never_choose_a_failed_candidate_and_name_bad_input():
         choose(losses, "2se")
     with pytest.raises(ValueError, match="finite"):
         choose(np.full((3, 2), np.nan), "paired")
+
+
+_THREAD_WORKERS = """
+import joblib, numpy as np, torch
+from sklearn.datasets import make_classification
+from glassnet import IRLSADMMNetClassifier
+from glassnet.model_selection import cv_path, make_folds
+from glassnet.utils import fit_context, local_seed
+
+def fold(k, tr, va):  # a seeded section in each worker, as every net's training has
+    with local_seed(k):
+        return [float(torch.rand(()))]
+
+X, y = make_classification(90, 10, n_informative=3, n_redundant=0, random_state=0)
+kw = dict(max_epochs=10, cv=3, random_state=0)
+serial = IRLSADMMNetClassifier(n_jobs=1, **kw).fit(X, y)
+folds = make_folds(90, 3, random_state=0)
+with joblib.parallel_backend("threading"):
+    threaded = IRLSADMMNetClassifier(n_jobs=2, **kw).fit(X, y)
+    with fit_context(5):
+        before = torch.random.get_rng_state()
+        table = cv_path(fold, folds, n_jobs=2)
+        assert torch.equal(before, torch.random.get_rng_state()), "the caller's generator moved"
+assert np.array_equal(table, cv_path(fold, folds, n_jobs=1))
+assert np.array_equal(threaded.cv_losses_, serial.cv_losses_)
+assert np.array_equal(threaded.selected_features_, serial.selected_features_)
+print("ok")
+"""
+
+
+def test_thread_workers_inside_a_fit_do_not_deadlock_on_the_seed_lock():
+    """A fit holds the seed lock (``local_seed``) for its whole ``fit_context``; when its folds
+    fan out to threads of the same process (joblib's threading backend, Dask with
+    ``processes=False``) each worker's seeded training waits for that lock while the fit waits
+    for the workers. ``run_folds`` / ``run_chunks`` release it around the fan-out
+    (``seed_lock_released``): the fit ends, equal to ``n_jobs=1``'s, and the caller's generator
+    is as it was. Run in a subprocess with a time limit, so that a deadlock fails the test
+    instead of stopping the suite."""
+    import subprocess
+    import sys
+
+    try:
+        out = subprocess.run([sys.executable, "-c", _THREAD_WORKERS], check=False, capture_output=True,
+                             text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the fit with thread workers did not end in 240 s (deadlock on the seed lock)")
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]

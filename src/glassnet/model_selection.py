@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
+from glassnet.utils import seed_lock_released
+
 __all__ = ["PAIRED_Z", "SELECTION_RULES", "PathRecord", "choose", "cv_path", "loss_table", "make_folds",
            "run_chunks", "run_folds"]
 
@@ -122,7 +124,8 @@ def run_folds(fn: Callable, folds: Sequence, n_jobs: int | None = None) -> list:
 
     if n_jobs in (None, 1):
         return [one(k, tr, va) for k, (tr, va) in enumerate(folds)]
-    return Parallel(n_jobs=n_jobs)(delayed(one)(k, tr, va) for k, (tr, va) in enumerate(folds))
+    with seed_lock_released():  # thread workers train under their own seeds (utils)
+        return Parallel(n_jobs=n_jobs)(delayed(one)(k, tr, va) for k, (tr, va) in enumerate(folds))
 
 
 def run_chunks(fit_chunk: Callable, folds: Sequence, n_jobs: int | None = None) -> list:
@@ -148,7 +151,8 @@ def run_chunks(fit_chunk: Callable, folds: Sequence, n_jobs: int | None = None) 
     if n_chunks == 1:
         parts = [one(c) for c in chunks]
     else:
-        parts = Parallel(n_jobs=n_jobs)(delayed(one)(c) for c in chunks)
+        with seed_lock_released():
+            parts = Parallel(n_jobs=n_jobs)(delayed(one)(c) for c in chunks)
     return [r for part in parts for r in part]
 
 

@@ -8,7 +8,8 @@ Both are safe when fits run at once in several threads (issue 25): torch's gener
 counts are process-wide, so a per-call save/restore races (one thread restores what another
 set). :func:`local_seed` holds a process-wide re-entrant lock for its block, so the seeded
 sections of concurrent fits run one after the other (each sees only its own seed; the caller's
-generator state is restored once); :func:`threads` counts the blocks in force: the first sets
+generator state is restored once); :func:`seed_lock_released` lends that lock to worker threads
+a fit waits on; :func:`threads` counts the blocks in force: the first sets
 the counts, the others run under them, the last restores the caller's.
 """
 
@@ -23,7 +24,8 @@ from contextvars import ContextVar
 import numpy as np
 import torch
 
-__all__ = ["auto_threads", "fit_context", "local_seed", "resolve_seed", "threads", "with_auto_threads"]
+__all__ = ["auto_threads", "fit_context", "local_seed", "resolve_seed", "seed_lock_released", "threads",
+           "with_auto_threads"]
 
 # work (parameters x rows per step) below which extra intra-op threads cost more than they give:
 # measured on 2 cores for the README's examples (benchmarks/bench_threads.py)
@@ -70,6 +72,32 @@ def local_seed(random_state):
         else:
             torch.manual_seed(seed)
         yield seed
+
+
+@contextlib.contextmanager
+def seed_lock_released():
+    """Inside a :func:`local_seed` block, hand the seed lock to other threads of this process
+    while the block waits on them, then take it back with torch's generator as it was.
+
+    A fit holds the lock for its whole ``fit_context``; when it fans out through joblib and the
+    workers are threads of this process (``joblib.parallel_backend("threading")``, a Dask
+    cluster with ``processes=False``), each worker's seeded training waits for that lock while
+    the fit waits for the workers: a deadlock. Around the fan-out the lock is released, so the
+    workers' seeded sections take turns (each with its own seed, as with processes) and the
+    result equals ``n_jobs=1``'s. Outside a ``local_seed`` block of this thread it does nothing.
+    """
+    lock = _SEED_LOCK
+    owned = getattr(lock, "_is_owned", None)
+    if owned is None or not owned():  # not held here (or an RLock without CPython's methods)
+        yield
+        return
+    state = torch.random.get_rng_state()
+    saved = lock._release_save()  # every level of the re-entrant lock (threading.Condition's way)
+    try:
+        yield
+    finally:
+        lock._acquire_restore(saved)
+        torch.random.set_rng_state(state)
 
 
 @functools.lru_cache(maxsize=1)
