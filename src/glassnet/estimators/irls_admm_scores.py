@@ -22,11 +22,12 @@ def ridge_path_losses(X, yi, tr, va, Cs, sample_weight=None) -> list[float]:
     """``[held_out_log_loss(ridge_logistic(X[tr], yi[tr], C), X[va], yi[va]) for C in Cs]``, by
     the same solver (scikit-learn's lbfgs ``LogisticRegression``, same ``tol`` and ``max_iter``)
     run along the path of ``Cs`` with warm starts: ``LogisticRegressionCV`` on the one split
-    ``(tr, va)``, whose scorer computes the losses (read back from its ``scores_``). Each ``C`` starts from the previous one's
-    solution instead of 0 and the input is checked once per fold instead of once per ``C``:
-    about 40 % less time for the refit's choice of ``C`` on small problems; the losses agree to
-    the solver's tolerance (docs/history/irls_admm.md). When the training rows lack a class, the per-``C``
-    fits are used (``LogisticRegressionCV`` would fit a coefficient row for the absent class).
+    ``(tr, va)``, whose scorer computes the losses (read back from its ``scores_``). Each ``C``
+    starts from the previous one's solution instead of 0 and the input is checked once per fold
+    instead of once per ``C``: about 40 % less time for the refit's choice of ``C`` on small
+    problems; the losses agree to the solver's tolerance (docs/history/irls_admm.md). When the
+    training rows lack a class, the per-``C`` fits are used (``LogisticRegressionCV`` would fit
+    a coefficient row for the absent class).
     ``sample_weight`` (one per row of ``X``) weights the fits and the held-out losses."""
     sw = (None, None) if sample_weight is None else (sample_weight[tr], sample_weight[va])
     if np.unique(yi[tr]).size < np.unique(yi).size:
