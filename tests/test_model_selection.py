@@ -94,3 +94,45 @@ def test_thread_workers_inside_a_fit_do_not_deadlock_on_the_seed_lock():
     except subprocess.TimeoutExpired:
         pytest.fail("the fit with thread workers did not end in 240 s (deadlock on the seed lock)")
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_cv_plots_mark_the_chosen_candidate():
+    """``plot_cv_curve`` and the estimators' ``plot_cv`` built on it: the dashed line is at the
+    candidate the estimator chose (SPINN CV: ``lambda_best_``, with the relaxed supports as a
+    second series; IRLS-ADMM: the number of features selected), the top axis of SPINN's gives
+    the inputs at each lambda; bad input is refused by name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.datasets import make_classification, make_regression
+
+    from glassnet import IRLSADMMNetClassifier, SPINNRegressorCV
+    from glassnet.model_selection import plot_cv_curve
+
+    def dashed_x(ax):
+        return [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == "--"]
+
+    ax = plot_cv_curve([1, 2, 3], [3.0, 1.0, 2.0], [0.1, 0.1, 0.1], 1, best=1)
+    assert dashed_x(ax) == [2.0] and len(ax.containers) == 1
+    with pytest.raises(ValueError, match="one length"):
+        plot_cv_curve([1, 2], [1.0], [0.1], 0)
+    with pytest.raises(ValueError, match="chosen"):
+        plot_cv_curve([1, 2], [1.0, 2.0], [0.1, 0.1], 2)
+
+    X, y = make_regression(80, 6, n_informative=2, noise=1.0, random_state=1)
+    spinn = SPINNRegressorCV(cv=3, n_lambdas=6, hidden=(3,), max_epochs=30, random_state=0).fit(X, y)
+    ax = spinn.plot_cv()
+    assert dashed_x(ax) == [pytest.approx(spinn.lambda_best_)]
+    assert len(ax.containers) == 1 + (spinn.relaxed_cv_results_ is not None)
+    top = ax.child_axes[0]
+    shown = [int(t.get_text()) for t in top.get_xticklabels()]
+    at = [int(np.argmin(np.abs(spinn.cv_results_["lambda"] - v))) for v in top.get_xticks()]
+    assert shown == [int(spinn.cv_results_["n_selected"][i]) for i in at]
+
+    Xc, yc = make_classification(90, 10, n_informative=3, n_redundant=0, random_state=0)
+    net = IRLSADMMNetClassifier(cv=3, max_epochs=10, random_state=0).fit(Xc, yc)
+    assert dashed_x(net.plot_cv()) == [net.selected_features_.size]
+    with pytest.raises(ValueError, match="no selection CV"):
+        IRLSADMMNetClassifier(n_features_to_select=3, max_epochs=5, random_state=0).fit(Xc, yc).plot_cv()
+    plt.close("all")

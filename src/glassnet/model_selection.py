@@ -16,7 +16,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from glassnet.utils import seed_lock_released
 
 __all__ = ["PAIRED_Z", "SELECTION_RULES", "PathRecord", "choose", "cv_path", "loss_table", "make_folds",
-           "run_chunks", "run_folds"]
+           "plot_cv_curve", "run_chunks", "run_folds"]
 
 
 @dataclass
@@ -178,3 +178,36 @@ def cv_path(fit_fold: Callable, folds: Sequence, n_jobs: int | None = None,
     if batched:
         return loss_table(run_chunks(fit_fold, folds, n_jobs))
     return loss_table(run_folds(fit_fold, folds, n_jobs))
+
+
+def plot_cv_curve(x, mean, se, chosen, ax=None, *, xlabel="candidate", log_x=False, best=None,
+                  extra=None, title=None):
+    """Draw a cross-validation curve: the mean held-out loss of each candidate with one
+    standard error either side (as glmnet's ``plot(cv.glmnet)``), a dashed line at the chosen
+    candidate ``x[chosen]`` and, when given, a dotted one at the lowest mean ``x[best]``.
+    ``extra``: more ``(x, mean, se, label)`` series on the same axes (e.g. relaxed refits of
+    some candidates). Returns the axes (a new figure when ``ax`` is None)."""
+    x, mean, se = (np.asarray(v, dtype=float).reshape(-1) for v in (x, mean, se))
+    if not len(x) == len(mean) == len(se) or len(x) == 0:
+        raise ValueError(f"x, mean and se must be non-empty and of one length, got {len(x)}, {len(mean)}, {len(se)}")
+    if not 0 <= int(chosen) < len(x):
+        raise ValueError(f"chosen must index one of the {len(x)} candidates, got {chosen}")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.subplots(figsize=(6, 3.5))[1]
+    ax.errorbar(x, mean, yerr=se, fmt="o-", ms=3, lw=1, capsize=2, c="C0", label="CV loss +- 1 SE")
+    for ex, em, es, label in extra or ():
+        ax.errorbar(np.asarray(ex, float), np.asarray(em, float), yerr=np.asarray(es, float), fmt="s",
+                    ms=4, capsize=2, c="C1", label=label)
+    ax.axvline(x[int(chosen)], ls="--", c="k", lw=1, label=f"chosen: {x[int(chosen)]:.3g}")
+    if best is not None and int(best) != int(chosen):
+        ax.axvline(x[int(best)], ls=":", c="0.4", lw=1, label=f"lowest mean: {x[int(best)]:.3g}")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("held-out loss")
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return ax

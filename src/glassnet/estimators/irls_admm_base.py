@@ -35,7 +35,7 @@ from glassnet.estimators.irls_admm_scores import (
     ridge_logistic,
     ridge_path_losses,
 )
-from glassnet.model_selection import SELECTION_RULES, choose, cv_path, make_folds
+from glassnet.model_selection import SELECTION_RULES, choose, cv_path, make_folds, plot_cv_curve
 from glassnet.training import OPTIMIZERS, fit, split_validation
 
 __all__ = [
@@ -486,6 +486,22 @@ class _NetSelector(_IRLSADMMBase):
         else:
             self._set_classifier(*self._net_on(X, yi, S, sw))
         return self
+
+    def plot_cv(self, ax=None):
+        """The selection's cross-validation (``n_features_to_select="auto"`` or ``"single"``):
+        the mean held-out loss of each candidate set (its number of features: the top-g groups)
+        with one standard error, the set ``rule`` chose (dashed; ``n_groups_``) and the lowest
+        mean (dotted). Returns the axes."""
+        check_is_fitted(self, "coef_")
+        if not hasattr(self, "_cv_table"):
+            raise ValueError("no selection CV to plot: n_features_to_select was "
+                             f"{self.n_features_to_select!r} (plot_cv needs 'auto' or 'single')")
+        gs, (_, sizes) = self._cv_table[2], self._cv_table[4]
+        at = [int(sizes[min(g, len(sizes)) - 1]) for g in gs]  # features of each candidate
+        idx, mean, se = choose(self.cv_losses_, self.rule)
+        return plot_cv_curve(at, mean, se, idx, ax, xlabel="features kept (top near-duplicate groups)",
+                             best=int(np.nanargmin(mean)), log_x=max(at) > 50 * min(at),
+                             title=f"{len(self.selected_features_)} features selected (rule {self.rule!r})")
 
     def _set_output(self, out, cols):
         """``beta_``, ``beta_intercept_``, ``z_`` (the net's output on all rows, zero outside the

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from glassnet.estimators.base import N_JOBS, Interval
 from glassnet.estimators.spinn._engine import relaxed, start
@@ -33,7 +34,7 @@ from glassnet.estimators.spinn.single import (
     _SPINNCore,
     seed_of,
 )
-from glassnet.model_selection import choose, loss_table, make_folds, run_chunks
+from glassnet.model_selection import choose, loss_table, make_folds, plot_cv_curve, run_chunks
 from glassnet.paths import Batch, follow, geometric_grid
 from glassnet.progress import progress
 from glassnet.utils import fit_context
@@ -193,6 +194,26 @@ class _CVBase(_SPINNCore):
             self._set_fitted(nets[0], grid[0], records, idx, problem, st.masks[0])
             self._relax_refit(build, problem, full, fb, records, idx, float(mean[idx]), seed, bar)
         return self
+
+    def plot_cv(self, ax=None):
+        """The lambda cross-validation (``cv_results_``): mean held-out loss per lambda with
+        one standard error, ``lambda_best_`` (dashed) and ``lambda_min_`` (dotted); with a
+        relaxed selection, the relaxed refits of the path's supports (``relaxed_cv_results_``)
+        as squares at their lambdas. The top axis gives the inputs selected at each lambda.
+        Returns the axes."""
+        check_is_fitted(self, "cv_results_")
+        r, rr = self.cv_results_, self.relaxed_cv_results_
+        lam, mean = np.asarray(r["lambda"], float), np.asarray(r["mean_val_loss"], float)
+        extra = None if rr is None else [(rr["lambda"], rr["mean_val_loss"], rr["se_val_loss"],
+                                          "relaxed refits of the path's supports")]
+        ax = plot_cv_curve(lam, mean, r["se_val_loss"], int(np.argmin(np.abs(lam - self.lambda_best_))), ax,
+                           xlabel="lambda", log_x=True, best=int(np.nanargmin(mean)), extra=extra)
+        top = ax.secondary_xaxis("top")
+        ticks = np.unique(np.linspace(0, len(lam) - 1, min(len(lam), 8)).astype(int))
+        top.set_xticks(lam[ticks], [str(int(k)) for k in np.asarray(r["n_selected"])[ticks]], fontsize=7)
+        top.set_xlabel(f"inputs selected at lambda ({len(self.selected_features_)} chosen by "
+                       f"selection={self.selection!r})", fontsize=8)
+        return ax
 
     def _paths(self, nets, problem, both, st, grid, folds, bar):
         """The paths of the full data (network 0) and the folds on one grid, each network on
