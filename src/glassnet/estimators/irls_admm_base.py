@@ -277,6 +277,12 @@ class _IRLSADMMBase(ClassifierMixin, SelectorMixin, GlassnetEstimator):
         return tags
 
 
+def _features_at(gs, sizes) -> list[int]:
+    """The number of features of each candidate: the top-g groups (``sizes``: cumulative
+    group sizes), for every g in ``gs`` (a fold with fewer groups repeats its largest set)."""
+    return [int(sizes[min(g, len(sizes)) - 1]) for g in gs]
+
+
 class _NetSelector(_IRLSADMMBase):
     """Train the net, select features by cross-validated net rankings, refit the classifier.
 
@@ -496,12 +502,12 @@ class _NetSelector(_IRLSADMMBase):
         if not hasattr(self, "_cv_table"):
             raise ValueError("no selection CV to plot: n_features_to_select was "
                              f"{self.n_features_to_select!r} (plot_cv needs 'auto' or 'single')")
-        gs, (_, sizes) = self._cv_table[2], self._cv_table[4]
-        at = [int(sizes[min(g, len(sizes)) - 1]) for g in gs]  # features of each candidate
-        idx, mean, se = choose(self.cv_losses_, self.rule)
-        return plot_cv_curve(at, mean, se, idx, ax, xlabel="features kept (top near-duplicate groups)",
-                             best=int(np.nanargmin(mean)), log_x=max(at) > 50 * min(at),
-                             title=f"{len(self.selected_features_)} features selected (rule {self.rule!r})")
+        at = _features_at(self._cv_table[2], self._cv_table[4][1])
+        best, mean, se = choose(self.cv_losses_, "min")  # the table's means and errors
+        chosen = at.index(len(self.selected_features_))  # what the fit chose, not today's ``rule``
+        return plot_cv_curve(at, mean, se, chosen, ax, xlabel="features kept (top near-duplicate groups)",
+                             best=best, log_x=max(at) > 50 * min(at),
+                             title=f"{len(self.selected_features_)} features selected")
 
     def _set_output(self, out, cols):
         """``beta_``, ``beta_intercept_``, ``z_`` (the net's output on all rows, zero outside the
@@ -563,7 +569,7 @@ class _NetSelector(_IRLSADMMBase):
             losses = per_c[:, per_c.mean(0).argmin(0), np.arange(len(gs))]
         best, mean, _se = choose(losses, self.rule)
         self.cv_losses_ = losses  # (folds, numbers of groups): what ``rule`` chose from
-        at = [sizes[min(g, len(sizes)) - 1] for g in gs]  # features in the top-g groups
+        at = _features_at(gs, sizes)
         self.validation_curve_ = {int(k): float(v) for k, v in zip(at, mean)}
         self.n_groups_ = int(min(gs[best], len(sizes)))
         support = np.zeros(self.n_features_in_, dtype=bool)
