@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import torch
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.exceptions import NotFittedError
 
@@ -42,6 +43,22 @@ def data_for(est, n=40, p=6, seed=0):
     else:
         y = X[:, 0] - 0.5 * X[:, 1] + 0.1 * rng.standard_normal(n)
     return X, y
+
+
+def assert_on_cpu(value, where):
+    """Fail if ``value`` (a fitted attribute: tensor, module, or a list / dict of them) holds
+    anything off the CPU; ``where`` names it in the message."""
+    if torch.is_tensor(value):
+        assert value.device.type == "cpu", where
+    elif isinstance(value, torch.nn.Module):
+        for k, t in value.state_dict().items():
+            assert t.device.type == "cpu", f"{where}.{k}"
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            assert_on_cpu(v, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            assert_on_cpu(v, f"{where}[{k!r}]")
 
 
 def _api(est):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import glassnet
-from battery import data_for, fit, predict, public_estimators
+from battery import assert_on_cpu, data_for, fit, predict, public_estimators
 from glassnet.devices import AUTO_MIN_ELEMENTS, auto_device_for, resolve_device, to_numpy
 from glassnet.estimators.checks import fast_instance
 
@@ -66,20 +66,6 @@ def _marks(cls):
 PARAMS = [pytest.param(c, id=c.__name__, marks=_marks(c)) for c in ESTIMATORS]
 
 
-def _numpy_or_cpu(value, where):
-    if torch.is_tensor(value):
-        assert value.device.type == "cpu", where
-    elif isinstance(value, torch.nn.Module):
-        for k, t in value.state_dict().items():
-            assert t.device.type == "cpu", f"{where}.{k}"
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _numpy_or_cpu(v, f"{where}[{i}]")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _numpy_or_cpu(v, f"{where}[{k!r}]")
-
-
 @pytest.mark.parametrize("cls", PARAMS)
 def test_estimator_takes_device(cls):
     params = cls().get_params()
@@ -99,7 +85,7 @@ def test_cpu_fit_equals_default_and_fitted_state_is_on_the_cpu(cls):
     assert getattr(on_cpu, "device_", "cpu") == "cpu"  # where it ran, for families that record it
     for name, value in vars(on_cpu).items():
         if name.endswith("_"):
-            _numpy_or_cpu(value, name)
+            assert_on_cpu(value, name)
 
 
 @pytest.mark.parametrize("bad", ["tpu", "cuda:99", "bogus"])

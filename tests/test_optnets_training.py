@@ -260,7 +260,7 @@ def test_fit_amp_autocasts_the_loss_and_channels_last_formats_batches():
     assert seen["autocast"] is False and seen["dtype"] == torch.float32
 
 
-@pytest.mark.parametrize("kw, words", [({"amp": "fp16"}, "CUDA"), ({"amp": "int8"}, "amp"),
+@pytest.mark.parametrize("kw, words", [({"amp": "fp16", "device": "cpu"}, "CUDA"), ({"amp": "int8"}, "amp"),
                                        ({"amp": True, "optimizer": "lbfgs"}, "lbfgs"),
                                        ({"device": "bogus"}, "bogus"), ({"device": "cuda:99"}, "cuda:99")])
 def test_fit_rejects_bad_amp_and_device_before_training(kw, words):
