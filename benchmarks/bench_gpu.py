@@ -34,6 +34,7 @@ import json
 import os
 import pickle
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,6 +68,7 @@ def _bilinear_images(n, side, seed):
 
 
 def _cases(quick):
+    """name -> (estimator factory taking the device, X, y, rows to train on; the rest test)."""
     from sklearn.datasets import make_classification, make_friedman1
 
     import glassnet
@@ -79,42 +81,59 @@ def _cases(quick):
     m = 1000 if quick else 5000
     Xc, yc = make_classification(m + 2000, 200, n_informative=10, shuffle=False,
                                  random_state=0)  # informative first: DSRL takes 64 columns
-    return [
-        ("SPINNRegressorCV", lambda d: glassnet.SPINNRegressorCV(random_state=0, device=d), Xf, yf, n),
-        ("MatNetClassifier", lambda d: glassnet.MatNetClassifier(input_shape=(side, side),
-                                                                  random_state=0, device=d),
-         Xm, ym, n),
-        ("SPINNClassifierCV", lambda d: glassnet.SPINNClassifierCV(random_state=0, device=d),
-         Xc, yc, m),
-        ("IRLSADMMNetClassifier", lambda d: glassnet.IRLSADMMNetClassifier(random_state=0,
-                                                                            device=d),
-         Xc, yc, m),
-        ("DSRLClassifier", lambda d: glassnet.DSRLClassifier(random_state=0, device=d),
-         Xc[:, :64], yc, m),
-    ]
+    return {
+        "SPINNRegressorCV": (lambda d: glassnet.SPINNRegressorCV(random_state=0, device=d),
+                             Xf, yf, n),
+        "MatNetClassifier": (lambda d: glassnet.MatNetClassifier(input_shape=(side, side),
+                                                                 random_state=0, device=d),
+                             Xm, ym, n),
+        "SPINNClassifierCV": (lambda d: glassnet.SPINNClassifierCV(random_state=0, device=d),
+                              Xc, yc, m),
+        "IRLSADMMNetClassifier": (lambda d: glassnet.IRLSADMMNetClassifier(random_state=0,
+                                                                           device=d), Xc, yc, m),
+        "DSRLClassifier": (lambda d: glassnet.DSRLClassifier(random_state=0, device=d),
+                           Xc[:, :64], yc, m),
+    }
 
 
-def bench_estimators(quick, out):
+def fit_one(name, device, quick):
+    """One fit in this (child) process: its wall time, held-out score and where it ran."""
+    make, X, y, n = _cases(quick)[name]
+    if device.startswith("cuda"):  # CUDA's context and first kernel loads are not a fit's cost
+        torch.ones(8, device=device).sum().item()
+    _sync()
+    t0 = time.perf_counter()
+    est = make(device).fit(X[:n], y[:n])
+    _sync()
+    return {"fit_s": round(time.perf_counter() - t0, 3),
+            "score": round(float(est.score(X[n:], y[n:])), 4),
+            "ran_on": str(getattr(est, "device_", device)), "threads": torch.get_num_threads()}
+
+
+def bench_estimators(quick, out, only=None, limits=(150.0, 150.0)):
+    """Each fit in a fresh process (the GPU's first, then the CPU's), stopped after
+    ``limits`` (CPU, GPU) seconds: a stopped fit is recorded as longer than its limit."""
     dev = _device()
-    if dev == "cuda":  # CUDA's context and kernels' first load are not a fit's cost
-        torch.ones(8, device="cuda").sum().item()
     rows = []
-    for name, make, X, y, n in _cases(quick):
-        row = {"estimator": name, "n_train": n, "n_test": X.shape[0] - n, "p": X.shape[1],
-               "cpu_threads": torch.get_num_threads()}
-        try:
-            for key, d in (("cpu", "cpu"), ("gpu", dev)):
-                _sync()
-                t0 = time.perf_counter()
-                est = make(d).fit(X[:n], y[:n])
-                _sync()
-                row[f"fit_s_{key}"] = round(time.perf_counter() - t0, 3)
-                row[f"score_{key}"] = round(float(est.score(X[n:], y[n:])), 4)
-                row[f"ran_on_{key}"] = str(getattr(est, "device_", d))
+    for name, (_, X, _, n) in _cases(quick).items():
+        if only and name not in only:
+            continue
+        row = {"estimator": name, "n_train": n, "n_test": X.shape[0] - n, "p": X.shape[1]}
+        for key, d, limit in (("gpu", dev, limits[1]), ("cpu", "cpu", limits[0])):
+            cmd = [sys.executable, __file__, "--fit", name, d] + (["--quick"] if quick else [])
+            try:
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=False)
+            except subprocess.TimeoutExpired:
+                row[f"fit_s_{key}"] = f">{limit:g}"
+                continue
+            if r.returncode != 0:
+                row[f"error_{key}"] = r.stderr.strip().splitlines()[-1][:300]
+                print(r.stderr[-3000:], file=sys.stderr)
+                continue
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            row.update({f"{k}_{key}": v for k, v in res.items()})
+        if all(isinstance(row.get(f"fit_s_{k}"), float) for k in ("cpu", "gpu")):
             row["speedup"] = round(row["fit_s_cpu"] / row["fit_s_gpu"], 2)
-        except Exception as err:  # noqa: BLE001 - record the failure, time the others
-            row["error"] = f"{type(err).__name__}: {err}"[:300]
-            traceback.print_exc()
         rows.append(row)
         print(json.dumps(row), flush=True)
         pd.DataFrame(rows).to_csv(out / "gpu_estimators.csv", index=False)
@@ -240,17 +259,25 @@ def _md(out: Path, header: str) -> None:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--part", choices=("all", "estimators", "memory", "train"), default="all")
+    p.add_argument("--only", nargs="*", default=None, help="estimators to time (default: all)")
+    p.add_argument("--cpu-limit", type=float, default=150.0, help="seconds for one CPU fit")
+    p.add_argument("--gpu-limit", type=float, default=150.0, help="seconds for one GPU fit")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", default="benchmarks/gpu")
+    p.add_argument("--fit", nargs=2, default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    if a.fit:  # child: one estimator fit
+        print(json.dumps(fit_one(*a.fit, a.quick)))
+        return
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     header = (f"# GPU check (issue 28): {gpu}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
               f"Python {sys.version.split()[0]}{', --quick' if a.quick else ''}")
     print(header, flush=True)
-    for part, fn in (("estimators", bench_estimators), ("memory", bench_memory),
-                     ("train", bench_train)):
+    parts = (("memory", bench_memory), ("train", bench_train),
+             ("estimators", lambda q, o: bench_estimators(q, o, a.only, (a.cpu_limit, a.gpu_limit))))
+    for part, fn in parts:
         if a.part in ("all", part):
             t0 = time.perf_counter()
             try:

@@ -96,3 +96,25 @@ def test_reproduce_refuses_an_out_it_cannot_write(tmp_path, capsys):
             main(_reproduce("--out", out))
         assert info.value.code == 2
         assert "--out" in capsys.readouterr().err
+
+
+def test_train_device_cuda_without_an_index_names_one(monkeypatch):
+    """``--device cuda`` (and "auto" on a GPU machine) once failed on every CUDA machine:
+    ``torch.cuda.set_device`` needs an index. Checked here with CUDA faked (the real run is in
+    tests/test_cuda.py)."""
+    import glassnet.devices
+    from glassnet.train_cli import _setup_distributed
+
+    seen = []
+
+    def set_device(d):
+        if torch.device(d).index is None:
+            raise ValueError(f"Expected a torch.device with a specified index, got {d}")
+        seen.append(torch.device(d))
+
+    monkeypatch.setattr(glassnet.devices, "resolve_device", lambda _: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "set_device", set_device)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert _setup_distributed("cuda") == (0, 1, torch.device("cuda:0"))
+    assert seen == [torch.device("cuda:0")]

@@ -122,8 +122,8 @@ def _setup_distributed(device_arg: str):
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(device_arg)
-    if device.type == "cuda" and device.index is None and world > 1:
-        device = torch.device(f"cuda:{local}")
+    if device.type == "cuda" and device.index is None:  # set_device needs an index
+        device = torch.device("cuda", local if world > 1 else torch.cuda.current_device())
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
