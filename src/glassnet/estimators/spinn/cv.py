@@ -57,9 +57,13 @@ RELAX_RIDGES_REGRESSION = ((1e-1, False), (1e-2, False), (1e-3, False), (1e-2, T
 RELAX_CV_LAMBDA_0 = {False: 1e-2, True: 1e-1}
 CLASSIFIER_RELAX_CV = {"lambda_0": 3e-2, "n_se": 0.25}
 RELAX_CV_MAX_FEATURES = 30
-# Both relaxed stages of the CV estimators draw every refit fresh (W1 on the candidate's inputs,
-# as the relaxed lasso: nothing of the penalised path carried over) and train 100 (CV) and 300
-# (refit) full-batch Adam epochs at RELAX_CV_LR. History (docs/history/spinn.md): the engine first
+# The relaxed stages of the CV estimators carry nothing of the penalised path over (as the relaxed
+# lasso) and train 100 (CV) and 300 (refit) full-batch Adam epochs at RELAX_CV_LR. A regressor's
+# supports' CV refits start from their fold's dense start (W1 kept on the candidate's inputs; a
+# fresh draw where that start has no weight on them), which has fitted each screened input's
+# shape: from a fresh draw 100 epochs did not always grow an even effect (friedman1's x2 at
+# n = 20,000). Classifiers draw fresh (from the dense start softmax3's product inputs were lost:
+# TPR 0.975 -> 0.738 on tuning seeds 10-29); every final refit draws fresh. History (docs/history/spinn.md): the engine first
 # started them from the path's network at the candidate (chosen on friedman1 / breast cancer
 # splits 10-14); on the suite's tuning seeds that warm start cost the product effects: softmax3
 # at n = 300, seeds 10-29, TPR 0.887 -> 0.950 and accuracy 0.510 -> 0.576 with fresh draws at
@@ -118,6 +122,11 @@ def _seed(seed, *ids) -> int:
     return int(np.random.SeedSequence([int(seed), *ids]).generate_state(1)[0])
 
 
+def _weighted_inputs(net) -> np.ndarray:
+    """The inputs on which ``net``'s first layer has any weight (a boolean mask)."""
+    return (net.W1.detach().ne(0).any(-2)).cpu().numpy()
+
+
 class _CVBase(_SPINNCore):
     """K-fold CV over a shared lambda grid, the rule ``selection``, then the full data's path
     point and (``relax``) a relaxed refit of its support. Subclasses give ``_batch``,
@@ -146,6 +155,9 @@ class _CVBase(_SPINNCore):
             both = _full_and_folds(full, fb)
             bar.set(fold="starts")
             st = start(nets, self._problem(), both, self.start, seeds, estimate=True)
+            # which inputs each network's start fitted: fold k's supports' CV refits begin there
+            started = [_weighted_inputs(net) for net in nets]
+            starts = [{k: v.detach().clone() for k, v in net.state_dict().items()} for net in nets]
             problem = st.problem
             grid = geometric_grid(st.lam_max[0], self.lambda_min_ratio, n_l)
             paths = self._paths(nets, problem, both, st, grid, folds, bar)
@@ -162,12 +174,16 @@ class _CVBase(_SPINNCore):
                 return self._build(p, n_out, s)
 
             def relaxed_cv(chunk):
-                """The folds' relaxed refits of every candidate support, each a fresh draw on
-                the candidate's inputs: per fold, the candidates' losses."""
+                """The folds' relaxed refits of every candidate support: per fold, the
+                candidates' losses. Regression: each from its fold's start (``W1`` kept on the
+                candidate's inputs; a fresh draw where that start has no weight on them);
+                classification: a fresh draw on the candidate's inputs."""
                 ks = [k for k, *_ in chunk]
                 jobs = [(i, m, (relax_cv["lambda_0"], 0.0), _seed(seed, k + 1, j))
                         for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
-                val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, RELAX_CV_LR)[1]
+                init = [starts[k + 1] if not classification and (started[k + 1] & m).any() else None
+                        for k in ks for m in cand_masks]
+                val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, RELAX_CV_LR, init)[1]
                 return [v.tolist() for v in val.reshape(len(ks), -1)]
 
             losses = loss_table([[rec.val_loss for rec in r] for r in fold_records])
