@@ -60,10 +60,11 @@ RELAX_CV_MAX_FEATURES = 30
 # The relaxed stages of the CV estimators carry nothing of the penalised path over (as the relaxed
 # lasso) and train 100 (CV) and 300 (refit) full-batch Adam epochs at RELAX_CV_LR. A regressor's
 # supports' CV refits start from their fold's dense start (W1 kept on the candidate's inputs; a
-# fresh draw where that start has no weight on them), which has fitted each screened input's
-# shape: from a fresh draw 100 epochs did not always grow an even effect (friedman1's x2 at
-# n = 20,000). Classifiers draw fresh (from the dense start softmax3's product inputs were lost:
-# TPR 0.975 -> 0.738 on tuning seeds 10-29); every final refit draws fresh. History (docs/history/spinn.md): the engine first
+# fresh draw where that start has no weight on them), where each screened input's shape is fitted:
+# from a fresh draw 100 epochs did not always grow an even effect (friedman1's x2 on tuning splits
+# 10-19: kept on 9 of 10 instead of 6). Classifiers draw fresh (from the dense start softmax3 lost
+# product inputs: TPR 0.975 -> 0.738, tuning seeds 10-29); every final refit draws fresh.
+# History (docs/history/spinn.md): the engine first
 # started them from the path's network at the candidate (chosen on friedman1 / breast cancer
 # splits 10-14); on the suite's tuning seeds that warm start cost the product effects: softmax3
 # at n = 300, seeds 10-29, TPR 0.887 -> 0.950 and accuracy 0.510 -> 0.576 with fresh draws at
