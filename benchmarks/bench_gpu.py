@@ -1,14 +1,8 @@
-"""The accelerator check of issue 28, run once on a machine with a CUDA GPU.
+"""The accelerator check of issue 28, run on a machine with a CUDA GPU.
 
-Three parts, each writing its rows as soon as they are measured (a part that fails writes its
-error and the others still run):
+Three parts, in this order, each writing its rows as soon as they are measured (a part that
+fails prints its error and the others still run):
 
-* ``estimators`` (``gpu_estimators.csv``): fit time of ``SPINNRegressorCV()``,
-  ``MatNetClassifier()`` and others with their default arguments on ``device="cpu"`` and
-  ``"cuda"`` at sizes where a GPU can matter (n = 20,000 for the first two), each fitted once per
-  device in one process (CUDA started beforehand, so its start-up is not counted), with the held-out score
-  of both fits and the ratio. Generated data only: friedman1 for SPINN; for MatNet, 28 x 28
-  Gaussian images labelled by a rank-one bilinear form (MatNet's own model class).
 * ``memory`` (``gpu_memory.csv``): peak CUDA memory of a training step (``max_memory_allocated``
   above the model and batch) and images per second (median of timed steps after warm-up, with
   ``torch.cuda.synchronize``) for ResNet, HB-Net and invertible HB-Net at depths 20 / 56 / 110,
@@ -17,14 +11,22 @@ error and the others still run):
   (10 classes, each a fixed random colour pattern plus noise: learnable), 2,000 training images,
   batch 64, 10 epochs (320 steps), in float32, ``--amp`` (bf16), ``--amp fp16`` and
   ``--amp --invertible``: loss per epoch, test error and time.
+* ``estimators`` (``gpu_estimators.csv``): fit time of ``SPINNRegressorCV()``,
+  ``MatNetClassifier()`` and others with their default arguments on ``"cuda"`` and on
+  ``"cpu"`` at sizes where a GPU can matter (n = 20,000 for the first two), each fit in a fresh
+  process (CUDA started before the clock), stopped after ``--gpu-limit`` / ``--cpu-limit``
+  seconds (then recorded as longer than the limit), with the held-out score of both fits and
+  the ratio. Generated data only: friedman1 for SPINN; for MatNet, 28 x 28 Gaussian images
+  labelled by a rank-one bilinear form (MatNet's own model class); ``make_classification``
+  (rows permuted) for the others.
 
 ``gpu.md`` collects the three tables. Nothing here chooses a default; the data are generated.
 
-    PYTHONPATH=src python benchmarks/bench_gpu.py [--part all|estimators|memory|train]
-        [--quick] [--out benchmarks/gpu]
+    PYTHONPATH=src python benchmarks/bench_gpu.py [--part all|memory|train|estimators]
+        [--only NAME ...] [--cpu-limit 150] [--gpu-limit 150] [--quick] [--out benchmarks/gpu]
 
 ``--quick`` shrinks every size (a CPU smoke run of the script itself; it then compares the CPU
-with itself).
+with itself). The committed rows of one H200 are discussed in ``docs/devices.md``.
 """
 
 from __future__ import annotations
