@@ -355,3 +355,24 @@ def test_relaxed_selection_scores_the_paths_distinct_supports():
     assert {0, 1, 2} <= set(est.selected_features_) and len(est.selected_features_) <= 4
     with pytest.raises(ValueError, match="'selection' parameter"):
         SPINNRegressorCV(cv=3, n_lambdas=4, max_epochs=20, selection="best").fit(X, y)
+
+
+def test_a_fit_that_keeps_no_input_says_so_and_names_unscaled_columns():
+    """Unstandardised breast cancer (column SDs 0.003-570): SPINN CV kept no input and
+    predicted the majority class without a word (tuning split 10); now a UserWarning says the
+    predictions are constant and that X should be standardised. Standardised, no warning."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from glassnet import SPINNClassifierCV
+
+    X, y = load_breast_cancer(return_X_y=True)
+    Xtr, _, ytr, _ = train_test_split(X, y, test_size=0.25, random_state=10, stratify=y)
+    with pytest.warns(UserWarning, match=r"selected no input.*standardise X"):
+        est = SPINNClassifierCV(random_state=10).fit(Xtr, ytr)
+    assert est.selected_features_.size == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est = SPINNClassifierCV(random_state=10).fit(StandardScaler().fit_transform(Xtr), ytr)
+    assert est.selected_features_.size > 0

@@ -33,6 +33,7 @@ from glassnet.estimators.spinn.single import (
     _ClassifierAPI,
     _SPINNCore,
     seed_of,
+    warn_if_nothing_selected,
 )
 from glassnet.model_selection import choose, loss_table, make_folds, plot_cv_curve, run_chunks
 from glassnet.paths import Batch, follow, geometric_grid
@@ -343,7 +344,9 @@ class _SingleSetCV(_CVBase):
         X, y, sw = self._check_data(X, y, sample_weight)
         self.n_features_in_ = X.shape[1]
         self._set_classes(y)
-        return self._cv_select(X, y, sw, y, self._classification, self._n_outputs())
+        self._cv_select(X, y, sw, y, self._classification, self._n_outputs())
+        warn_if_nothing_selected(self, X)
+        return self
 
 
 def _cv_init(self, kw):

@@ -37,6 +37,7 @@ from glassnet.estimators.spinn.single import (
     REGRESSION_LOSSES,
     reset_parameters,
     seed_of,
+    warn_if_nothing_selected,
 )
 from glassnet.model_selection import make_folds
 from glassnet.nn.spinn import IntegrativeSPINNNet
@@ -248,6 +249,7 @@ class IntegrativeSPINN(_CVBase):
         self.support_per_dataset_ = self._support_mask_of(self.module_)
         self.support_ = self.support_per_dataset_.any(0)
         self.selected_features_ = np.flatnonzero(self.support_)
+        warn_if_nothing_selected(self, X)
         return self
 
     def _fit_at(self, X, y, sw, strata):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -149,6 +150,24 @@ def plot_path(records, ax=None, true_support=None):
     if true or grey_done:
         ax.legend(fontsize=7, ncol=2)
     return ax
+
+
+def warn_if_nothing_selected(est, X) -> None:
+    """Warn when a fit kept no input: its predictions are then constant. Where the columns of
+    ``X`` differ in scale by more than 100x, say so: the group penalty weighs every column
+    alike, so unstandardised inputs are the usual cause."""
+    if est.support_.any():
+        return
+    sd = np.asarray(X, dtype=np.float64).std(0)
+    sd = sd[sd > 0]
+    hint = ""
+    if sd.size and sd.max() > 100 * sd.min():
+        hint = (f" The columns of X have standard deviations from {sd.min():.3g} to "
+                f"{sd.max():.3g}; the group penalty weighs every column alike, so standardise X "
+                "first (make_pipeline(StandardScaler(), ...)).")
+    constant = "the class frequencies" if est._classification else "the mean of y"
+    warnings.warn(f"{type(est).__name__} selected no input: its predictions are constant "
+                  f"({constant}).{hint}", UserWarning, stacklevel=3)
 
 
 class _SPINNCore(SelectorMixin, GlassnetEstimator):
@@ -326,7 +345,9 @@ class _SPINNBase(_SPINNCore):
                 (records,), _ = follow([net], problem, batch, lambdas, up=up,
                                        masks=None if mask is None else [mask], bar=bar)
                 idx = len(records) - 1 if not up else 0
-                return self._finish(net, max(self.lambda_max_, end), records, idx, problem, mask, scales[0])
+                self._finish(net, max(self.lambda_max_, end), records, idx, problem, mask, scales[0])
+                warn_if_nothing_selected(self, X)
+                return self
             net = self._build(X.shape[1], self._n_outputs(), seed)
             st = start([net], problem, batch, self.start, [seed], estimate=True)
             lam_max = float(st.lam_max[0])
@@ -334,7 +355,9 @@ class _SPINNBase(_SPINNCore):
             lambdas, idx = grid_to(lam_max, end, self.n_path, down=not st.up[0])
             (records,), _ = follow([net], st.problem, batch, lambdas, up=st.up[0],
                                    masks=None if st.masks[0] is None else [st.masks[0]], bar=bar)
-        return self._finish(net, lam_max, records, idx, st.problem, st.masks[0], scales[0])
+        self._finish(net, lam_max, records, idx, st.problem, st.masks[0], scales[0])
+        warn_if_nothing_selected(self, X)
+        return self
 
     def _finish(self, net, lam_max, records, idx, problem, mask, scale):
         self._set_scaling(scale)
