@@ -10,6 +10,7 @@ out over joblib workers, :func:`glassnet.model_selection.cv_path`), a rule from
 
 from __future__ import annotations
 
+import copy
 import numbers
 from dataclasses import replace
 from typing import ClassVar
@@ -124,9 +125,10 @@ def _seed(seed, *ids) -> int:
     return int(np.random.SeedSequence([int(seed), *ids]).generate_state(1)[0])
 
 
-def _weighted_inputs(net) -> np.ndarray:
-    """The inputs on which ``net``'s first layer has any weight (a boolean mask)."""
-    return (net.W1.detach().ne(0).any(-2)).cpu().numpy()
+def weighted_inputs(W1) -> np.ndarray:
+    """The inputs a first layer ``W1`` (hidden x p, or data sets x hidden x p) gives any weight:
+    a boolean (p,) or (data sets, p) mask, a column's norm over the hidden units above zero."""
+    return (W1.detach().norm(dim=-2) > 0).cpu().numpy()
 
 
 class _CVBase(_SPINNCore):
@@ -157,9 +159,10 @@ class _CVBase(_SPINNCore):
             both = _full_and_folds(full, fb)
             bar.set(fold="starts")
             st = start(nets, self._problem(), both, self.start, seeds, estimate=True)
-            # which inputs each network's start fitted: fold k's supports' CV refits begin there
-            started = [_weighted_inputs(net) for net in nets]
-            starts = [{k: v.detach().clone() for k, v in net.state_dict().items()} for net in nets]
+            # a regressor's supports' CV refits in fold k begin at that fold's start: its state
+            # and the inputs it weights (classifiers draw fresh; see RELAX_CV_EPOCHS's comment)
+            fold_starts = None if classification else [
+                (copy.deepcopy(net.state_dict()), weighted_inputs(net.W1)) for net in nets[1:]]
             problem = st.problem
             grid = geometric_grid(st.lam_max[0], self.lambda_min_ratio, n_l)
             paths = self._paths(nets, problem, both, st, grid, folds, bar)
@@ -183,7 +186,7 @@ class _CVBase(_SPINNCore):
                 ks = [k for k, *_ in chunk]
                 jobs = [(i, m, (relax_cv["lambda_0"], 0.0), _seed(seed, k + 1, j))
                         for i, k in enumerate(ks) for j, m in enumerate(cand_masks)]
-                init = [starts[k + 1] if not classification and (started[k + 1] & m).any() else None
+                init = [fold_starts[k][0] if fold_starts and (fold_starts[k][1] & m).any() else None
                         for k in ks for m in cand_masks]
                 val = relaxed(build, problem, fb.select(ks), jobs, RELAX_CV_EPOCHS, RELAX_CV_LR, init)[1]
                 return [v.tolist() for v in val.reshape(len(ks), -1)]

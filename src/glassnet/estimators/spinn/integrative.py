@@ -30,6 +30,7 @@ from glassnet.estimators.spinn.cv import (
     RELAX_LAMBDA_0,
     RELAX_RIDGES_REGRESSION,
     _CVBase,
+    weighted_inputs,
 )
 from glassnet.estimators.spinn.single import (
     DEFAULT_LAMBDA_RATIO,
@@ -132,8 +133,7 @@ class IntegrativeSPINN(_CVBase):
         return reset_parameters(net.to(torch_dtype(self.dtype)), generator(seed)).to(self._device)
 
     def _support_mask(self, record):
-        W1 = record.state["W1"]  # (M, t, p)
-        return (W1.norm(dim=1) > 0).cpu().numpy()
+        return weighted_inputs(record.state["W1"])  # (M, t, p) -> (M, p)
 
     # --- data
     def _check_X(self, X, reset):
@@ -246,7 +246,7 @@ class IntegrativeSPINN(_CVBase):
                 self._fit_at(X, y, sw, strata)
         finally:
             del self._m
-        self.support_per_dataset_ = self._support_mask_of(self.module_)
+        self.support_per_dataset_ = weighted_inputs(self.module_.W1)
         self.support_ = self.support_per_dataset_.any(0)
         self.selected_features_ = np.flatnonzero(self.support_)
         warn_if_nothing_selected(self, X)
@@ -274,10 +274,6 @@ class IntegrativeSPINN(_CVBase):
             fb = self._batch(X, y, sw, folds, Xt=batch.X)[0] if self.relax else None
             self._relax_refit(lambda s: self._build(X.shape[1], 1, s), st.problem, batch, fb, records, idx,
                               float("inf"), seed, bar, warm_full=True)
-
-    @staticmethod
-    def _support_mask_of(net):
-        return (net.W1.detach().norm(dim=1) > 0).cpu().numpy()
 
     def get_support(self, indices=False):
         """Mask (or indices) of the features active in any data set."""
