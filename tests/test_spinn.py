@@ -225,3 +225,28 @@ def test_converge_tol_stops_early():
                      lr=0.1, max_epochs=5000, converge_tol=1e-10)
     assert h.n_epochs < 5000
     assert h.train_loss[-1] < 1e-6
+
+
+def test_default_upper_ridge_falls_as_one_over_n_for_regression_only():
+    """``lambda_0=None``: 0.3 up to 1000 training rows, then ``0.3 * 1000 / n`` for regressors
+    (a fixed ridge on the summed loss); classifiers keep theirs at every n. The fits equal
+    those given the same value explicitly."""
+    from glassnet.estimators.spinn.single import lambda_0_of
+
+    assert lambda_0_of(None, "mse", 1000) == 0.3 and lambda_0_of(None, "mse", 300) == 0.3
+    assert lambda_0_of(None, "mse", 20000) == pytest.approx(0.015)
+    assert lambda_0_of(None, "logistic", 20000) == 0.3 and lambda_0_of(None, "softmax", 5000) == 1.0
+    assert lambda_0_of(0.3, "mse", 20000) == 0.3  # a value given is used as given
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 6))
+    y = X[:, 0] ** 2 + X[:, 1] + 0.3 * rng.standard_normal(2000)
+    kw = {"lam": 0.05, "n_path": 2, "max_epochs": 20, "random_state": 0}
+
+    def coef(**more):
+        return SPINNRegressor(**kw, **more).fit(X, y).module_.W1.detach().numpy()
+
+    np.testing.assert_array_equal(coef(), coef(lambda_0=0.15))
+    assert not np.array_equal(coef(), coef(lambda_0=0.3))
+    yc = (y > np.median(y)).astype(int)
+    clf = [SPINNClassifier(**kw, lambda_0=v).fit(X, yc).module_.W1.detach().numpy() for v in (None, 0.3)]
+    np.testing.assert_array_equal(*clf)

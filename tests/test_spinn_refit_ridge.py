@@ -38,7 +38,7 @@ def _refit_r2(est, X, y, Xt, yt, fits, seed=0):
         mask[list(cols)] = True
         lam, w1 = ridge if isinstance(ridge, tuple) else (ridge, False)
         jobs.append((0, mask, (lam, lam if w1 else 0.0), seed))
-    models, _ = relaxed(lambda s: est._build(X.shape[1], 1, s), est._problem(), batch, jobs)
+    models, _ = relaxed(lambda s: est._build(X.shape[1], 1, s), est._problem(len(y)), batch, jobs)
     out = []
     for model in models:
         with torch.no_grad():

@@ -78,7 +78,7 @@ def test_second_screen_continues_the_dense_fit(monkeypatch):
     def start(epochs, seed=0):
         monkeypatch.setattr(_engine, "SECOND_SCREEN_EPOCHS", epochs)
         net = est._build(50, 1, seed)
-        st = _engine.start([net], est._problem(), batch, "screen", [seed], estimate=True)
+        st = _engine.start([net], est._problem(len(y)), batch, "screen", [seed], estimate=True)
         with torch.no_grad():
             loss = float(st.problem.data_loss(net, batch.X, batch.Y[:, 0]))
         return st.masks[0], net.W1.detach().clone(), loss
@@ -307,7 +307,7 @@ def test_dense_start_leaves_the_saddle_on_xor():
     est.classes_ = np.unique(y)
     batch, _ = est._batch(X, y, np.ones(1000), [(np.arange(1000), None)])
     model = est._build(10, 1, 0)
-    st = start([model], est._problem(), batch, "screen", [0])
+    st = start([model], est._problem(len(y)), batch, "screen", [0])
     keep = st.masks[0]
     assert keep[0] and keep[1]
     with torch.no_grad():

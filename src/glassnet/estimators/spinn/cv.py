@@ -158,7 +158,7 @@ class _CVBase(_SPINNCore):
             nets = [self._build(p, n_out, s) for s in seeds]
             both = _full_and_folds(full, fb)
             bar.set(fold="starts")
-            st = start(nets, self._problem(), both, self.start, seeds, estimate=True)
+            st = start(nets, self._problem(n), both, self.start, seeds, estimate=True)
             # a regressor's supports' CV refits in fold k begin at that fold's start: its state
             # and the inputs it weights (classifiers draw fresh; see RELAX_CV_EPOCHS's comment)
             fold_starts = None if classification else [

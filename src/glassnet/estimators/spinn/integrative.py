@@ -262,7 +262,7 @@ class IntegrativeSPINN(_CVBase):
                 progress(total=max(int(self.n_path), 1), desc="IntegrativeSPINN", verbose=self.verbose) as bar:
             seed = seed_of(seed0)
             net = self._build(X.shape[1], 1, seed)
-            st = start([net], self._problem(), batch, self.start, [seed], estimate=True)
+            st = start([net], self._problem(n), batch, self.start, [seed], estimate=True)
             lam_max = float(st.lam_max[0])
             lambdas, idx = grid_to(lam_max, lam if lam else lam_max * DEFAULT_LAMBDA_RATIO, self.n_path,
                                    down=not st.up[0], lambda_min_ratio=self.lambda_min_ratio)

@@ -53,6 +53,12 @@ DEFAULT_LAMBDA_RATIO = 0.1  # lam=None: this fraction of lambda_max (use SPINN*C
 # lambda_0=None: ridge on the upper layers by loss, chosen on tuning data only (the selection
 # suite's tuning seeds 0-4 and p = 1000 simulation draws of seeds 900-902; docs/history/spinn.md)
 DEFAULT_LAMBDA_0 = {"mse": 0.3, "logistic": 0.3, "softmax": 1.0}
+# regression above LAMBDA_0_ROWS rows (the largest n those tunings saw): the default ridge on the
+# mean loss falls as LAMBDA_0_ROWS / n, a fixed ridge on the summed loss. At 0.3 a 20,000-row fit's
+# dense start did not grow friedman1's even input; chosen on friedman1 and the suite's regression
+# problems at 5,000-20,000 rows, tuning draws only (docs/history/spinn.md). Fits at n <= 1000
+# are unchanged; classifiers keep DEFAULT_LAMBDA_0 at every n.
+LAMBDA_0_ROWS = 1000
 # regression: a ridge on W1 too (this multiple of lambda_0) in the dense start and along the path,
 # kept only where the screened inputs correlate (_engine.CORRELATED_INPUTS); chosen on the selection
 # suite's mix-toeplitz tuning seeds 10-29 (docs/history/spinn.md)
@@ -93,10 +99,14 @@ REGRESSOR_FITTED = {"y_mean_": "float", "y_scale_": "float", "huber_delta_": "fl
 CLASSIFIER_FITTED = {"classes_": "array"}
 
 
-def lambda_0_of(value, loss_name):
-    """The upper-layer ridge: ``DEFAULT_LAMBDA_0`` of the loss when ``value`` is None, else the
-    value (declared ``>= 0`` and finite in ``SPINN_CONSTRAINTS``)."""
-    return DEFAULT_LAMBDA_0[loss_name] if value is None else float(value)
+def lambda_0_of(value, loss_name, n_samples):
+    """The upper-layer ridge: the value when given (declared ``>= 0`` and finite in
+    ``SPINN_CONSTRAINTS``); for None ``DEFAULT_LAMBDA_0`` of the loss, for regression scaled by
+    ``LAMBDA_0_ROWS / n_samples`` above ``LAMBDA_0_ROWS`` training rows."""
+    if value is not None:
+        return float(value)
+    shrink = min(1.0, LAMBDA_0_ROWS / n_samples) if loss_name == "mse" else 1.0
+    return DEFAULT_LAMBDA_0[loss_name] * shrink
 
 
 def importances(records, n_features):
@@ -187,12 +197,14 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
             return "mse"
         return "logistic" if len(self.classes_) == 2 else "softmax"
 
-    def _problem(self) -> Problem:
+    def _problem(self, n_samples) -> Problem:
+        """The fit's problem; ``n_samples``: training rows of the whole fit (the default
+        ``lambda_0`` depends on it, the same for every fold)."""
         # optimizer, start, loss: declared in _parameter_constraints (validated at fit)
         robust = not self._classification and self.loss == "huber"
         name = self._loss_name
         datafit = get_datafit({"mse": "squared", "logistic": "logistic", "softmax": "multinomial"}[name])
-        return Problem(datafit, lambda_0_of(self.lambda_0, name), self._penalty(), self.optimizer,
+        return Problem(datafit, lambda_0_of(self.lambda_0, name, n_samples), self._penalty(), self.optimizer,
                        float(self.lr), int(self.max_epochs), float(self.tol), robust, PATH_W1_RIDGE[name])
 
     def _build(self, n_features, n_outputs, seed):
@@ -333,7 +345,7 @@ class _SPINNBase(_SPINNCore):
         with fit_context(self.random_state, self._work(X)) as seed0, \
                 progress(total=max(int(self.n_path), 1), desc=type(self).__name__, verbose=self.verbose) as bar:
             seed = seed_of(seed0)
-            problem = self._problem()
+            problem = self._problem(len(y))
             if warm:
                 net, lam_from, mask = old
                 end = lam_from * DEFAULT_LAMBDA_RATIO if lam == "default" else lam
@@ -390,7 +402,7 @@ class _SPINNBase(_SPINNCore):
                 progress(total=n_pts, desc="SPINN path", verbose=self.verbose) as bar:
             seed = seed_of(seed0)
             net = self._build(X.shape[1], self._n_outputs(), seed)
-            st = start([net], self._problem(), batch, self.start, [seed], estimate=True)
+            st = start([net], self._problem(len(y)), batch, self.start, [seed], estimate=True)
             lam_max = float(st.lam_max[0])
             grid = geometric_grid(lam_max, lambda_min_ratio, n_lambdas) if lambdas is None else lambdas
             (records,), _ = follow([net], st.problem, batch, grid, up=st.up[0],
@@ -408,7 +420,8 @@ _SINGLE_DOC = """
         ``"group_lasso"``, ``"sparse_group_lasso"``, ``"composite_mcp"``, ``"l1"``, ``"mcp"``;
         its ``lam`` is replaced along the path.
     hidden : hidden-layer sizes (``()``: a sparse GLM); activation: tanh / relu / sigmoid / identity.
-    lambda_0 : ridge on the weights above the first layer (None: ``DEFAULT_LAMBDA_0`` of the loss).
+    lambda_0 : ridge on the weights above the first layer (None: ``DEFAULT_LAMBDA_0`` of the loss;
+        for regression on n > 1000 rows, that times ``1000 / n``).
     n_path : number of warm-start lambdas on the way to ``lam``.
     start : ``"screen"`` (default) or ``"zero"`` (module docstring). A GLM (``hidden=()``)
         always starts at zero (its problem is convex).
