@@ -5,8 +5,9 @@ default; ``1000/n``: ``DEFAULT_LAMBDA_0`` of the loss times ``min(1, 1000/n)``).
 Problems: ``friedman1`` (``make_friedman1(n + 5000, 50, noise=1, random_state=draw)``, the first
 n rows train, the rest test; true inputs 0-4; x2 acts only through an even term) and the
 problems of the selection suite (``glassnet.datasets.spinn_problems.selection_problem``, 1000
-test rows; ``SPINNClassifierCV`` for its classification problems). Rows are appended to ``--out`` as they finish. Tuning draws and report draws are the
-caller's choice; docs/history/spinn.md names which were which.
+test rows; ``SPINNClassifierCV`` for its classification problems). Rows are appended to
+``--out`` as they finish. Tuning draws and report draws are the caller's choice;
+docs/history/spinn.md names which were which.
 
     python benchmarks/spinn_large_n.py --problems friedman1 --n 20000 --draws 10 11 \
         --lambda-0 none 0.015 --out rows.csv
