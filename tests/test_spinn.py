@@ -156,6 +156,17 @@ def test_classifier_cv_binary():
     assert est.predict(X).shape == (300,)
 
 
+@pytest.mark.slow  # ~45 s on 2 cores
+def test_cv_keeps_an_even_input_at_large_n():
+    """friedman1 with 20,000 rows (tuning draw 14): the quadratic input x2 is kept by the
+    default fit, whose upper-layer ridge falls as 1000/n (at 0.3 this draw lost it, R2 0.85)."""
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(25000, 50, noise=1.0, random_state=14)  # as benchmarks/spinn_large_n.py
+    est = SPINNRegressorCV(random_state=0).fit(X[:20000], y[:20000])
+    assert set(range(5)) <= set(est.selected_features_) and len(est.selected_features_) <= 6
+
+
 def test_bad_input():
     X, y, _ = make_spinn_simulation(50, 10, random_state=0)
     Xn = X.copy()
