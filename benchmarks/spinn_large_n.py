@@ -40,12 +40,12 @@ def data(problem, n, draw):
 
 def run(problem, n, draw, lambda_0):
     import glassnet
-    from glassnet.estimators.spinn.single import DEFAULT_LAMBDA_0
+    from glassnet.estimators.spinn.single import DEFAULT_LAMBDA_0, LAMBDA_0_ROWS
 
     X, y, X_te, y_te, support, task = data(problem, n, draw)
     if lambda_0 == "1000/n":
         loss = "mse" if task == "regression" else ("logistic" if len(np.unique(y)) == 2 else "softmax")
-        lambda_0 = round(DEFAULT_LAMBDA_0[loss] * min(1.0, 1000 / n), 6)
+        lambda_0 = round(DEFAULT_LAMBDA_0[loss] * min(1.0, LAMBDA_0_ROWS / n), 6)
     cls = glassnet.SPINNRegressorCV if task == "regression" else glassnet.SPINNClassifierCV
     t0 = time.perf_counter()
     est = cls(lambda_0=lambda_0, random_state=0).fit(X, y)

@@ -357,17 +357,17 @@ class _SPINNBase(_SPINNCore):
                 (records,), _ = follow([net], problem, batch, lambdas, up=up,
                                        masks=None if mask is None else [mask], bar=bar)
                 idx = len(records) - 1 if not up else 0
-                self._finish(net, max(self.lambda_max_, end), records, idx, problem, mask, scales[0])
-                warn_if_nothing_selected(self, X)
-                return self
-            net = self._build(X.shape[1], self._n_outputs(), seed)
-            st = start([net], problem, batch, self.start, [seed], estimate=True)
-            lam_max = float(st.lam_max[0])
-            end = lam_max * DEFAULT_LAMBDA_RATIO if lam == "default" else lam
-            lambdas, idx = grid_to(lam_max, end, self.n_path, down=not st.up[0])
-            (records,), _ = follow([net], st.problem, batch, lambdas, up=st.up[0],
-                                   masks=None if st.masks[0] is None else [st.masks[0]], bar=bar)
-        self._finish(net, lam_max, records, idx, st.problem, st.masks[0], scales[0])
+                lam_max = max(self.lambda_max_, end)
+            else:
+                net = self._build(X.shape[1], self._n_outputs(), seed)
+                st = start([net], problem, batch, self.start, [seed], estimate=True)
+                lam_max = float(st.lam_max[0])
+                end = lam_max * DEFAULT_LAMBDA_RATIO if lam == "default" else lam
+                lambdas, idx = grid_to(lam_max, end, self.n_path, down=not st.up[0])
+                problem, mask = st.problem, st.masks[0]
+                (records,), _ = follow([net], problem, batch, lambdas, up=st.up[0],
+                                       masks=None if mask is None else [mask], bar=bar)
+        self._finish(net, lam_max, records, idx, problem, mask, scales[0])
         warn_if_nothing_selected(self, X)
         return self
 
