@@ -1,12 +1,15 @@
 """The accelerator check of issue 28, run on a machine with a CUDA GPU.
 
-Three parts, in this order, each writing its rows as soon as they are measured (a part that
-fails prints its error and the others still run):
+Five parts, in this order, each writing its rows as soon as they are measured (a part that
+fails prints its error and the others still run; the default runs memory, train, estimators):
 
 * ``memory`` (``gpu_memory.csv``): peak CUDA memory of a training step (``max_memory_allocated``
   above the model and batch) and images per second (median of timed steps after warm-up, with
   ``torch.cuda.synchronize``) for ResNet, HB-Net and invertible HB-Net at depths 20 / 56 / 110,
-  batch 64 of 3 x 32 x 32 images, SGD, float32: the CUDA counterpart of ``bench_memory.py``.
+  batch 64 (``--batches``) of 3 x 32 x 32 images, SGD, float32: the CUDA counterpart of
+  ``bench_memory.py``.
+* ``profile`` (``gpu_profile.csv``): the same steps at depth 110 under ``torch.profiler``: wall
+  time per step against the GPU's busy time and the kernels launched (launch-bound or not).
 * ``train`` (``gpu_train.csv``): ``glassnet train hbnet20`` on generated CIFAR-shaped data
   (10 classes, each a fixed random colour pattern plus noise: learnable), 2,000 training images,
   batch 64, 10 epochs (320 steps), in float32, ``--amp`` (bf16), ``--amp fp16`` and
@@ -18,12 +21,17 @@ fails prints its error and the others still run):
   seconds (then recorded as longer than the limit), with the held-out score of both fits and
   the ratio. Generated data only: friedman1 for SPINN; for MatNet, 28 x 28 Gaussian images
   labelled by a rank-one bilinear form (MatNet's own model class); ``make_classification``
-  (rows permuted) for the others.
+  (rows permuted) for the others. ``--sides gpu`` fits on the GPU only.
+* ``threads`` (``gpu_threads.csv``): ``SPINNRegressorCV()``'s CPU fit time on friedman1
+  (5,000 rows) against torch's thread count (``glassnet.utils.threads``), on the GPU machine's
+  many cores.
 
-``gpu.md`` collects the three tables. Nothing here chooses a default; the data are generated.
+``gpu.md`` collects the tables. Nothing here chooses a default; the data are generated.
 
-    PYTHONPATH=src python benchmarks/bench_gpu.py [--part all|memory|train|estimators]
-        [--only NAME ...] [--cpu-limit 150] [--gpu-limit 150] [--quick] [--out benchmarks/gpu]
+    PYTHONPATH=src python benchmarks/bench_gpu.py [--part all|memory|profile|train|...]
+        [--only NAME ...] [--sides gpu cpu] [--cpu-limit 150] [--gpu-limit 150]
+        [--batches 64 ...] [--depths 20 56 110] [--threads 1 2 4 8 16] [--threads-rows 5000]
+        [--quick] [--out benchmarks/gpu]
 
 ``--quick`` shrinks every size (a CPU smoke run of the script itself; it then compares the CPU
 with itself). The committed rows of one H200 are discussed in ``docs/devices.md``.
@@ -102,23 +110,47 @@ def _cases(quick):
     }
 
 
-def fit_one(name, device, quick):
-    """One fit in this (child) process: its wall time, held-out score and where it ran."""
+def fit_one(name, device, quick, n_threads=None, n_train=None):
+    """One fit in this (child) process: its wall time, held-out score and where it ran.
+    ``n_threads``: torch's and BLAS's thread count for the fit (``glassnet.utils.threads``);
+    ``n_train``: train on that many rows instead of the case's (the same held-out rows)."""
+    from glassnet.utils import threads
+
     make, X, y, n = _cases(quick)[name]
+    X_test, y_test = X[n:], y[n:]
+    if n_train is not None:
+        n = int(n_train)
     if device.startswith("cuda"):  # CUDA's context and first kernel loads are not a fit's cost
         torch.ones(8, device=device).sum().item()
     _sync()
     t0 = time.perf_counter()
-    est = make(device).fit(X[:n], y[:n])
-    _sync()
+    with threads(n_threads):
+        est = make(device).fit(X[:n], y[:n])
+        _sync()
     return {"fit_s": round(time.perf_counter() - t0, 3),
-            "score": round(float(est.score(X[n:], y[n:])), 4),
-            "ran_on": str(getattr(est, "device_", device)), "threads": torch.get_num_threads()}
+            "score": round(float(est.score(X_test, y_test)), 4),
+            "ran_on": str(getattr(est, "device_", device)),
+            "threads": n_threads or torch.get_num_threads()}
 
 
-def bench_estimators(quick, out, only=None, limits=(150.0, 150.0)):
+def _child(name, device, quick, limit, extra=()):
+    """Run ``fit_one`` in a fresh process: its result dict, ``{"fit_s": ">limit"}`` when
+    stopped at ``limit`` seconds, or ``{"error": ...}``."""
+    cmd = [sys.executable, __file__, "--fit", name, device, *extra] + (["--quick"] if quick else [])
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=False)
+    except subprocess.TimeoutExpired:
+        return {"fit_s": f">{limit:g}"}
+    if r.returncode != 0:
+        print(r.stderr[-3000:], file=sys.stderr)
+        return {"error": r.stderr.strip().splitlines()[-1][:300]}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def bench_estimators(quick, out, only=None, limits=(150.0, 150.0), sides=("gpu", "cpu")):
     """Each fit in a fresh process (the GPU's first, then the CPU's), stopped after
-    ``limits`` (CPU, GPU) seconds: a stopped fit is recorded as longer than its limit."""
+    ``limits`` (CPU, GPU) seconds: a stopped fit is recorded as longer than its limit.
+    ``sides`` leaves out the CPU or the GPU fit (a ratio needs both)."""
     dev = _device()
     rows = []
     for name, (_, X, _, n) in _cases(quick).items():
@@ -126,18 +158,8 @@ def bench_estimators(quick, out, only=None, limits=(150.0, 150.0)):
             continue
         row = {"estimator": name, "n_train": n, "n_test": X.shape[0] - n, "p": X.shape[1]}
         for key, d, limit in (("gpu", dev, limits[1]), ("cpu", "cpu", limits[0])):
-            cmd = [sys.executable, __file__, "--fit", name, d] + (["--quick"] if quick else [])
-            try:
-                r = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=False)
-            except subprocess.TimeoutExpired:
-                row[f"fit_s_{key}"] = f">{limit:g}"
-                continue
-            if r.returncode != 0:
-                row[f"error_{key}"] = r.stderr.strip().splitlines()[-1][:300]
-                print(r.stderr[-3000:], file=sys.stderr)
-                continue
-            res = json.loads(r.stdout.strip().splitlines()[-1])
-            row.update({f"{k}_{key}": v for k, v in res.items()})
+            if key in sides:
+                row.update({f"{k}_{key}": v for k, v in _child(name, d, quick, limit).items()})
         if all(isinstance(row.get(f"fit_s_{k}"), float) for k in ("cpu", "gpu")):
             row["speedup"] = round(row["fit_s_cpu"] / row["fit_s_gpu"], 2)
         rows.append(row)
@@ -146,56 +168,125 @@ def bench_estimators(quick, out, only=None, limits=(150.0, 150.0)):
     return rows
 
 
+def bench_threads(quick, out, counts=(1, 2, 4, 8, 16), n_train=5000, limit=60.0,
+                  name="SPINNRegressorCV"):
+    """CPU fit time of one estimator (default arguments) against its thread count, each fit in
+    a fresh process under ``glassnet.utils.threads(n)``: how a many-core machine's default of
+    one thread per core compares with fewer."""
+    rows = []
+    n_train = min(n_train, 1000) if quick else n_train
+    for t in counts:
+        if t > (os.cpu_count() or 1):
+            continue
+        row = {"estimator": name, "n_train": n_train, "threads": t}
+        row.update(_child(name, "cpu", quick, limit,
+                          ("--set-threads", str(t), "--n-train", str(n_train))))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        pd.DataFrame(rows).to_csv(out / "gpu_threads.csv", index=False)
+    return rows
+
+
 # ----------------------------------------------------------------------------- memory
 
-def bench_memory(quick, out, batch=64):
+def _train_step(model, opt, x, y):
+    opt.zero_grad(set_to_none=True)
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+
+
+def _model_and_batch(label, depth, batch, dev):
     from glassnet.registry import create_model
 
+    kw = {"invertible": True} if label == "hbnet-inv" else {}
+    torch.manual_seed(0)
+    model = create_model(f"{label.split('-')[0]}{depth}", num_classes=10, **kw).to(dev).train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(batch, 3, 32, 32, device=dev)
+    y = torch.randint(0, 10, (batch,), device=dev)
+    return model, opt, x, y
+
+
+def bench_memory(quick, out, batches=(64,), depths=(20, 56, 110)):
     dev = _device()
-    configs = {"resnet": {}, "hbnet": {}, "hbnet-inv": {"invertible": True}}
-    depths = (20,) if quick else (20, 56, 110)
+    depths = (20,) if quick else depths
     steps = 2 if quick else 8
     rows = []
     for depth in depths:
-        for label, kw in configs.items():
-            name = f"{label.split('-')[0]}{depth}"
-            row = {"model": label, "depth": depth, "batch": batch, "device": dev}
-            try:
-                torch.manual_seed(0)
-                model = create_model(name, num_classes=10, **kw).to(dev).train()
-                opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-                x = torch.randn(batch, 3, 32, 32, device=dev)
-                y = torch.randint(0, 10, (batch,), device=dev)
-                times = []
-                for i in range(steps + 2):
-                    if i == 2 and dev == "cuda":  # optimizer state exists from here on
-                        torch.cuda.reset_peak_memory_stats()
-                        base = torch.cuda.memory_allocated()
-                    _sync()
-                    t0 = time.perf_counter()
-                    opt.zero_grad(set_to_none=True)
-                    F.cross_entropy(model(x), y).backward()
-                    opt.step()
-                    _sync()
-                    times.append(time.perf_counter() - t0)
+        for batch in batches:
+            for label in ("resnet", "hbnet", "hbnet-inv"):
+                row = {"model": label, "depth": depth, "batch": batch, "device": dev}
+                model = opt = None
+                try:
+                    model, opt, x, y = _model_and_batch(label, depth, batch, dev)
+                    times = []
+                    for i in range(steps + 2):
+                        if i == 2 and dev == "cuda":  # optimizer state exists from here on
+                            torch.cuda.reset_peak_memory_stats()
+                            base = torch.cuda.memory_allocated()
+                        _sync()
+                        t0 = time.perf_counter()
+                        _train_step(model, opt, x, y)
+                        _sync()
+                        times.append(time.perf_counter() - t0)
+                    if dev == "cuda":
+                        row["train_MB"] = round((torch.cuda.max_memory_allocated() - base) / 2**20, 1)
+                    row["images_per_s"] = round(batch / statistics.median(times[2:]), 1)
+                except Exception as err:  # noqa: BLE001
+                    row["error"] = f"{type(err).__name__}: {err}"[:300]
+                    traceback.print_exc()
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                del model, opt
                 if dev == "cuda":
-                    row["train_MB"] = round((torch.cuda.max_memory_allocated() - base) / 2**20, 1)
-                row["images_per_s"] = round(batch / statistics.median(times[2:]), 1)
-            except Exception as err:  # noqa: BLE001
-                row["error"] = f"{type(err).__name__}: {err}"[:300]
-                traceback.print_exc()
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-            del model, opt
-            if dev == "cuda":
-                torch.cuda.empty_cache()
+                    torch.cuda.empty_cache()
     df = pd.DataFrame(rows)
-    for col, ref in (("train_MB", "resnet"), ("images_per_s", "resnet")):
+    for col in ("train_MB", "images_per_s"):
         if col in df:
-            base = df[df.model == ref].set_index("depth")[col]
-            df[f"{col}_vs_resnet"] = (df[col] / df.depth.map(base)).round(3)
+            ref = df[df.model == "resnet"].set_index(["depth", "batch"])[col]
+            keys = list(zip(df.depth, df.batch))
+            df[f"{col}_vs_resnet"] = (df[col] / ref.reindex(keys).to_numpy()).round(3)
     df.to_csv(out / "gpu_memory.csv", index=False)
     return df
+
+
+def bench_profile(quick, out, depth=110, batch=64, steps=4):
+    """Where a training step's time goes (torch.profiler over ``steps`` steps after warm-up):
+    wall time per step against the GPU's busy time (the kernels' own time, summed) and the
+    number of kernels launched. A step whose kernels fill a small part of its wall time is
+    bound by the host's launches, not by the GPU's arithmetic."""
+    from torch.profiler import ProfilerActivity, profile
+
+    dev = _device()
+    depth = 20 if quick else depth
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev == "cuda" else [])
+    rows = []
+    for label in ("resnet", "hbnet", "hbnet-inv"):
+        row = {"model": label, "depth": depth, "batch": batch, "device": dev}
+        try:
+            model, opt, x, y = _model_and_batch(label, depth, batch, dev)
+            for _ in range(3):
+                _train_step(model, opt, x, y)
+            _sync()
+            with profile(activities=acts) as prof:
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    _train_step(model, opt, x, y)
+                _sync()
+                wall = time.perf_counter() - t0
+            kernels = [e for e in prof.events() if e.device_type.name == "CUDA"]
+            busy = sum(e.device_time for e in kernels) / 1e3  # microseconds -> ms
+            row.update({"wall_ms_per_step": round(1e3 * wall / steps, 2),
+                        "gpu_busy_ms_per_step": round(busy / steps, 2),
+                        "kernels_per_step": round(len(kernels) / steps),
+                        "gpu_busy_share": round(busy / (1e3 * wall), 3) if wall else None})
+        except Exception as err:  # noqa: BLE001
+            row["error"] = f"{type(err).__name__}: {err}"[:300]
+            traceback.print_exc()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        pd.DataFrame(rows).to_csv(out / "gpu_profile.csv", index=False)
+    return rows
 
 
 # ----------------------------------------------------------------------------- train
@@ -255,25 +346,40 @@ def bench_train(quick, out):
 
 def _md(out: Path, header: str) -> None:
     lines = [header, ""]
-    for name in ("gpu_estimators", "gpu_memory", "gpu_train"):
+    for name in ("gpu_estimators", "gpu_threads", "gpu_memory", "gpu_profile", "gpu_train"):
         f = out / f"{name}.csv"
         if f.exists():
             lines += [f"## {name}", "", pd.read_csv(f).to_markdown(index=False), ""]
     (out / "gpu.md").write_text("\n".join(lines))
 
 
+PARTS = ("memory", "profile", "train", "estimators", "threads")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--part", choices=("all", "estimators", "memory", "train"), default="all")
+    p.add_argument("--part", nargs="+", choices=("all", *PARTS),
+                   default=["memory", "train", "estimators"],
+                   help="parts to run, in this script's order (all: every part)")
     p.add_argument("--only", nargs="*", default=None, help="estimators to time (default: all)")
+    p.add_argument("--sides", nargs="+", choices=("gpu", "cpu"), default=["gpu", "cpu"],
+                   help="estimators: fit on the GPU, the CPU or both (a speed-up needs both)")
     p.add_argument("--cpu-limit", type=float, default=150.0, help="seconds for one CPU fit")
     p.add_argument("--gpu-limit", type=float, default=150.0, help="seconds for one GPU fit")
+    p.add_argument("--batches", nargs="+", type=int, default=[64], help="memory: batch sizes")
+    p.add_argument("--depths", nargs="+", type=int, default=[20, 56, 110], help="memory: depths")
+    p.add_argument("--threads", nargs="+", type=int, default=[1, 2, 4, 8, 16],
+                   help="threads: CPU thread counts to time SPINNRegressorCV with")
+    p.add_argument("--threads-rows", type=int, default=5000, help="threads: training rows")
+    p.add_argument("--threads-limit", type=float, default=60.0, help="threads: seconds a fit")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", default="benchmarks/gpu")
     p.add_argument("--fit", nargs=2, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--set-threads", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--n-train", type=int, default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.fit:  # child: one estimator fit
-        print(json.dumps(fit_one(*a.fit, a.quick)))
+        print(json.dumps(fit_one(*a.fit, a.quick, a.set_threads, a.n_train)))
         return
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -281,13 +387,18 @@ def main(argv=None):
     header = (f"# GPU check (issue 28): {gpu}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
               f"Python {sys.version.split()[0]}{', --quick' if a.quick else ''}")
     print(header, flush=True)
-    parts = (("memory", bench_memory), ("train", bench_train),
-             ("estimators", lambda q, o: bench_estimators(q, o, a.only, (a.cpu_limit, a.gpu_limit))))
-    for part, fn in parts:
-        if a.part in ("all", part):
+    run = {"memory": lambda q, o: bench_memory(q, o, a.batches, a.depths),
+           "profile": bench_profile,
+           "train": bench_train,
+           "estimators": lambda q, o: bench_estimators(q, o, a.only, (a.cpu_limit, a.gpu_limit),
+                                                       a.sides),
+           "threads": lambda q, o: bench_threads(q, o, a.threads, a.threads_rows,
+                                                 a.threads_limit)}
+    for part in PARTS:
+        if part in a.part or "all" in a.part:
             t0 = time.perf_counter()
             try:
-                fn(a.quick, out)
+                run[part](a.quick, out)
             except Exception:  # noqa: BLE001 - one part's failure must not lose the others
                 traceback.print_exc()
             print(f"[{part}: {time.perf_counter() - t0:.1f} s]", flush=True)

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from sklearn.base import is_classifier, is_clusterer
+from sklearn.datasets import make_friedman1
 from sklearn.metrics import adjusted_rand_score
 
 import glassnet
@@ -68,6 +69,42 @@ def test_float64_fit_on_cuda_equals_the_cpu_fit():
             for d in ("cpu", "cuda")]
     np.testing.assert_allclose(fits[1].predict(X), fits[0].predict(X), rtol=1e-6, atol=1e-8)
     np.testing.assert_array_equal(fits[1].selected_features_, fits[0].selected_features_)
+
+
+def _warm_refit_fits(device, monkeypatch):
+    """SPINN fits whose relaxed refits start from a stored network state (the regressors' CV
+    from its folds' starts; IntegrativeSPINN at a given ``lam`` from the path), counted: the
+    tiny FAST_PARAMS fits above select nothing and never reach that code."""
+    import glassnet.estimators.spinn._engine as engine
+
+    calls, from_state = [0], engine._from_state
+
+    def counted(*args):
+        calls[0] += 1
+        return from_state(*args)
+
+    monkeypatch.setattr(engine, "_from_state", counted)
+    X, y = make_friedman1(200, 10, random_state=0)
+    kw = {"cv": 3, "n_lambdas": 8, "random_state": 0, "dtype": "float64", "device": device}
+    cv = glassnet.SPINNRegressorCV(**kw).fit(X, y)
+    sets = [X[:100], X[100:]]
+    integrative = glassnet.IntegrativeSPINN(lam=0.05, **kw).fit(sets, [y[:100], y[100:]])
+    return cv, integrative, sets, calls[0]
+
+
+@pytest.mark.parametrize("device", ["cuda"])
+def test_refits_from_stored_states_run_on_cuda_as_on_the_cpu(device, monkeypatch):
+    """Regression test: these refits multiplied a CUDA weight by a CPU mask (stop 49's GPU run:
+    SPINNRegressorCV() failed at 20,000 rows on the GPU)."""
+    gpu_cv, gpu_int, sets, calls = _warm_refit_fits(device, monkeypatch)
+    cpu_cv, cpu_int, _, _ = _warm_refit_fits("cpu", monkeypatch)
+    assert calls > 0 and gpu_cv.relaxed_ and gpu_int.relaxed_
+    assert gpu_cv.device_.startswith(device)
+    np.testing.assert_array_equal(gpu_cv.selected_features_, cpu_cv.selected_features_)
+    np.testing.assert_allclose(gpu_cv.predict(sets[0]), cpu_cv.predict(sets[0]), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(gpu_int.get_support(), cpu_int.get_support())
+    for k, Xk in enumerate(sets):
+        np.testing.assert_allclose(gpu_int.predict(Xk, k), cpu_int.predict(Xk, k), rtol=1e-4, atol=1e-4)
 
 
 def test_auto_runs_large_fits_on_the_gpu_and_small_ones_on_the_cpu():

@@ -199,7 +199,7 @@ def _dense_fit(nets, masks, problem, batch, which, epochs, lr=DENSE_START_LR):
 def _from_state(net, state, mask):
     net.load_state_dict(state)
     with torch.no_grad():
-        keep = torch.as_tensor(np.asarray(mask, bool))
+        keep = torch.as_tensor(np.asarray(mask, bool), device=net.W1.device)
         net.W1.mul_(keep.unsqueeze(-2).to(net.W1.dtype))
     return net
 
