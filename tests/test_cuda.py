@@ -62,6 +62,24 @@ def test_fit_on_cuda_hands_back_cpu_state_agrees_with_the_cpu_and_round_trips(cl
                                np.asarray(out, dtype=float), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("cls", PARAMS)
+def test_default_fit_on_cuda_runs_whole_and_agrees_with_the_cpu(cls):
+    """Default arguments (a full fit, not FAST_PARAMS' few epochs, which can stop before the
+    refits: stop 49's GPU run found a failure only a full fit reaches) on 200 rows; MatNetSR,
+    whose default fit takes a minute, with its fast parameters."""
+    make = (lambda **kw: fast_instance(cls, **kw)) if cls.__name__ == "MatNetSR" else (
+        lambda **kw: cls(**kw, **({"random_state": 0} if "random_state" in cls().get_params() else {})))
+    X, y = data_for(make(), n=200, p=16)
+    on_gpu = fit(make(device="cuda"), X, y)
+    assert str(getattr(on_gpu, "device_", "cuda")).startswith("cuda")
+    for name, value in vars(on_gpu).items():
+        if name.endswith("_"):
+            assert_on_cpu(value, name)
+    out = np.asarray(predict(on_gpu, X), dtype=float)
+    assert np.all(np.isfinite(out))
+    assert agreement(on_gpu, out, predict(fit(make(device="cpu"), X, y), X)) >= 0.9
+
+
 def test_float64_fit_on_cuda_equals_the_cpu_fit():
     """In float64 the GPU runs the same algorithm: a SPINN fit's weights equal the CPU's."""
     X, y = data_for(fast_instance(glassnet.SPINNRegressor))
