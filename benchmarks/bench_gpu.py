@@ -66,6 +66,19 @@ def _sync():
         torch.cuda.synchronize()
 
 
+def _failed(row: dict, err: Exception) -> None:
+    """A measurement that raised: its error in the row, the traceback on stderr."""
+    row["error"] = f"{type(err).__name__}: {err}"[:300]
+    traceback.print_exc()
+
+
+def _keep(rows: list, row: dict, path: Path) -> None:
+    """Add ``row``, print it and rewrite ``path`` (a part stopped midway keeps its rows)."""
+    rows.append(row)
+    print(json.dumps(row), flush=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
 # ----------------------------------------------------------------------------- estimators
 
 def _bilinear_images(n, side, seed):
@@ -162,9 +175,7 @@ def bench_estimators(quick, out, only=None, limits=(150.0, 150.0), sides=("gpu",
                 row.update({f"{k}_{key}": v for k, v in _child(name, d, quick, limit).items()})
         if all(isinstance(row.get(f"fit_s_{k}"), float) for k in ("cpu", "gpu")):
             row["speedup"] = round(row["fit_s_cpu"] / row["fit_s_gpu"], 2)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        pd.DataFrame(rows).to_csv(out / "gpu_estimators.csv", index=False)
+        _keep(rows, row, out / "gpu_estimators.csv")
     return rows
 
 
@@ -181,9 +192,7 @@ def bench_threads(quick, out, counts=(1, 2, 4, 8, 16), n_train=5000, limit=60.0,
         row = {"estimator": name, "n_train": n_train, "threads": t}
         row.update(_child(name, "cpu", quick, limit,
                           ("--set-threads", str(t), "--n-train", str(n_train))))
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        pd.DataFrame(rows).to_csv(out / "gpu_threads.csv", index=False)
+        _keep(rows, row, out / "gpu_threads.csv")
     return rows
 
 
@@ -233,8 +242,7 @@ def bench_memory(quick, out, batches=(64,), depths=(20, 56, 110)):
                         row["train_MB"] = round((torch.cuda.max_memory_allocated() - base) / 2**20, 1)
                     row["images_per_s"] = round(batch / statistics.median(times[2:]), 1)
                 except Exception as err:  # noqa: BLE001
-                    row["error"] = f"{type(err).__name__}: {err}"[:300]
-                    traceback.print_exc()
+                    _failed(row, err)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 del model, opt
@@ -281,11 +289,8 @@ def bench_profile(quick, out, depth=110, batch=64, steps=4):
                         "kernels_per_step": round(len(kernels) / steps),
                         "gpu_busy_share": round(busy / (1e3 * wall), 3) if wall else None})
         except Exception as err:  # noqa: BLE001
-            row["error"] = f"{type(err).__name__}: {err}"[:300]
-            traceback.print_exc()
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        pd.DataFrame(rows).to_csv(out / "gpu_profile.csv", index=False)
+            _failed(row, err)
+        _keep(rows, row, out / "gpu_profile.csv")
     return rows
 
 
@@ -336,11 +341,8 @@ def bench_train(quick, out):
                 row["test_error_last"] = round(float(m.test_error.iloc[-1]), 4)
                 row["loss_per_epoch"] = " ".join(f"{v:.3f}" for v in m.train_loss)
             except Exception as err:  # noqa: BLE001
-                row["error"] = f"{type(err).__name__}: {err}"[:300]
-                traceback.print_exc()
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-            pd.DataFrame(rows).to_csv(out / "gpu_train.csv", index=False)
+                _failed(row, err)
+            _keep(rows, row, out / "gpu_train.csv")
     return rows
 
 
