@@ -48,6 +48,52 @@ def test_auto_size_rule():
         auto_device_for("bogus", 10)
 
 
+@pytest.fixture
+def mac(monkeypatch):
+    """A machine whose only accelerator is Apple's MPS (faked: nothing runs on it here)."""
+    from glassnet import devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(devices, "_mps_available", lambda: True)
+    return devices
+
+
+def test_mps_has_no_float64_auto_passes_over_it_a_named_one_is_refused(mac):
+    big = AUTO_MIN_ELEMENTS
+    assert auto_device_for("auto", big) == torch.device("mps")
+    assert auto_device_for("auto", big, float64=True) == torch.device("cpu")
+    assert auto_device_for(None, big, float64=True) == torch.device("cpu")
+    assert auto_device_for("mps", 10) == torch.device("mps")
+    with pytest.raises(ValueError, match="MPS has no float64"):
+        auto_device_for("mps", 10, float64=True)
+    with pytest.raises(ValueError, match="MPS has no float64"):
+        auto_device_for(torch.device("mps"), None, float64=True)
+
+
+# the estimators that keep float64 on the device: SPINN's solver and DSRL always, the others
+# at their default dtype="float64"; MatNet's default float32 fit would run on MPS
+FLOAT64_FITS = [pytest.param(c, id=c.__name__) for c in public_estimators()
+                if "device" in c().get_params() and not c.__name__.startswith("MatNet")]
+
+
+@pytest.mark.parametrize("cls", FLOAT64_FITS)
+def test_fits_that_need_float64_refuse_a_named_mps_and_auto_stays_on_the_cpu(cls, mac, monkeypatch):
+    X, y = data_for(fast_instance(cls))
+    with pytest.raises(ValueError, match="MPS has no float64"):
+        fit(fast_instance(cls, device="mps"), X, y)
+    monkeypatch.setattr(mac, "AUTO_MIN_ELEMENTS", 1)  # every fit is "large": auto would take MPS
+    est = fit(fast_instance(cls, device="auto"), X, y)
+    assert est.device_ == "cpu"
+
+
+def test_a_float32_matnet_may_use_mps_a_float64_one_may_not(mac):
+    X, y = data_for(fast_instance(glassnet.MatNetClassifier))
+    with pytest.raises(ValueError, match="MPS has no float64"):
+        fit(fast_instance(glassnet.MatNetClassifier, device="mps", dtype="float64"), X, y)
+    est = fast_instance(glassnet.MatNetClassifier, device="mps")
+    assert est._fit_device(X) == torch.device("mps")
+
+
 def test_to_numpy():
     a = to_numpy(torch.ones(3, dtype=torch.bfloat16, requires_grad=False))
     assert a.dtype.kind == "f" and a.tolist() == [1.0, 1.0, 1.0]

@@ -20,7 +20,8 @@ a ``torch.device``
 
 :func:`auto_device_for` is the size rule an estimator may use for ``"auto"``: for small problems
 the CPU is usually faster than launching GPU kernels, so ``"auto"`` stays on the CPU below
-``AUTO_MIN_ELEMENTS`` entries of ``X`` (``n_samples * n_features``) unless a device is named.
+``AUTO_MIN_ELEMENTS`` entries of ``X`` (``n_samples * n_features``) unless a device is named,
+and passes over Apple's MPS, which has no float64, for fits that need float64 on the device.
 """
 
 from __future__ import annotations
@@ -98,16 +99,28 @@ def resolve_device(device) -> torch.device:
         f"device={text!r} is not supported; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
 
 
-def auto_device_for(device, n_elements: int | None = None) -> torch.device:
+def auto_device_for(device, n_elements: int | None = None, float64: bool = False) -> torch.device:
     """Resolve ``device`` like :func:`resolve_device`, but let ``"auto"`` stay on the CPU for small data.
 
     With ``device`` ``None`` or ``"auto"`` and ``n_elements`` (entries of ``X``) below
     :data:`AUTO_MIN_ELEMENTS`, the CPU is returned. A named device is always honoured.
+
+    ``float64``: the fit keeps float64 tensors on its device (a float64 ``dtype``, or sums a
+    solver keeps in float64). Apple's MPS has no float64 (PyTorch refuses to make such a
+    tensor there), so ``"auto"`` then passes over MPS to the CPU, and a named MPS device raises
+    a ``ValueError`` before any work instead of a ``TypeError`` in the middle of the fit.
     """
     is_auto = device is None or (isinstance(device, str) and device.strip().lower() == "auto")
     if is_auto and n_elements is not None and n_elements < AUTO_MIN_ELEMENTS:
         return torch.device("cpu")
-    return resolve_device(device)
+    dev = resolve_device(device)
+    if float64 and dev.type == "mps":
+        if is_auto:
+            return torch.device("cpu")
+        raise ValueError(
+            f"device={device!r}: Apple's MPS has no float64, which this fit keeps on its device "
+            "(a float64 dtype or float64 sums in its solver); use device='cpu' or 'auto'")
+    return dev
 
 
 def to_numpy(t) -> np.ndarray:

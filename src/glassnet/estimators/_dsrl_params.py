@@ -99,7 +99,8 @@ FITTED = {"n_features_in_": "int", "feature_names_in_": "array", "n_views_": "in
           "fit_views_": "list[array]", "view_bandwidth_": "list[float]", "module_": "module",
           "view_metric_": "list[str]", "n_neighbors_": "int",
           "view_weights_": "array", "theta_": "array", "L_": "float|array", "graph_": "sparse",
-          "input_nnz_": "int", "layer_sparsity_": "array", "loss_curve_": "list[float]"}
+          "input_nnz_": "int", "layer_sparsity_": "array", "loss_curve_": "list[float]",
+          "device_": "str"}
 
 PARAMS_DOC = """
     affinity : ``"knn"`` (a kNN heat-kernel graph per view) or ``"precomputed"`` (X is the
@@ -136,5 +137,6 @@ PARAMS_DOC = """
     device : ``"auto"`` (default; the CPU for small graphs), ``"cpu"``, ``"cuda"``, ...
         (:mod:`glassnet.devices`). The stacked view values and the net move to the device once
         per fit; the eigensolver of the clustering objective runs on the CPU. Fitted attributes
-        are numpy / scipy objects.
+        are numpy / scipy objects; ``device_`` records where the graph was learnt. The nets are
+        float64, which Apple's MPS lacks: ``"auto"`` passes over MPS and ``"mps"`` is refused.
 """

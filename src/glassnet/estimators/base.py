@@ -263,10 +263,15 @@ class GlassnetEstimator(BaseEstimator):
         read-only and Fortran-ordered arrays are copied; the caller's array is never shared)."""
         return torch.tensor(np.ascontiguousarray(X), dtype=torch_dtype(getattr(self, "dtype", "float64")))
 
+    #: whether a fit keeps float64 tensors on its device whatever its ``dtype`` (SPINN's path
+    #: solver, DSRL): Apple's MPS, which has no float64, is then passed over or refused
+    _FLOAT64_ON_DEVICE = False
+
     def _fit_device(self, X=None) -> torch.device:
         """``self.device`` resolved at the start of ``fit`` (a ``ValueError`` naming an unknown or
         absent device before any work); ``"auto"`` stays on the CPU when ``X`` (an array, or a
-        count of entries) has fewer than :data:`glassnet.devices.AUTO_MIN_ELEMENTS` entries."""
+        count of entries) has fewer than :data:`glassnet.devices.AUTO_MIN_ELEMENTS` entries,
+        and off Apple's MPS when the fit needs float64 there (:func:`auto_device_for`)."""
         if isinstance(X, numbers.Integral):
             n = int(X)
         else:
@@ -274,7 +279,8 @@ class GlassnetEstimator(BaseEstimator):
                 n = int(np.prod(np.shape(X))) if X is not None else None
             except (TypeError, ValueError):  # ragged input: validation reports it later
                 n = None
-        return auto_device_for(getattr(self, "device", "cpu"), n)
+        float64 = self._FLOAT64_ON_DEVICE or getattr(self, "dtype", None) == "float64"
+        return auto_device_for(getattr(self, "device", "cpu"), n, float64=float64)
 
     def _check_fitted(self):
         check_is_fitted(self)

@@ -54,6 +54,7 @@ class _DSRLBase(GlassnetEstimator):
     """Graph construction, validation and graph learning shared by both estimators."""
 
     _DEFAULTS: ClassVar[dict] = CLUSTERING_DEFAULTS
+    _FLOAT64_ON_DEVICE = True  # the views and the unfolded networks are float64
 
     # ------------------------------------------------------------ input -> graphs
     def _check_params(self):
@@ -176,6 +177,7 @@ class _DSRLBase(GlassnetEstimator):
         coo = P.tocoo()
         rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
         dev = self._fit_device(V.size)
+        self.device_ = str(dev)  # where the graph was learnt
         Vt = torch.as_tensor(V, dtype=torch.float64).to(dev)  # the data moves once
         a0 = None if uniform else a_all[used]
         w0 = V.mean(axis=0) if uniform else a0 @ V  # the input graph's values

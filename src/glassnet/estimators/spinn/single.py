@@ -184,6 +184,7 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
     """What every SPINN estimator shares: the problem, the networks, the targets, the
     fitted attributes. Subclasses set ``_classification`` and their constructor."""
 
+    _FLOAT64_ON_DEVICE = True  # the path solver's sums and the datafits' offsets
 
     def _penalty(self) -> Penalty:
         pen = get_penalty(self.penalty)
@@ -434,7 +435,8 @@ _SINGLE_DOC = """
     warm_start : continue the previous fit's path to the new ``lam`` (same width of X).
     random_state, dtype : seed of the initial weights and the screen; ``"float32"`` (fast) or
         ``"float64"`` (predictions are computed in float64 either way).
-    device : where the fit runs (``"cpu"``, ``"cuda"``, ``"auto"``, a ``torch.device``).
+    device : where the fit runs (``"cpu"``, ``"cuda"``, ``"auto"``, a ``torch.device``; not
+        Apple's ``"mps"``, which lacks the float64 the path solver sums in).
     verbose : one progress display for the whole fit.
 
     Fitted: ``module_``, ``support_``, ``selected_features_``, ``feature_importances_``
