@@ -99,7 +99,8 @@ def resolve_device(device) -> torch.device:
         f"device={text!r} is not supported; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
 
 
-def auto_device_for(device, n_elements: int | None = None, float64: bool = False) -> torch.device:
+def auto_device_for(device, n_elements: int | None = None,
+                    float64: bool = False) -> torch.device:
     """Resolve ``device`` like :func:`resolve_device`, but let ``"auto"`` stay on the CPU for small data.
 
     With ``device`` ``None`` or ``"auto"`` and ``n_elements`` (entries of ``X``) below
@@ -108,7 +109,7 @@ def auto_device_for(device, n_elements: int | None = None, float64: bool = False
     ``float64``: the fit keeps float64 tensors on its device (a float64 ``dtype``, or sums a
     solver keeps in float64). Apple's MPS has no float64 (PyTorch refuses to make such a
     tensor there), so ``"auto"`` then passes over MPS to the CPU, and a named MPS device raises
-    a ``ValueError`` before any work instead of a ``TypeError`` in the middle of the fit.
+    a ``ValueError`` before anything runs there, not a ``TypeError`` in the middle of the fit.
     """
     is_auto = device is None or (isinstance(device, str) and device.strip().lower() == "auto")
     if is_auto and n_elements is not None and n_elements < AUTO_MIN_ELEMENTS:
