@@ -15,6 +15,7 @@ from glassnet.nn.dsrl import (
     cluster_agreement_weights,
     knn_heat_graph,
     label_propagation,
+    link_labelled_pairs,
     multiview_graph,
     propagate,
     spectral_gap_loss,
@@ -73,6 +74,49 @@ def test_propagate_is_the_linear_solve_and_differentiable(mix):
     F2 = propagate(torch.cat([x.detach(), torch.ones(2, dtype=torch.float64)]), r, c, 120, Y, 0.7)
     A = W.tocsr() + sp.csr_matrix(([1.0, 1.0], ([0, 1], [1, 0])), shape=(120, 120))
     assert np.allclose(F2.numpy(), label_propagation(A, Y.numpy(), 0.7), atol=1e-9)
+
+
+def test_implicit_label_groups_equal_the_linked_pairs_in_value_and_gradient(mix):
+    """``groups`` links same-code members at weight 1 without storing the pairs: the solve and
+    the gradient in the stored values equal those with the pairs appended (duplicates add)."""
+    W = multiview_graph(mix.views, 5).tocoo()
+    rng = np.random.default_rng(0)
+    members = rng.choice(120, 45, replace=False)
+    codes = rng.integers(0, 3, 45) * 7  # any integers: codes need not be 0..k-1
+    Y = torch.zeros(120, 3, dtype=torch.float64)
+    Y[members, codes // 7] = 1.0
+    L = link_labelled_pairs(sp.csr_matrix((120, 120)), members, codes).tocoo()
+    x1 = torch.tensor(W.data, requires_grad=True)
+    x2 = torch.tensor(W.data, requires_grad=True)
+    implicit = propagate(x1, W.row, W.col, 120, Y, 0.7, groups=(members, codes))
+    explicit = propagate(torch.cat([x2, torch.ones(L.nnz, dtype=torch.float64)]),
+                         np.r_[W.row, L.row], np.r_[W.col, L.col], 120, Y, 0.7)
+    np.testing.assert_allclose(implicit.detach().numpy(), explicit.detach().numpy(), atol=1e-10)
+    A = W.tocsr() + L.tocsr()
+    np.testing.assert_allclose(implicit.detach().numpy(), label_propagation(A, Y.numpy(), 0.7),
+                               atol=1e-9)
+    weights = torch.randn(120, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    (implicit * weights).sum().backward()
+    (explicit * weights).sum().backward()
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), atol=1e-10)
+    for bad in [(members, codes[:-1]), (np.r_[members, members[:1]], np.r_[codes, codes[:1]])]:
+        with pytest.raises(ValueError, match="groups"):
+            propagate(x1, W.row, W.col, 120, Y, 0.7, groups=bad)
+
+
+def test_classifier_propagates_over_the_learned_graph_with_labelled_pairs_set_to_one(mix):
+    """The fit's last step equals the released code's: same-class labelled pairs of the learned
+    graph set to 1 (stored values overwritten), then ``F = (I + alpha (D - W))^{-1} Y``."""
+    X = np.hstack(mix.views)
+    y = np.where(np.random.default_rng(2).random(120) < 0.5, mix.y, -1)
+    est = DSRLClassifier(random_state=0, max_epochs=5).fit(X, y)
+    idx = np.flatnonzero(y >= 0)
+    code = np.searchsorted(est.classes_, y[idx])
+    W = link_labelled_pairs(est.graph_, idx, code)
+    Y = np.zeros((120, est.classes_.size))
+    Y[idx, code] = 1.0
+    F = np.clip(label_propagation(W, Y, est.alpha), 0, None)
+    np.testing.assert_allclose(est.label_distributions_, F / F.sum(1, keepdims=True), atol=1e-6)
 
 
 def _two_cliques(n=20, eps=0.0):

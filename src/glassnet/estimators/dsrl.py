@@ -228,12 +228,6 @@ def _folds(idx, code, n_folds, rng):
     return [np.flatnonzero(fold == f) for f in range(n_folds) if np.any(fold == f)]
 
 
-def _pairs(idx, code):
-    """(rows, cols) of every same-class pair of labelled samples (both orders, no diagonal)."""
-    L = link_labelled_pairs(sp.csr_matrix((int(idx.max()) + 1,) * 2), idx, code).tocoo()
-    return L.row.astype(np.int64), L.col.astype(np.int64)
-
-
 class DSRLClassifier(ClassifierMixin, _DSRLBase):
     __doc__ = """Transductive semi-supervised classification with a learned sparse graph (DSRL).
 
@@ -298,19 +292,18 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
                 ok = np.isin(code[held], code[seen])  # a class with no seen sample: no signal
                 if not ok.any():
                     continue
-                pr, pc = _pairs(idx[seen], code[seen])
                 Y = torch.zeros(n, n_classes, dtype=torch.float64, device=dev)
                 Y[idx[seen], code[seen]] = 1.0
-                parts.append({"rows": np.concatenate([rows, pr]), "cols": np.concatenate([cols, pc]),
-                              "ones": torch.ones(pr.size, dtype=torch.float64, device=dev),
-                              "Y": Y, "held": torch.as_tensor(idx[held][ok], device=dev),
+                # the seen labelled samples of a class are linked at weight 1 (implicitly)
+                parts.append({"groups": (idx[seen], code[seen]), "Y": Y,
+                              "held": torch.as_tensor(idx[held][ok], device=dev),
                               "y": torch.as_tensor(code[held][ok], device=dev), "F": None})
 
             def loss(x):
                 total = 0.0
                 for p in parts:
-                    F = propagate(torch.cat([x, p["ones"]]), p["rows"], p["cols"], n, p["Y"],
-                                  alpha, X0=p["F"], tol=CG_TOL)
+                    F = propagate(x, rows, cols, n, p["Y"], alpha, X0=p["F"], tol=CG_TOL,
+                                  groups=p["groups"])
                     p["F"] = F.detach()
                     Fh = F[p["held"]].clamp_min(0.0)
                     # prior mass: a held-out node the graph barely reaches is predicted uniform
@@ -353,14 +346,18 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
             G = self._learn_graph(graphs, seed, self._holdout_loss(idx, code, classes.size, seed),
                                   keep_best=True, n_groups=classes.size)
         del self._input_graph, self._kept_views, self._pairs_agree  # clustering only
-        if self.objective == "learned":
-            G = link_labelled_pairs(G, idx, code)
-        Gc = G.tocoo()
+        Gc, groups = G.copy().tocoo(), None  # a copy: tocoo caches flags on graph_
+        if self.objective == "learned":  # same-class labelled pairs set to 1, implicitly
+            of = np.full(n, -1)
+            of[idx] = code
+            keep = (of[Gc.row] < 0) | (of[Gc.row] != of[Gc.col])  # stored pairs are overwritten
+            Gc = sp.coo_matrix((Gc.data[keep], (Gc.row[keep], Gc.col[keep])), shape=G.shape)
+            groups = (idx, code)
         Y = torch.zeros(n, classes.size, dtype=torch.float64)
         Y[idx, code] = 1.0
         with torch.no_grad():
             F = to_numpy(propagate(torch.as_tensor(Gc.data), Gc.row, Gc.col, n, Y,
-                                   float(self.alpha)))
+                                   float(self.alpha), groups=groups))
         self.label_distributions_ = self._normalise(F)
         self.transduction_ = classes[np.argmax(F, axis=1)]
         return self

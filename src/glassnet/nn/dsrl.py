@@ -37,7 +37,7 @@ from torch import nn
 
 from glassnet.nn._base import GlassModule
 from glassnet.nn.dsrl_gate import cluster_agreement_weights, feature_structure_z, regularised_ncut
-from glassnet.nn.dsrl_propagation import label_propagation, link_labelled_pairs
+from glassnet.nn.dsrl_propagation import label_propagation, link_labelled_pairs, propagate
 from glassnet.penalties import check_dsrl_theta, learned_threshold
 from glassnet.registry import register_model
 
@@ -425,68 +425,6 @@ def spectral_gap_loss(x: torch.Tensor, rows: np.ndarray, cols: np.ndarray, n: in
     else:
         raise ValueError(f"kind must be 'gap' or 'ratio', got {kind!r}")
     return loss, quad.detach().cpu().numpy(), U
-
-
-def _cg(matvec, B, diag, X0, tol, max_iter):
-    """Jacobi-preconditioned conjugate gradients for an SPD matrix, one system per column."""
-    X = X0.clone()
-    R = B - matvec(X)
-    Z = R / diag[:, None]
-    P = Z.clone()
-    rz = (R * Z).sum(0)
-    bnorm = B.norm(dim=0).clamp_min(torch.finfo(B.dtype).tiny)
-    for _ in range(max_iter):
-        if bool((R.norm(dim=0) <= tol * bnorm).all()):
-            break
-        AP = matvec(P)
-        pap = (P * AP).sum(0)
-        step = torch.where(pap > 0, rz / torch.where(pap > 0, pap, 1.0), 0.0)
-        X = X + step * P
-        R = R - step * AP
-        Z = R / diag[:, None]
-        rz_new = (R * Z).sum(0)
-        P = Z + torch.where(rz > 0, rz_new / torch.where(rz > 0, rz, 1.0), 0.0) * P
-        rz = rz_new
-    return X
-
-
-class _Propagate(torch.autograd.Function):
-    """``F = (I + alpha (D - A))^{-1} Y`` for a symmetric graph with stored values ``x`` at
-    (rows, cols) (duplicates add up); backward is one more solve with the same matrix:
-    ``dL/dx_e = alpha G_r . (F_c - F_r)`` with ``G = M^{-1} dL/dF``."""
-
-    @staticmethod
-    def forward(ctx, x, ri, ci, n, Y, alpha, X0, tol, max_iter):
-        xd = x.detach()
-        d = torch.zeros(n, dtype=x.dtype, device=x.device).index_add(0, ri, xd)
-
-        def matvec(V):  # M V = V + alpha (D V - A V), A V by a scatter-add over the stored values
-            AV = torch.zeros_like(V).index_add_(0, ri, xd[:, None] * V[ci])
-            return V + alpha * (d[:, None] * V - AV)
-
-        diag = 1.0 + alpha * d
-        F = _cg(matvec, Y, diag, X0 if X0 is not None else Y / diag[:, None], tol, max_iter)
-        ctx.save_for_backward(ri, ci, F)
-        ctx.matvec, ctx.diag, ctx.alpha, ctx.tol, ctx.max_iter = matvec, diag, alpha, tol, max_iter
-        return F
-
-    @staticmethod
-    def backward(ctx, gF):
-        ri, ci, F = ctx.saved_tensors
-        G = _cg(ctx.matvec, gF, ctx.diag, gF / ctx.diag[:, None], ctx.tol, ctx.max_iter)
-        gx = ctx.alpha * (G[ri] * (F[ci] - F[ri])).sum(1)
-        return gx, None, None, None, None, None, None, None, None
-
-
-def propagate(x: torch.Tensor, rows, cols, n: int, Y: torch.Tensor, alpha: float = 1.0,
-              X0: torch.Tensor | None = None, tol: float = 1e-10, max_iter: int = 2000):
-    """Label propagation ``F = (I + alpha (D - X))^{-1} Y`` (the same system as
-    :func:`label_propagation`), differentiable in the stored values ``x`` of a symmetric graph.
-    Solved by Jacobi-preconditioned conjugate gradients in torch (the matrix is symmetric positive
-    definite; ``O(nnz * c)`` per iteration, any device); ``X0`` warm-starts the solve."""
-    ri = torch.as_tensor(np.asarray(rows), dtype=torch.int64, device=x.device)
-    ci = torch.as_tensor(np.asarray(cols), dtype=torch.int64, device=x.device)
-    return _Propagate.apply(x, ri, ci, int(n), Y, float(alpha), X0, float(tol), int(max_iter))
 
 
 def _degree_scaling(W: sp.csr_matrix) -> np.ndarray:
