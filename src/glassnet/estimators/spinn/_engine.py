@@ -17,6 +17,7 @@ from glassnet.datafits import Huber, Objective
 from glassnet.nn.spinn import StackedSPINN
 from glassnet.paths import (
     Batch,
+    MaskProjection,
     Problem,
     fit_stack,
     lambda_max,
@@ -199,8 +200,7 @@ def _dense_fit(nets, masks, problem, batch, which, epochs, lr=DENSE_START_LR):
 def _from_state(net, state, mask):
     net.load_state_dict(state)
     with torch.no_grad():
-        keep = torch.as_tensor(np.asarray(mask, bool), device=net.W1.device)
-        net.W1.mul_(keep.unsqueeze(-2).to(net.W1.dtype))
+        MaskProjection(mask, net.W1)(net)  # W1 outside the mask zeroed, on W1's device
     return net
 
 
