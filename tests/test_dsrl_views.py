@@ -206,3 +206,37 @@ def test_hellinger_graphs_ignore_histogram_totals_that_z_scores_follow(tmp_path)
     assert np.mean(c.transduction_ == y) > 0.9
     glassnet.save(c, tmp_path / "c")
     assert np.array_equal(glassnet.load(tmp_path / "c").predict(new), c.predict(new))
+
+
+def _one_unit(seed, n=150):
+    """One view whose columns share a unit: 2 columns carry 3 well separated classes, 30 are
+    near constant (spread 0.01, like a digit image's border pixels)."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), n // 3)
+    centres = 8.0 * np.eye(3, 2, -1)  # (0, 0), (8, 0), (0, 8)
+    V = np.hstack([centres[y] + rng.standard_normal((n, 2)), 0.01 * rng.standard_normal((n, 30))])
+    return V, y
+
+
+def test_unscaled_points_are_the_features_as_given():
+    V, _ = _one_unit(0)
+    mu, scale = fit_view(V, "unscaled")
+    assert np.array_equal(transform(V, mu, scale, "unscaled"), V)
+    assert view_metric(-V, "unscaled") == "unscaled"  # negative features are fine
+    with pytest.raises(ValueError, match="metric must be one of .*'unscaled'"):
+        view_metric(V, "raw")
+
+
+def test_unscaled_graphs_keep_near_constant_columns_small(tmp_path):
+    V, y = _one_unit(0)
+    eu = DSRLClustering(3, metric="euclidean", random_state=0).fit(V)
+    un = DSRLClustering(3, metric="unscaled", random_state=0).fit(V)
+    assert un.view_metric_ == ["unscaled"]
+    assert adjusted_rand_score(y, un.labels_) > 0.95
+    assert adjusted_rand_score(y, eu.labels_) < 0.5  # z-scores blow the 30 up to the 2's size
+    glassnet.save(un, tmp_path / "un")
+    assert np.array_equal(glassnet.load(tmp_path / "un").predict(V[::3]), un.predict(V[::3]))
+    ys = np.where(np.arange(y.size) % 10 == 0, y, -1)
+    c = DSRLClassifier(metric="unscaled", random_state=0).fit(V, ys)
+    assert np.mean(c.transduction_ == y) > 0.95
+    assert np.mean(DSRLClassifier(random_state=0).fit(V, ys).transduction_ == y) < 0.8

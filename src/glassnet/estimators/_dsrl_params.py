@@ -109,7 +109,8 @@ PARAMS_DOC = """
         ``"euclidean"`` (z-scored features, the released pipeline), ``"tfidf"`` (TF-IDF
         weighted term counts, rows of unit length: the cosine kNN of text), ``"cosine"``
         (unit rows of the features as given), ``"hellinger"`` (square roots of each row divided
-        by its sum: nonnegative histograms) or ``"auto"`` (``"tfidf"`` for text: views that are
+        by its sum: nonnegative histograms), ``"unscaled"`` (the features as given: columns in
+        one unit, such as pixels) or ``"auto"`` (``"tfidf"`` for text: views that are
         nonnegative and at least 90% zeros, whether counts, frequencies or TF-IDF weights;
         ``"euclidean"`` otherwise). ``view_metric_`` holds the one used per view.
     objective : ``"learned"`` (default; see the class description) or ``"paper"`` (eq. 8,

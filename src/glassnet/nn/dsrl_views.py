@@ -9,6 +9,9 @@ on multi-view and precomputed input.
   kNN of the TF-IDF vectors. Documents are near when they share distinctive words, whatever
   their length; on z-scored counts long documents sit far from everything and short ones become
   hubs.
+* ``"unscaled"``: the features as given, Euclidean distance: for a view whose columns share one
+  unit (pixel intensities, lengths in one unit), where z-scores would blow up near-constant
+  columns (a digit image's border pixels) and flatten the columns that vary most.
 * ``"cosine"``: rows scaled to unit length as given (no centring, no reweighting): the cosine
   kNN of features that are already weights, such as a ``TfidfVectorizer`` output.
 * ``"hellinger"``: nonnegative histograms (LBP, HOG, colour or bag-of-visual-words counts),
@@ -33,7 +36,7 @@ __all__ = ["MAX_DENSE", "METRICS", "TEXT_ZEROS", "affinity_to_fitted", "check_vi
            "dense_view", "fit_view", "is_multiview", "is_text", "knn_affinity", "neighbors",
            "transform", "view_metric"]
 
-METRICS = ("auto", "cosine", "euclidean", "hellinger", "tfidf")
+METRICS = ("auto", "cosine", "euclidean", "hellinger", "tfidf", "unscaled")
 NONNEGATIVE = ("hellinger", "tfidf")  # metrics that refuse negative features
 TEXT_ZEROS = 0.9  # "auto": a nonnegative view with at least this share of zeros is text
 MAX_DENSE = 2 * 10**8  # entries of a sparse view made dense (1.6 GB as float64)
@@ -71,9 +74,10 @@ def neighbors(option, n: int, n_groups: int) -> int:
 def fit_view(V: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """``(mean, scale)`` of view V for :func:`transform`: the column means and standard
     deviations (``"euclidean"``; constant columns keep scale 1), zeros and ``1 / idf``
-    (``"tfidf"``) or zeros and ones (``"cosine"``, ``"hellinger"``: nothing is fitted)."""
+    (``"tfidf"``) or zeros and ones (``"cosine"``, ``"hellinger"``, ``"unscaled"``: nothing is
+    fitted)."""
     V = np.asarray(V, dtype=np.float64)
-    if metric in ("cosine", "hellinger"):
+    if metric in ("cosine", "hellinger", "unscaled"):
         return np.zeros(V.shape[1]), np.ones(V.shape[1])
     if metric == "tfidf":
         df = np.count_nonzero(V, axis=0)
