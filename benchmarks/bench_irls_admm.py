@@ -66,9 +66,9 @@ from glassnet.utils import threads
 NOISES = (0.0, 0.1, 0.5, 1.0)
 METHODS = {
     "IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
-    "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, rule="1se"),
+    "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, selection="1se"),
     "IRLS-ADMM net (single, paired)": lambda s: IRLSADMMNetClassifier(random_state=s, n_features_to_select="single"),
-    "IRLS-ADMM net (rule=min)": lambda s: IRLSADMMNetClassifier(random_state=s, rule="min"),
+    "IRLS-ADMM net (rule=min)": lambda s: IRLSADMMNetClassifier(random_state=s, selection="min"),
     "ADMM (Alg. 1, lambda=1)": lambda s: ADMMLogisticRegression(lam=1.0, k_max=30, i_max=200, tol=1e-6),
     "sklearn L1-LR (C=1)": lambda s: LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear",
                                                         max_iter=PEER_MAX_ITER, random_state=s),
@@ -173,8 +173,8 @@ RULES = {  # --tune: the selection rules
     "auto (groups at |r| >= 0.8)": {"duplicate_corr": 0.8},
     "auto (groups at |r| >= 0.9, paired rule: default)": {},
     "auto (groups at |r| >= 0.95)": {"duplicate_corr": 0.95},
-    "auto, rule=1se": {"rule": "1se"},
-    "auto, rule=min": {"rule": "min"},
+    "auto, rule=1se": {"selection": "1se"},
+    "auto, rule=min": {"selection": "min"},
     "single (paired rule over top-q)": {"n_features_to_select": "single"},
 }
 LRS = {f"lr={lr}": {"lr": lr} for lr in (0.05, 0.1, 0.2, 0.3, 0.5)}  # --tune-lr: Adam's step
@@ -256,9 +256,9 @@ def wide_selection(out):
     held-out rows each. The default beside select_C 0.1, rule="1se", both, the oracle count q = 8
     and scikit-learn's L1-LR CV: which part of the selection fails when p >> n."""
     methods = {**DEFAULT_AND_OLD_SELECT_C,
-               "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, rule="1se"),
+               "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, selection="1se"),
                "IRLS-ADMM net (select_C=0.1, rule=1se)":
-               lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1, rule="1se"),
+               lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1, selection="1se"),
                "IRLS-ADMM net (q=8, the true count)": lambda s: IRLSADMMNetClassifier(random_state=s,
                                                                                       n_features_to_select=8),
                "IRLS-ADMM net (select_C per set from 0.001-1)":

@@ -24,7 +24,7 @@ unit the mean over 5 folds). The committed "net default" rows were run before th
 net's default became ``screen="auto"`` (every column): they are the 1000-column screen, which
 ``--variant "{'screen': 1000}"`` reproduces; the default now gives the ``screen=None`` rows.
 
-    python benchmarks/bench_irls_admm_dense.py --set dense4 --seeds 0,1 [--peer] [--variant "{'rule': 'min'}"]
+    python benchmarks/bench_irls_admm_dense.py --set dense4 --seeds 0,1 [--peer] [--variant "{'selection': 'min'}"]
     python benchmarks/bench_irls_admm_dense.py --summary
 """
 

@@ -136,7 +136,7 @@ def test_default_selection_keeps_both_twins_of_each_correlated_pair(default_fit)
 def test_default_selection_is_the_rule_on_the_cv_table_of_fold_rankings():
     """The default keeps the number of groups that ``model_selection.choose`` picks with
     ``SELECT_RULE`` from ``cv_losses_`` (folds x numbers of groups, each fold ranked by its own
-    net), and ``rule`` changes only the pick from the same table. The refit's C is the lowest
+    net), and ``selection`` changes only the pick from the same table. The refit's C is the lowest
     mean out-of-fold loss over ``REFIT_CS`` on the chosen columns."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, 12))
@@ -144,13 +144,13 @@ def test_default_selection_is_the_rule_on_the_cv_table_of_fold_rankings():
     y = (rng.random(200) < 1 / (1 + np.exp(-X @ beta))).astype(int)
     kw = {"random_state": 0, "max_epochs": 10}
     net = IRLSADMMNetClassifier(**kw).fit(X, y)
-    assert net.rule == est_mod.SELECT_RULE
+    assert net.selection == est_mod.SELECT_RULE
     picks = {rule: choose(net.cv_losses_, rule)[0] for rule in ("paired", "1se", "min")}
     sizes = list(net.validation_curve_)
     np.testing.assert_allclose(list(net.validation_curve_.values()), net.cv_losses_.mean(0))
-    assert net.selected_features_.size == sizes[picks[net.rule]]
-    for rule in sorted({"paired", "1se", "min"} - {net.rule}):  # net is the default rule's fit
-        other = IRLSADMMNetClassifier(rule=rule, **kw).fit(X, y)
+    assert net.selected_features_.size == sizes[picks[net.selection]]
+    for rule in sorted({"paired", "1se", "min"} - {net.selection}):  # net is the default rule's fit
+        other = IRLSADMMNetClassifier(selection=rule, **kw).fit(X, y)
         np.testing.assert_allclose(other.cv_losses_, net.cv_losses_)  # same table
         assert other.selected_features_.size == sizes[picks[rule]]
     folds = make_folds(len(y), est_mod.SELECT_CV, y, classification=True, random_state=0)
@@ -224,6 +224,8 @@ def test_selection_options():
     for bad in (0, X.shape[1] + 1, "1SE", True):
         with pytest.raises(ValueError, match="n_features_to_select"):
             IRLSADMMNetClassifier(random_state=0, n_features_to_select=bad, max_epochs=2).fit(X, y)
+    with pytest.raises(ValueError, match="selection"):
+        IRLSADMMNetClassifier(selection="max", max_epochs=2).fit(X, y)
     with pytest.raises(ValueError, match="rule"):
         IRLSADMMNetClassifier(rule="max", max_epochs=2).fit(X, y)
     for bad in (0, -0.1, float("nan"), float("inf"), True, "0.01", (), (0.01, -1.0), (0.01, "0.1"), [float("nan")]):
@@ -415,6 +417,42 @@ def test_string_labels_and_save_load_round_trip(tmp_path):
     np.testing.assert_array_equal(back.get_support(), net.get_support())
     with pytest.raises(FileNotFoundError, match="no saved estimator"):
         load(tmp_path / "missing.glassnet")
+
+
+def test_rule_is_the_deprecated_name_of_selection(tmp_path):
+    """``rule`` (up to 0.4) still works, with a FutureWarning, and gives ``selection``'s fit; the
+    two given differently is an error; a file saved before the rename (``rule`` among its
+    parameters) loads with the value under ``selection`` and refits without a warning."""
+    import json
+    import warnings
+    import zipfile
+
+    X, y, _, _ = make_irls_admm_simulation(n_samples=150, n_features=8, n_true=2, random_state=3)
+    kw = {"random_state": 0, "max_epochs": 10, "cv": 3}
+    new = IRLSADMMNetClassifier(selection="min", **kw).fit(X, y)
+    with pytest.warns(FutureWarning, match="rule was renamed selection.*selection='min'"):
+        old = IRLSADMMNetClassifier(rule="min", **kw).fit(X, y)
+    np.testing.assert_array_equal(old.selected_features_, new.selected_features_)
+    np.testing.assert_allclose(old.cv_losses_, new.cv_losses_)
+    with pytest.raises(ValueError, match="rule='min' and selection='paired' disagree"):
+        IRLSADMMNetClassifier(rule="min", selection="paired", **kw).fit(X, y)
+    save(new, tmp_path / "new.glassnet")
+    with zipfile.ZipFile(tmp_path / "new.glassnet") as z:  # the file as 0.4 wrote it
+        members = {n: z.read(n) for n in z.namelist()}
+    meta = json.loads(members["meta.json"])
+    pairs = meta["root"]["params"]["__dict__"]  # [[name, value], ...]
+    value = dict(pairs)["selection"]
+    pairs[:] = [[k, value] if k == "rule" else [k, v] for k, v in pairs if k != "selection"]
+    members["meta.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(tmp_path / "old.glassnet", "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    back = load(tmp_path / "old.glassnet")
+    assert back.get_params()["selection"] == "min" and back.rule == "deprecated"
+    np.testing.assert_array_equal(back.predict_proba(X), new.predict_proba(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        back.set_params(max_epochs=2).fit(X, y)
 
 
 @pytest.mark.parametrize(

@@ -409,6 +409,9 @@ class _Reader:
             params = self.decode(v["params"])
             if not isinstance(params, dict):
                 raise ValueError("corrupt glassnet file: estimator parameters are not a mapping")
+            for old, new in getattr(cls, "_RENAMED_PARAMS", {}).items():  # files of older versions
+                if old in params and new not in params:
+                    params[new] = params.pop(old)
             known = set(cls().get_params(deep=False))
             if set(params) - known:
                 raise ValueError(f"unknown parameters {sorted(set(params) - known)} for "

@@ -53,7 +53,7 @@ class IRLSADMMNetClassifier(_NetSelector):
       the top-g groups (at most as many features as rows). The number of groups g is chosen by
       cross-validation in which each fold trains its own net on its training rows, ranks and
       groups with it, and scores its top-g groups by the held-out log-loss of a ridge logistic
-      regression (``C = select_C``) on those columns; ``rule`` (``"1se"`` by default) picks g
+      regression (``C = select_C``) on those columns; ``selection`` (``"1se"`` by default) picks g
       from the fold x g table (:func:`glassnet.model_selection.cv_path` and ``choose``). The
       selected set is the top-g groups of the net trained on all rows.
     - ``"single"``: the same over single features (twins counted apart).
@@ -88,9 +88,10 @@ class IRLSADMMNetClassifier(_NetSelector):
         ``X`` has more columns than rows (tuning gene sets), 3 (``TALL_SELECT_C``: nearly
         unpenalised scores) otherwise (breast cancer's tuning splits, the simulation's tuning
         seeds: as sparse as L1-LR there). The values used: ``select_C_``, ``duplicate_corr_``.
-    rule: ``"1se"`` (default: the smallest set whose mean CV loss is within one standard error
-        of the best), ``"paired"`` (the smallest set not significantly worse than the best on the
-        paired per-fold differences, z <= 2) or ``"min"``.
+    selection: ``"1se"`` (default: the smallest set whose mean CV loss is within one standard
+        error of the best), ``"paired"`` (the smallest set not significantly worse than the best
+        on the paired per-fold differences, z <= 2) or ``"min"``; the same rules under the same
+        name as SPINN's CV estimators. ``rule``: its name up to 0.4 (deprecated; removed in 0.6).
     cv: stratified folds of the selection and of the refit's ``C`` (default 5, ``SELECT_CV``;
         fewer when the smaller class has fewer members).
     n_jobs: joblib workers for those folds (None: 1, or the active joblib backend's; each fold

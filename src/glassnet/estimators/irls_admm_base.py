@@ -12,7 +12,7 @@ import torch
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.feature_selection import SelectorMixin
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Hidden, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet.estimators.base import (
@@ -88,7 +88,8 @@ NET_CONSTRAINTS = {
                              Interval(numbers.Integral, 1, None, closed="left")],  # <= p: at fit
     "duplicate_corr": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="right")],
     "select_C": [StrOptions({"auto"}), POSITIVE, Reals(open_low=True)],
-    "rule": [StrOptions(set(SELECTION_RULES))],
+    "selection": [StrOptions(set(SELECTION_RULES))],
+    "rule": [StrOptions(set(SELECTION_RULES)), Hidden(StrOptions({"deprecated"}))],
     "cv": [Interval(numbers.Integral, 2, None, closed="left")],
     "screen": [None, StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
     "refit": ["boolean"],
@@ -300,6 +301,8 @@ class _NetSelector(_IRLSADMMBase):
         "validation_curve_": "dict[float]", "n_groups_": "int",
         "_cv_table": "tuple[array|tuple[array]|tuple[float]]",
     }
+    # parameters renamed since a saved file's version: old name -> new (glassnet.load maps them)
+    _RENAMED_PARAMS: ClassVar[dict] = {"rule": "selection"}  # 0.5
     # candidate sets of up to as many features as the net saw (True) or as rows (False; the
     # binary net: chosen on the binary tuning sets and the simulation)
     _CANDIDATES_BEYOND_ROWS = False
@@ -314,11 +317,11 @@ class _NetSelector(_IRLSADMMBase):
     def __init__(self, k_max: int = 3, i_max: int = 4, lam: float = 1.0, rho_init: float = 1.0,
                  F_init: float = 10.0, t_init: float = 1.0, fit_intercept: bool = True,
                  n_features_to_select="auto", duplicate_corr="auto", select_C="auto",
-                 rule: str = SELECT_RULE, cv: int = SELECT_CV, screen="auto",
+                 selection: str = SELECT_RULE, cv: int = SELECT_CV, screen="auto",
                  refit: bool = True, optimizer: str = "adam", lr: float = 0.2, max_epochs="auto",
                  patience: int = 10, validation_fraction: float = 0.2, solver: str = "auto",
                  dtype: str = "float64", random_state: int | None = None, verbose: bool = False,
-                 device="auto", n_jobs: int | None = None):
+                 device="auto", n_jobs: int | None = None, rule: str = "deprecated"):
         self.k_max = k_max
         self.i_max = i_max
         self.lam = lam
@@ -329,7 +332,7 @@ class _NetSelector(_IRLSADMMBase):
         self.n_features_to_select = n_features_to_select
         self.duplicate_corr = duplicate_corr
         self.select_C = select_C
-        self.rule = rule
+        self.selection = selection
         self.cv = cv
         self.screen = screen
         self.refit = refit
@@ -344,6 +347,7 @@ class _NetSelector(_IRLSADMMBase):
         self.verbose = verbose
         self.device = device
         self.n_jobs = n_jobs
+        self.rule = rule
 
     # ------------------------------------------------------------------ checks
     def _auto(self, X):
@@ -367,7 +371,24 @@ class _NetSelector(_IRLSADMMBase):
         k = self.n_features_to_select
         if not (isinstance(k, str) and k in ("auto", "single", "z")):
             self._check_q(k)  # before training
-        # rule, duplicate_corr, max_epochs, screen, select_C: declared (_parameter_constraints)
+        self._selection_rule()  # the deprecated ``rule`` warns here, before training
+        # selection, duplicate_corr, max_epochs, screen, select_C: declared (_parameter_constraints)
+
+    def _selection_rule(self, warn: bool = True) -> str:
+        """``selection``, or the deprecated ``rule`` when given (renamed in 0.5 so that every
+        family names the choice alike: SPINN's CV estimators call it ``selection``; ``rule``
+        goes in 0.6), with a ``FutureWarning`` (``warn``). Both given and different:
+        ``ValueError``."""
+        if self.rule == "deprecated":
+            return self.selection
+        if self.selection not in (SELECT_RULE, self.rule):
+            raise ValueError(f"rule={self.rule!r} and selection={self.selection!r} disagree: rule is "
+                             "the deprecated name of selection; pass selection only")
+        if warn:
+            warnings.warn("rule was renamed selection in glassnet 0.5 (as in SPINN's CV estimators) "
+                          f"and will be removed in 0.6: use selection={self.rule!r}",
+                          FutureWarning, stacklevel=4)
+        return self.rule
 
     def _folds(self, yi, seed):
         """Stratified folds of the selection and refit: ``cv``, or as many as the
@@ -496,7 +517,7 @@ class _NetSelector(_IRLSADMMBase):
     def plot_cv(self, ax=None):
         """The selection's cross-validation (``n_features_to_select="auto"`` or ``"single"``):
         the mean held-out loss of each candidate set (its number of features: the top-g groups)
-        with one standard error, the set ``rule`` chose (dashed; ``n_groups_``) and the lowest
+        with one standard error, the set ``selection`` chose (dashed; ``n_groups_``) and the lowest
         mean (dotted). Returns the axes."""
         check_is_fitted(self, "coef_")
         if not hasattr(self, "_cv_table"):
@@ -504,7 +525,7 @@ class _NetSelector(_IRLSADMMBase):
                              f"{self.n_features_to_select!r} (plot_cv needs 'auto' or 'single')")
         at = _features_at(self._cv_table[2], self._cv_table[4][1])
         best, mean, se = choose(self.cv_losses_, "min")  # the table's means and errors
-        chosen = at.index(len(self.selected_features_))  # what the fit chose, not today's ``rule``
+        chosen = at.index(len(self.selected_features_))  # what the fit chose, not today's ``selection``
         return plot_cv_curve(at, mean, se, chosen, ax, xlabel="features kept (top near-duplicate groups)",
                              best=best, log_x=max(at) > 50 * min(at),
                              title=f"{len(self.selected_features_)} features selected")
@@ -567,8 +588,8 @@ class _NetSelector(_IRLSADMMBase):
         if len(Cs) > 1:  # each number of groups scored at the C of its lowest mean loss
             per_c = losses.reshape(len(folds), len(Cs), len(gs))
             losses = per_c[:, per_c.mean(0).argmin(0), np.arange(len(gs))]
-        best, mean, _se = choose(losses, self.rule)
-        self.cv_losses_ = losses  # (folds, numbers of groups): what ``rule`` chose from
+        best, mean, _se = choose(losses, self._selection_rule(warn=False))
+        self.cv_losses_ = losses  # (folds, numbers of groups): what ``selection`` chose from
         at = _features_at(gs, sizes)
         self.validation_curve_ = {int(k): float(v) for k, v in zip(at, mean)}
         self.n_groups_ = int(min(gs[best], len(sizes)))
