@@ -4,7 +4,8 @@ against ``LabelSpreading`` (rows: ``dsrl_single_view_classifier.csv``) and ``DSR
 against ``SpectralClustering`` (``dsrl_single_view_clustering.csv``).
 
 The generated sets are drawn once (``random_state=7``). Classifier: per set and seed (7, 8, 9:
-the draws the public checks report), 10% of each class keeps its label (at least one); accuracy on the unlabelled rows. Methods: ``DSRLClassifier()`` (its
+the draws the public checks report), 10% of the rows keep their labels (at least one per class:
+``glassnet.experiments.dsrl.label_split``, the semi-supervised report's split); accuracy on the unlabelled rows. Methods: ``DSRLClassifier()`` (its
 views z-scored, ``metric="auto"``), ``DSRLClassifier(metric="unscaled")`` (the features as
 given), and scikit-learn's ``LabelSpreading`` with ``kernel="knn"`` on z-scored and on raw
 features and with its default RBF kernel on z-scored features. Clustering: per set and seed,
@@ -41,23 +42,16 @@ def public_sets():
         600, 20, n_informative=5, random_state=7)
 
 
-def tenth_of_each_class(y, seed):
-    rng = np.random.default_rng(seed)
-    kept = np.zeros(y.size, bool)
-    for c in np.unique(y):
-        rows = np.flatnonzero(y == c)
-        kept[rng.choice(rows, max(1, round(0.1 * rows.size)), replace=False)] = True
-    return kept
-
-
 def classifier_rows(seeds):
     from sklearn.semi_supervised import LabelSpreading
 
     from glassnet import DSRLClassifier
+    from glassnet.experiments.dsrl import label_split
 
     for name, X, y, Z in _sets():
         for seed in seeds:
-            kept = tenth_of_each_class(y, seed)
+            kept = np.zeros(y.size, bool)
+            kept[label_split(y, 0.1, seed)] = True  # the semi-supervised report's split
             ys = np.where(kept, y, -1)
             for method, model, data in (
                     ("DSRLClassifier()", DSRLClassifier(random_state=seed), X),
