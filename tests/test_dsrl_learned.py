@@ -229,6 +229,29 @@ def test_learned_classifier_lowers_the_heldout_loss(mix):
     assert min(c.loss_curve_) < c.loss_curve_[0]
     assert np.mean(c.transduction_[ys == -1] == mix.y[ys == -1]) > 0.9
     assert np.isclose(c.view_weights_.sum(), 1)
+    assert c.graph_source_ == "learned"  # it beats its input graph here
+
+
+def test_classifier_keeps_the_input_graph_when_learning_does_not_beat_it(mix):
+    """Thresholds at the largest input value empty the first layer's graph: every held-out
+    label is then predicted uniform, the input graph scores better on the same folds, and the
+    labels are propagated over the weighted input graph itself."""
+    ys = np.full(120, -1)
+    lab = np.random.default_rng(0).choice(120, 15, replace=False)
+    ys[lab] = mix.y[lab]
+    c = DSRLClassifier(max_epochs=2, init_quantile=1.0, random_state=0).fit(mix.views, ys)
+    assert c.graph_source_ == "input"
+    W = multiview_graph(c.fit_views_, c.n_neighbors_, standardize=False, weights=c.view_weights_)
+    assert abs(c.graph_ - W).max() < 1e-12
+    idx = np.flatnonzero(ys >= 0)
+    code = np.searchsorted(c.classes_, ys[idx])
+    Y = np.zeros((120, c.classes_.size))
+    Y[idx, code] = 1.0
+    F = np.clip(label_propagation(link_labelled_pairs(W, idx, code), Y, c.alpha), 0, None)
+    np.testing.assert_allclose(c.label_distributions_, F / F.sum(1, keepdims=True), atol=1e-6)
+    assert np.mean(c.transduction_[ys == -1] == mix.y[ys == -1]) > 0.7
+    paper = DSRLClassifier(objective="paper", max_epochs=2, random_state=0).fit(mix.views, ys)
+    assert paper.graph_source_ == "learned"  # the paper's objective has no such check
 
 
 def test_device_cpu_equals_auto_and_bad_values(mix):

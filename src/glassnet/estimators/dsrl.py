@@ -16,7 +16,8 @@ learns the sparse graph ``X_(t) = DSRLNet(sum_v a_v W_v)`` with the one training
 * ``"learned"`` (default): clustering maximises the eigengap at ``n_clusters`` of the learned
   graph's degree-regularised normalised adjacency (:func:`glassnet.nn.dsrl.spectral_gap_loss`);
   classification minimises the cross-entropy of label propagation through the learned graph on
-  held-out labelled samples (``n_folds`` folds of the labelled set). The view weights ``a``:
+  held-out labelled samples (``n_folds`` folds of the labelled set; the weighted input graph is
+  kept if it scores no worse). The view weights ``a``:
   for clustering by default the average of the views whose own clustering agrees with another
   view's beyond chance, 0 for the rest; if no pair agrees, the views whose features share
   variation beyond column-permuted copies of themselves (``view_weights="clusters"``;
@@ -193,7 +194,7 @@ class DSRLClustering(ClusterMixin, _DSRLBase):
                     late_weighting=self.late_fusion if isinstance(self.late_fusion, str) else "equal")
                 if v is not None:  # the view's own partition: view_weights_ one-hot
                     self.view_weights_ = np.eye(self.n_views_)[np.flatnonzero(self.view_weights_)[v]]
-            del self._input_graph, self._kept_views, self._pairs_agree
+            del self._input_graph, self._kept_views, self._pairs_agree, self._input_wins
             self.labels_ = labels.astype(np.int64)
         return self
 
@@ -237,7 +238,10 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
     ``objective="learned"`` the labelled set is split into ``n_folds`` folds; Theta, L and the
     view weights minimise the cross-entropy of the propagation from the other folds (their
     pairs linked) on each held-out fold, through the differentiable linear solve
-    (:func:`glassnet.nn.dsrl.propagate`). With ``objective="paper"`` the labelled pairs are
+    (:func:`glassnet.nn.dsrl.propagate`); if the weighted input graph scores no worse on that
+    cross-entropy than the best learned graph, labels are propagated over the input graph
+    (``graph_source_ = "input"``; seen on single-view data, never on the multi-view tuning
+    sets). With ``objective="paper"`` the labelled pairs are
     linked in ``W`` before training on eq. (8). ``transduction_`` holds the labels of the fitted
     samples; ``predict(X_new)`` extends the graph to new samples as ``LabelSpreading`` does
     (their kNN heat-kernel affinities to the fitted samples times ``label_distributions_``).
@@ -247,12 +251,12 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
     """ + PARAMS_DOC + """    alpha : the paper's ``alpha/beta`` (released: 1).
     n_folds : folds of the labelled set for the learned objective.
 
-    Attributes: ``transduction_``, ``label_distributions_``, ``classes_``, and those of
-    :class:`DSRLClustering` but ``labels_``.
+    Attributes: ``transduction_``, ``label_distributions_``, ``classes_``, ``graph_source_``
+    (``"learned"`` or ``"input"``, above), and those of :class:`DSRLClustering` but ``labels_``.
     """
 
     _DEFAULTS = CLASSIFICATION_DEFAULTS
-    _fitted_attributes: ClassVar[dict] = {**FITTED, "classes_": "array",
+    _fitted_attributes: ClassVar[dict] = {**FITTED, "classes_": "array", "graph_source_": "str",
                                           "label_distributions_": "array", "transduction_": "array"}
     _parameter_constraints: ClassVar[dict] = {
         **CONSTRAINTS,
@@ -345,7 +349,11 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         with fit_context(self.random_state) as seed:
             G = self._learn_graph(graphs, seed, self._holdout_loss(idx, code, classes.size, seed),
                                   keep_best=True, n_groups=classes.size)
-        del self._input_graph, self._kept_views, self._pairs_agree  # clustering only
+        self.graph_source_ = "learned"
+        if self._input_wins:  # training did not beat its input graph on the held-out labels
+            G = self.graph_ = self._input_graph
+            self.graph_source_ = "input"
+        del self._input_graph, self._kept_views, self._pairs_agree, self._input_wins
         Gc, groups = G.copy().tocoo(), None  # a copy: tocoo caches flags on graph_
         if self.objective == "learned":  # same-class labelled pairs set to 1, implicitly
             of = np.full(n, -1)

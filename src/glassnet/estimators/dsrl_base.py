@@ -144,7 +144,8 @@ class _DSRLBase(GlassnetEstimator):
     def _learn_graph(self, graphs, seed, make_loss, keep_best=False, n_groups=2):
         """Train :class:`DSRLGraph` on the stacked views; ``make_loss(rows, cols, n, device)``
         returns the learned objective's ``loss(x_t)`` (unused with ``objective='paper'``); with
-        ``keep_best`` the parameters with the lowest learned objective seen are kept;
+        ``keep_best`` the parameters with the lowest learned objective seen are kept, and
+        ``_input_wins`` says whether the weighted input graph's objective is no higher;
         ``n_groups`` is the k of the per-view clusterings of ``view_weights='clusters'``.
         Sets module_, view_weights_, theta_, L_, graph_, layer_sparsity_, loss_curve_."""
         q, lr, wd, epochs = self._settings()
@@ -205,6 +206,13 @@ class _DSRLBase(GlassnetEstimator):
                             verbose=self.verbose, restore_best=False, n_threads=1, device=dev)
         if not paper and best["state"] is not None:
             net.load_state_dict(best["state"])
+        # keep_best (the classifier): does the weighted input graph score at least as well on
+        # the learned objective as the best learned graph? (single-view data: stop 51)
+        self._input_wins = False
+        if keep_best and not paper:
+            with torch.no_grad():
+                w0t = torch.as_tensor(w0, dtype=Vt.dtype, device=dev)
+                self._input_wins = float(loss_x(w0t)) <= best["loss"]
         with torch.no_grad():
             layers = [to_numpy(x) for x in (net.net(Vt.mean(0), return_layers=True) if paper
                                             else net(Vt, return_layers=True))]
