@@ -302,8 +302,15 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
                 parts.append({"groups": (idx[seen], code[seen]), "Y": Y,
                               "held": torch.as_tensor(idx[held][ok], device=dev),
                               "y": torch.as_tensor(code[held][ok], device=dev), "F": None})
+            if not parts:
+                warnings.warn("no class has two labelled samples, so no held-out label can be "
+                              "predicted from the others: the graph is not learned and labels "
+                              "propagate over the input graph (graph_source_='input')",
+                              UserWarning, stacklevel=2)
 
             def loss(x):
+                if not parts:  # no signal: every graph scores 0, so the input graph is kept
+                    return x.sum() * 0.0
                 total = 0.0
                 for p in parts:
                     F = propagate(x, rows, cols, n, p["Y"], alpha, X0=p["F"], tol=CG_TOL,
