@@ -427,6 +427,7 @@ def test_save_load_round_trip(tmp_path, mixture):
     glassnet.save(c, tmp_path / "c")
     c2 = glassnet.load(tmp_path / "c")
     assert np.array_equal(c2.predict(d.views), c.predict(d.views))
+    assert c2.graph_source_ == c.graph_source_ and abs(c2.graph_ - c.graph_).max() == 0
     # fitted attributes are plain data (numpy, scalars, lists, scipy.sparse, GlassModules)
     for est in (m, c):
         for k, val in vars(est).items():
