@@ -75,6 +75,8 @@ def test_integrative_spinn_names_degenerate_data_sets(regression, lam):
     with pytest.raises(ValueError, match="data set 1 has 1 samples of a class: .*data set and "
                                          "class"):
         clf.fit([X, X], [yc, one])
+    with pytest.raises(ValueError, match="data set 1 has a single class"):
+        clf.fit([X, X], [yc, np.zeros(30, int)])  # both classes overall, one in data set 1
 
 
 def test_constant_y_gives_a_constant_model_like_the_single_set_regressor(regression):

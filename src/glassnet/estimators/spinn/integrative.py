@@ -199,6 +199,9 @@ class IntegrativeSPINN(_CVBase):
                 raise ValueError(f"data set {i} has {yi.size} sample; IntegrativeSPINN needs at "
                                  "least 2 samples per data set")
             counts = np.unique(yi, return_counts=True)[1] if clf else [yi.size]
+            if clf and len(counts) < 2:
+                raise ValueError(f"data set {i} has a single class ({yi[0]!r}); each data set "
+                                 "needs samples of both classes (its own intercept is fitted)")
             if folds and min(counts) < self.cv:
                 raise ValueError(f"data set {i} has {min(counts)} samples{' of a class' * clf}: the "
                                  f"cv={self.cv} folds are stratified by data set"
