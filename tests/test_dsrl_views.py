@@ -134,6 +134,11 @@ def test_auto_neighbours_follow_the_class_size():
     c = DSRLClassifier(n_neighbors="auto", max_epochs=2, random_state=0).fit(
         X, np.where(np.arange(96) % 4 == 0, y, -1))
     assert c.n_neighbors_ == 4
+    # k of n or more links every pair: the k used, n - 1, is what n_neighbors_ reports
+    big = DSRLClustering(12, n_neighbors=500, max_epochs=2, random_state=0).fit(X)
+    full = DSRLClustering(12, n_neighbors=95, max_epochs=2, random_state=0).fit(X)
+    assert big.n_neighbors_ == full.n_neighbors_ == 95
+    assert abs(big.graph_ - full.graph_).max() == 0
 
 
 def test_sparse_views_equal_dense_ones_up_to_a_size_limit(monkeypatch):

@@ -127,7 +127,8 @@ PARAMS_DOC = """
     n_neighbors : k of the kNN graphs: an int (paper: 10) or ``"auto"`` (the clustering
         default): half the mean class size ``n / n_clusters / 2`` (the classifier: labelled
         classes), between 3 and 10, so 10 wherever classes average 20 samples or more
-        (:func:`glassnet.nn.dsrl_views.neighbors`). ``n_neighbors_`` holds the k used.
+        (:func:`glassnet.nn.dsrl_views.neighbors`). ``n_neighbors_`` holds the k used (at most
+        n - 1: a larger k links every pair).
     n_layers : t, the number of unfolded blocks (paper: 10).
     tied : share Theta and L across layers (released code) or learn one per layer.
     init_quantile : initial ``b1, b2`` are the released ``1, 2`` times this quantile of the

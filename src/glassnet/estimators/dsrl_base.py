@@ -111,7 +111,8 @@ class _DSRLBase(GlassnetEstimator):
         self.fit_views_ = [transform(V, mu, sd, m) for V, mu, sd, m in zip(
             views, self.view_mean_, self.view_scale_, self.view_metric_)]
         # one kNN search per view; the bandwidths are kept for predict
-        self.n_neighbors_ = neighbors(self.n_neighbors, views[0].shape[0], n_groups)
+        n = views[0].shape[0]  # a sample has at most n - 1 neighbours: larger k is all of them
+        self.n_neighbors_ = max(1, min(neighbors(self.n_neighbors, n, n_groups), n - 1))
         _, graphs, self.view_bandwidth_ = multiview_graph(self.fit_views_, self.n_neighbors_,
                                                           standardize=False, return_views=True)
         return graphs
