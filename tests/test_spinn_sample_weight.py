@@ -71,3 +71,17 @@ def test_warm_start_continues_the_path_to_the_same_solution():
     lams = [r.lam for r in warm.path_]
     assert first > max(lams) and min(lams) == pytest.approx(0.02)
     assert warm.n_features_in_ == X.shape[1]
+
+
+def test_warm_start_on_data_of_another_width_fits_anew():
+    """The docstring's "same width": on X with other columns the fit starts again (it used to
+    carry the old network's input mask into the new path and fail reshaping it)."""
+    X, y = _data()
+    kw = dict(GLM, loss="squared_error", lr=0.5)
+    warm = SPINNRegressor(lam=0.05, warm_start=True, **kw).fit(X, y)
+    warm.fit(X[:, :-1], y)
+    cold = SPINNRegressor(lam=0.05, **kw).fit(X[:, :-1], y)
+    assert warm.n_features_in_ == X.shape[1] - 1
+    np.testing.assert_allclose(warm.predict(X[:, :-1]), cold.predict(X[:, :-1]), rtol=1e-6, atol=1e-7)
+    clf = SPINNClassifier(lam=0.05, warm_start=True, max_epochs=20).fit(X, y > np.median(y))
+    assert clf.fit(X[:, :-1], y > np.median(y)).predict(X[:, :-1]).shape == (X.shape[0],)

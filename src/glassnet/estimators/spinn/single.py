@@ -335,8 +335,9 @@ class _SPINNBase(_SPINNCore):
         on data of the same width, the path continues from that fit's network to the new
         ``lam`` instead of starting again."""
         lam = "default" if self.lam is None else float(self.lam)
+        width = getattr(self, "n_features_in_", None)  # the previous fit's (checks reset it)
         X, y, sw = self._check_data(X, y, sample_weight)
-        warm = bool(self.warm_start) and hasattr(self, "module_") and X.shape[1] == self.n_features_in_
+        warm = bool(self.warm_start) and hasattr(self, "module_") and X.shape[1] == width
         old = (copy.deepcopy(self.module_), self.lambda_fit_, self.screen_support_) if warm else None
         self.n_features_in_ = X.shape[1]
         if not warm:
