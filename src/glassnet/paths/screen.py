@@ -20,12 +20,21 @@ SCREEN_PERMUTATIONS, SCREEN_LEVEL = 23, 1.0 / 6.0
 _MAD_TO_SD = 1.4826  # median absolute deviation -> standard deviation at the normal
 
 
+def _standardise(A, w=None):
+    """Columns of A centred and scaled to unit standard deviation (weighted by ``w``)."""
+    if w is None:
+        return (A - A.mean(0)) / np.maximum(A.std(0), 1e-12)
+    mean = w @ A / w.sum()
+    sd = np.sqrt(w @ (A - mean) ** 2 / w.sum())
+    return (A - mean) / np.maximum(sd, 1e-12)
+
+
 def _screen_stats(Xs, Q, R):
     """Per feature: max over outputs of |corr(r, x_j)|, |corr(r, q_j)| (``Q``: the even term,
     ``|x_j|`` standardised; None: the linear statistic only) and max_i |corr(r, x_i x_j)|
     (times sqrt n, so each is about N(0, 1) under independence)."""
     n = Xs.shape[0]
-    Rs = (R - R.mean(0)) / np.maximum(R.std(0), 1e-12)
+    Rs = _standardise(R)
     lin = np.abs(Xs.T @ Rs).max(1) / np.sqrt(n)
     if Q is None:
         return (lin,)
@@ -39,7 +48,7 @@ def _screen_stats(Xs, Q, R):
 
 
 def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUTATIONS,
-                    linear_only: bool = False, level: float = SCREEN_LEVEL):
+                    linear_only: bool = False, level: float = SCREEN_LEVEL, sample_weight=None):
     """Second-order screen (issue 8): a boolean mask of the features whose linear term
     ``x_j``, even term ``|x_j|`` or a pairwise product ``x_i x_j`` correlates with the
     residuals ``R`` (n, K) more than the same statistic's maximum over the features does
@@ -56,7 +65,12 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     (0.94 at the normal) and better with bounded even effects (``cos 2x``: 0.79 against
     0.55), and its lighter tail keeps the permutation maxima low. Cost: O(n p^2) per
     permutation. ``linear_only``: the linear statistic alone, O(n p) per permutation (the
-    second screen of SPINN's start, on the dense fit's residuals).
+    second screen of SPINN's start, on the dense fit's residuals). ``sample_weight``: positive
+    row weights (the fit's): the features are standardised with weighted moments and each
+    statistic sums ``w_i r_i`` (residuals centred at their weighted mean) in place of ``r_i``,
+    as if a row of weight 2 were there twice; the permutations move ``w_i r_i`` between rows (a
+    row's weight goes with its residual, so residual spreads that differ with the weight do
+    not inflate the statistics). None or equal weights: the unweighted screen, exactly.
     """
     B = int(n_permutations)
     if B < 1:
@@ -65,11 +79,20 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
         raise ValueError(f"level must be in (0, 1], got {level}")
     X = np.asarray(X, dtype=np.float64)
     R = np.asarray(R, dtype=np.float64).reshape(X.shape[0], -1)
-    Xs = (X - X.mean(0)) / np.maximum(X.std(0), 1e-12)
+    w = None
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64).ravel()
+        if w.shape != (X.shape[0],) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+            raise ValueError(f"sample_weight must hold one positive weight per row ({X.shape[0]})")
+        if np.ptp(w) == 0:
+            w = None  # equal weights: the unweighted screen, exactly
+    Xs = _standardise(X, w)
     Xs32, Q32 = Xs.astype(np.float32), None  # the p x p products dominate: float32
     if not linear_only:
         Q = np.abs(Xs)  # the even term: |x_j| catches x^2, |x|, cos x and bounded even effects alike
-        Q32 = ((Q - Q.mean(0)) / np.maximum(Q.std(0), 1e-12)).astype(np.float32)
+        Q32 = _standardise(Q, w).astype(np.float32)
+    if w is not None:  # weighted residuals: sum_i w_i x_ij r_i, a weight of 2 = the row twice
+        R = (R - w @ R / w.sum()) * w[:, None]
     stats = _screen_stats(Xs32, Q32, R.astype(np.float32))
     rng = np.random.default_rng(random_state)
     maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R[rng.permutation(len(R))].astype(np.float32))]

@@ -157,9 +157,11 @@ def _screen(net, problem, batch, b, seed, second=False) -> np.ndarray:
         R = np.column_stack([R * (m == k)[:, None] for k in np.unique(m)])
     rows = batch.rows(b)
     X = batch.X[torch.as_tensor(rows)].double().cpu().numpy()
+    w = batch.W[torch.as_tensor(rows), b].double().cpu().numpy()  # the fit's sample weights
     if second:
-        return screen_features(X, R[rows], seed, linear_only=True, level=SECOND_SCREEN_LEVEL)
-    return screen_features(X, R[rows], seed)
+        return screen_features(X, R[rows], seed, linear_only=True, level=SECOND_SCREEN_LEVEL,
+                               sample_weight=w)
+    return screen_features(X, R[rows], seed, sample_weight=w)
 
 
 def w1_ridge_where_correlated(problem: Problem, batch: Batch, mask) -> Problem:
