@@ -1,6 +1,7 @@
 """Registered algorithm-inspired networks: parameter counts, the special cases that make them
 ResNet / DenseNet again, and forward + backward of every one of them."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -120,6 +121,11 @@ def test_registry_holds_the_family():
         CifarResNet(21)
     with pytest.raises(ValueError, match="3n"):
         DenseNet(41)
+    for name in OPTNETS_MODELS:  # a head without classes, a stem without channels
+        for bad in ({"num_classes": 0}, {"in_chans": 0}, {"num_classes": 2.5}):
+            with pytest.raises(ValueError, match=f"{next(iter(bad))} must be a positive int"):
+                create_model(name, **bad)
+    assert create_model("hbnet20", num_classes=np.int64(3))(torch.zeros(2, 3, 16, 16)).shape == (2, 3)
 
 
 BIG = ("resnet34", "hbnet34", "densenet121", "agdnet121")
