@@ -225,6 +225,18 @@ def test_every_registered_model_runs_forward_and_backward(name):
     assert grads and any(g is not None and torch.any(g != 0) for g in grads)
 
 
+@pytest.mark.parametrize("name", sorted(models()))
+def test_every_registered_model_refuses_sizes_below_one(name):
+    """Each integer size of a model's example set to 0 or -1 is a ValueError at construction
+    (not a division by zero, a negative tensor dimension or a model without outputs)."""
+    kwargs, _ = model_example(name)
+    sizes = [k for k, v in kwargs.items() if isinstance(v, int) and not isinstance(v, bool)]
+    for k in sizes:
+        for bad in (0, -1):
+            with pytest.raises(ValueError):
+                create_model(name, **{**kwargs, k: bad})
+
+
 def _tensors(out):
     if isinstance(out, torch.Tensor):
         return [out]

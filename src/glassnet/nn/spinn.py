@@ -265,6 +265,8 @@ class IntegrativeSPINNNet(GlassModule):
             raise ValueError("IntegrativeSPINNNet needs at least one hidden layer")
         if n_datasets < 1:
             raise ValueError("n_datasets must be >= 1")
+        if n_features < 1 or n_outputs < 1 or any(h < 1 for h in hidden):
+            raise ValueError("n_features, n_outputs and hidden sizes must be >= 1")
         self.activation = activation
         self.a = _check_activation(activation)
         t = hidden[0]
