@@ -207,3 +207,23 @@ def test_channel_axis_reads_a_width_3_grayscale_stack_unambiguously():
     assert fitted.n_patches_ == 50
     with pytest.raises(ValueError, match="channel_axis=None an image is a 2-d"):
         sr.evaluate(np.stack([_camera()[:32, :32]] * 3, -1), channel_axis=None)
+
+
+def test_skimage_loader_names_unknown_and_missing_images(monkeypatch):
+    import skimage.data
+
+    from glassnet.datasets import load_skimage_images
+
+    assert load_skimage_images("camera")["camera"].dtype == np.uint8  # a name, not its letters
+    with pytest.raises(ValueError, match=r"unknown scikit-image image\(s\) \['nosuch'\]"):
+        load_skimage_images(["camera", "nosuch"])
+    with pytest.raises(ValueError, match="unknown"):
+        load_skimage_images(["data_dir"])  # in skimage.data, but not an image
+
+
+    def offline():  # what scikit-image's fetcher raises for a download-only image offline
+        raise OSError("Unable to download data/cells3d.tif")
+
+    monkeypatch.setattr(skimage.data, "cells3d", offline)
+    with pytest.raises(FileNotFoundError, match="'cells3d' is not on this machine"):
+        load_skimage_images("cells3d")

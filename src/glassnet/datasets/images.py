@@ -123,13 +123,29 @@ def load_image_folder(name: str, data_dir_: str | os.PathLike | None = None,
     return {p.stem: _read_rgb(p) for p in files}
 
 
+_SKIMAGE_NOT_IMAGES = {"data_dir", "download_all", "file_hash", "lbp_frontal_face_cascade_filename"}
+
+
 def load_skimage_images(names) -> dict[str, np.ndarray]:
-    """scikit-image's bundled images by name (uint8; RGB or grayscale)."""
+    """scikit-image's bundled images by name (a name or a list of names; uint8, RGB or
+    grayscale). ``ValueError`` for a name ``skimage.data`` does not have; ``FileNotFoundError``
+    for one it would have to download (nothing is downloaded at run time)."""
     import skimage.data
 
+    names = [names] if isinstance(names, str) else list(names)
+    known = sorted(set(getattr(skimage.data, "__all__", ())) - _SKIMAGE_NOT_IMAGES)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown scikit-image image(s) {unknown}; skimage.data has {known}")
     out = {}
     for n in names:
-        img = np.asarray(getattr(skimage.data, n)())
+        try:
+            img = np.asarray(getattr(skimage.data, n)())
+        except (OSError, ImportError, ValueError) as err:  # not bundled: a download (pooch)
+            raise FileNotFoundError(
+                f"scikit-image's {n!r} is not on this machine and nothing is downloaded at run "
+                f"time ({type(err).__name__}: {err}); bundled ones include camera, astronaut, "
+                "coffee, chelsea") from err
         if img.ndim == 3 and img.shape[2] == 4:
             img = img[..., :3]
         out[n] = img.astype(np.uint8)
