@@ -99,3 +99,26 @@ def test_spinn_regressors_refuse_targets_too_small_to_standardise(regression):
             SPINNRegressorCV(**FAST).fit(X, tiny)
     # zeros are a constant, not a tiny target
     np.testing.assert_array_equal(SPINNRegressorCV(**FAST).fit(X, np.zeros(30)).predict(X), 0.0)
+
+
+def test_unreadable_or_incomplete_mat_files_are_named(tmp_path):
+    """A truncated file, or one without the expected variables, is a ValueError naming the file
+    (scipy's MatReadError or a KeyError used to surface)."""
+    from scipy.io import savemat
+
+    from glassnet.datasets import load_dsrl_graph, load_gene_expression, load_multiview
+
+    (tmp_path / "multiview" / "dsrl").mkdir(parents=True)
+    (tmp_path / "gene_expression").mkdir()
+    (tmp_path / "multiview" / "MSRC-v1.mat").write_bytes(b"not a mat file")
+    with pytest.raises(ValueError, match="MSRC-v1.mat is not a readable MATLAB file"):
+        load_multiview("MSRC-v1", tmp_path)
+    savemat(tmp_path / "multiview" / "MSRC-v1.mat", {"X": np.zeros((1, 2))})
+    with pytest.raises(ValueError, match=r"expected variables \['y or Y'\] are missing"):
+        load_multiview("MSRC-v1", tmp_path)
+    savemat(tmp_path / "multiview" / "dsrl" / "MSRC-v1W.mat", {"A": np.eye(3)})
+    with pytest.raises(ValueError, match=r"MSRC-v1W.mat: expected variables \['W'\]"):
+        load_dsrl_graph("MSRC-v1", tmp_path)
+    savemat(tmp_path / "gene_expression" / "colon.mat", {"X": np.zeros((3, 2))})
+    with pytest.raises(ValueError, match=r"colon.mat: expected variables \['Y'\]"):
+        load_gene_expression("colon", tmp_path)

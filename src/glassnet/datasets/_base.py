@@ -44,3 +44,21 @@ def require_file(directory: str | os.PathLike | None, relpath: str, source: str)
     if not f.is_file():
         raise FileNotFoundError(f"expected data file {f} is missing; it comes from {source}")
     return f
+
+
+def read_mat(f: Path, *variables: str, any_of: tuple[str, ...] = ()) -> dict:
+    """``scipy.io.loadmat(f)``, with a ``ValueError`` naming the file when it cannot be read (a
+    truncated or foreign file) or lacks one of ``variables`` (or all of ``any_of``)."""
+    from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
+
+    try:
+        d = loadmat(f)
+    except (MatReadError, ValueError, OSError, TypeError) as err:
+        raise ValueError(f"{f} is not a readable MATLAB file ({type(err).__name__}: {err})") from err
+    missing = [v for v in variables if v not in d]
+    if any_of and not any(v in d for v in any_of):
+        missing.append(" or ".join(any_of))
+    if missing:
+        raise ValueError(f"{f}: expected variables {missing} are missing")
+    return d

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.datasets._base import require_file
+from glassnet.datasets._base import read_mat, require_file
 from glassnet.datasets.clinical import TabularData
 
 GENE_EXPRESSION_SETS = {
@@ -28,14 +28,12 @@ BRAIN_TUMOR1_CLASSES = {
 
 def load_gene_expression(name: str, data_dir=None) -> TabularData:
     """Load ``gene_expression/<name>.mat`` (variables ``X`` samples x genes, ``Y`` from 1)."""
-    from scipy.io import loadmat
-
     if name not in GENE_EXPRESSION_SETS:
         raise ValueError(f"unknown gene-expression set {name!r}; known: {sorted(GENE_EXPRESSION_SETS)}")
     path = require_file(
         data_dir, f"gene_expression/{name}.mat", f"the scikit-feature repository: {GENE_EXPRESSION_SETS[name]}"
     )
-    mat = loadmat(path)
+    mat = read_mat(path, "X", "Y")
     X = np.asarray(mat["X"], dtype=np.float64)
     y = np.asarray(mat["Y"]).ravel().astype(int)
     if X.shape[0] != y.shape[0]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet.datasets._base import require_file
+from glassnet.datasets._base import read_mat, require_file
 
 __all__ = ["MULTIVIEW_SETS", "MultiviewData", "has_dsrl_graph", "load_dsrl_graph", "load_multiview"]
 
@@ -61,13 +61,11 @@ def _dense(v) -> np.ndarray:
 
 def load_multiview(name: str, data_dir=None) -> MultiviewData:
     """Load one multi-view set by name (keys of :data:`MULTIVIEW_SETS`)."""
-    from scipy.io import loadmat
-
     if name not in MULTIVIEW_SETS:
         raise ValueError(f"unknown multi-view set {name!r}; known: {sorted(MULTIVIEW_SETS)}")
     rel, transposed = MULTIVIEW_SETS[name]
     f = require_file(data_dir, rel, _DSRL_SOURCE if rel.startswith("multiview/dsrl") else _SOURCE)
-    d = loadmat(f)
+    d = read_mat(f, "X", any_of=("y", "Y"))
     views = [_dense(v) for v in np.asarray(d["X"]).ravel()]
     if transposed:
         views = [v.T for v in views]
@@ -87,12 +85,11 @@ def has_dsrl_graph(name: str) -> bool:
 def load_dsrl_graph(name: str, data_dir=None):
     """The authors' similarity graph ``W`` for data set ``name`` (CSR, symmetric, zero diagonal)."""
     import scipy.sparse as sp
-    from scipy.io import loadmat
 
     if name not in _DSRL_GRAPHS:
         raise ValueError(f"no released DSRL graph for {name!r}; available: {sorted(_DSRL_GRAPHS)}")
     f = require_file(data_dir, f"multiview/dsrl/{_DSRL_GRAPHS[name]}.mat", _DSRL_SOURCE)
-    W = loadmat(f)["W"]
+    W = read_mat(f, "W")["W"]
     W = sp.csr_matrix(W, dtype=np.float64)
     W = ((W + W.T) / 2).tocsr()  # stored symmetric up to rounding
     W.eliminate_zeros()

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glassnet.datasets._base import data_dir, require_file
+from glassnet.datasets._base import data_dir, read_mat, require_file
 
 __all__ = ["CIFAR_FOLDERS", "ImageDataset", "load_cifar", "load_usps"]
 
@@ -35,12 +35,8 @@ CIFAR_FILES = {"cifar10": ([f"data_batch_{i}" for i in range(1, 6)], ["test_batc
 
 def load_usps(data_dir_: str | os.PathLike | None = None):
     """USPS as ``(X, y)``: ``X`` (11000, 16, 16) uint8 upright digits, ``y`` digits 0-9."""
-    from scipy.io import loadmat
-
     f = require_file(data_dir_, "usps/USPS.mat", USPS_SOURCE)
-    m = loadmat(f)
-    if "fea" not in m or "gnd" not in m:
-        raise ValueError(f"{f}: expected variables 'fea' and 'gnd'")
+    m = read_mat(f, "fea", "gnd")
     X = np.asarray(m["fea"], dtype=np.uint8).reshape(-1, 16, 16)
     y = np.asarray(m["gnd"]).reshape(-1).astype(np.int64) - 1
     if X.shape[0] != y.shape[0]:
