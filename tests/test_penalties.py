@@ -97,6 +97,20 @@ def test_bad_parameters_raise():
         get_penalty("nope")
     with pytest.raises(ValueError, match="shape"):
         IntegrativePenalty(1.0).prox(torch.randn(3, 4), 0.1)
+    for cls in (CompositeMCP, IntegrativePenalty):  # the inner solve's controls
+        for bad in ({"max_iter": 0}, {"max_iter": 2.5}, {"tol": -1.0}, {"tol": float("nan")}):
+            with pytest.raises(ValueError, match=next(iter(bad))):
+                cls(1.0, **bad)
+
+
+def test_objective_refuses_negative_or_nonfinite_ridges():
+    from glassnet.datafits import Objective, Squared
+
+    for bad in ({"lambda_0": -0.1}, {"lambda_w1": float("nan")}, {"lambda_0": [0.1, -0.2]},
+                {"lambda_0": np.array([0.1, np.inf])}, {"lambda_w1": torch.tensor([0.1, -1.0])}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be finite and >= 0"):
+            Objective(Squared(), **bad)
+    assert Objective(Squared(), np.array([0.1, 0.2]), [0.0, torch.tensor(0.3)]).lambda_0.shape == (2,)
 
 
 def test_registry_names_and_with_lambda():

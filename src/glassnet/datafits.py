@@ -182,6 +182,16 @@ class Objective:
     """
 
     def __init__(self, datafit: Datafit, lambda_0=0.0, lambda_w1=0.0):
+        for name, v in (("lambda_0", lambda_0), ("lambda_w1", lambda_w1)):
+            if torch.is_tensor(v):
+                vals = v.detach().flatten().tolist()
+            elif isinstance(v, (list, tuple)) or getattr(v, "ndim", 0):  # per network
+                vals = [float(x) for x in (v.ravel() if hasattr(v, "ravel") else v)]
+            else:
+                vals = [v]
+            if not all(math.isfinite(float(x)) and float(x) >= 0 for x in vals):
+                raise ValueError(f"{name} must be finite and >= 0 (one value or one per network), "
+                                 f"got {v!r}")
         self.datafit = datafit
         self.lambda_0 = lambda_0
         self.lambda_w1 = lambda_w1

@@ -15,6 +15,7 @@ raises ``ValueError`` otherwise.
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 
@@ -158,6 +159,16 @@ def _check_gamma(gamma: float) -> float:
     return gamma
 
 
+def _check_solver(max_iter, tol) -> tuple[int, float]:
+    """The inner fixed-point solve's controls: ``max_iter`` an int >= 1, ``tol`` finite >= 0."""
+    if isinstance(max_iter, bool) or not float(max_iter).is_integer() or max_iter < 1:
+        raise ValueError(f"max_iter must be an int >= 1, got {max_iter!r}")
+    tol = float(tol)
+    if not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be finite and >= 0, got {tol}")
+    return int(max_iter), tol
+
+
 def _check_step(step: float, gamma: float, name: str) -> None:
     if not step < gamma:
         raise ValueError(
@@ -284,8 +295,7 @@ class CompositeMCP(Penalty):
     def __init__(self, lam: float = 1.0, gamma: float = 3.0, max_iter: int = 100, tol: float = 1e-10):
         self.lam = self._check_lambda(lam)
         self.gamma = _check_gamma(gamma)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        self.max_iter, self.tol = _check_solver(max_iter, tol)
 
     def _outer_b(self, w):
         return w.reshape(-1, w.shape[-1]).shape[0] * self.gamma * self.lam / 2.0
@@ -369,8 +379,7 @@ class IntegrativePenalty(Penalty):
         self.alpha = float(alpha)
         self.outer = outer
         self.gamma = _check_gamma(gamma)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        self.max_iter, self.tol = _check_solver(max_iter, tol)
 
     @staticmethod
     def _check_shape(w):
