@@ -60,6 +60,13 @@ def test_psnr_convention():
     assert np.isclose(psnr(a, b, border=0), 10 * np.log10(255.0**2 / (255.0**2 / 10)))
     with pytest.raises(ValueError, match="shape"):
         psnr(a, np.zeros((9, 10)))
+    c = a.copy()
+    c[3, 3] = np.nan  # a NaN pixel used to give a NaN score
+    for bad in ((a, c), (c, a), (np.zeros((0, 0)), np.zeros((0, 0)))):
+        with pytest.raises(ValueError, match="psnr needs"):
+            psnr(*bad)
+    with pytest.raises(ValueError, match="peak"):
+        psnr(a, b, peak=0.0)
 
 
 def test_degrade_and_features():

@@ -76,6 +76,11 @@ def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
     b = np.asarray(estimate, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"reference {a.shape} and estimate {b.shape} differ in shape")
+    if a.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("psnr needs two non-empty images of finite values (NaN or inf found)"
+                         if a.size else "psnr needs non-empty images")
+    if not (np.isfinite(peak) and peak > 0):
+        raise ValueError(f"peak must be positive and finite, got {peak}")
     if border < 0 or 2 * border >= min(a.shape[:2]):
         raise ValueError(f"border {border} does not fit image of shape {a.shape}")
     if border:
