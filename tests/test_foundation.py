@@ -47,6 +47,13 @@ def test_metrics():
         kuncheva_index([1], [1, 2], 10)
     with pytest.raises(ValueError, match="n_features"):
         selection_rates([0], [0, 1, 2], 3)
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, n_features\)"):
+        kuncheva_index([1, 20], [1, 2], 10)  # an index past n_features used to score 0.375
+    from glassnet.metrics import clustering_accuracy, purity
+
+    for score in (purity, clustering_accuracy):  # NaN labels used to count as one more label
+        with pytest.raises(ValueError, match="labels_true contains NaN"):
+            score([0, 1, np.nan], [0, 1, 1])
 
 
 def test_registries_are_populated_and_reachable():

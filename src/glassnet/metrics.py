@@ -39,6 +39,8 @@ def kuncheva_index(a, b, n_features: int) -> float:
         raise ValueError(f"Kuncheva's index needs sets of equal size, got {q} and {len(b)}")
     if q == 0 or q >= n_features:
         raise ValueError(f"Kuncheva's index is undefined for q={q} of n={n_features}")
+    if any(not 0 <= j < n_features for j in a | b):
+        raise ValueError("feature indices must lie in [0, n_features)")
     r = len(a & b)
     return (r * n_features - q * q) / (q * (n_features - q))
 
@@ -97,6 +99,9 @@ def _check_labels(labels_true, labels_pred):
         raise ValueError(f"labels_true {a.shape} and labels_pred {b.shape} differ in length")
     if a.size == 0:
         raise ValueError("no labels to score")
+    for name, v in (("labels_true", a), ("labels_pred", b)):
+        if v.dtype.kind == "f" and not np.isfinite(v).all():
+            raise ValueError(f"{name} contains NaN or inf")
     return a, b
 
 
