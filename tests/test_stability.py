@@ -225,6 +225,8 @@ def test_estimators_without_a_support_or_classes_too_small_are_refused(linear):
         StabilitySelection(object(), n_subsamples=2).fit(X, y)
     with pytest.raises(ValueError, match="needs an estimator"):
         StabilitySelection().fit(X, y)
+    with pytest.raises(ValueError, match="requires y to be passed"):  # was a TypeError inside
+        StabilitySelection(Lasso(), n_subsamples=2).fit(X, None)
     from glassnet.estimators.irls_admm import ADMMLogisticRegression
 
     Xc, yc = _logistic(40)

@@ -408,6 +408,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.estimator is None:
             raise ValueError("StabilitySelection needs an estimator: a selector to fit on each "
                              "half-sample, e.g. StabilitySelection(SPINNRegressor())")
+        if y is None:  # scikit-learn's wording (its check_requires_y_none)
+            raise ValueError("StabilitySelection requires y to be passed, but the target y is "
+                             "None (the selector is fitted on half-samples of X and y)")
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=None,
                              multi_output=True, ensure_min_samples=2)
         if sample_weight is not None:  # one non-negative weight per row, checked before any fit
