@@ -77,6 +77,10 @@ def test_integrative_spinn_names_degenerate_data_sets(regression, lam):
         clf.fit([X, X], [yc, one])
     with pytest.raises(ValueError, match="data set 1 has a single class"):
         clf.fit([X, X], [yc, np.zeros(30, int)])  # both classes overall, one in data set 1
+    with pytest.raises(ValueError, match=r"ys\[0\] is None"):
+        est.fit([X, X], [None, y])
+    with pytest.raises(ValueError, match=r"Xs\[1\] is None"):
+        est.fit([X, None], [y, y])
 
 
 def test_constant_y_gives_a_constant_model_like_the_single_set_regressor(regression):

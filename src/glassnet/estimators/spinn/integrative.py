@@ -152,6 +152,10 @@ class IntegrativeSPINN(_CVBase):
             raise ValueError(f"ys must be a list with one target array per data set ({len(Xs)})")
         from sklearn.utils.validation import _check_sample_weight, check_consistent_length
 
+        for name, seq in (("Xs", Xs), ("ys", ys)):
+            gone = [i for i, v in enumerate(seq) if v is None]
+            if gone:
+                raise ValueError(f"{name}[{gone[0]}] is None; every data set needs its data")
         Xs = [self._check_X(X, reset=(i == 0)) for i, X in enumerate(Xs)]
         if len({X.shape[1] for X in Xs}) != 1:
             raise ValueError(f"all data sets must share the same features; got feature counts "
