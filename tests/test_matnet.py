@@ -262,6 +262,8 @@ def test_bad_shapes_raise_clear_errors():
         MatNetClassifier(head="regression", max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="output_shape"):
         MatNetRegressor(output_shape=(2, 2), max_epochs=1).fit(X, np.zeros((100, 3)))
+    with pytest.raises(ValueError, match=r"output_shape=\(3, 3\) does not fit y of matrices"):
+        MatNetRegressor(output_shape=(3, 3), max_epochs=1).fit(X, np.zeros((100, 2, 3)))
     with pytest.raises(ValueError, match="NaN|nan|infinity"):
         Xn = X.copy()
         Xn[0, 0] = np.nan

@@ -424,6 +424,9 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         k = Y.shape[1]
         if y3 is not None:
             out_shape = y3
+            if self.output_shape is not None and tuple(self.output_shape) != y3:
+                raise ValueError(f"output_shape={self.output_shape!r} does not fit y of matrices "
+                                 f"{y3} (give one or make them agree)")
         elif self.output_shape is not None:
             try:
                 out_shape = tuple(int(v) for v in self.output_shape)
