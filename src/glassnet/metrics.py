@@ -13,6 +13,11 @@ def _as_set(s) -> set[int]:
     return {int(i) for i in np.asarray(list(s), dtype=int).ravel()}
 
 
+def _check_indices(indices: set[int], n_features: int) -> None:
+    if any(i < 0 or i >= n_features for i in indices):
+        raise ValueError("feature indices must lie in [0, n_features)")
+
+
 def selection_rates(selected, support, n_features: int) -> dict[str, float]:
     """FP rate (selected nulls / nulls), FN rate (missed true / true), TPR = 1 - FN, FPR = FP."""
     sel, true = _as_set(selected), _as_set(support)
@@ -20,8 +25,7 @@ def selection_rates(selected, support, n_features: int) -> dict[str, float]:
         raise ValueError("support is empty")
     if n_features <= len(true):
         raise ValueError("n_features must exceed the size of the true support")
-    if any(i < 0 or i >= n_features for i in sel | true):
-        raise ValueError("feature indices must lie in [0, n_features)")
+    _check_indices(sel | true, n_features)
     fp = len(sel - true) / (n_features - len(true))
     fn = len(true - sel) / len(true)
     return {"fp_rate": fp, "fn_rate": fn, "tpr": 1.0 - fn, "fpr": fp, "n_selected": len(sel)}
@@ -39,8 +43,7 @@ def kuncheva_index(a, b, n_features: int) -> float:
         raise ValueError(f"Kuncheva's index needs sets of equal size, got {q} and {len(b)}")
     if q == 0 or q >= n_features:
         raise ValueError(f"Kuncheva's index is undefined for q={q} of n={n_features}")
-    if any(not 0 <= j < n_features for j in a | b):
-        raise ValueError("feature indices must lie in [0, n_features)")
+    _check_indices(a | b, n_features)
     r = len(a & b)
     return (r * n_features - q * q) / (q * (n_features - q))
 
@@ -78,9 +81,10 @@ def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
     b = np.asarray(estimate, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"reference {a.shape} and estimate {b.shape} differ in shape")
-    if a.size == 0 or not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("psnr needs two non-empty images of finite values (NaN or inf found)"
-                         if a.size else "psnr needs non-empty images")
+    if a.size == 0:
+        raise ValueError("psnr needs non-empty images")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("psnr needs images of finite values (NaN or inf found)")
     if not (np.isfinite(peak) and peak > 0):
         raise ValueError(f"peak must be positive and finite, got {peak}")
     if border < 0 or 2 * border >= min(a.shape[:2]):
