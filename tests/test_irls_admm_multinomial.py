@@ -238,7 +238,7 @@ def test_more_folds_than_the_largest_class_fall_back_to_its_size():
             # each class spread over the folds: at most ceil(size / folds) of it held out at once
             assert np.all(np.bincount(y[va], minlength=9) <= np.ceil(np.bincount(y) / n))
     est.cv, est.classes_ = 5, np.arange(12)
-    with pytest.raises(ValueError, match="smallest class has 1"):
+    with pytest.raises(ValueError, match="smallest class has 1 member"):
         est._folds(np.arange(12), 0)
 
 

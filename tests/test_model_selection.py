@@ -136,3 +136,46 @@ def test_cv_plots_mark_the_chosen_candidate():
     with pytest.raises(ValueError, match="no selection CV"):
         IRLSADMMNetClassifier(n_features_to_select=3, max_epochs=5, random_state=0).fit(Xc, yc).plot_cv()
     plt.close("all")
+
+
+def test_folds_follow_one_policy_when_a_class_is_smaller_than_cv():
+    """``make_folds`` (every family's folds): two classes, one of 3 members, ``cv=5`` -> 3
+    stratified folds with a warning; three classes with a rare one -> ``cv`` folds with the rare
+    class spread; a class of one member, or ``cv`` not an int >= 2 -> a ValueError."""
+    from glassnet.model_selection import make_folds
+
+    y = np.r_[np.zeros(20, int), np.ones(3, int)]
+    with pytest.warns(UserWarning, match=r"cv=5 is more folds than class\(es\) \{1: 3\} .* using 3"):
+        folds = make_folds(23, 5, y, classification=True, random_state=0)
+    assert len(folds) == 3
+    for tr, va in folds:  # a partition, each fold holding out one member of the small class
+        assert np.intersect1d(tr, va).size == 0 and tr.size + va.size == 23 and y[va].sum() == 1
+    y3 = np.r_[np.zeros(20, int), np.ones(20, int), 2, 2]
+    with pytest.warns(UserWarning, match="using 5 stratified folds, the smaller classes spread"):
+        folds = make_folds(42, 5, y3, classification=True, random_state=0)
+    assert len(folds) == 5 and all(np.bincount(y3[va], minlength=3)[0] == 4 for _, va in folds)
+    with pytest.raises(ValueError, match=r"smallest class has 1 member \(class\(es\) \[1\]\)"):
+        make_folds(21, 5, np.r_[np.zeros(20, int), 1], classification=True)
+    for bad in (1, 2.0, True):
+        with pytest.raises(ValueError, match="cv must be an int >= 2"):
+            make_folds(20, bad)
+    with pytest.raises(ValueError, match="cannot make 5 folds from 4 samples"):
+        make_folds(4, 5)
+    assert len(make_folds(23, 3, y, classification=True, random_state=0)) == 3  # no warning needed
+
+
+def test_spinn_and_irls_admm_classifiers_lower_cv_alike_for_a_small_class():
+    """A class of 3 with the default ``cv=5``: both families warn and select on 3 folds (SPINN
+    refused such data before and IRLS-ADMM lowered cv silently)."""
+    from sklearn.datasets import make_classification
+
+    from glassnet import IRLSADMMNetClassifier, SPINNClassifierCV
+
+    X, y = make_classification(60, 6, n_informative=2, n_redundant=0, random_state=0)
+    keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:3]]
+    X, y = X[keep], y[keep]
+    for est in (SPINNClassifierCV(max_epochs=5, n_lambdas=3, random_state=0),
+                IRLSADMMNetClassifier(max_epochs=5, random_state=0)):
+        with pytest.warns(UserWarning, match=r"cv=5 is more folds than class\(es\) \{1: 3\}"):
+            est.fit(X, y)
+        assert est.predict(X).shape == y.shape

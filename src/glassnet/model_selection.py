@@ -7,6 +7,7 @@ Every family that chooses a regularisation level or a number of features by held
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -84,8 +85,17 @@ def choose(losses, selection: str = "1se", n_se: float = 1.0) -> tuple[int, np.n
 def make_folds(n_samples: int, cv: int, y=None, classification: bool = False, random_state=None):
     """``cv`` shuffled (stratified when ``classification``) train/validation index pairs.
 
-    Raises a ``ValueError`` that names the problem when the data cannot be split: fewer
-    samples than folds, or (classification) a class with fewer members than folds.
+    One policy for every family's folds when a class (or stratum) has fewer members than
+    ``cv``, with a ``UserWarning`` saying what was done (nothing is cut silently):
+
+    - more than two classes, at least one smaller than ``cv``, and ``cv <= n_samples // 2``:
+      ``cv`` stratified folds (no more than the largest class has members) over which the
+      small classes are spread as far as they go (scikit-learn's ``StratifiedKFold``), so that
+      one rare class does not cut every other class's folds (lymphoma has classes of 2);
+    - otherwise the folds are lowered to the smallest class's size (at least 2).
+
+    Raises a ``ValueError`` that names the problem when the data cannot be split: ``cv`` not an
+    int >= 2, fewer samples than folds, or (classification) a class with a single member.
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -93,18 +103,28 @@ def make_folds(n_samples: int, cv: int, y=None, classification: bool = False, ra
         raise ValueError(f"cv must be an int >= 2, got {cv!r}")
     if n_samples < cv:
         raise ValueError(f"cannot make {cv} folds from {n_samples} samples; lower cv")
-    if classification:
-        classes, counts = np.unique(np.asarray(y), return_counts=True)
-        if counts.min() < cv:
-            small = {c.item() if hasattr(c, "item") else c: int(m) for c, m in zip(classes, counts) if m < cv}
-            raise ValueError(
-                f"cannot make {cv} stratified folds: class(es) {small} have fewer than {cv} members "
-                "(lower cv or drop those classes)"
-            )
-        splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    if not classification:
+        return list(KFold(cv, shuffle=True, random_state=random_state).split(np.zeros((n_samples, 1))))
+    classes, counts = np.unique(np.asarray(y), return_counts=True)
+    n_min, n_splits = int(counts.min()), int(cv)
+    if n_min < cv:
+        small = {c.item() if hasattr(c, "item") else c: int(m) for c, m in zip(classes, counts) if m < cv}
+        if len(counts) > 2 and cv <= n_samples // 2 and counts.max() >= 2:
+            n_splits = max(2, min(int(cv), int(counts.max())))
+            done = f"{n_splits} stratified folds, the smaller classes spread over them as far as they go"
+        elif n_min < 2:
+            ones = [c for c, m in small.items() if m == 1]
+            raise ValueError(f"cannot make stratified folds: the smallest class has 1 member (class(es) "
+                             f"{ones}); cross-validation needs at least 2 of each class")
+        else:
+            n_splits = n_min
+            done = f"{n_splits} stratified folds (the smallest class's size)"
+        warnings.warn(f"cv={cv} is more folds than class(es) {small} have members: using {done}",
+                      UserWarning, stacklevel=2)
+    splitter = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # scikit-learn's "the least populated class ..."
         return list(splitter.split(np.zeros((n_samples, 1)), y))
-    splitter = KFold(cv, shuffle=True, random_state=random_state)
-    return list(splitter.split(np.zeros((n_samples, 1))))
 
 
 def run_folds(fn: Callable, folds: Sequence, n_jobs: int | None = None) -> list:

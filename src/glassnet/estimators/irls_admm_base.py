@@ -391,25 +391,9 @@ class _NetSelector(_IRLSADMMBase):
         return self.rule
 
     def _folds(self, yi, seed):
-        """Stratified folds of the selection and refit: ``cv``, or as many as the
-        smaller class has members (at least 2) for two classes. With more classes a class with
-        fewer members than folds is spread over them as far as it goes (scikit-learn's
-        ``StratifiedKFold``) instead of cutting every class's folds (lymphoma has classes of 2),
-        with no more folds than the largest class has members (scikit-learn refuses more)."""
-        counts = np.bincount(yi, minlength=len(self.classes_))
-        n_min = int(counts.min())
-        if len(counts) > 2 and n_min < self.cv <= len(yi) // 2 and counts.max() >= 2:
-            from sklearn.model_selection import StratifiedKFold
-
-            n_splits = max(2, min(self.cv, int(counts.max())))  # no more folds than the largest class
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # "the least populated class has ..."
-                split = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(np.zeros((len(yi), 1)), yi)
-                return list(split)
-        if n_min < 2:
-            raise ValueError(f"the smallest class has {n_min} sample(s); the selection's "
-                             "cross-validation needs at least 2 of each class")
-        return make_folds(len(yi), min(self.cv, n_min), yi, classification=True, random_state=seed)
+        """Stratified folds of the selection and refit: ``cv``, fewer (with a warning) when a
+        class has fewer members; the policy is ``glassnet.model_selection.make_folds``'s."""
+        return make_folds(len(yi), self.cv, yi, classification=True, random_state=seed)
 
     # ------------------------------------------------------------------ the net
     def _work(self, X, n_outputs) -> float:

@@ -145,11 +145,12 @@ class _CVBase(_SPINNCore):
     def _cv_select(self, X, y, sw, strata, classification, n_out):
         """The whole CV fit on validated arrays; sets the fitted attributes."""
         n, p = X.shape
-        n_l, K = int(self.n_lambdas), int(self.cv)
+        n_l = int(self.n_lambdas)
         with fit_context(self.random_state, self._work(X)) as seed0, \
                 progress(total=2 * n_l, desc=type(self).__name__, verbose=self.verbose) as bar:
             seed = seed_of(seed0)
             folds = make_folds(n, self.cv, strata, classification, random_state=seed % (2**32))
+            K = len(folds)  # fewer than cv when a class has fewer members (make_folds)
             full, scales = self._batch(X, y, sw, [(np.arange(n), None)])
             fb, _ = self._batch(X, y, sw, folds, Xt=full.X)
             # network 0 fits the full data, network k + 1 fold k: their starts train as one

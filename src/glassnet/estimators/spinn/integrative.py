@@ -192,8 +192,9 @@ class IntegrativeSPINN(_CVBase):
         return X, y, sw, m
 
     def _check_per_dataset(self, y, m, M):
-        """Every data set: 2 samples, ``cv`` per fold stratum when folds are drawn (by data
-        set, and class), and a regression target that can be standardised (issue 25)."""
+        """Every data set: 2 samples, 2 per fold stratum when folds are drawn (by data set,
+        and class; fewer folds than ``cv`` when a stratum is smaller, as ``make_folds`` says),
+        and a regression target that can be standardised (issue 25)."""
         from glassnet.estimators.base import check_not_tiny
 
         clf, folds = self._classification, self.lam is None or self.relax
@@ -206,10 +207,9 @@ class IntegrativeSPINN(_CVBase):
             if clf and len(counts) < 2:
                 raise ValueError(f"data set {i} has a single class ({yi[0]!r}); each data set "
                                  "needs samples of both classes (its own intercept is fitted)")
-            if folds and min(counts) < self.cv:
-                raise ValueError(f"data set {i} has {min(counts)} samples{' of a class' * clf}: the "
-                                 f"cv={self.cv} folds are stratified by data set"
-                                 f"{' and class' * clf}, so each needs {self.cv} (lower cv)")
+            if folds and min(counts) < 2:
+                raise ValueError(f"data set {i} has 1 sample of a class: the folds are stratified by "
+                                 "data set and class, so each needs at least 2")
             if not clf:
                 check_not_tiny(yi, f"y of data set {i}")
 
