@@ -128,3 +128,44 @@ def test_unreadable_or_incomplete_mat_files_are_named(tmp_path):
     savemat(tmp_path / "gene_expression" / "colon.mat", {"X": np.zeros((3, 2))})
     with pytest.raises(ValueError, match=r"colon.mat: expected variables \['Y'\]"):
         load_gene_expression("colon", tmp_path)
+
+
+def test_integrative_spinn_zero_weights_lam_zero_and_bad_targets(regression):
+    """A zero weight is the row left out (before the folds); ``lam=0`` fits at 0 (it used to
+    fall back to 0.1 x lambda_max); complex or None targets and an all-zero set of weights are
+    ValueErrors naming the problem; ``plot_cv`` after a fixed-``lam`` fit says why it cannot."""
+    X, y, _ = regression
+    Xs, ys = [X[:15], X[15:]], [y[:15], y[15:]]
+    w0 = np.ones(15)
+    w0[::3] = 0
+    a = IntegrativeSPINN(lam=0.05, **FAST).fit(Xs, ys, sample_weight=[w0, np.ones(15)])
+    b = IntegrativeSPINN(lam=0.05, **FAST).fit([Xs[0][w0 > 0], Xs[1]], [ys[0][w0 > 0], ys[1]])
+    np.testing.assert_allclose(a.predict(X, 0), b.predict(X, 0), rtol=1e-6, atol=1e-8)
+    zero = IntegrativeSPINN(lam=0.0, **FAST).fit(Xs, ys)
+    assert zero.lambda_fit_ == 0.0
+    with pytest.raises(ValueError, match="fitted at lam=0.0, without the lambda cross-validation"):
+        zero.plot_cv()
+    with pytest.raises(ValueError, match="sample_weight of data set 1"):
+        IntegrativeSPINN(lam=0.05, **FAST).fit(Xs, ys, sample_weight=[np.ones(15), np.zeros(15)])
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        IntegrativeSPINN(lam=0.05, **FAST).fit(Xs, [ys[0] + 1j, ys[1]])
+    labels = np.array([0, 1] * 7 + [None], dtype=object)
+    with pytest.raises(ValueError, match="y contains None"):
+        IntegrativeSPINN(lam=0.05, task="classification", **FAST).fit(Xs, [labels, (ys[1] > 0) * 1])
+    with pytest.raises(ValueError, match="y contains None"):
+        DSRLClassifier(max_epochs=2).fit(X, np.array([0, 1, -1] * 9 + [None, 0, 1], dtype=object))
+
+
+def test_irls_admm_refuses_more_features_than_its_screen_ranks():
+    """An int ``n_features_to_select`` above ``screen``: the net ranks only the screened
+    columns (the others used to fill the top-q by index, with coefficients read off the
+    intercept's column when ``refit=False``)."""
+    from sklearn.datasets import make_classification
+
+    from glassnet import IRLSADMMNetClassifier, MultinomialIRLSADMMNetClassifier
+
+    X, y = make_classification(60, 8, random_state=0)
+    for cls in (IRLSADMMNetClassifier, MultinomialIRLSADMMNetClassifier):
+        with pytest.raises(ValueError, match="n_features_to_select=4 is more than the 2 columns"):
+            cls(screen=2, n_features_to_select=4, refit=False, max_epochs=2, cv=2).fit(X, y)
+        assert cls(screen=4, n_features_to_select=4, max_epochs=2, cv=2).fit(X, y).selected_features_.size == 4

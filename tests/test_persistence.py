@@ -510,3 +510,37 @@ def test_a_declared_estimator_refuses_undeclared_names_and_wrong_types(tmp_path)
         items[:] = [it for it in items if it[0] != key] + [[key, value]]
         _refused(_rewrite(None, m, arrays, tmp_path / f"{key}.glassnet"), words)
     assert isinstance(glassnet.load(tmp_path / "ok.glassnet"), DSRLClustering)
+
+
+@pytest.mark.parametrize("rng", [np.random.default_rng(3), np.random.RandomState(3),
+                                 np.random.Generator(np.random.Philox(5))])
+def test_a_numpy_generator_as_random_state_round_trips(tmp_path, rng):
+    """``random_state`` may be a ``Generator`` or ``RandomState`` (saving one used to raise a
+    TypeError): it comes back in the same state, and the predictions are identical."""
+    from glassnet import SPINNRegressor
+
+    X = np.random.default_rng(0).standard_normal((40, 4))
+    est = SPINNRegressor(max_epochs=3, random_state=rng).fit(X, X[:, 0])
+    glassnet.save(est, tmp_path / "m.glassnet")
+    back = glassnet.load(tmp_path / "m.glassnet")
+    r = back.get_params()["random_state"]
+    assert type(r) is type(rng)
+    draw = "random" if isinstance(rng, np.random.Generator) else "random_sample"
+    np.testing.assert_array_equal(getattr(r, draw)(3), getattr(rng, draw)(3))
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    meta, arrays = _parts(tmp_path / "m.glassnet")
+    rs = _entry(meta["root"]["params"], "random_state")
+    for key, value in (("__rng__", "Pickle"), ("state", {"__dict__": [["bit_generator", "Evil"]]})):
+        bad = json.loads(json.dumps(meta))
+        _entry(bad["root"]["params"], "random_state")[key] = value
+        assert rs[key] != value
+        _refused(_rewrite(None, bad, arrays, tmp_path / "bad.glassnet"), "unknown random generator")
+
+
+def test_object_labels_of_numpy_strings_round_trip(tmp_path, problem):
+    X, _, y = problem
+    labels = np.array([np.str_("no"), np.str_("yes")], dtype=object)[y]
+    est = ADMMLogisticRegression().fit(X, labels)
+    back = _round_trip(est, tmp_path)
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))

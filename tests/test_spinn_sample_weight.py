@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glassnet import SPINNClassifier, SPINNRegressor, SPINNRegressorCV
+from glassnet import SPINNClassifier, SPINNClassifierCV, SPINNRegressor, SPINNRegressorCV
 
 GLM = {"hidden": (), "activation": "identity", "penalty": "l1", "n_path": 5, "max_epochs": 3000,
        "tol": 1e-12, "dtype": "float64", "random_state": 0}
@@ -85,3 +85,57 @@ def test_warm_start_on_data_of_another_width_fits_anew():
     np.testing.assert_allclose(warm.predict(X[:, :-1]), cold.predict(X[:, :-1]), rtol=1e-6, atol=1e-7)
     clf = SPINNClassifier(lam=0.05, warm_start=True, max_epochs=20).fit(X, y > np.median(y))
     assert clf.fit(X[:, :-1], y > np.median(y)).predict(X[:, :-1]).shape == (X.shape[0],)
+
+
+def test_warm_start_keeps_the_default_lambda_and_refits_new_classes_anew():
+    """``lam=None`` is 0.1 x ``lambda_max_`` on every warm refit (it used to be 0.1 x the last
+    fit's lambda, a tenth smaller each time); labels other than the last fit's start anew
+    (they used to keep the old ``classes_`` and a binary head for three classes)."""
+    X, y = _data()
+    reg = SPINNRegressor(warm_start=True, max_epochs=30, n_path=3, random_state=0)
+    lams = [reg.fit(X, y).lambda_fit_ for _ in range(3)]
+    assert lams == pytest.approx([0.1 * reg.lambda_max_] * 3)
+    y3 = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    kw = {"max_epochs": 10, "n_path": 2, "random_state": 0}
+    clf = SPINNClassifier(warm_start=True, **kw).fit(X, (y3 > 0).astype(int))
+    clf.fit(X, y3)
+    cold = SPINNClassifier(**kw).fit(X, y3)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    np.testing.assert_allclose(clf.predict_proba(X), cold.predict_proba(X), rtol=1e-6, atol=1e-7)
+    assert list(clf.fit(X, np.where(y3 > 0, "a", "b")).classes_) == ["a", "b"]
+
+
+@pytest.mark.parametrize("cls", [SPINNRegressorCV, SPINNClassifierCV])
+def test_cv_with_zero_weights_is_the_cv_on_the_kept_rows(cls):
+    """Zero-weight rows are left out before the folds are drawn: with one row in ten weighted
+    the CV fit used to meet folds without weight (NaN losses, "All-NaN slice")."""
+    X, y = _data(n=100)
+    if cls is SPINNClassifierCV:
+        y = (y > np.median(y)).astype(int)
+    w = (np.random.default_rng(1).random(len(y)) < 0.3).astype(float)
+    kw = {"cv": 2, "n_lambdas": 3, "max_epochs": 10, "random_state": 0, "dtype": "float64"}
+    a = cls(**kw).fit(X, y, sample_weight=w)
+    b = cls(**kw).fit(X[w > 0], y[w > 0])
+    np.testing.assert_array_equal(a.support_, b.support_)
+    out = "predict_proba" if cls is SPINNClassifierCV else "predict"
+    np.testing.assert_allclose(getattr(a, out)(X), getattr(b, out)(X), rtol=1e-6, atol=1e-8)
+
+
+def test_path_checks_validation_data_and_takes_lambdas_in_any_order():
+    X, y = _data()
+    kw = {"max_epochs": 30, "random_state": 0, "dtype": "float64"}
+    grid = [0.03, 0.1, 0.3, 1.0]
+    up = SPINNRegressor(**kw).path(X, y, lambdas=grid)
+    down = SPINNRegressor(**kw).path(X, y, lambdas=grid[::-1])
+    assert [r.lam for r in up] == grid[::-1]
+    for a, b in zip(up, down):
+        np.testing.assert_array_equal(a.selected, b.selected)
+    reg = SPINNRegressor(**kw)
+    bad = [({"X_val": X[:5]}, "together"), ({"X_val": X[:5], "y_val": np.full(5, np.nan)}, "NaN"),
+           ({"X_val": X[:5], "y_val": np.array(list("abcde"))}, "numeric"),
+           ({"X_val": X[:5], "y_val": y[:5, None]}, "1-d"), ({"X_val": X[:5], "y_val": y[:4]}, "rows")]
+    for extra, match in bad:
+        with pytest.raises(ValueError, match=match):
+            reg.path(X, y, n_lambdas=2, **extra)
+    with pytest.raises(ValueError, match=r"labels not in the training y: \[7\]"):
+        SPINNClassifier(**kw).path(X, (y > 0).astype(int), n_lambdas=2, X_val=X[:3], y_val=[0, 1, 7])

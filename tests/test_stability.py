@@ -435,3 +435,26 @@ def test_path_recipe_warns_when_the_region_is_lambda_max_alone(linear):
         st = StabilitySelection(_CorrelationPath(), n_subsamples=2, lambda_min_ratio=1e-3,
                                 n_lambdas=2, max_false_positives=0.1, random_state=0).fit(X, y)
     assert st.region_ratio_ == 1.0 and st.q_ == 1.0
+
+
+def test_a_pipeline_selector_is_read_through_its_last_step(linear):
+    """``Pipeline(StandardScaler, selector)``: the support is the last step's (the scaler keeps
+    the columns); a step that mixes columns (PCA) makes the support unreadable: a ValueError."""
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, support = linear
+    kw = {"n_subsamples": 4, "random_state": 0}
+    piped = StabilitySelection(make_pipeline(StandardScaler(), SelectFromModel(Lasso(alpha=2.0))), **kw)
+    np.testing.assert_array_equal(piped.fit(X, y).get_support(indices=True), support)
+    with pytest.raises(ValueError, match="steps before the last keep the input columns"):
+        StabilitySelection(make_pipeline(PCA(3), SelectFromModel(Lasso(alpha=2.0))), **kw).fit(X, y)
+
+
+def test_a_stability_path_over_named_options_plots_them_in_grid_order(linear):
+    X, y, _ = linear
+    st = StabilitySelection(SelectFromModel(Lasso(alpha=2.0)), param_name="threshold",
+                            lambda_grid=["mean", "median"], n_subsamples=2, random_state=0).fit(X, y)
+    ax = st.plot()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["mean", "median"]

@@ -65,6 +65,8 @@ from glassnet.persistence_checks import (
     check_declared,
     check_fitted_value,
     declared_fitted,
+    rng_from_state,
+    rng_state,
 )
 
 __all__ = ["load", "save"]
@@ -124,6 +126,9 @@ class _Writer:
             return {"__torch_device__": str(obj)}
         if isinstance(obj, np.dtype):
             return {"__np_dtype__": obj.str}
+        if isinstance(obj, (np.random.Generator, np.random.RandomState)):  # a random_state
+            kind, state = rng_state(obj)
+            return {"__rng__": kind, "state": self.encode(state, f"{where} state")}
         if isinstance(obj, list):
             return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
         if isinstance(obj, tuple):
@@ -181,8 +186,8 @@ class _Writer:
     def _ndarray(self, a: np.ndarray, where: str):
         if a.dtype.kind in _NUMERIC_KINDS:
             return {"__ndarray__": self.array(a)}
-        if a.dtype.kind == "U" or (a.dtype.kind == "O" and all(
-                type(v) in (str, int, float, bool) or v is None for v in a.ravel())):
+        if a.dtype.kind == "U" or (a.dtype.kind == "O" and all(  # np.str_ / np.float64 subclass these
+                isinstance(v, (str, float)) or type(v) in (int, bool) or v is None for v in a.ravel())):
             return {"__ndarray_list__": a.tolist(), "dtype": a.dtype.str, "shape": list(a.shape)}
         raise TypeError(f"cannot save {where}: array of dtype {a.dtype}")
 
@@ -445,6 +450,8 @@ class _Reader:
             return obj
         if tag == "__sklearn_function__":
             return _sklearn_function(v["__sklearn_function__"])
+        if tag == "__rng__":
+            return rng_from_state(v["__rng__"], self.decode(v["state"]))
         if tag == "__dataclass__":
             cls = _resolve(v["__dataclass__"], "record")
             fields = v["fields"]

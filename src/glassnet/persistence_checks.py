@@ -222,3 +222,29 @@ def _attribute_name(k) -> str:
     if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
         raise ValueError(f"invalid attribute name {k!r} in file")
     return k
+
+
+_BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+
+
+def rng_state(rng) -> tuple[str, dict]:
+    """A numpy ``Generator`` or ``RandomState`` (a ``random_state`` parameter) as its kind and
+    its bit generator's state (plain data: names, ints, an array)."""
+    if isinstance(rng, np.random.Generator):
+        return "Generator", rng.bit_generator.state
+    return "RandomState", rng.get_state(legacy=False)
+
+
+def rng_from_state(kind, state):
+    """The generator :func:`rng_state` described, in the same state; a ``ValueError`` for an
+    unknown kind or bit generator (a corrupt or foreign file)."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if kind not in ("Generator", "RandomState") or name not in _BIT_GENERATORS:
+        raise ValueError(f"corrupt glassnet file: unknown random generator {kind!r} / {name!r}")
+    if kind == "RandomState":
+        rs = np.random.RandomState()
+        rs.set_state(state)
+        return rs
+    bit = getattr(np.random, name)()
+    bit.state = state
+    return np.random.Generator(bit)

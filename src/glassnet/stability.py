@@ -180,7 +180,18 @@ def complementary_pairs(y, n_pairs, sample_fraction=0.5, stratify=False, random_
 
 def support_mask(estimator, n_features):
     """The boolean feature mask of a fitted selector: ``get_support()``, else
-    ``selected_features_``, else the non-zero columns of ``coef_``."""
+    ``selected_features_``, else the non-zero columns of ``coef_``; a ``Pipeline``'s is its last
+    step's when the steps before keep the columns (a scaler), as their feature names show."""
+    if hasattr(estimator, "steps") and not hasattr(estimator, "get_support") and len(estimator.steps) > 1:
+        names = np.array([f"x{j}" for j in range(n_features)], dtype=object)
+        try:
+            kept = np.array_equal(np.asarray(estimator[:-1].get_feature_names_out(names)), names)
+        except (AttributeError, ValueError, TypeError):
+            kept = False
+        if not kept:
+            raise ValueError("a Pipeline's selected features can be read back only when the steps "
+                             "before the last keep the input columns (scalers do, PCA does not)")
+        return support_mask(estimator.steps[-1][1], n_features)
     if hasattr(estimator, "get_support"):
         mask = np.asarray(estimator.get_support())
         if mask.dtype != bool:
@@ -503,12 +514,17 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             ax = plt.subplots(figsize=(6, 3.5))[1]
         path = kind == "path" or (kind == "auto" and self.lambda_grid_ is not None)
         if path:
+            try:  # a numeric grid on its own scale; other values (penalty names) in grid order
+                grid, numeric = np.asarray(self.lambda_grid_, dtype=float), True
+            except (TypeError, ValueError):
+                grid, numeric = np.arange(len(self.lambda_grid_)), False
+                ax.set_xticks(grid, [str(v) for v in self.lambda_grid_])
             for j in np.argsort(-self.selection_probabilities_)[:top]:
                 keep = self.support_[j]
-                ax.plot(self.lambda_grid_, self.stability_path_[:, j], lw=1.5 if keep else 0.6,
+                ax.plot(grid, self.stability_path_[:, j], lw=1.5 if keep else 0.6,
                         c=None if keep else "0.6", label=f"x{j}" if keep else None)
             ax.set_xlabel(self.param_name or "lambda / lambda_max")
-            if np.all(np.asarray(self.lambda_grid_, float) > 0):
+            if numeric and np.all(grid > 0):
                 ax.set_xscale("log")
             if self.support_.any():
                 ax.legend(fontsize=7, ncol=2)

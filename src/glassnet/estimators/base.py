@@ -342,10 +342,13 @@ MIN_ABS_Y = 1e-100
 
 
 def check_finite_target(y, hint: str = "") -> None:
-    """A ``ValueError`` for a numeric target with NaN or inf (``hint`` is appended to it)."""
+    """A ``ValueError`` for a numeric target with NaN or inf, or labels holding None (``hint``
+    is appended to it)."""
     y = np.asarray(y)
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinity" + hint)
+    if y.dtype.kind == "O" and any(v is None for v in y.ravel()):
+        raise ValueError("y contains None; every sample needs a value" + hint)
 
 
 def check_not_tiny(y, name: str) -> None:

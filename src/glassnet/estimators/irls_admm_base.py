@@ -371,6 +371,11 @@ class _NetSelector(_IRLSADMMBase):
         k = self.n_features_to_select
         if not (isinstance(k, str) and k in ("auto", "single", "z")):
             self._check_q(k)  # before training
+            width = self._screen_width()
+            if width is not None and k > min(width, self.n_features_in_):
+                raise ValueError(f"n_features_to_select={k} is more than the {width} columns the net "
+                                 f"sees and ranks (screen={self.screen!r}): raise screen or lower "
+                                 "n_features_to_select")
         self._selection_rule()  # the deprecated ``rule`` warns here, before training
         # selection, duplicate_corr, max_epochs, screen, select_C: declared (_parameter_constraints)
 

@@ -157,6 +157,8 @@ def follow(nets, problem: Problem, batch: Batch, lambdas, *, up: bool = False, m
     lambdas = np.asarray(lambdas, dtype=float)
     if lambdas.ndim != 1 or lambdas.size == 0 or np.any(lambdas < 0) or not np.all(np.isfinite(lambdas)):
         raise ValueError("lambdas must be a non-empty 1-d sequence of finite non-negative numbers")
+    if np.any(np.diff(lambdas) > 0):
+        raise ValueError("lambdas must be in decreasing order (up=True walks the grid upward)")
     B, p = batch.size, batch.X.shape[1]
     keep_state = [True] * B if keep_state is None else list(keep_state)
     if masks is not None:

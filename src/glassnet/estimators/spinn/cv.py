@@ -223,6 +223,9 @@ class _CVBase(_SPINNCore):
         relaxed selection, the relaxed refits of the path's supports (``relaxed_cv_results_``)
         as squares at their lambdas. The top axis gives the inputs selected at each lambda.
         Returns the axes."""
+        if hasattr(self, "module_") and not hasattr(self, "cv_results_"):  # IntegrativeSPINN(lam=...)
+            raise ValueError(f"{type(self).__name__} was fitted at lam={self.lam!r}, without the lambda "
+                             "cross-validation that plot_cv shows; fit with lam=None")
         check_is_fitted(self, "cv_results_")
         r, rr = self.cv_results_, self.relaxed_cv_results_
         lam, mean = np.asarray(r["lambda"], float), np.asarray(r["mean_val_loss"], float)

@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from glassnet.estimators.base import (
     Interval,
+    _numeric_target,
     _sparse_as_value_error,
     check_finite_target,
     torch_dtype,
@@ -33,7 +34,6 @@ from glassnet.estimators.spinn.cv import (
     weighted_inputs,
 )
 from glassnet.estimators.spinn.single import (
-    DEFAULT_LAMBDA_RATIO,
     N_PATH,
     REGRESSION_LOSSES,
     reset_parameters,
@@ -63,8 +63,9 @@ class IntegrativeSPINN(_CVBase):
     single-set regressors) or ``"squared_error"``.
 
     Fitted: ``support_`` (features active in any data set), ``support_per_dataset_`` (M x p),
-    ``selected_features_``, ``feature_importances_``, ``path_``, ``module_``, ``cv_results_``,
-    ``relaxed_cv_results_``, ``lambda_best_``, ``relaxed_``, ``relax_lambda_0_``.
+    ``selected_features_``, ``feature_importances_``, ``path_``, ``module_``, ``relaxed_``,
+    ``relax_lambda_0_``; with ``lam=None`` also ``cv_results_``, ``relaxed_cv_results_``,
+    ``lambda_best_`` and ``lambda_min_`` (the lambda CV; ``plot_cv`` draws it).
     ``predict(X, dataset)`` predicts samples of data set ``dataset`` (an int in ``[0, M)``);
     ``score(X, y, dataset)`` is R^2 or accuracy on that data set.
     """
@@ -171,10 +172,18 @@ class IntegrativeSPINN(_CVBase):
             sws = sample_weight
         else:
             raise ValueError("sample_weight must be None or a list with one weight array per data set")
-        sw = np.concatenate([_check_sample_weight(w, X, dtype=np.float64, ensure_non_negative=True)
-                             for w, X in zip(sws, Xs)])
+        sw = []
+        for i, (w, X) in enumerate(zip(sws, Xs)):
+            try:
+                sw.append(_check_sample_weight(w, X, dtype=np.float64, ensure_non_negative=True))
+            except ValueError as err:
+                raise ValueError(f"sample_weight of data set {i}: {err}") from err
+        sw = np.concatenate(sw)
         m = np.concatenate([np.full(X.shape[0], i) for i, X in enumerate(Xs)])
         X, y = np.vstack(Xs), np.concatenate([y.ravel() for y in ys])
+        if sample_weight is not None:  # a zero weight is the row left out (folds included)
+            keep = sw > 0
+            X, y, sw, m = X[keep], y[keep], sw[keep], m[keep]
         if X.shape[0] < 2:
             raise ValueError(f"IntegrativeSPINN needs at least 2 samples; got {X.shape[0]}")
         if self._classification:
@@ -183,10 +192,7 @@ class IntegrativeSPINN(_CVBase):
             if self.classes_.size != 2:
                 raise ValueError(f"classification is binary here; y has {self.classes_.size} classes")
         else:
-            try:
-                y = y.astype(np.float64)
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"regression targets must be numeric ({err})") from err
+            y = _numeric_target(y).astype(np.float64)  # complex or non-numeric: a ValueError
             check_finite_target(y)
         self._check_per_dataset(y, m, len(Xs))
         return X, y, sw, m
@@ -271,7 +277,7 @@ class IntegrativeSPINN(_CVBase):
             net = self._build(X.shape[1], 1, seed)
             st = start([net], self._problem(n), batch, self.start, [seed], estimate=True)
             lam_max = float(st.lam_max[0])
-            lambdas, idx = grid_to(lam_max, lam if lam else lam_max * DEFAULT_LAMBDA_RATIO, self.n_path,
+            lambdas, idx = grid_to(lam_max, lam, self.n_path,
                                    down=not st.up[0], lambda_min_ratio=self.lambda_min_ratio)
             (records,), _ = follow([net], st.problem, batch, lambdas, up=st.up[0],
                                    masks=None if st.masks[0] is None else [st.masks[0]], bar=bar)

@@ -228,7 +228,9 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
             raise ValueError("SPINN needs at least 2 samples; got n_samples = 1")
         X, y = self._validate_Xy(X, y, classification=self._classification)
         self._on_device(X)
-        return X, y, self._check_sample_weight(sample_weight, X)
+        # a zero weight is the row left out, exactly: before the scaling, screen and folds
+        X, y, sw = self._weighted_rows(X, y, sample_weight, classification=self._classification)
+        return X, y, np.ones(len(y)) if sw is None else sw
 
     def _set_classes(self, y):
         if self._classification:
@@ -332,12 +334,13 @@ class _SPINNBase(_SPINNCore):
         """Fit the network along a short warm-started path down (or, from the screened
         start, up) to ``lam``; returns ``self``. ``sample_weight``: one non-negative weight per
         sample (the loss is their weighted mean). With ``warm_start=True`` and a previous fit
-        on data of the same width, the path continues from that fit's network to the new
-        ``lam`` instead of starting again."""
+        on data of the same width (and classes), the path continues from that fit's network to
+        the new ``lam`` instead of starting again."""
         lam = "default" if self.lam is None else float(self.lam)
         width = getattr(self, "n_features_in_", None)  # the previous fit's (checks reset it)
         X, y, sw = self._check_data(X, y, sample_weight)
-        warm = bool(self.warm_start) and hasattr(self, "module_") and X.shape[1] == width
+        warm = (bool(self.warm_start) and hasattr(self, "module_") and X.shape[1] == width
+                and (not self._classification or np.array_equal(np.unique(y), self.classes_)))
         old = (copy.deepcopy(self.module_), self.lambda_fit_, self.screen_support_) if warm else None
         self.n_features_in_ = X.shape[1]
         if not warm:
@@ -350,7 +353,7 @@ class _SPINNBase(_SPINNCore):
             problem = self._problem(len(y))
             if warm:
                 net, lam_from, mask = old
-                end = lam_from * DEFAULT_LAMBDA_RATIO if lam == "default" else lam
+                end = self.lambda_max_ * DEFAULT_LAMBDA_RATIO if lam == "default" else lam
                 lambdas = np.sort(np.geomspace(lam_from, end, max(int(self.n_path), 1) + 1)[1:])[::-1]
                 up = end > lam_from
                 if problem.robust and self.huber_delta_ is not None:
@@ -373,6 +376,23 @@ class _SPINNBase(_SPINNCore):
         warn_if_nothing_selected(self, X)
         return self
 
+    def _check_y_val(self, y_val):
+        """``y_val`` as 1-d targets checked as ``y`` is: finite real numbers (regression) or
+        labels among the fitted ``classes_`` (classification)."""
+        from glassnet.estimators.base import _numeric_target, check_finite_target
+
+        yv = np.asarray(y_val if self._classification else _numeric_target(y_val))
+        if yv.ndim != 1:
+            raise ValueError(f"y_val must be 1-d; got shape {yv.shape}")
+        if self._classification:
+            unseen = np.setdiff1d(yv, self.classes_)
+            if unseen.size:
+                raise ValueError(f"y_val has labels not in the training y: {unseen.tolist()}")
+        else:
+            yv = yv.astype(np.float64)
+            check_finite_target(yv, " (in y_val)")
+        return yv
+
     def _finish(self, net, lam_max, records, idx, problem, mask, scale):
         self._set_scaling(scale)
         return self._set_fitted(net, lam_max, records, idx, problem, mask)
@@ -381,8 +401,9 @@ class _SPINNBase(_SPINNCore):
              sample_weight=None):
         """Regularisation path over ``lambdas`` (default: ``n_lambdas`` from ``lambda_max`` down
         to ``lambda_max * lambda_min_ratio``), warm-started; a list of
-        :class:`~glassnet.model_selection.PathRecord` in decreasing lambda with the validation
-        loss on ``(X_val, y_val)`` when given. The estimator is left fitted at the last lambda."""
+        :class:`~glassnet.model_selection.PathRecord` in decreasing lambda (``lambdas`` may come
+        in any order, as in scikit-learn's ``lasso_path``) with the validation loss on
+        ``(X_val, y_val)`` when given. The estimator is left fitted at the last lambda."""
         from glassnet.paths import geometric_grid
 
         X, y, sw = self._check_data(X, y, sample_weight)
@@ -390,9 +411,10 @@ class _SPINNBase(_SPINNCore):
         self._set_classes(y)
         n = len(y)
         splits, Xall, yall, swall = [(np.arange(n), None)], X, y, sw
+        if (X_val is None) != (y_val is None):
+            raise ValueError("give X_val and y_val together (one of them is None)")
         if X_val is not None:
-            Xv = self._validate_X(X_val, reset=False)
-            yv = np.asarray(y_val)
+            Xv, yv = self._validate_X(X_val, reset=False), self._check_y_val(y_val)
             if len(yv) != Xv.shape[0]:
                 raise ValueError(f"X_val has {Xv.shape[0]} rows but y_val has {len(yv)}")
             Xall, yall = np.vstack([X, Xv]), np.concatenate([y, yv])
@@ -406,7 +428,8 @@ class _SPINNBase(_SPINNCore):
             net = self._build(X.shape[1], self._n_outputs(), seed)
             st = start([net], self._problem(len(y)), batch, self.start, [seed], estimate=True)
             lam_max = float(st.lam_max[0])
-            grid = geometric_grid(lam_max, lambda_min_ratio, n_lambdas) if lambdas is None else lambdas
+            grid = (geometric_grid(lam_max, lambda_min_ratio, n_lambdas) if lambdas is None
+                    else np.sort(np.asarray(lambdas, dtype=float).ravel())[::-1])
             (records,), _ = follow([net], st.problem, batch, grid, up=st.up[0],
                                    masks=None if st.masks[0] is None else [st.masks[0]], bar=bar)
         self._finish(net, lam_max, records, len(records) - 1, st.problem, st.masks[0], scales[0])
