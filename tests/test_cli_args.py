@@ -118,3 +118,21 @@ def test_train_device_cuda_without_an_index_names_one(monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert _setup_distributed("cuda") == (0, 1, torch.device("cuda:0"))
     assert seen == [torch.device("cuda:0")]
+
+
+def test_train_refuses_a_model_that_is_no_image_classifier(tmp_path, capsys):
+    args = _train(tmp_path)
+    args[1] = "matnet"  # registered, but no CIFAR classifier: it used to fail after reading data
+    assert main(args) == 2
+    assert "'matnet' is not an image classifier" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("extra", "words"), [(["--seed", "-1"], "--seed"), (["--out", ""], "--out")])
+def test_bad_demo_arguments_are_refused_before_the_fit(tmp_path, capsys, extra, words):
+    f = tmp_path / "file"
+    f.write_text("x")
+    for args in (extra, ["--out", str(f / "below")]):  # the demo used to fit first, then fail
+        with pytest.raises(SystemExit) as info:
+            main(["demo", *args])
+        assert info.value.code == 2
+        assert (words if args is extra else "--out") in capsys.readouterr().err

@@ -49,6 +49,13 @@ def test_metrics():
         selection_rates([0], [0, 1, 2], 3)
     with pytest.raises(ValueError, match=r"indices must lie in \[0, n_features\)"):
         kuncheva_index([1, 20], [1, 2], 10)  # an index past n_features used to score 0.375
+    mask = np.zeros(10, bool)
+    mask[[3, 4, 5]] = True  # a boolean mask is a mask (it used to be read as the indices {0, 1})
+    assert selection_rates(mask, [3, 4, 5], 10)["tpr"] == 1.0
+    assert kuncheva_index(mask, [3, 4, 5], 10) == pytest.approx(1.0)
+    for bad in ([3.7, 4.2], ["a"]):  # 3.7 used to become 3
+        with pytest.raises(ValueError, match="feature indices must be integers"):
+            selection_rates(bad, [3, 4, 5], 10)
     from glassnet.metrics import clustering_accuracy, purity
 
     for score in (purity, clustering_accuracy):  # NaN labels used to count as one more label

@@ -387,3 +387,51 @@ def test_regressor_default_fits_a_linear_target_and_bilinear_scalar_head_warns()
         old = MatNetRegressor(head="bilinear", hidden_shapes=[(20, 20)], activation="sigmoid",
                               unit_norm=True, lam=0.0, random_state=0).fit(Xtr, ytr)
     assert old.score(Xte, yte) < new.score(Xte, yte) - 0.2
+
+
+def test_auto_lam_refits_on_every_row_whatever_the_validation_fraction():
+    """``validation_fraction`` only splits the candidates with ``lam="auto"``: the chosen
+    ``lam`` is refitted on all rows (a given 0.2 used to keep 20% out of the refit too, so it
+    differed from the default, which is 0.2)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3, 3))
+    y = (X[:, 0, 0] > 0).astype(int)
+    kw = {"hidden_shapes": [(3, 3)], "max_epochs": 20, "random_state": 0}
+    given = MatNetClassifier(validation_fraction=0.2, **kw).fit(X, y)
+    default = MatNetClassifier(**kw).fit(X, y)
+    np.testing.assert_array_equal(given.predict_proba(X), default.predict_proba(X))
+    # too few rows to split a grid: its value nearest LAM_FALLBACK, not a value outside it
+    assert MatNetClassifier(lam=(0.5, 1.0), **kw).fit(X[:8], y[:8]).lam_ == 0.5
+
+
+def test_matrix_inputs_targets_and_weights_edge_cases():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((60, 3, 3))
+    y = (X[:, 0, 0] > 0).astype(int)
+    fast = {"hidden_shapes": [(3, 3)], "max_epochs": 3, "batch_size": None, "random_state": 0, "lam": 1e-3}
+    clf = MatNetClassifier(**fast).fit(X.tolist(), y)  # a list of matrices is 3-d input
+    assert clf.input_shape_ == (3, 3)
+    np.testing.assert_array_equal(clf.predict(X[:5].tolist()), clf.predict(X[:5]))
+    for bad, word in ((np.zeros((0, 3, 3)), "no samples"), (np.zeros((5, 3, 3, 1)), "got 4-d")):
+        with pytest.raises(ValueError, match=word):
+            MatNetClassifier(**fast).fit(bad, y[: len(bad)])
+    with pytest.raises(ValueError, match="no samples"):
+        clf.predict(X[:0])
+    w = np.ones(60)
+    w[:2] = 1e308  # the mean of the weights overflowed (ZeroDivisionError)
+    assert MatNetClassifier(**fast).fit(X, y, sample_weight=w).predict(X).shape == (60,)
+    Y = rng.standard_normal((60, 2, 2))
+    reg = MatNetRegressor(**fast).fit(X, Y)
+    Yhat = reg.predict(X)  # score of matrix targets: R^2 over their entries (it used to raise)
+    from sklearn.metrics import r2_score
+
+    assert reg.score(X, Y) == pytest.approx(r2_score(Y.reshape(60, -1), Yhat.reshape(60, -1)))
+    with pytest.raises(ValueError, match="one target per sample"):
+        MatNetRegressor(**fast).fit(X, 5.0)
+    with pytest.raises(ValueError, match=r"hidden_shapes=\[\] \(no hidden layer\) needs head='bilinear'"):
+        MatNetRegressor(**{**fast, "hidden_shapes": []}).fit(X, X[:, 0, 0])
+    with pytest.raises(ValueError, match=r"'sigmoid' models targets in \[0, 1\]"):
+        MatNetRegressor(head="bilinear", output_activation="sigmoid", output_shape=(1, 1),
+                        **fast).fit(X, 10 * X[:, 0, 0])
+    with pytest.raises(ValueError, match="pair of positive integers"):
+        MatNet((3, 3), [(2.7, 3)])  # used to build a (2, 3) layer

@@ -257,3 +257,16 @@ def test_one_line_recipes_and_errors():
         OptStructure([nn.Linear(4, 5)], "hb")(torch.randn(2, 4))
     with pytest.raises(ValueError, match="per-source"):
         OptStructure([[nn.Linear(4, 4)]], "hb")
+
+
+def test_structure_arguments_are_checked_not_truncated():
+    """A fractional depth used to build int(depth) layers; a float beta for ``"agd"`` or a
+    one-element pair for ``"hb"`` failed with a TypeError / unpacking error."""
+    T = nn.Linear(3, 3)
+    for kw, word in (({"scheme": "gd", "depth": 2.5}, "int depth"),
+                     ({"scheme": "agd", "depth": 2, "beta": 0.3}, "pair"),
+                     ({"scheme": "hb", "depth": 2, "beta": (0.3,)}, "pair")):
+        with pytest.raises(ValueError, match=word):
+            OptStructure(T, **kw)
+    assert OptStructure(T, "agd", depth=3, beta=[1.2, -0.2]).depth == 3
+    assert OptStructure(T, "hb", depth=np.int64(2), beta=0.3).depth == 2

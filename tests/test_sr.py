@@ -67,6 +67,10 @@ def test_psnr_convention():
             psnr(*bad)
     with pytest.raises(ValueError, match="peak"):
         psnr(a, b, peak=0.0)
+    for args, kw, word in (((a + 1j, b), {}, "real images"), ((a[0], b[0]), {"border": 1}, "2-d or more"),
+                           ((a, b), {"border": 1.5}, "border"), ((a, b), {"peak": "255"}, "peak")):
+        with pytest.raises(ValueError, match=word):
+            psnr(*args, **kw)
 
 
 def test_degrade_and_features():
@@ -140,7 +144,8 @@ def test_bad_parameters_raise_clear_errors():
     for kw, word in [({"input_mode": "x"}, "input_mode"), ({"target": "x"}, "target"),
                      ({"patch_size": 0}, "patch_size"), ({"stride": 0}, "stride"),
                      ({"hidden_shape": (3,)}, "hidden_shape"), ({"lam": -1.0}, "lam"),
-                     ({"n_patches": 0}, "n_patches"), ({"patch_size": 80}, "at least 80 x 80")]:
+                     ({"n_patches": 0}, "n_patches"), ({"patch_size": 80}, "at least 80 x 80"),
+                     ({"stride": 9, "patch_size": 4}, "stride=9 is larger than patch_size=4")]:
         with pytest.raises(ValueError, match=word):
             MatNetSR(max_epochs=1, **kw).fit(img)
     for name in ("lam", "beta", "residual_gain"):  # finite reals; the gain also > 0
@@ -234,3 +239,10 @@ def test_skimage_loader_names_unknown_and_missing_images(monkeypatch):
     monkeypatch.setattr(skimage.data, "cells3d", offline)
     with pytest.raises(FileNotFoundError, match="'cells3d' is not on this machine"):
         load_skimage_images("cells3d")
+
+
+def test_images_on_the_0_1_scale_warn():
+    """MatNetSR reads 0-255 pixels; images scaled to [0, 1] would train on near-black input."""
+    img = _camera()[:40, :40] / 255.0
+    with pytest.warns(UserWarning, match=r"every training image lies in \[0, 1\]"):
+        MatNetSR(patch_size=5, n_patches=20, max_epochs=1, random_state=0).fit(img)

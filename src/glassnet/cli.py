@@ -34,6 +34,22 @@ def _default_out(name: str, quick: bool) -> Path:
     return Path(f"results/{name}{'-quick' if quick else ''}")
 
 
+def _check_seed_and_out(args, parser, default: Path) -> Path:
+    """``--seed`` in range and ``--out`` writable (else the parser's usage error, before any
+    work); returns the output folder."""
+    from glassnet.cli_checks import MAX_SEED
+
+    if not 0 <= args.seed <= MAX_SEED:
+        parser.error(f"--seed must be in [0, {MAX_SEED}], got {args.seed}")
+    if args.out is not None and not args.out.strip():
+        parser.error(f"argument --out: must name a folder, got {args.out!r}")
+    out = Path(args.out) if args.out is not None else default
+    problem = _check_out(out)
+    if problem:
+        parser.error(problem)
+    return out
+
+
 def _cmd_reproduce(args, parser) -> int:
     import matplotlib
 
@@ -50,16 +66,7 @@ def _cmd_reproduce(args, parser) -> int:
         parser.error(f"--n-jobs must be a positive number of processes or -1 (all cores), got {args.n_jobs}")
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
-    from glassnet.cli_checks import MAX_SEED
-
-    if not 0 <= args.seed <= MAX_SEED:
-        parser.error(f"--seed must be in [0, {MAX_SEED}], got {args.seed}")
-    if args.out is not None and not args.out.strip():
-        parser.error(f"argument --out: must name a folder, got {args.out!r}")
-    out = Path(args.out) if args.out is not None else _default_out(args.name, args.quick)
-    problem = _check_out(out)
-    if problem:
-        parser.error(problem)
+    out = _check_seed_and_out(args, parser, _default_out(args.name, args.quick))
     if args.data_dir is not None and not Path(args.data_dir).is_dir():
         parser.error(f"--data-dir {args.data_dir} is not a folder")
     exp = exps[args.name]
@@ -84,7 +91,8 @@ def _cmd_reproduce(args, parser) -> int:
     return 0
 
 
-def _cmd_demo(args) -> int:
+def _cmd_demo(args, parser) -> int:
+    out = _check_seed_and_out(args, parser, Path("demo-output"))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -123,7 +131,6 @@ def _cmd_demo(args) -> int:
         print(f"  note: {len(flips)} pair(s) of selected features correlate at r >= 0.9 with coefficients of "
               f"opposite sign (e.g. {names[S[a]]} / {names[S[b]]}, r = {r[a, b]:.2f}): near-duplicates share one "
               "effect, so read such a group's coefficients together, not one by one")
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(8, 4))
     net.plot_weights(ax=ax, feature_names=names)  # coef_, the classifier
@@ -177,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.func is _cmd_reproduce:
-        return _cmd_reproduce(args, parser)
+    if args.func in (_cmd_reproduce, _cmd_demo):
+        return args.func(args, parser)
     return args.func(args)
 
 

@@ -10,7 +10,13 @@ __all__ = ["kuncheva_index", "pq_score", "psnr", "selection_rates", "stability"]
 
 
 def _as_set(s) -> set[int]:
-    return {int(i) for i in np.asarray(list(s), dtype=int).ravel()}
+    """Feature indices as a set; a boolean array is read as a mask over the features."""
+    a = np.asarray(s if isinstance(s, np.ndarray) else list(s))
+    if a.dtype == bool:
+        return {int(i) for i in np.flatnonzero(a)}
+    if a.size and (a.dtype.kind not in "iuf" or not np.all(a == np.round(a))):
+        raise ValueError(f"feature indices must be integers (or a boolean mask), got {a.ravel()[:5].tolist()}")
+    return {int(i) for i in a.ravel()}
 
 
 def _check_indices(indices: set[int], n_features: int) -> None:
@@ -77,8 +83,16 @@ def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
     estimate, as floats without rounding, after cropping ``border`` pixels on every side
     (``border = scale`` for an upscaling factor ``scale``). Identical images give ``inf``.
     """
+    if np.iscomplexobj(reference) or np.iscomplexobj(estimate):
+        raise ValueError("psnr needs real images (complex values found)")
     a = np.asarray(reference, dtype=np.float64)
     b = np.asarray(estimate, dtype=np.float64)
+    if a.ndim < 2:
+        raise ValueError(f"psnr compares images (2-d or more), got shape {a.shape}")
+    if not isinstance(border, (int, np.integer)) or isinstance(border, bool):
+        raise ValueError(f"border must be an int number of pixels, got {border!r}")
+    if not isinstance(peak, (int, float, np.integer, np.floating)) or isinstance(peak, bool):
+        raise ValueError(f"peak must be a positive number, got {peak!r}")
     if a.shape != b.shape:
         raise ValueError(f"reference {a.shape} and estimate {b.shape} differ in shape")
     if a.size == 0:

@@ -70,10 +70,14 @@ def _check_args(args) -> str | None:
     from glassnet.cli_checks import MAX_SEED, check_number, check_out
     from glassnet.devices import resolve_device
     from glassnet.estimators.base import MAX_EPOCHS
+    from glassnet.nn.optnets import OPTNETS_MODELS
     from glassnet.registry import models
 
     if args.model not in models():
         return f"unknown model {args.model!r}; `glassnet list` shows the registered ones"
+    if args.model not in OPTNETS_MODELS:
+        return (f"{args.model!r} is not an image classifier; glassnet train takes one of "
+                f"{', '.join(OPTNETS_MODELS)}")
     checks = [
         check_number("--epochs", args.epochs, low=1, high=MAX_EPOCHS),
         check_number("--batch-size", args.batch_size, low=1),

@@ -69,9 +69,9 @@ class History:
 
 @dataclass
 class MultiStep:
-    """Learning-rate factor ``gamma ** (number of milestones <= epoch)``; milestones are epochs,
-    or fractions of ``max_epochs`` when all lie in (0, 1) (the paper's 0.1 / 10 at 50% and 75%:
-    ``MultiStep((0.5, 0.75))``). Pass as ``fit(..., lr_schedule=...)``."""
+    """Learning-rate factor ``gamma ** (number of milestones <= epoch)``; each milestone is an
+    epoch (>= 1) or, in (0, 1), a fraction of ``max_epochs`` (the paper's 0.1 / 10 at 50% and
+    75%: ``MultiStep((0.5, 0.75))``). Pass as ``fit(..., lr_schedule=...)``."""
 
     milestones: tuple = (0.5, 0.75)
     gamma: float = 0.1

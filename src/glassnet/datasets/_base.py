@@ -33,7 +33,8 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
             )
     p = Path(path).expanduser()
     if not p.is_dir():
-        raise FileNotFoundError(f"data directory {p} does not exist")
+        raise FileNotFoundError(f"data directory {p} " + ("is a file, not a folder" if p.exists()
+                                                          else "does not exist"))
     return p
 
 

@@ -21,7 +21,9 @@ reported ones (digits: seeds 10-14 for issue 27's choices):
   on all the training data for :data:`REFIT_EPOCHS_FACTOR` times its epochs to that best
   (``lam_``, ``lam_scores_``, ``lam_epochs_``). With fewer than
   :data:`AUTO_EARLY_STOP_MIN_ROWS` validation rows nothing stops early and every run takes
-  ``max_epochs``. A float fixes ``lam``; a tuple gives another grid.
+  ``max_epochs``. A float fixes ``lam``; a tuple gives another grid. On fewer than
+  :data:`MIN_SAMPLES_FOR_SELECTION` rows there is no split: the grid's value nearest
+  :data:`LAM_FALLBACK` is used.
 * ``activation``: ``"relu"`` for the classifier (digits tuning splits 10-14: 0.979 against 0.969
   with tanh at a 16x16 hidden shape), ``"tanh"`` for the regressor; the paper's ``"sigmoid"``
   remains available and is required for ``beta > 0``.
@@ -106,9 +108,22 @@ class _MatNetBase(_MatNetFit, GlassnetEstimator):
     }
 
     def _split_shape(self, X):
-        """Return ``(X2d, matrix_shape_or_None)``: 3-d input is flattened row-major."""
-        if hasattr(X, "ndim") and getattr(X, "ndim", 2) == 3:
+        """Return ``(X2d, matrix_shape_or_None)``: 3-d input (an array or a list of matrices)
+        is flattened row-major."""
+        if isinstance(X, (list, tuple)):
+            try:
+                arr = np.asarray(X)
+            except ValueError:  # ragged: validate_data names the problem
+                return X, None
+            X = arr if arr.ndim >= 3 else X
+        ndim = getattr(X, "ndim", 2)
+        if ndim > 3:
+            raise ValueError(f"X must be 2-d (n, I * J) or 3-d (n, I, J); got {ndim}-d input of "
+                             f"shape {X.shape}")
+        if ndim == 3:
             X = np.asarray(X)
+            if X.shape[0] == 0:
+                raise ValueError("X has no samples")
             return X.reshape(X.shape[0], -1), (int(X.shape[1]), int(X.shape[2]))
         return X, None
 
@@ -409,6 +424,8 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         import warnings
 
         device = self._fit_device(X)
+        if y is not None and np.ndim(y) == 0:
+            raise ValueError(f"y must hold one target per sample; got the scalar {y!r}")
         y_arr = np.asarray(y) if hasattr(y, "__len__") else y
         y3 = None
         if getattr(y_arr, "ndim", 1) == 3:
@@ -447,9 +464,16 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
                 "only combine the hidden units with rank-one weights (a scalar target becomes "
                 "u^T X v in the linear regime); head='dense' fits general functions of the "
                 "hidden matrix", UserWarning, stacklevel=2)
+        if head == "dense" and not self._hidden_shapes():
+            raise ValueError("hidden_shapes=[] (no hidden layer) needs head='bilinear': the dense "
+                             "head reads the last hidden matrix")
+        sigmoid = head == "bilinear" and self.output_activation == "sigmoid"
+        if sigmoid and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(f"output_activation='sigmoid' models targets in [0, 1], but y ranges over "
+                             f"[{Y.min():.3g}, {Y.max():.3g}]: rescale y or use 'identity'")
         self.head_ = head
         self.output_shape_ = out_shape
-        if head == "dense" or self.output_activation == "identity":
+        if not sigmoid:
             self.y_mean_ = np.average(Y, axis=0, weights=w)
             sd = np.sqrt(np.average((Y - self.y_mean_) ** 2, axis=0, weights=w))
             self.y_scale_ = np.where(sd > 0, sd, 1.0)
@@ -481,6 +505,15 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
 
         data = (Xt, Yt) if w is None else (Xt, Yt, self._tensor(w))
         return self._fit_module(build, loss_fn, data_loss, data, device=device)
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of ``predict(X)`` (averaged uniformly over the outputs; matrix targets count
+        each entry as an output)."""
+        from sklearn.metrics import r2_score
+
+        pred, y = self.predict(X), np.asarray(y)
+        flat = (lambda a: a.reshape(a.shape[0], -1)) if pred.ndim == 3 else (lambda a: a)
+        return r2_score(flat(y), flat(pred), sample_weight=sample_weight)
 
     def predict(self, X):
         """Predicted targets, in the shape of the ``y`` given to ``fit``."""

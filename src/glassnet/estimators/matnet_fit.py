@@ -20,7 +20,7 @@ from glassnet.utils import fit_context
 
 LAM_GRID = (1e-4, 1e-3, 1e-2)  # lam="auto": candidates scored on the internal validation split
 AUTO_VALIDATION_FRACTION = 0.2  # the validation part used by lam="auto" when none is given
-MIN_SAMPLES_FOR_SELECTION = 10  # below this, lam="auto" uses LAM_FALLBACK without a split
+MIN_SAMPLES_FOR_SELECTION = 10  # below this, no split: the grid's value nearest LAM_FALLBACK
 LAM_FALLBACK = 1e-3
 AUTO_PATIENCE = 7  # lam="auto": a candidate stops after this many epochs without progress
 REFIT_EPOCHS_FACTOR = 1.25  # lam="auto": the refit on all rows runs this many times the
@@ -56,14 +56,16 @@ class _MatNetFit:
         return None, float(lam)
 
     def _train(self, build, loss_fn, lam, data, stratify, seed, val=None, val_fn=None,
-               patience=None, max_epochs=None, start=None):
+               patience=None, max_epochs=None, start=None, holdout=True):
         """One training run of a fresh module with weight decay ``lam``; returns (module, history).
 
         ``data`` is ``(X, y)`` or ``(X, y, sample_weight)`` (tensors, rows first).
         ``val=(train_data, val_data)`` gives the split explicitly (``lam="auto"``'s candidates,
         scored by ``val_fn`` and stopped after ``patience`` epochs without progress);
         ``max_epochs`` overrides the estimator's (the refit after the choice); ``start``: a
-        module to continue from (a copy of it is trained) instead of a fresh one."""
+        module to continue from (a copy of it is trained) instead of a fresh one. ``holdout``:
+        hold out ``validation_fraction`` for early stopping (a fixed ``lam``); off for the
+        refit of a chosen ``lam``, which trains on all rows."""
         module = build() if start is None else copy.deepcopy(start)
         module = module.to(torch_dtype(self.dtype)).to(data[0].device)  # on the fit's device
         if start is None:
@@ -71,7 +73,7 @@ class _MatNetFit:
         val_data = None
         if val is not None:
             data, val_data = val
-        elif self.validation_fraction is not None:
+        elif self.validation_fraction is not None and holdout:
             tr, va = split_validation(data[0].shape[0], self.validation_fraction, seed, stratify)
             tr, va = torch.as_tensor(tr), torch.as_tensor(va)
             val_data, data = _rows(data, va), _rows(data, tr)
@@ -119,7 +121,8 @@ class _MatNetFit:
             scores = []
             if start is not None:
                 lam = self.lam_ if fixed is None else fixed
-                module, history = self._train(build, loss_fn, lam, data, stratify, seed, start=start)
+                module, history = self._train(build, loss_fn, lam, data, stratify, seed, start=start,
+                                              holdout=fixed is not None)
             elif grid is not None and len(grid) > 1 and n >= MIN_SAMPLES_FOR_SELECTION:
                 frac = self.validation_fraction or AUTO_VALIDATION_FRACTION
                 split = [tuple(torch.as_tensor(i) for i in split_validation(n, frac, seed, stratify))]
@@ -154,11 +157,14 @@ class _MatNetFit:
                     refit_epochs = min(self.max_epochs,
                                        max(1, math.ceil(REFIT_EPOCHS_FACTOR * epochs[lam])))
                     module, history = self._train(build, loss_fn, lam, data, stratify, seed,
-                                                  max_epochs=refit_epochs)
+                                                  max_epochs=refit_epochs, holdout=False)
                     bar.update(1)
             else:
-                lam = fixed if fixed is not None else (grid[0] if len(grid) == 1 else LAM_FALLBACK)
-                module, history = self._train(build, loss_fn, lam, data, stratify, seed)
+                # too few rows to split: the grid's value nearest LAM_FALLBACK (log scale)
+                lam = fixed if fixed is not None else min(
+                    grid, key=lambda g: abs(math.log(g / LAM_FALLBACK)) if g > 0 else math.inf)
+                module, history = self._train(build, loss_fn, lam, data, stratify, seed,
+                                              holdout=fixed is not None)
         self.lam_ = float(lam)
         if start is None:  # a warm start keeps the record of how lam_ was chosen
             self.lam_scores_ = [(float(g), float(v)) for g, v in zip(grid or (), scores)]
@@ -184,4 +190,7 @@ class _MatNetFit:
     def _mean_one(w):
         """Weights scaled to mean 1 (the losses are weighted means), None when all are equal
         (so that such fits stay exactly the unweighted ones)."""
-        return None if w is None or np.all(w == w[0]) else w / w.mean()
+        if w is None or np.all(w == w[0]):
+            return None
+        w = w / w.max()  # first: the mean of weights near the float maximum overflows
+        return w / w.mean()

@@ -7,6 +7,7 @@ stays importable from there.
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -234,6 +235,9 @@ class MatNetSR(GlassnetEstimator):
 
     def _check_params(self):
         self._validate_params()  # _parameter_constraints (fit validates them too)
+        if self.stride > self.patch_size:
+            raise ValueError(f"stride={self.stride} is larger than patch_size={self.patch_size}: the "
+                             "patches would leave gaps in the upscaled image (stride <= patch_size)")
 
     # ------------------------------------------------------------ training
 
@@ -247,6 +251,9 @@ class MatNetSR(GlassnetEstimator):
         """
         self._check_params()
         images = read_images(images, channel_axis, "X")[0]
+        if all(np.issubdtype(im.dtype, np.floating) and im.size and float(np.max(im)) <= 1.0 for im in images):
+            warnings.warn("every training image lies in [0, 1]: MatNetSR reads pixels on the 0-255 "
+                          "scale (multiply the images by 255)", UserWarning, stacklevel=2)
         rng = np.random.default_rng(rng)
         p, s = self.patch_size, self.scale
         per_image = []
@@ -344,6 +351,7 @@ class MatNetSR(GlassnetEstimator):
         if min(y_bic.shape) < self.patch_size:
             raise ValueError(f"image of shape {y_bic.shape} is smaller than one {self.patch_size} x "
                              f"{self.patch_size} patch")
+        self._check_params()  # a stride set after fit
         mods = sr_modalities(y_bic / 255.0)
         patches, rows, cols = extract_patches(mods[0], self.patch_size, self.stride)
         out = self._predict_patches(mods, rows, cols)

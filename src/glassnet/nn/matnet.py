@@ -66,9 +66,12 @@ def _activation(name: str):
 
 def _shape(s, what: str) -> tuple[int, int]:
     try:
-        shape = tuple(int(v) for v in s)
+        shape = tuple(s)
     except TypeError:
         raise ValueError(f"{what} must be a pair (rows, cols), got {s!r}") from None
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in shape):
+        raise ValueError(f"{what} must be a pair of positive integers (rows, cols), got {s!r}")
+    shape = tuple(int(v) for v in shape)
     if len(shape) != 2 or min(shape) < 1:
         raise ValueError(f"{what} must be a pair of positive integers (rows, cols), got {s!r}")
     return shape
@@ -243,7 +246,8 @@ class MatNet(GlassModule):
         self.input_shape = _shape(input_shape, "input_shape")
         self.hidden_shapes = [_shape(s, "hidden shape") for s in hidden_shapes]
         if head != "regression" and not self.hidden_shapes:
-            raise ValueError("a classification MatNet needs at least one hidden layer")
+            raise ValueError(f"a MatNet with head={head!r} needs at least one hidden layer "
+                             "(only head='regression' may have none)")
         self.head = head
         self.activation = activation
         _activation(activation)

@@ -5,6 +5,7 @@ Part of :mod:`glassnet.nn.optnets` (import from there).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -93,8 +94,8 @@ class OptStructure(nn.Module):
         if scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         if isinstance(T, nn.Module) and not isinstance(T, (nn.ModuleList, list)):
-            if depth is None or depth < 1:
-                raise ValueError("a single shared T needs depth >= 1")
+            if not isinstance(depth, numbers.Integral) or isinstance(depth, bool) or depth < 1:
+                raise ValueError(f"a single shared T needs an int depth >= 1, got {depth!r}")
             self.T = nn.ModuleList([T])
             self.shared = True
         else:
@@ -111,9 +112,16 @@ class OptStructure(nn.Module):
         self.scheme, self.depth, self.learnable = scheme, int(depth), bool(learnable)
         self.activation = activation if activation is not None else nn.Identity()
         n = self.depth
+        pair = scheme in ("hb", "agd") and isinstance(beta, (tuple, list))
+        if pair and len(beta) != 2:
+            raise ValueError(f"beta for scheme={scheme!r} is a float or a pair (beta_1, beta_2), "
+                             f"got {beta!r}")
+        if scheme == "agd" and beta is not None and not pair:
+            raise ValueError(f"beta for scheme='agd' is None (Nesterov's) or a pair (beta_1, beta_2), "
+                             f"got {beta!r}")
         if scheme == "hb":
             b = 0.3 if beta is None else beta
-            b1, b2 = (float(b), -float(b)) if not isinstance(b, (tuple, list)) else map(float, b)
+            b1, b2 = (float(b), -float(b)) if not pair else map(float, b)
             self.coef = _Coefs([[b1, b2]] * n, learnable, "b")
             self._fixed = [(b1, b2)] * n
         self.invertible = bool(invertible)
