@@ -297,7 +297,7 @@ def test_kl_sparsity_lowers_mean_activation():
 
 def test_validation_split_and_early_stopping():
     X, y = _digits(400)
-    clf = MatNetClassifier(hidden_shapes=[(4, 4)], max_epochs=200, validation_fraction=0.25,
+    clf = MatNetClassifier(hidden_shapes=[(4, 4)], max_epochs=200, lam=1e-3, validation_fraction=0.25,
                            patience=3, lr=0.05, random_state=0).fit(X, y)
     h = clf.history_
     assert len(h.val_loss) == h.n_epochs == clf.n_iter_

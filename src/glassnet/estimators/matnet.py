@@ -424,9 +424,9 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         import warnings
 
         device = self._fit_device(X)
-        if y is not None and np.ndim(y) == 0:
-            raise ValueError(f"y must hold one target per sample; got the scalar {y!r}")
         y_arr = np.asarray(y) if hasattr(y, "__len__") else y
+        if isinstance(y_arr, (numbers.Number, np.generic)):
+            raise ValueError(f"y must hold one target per sample; got the scalar {y!r}")
         y3 = None
         if getattr(y_arr, "ndim", 1) == 3:
             y3 = tuple(y_arr.shape[1:])
