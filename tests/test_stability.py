@@ -448,6 +448,10 @@ def test_a_pipeline_selector_is_read_through_its_last_step(linear):
     kw = {"n_subsamples": 4, "random_state": 0}
     piped = StabilitySelection(make_pipeline(StandardScaler(), SelectFromModel(Lasso(alpha=2.0))), **kw)
     np.testing.assert_array_equal(piped.fit(X, y).get_support(indices=True), support)
+    import pandas as pd  # columns named in fit: the scaler's names out are those names
+
+    frame = pd.DataFrame(X, columns=[f"g{j}" for j in range(X.shape[1])])
+    np.testing.assert_array_equal(piped.fit(frame, y).get_support(indices=True), support)
     with pytest.raises(ValueError, match="steps before the last keep the input columns"):
         StabilitySelection(make_pipeline(PCA(3), SelectFromModel(Lasso(alpha=2.0))), **kw).fit(X, y)
 

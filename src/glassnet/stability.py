@@ -183,9 +183,10 @@ def support_mask(estimator, n_features):
     ``selected_features_``, else the non-zero columns of ``coef_``; a ``Pipeline``'s is its last
     step's when the steps before keep the columns (a scaler), as their feature names show."""
     if hasattr(estimator, "steps") and not hasattr(estimator, "get_support") and len(estimator.steps) > 1:
-        names = np.array([f"x{j}" for j in range(n_features)], dtype=object)
-        try:
-            kept = np.array_equal(np.asarray(estimator[:-1].get_feature_names_out(names)), names)
+        names = getattr(estimator.steps[0][1], "feature_names_in_", [f"x{j}" for j in range(n_features)])
+        try:  # without names seen in fit, the steps name the inputs x0, x1, ... themselves
+            kept = np.array_equal(np.asarray(estimator[:-1].get_feature_names_out(), dtype=object),
+                                  np.asarray(names, dtype=object))
         except (AttributeError, ValueError, TypeError):
             kept = False
         if not kept:
