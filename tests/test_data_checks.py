@@ -169,3 +169,35 @@ def test_irls_admm_refuses_more_features_than_its_screen_ranks():
         with pytest.raises(ValueError, match="n_features_to_select=4 is more than the 2 columns"):
             cls(screen=2, n_features_to_select=4, refit=False, max_epochs=2, cv=2).fit(X, y)
         assert cls(screen=4, n_features_to_select=4, max_epochs=2, cv=2).fit(X, y).selected_features_.size == 4
+
+
+def test_dsrl_views_affinities_and_labels_are_checked(views):
+    """Several views get the magnitude check one view gets (1e154 failed inside scipy); a
+    list with a 1-d entry, an all-zero or complex sparse affinity, views too small to square,
+    and labels of mixed types are named ValueErrors; -1.0 in an object y is unlabelled; a refit
+    keeps nothing of the last fit (feature names of a DataFrame fit stayed)."""
+    import pandas as pd
+    import scipy.sparse as sp
+
+    d = views
+    E = {"max_epochs": 2, "random_state": 0}
+    cases = [
+        (lambda: DSRLClustering(3, **E).fit([d.views[0] * 1e154, d.views[1]]), "view 0 has entries of magnitude"),
+        (lambda: DSRLClustering(3, **E).fit([d.views[0], d.views[1][:, 0]]), "view 1 must be a 2-d"),
+        (lambda: DSRLClustering(3, affinity="precomputed", **E).fit(np.zeros((60, 60))), "has no edges"),
+        (lambda: DSRLClustering(3, affinity="precomputed", **E).fit(sp.csr_matrix(np.eye(60) * (1 + 1j))),
+         "real numeric matrix"),
+        (lambda: DSRLClustering(3, **E).fit(d.views[0] * 1e-200), "squares underflow"),
+        (lambda: DSRLClassifier(**E).fit(d.views, np.array(["a", 7] + [-1] * 58, dtype=object)),
+         "cannot be ordered"),
+    ]
+    for fit, word in cases:
+        with pytest.raises(ValueError, match=word):
+            fit()
+    y = np.array([["a", "b", "c"][c] if i % 4 == 0 else -1.0 for i, c in enumerate(d.y)], dtype=object)
+    clf = DSRLClassifier(**E).fit(d.views, y)
+    assert list(clf.classes_) == ["a", "b", "c"] and set(clf.transduction_) <= {"a", "b", "c"}
+    m = DSRLClustering(3, **E).fit(pd.DataFrame(d.views[0], columns=[f"f{j}" for j in range(d.views[0].shape[1])]))
+    assert hasattr(m, "feature_names_in_")
+    m.fit(d.views)
+    assert not hasattr(m, "feature_names_in_") and not hasattr(m, "n_features_in_")

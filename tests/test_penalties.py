@@ -6,6 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.exceptions import ConvergenceWarning
 
 from glassnet.penalties import (
     L1,
@@ -101,6 +102,40 @@ def test_bad_parameters_raise():
         for bad in ({"max_iter": 0}, {"max_iter": 2.5}, {"tol": -1.0}, {"tol": float("nan")}):
             with pytest.raises(ValueError, match=next(iter(bad))):
                 cls(1.0, **bad)
+        with pytest.raises(ValueError, match="max_iter"):  # a string used to be a TypeError
+            cls(1.0, max_iter="5")
+    for bad in (float("inf"), float("nan"), "a"):  # an infinite lambda gave NaN values
+        with pytest.raises(ValueError, match="lam must be a finite number"):
+            MCP(bad)
+        with pytest.raises(ValueError, match="lam must be a finite number"):
+            L1(1.0).with_lambda(bad)
+    with pytest.raises(ValueError, match="alpha must be a number"):
+        SparseGroupLasso(1.0, "0.5")
+    assert SparseGroupLasso(1.0, np.float32(0.5)).alpha == 0.5
+
+
+def test_integrative_prox_warns_when_its_fixed_point_is_not_reached():
+    v = T([[[-0.233, -1.151], [-0.879, -0.476], [-0.141, -0.76]],
+           [[1.549, -1.508], [-0.941, -0.578], [0.407, -1.247]]])
+    pen = IntegrativePenalty(1.377, alpha=0.631, gamma=1.569, max_iter=1)
+    with pytest.warns(ConvergenceWarning, match="fixed point was not reached"):
+        pen.prox(v, 1.0476)
+
+
+def test_datafits_name_mismatched_shapes_instead_of_broadcasting():
+    """An (n, 1) target against (n,) outputs used to broadcast to an (n, n) loss (10.0 here
+    where the loss is 8.0625); numpy weights are taken as the README's signature says."""
+    from glassnet.datafits import Multinomial, Squared
+
+    out, y = T([0.5, 1.0, 1.5, 2.0]), T([0.0, 1.0, 2.0, 10.0])
+    assert float(Squared()(out, y)) == pytest.approx(8.0625)
+    assert float(Squared()(out[:, None], y, np.ones(4))) == pytest.approx(8.0625)
+    for args, word in (((out, y[:, None]), "y must be 1-d"), ((out[:3], y), "does not fit y"),
+                       ((out, y, np.ones(3)), "one weight per sample")):
+        with pytest.raises(ValueError, match=word):
+            Squared()(*args)
+    with pytest.raises(ValueError, match=r"\(n, K\) scores"):
+        Multinomial()(torch.zeros(4), y.long())
 
 
 def test_objective_refuses_negative_or_nonfinite_ridges():
@@ -114,8 +149,8 @@ def test_objective_refuses_negative_or_nonfinite_ridges():
 
 
 def test_registry_names_and_with_lambda():
-    for name in ["l1", "group_lasso", "sparse_group_lasso", "mcp", "group_mcp", "composite_mcp"]:
-        pen = get_penalty(name, 0.3)
+    for name in ["l1", "group_lasso", "sparse_group_lasso", "mcp", "group_mcp", "composite_mcp", "dsrl"]:
+        pen = get_penalty(name, 0.3)  # "dsrl" used to take 0.3 as its w1
         assert pen.lam == 0.3
         assert pen.with_lambda(0.1).lam == 0.1 and pen.lam == 0.3
 

@@ -48,11 +48,27 @@ class Datafit:
         raise NotImplementedError
 
     def __call__(self, output, y, sample_weight=None) -> torch.Tensor:
+        self._check_shapes(output, y)
         per = self.per_sample(output, y)
         if sample_weight is None:
             return per.mean()
-        w = sample_weight.to(per.dtype)
+        w = torch.as_tensor(sample_weight, dtype=per.dtype, device=per.device)
+        if w.shape != per.shape:
+            raise ValueError(f"sample_weight has shape {tuple(w.shape)}; expected one weight per "
+                             f"sample ({per.shape[0]},)")
         return (per * w).sum() / w.sum()
+
+    def _check_shapes(self, output, y):
+        """``y`` (n,) and ``output`` with n rows (one column unless the datafit has K): a
+        mismatch would broadcast to an (n, n) loss silently."""
+        if y.dim() != 1:
+            raise ValueError(f"y must be 1-d (n,), got shape {tuple(y.shape)}")
+        one = output.dim() == 1 or (output.dim() == 2 and output.shape[1] == 1)
+        fits = output.dim() == 2 if self.name == "multinomial" else one
+        if output.shape[0] != y.shape[0] or not fits:
+            raise ValueError(f"output of shape {tuple(output.shape)} does not fit y of shape "
+                             f"{tuple(y.shape)}: {self.name} takes "
+                             + ("(n, K) scores" if self.name == "multinomial" else "one output per sample"))
 
     def null_output(self, y, sample_weight=None, n_outputs=1) -> torch.Tensor:
         """The best constant output (``n_outputs`` values) for targets ``y``."""

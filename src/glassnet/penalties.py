@@ -9,13 +9,19 @@ weights of input feature j (SPINN). For a stacked integrative weight of shape (M
 group j is ``W[:, :, j]`` and its sub-group for data set m is ``W[m, :, j]``.
 
 Nonconvex penalties (MCP family) have a unique prox only when ``step < gamma``; their ``prox``
-raises ``ValueError`` otherwise.
+raises ``ValueError`` otherwise. :class:`IntegrativePenalty` (``outer="mcp"``) is the exception:
+its prox is unique only for ``step < gamma / ((1 - alpha) sqrt(hidden) + alpha)^2`` (the outer
+MCP's curvature times the squared gradient of ``Omega_alpha``), and above that bound its
+``prox`` returns the stationary point its fixed-point iteration reaches from ``w`` (a local
+prox: a feature on the saturated part of the MCP is not shrunk). ``IntegrativeSPINN``'s default
+step (``lr=2.0``, ``hidden=(10,)``, ``alpha=0.5``, bound 0.69) is above it.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import numbers
 
 import torch
 
@@ -75,9 +81,12 @@ class Penalty:
 
     @staticmethod
     def _check_lambda(lam: float) -> float:
-        lam = float(lam)
-        if not lam >= 0:
-            raise ValueError(f"lam must be >= 0, got {lam}")
+        try:
+            lam = float(lam)
+        except (TypeError, ValueError):
+            raise ValueError(f"lam must be a finite number >= 0, got {lam!r}") from None
+        if not (math.isfinite(lam) and lam >= 0):
+            raise ValueError(f"lam must be a finite number >= 0, got {lam}")
         return lam
 
 
@@ -161,7 +170,8 @@ def _check_gamma(gamma: float) -> float:
 
 def _check_solver(max_iter, tol) -> tuple[int, float]:
     """The inner fixed-point solve's controls: ``max_iter`` an int >= 1, ``tol`` finite >= 0."""
-    if isinstance(max_iter, bool) or not float(max_iter).is_integer() or max_iter < 1:
+    if (isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Real)
+            or not float(max_iter).is_integer() or max_iter < 1):
         raise ValueError(f"max_iter must be an int >= 1, got {max_iter!r}")
     tol = float(tol)
     if not (math.isfinite(tol) and tol >= 0):
@@ -207,8 +217,8 @@ class SparseGroupLasso(Penalty):
 
     def __init__(self, lam: float = 1.0, alpha: float = 0.5):
         self.lam = self._check_lambda(lam)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
         self.alpha = float(alpha)
 
     def value(self, w):
@@ -372,8 +382,8 @@ class IntegrativePenalty(Penalty):
     def __init__(self, lam: float = 1.0, alpha: float = 0.5, outer: str | None = "mcp",
                  gamma: float = 3.0, max_iter: int = 100, tol: float = 1e-10):
         self.lam = self._check_lambda(lam)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
         if outer not in ("mcp", None):
             raise ValueError(f"outer must be 'mcp' or None, got {outer!r}")
         self.alpha = float(alpha)
@@ -425,9 +435,17 @@ class IntegrativePenalty(Penalty):
         x = w
         for _ in range(self.max_iter):
             x_new = self._sgl_prox(w, base * self.outer_slope(x))
-            if torch.max(torch.abs(x_new - x)) <= self.tol * (1.0 + torch.max(torch.abs(x_new))):
+            gap = torch.max(torch.abs(x_new - x)) if x.numel() else torch.zeros(())
+            if gap <= self.tol * (1.0 + (torch.max(torch.abs(x_new)) if x.numel() else 0.0)):
                 return x_new
             x = x_new
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn(f"IntegrativePenalty.prox: the fixed point was not reached in max_iter="
+                      f"{self.max_iter} iterations (last change {float(gap):.3g}, step {step})",
+                      ConvergenceWarning, stacklevel=2)
         return x
 
 
@@ -448,7 +466,7 @@ def get_penalty(penalty, lam: float | None = None) -> Penalty:
         return penalty
     if isinstance(penalty, str) and penalty.lower() in PENALTIES:
         cls = PENALTIES[penalty.lower()]
-        return cls(lam) if lam is not None else cls()
+        return cls(lam=lam) if lam is not None else cls()
     raise ValueError(f"unknown penalty {penalty!r}; use a Penalty object or one of {sorted(PENALTIES)}")
 
 

@@ -335,15 +335,18 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         y = column_or_1d(y, warn=True)
         check_finite_target(y, "; use -1 for unlabelled samples")
         unl = self._unlabelled(y)
-        graphs = self._input_graphs(X, np.unique(y[~unl]).size)  # classes set "auto"'s k
-        n = graphs[0].shape[0]
-        check_consistent_length(np.empty(n), y)
         if unl.all():
             raise ValueError("y has no labelled sample (every entry is -1)")
-        with warnings.catch_warnings():  # few labels per class is the point of the method
-            warnings.filterwarnings("ignore", message="The number of unique classes")
-            check_classification_targets(y[~unl])
-        classes = np.unique(y[~unl])
+        try:
+            with warnings.catch_warnings():  # few labels per class is the point of the method
+                warnings.filterwarnings("ignore", message="The number of unique classes")
+                check_classification_targets(y[~unl])
+            classes = np.unique(y[~unl])
+        except TypeError as err:  # e.g. strings and numbers mixed in an object array
+            raise ValueError(f"y's labels cannot be ordered ({err}): use labels of one type") from err
+        graphs = self._input_graphs(X, classes.size)  # classes set "auto"'s k
+        n = graphs[0].shape[0]
+        check_consistent_length(np.empty(n), y)
         if classes.size < 2:
             raise ValueError(f"y has labelled samples of only one class ({classes[0]!r}); "
                              "every class needs at least one labelled sample")
@@ -384,7 +387,9 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
     def _unlabelled(y):
         if y.dtype.kind in "biuf":
             return y == -1
-        return np.array([str(v) == "-1" for v in y], dtype=bool)
+        # an object array may hold -1 as a number (-1, -1.0) or as the string "-1"
+        return np.array([str(v) == "-1" or (isinstance(v, numbers.Real) and v == -1) for v in y],
+                        dtype=bool)
 
     @staticmethod
     def _normalise(F):

@@ -26,7 +26,7 @@ from glassnet.estimators._dsrl_params import (
     TAU,
     THETA_INIT,
 )
-from glassnet.estimators.base import GlassnetEstimator
+from glassnet.estimators.base import GlassnetEstimator, _check_magnitude
 from glassnet.nn.dsrl import (
     DSRLGraph,
     check_affinity,
@@ -50,6 +50,8 @@ from glassnet.nn.dsrl_views import (
 __all__ = ["_DSRLBase"]
 
 
+MIN_ABS_VIEW = 1e-150  # (1e-150)^2 is still a normal float64; views below it are refused
+
 class _DSRLBase(GlassnetEstimator):
     """Graph construction, validation and graph learning shared by both estimators."""
 
@@ -69,6 +71,10 @@ class _DSRLBase(GlassnetEstimator):
     def _views(self, X, reset: bool):
         """Validated list of (n, d) float arrays; sets n_features_in_ for a single view. After
         fit (``reset=False``) the number of views must be the fitted one (``n_views_``)."""
+        if isinstance(X, (list, tuple)) and not is_multiview(X) and any(np.ndim(v) == 2 for v in X):
+            bad = next(i for i, v in enumerate(X) if np.ndim(v) != 2)  # a list of views, one not 2-d
+            raise ValueError(f"view {bad} must be a 2-d (n_samples, n_features) array, got shape "
+                             f"{np.shape(X[bad])}")
         got = len(X) if is_multiview(X) else 1
         if not reset and got != self.n_views_:
             raise ValueError(f"X has {got} view(s) but {type(self).__name__} was fitted on "
@@ -76,11 +82,11 @@ class _DSRLBase(GlassnetEstimator):
                              "one per view, in the order given to fit")
         if is_multiview(X):
             views = check_views(X)
+            for i, V in enumerate(views):
+                _check_magnitude(V, f"view {i}")
             if reset:
                 self.n_views_ = len(views)
                 self.view_dims_ = [int(v.shape[1]) for v in views]
-                if hasattr(self, "n_features_in_"):
-                    del self.n_features_in_
             elif [v.shape[1] for v in views] != list(getattr(self, "view_dims_", [])):
                 raise ValueError(f"views have {[v.shape[1] for v in views]} features; the "
                                  f"estimator was fitted on {getattr(self, 'view_dims_', None)}")
@@ -93,10 +99,22 @@ class _DSRLBase(GlassnetEstimator):
             self.view_dims_ = [int(V.shape[1])]
         return [V]
 
+    def _check_not_tiny(self, views):
+        """Views whose largest entry is below ``MIN_ABS_VIEW``: their squares (the column
+        scales, the distances) underflow and the kNN graph is meaningless (ARI 0 at 1e-200), so
+        a ValueError asks to rescale."""
+        for i, V in enumerate(views):
+            big = float(np.max(np.abs(V))) if V.size else 0.0
+            if 0 < big < MIN_ABS_VIEW:
+                raise ValueError(f"view {i} has entries of magnitude at most {big:.3g}: below "
+                                 f"{MIN_ABS_VIEW:.0e} their squares underflow; rescale it")
+
     def _input_graphs(self, X, n_groups):
         """Per-view graphs ``[W_v]`` (CSR; one if precomputed), the statistics kept for predict
         and ``n_neighbors_`` (``"auto"``: from ``n_groups``, the clusters or classes)."""
         self._check_params()
+        for k in [k for k in vars(self) if k in self._fitted_attributes or k == "feature_names_in_"]:
+            delattr(self, k)  # a refit on other data keeps nothing of the last fit
         if self.affinity == "precomputed":
             if is_multiview(X):
                 raise ValueError("affinity='precomputed' takes one (n, n) matrix, not a list of views")
@@ -105,6 +123,7 @@ class _DSRLBase(GlassnetEstimator):
             self.n_features_in_ = int(W.shape[0])
             return [W]
         views = self._views(X, reset=True)
+        self._check_not_tiny(views)
         self.view_metric_ = [view_metric(V, self.metric, f"view {i}") for i, V in enumerate(views)]
         self.view_mean_, self.view_scale_ = map(list, zip(*[
             fit_view(V, m) for V, m in zip(views, self.view_metric_)]))

@@ -199,6 +199,8 @@ class DSRLNet(GlassModule):
 def check_affinity(W, name: str = "affinity", tol: float = 1e-8):
     """A square, symmetric, nonnegative, finite affinity as CSR float64 (ValueError otherwise)."""
     if sp.issparse(W):
+        if W.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be a real numeric matrix, got dtype {W.dtype}")
         W = sp.csr_matrix(W, dtype=np.float64)
         vals = W.data
     else:
@@ -223,6 +225,8 @@ def check_affinity(W, name: str = "affinity", tol: float = 1e-8):
         raise ValueError(f"the precomputed {name} is not symmetric (max |W - W^T| = {asym:.3g})")
     W = sp.csr_matrix(W)
     W.eliminate_zeros()
+    if W.nnz == 0:
+        raise ValueError(f"the precomputed {name} has no edges (every entry is 0)")
     return W
 
 
