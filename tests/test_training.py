@@ -110,3 +110,69 @@ def test_history_plot(tmp_path):
     h = History(train_loss=[3.0, 2.0, 1.0], val_loss=[3.5, 2.5, 2.6], best_epoch=1)
     ax = h.plot()
     assert len(ax.lines) == 3  # train, validation, best-epoch marker
+
+
+def test_every_bad_argument_is_a_named_value_error():
+    X, y = _linear_problem(n=50)
+    model = torch.nn.Linear(10, 1).double()
+    bad = [({"patience": 0}, "patience"), ({"patience": -1}, "patience"), ({"batch_size": 0}, "batch_size"),
+           ({"batch_size": -5}, "batch_size"), ({"batch_size": True}, "batch_size"),
+           ({"max_epochs": 2.5}, "max_epochs"), ({"max_epochs": "5"}, "max_epochs"),
+           ({"lr": "0.1"}, "lr"), ({"lr": float("inf")}, "lr"),
+           ({"backtrack": True, "backtrack_factor": 1.0}, "backtrack_factor"),
+           ({"backtrack": True, "backtrack_factor": 0}, "backtrack_factor"),
+           ({"val_data": (X, y), "val_fn": lambda m: 0.0}, "not both"),
+           ({"val_data": (X, y[:10])}, "val_data"), ({"val_data": X}, "val_data"),
+           ({"checkpoint": "/no/such/folder/ck.pt"}, "folder of checkpoint"),
+           ({"lr_schedule": lambda e, n: -1.0}, "lr_schedule gave the factor -1.0"),
+           ({"seed": 2**70}, "random_state must be in")]
+    for kw, word in bad:
+        with pytest.raises(ValueError, match=word):
+            fit(model, _mse, (X, y), max_epochs=kw.pop("max_epochs", 3), **kw)
+    with pytest.raises(ValueError, match="data has no samples"):
+        fit(model, _mse, (X[:0], y[:0]))
+    for out in (lambda m, a, b: (m(a).squeeze(-1) - b) ** 2, lambda m, a, b: 1.0):
+        with pytest.raises(ValueError, match="loss_fn must return a scalar tensor"):
+            fit(model, out, (X, y), max_epochs=2)
+    with pytest.raises(FloatingPointError, match="validation loss became nan"):  # it used to stop silently
+        fit(model, _mse, (X, y), val_fn=lambda m: float("nan"), patience=3, max_epochs=10)
+    from glassnet.training import MultiStep, split_validation
+
+    for args in (((0,),), ((-1,),), (0.5,), ((0.5,), -1.0)):
+        with pytest.raises(ValueError, match="milestones|gamma"):
+            MultiStep(*args)
+    with pytest.raises(ValueError, match="stratify has 5 labels for 10 samples"):
+        split_validation(10, 0.5, 0, np.arange(5))
+    h = fit(torch.nn.Linear(10, 1).double(), _mse, (X, y), max_epochs=2, seed=np.random.default_rng(0))
+    assert h.n_epochs == 2  # a numpy Generator seeds both generators (it used to raise a TypeError)
+
+
+def test_epoch_loss_is_the_mean_over_samples_with_a_short_last_batch():
+    """50 rows in batches of 48: the last batch of 2 used to count as much as the 48."""
+    X, y = _linear_problem(n=50)
+    model = torch.nn.Linear(10, 1).double()
+    with torch.no_grad():
+        full = float(_mse(model, X, y))
+    h = fit(model, _mse, (X, y), optimizer="sgd", lr=1e-12, batch_size=48, max_epochs=1, seed=0)
+    assert h.train_loss[0] == pytest.approx(full, rel=1e-9)
+
+
+def test_converging_finishes_its_epoch_and_a_resumed_early_stop_restores_the_best(tmp_path):
+    X, y = _linear_problem(n=60)
+    Xv, yv = _linear_problem(n=30, seed=1)
+    calls = []
+    h = fit(torch.nn.Linear(10, 1).double(), _mse, (X, y), val_data=(Xv, yv), optimizer="sgd", lr=0.1,
+            max_epochs=5000, converge_tol=1e-6, checkpoint=tmp_path / "c.pt", checkpoint_every=10**6,
+            on_epoch_end=lambda e, hist: calls.append(e), seed=0)
+    assert h.n_epochs < 5000 and len(h.val_loss) == h.n_epochs == len(calls)  # the last epoch too
+    assert (tmp_path / "c.pt").is_file()
+    # a run that stopped early: resuming trains nothing and puts the best parameters back
+    kw = {"val_data": (Xv, yv), "patience": 3, "optimizer": "sgd", "lr": 0.5, "max_epochs": 200,
+          "checkpoint": tmp_path / "e.pt", "seed": 0}
+    done = torch.nn.Linear(10, 1).double()
+    h1 = fit(done, _mse, (X, y), **kw)
+    again = torch.nn.Linear(10, 1).double()
+    h2 = fit(again, _mse, (X, y), resume=True, **kw)
+    assert h1.stopped_early and h2.n_epochs == h1.n_epochs
+    for p, q in zip(done.parameters(), again.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)

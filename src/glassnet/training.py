@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import numbers
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,7 +31,7 @@ import torch
 
 from glassnet.devices import resolve_device
 from glassnet.progress import progress
-from glassnet.utils import auto_threads, local_seed, threads
+from glassnet.utils import auto_threads, local_seed, resolve_seed, threads
 
 __all__ = ["History", "MultiStep", "fit", "make_generator", "split_validation"]
 
@@ -76,6 +77,14 @@ class MultiStep:
     milestones: tuple = (0.5, 0.75)
     gamma: float = 0.1
 
+    def __post_init__(self):
+        ms = self.milestones
+        if not isinstance(ms, (tuple, list)) or not all(
+                isinstance(m, numbers.Real) and math.isfinite(m) and m > 0 for m in ms):
+            raise ValueError(f"milestones must be a tuple of positive epochs or fractions, got {ms!r}")
+        if not (isinstance(self.gamma, numbers.Real) and math.isfinite(self.gamma) and self.gamma > 0):
+            raise ValueError(f"gamma must be a positive finite number, got {self.gamma!r}")
+
     def __call__(self, epoch: int, max_epochs: int) -> float:
         ms = [m * max_epochs if 0 < m < 1 else m for m in self.milestones]
         return self.gamma ** sum(epoch >= m for m in ms)
@@ -114,8 +123,10 @@ def _loader_generator(loader):
     return g if isinstance(g, torch.Generator) else None
 
 
-def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=None, scaler=None):
+def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=None, scaler=None,
+                     best_state=None):
     state = {
+        "best_state": best_state,  # the restore_best parameters, so a resumed run can restore them
         "model": _unwrap(model).state_dict(),
         "optimizer": opt.state_dict(),
         "epoch": torch.tensor(epoch),
@@ -139,7 +150,11 @@ def _load_checkpoint(path, model, opt, gen, device, loader=None, scaler=None):
     _unwrap(model).load_state_dict(state["model"])
     if "loader_generator" in state and _loader_generator(loader) is not None:
         _loader_generator(loader).set_state(state["loader_generator"].cpu())
-    opt.load_state_dict(state["optimizer"])
+    try:
+        opt.load_state_dict(state["optimizer"])
+    except (KeyError, ValueError) as err:
+        raise ValueError(f"checkpoint {path} was written with another optimizer or parameters "
+                         f"({type(err).__name__}: {err}); resume with the same settings") from err
     if scaler is not None and "scaler" in state:
         scaler.load_state_dict(state["scaler"])
     gen.set_state(state["generator"].cpu())
@@ -147,7 +162,8 @@ def _load_checkpoint(path, model, opt, gen, device, loader=None, scaler=None):
     h = state["history"]
     history = History(train_loss=list(h["train_loss"]), val_loss=list(h["val_loss"]), lr=list(h["lr"]),
                       best_epoch=int(h["best_epoch"]), stopped_early=bool(h["stopped_early"]))
-    return int(state["epoch"]) + 1, history, float(state["best"]), int(state["bad"])
+    return (int(state["epoch"]) + 1, history, float(state["best"]), int(state["bad"]),
+            state.get("best_state"))
 
 
 def make_generator(seed: int | None) -> torch.Generator:
@@ -167,6 +183,8 @@ def split_validation(n: int, fraction: float, seed: int | None, stratify=None):
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"validation_fraction must be in (0, 1), got {fraction}")
     idx = np.arange(n)
+    if stratify is not None and len(stratify) != n:
+        raise ValueError(f"stratify has {len(stratify)} labels for {n} samples")
     try:
         return train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
     except ValueError:  # too few members of a class to stratify: fall back to a plain split
@@ -308,6 +326,7 @@ def fit(
         else:
             rows = 1 if not data else (data[0].shape[0] if batch_size is None else min(batch_size, data[0].shape[0]))
         n_threads = auto_threads(sum(p.numel() for p in model.parameters()) * rows)
+    seed = resolve_seed(seed)  # a numpy Generator gives one int, used for both generators
     with threads(n_threads), local_seed(seed) if seed is not None else contextlib.nullcontext():
         return _fit(model, loss_fn, data, val_data=val_data, val_fn=val_fn, optimizer=optimizer,
                     lr=lr, weight_decay=weight_decay, max_epochs=max_epochs, batch_size=batch_size,
@@ -332,6 +351,13 @@ def _optimizer(name, params, kwargs):
     return OPTIMIZERS[name](params, **kwargs)
 
 
+def _check_count(name, v):
+    """An int >= 1 (an integral float is accepted), else a ValueError naming ``name``."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not float(v).is_integer() or v < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+    return int(v)
+
+
 def rounding_slack(f0, dtype):
     """How much an objective may seem to rise from rounding alone: a backtracking step is
     rejected only when its objective rises by more (a strict ``f1 <= f0`` rejected steps near a
@@ -350,10 +376,17 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
          on_epoch_end=None, amp=False, channels_last=False) -> History:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
-    if max_epochs < 1:
-        raise ValueError(f"max_epochs must be >= 1, got {max_epochs}")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive, got {lr}")
+    max_epochs = _check_count("max_epochs", max_epochs)
+    for name, v, ok in (("lr", lr, lambda x: x > 0), ("backtrack_factor", backtrack_factor, lambda x: 0 < x < 1)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and ok(v)):
+            raise ValueError(f"{name} must be a finite number {'> 0' if name == 'lr' else 'in (0, 1)'}, "
+                             f"got {v!r}")
+    batch_size = None if batch_size is None else _check_count("batch_size", batch_size)
+    patience = None if patience is None else _check_count("patience", patience)
+    if val_data is not None and val_fn is not None:
+        raise ValueError("give val_data or val_fn, not both (val_fn would be used alone)")
+    if checkpoint is not None and not os.path.isdir(os.path.dirname(os.path.abspath(checkpoint))):
+        raise ValueError(f"the folder of checkpoint {checkpoint} does not exist")
     loader = data if _is_loader(data) else None
     if loader is not None:
         if batch_size is not None:
@@ -365,6 +398,13 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     n = data[0].shape[0] if data else 0
     if data and any(t.shape[0] != n for t in data):
         raise ValueError("all tensors in data must have the same number of samples")
+    if data and n == 0:
+        raise ValueError("data has no samples")
+    if val_data is not None:
+        if _is_loader(val_data) or torch.is_tensor(val_data) or not val_data:
+            raise ValueError("val_data must be a tuple of tensors like data (or use val_fn)")
+        if any(t.shape[0] != val_data[0].shape[0] for t in val_data) or val_data[0].shape[0] == 0:
+            raise ValueError("the tensors in val_data must share a positive number of samples")
     if backtrack and batch_size is not None:
         raise ValueError("backtrack=True needs full-batch training (batch_size=None)")
     if backtrack and lr_schedule is not None:
@@ -415,6 +455,9 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
             opt.zero_grad()
             with autocast():
                 loss = loss_fn(model, *batch)
+            if not torch.is_tensor(loss) or loss.numel() != 1:
+                raise ValueError(f"loss_fn must return a scalar tensor, got {type(loss).__name__}"
+                                 + (f" of shape {tuple(loss.shape)}" if torch.is_tensor(loss) else ""))
             if scaler is not None:
                 scaler.scale(loss).backward()
             else:
@@ -454,16 +497,22 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     start = 0
     rank, _ = _rank_world()
     if resume and checkpoint is not None and os.path.isfile(checkpoint):
-        start, history, best, bad = _load_checkpoint(checkpoint, model, opt, gen, device, loader,
-                                                     scaler)
+        start, history, best, bad, best_state = _load_checkpoint(checkpoint, model, opt, gen, device,
+                                                                 loader, scaler)
+        if history.stopped_early:
+            start = max_epochs  # the saved run had stopped early: nothing is left to train
     with progress(total=max_epochs, desc="epoch", verbose=verbose) as bar:
         if start:
-            bar.update(start)
+            bar.update(min(start, max_epochs))
         for epoch in range(start, max_epochs):
             model.train()
             if lr_schedule is not None:
+                factor = float(lr_schedule(epoch, max_epochs))
+                if not (math.isfinite(factor) and factor >= 0):
+                    raise ValueError(f"lr_schedule gave the factor {factor} at epoch {epoch}; "
+                                     "it must be finite and >= 0")
                 for g in opt.param_groups:
-                    g["lr"] = lr * float(lr_schedule(epoch, max_epochs))
+                    g["lr"] = lr * factor
             if loader is not None:
                 sampler = getattr(loader, "sampler", None)
                 if hasattr(sampler, "set_epoch"):
@@ -476,6 +525,9 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
             else:
                 order = torch.randperm(n, generator=gen)
                 losses = [step(tuple(t[order[i : i + batch_size]] for t in data)) for i in range(0, n, batch_size)]
+                # the mean over samples: a short last batch weighs by its size
+                sizes = [min(batch_size, n - i) for i in range(0, n, batch_size)]
+                losses = [sum(v * m for v, m in zip(losses, sizes)) / n]
             train_loss = _mean_over_ranks(float(np.mean(losses)), device)
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
@@ -483,16 +535,18 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
                 )
             history.train_loss.append(train_loss)
             history.lr.append(opt.param_groups[0]["lr"])
+            converged = False
             if converge_tol is not None:
                 with torch.no_grad():
                     obj = train_loss + sum(float(pen.value(p)) for p, pen in prox)
-                if abs(prev_obj - obj) <= converge_tol * max(1.0, abs(obj)):
-                    break
+                converged = abs(prev_obj - obj) <= converge_tol * max(1.0, abs(obj))
                 prev_obj = obj
             if monitor:
                 model.eval()
                 with torch.no_grad():
                     val = float(val_fn(model)) if val_fn is not None else float(loss_fn(model, *val_data))
+                if not math.isfinite(val):
+                    raise FloatingPointError(f"validation loss became {val} at epoch {epoch}")
                 history.val_loss.append(val)
                 if val < best - tol:
                     best, bad, history.best_epoch = val, 0, epoch
@@ -509,10 +563,10 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
             if checkpoint is not None and rank == 0 and (
-                    (epoch + 1) % checkpoint_every == 0 or epoch + 1 == max_epochs or stop):
+                    (epoch + 1) % checkpoint_every == 0 or epoch + 1 == max_epochs or stop or converged):
                 _save_checkpoint(checkpoint, model, opt, epoch, history, gen, best, bad, loader,
-                                 scaler)
-            if stop:
+                                 scaler, best_state)
+            if stop or converged:
                 break
     if best_state is not None:
         model.load_state_dict(best_state)

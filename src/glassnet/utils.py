@@ -51,8 +51,8 @@ def resolve_seed(random_state) -> int | None:
     if isinstance(random_state, (bool, np.bool_)):
         raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
     if isinstance(random_state, numbers.Integral):
-        if int(random_state) < 0:
-            raise ValueError(f"random_state must be >= 0, got {random_state}")
+        if not 0 <= int(random_state) < 2**63:
+            raise ValueError(f"random_state must be in [0, 2**63), got {random_state}")
         return int(random_state)
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))
@@ -66,7 +66,10 @@ def local_seed(random_state):
     """Run a block with torch's global generator seeded from ``random_state``, then put the
     caller's generator state back (``torch.random.fork_rng``). ``None``: fresh entropy."""
     seed = resolve_seed(random_state)
-    with _SEED_LOCK, torch.random.fork_rng(devices=[]):
+    # torch.manual_seed seeds the CUDA generators too: fork them when the caller has CUDA up
+    # (forking would start CUDA otherwise; an uninitialised CUDA takes the seed lazily)
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    with _SEED_LOCK, torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if cuda else []):
         if seed is None:
             torch.seed()
         else:
