@@ -201,3 +201,52 @@ def test_dsrl_views_affinities_and_labels_are_checked(views):
     assert hasattr(m, "feature_names_in_")
     m.fit(d.views)
     assert not hasattr(m, "feature_names_in_") and not hasattr(m, "n_features_in_")
+
+
+def test_refits_after_set_params_keep_nothing_stale_and_warm_starts_need_the_same_network():
+    """IRLS-ADMM's selection CV of an "auto" fit stayed (and plot_cv drew it) after a refit
+    with an int n_features_to_select; IntegrativeSPINN kept a lambda CV after set_params(lam=)
+    and the other task's attributes; a warm start after set_params(hidden=...) or of another
+    MatNet activation kept the old network."""
+    from sklearn.datasets import make_classification
+
+    from glassnet import IRLSADMMNetClassifier, MatNetClassifier, SPINNRegressor
+
+    X, y = make_classification(80, 10, random_state=0)
+    net = IRLSADMMNetClassifier(max_epochs=2, cv=2, random_state=0).fit(X, y)
+    assert hasattr(net, "validation_curve_")
+    net.set_params(n_features_to_select=4).fit(X, y)
+    assert not hasattr(net, "validation_curve_") and not hasattr(net, "n_groups_")
+    with pytest.raises(ValueError, match="no selection CV to plot"):
+        net.plot_cv()
+    rng = np.random.default_rng(0)
+    Xr = rng.standard_normal((60, 5))
+    yr = Xr[:, 0] + 0.1 * rng.standard_normal(60)
+    Xs, ys = [Xr[:30], Xr[30:]], [yr[:30], yr[30:]]
+    integ = IntegrativeSPINN(**{**FAST, "cv": 2}).fit(Xs, ys)
+    integ.set_params(lam=0.05).fit(Xs, ys)
+    assert not hasattr(integ, "cv_results_")
+    integ.set_params(task="classification").fit(Xs, [(v > 0).astype(int) for v in ys])
+    assert not hasattr(integ, "y_mean_")
+    warm = SPINNRegressor(warm_start=True, lam=0.05, max_epochs=5, n_path=2, random_state=0).fit(Xr, yr)
+    warm.set_params(hidden=(3, 2), activation="relu", lam=0.02).fit(Xr, yr)
+    cold = SPINNRegressor(hidden=(3, 2), activation="relu", lam=0.02, max_epochs=5, n_path=2,
+                          random_state=0).fit(Xr, yr)
+    np.testing.assert_allclose(warm.predict(Xr), cold.predict(Xr), rtol=1e-6, atol=1e-8)
+    Xm = rng.standard_normal((60, 4, 4))
+    ym = (Xm[:, 0, 0] > 0).astype(int)
+    mat = MatNetClassifier(warm_start=True, lam=0.01, hidden_shapes=[(4, 4)], max_epochs=3, random_state=0)
+    assert mat.fit(Xm, ym).set_params(activation="tanh").fit(Xm, ym).module_.activation == "tanh"
+
+
+def test_a_precomputed_dsrl_affinity_is_split_by_cross_validation():
+    """``input_tags.pairwise``: scikit-learn's CV gives fit K[train][:, train] and predict
+    K[test][:, train], which is what the estimator takes (it used to fail: "(40, 60)")."""
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics.pairwise import rbf_kernel
+    from sklearn.model_selection import cross_val_score
+
+    X, y = make_blobs(60, 4, centers=2, random_state=0)
+    scores = cross_val_score(DSRLClassifier(affinity="precomputed", max_epochs=3, random_state=0),
+                             rbf_kernel(X), y, cv=3, error_score="raise")
+    assert scores.shape == (3,) and scores.min() > 0.9

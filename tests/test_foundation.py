@@ -148,3 +148,13 @@ def test_gene_expression_loaders(data_dir):
     b = load_brain_tumor1(data_dir)
     assert b.X.shape == (90, 5920)
     assert np.bincount(b.y).tolist() == [60, 10, 10, 4, 6]
+
+
+def test_clustering_scores_refuse_2d_labels_and_none():
+    from glassnet.metrics import clustering_accuracy, purity
+
+    for score in (purity, clustering_accuracy):
+        with pytest.raises(ValueError, match="must be 1-d"):
+            score([[0, 1], [1, 0]], [[0, 1], [1, 0]])  # used to be flattened
+        with pytest.raises(ValueError, match="contains None"):
+            score(np.array([0, None, 1], dtype=object), [0, 1, 1])

@@ -544,3 +544,26 @@ def test_object_labels_of_numpy_strings_round_trip(tmp_path, problem):
     back = _round_trip(est, tmp_path)
     np.testing.assert_array_equal(back.predict(X), est.predict(X))
     np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
+
+
+def test_set_output_survives_save_and_metadata_requests_are_named(tmp_path, problem):
+    """``set_output(transform="pandas")`` on an estimator or a pipeline used to make saving fail
+    (an undeclared ``_sklearn_output_config``); routing requests are refused with a reason."""
+    import sklearn
+
+    from glassnet import SPINNClassifier
+
+    X, _, y = problem
+    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(X.shape[1])])
+    kw = {"max_epochs": 5, "n_path": 2, "random_state": 0}
+    for est in (SPINNClassifier(**kw).set_output(transform="pandas"),
+                make_pipeline(StandardScaler(), SPINNClassifier(**kw)).set_output(transform="pandas")):
+        est.fit(frame, y)
+        back = _round_trip(est, tmp_path)
+        out = back.transform(frame) if hasattr(back, "get_support") else back[:-1].transform(frame)
+        assert isinstance(out, pd.DataFrame)
+        np.testing.assert_array_equal(back.predict(frame), est.predict(frame))
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = SPINNClassifier(**kw).set_fit_request(sample_weight=True).fit(X, y)
+        with pytest.raises(TypeError, match="metadata routing requests"):
+            glassnet.save(routed, tmp_path / "r.glassnet")

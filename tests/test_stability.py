@@ -462,3 +462,18 @@ def test_a_stability_path_over_named_options_plots_them_in_grid_order(linear):
                             lambda_grid=["mean", "median"], n_subsamples=2, random_state=0).fit(X, y)
     ax = st.plot()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["mean", "median"]
+
+
+def test_nested_random_states_are_seeded_so_the_same_seed_gives_the_same_result():
+    """A glassnet selector inside a Pipeline left at ``random_state=None``: every half-sample
+    fit gets its derived seed there too (only a top-level ``random_state`` was seeded)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from glassnet import SPINNClassifier
+
+    X, y = _logistic(n=80, p=5)
+    runs = [StabilitySelection(make_pipeline(StandardScaler(), SPINNClassifier(max_epochs=5, n_path=2)),
+                               n_subsamples=2, random_state=0).fit(X, y).selection_probabilities_
+            for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])

@@ -112,7 +112,12 @@ def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
 # ---------------------------------------------------------------- clustering (DSRL)
 
 def _check_labels(labels_true, labels_pred):
-    a, b = np.asarray(labels_true).ravel(), np.asarray(labels_pred).ravel()
+    a, b = np.asarray(labels_true), np.asarray(labels_pred)
+    for name, v in (("labels_true", a), ("labels_pred", b)):
+        if v.ndim != 1:
+            raise ValueError(f"{name} must be 1-d, got shape {v.shape}")
+        if v.dtype.kind == "O" and any(x is None for x in v):
+            raise ValueError(f"{name} contains None")
     if a.shape != b.shape:
         raise ValueError(f"labels_true {a.shape} and labels_pred {b.shape} differ in length")
     if a.size == 0:

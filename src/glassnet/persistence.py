@@ -156,6 +156,9 @@ class _Writer:
             _check_trusted_class(type(obj))
             params = obj.get_params(deep=False)
             fitted = {k: v for k, v in vars(obj).items() if k not in params}
+            if "_metadata_request" in fitted:
+                raise TypeError(f"cannot save {where}: its metadata routing requests (set_*_request) "
+                                "are not saved; save it before setting them, or set them after load")
             declared = declared_fitted(type(obj))
             for k in fitted if declared is not None else ():
                 if k not in declared:
@@ -225,7 +228,7 @@ SKLEARN_TYPES = {
     "LogisticRegression": ("sklearn.linear_model", ("classes_", "coef_", "intercept_", "n_iter_")),
     "Lasso": ("sklearn.linear_model", ("l1_ratio", "coef_", "intercept_", "n_iter_", "dual_gap_")),
 }
-_SKLEARN_COMMON = ("n_features_in_", "feature_names_in_")
+_SKLEARN_COMMON = ("n_features_in_", "feature_names_in_", "_sklearn_output_config")  # set_output
 # functions a trusted object may hold as a parameter (SelectKBest's score_func), by name
 SKLEARN_FUNCTIONS = {name: "sklearn.feature_selection" for name in (
     "f_classif", "f_regression", "chi2", "mutual_info_classif", "mutual_info_regression")}

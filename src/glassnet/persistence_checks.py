@@ -36,7 +36,8 @@ def declared_fitted(cls) -> dict | None:
     """``cls._fitted_attributes`` (fitted attribute name -> type, see :func:`value_has_type`)
     when the class declares one, else None (the naming rule of :func:`_fitted_name` alone)."""
     declared = getattr(cls, "_fitted_attributes", None)
-    return declared if isinstance(declared, dict) else None
+    # scikit-learn's own per-instance state that plain data holds: set_output's choice
+    return {**declared, "_sklearn_output_config": "dict[str]"} if isinstance(declared, dict) else None
 
 
 def check_declared(cls, k: str) -> None:

@@ -241,23 +241,27 @@ def path_region(supports, p, threshold, max_false_positives, kind="ss", n_pairs=
     return max(ok) if ok else 0
 
 
+def _seed_keys(estimator) -> list[str]:
+    """Every ``random_state`` parameter of ``estimator``, nested ones included (a Pipeline's
+    steps, a ``SelectFromModel``'s estimator), as ``set_params`` names them."""
+    return [k for k in estimator.get_params(deep=True) if k.split("__")[-1] == "random_state"]
+
+
 def _fit_one(estimator, X, y, idx, grid, seed, sample_weight, ratios=None):
     """Supports (n_grid, p) of ``estimator`` fitted on rows ``idx`` at each grid setting, or
-    (with ``ratios``) along one regularisation path at ``ratios * lambda_max``."""
+    (with ``ratios``) along one regularisation path at ``ratios * lambda_max``; ``seed`` goes to
+    every ``random_state`` of the estimator."""
     Xs, ys = _safe_indexing(X, idx), _safe_indexing(y, idx)
     kw = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[idx]}
+    seeds = {} if seed is None else dict.fromkeys(_seed_keys(estimator), seed)
     if ratios is not None:
-        est = clone(estimator)
-        if seed is not None:
-            est.set_params(random_state=seed)
+        est = clone(estimator).set_params(**seeds)
         records = est.path(Xs, ys, n_lambdas=len(ratios), lambda_min_ratio=float(ratios[-1]), **kw)
         return path_supports(records, est.lambda_max_, ratios, X.shape[1])
     rows = []
     for params in grid:
         est = clone(estimator)
-        if seed is not None:
-            params = {**params, "random_state": seed}
-        est.set_params(**params).fit(Xs, ys, **kw)
+        est.set_params(**{**params, **seeds}).fit(Xs, ys, **kw)
         rows.append(support_mask(est, X.shape[1]))
     return np.stack(rows)
 
@@ -442,7 +446,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         pairs = complementary_pairs(y, self.n_subsamples, self.sample_fraction,
                                     self._stratified() and np.ndim(y) == 1, rng)
         seeds = rng.integers(0, 2**31 - 1, size=2 * len(pairs))
-        seeded = "random_state" in self.estimator.get_params(deep=False)
+        seeded = bool(_seed_keys(self.estimator))
         subsets = [idx for pair in pairs for idx in pair]
         masks = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_one)(self.estimator, X, y, idx, grid, int(s) if seeded else None,

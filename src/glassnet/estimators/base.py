@@ -192,6 +192,14 @@ class GlassnetEstimator(BaseEstimator):
             if callable(fn) and not getattr(fn, "__glassnet_threads__", False):
                 setattr(cls, name, with_auto_threads(fn))
 
+    def _clear_fitted(self, keep=()):
+        """Forget the last fit's declared attributes (and ``feature_names_in_``) but ``keep``,
+        so that a refit after ``set_params`` carries nothing stale (a CV curve of another
+        setting, another task's classes)."""
+        declared = getattr(type(self), "_fitted_attributes", {})
+        for k in [k for k in vars(self) if (k in declared or k == "feature_names_in_") and k not in keep]:
+            delattr(self, k)
+
     def _validate_X(self, X, reset: bool, **kw):
         X = _sparse_as_value_error(validate_data, self, X, reset=reset, dtype=np.float64,
                                    ensure_all_finite=True, **kw)

@@ -113,8 +113,7 @@ class _DSRLBase(GlassnetEstimator):
         """Per-view graphs ``[W_v]`` (CSR; one if precomputed), the statistics kept for predict
         and ``n_neighbors_`` (``"auto"``: from ``n_groups``, the clusters or classes)."""
         self._check_params()
-        for k in [k for k in vars(self) if k in self._fitted_attributes or k == "feature_names_in_"]:
-            delattr(self, k)  # a refit on other data keeps nothing of the last fit
+        self._clear_fitted()  # a refit on other data keeps nothing of the last fit
         if self.affinity == "precomputed":
             if is_multiview(X):
                 raise ValueError("affinity='precomputed' takes one (n, n) matrix, not a list of views")
@@ -153,6 +152,9 @@ class _DSRLBase(GlassnetEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # sparse views are made dense (nn.dsrl_views.dense_view)
+        # a precomputed affinity is split K[train][:, train] / K[test][:, train] by scikit-learn's
+        # cross-validation, which is what fit and predict take (as SpectralClustering's)
+        tags.input_tags.pairwise = self.affinity == "precomputed"
         return tags
 
     # ------------------------------------------------------------ graph learning

@@ -467,6 +467,7 @@ class _NetSelector(_IRLSADMMBase):
     def _fit(self, X, yi, seed, device=None, sw=None):
         """Train, select and refit on ``(X, yi)``; ``sw``: sample weights (None: unweighted)."""
         self._check_params()
+        self._clear_fitted(keep=("n_features_in_", "feature_names_in_", "classes_"))  # set by fit
         p, k = self.n_features_in_, self.n_features_to_select
         device = torch.device("cpu") if device is None else device
         self.device_ = str(device)

@@ -177,14 +177,12 @@ class _MatNetFit:
         return self
 
     def _warm_module(self, build):
-        """The last fit's module when ``warm_start`` is on and it has the architecture ``build``
-        makes now (same input, hidden and output shapes), else None."""
+        """The last fit's module when ``warm_start`` is on and it is the module ``build`` makes
+        now (same shapes, activations, head and ``unit_norm``: its constructor arguments), else
+        None."""
         if not (getattr(self, "warm_start", False) and hasattr(self, "module_")):
             return None
-        old, new = self.module_.state_dict(), build().state_dict()
-        if old.keys() != new.keys() or any(old[k].shape != new[k].shape for k in old):
-            return None
-        return self.module_
+        return self.module_ if self.module_.init_args == build().init_args else None
 
     @staticmethod
     def _mean_one(w):

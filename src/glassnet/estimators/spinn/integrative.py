@@ -248,6 +248,7 @@ class IntegrativeSPINN(_CVBase):
     def fit(self, Xs, ys, sample_weight=None):
         """Fit on lists ``Xs`` (one (n_m, p) array per data set) and ``ys`` (their targets);
         ``sample_weight``: None or one weight array per data set."""
+        self._clear_fitted()  # a refit after set_params (lam, task) keeps nothing stale
         X, y, sw, m = self._lists(Xs, ys, sample_weight)
         self._on_device(X)
         self.n_features_in_, self.n_datasets_, self._m = X.shape[1], len(Xs), m

@@ -334,13 +334,14 @@ class _SPINNBase(_SPINNCore):
         """Fit the network along a short warm-started path down (or, from the screened
         start, up) to ``lam``; returns ``self``. ``sample_weight``: one non-negative weight per
         sample (the loss is their weighted mean). With ``warm_start=True`` and a previous fit
-        on data of the same width (and classes), the path continues from that fit's network to
-        the new ``lam`` instead of starting again."""
+        on data of the same width (and classes, with the same network), the path continues from
+        that fit's network to the new ``lam`` instead of starting again."""
         lam = "default" if self.lam is None else float(self.lam)
         width = getattr(self, "n_features_in_", None)  # the previous fit's (checks reset it)
         X, y, sw = self._check_data(X, y, sample_weight)
         warm = (bool(self.warm_start) and hasattr(self, "module_") and X.shape[1] == width
-                and (not self._classification or np.array_equal(np.unique(y), self.classes_)))
+                and (not self._classification or np.array_equal(np.unique(y), self.classes_))
+                and self._same_architecture(X.shape[1]))
         old = (copy.deepcopy(self.module_), self.lambda_fit_, self.screen_support_) if warm else None
         self.n_features_in_ = X.shape[1]
         if not warm:
@@ -375,6 +376,13 @@ class _SPINNBase(_SPINNCore):
         self._finish(net, lam_max, records, idx, problem, mask, scales[0])
         warn_if_nothing_selected(self, X)
         return self
+
+    def _same_architecture(self, n_features) -> bool:
+        """Whether the last fit's network is the one the parameters build now (``hidden``,
+        ``activation``, ``dtype`` unchanged by ``set_params``): only then can it continue."""
+        now = SPINN(n_features, self._n_outputs(), tuple(self.hidden), self.activation)
+        first = next(self.module_.parameters())
+        return self.module_.init_args == now.init_args and first.dtype == torch_dtype(self.dtype)
 
     def _check_y_val(self, y_val):
         """``y_val`` as 1-d targets checked as ``y`` is: finite real numbers (regression) or
