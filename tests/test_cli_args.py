@@ -77,6 +77,7 @@ def _reproduce(*extra):
 @pytest.mark.parametrize(("extra", "words"), [
     (["--out", ""], "--out"), (["--out", "   "], "--out"),
     (["--seed", str(2**40)], "--seed"), (["--seed", "-1"], "--seed"),
+    (["--seed", "100001"], "[0, 100000]"),  # derived seeds (10,000 x seed + ...) must stay 32-bit
     (["--threads", "0"], "--threads"), (["--n-jobs", "0"], "--n-jobs"),
 ])
 def test_bad_reproduce_arguments_are_refused_first(capsys, extra, words):

