@@ -52,6 +52,7 @@ __all__ = ["_DSRLBase"]
 
 MIN_ABS_VIEW = 1e-150  # (1e-150)^2 is still a normal float64; views below it are refused
 
+
 class _DSRLBase(GlassnetEstimator):
     """Graph construction, validation and graph learning shared by both estimators."""
 
