@@ -183,3 +183,33 @@ def test_clustering_scores_refuse_2d_labels_and_none():
             score([[0, 1], [1, 0]], [[0, 1], [1, 0]])  # used to be flattened
         with pytest.raises(ValueError, match="contains None"):
             score(np.array([0, None, 1], dtype=object), [0, 1, 1])
+
+
+def test_generators_name_bad_arguments():
+    """Sizes that are not whole numbers used to be truncated (10.7 rows -> 10) or to fail with
+    numpy's own message; a negative noise gave noise-free labels."""
+    from glassnet.datasets.multiview import make_multiview_mixture
+    from glassnet.datasets.synthetic import (
+        make_integrative_simulation,
+        make_irls_admm_simulation,
+        make_related_datasets,
+        make_spinn_simulation,
+    )
+
+    bad = [(make_irls_admm_simulation, {"noise_std": -1.0}, "noise_std"),
+           (make_irls_admm_simulation, {"n_samples": 0}, "n_samples"),
+           (make_spinn_simulation, {"n_samples": 10.5}, "n_samples"),
+           (make_spinn_simulation, {"random_state": "a"}, "random_state"),
+           (make_integrative_simulation, {"n_samples": 100}, "sequence of sizes"),
+           (make_integrative_simulation, {"n_samples": (10.7, 5)}, "n_samples"),
+           (make_integrative_simulation, {"n_features": 3}, "n_features"),
+           (make_related_datasets, {"n_datasets": 2.5}, "n_datasets"),
+           (make_related_datasets, {"n_test": -1}, "n_test"),
+           (make_multiview_mixture, {"n_views": 0}, "n_views"),
+           (make_multiview_mixture, {"noise_views": -2}, "noise_views"),
+           (make_multiview_mixture, {"separation": float("nan")}, "separation")]
+    for make, kw, word in bad:
+        with pytest.raises(ValueError, match=word):
+            make(**kw)
+    Xs, _, _ = make_integrative_simulation((30, 20), 6, random_state=np.random.default_rng(0))
+    assert [X.shape for X in Xs] == [(30, 6), (20, 6)]

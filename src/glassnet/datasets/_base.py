@@ -86,3 +86,30 @@ def as_pixels(a, where: str, shape_tail: tuple, n_labels: int | None = None, lab
                        or y.min() < 0 or y.max() >= n_labels):
             raise ValueError(f"{where}: labels must be integers in [0, {n_labels})")
     return a.astype(np.uint8)
+
+
+def check_draw(random_state=None, nonnegative=None, **counts):
+    """The arguments of a data generator: each count an int (or, for per-set sizes, a
+    non-empty sequence of ints) of at least 1, or 0 where the count's name ends in ``_or_0``;
+    ``nonnegative``: ``{name: value}`` finite numbers >= 0; ``random_state`` None, an int >= 0 or
+    a numpy Generator / RandomState. A ValueError names the first argument outside these (numpy
+    used to truncate floats or fail with its own message)."""
+    import numbers
+
+    import numpy as np
+
+    for key, v in counts.items():
+        name, low = (key[:-5], 0) if key.endswith("_or_0") else (key, 1)
+        vals = list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]
+        if not vals or any(isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or x < low
+                           for x in vals):
+            raise ValueError(f"{name} must be {'an int' if len(vals) == 1 and vals[0] is v else 'ints'} "
+                             f">= {low}, got {v!r}")
+    for name, v in (nonnegative or {}).items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (np.isfinite(v) and v >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    ok = (random_state is None or isinstance(random_state, (np.random.Generator, np.random.RandomState))
+          or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+              and random_state >= 0))
+    if not ok:
+        raise ValueError(f"random_state must be None, an int >= 0 or a numpy Generator, got {random_state!r}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet.datasets._base import read_mat, require_file
+from glassnet.datasets._base import check_draw, read_mat, require_file
 
 __all__ = ["MULTIVIEW_SETS", "MultiviewData", "has_dsrl_graph", "load_dsrl_graph", "load_multiview"]
 
@@ -107,6 +107,8 @@ def make_multiview_mixture(n_samples: int = 500, n_clusters: int = 5, n_views: i
     """A synthetic multi-view Gaussian mixture: every view draws its own cluster means (about
     ``separation`` apart, unit noise, ``n_features`` dimensions) around the shared labels;
     ``noise_views`` extra views carry no cluster information. Balanced clusters."""
+    check_draw(random_state, {"separation": separation}, n_samples=n_samples, n_clusters=n_clusters,
+               n_views=n_views, n_features=n_features, noise_views_or_0=noise_views)
     rng = np.random.default_rng(random_state)
     if n_clusters > n_samples:
         raise ValueError(f"n_clusters={n_clusters} > n_samples={n_samples}")

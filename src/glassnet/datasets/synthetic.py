@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.datasets._base import check_draw
+
 
 def make_irls_admm_simulation(
     n_samples: int = 500,
@@ -22,6 +24,8 @@ def make_irls_admm_simulation(
     cancel itself and every true feature matters. Returns ``X, y, beta, support``
     with the true features at random positions.
     """
+    check_draw(random_state, {"noise_std": noise_std, "pair_noise_std": pair_noise_std},
+               n_samples=n_samples, n_features=n_features, n_true=n_true)
     if n_true % 2 or n_true < 2 or n_true > n_features:
         raise ValueError("n_true must be even, >= 2 and <= n_features")
     rng = np.random.default_rng(random_state)
@@ -65,6 +69,8 @@ def make_spinn_simulation(n_samples: int = 500, n_features: int = 1000, task: st
     ``y ~ Bernoulli(sigmoid(f(x)))``; ``n_classes = K >= 3`` cuts ``f(x) + eps`` at the
     population quantiles ``k/K`` into K ordered classes. Returns ``X, y, support``.
     """
+    check_draw(random_state, {"noise_std": noise_std}, n_samples=n_samples, n_features=n_features,
+               n_classes=n_classes)
     if n_features < 7:
         raise ValueError("n_features must be >= 7 (six relevant inputs plus noise)")
     if task not in ("regression", "classification"):
@@ -92,6 +98,11 @@ def make_integrative_simulation(n_samples=(150, 100, 200), n_features: int = 200
     ``c_m ~ U(0.4, 1.2)`` per term, its own sample size ``n_samples[m]`` and its own inputs.
     Returns ``Xs, ys, support`` (lists of arrays). Classification: ``y ~ Bernoulli(sigmoid(f_m))``.
     """
+    if np.ndim(n_samples) != 1:
+        raise ValueError(f"n_samples must be a sequence of sizes, one per data set, got {n_samples!r}")
+    check_draw(random_state, {"noise_std": noise_std}, n_features=n_features, n_samples=list(n_samples))
+    if n_features < 6:
+        raise ValueError("n_features must be >= 6 (the six relevant inputs)")
     if task not in ("regression", "classification"):
         raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
     rng = np.random.default_rng(random_state)
@@ -124,6 +135,9 @@ def make_related_datasets(n_datasets: int = 4, n_samples=100, n_features: int = 
     ``n_test`` fresh samples per set from the same distributions. Returns ``Xs, ys, support``
     (and ``Xs_test, ys_test``).
     """
+    check_draw(random_state, {"noise_std": noise_std}, n_datasets=n_datasets, n_features=n_features,
+               n_informative=n_informative, n_test_or_0=n_test,
+               n_samples=list(n_samples) if np.ndim(n_samples) else n_samples)
     rng = np.random.default_rng(random_state)
     M, p, k = int(n_datasets), int(n_features), int(n_informative)
     if M < 1 or k < 1 or k > p:
