@@ -148,3 +148,11 @@ def test_every_optnets_model_trains_one_step(name):
     assert all(torch.isfinite(p.grad).all() for p in m.parameters() if p.grad is not None)
     opt.step()
     assert m(x).shape == (4, 5)
+
+
+def test_create_model_names_a_misspelt_argument():
+    import glassnet
+
+    for name in ("resnet20", "matnet"):
+        with pytest.raises(ValueError, match=rf"create_model\('{name}'\).*unexpected keyword argument 'bogus'"):
+            glassnet.create_model(name, bogus=1)

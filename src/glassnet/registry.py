@@ -145,7 +145,12 @@ def create_model(name: str, **kwargs):
     _load_models()
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
-    return MODELS[name](**kwargs)
+    try:
+        return MODELS[name](**kwargs)
+    except TypeError as err:  # a misspelt argument: a ValueError naming it, as elsewhere
+        if "unexpected keyword argument" not in str(err):
+            raise
+        raise ValueError(f"create_model({name!r}): {err}") from err
 
 
 def models() -> dict[str, Callable]:
