@@ -43,6 +43,7 @@ class Datafit:
     """Base class: subclasses implement ``per_sample``, ``null_output`` and ``residuals``."""
 
     name = "datafit"
+    per_class = False  # the output has one column per class (n, K), else one per sample
 
     def per_sample(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -64,11 +65,11 @@ class Datafit:
         if y.dim() != 1:
             raise ValueError(f"y must be 1-d (n,), got shape {tuple(y.shape)}")
         one = output.dim() == 1 or (output.dim() == 2 and output.shape[1] == 1)
-        fits = output.dim() == 2 if self.name == "multinomial" else one
+        fits = output.dim() == 2 if self.per_class else one
         if output.shape[0] != y.shape[0] or not fits:
             raise ValueError(f"output of shape {tuple(output.shape)} does not fit y of shape "
                              f"{tuple(y.shape)}: {self.name} takes "
-                             + ("(n, K) scores" if self.name == "multinomial" else "one output per sample"))
+                             + ("(n, K) scores" if self.per_class else "one output per sample"))
 
     def null_output(self, y, sample_weight=None, n_outputs=1) -> torch.Tensor:
         """The best constant output (``n_outputs`` values) for targets ``y``."""
@@ -157,6 +158,7 @@ class Multinomial(Datafit):
     """Softmax cross-entropy ``logsumexp(g_i) - g_{i, y_i}`` (y: class indices; log-sum-exp form)."""
 
     name = "multinomial"
+    per_class = True
 
     def per_sample(self, output, y):
         return F.cross_entropy(output, y.long(), reduction="none")

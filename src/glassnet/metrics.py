@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from itertools import combinations
 
 import numpy as np
@@ -91,16 +92,14 @@ def psnr(reference, estimate, border: int = 0, peak: float = 255.0) -> float:
         raise ValueError(f"psnr compares images (2-d or more), got shape {a.shape}")
     if not isinstance(border, (int, np.integer)) or isinstance(border, bool):
         raise ValueError(f"border must be an int number of pixels, got {border!r}")
-    if not isinstance(peak, (int, float, np.integer, np.floating)) or isinstance(peak, bool):
-        raise ValueError(f"peak must be a positive number, got {peak!r}")
     if a.shape != b.shape:
         raise ValueError(f"reference {a.shape} and estimate {b.shape} differ in shape")
     if a.size == 0:
         raise ValueError("psnr needs non-empty images")
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise ValueError("psnr needs images of finite values (NaN or inf found)")
-    if not (np.isfinite(peak) and peak > 0):
-        raise ValueError(f"peak must be positive and finite, got {peak}")
+    if isinstance(peak, bool) or not isinstance(peak, numbers.Real) or not (np.isfinite(peak) and peak > 0):
+        raise ValueError(f"peak must be a positive finite number, got {peak!r}")
     if border < 0 or 2 * border >= min(a.shape[:2]):
         raise ValueError(f"border {border} does not fit image of shape {a.shape}")
     if border:
@@ -118,13 +117,12 @@ def _check_labels(labels_true, labels_pred):
             raise ValueError(f"{name} must be 1-d, got shape {v.shape}")
         if v.dtype.kind == "O" and any(x is None for x in v):
             raise ValueError(f"{name} contains None")
+        if v.dtype.kind == "f" and not np.isfinite(v).all():
+            raise ValueError(f"{name} contains NaN or inf")
     if a.shape != b.shape:
         raise ValueError(f"labels_true {a.shape} and labels_pred {b.shape} differ in length")
     if a.size == 0:
         raise ValueError("no labels to score")
-    for name, v in (("labels_true", a), ("labels_pred", b)):
-        if v.dtype.kind == "f" and not np.isfinite(v).all():
-            raise ValueError(f"{name} contains NaN or inf")
     return a, b
 
 

@@ -247,13 +247,13 @@ def _seed_keys(estimator) -> list[str]:
     return [k for k in estimator.get_params(deep=True) if k.split("__")[-1] == "random_state"]
 
 
-def _fit_one(estimator, X, y, idx, grid, seed, sample_weight, ratios=None):
+def _fit_one(estimator, X, y, idx, grid, seed, sample_weight, ratios=None, seed_keys=()):
     """Supports (n_grid, p) of ``estimator`` fitted on rows ``idx`` at each grid setting, or
     (with ``ratios``) along one regularisation path at ``ratios * lambda_max``; ``seed`` goes to
-    every ``random_state`` of the estimator."""
+    every parameter named in ``seed_keys`` (:func:`_seed_keys`)."""
     Xs, ys = _safe_indexing(X, idx), _safe_indexing(y, idx)
     kw = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[idx]}
-    seeds = {} if seed is None else dict.fromkeys(_seed_keys(estimator), seed)
+    seeds = dict.fromkeys(seed_keys, seed)
     if ratios is not None:
         est = clone(estimator).set_params(**seeds)
         records = est.path(Xs, ys, n_lambdas=len(ratios), lambda_min_ratio=float(ratios[-1]), **kw)
@@ -446,11 +446,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         pairs = complementary_pairs(y, self.n_subsamples, self.sample_fraction,
                                     self._stratified() and np.ndim(y) == 1, rng)
         seeds = rng.integers(0, 2**31 - 1, size=2 * len(pairs))
-        seeded = bool(_seed_keys(self.estimator))
+        keys = _seed_keys(self.estimator)
         subsets = [idx for pair in pairs for idx in pair]
         masks = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(self.estimator, X, y, idx, grid, int(s) if seeded else None,
-                              sample_weight, ratios)
+            delayed(_fit_one)(self.estimator, X, y, idx, grid, int(s), sample_weight, ratios, keys)
             for idx, s in zip(subsets, seeds))
         self.pairs_ = pairs
         self.subsample_supports_ = np.stack(masks)  # (2B, n_grid, p)

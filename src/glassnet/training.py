@@ -377,10 +377,10 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     max_epochs = _check_count("max_epochs", max_epochs)
-    for name, v, ok in (("lr", lr, lambda x: x > 0), ("backtrack_factor", backtrack_factor, lambda x: 0 < x < 1)):
+    for name, v, ok, says in (("lr", lr, lambda x: x > 0, "> 0"),
+                              ("backtrack_factor", backtrack_factor, lambda x: 0 < x < 1, "in (0, 1)")):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and ok(v)):
-            raise ValueError(f"{name} must be a finite number {'> 0' if name == 'lr' else 'in (0, 1)'}, "
-                             f"got {v!r}")
+            raise ValueError(f"{name} must be a finite number {says}, got {v!r}")
     batch_size = None if batch_size is None else _check_count("batch_size", batch_size)
     patience = None if patience is None else _check_count("patience", patience)
     if val_data is not None and val_fn is not None:

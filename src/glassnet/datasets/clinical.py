@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from glassnet.datasets._base import require_file
+from glassnet.datasets._base import check_draw, require_file
 
 CERVICAL_FILE = "cervical_cancer/risk_factors_cervical_cancer.csv"
 CERVICAL_SOURCE = (
@@ -36,14 +36,10 @@ def load_cervical_cancer(data_dir=None, min_votes: int = 3, min_nonzero: int = 1
     ``min_nonzero`` nonzero records. On the UCI file this gives 668 patients x 21 features (the
     paper reports 737 patients and 21 features; its exact missing-value rule is not stated).
     """
-    def whole(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-    if not (whole(min_votes) and 1 <= min_votes <= len(CERVICAL_TARGETS)):
-        raise ValueError(f"min_votes must be an int in [1, {len(CERVICAL_TARGETS)}] (of the "
-                         f"{len(CERVICAL_TARGETS)} tests), got {min_votes!r}")
-    if not (whole(min_nonzero) and min_nonzero >= 0):
-        raise ValueError(f"min_nonzero must be an int >= 0, got {min_nonzero!r}")
+    check_draw(min_votes=min_votes, min_nonzero_or_0=min_nonzero)
+    if min_votes > len(CERVICAL_TARGETS):
+        raise ValueError(f"min_votes must be at most {len(CERVICAL_TARGETS)} (the number of tests), "
+                         f"got {min_votes}")
     path = require_file(data_dir, CERVICAL_FILE, CERVICAL_SOURCE)
     try:
         df = pd.read_csv(path, na_values="?")

@@ -84,17 +84,14 @@ def has_dsrl_graph(name: str) -> bool:
 
 def load_dsrl_graph(name: str, data_dir=None):
     """The authors' similarity graph ``W`` for data set ``name`` (CSR, symmetric, zero diagonal)."""
-    import scipy.sparse as sp
 
     if name not in _DSRL_GRAPHS:
         raise ValueError(f"no released DSRL graph for {name!r}; available: {sorted(_DSRL_GRAPHS)}")
     f = require_file(data_dir, f"multiview/dsrl/{_DSRL_GRAPHS[name]}.mat", _DSRL_SOURCE)
-    W = read_mat(f, "W")["W"]
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"{f}: W must be a square (n, n) graph, got shape {W.shape}")
-    W = sp.csr_matrix(W, dtype=np.float64)
-    if not np.all(np.isfinite(W.data)) or abs(W - W.T).max() > 1e-6 * max(1.0, abs(W).max()):
-        raise ValueError(f"{f}: W must be a finite symmetric graph (stored symmetric up to rounding)")
+    from glassnet.nn.dsrl import check_affinity
+
+    # square, finite, nonnegative and symmetric up to the file's rounding (DSRL's own check)
+    W = check_affinity(read_mat(f, "W")["W"], f"graph W of {f}", tol=1e-6)
     W = ((W + W.T) / 2).tocsr()  # the rounding removed
     W.setdiag(0.0)  # self-affinities are not edges
     W.eliminate_zeros()
