@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from glassnet.penalties import (
     L1,
     MCP,
+    PENALTIES,
     CompositeMCP,
     GroupLasso,
     GroupMCP,
@@ -317,3 +318,36 @@ def test_group_penalty_gradient_is_finite_at_an_all_zero_group(name):
     if name == "group_lasso":
         torch.testing.assert_close(w.grad[:, 1:], w.detach()[:, 1:] / group_norms(w.detach()[:, 1:]))
     assert torch.equal(group_norms(w.detach()), torch.sqrt((w.detach() ** 2).sum(0)))  # same values
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+def test_prox_refuses_a_negative_or_nonfinite_step_and_step_zero_is_the_identity(name):
+    """A negative step maximises instead of shrinking (L1 grew every entry by |lam step|): every
+    prox refuses it, and NaN / inf steps, with the penalty's name; a zero step returns w."""
+    pen = get_penalty(name)
+    w = torch.randn(2, 3, 4, dtype=torch.float64)
+    for step in (-0.1, float("nan"), float("inf"), True):
+        with pytest.raises(ValueError, match=f"{type(pen).__name__}.prox needs a finite step >= 0"):
+            pen.prox(w, step)
+    torch.testing.assert_close(pen.prox(w, 0.0), w, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 4), (2, 0, 3), (0, 2, 3)])
+def test_penalties_of_empty_weights_are_zero(name, shape):
+    """Empty weights (no features, or groups with no entries) have penalty 0 and prox w; the
+    group penalties failed inside torch's reshape, CompositeMCP / IntegrativePenalty returned NaN."""
+    pen = get_penalty(name)
+    if name == "integrative" and len(shape) != 3:
+        with pytest.raises(ValueError, match="shape \\(M, hidden, p\\)"):
+            pen.value(torch.zeros(shape))
+        return
+    w = torch.zeros(shape)
+    assert float(pen.value(w)) == 0.0
+    assert pen.prox(w, 0.5).shape == w.shape
+
+
+@pytest.mark.parametrize("name", ["group_lasso", "sparse_group_lasso", "group_mcp", "composite_mcp"])
+def test_group_penalties_name_a_scalar_weight(name):
+    with pytest.raises(ValueError, match="at least one axis"):
+        get_penalty(name).value(torch.tensor(1.0))

@@ -100,6 +100,7 @@ class L1(Penalty):
         return self.lam * w.abs().sum()
 
     def prox(self, w, step):
+        _check_step(step, None, "L1")
         return soft_threshold(w, self.lam * step)
 
 
@@ -113,15 +114,22 @@ def _safe_sqrt(sq: torch.Tensor) -> torch.Tensor:
     return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
 
 
+def _by_group(w: torch.Tensor) -> torch.Tensor:
+    """``w`` as a (group size, p) matrix whose column j is group j (empty groups allowed)."""
+    if w.dim() == 0:
+        raise ValueError("a group penalty needs w with at least one axis (group j is w[..., j]), got a scalar")
+    return w.reshape(math.prod(w.shape[:-1]), w.shape[-1])
+
+
 def group_norms(w: torch.Tensor) -> torch.Tensor:
     """Euclidean norm of each group ``w[..., j]`` (a vector of length ``w.shape[-1]``); an
     all-zero group has norm 0 and gradient 0 (differentiable through autograd everywhere)."""
-    return _safe_sqrt((w * w).reshape(-1, w.shape[-1]).sum(dim=0))
+    return _safe_sqrt(_by_group(w * w).sum(dim=0))
 
 
 def _stack_norms(W: torch.Tensor) -> torch.Tensor:
     """(B, p): :func:`group_norms` of every ``W[b]``."""
-    return _safe_sqrt((W * W).reshape(W.shape[0], -1, W.shape[-1]).sum(dim=1))
+    return _safe_sqrt((W * W).reshape(W.shape[0], math.prod(W.shape[1:-1]), W.shape[-1]).sum(dim=1))
 
 
 def _per_group(t: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
@@ -179,8 +187,12 @@ def _check_solver(max_iter, tol) -> tuple[int, float]:
     return int(max_iter), tol
 
 
-def _check_step(step: float, gamma: float, name: str) -> None:
-    if not step < gamma:
+def _check_step(step: float, gamma: float | None, name: str) -> None:
+    """``step`` a finite number >= 0 (a negative step maximises), below ``gamma`` if given."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Real | torch.Tensor) or not (
+            math.isfinite(step) and step >= 0):
+        raise ValueError(f"{name}.prox needs a finite step >= 0, got {step!r}")
+    if gamma is not None and not step < gamma:
         raise ValueError(
             f"{name}.prox needs step < gamma for a unique minimiser (step={step}, gamma={gamma}); "
             "lower the learning rate or raise gamma"
@@ -197,6 +209,7 @@ class GroupLasso(Penalty):
         return self.lam * group_norms(w).sum()
 
     def prox(self, w, step):
+        _check_step(step, None, "GroupLasso")
         return _group_shrink(w, self.lam * step)
 
     def values(self, W):
@@ -227,6 +240,7 @@ class SparseGroupLasso(Penalty):
         )
 
     def prox(self, w, step):
+        _check_step(step, None, "SparseGroupLasso")
         u = soft_threshold(w, (1 - self.alpha) * self.lam * step)
         return _group_shrink(u, self.alpha * self.lam * step)
 
@@ -308,13 +322,13 @@ class CompositeMCP(Penalty):
         self.max_iter, self.tol = _check_solver(max_iter, tol)
 
     def _outer_b(self, w):
-        return w.reshape(-1, w.shape[-1]).shape[0] * self.gamma * self.lam / 2.0
+        return _by_group(w).shape[0] * self.gamma * self.lam / 2.0
 
     def _inner_sums(self, w):
-        return mcp_value(w.abs(), self.lam, self.gamma).reshape(-1, w.shape[-1]).sum(dim=0)
+        return _by_group(mcp_value(w.abs(), self.lam, self.gamma)).sum(dim=0)
 
     def value(self, w):
-        if self.lam == 0:
+        if self.lam == 0 or _by_group(w).numel() == 0:  # no groups, or groups of no entries
             return w.new_zeros(())
         b = self._outer_b(w)
         return mcp_value(self._inner_sums(w), self.lam, b).sum() / self.lam
@@ -338,7 +352,7 @@ class CompositeMCP(Penalty):
 
     def prox(self, w, step):
         _check_step(step, self.gamma, "CompositeMCP")
-        if self.lam == 0:
+        if self.lam == 0 or _by_group(w).numel() == 0:
             return w.clone()
         b = self._outer_b(w)
         s = mcp_derivative(self._inner_sums(w), self.lam, b) / self.lam  # slope at x = v
@@ -409,13 +423,13 @@ class IntegrativePenalty(Penalty):
     def outer_slope(self, w):
         """``P_j'`` at ``sum_m Omega`` per feature (ones without an outer penalty)."""
         u = self.omega(w).sum(dim=0)
-        if self.outer is None or self.lam == 0:
+        if self.outer is None or self.lam == 0 or w.shape[0] == 0:
             return torch.ones_like(u)
         return mcp_derivative(u, 1.0, self._outer_b(w))
 
     def value(self, w):
         u = self.omega(w).sum(dim=0)
-        if self.outer is None or self.lam == 0:
+        if self.outer is None or self.lam == 0 or w.shape[0] == 0:  # no data sets: u = 0
             return u.sum()
         return mcp_value(u, 1.0, self._outer_b(w)).sum()
 
@@ -428,10 +442,10 @@ class IntegrativePenalty(Penalty):
 
     def prox(self, w, step):
         self._check_shape(w)
+        _check_step(step, None if self.outer is None else self.gamma, "IntegrativePenalty")
         base = self.lam * step
         if self.outer is None:
             return self._sgl_prox(w, torch.full((w.shape[-1],), base, dtype=w.dtype))
-        _check_step(step, self.gamma, "IntegrativePenalty")
         x = w
         for _ in range(self.max_iter):
             x_new = self._sgl_prox(w, base * self.outer_slope(x))
@@ -528,6 +542,7 @@ class DSRLRegularizer(Penalty):
 
     def prox_params(self, step: float) -> tuple[float, float, float, float]:
         """``(w1', w2', b1', b2')`` of the prox of ``lam * step * g`` (a ``xi`` again)."""
+        _check_step(step, None, "DSRLRegularizer")
         s = self.lam * float(step)
         d1, d2 = 1.0 + s * (1.0 / self.w1 - 1.0), 1.0 + s * (1.0 / self.w2 - 1.0)
         if not (d1 > 0 and d2 > 0):
