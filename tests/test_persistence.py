@@ -567,3 +567,35 @@ def test_set_output_survives_save_and_metadata_requests_are_named(tmp_path, prob
         routed = SPINNClassifier(**kw).set_fit_request(sample_weight=True).fit(X, y)
         with pytest.raises(TypeError, match="metadata routing requests"):
             glassnet.save(routed, tmp_path / "r.glassnet")
+
+
+def _records(node):
+    """Every dataclass record in a meta.json tree."""
+    if isinstance(node, dict):
+        if "__dataclass__" in node:
+            yield node
+        for v in node.values():
+            yield from _records(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _records(v)
+
+
+def test_a_record_written_before_a_field_was_added_loads_with_its_default(tmp_path):
+    """``History.converged`` is new: a file whose history lacks it (written before) loads with
+    the field's default and predicts the same; a field the record does not have is refused."""
+    from glassnet import MatNetClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 3, 3)), np.arange(30) % 2
+    est = MatNetClassifier(hidden_shapes=[(2, 2)], max_epochs=3, random_state=0).fit(X, y)
+    glassnet.save(est, tmp_path / "m.glassnet")
+    meta, arrays = _parts(tmp_path / "m.glassnet")
+    (hist,) = [r for r in _records(meta) if r["__dataclass__"].endswith("History")]
+    del hist["fields"]["converged"]
+    old = glassnet.load(_rewrite(None, meta, arrays, tmp_path / "old.glassnet"))
+    assert old.history_.converged is False and old.history_.train_loss == est.history_.train_loss
+    np.testing.assert_array_equal(old.predict_proba(X), est.predict_proba(X))
+    hist["fields"]["bogus"] = 1
+    with pytest.raises(ValueError, match="fields .* are not those of History"):
+        glassnet.load(_rewrite(None, meta, arrays, tmp_path / "bad.glassnet"))

@@ -176,3 +176,33 @@ def test_converging_finishes_its_epoch_and_a_resumed_early_stop_restores_the_bes
     assert h1.stopped_early and h2.n_epochs == h1.n_epochs
     for p, q in zip(done.parameters(), again.parameters()):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def test_resuming_a_converged_run_trains_no_further_and_a_partial_one_converges_as_the_whole(tmp_path):
+    """A run stopped by ``converge_tol`` used to train on when resumed (the flag was not saved);
+    a run interrupted before converging resumes with its last objective, so it stops at the same
+    epoch with the same weights as the uninterrupted run; more saved epochs than ``max_epochs``
+    is a ValueError (it returned the saved epochs)."""
+    X, y = _linear_problem(n=60)
+    kw = {"optimizer": "sgd", "lr": 0.1, "converge_tol": 1e-6, "seed": 0}
+    whole = torch.nn.Linear(10, 1).double()
+    torch.manual_seed(0)
+    whole.reset_parameters()
+    h = fit(whole, _mse, (X, y), max_epochs=5000, checkpoint=tmp_path / "w.pt", **kw)
+    assert h.converged and h.n_epochs < 5000
+    again = torch.nn.Linear(10, 1).double()
+    h_again = fit(again, _mse, (X, y), max_epochs=5000, checkpoint=tmp_path / "w.pt", resume=True, **kw)
+    assert h_again.n_epochs == h.n_epochs and h_again.converged
+    # interrupted halfway (max_epochs), then resumed with the whole budget
+    part = torch.nn.Linear(10, 1).double()
+    torch.manual_seed(0)
+    part.reset_parameters()
+    h_part = fit(part, _mse, (X, y), max_epochs=h.n_epochs // 2, checkpoint=tmp_path / "p.pt", **kw)
+    assert not h_part.converged
+    h_rest = fit(part, _mse, (X, y), max_epochs=5000, checkpoint=tmp_path / "p.pt", resume=True, **kw)
+    assert h_rest.n_epochs == h.n_epochs and h_rest.train_loss == h.train_loss
+    for p, q in zip(whole.parameters(), part.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    with pytest.raises(ValueError, match=f"holds {h.n_epochs} epochs, more than max_epochs=10"):
+        fit(torch.nn.Linear(10, 1).double(), _mse, (X, y), max_epochs=10, checkpoint=tmp_path / "w.pt",
+            resume=True, **kw)

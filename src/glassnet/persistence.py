@@ -60,6 +60,7 @@ from glassnet.persistence_checks import (
     _check_safetensors_header,
     _fitted_name,
     _json_depth_ok,
+    _missing_defaults,
     _read_member,
     _record_field,
     check_declared,
@@ -460,10 +461,10 @@ class _Reader:
             fields = v["fields"]
             if not _is_record_class(cls) or not isinstance(fields, dict):
                 raise ValueError(f"untrusted type {v['__dataclass__']!r}: not a glassnet record")
-            if dataclasses.is_dataclass(cls) and set(fields) != {f.name for f in dataclasses.fields(cls)}:
-                raise ValueError(f"corrupt glassnet file: fields {sorted(fields)} are not those of "
-                                 f"{cls.__name__}")
+            defaults = _missing_defaults(cls, fields)
             obj = object.__new__(cls)
+            for k, x in defaults.items():  # a field added since the file was written
+                object.__setattr__(obj, k, x)
             for k in fields:
                 _record_field(cls, k)
             for k, x in fields.items():

@@ -5,6 +5,7 @@ attribute names a file may restore."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -122,6 +123,19 @@ def _record_field(cls, k) -> str:
     if callable(getattr(cls, k, None)) or isinstance(getattr(cls, k, None), property):
         raise ValueError(f"field {k!r} would replace a method of {cls.__name__}")
     return k
+
+
+def _missing_defaults(cls, fields) -> dict:
+    """Defaults of the dataclass fields a file lacks (files written before a field was added
+    still load); any other difference from the class's fields is a corrupt file."""
+    if not dataclasses.is_dataclass(cls):
+        return {}
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    missing = {k: f for k, f in known.items() if k not in fields}
+    if not set(fields) <= set(known) or any(
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING for f in missing.values()):
+        raise ValueError(f"corrupt glassnet file: fields {sorted(fields)} are not those of {cls.__name__}")
+    return {k: f.default if f.default is not dataclasses.MISSING else f.default_factory() for k, f in missing.items()}
 
 
 def _check_module_shapes(cls, init, state) -> None:

@@ -47,6 +47,7 @@ class History:
     lr: list[float] = field(default_factory=list)
     best_epoch: int = -1
     stopped_early: bool = False
+    converged: bool = False  # stopped because ``converge_tol`` was met
 
     @property
     def n_epochs(self) -> int:
@@ -124,8 +125,9 @@ def _loader_generator(loader):
 
 
 def _save_checkpoint(path, model, opt, epoch, history, gen, best, bad, loader=None, scaler=None,
-                     best_state=None):
+                     best_state=None, prev_obj=math.inf):
     state = {
+        "prev_obj": torch.tensor(prev_obj, dtype=torch.float64),  # converge_tol's last objective
         "best_state": best_state,  # the restore_best parameters, so a resumed run can restore them
         "model": _unwrap(model).state_dict(),
         "optimizer": opt.state_dict(),
@@ -161,9 +163,10 @@ def _load_checkpoint(path, model, opt, gen, device, loader=None, scaler=None):
     torch.set_rng_state(state["torch_rng"].cpu())
     h = state["history"]
     history = History(train_loss=list(h["train_loss"]), val_loss=list(h["val_loss"]), lr=list(h["lr"]),
-                      best_epoch=int(h["best_epoch"]), stopped_early=bool(h["stopped_early"]))
+                      best_epoch=int(h["best_epoch"]), stopped_early=bool(h["stopped_early"]),
+                      converged=bool(h.get("converged", False)))
     return (int(state["epoch"]) + 1, history, float(state["best"]), int(state["bad"]),
-            state.get("best_state"))
+            state.get("best_state"), float(state.get("prev_obj", math.inf)))
 
 
 def make_generator(seed: int | None) -> torch.Generator:
@@ -316,7 +319,10 @@ def fit(
     checkpoint, checkpoint_every, resume:
         Write model, optimiser, epoch, history and generator states to ``checkpoint`` every
         ``checkpoint_every`` epochs and at the end (rank 0 only under DDP). With ``resume`` and
-        an existing file, training continues from the epoch after the saved one.
+        an existing file, training continues from the epoch after the saved one, exactly as
+        the uninterrupted run would; a saved run that had stopped (early stopping or
+        ``converge_tol``) trains no further, and one holding more than ``max_epochs`` epochs is
+        a ``ValueError``.
     on_epoch_end:
         ``on_epoch_end(epoch, history)`` after each epoch (logging).
     """
@@ -497,10 +503,13 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     start = 0
     rank, _ = _rank_world()
     if resume and checkpoint is not None and os.path.isfile(checkpoint):
-        start, history, best, bad, best_state = _load_checkpoint(checkpoint, model, opt, gen, device,
-                                                                 loader, scaler)
-        if history.stopped_early:
-            start = max_epochs  # the saved run had stopped early: nothing is left to train
+        start, history, best, bad, best_state, prev_obj = _load_checkpoint(checkpoint, model, opt, gen,
+                                                                           device, loader, scaler)
+        if start > max_epochs:
+            raise ValueError(f"checkpoint {checkpoint} holds {start} epochs, more than max_epochs="
+                             f"{max_epochs}; resume with max_epochs >= {start} or start anew (resume=False)")
+        if history.stopped_early or history.converged:
+            start = max_epochs  # the saved run had stopped on its own: nothing is left to train
     with progress(total=max_epochs, desc="epoch", verbose=verbose) as bar:
         if start:
             bar.update(min(start, max_epochs))
@@ -541,6 +550,7 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
                     obj = train_loss + sum(float(pen.value(p)) for p, pen in prox)
                 converged = abs(prev_obj - obj) <= converge_tol * max(1.0, abs(obj))
                 prev_obj = obj
+                history.converged = converged
             if monitor:
                 model.eval()
                 with torch.no_grad():
@@ -565,7 +575,7 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
             if checkpoint is not None and rank == 0 and (
                     (epoch + 1) % checkpoint_every == 0 or epoch + 1 == max_epochs or stop or converged):
                 _save_checkpoint(checkpoint, model, opt, epoch, history, gen, best, bad, loader,
-                                 scaler, best_state)
+                                 scaler, best_state, prev_obj)
             if stop or converged:
                 break
     if best_state is not None:
