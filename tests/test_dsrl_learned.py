@@ -256,13 +256,14 @@ def test_classifier_keeps_the_input_graph_when_learning_does_not_beat_it(mix):
 
 def test_classifier_with_one_label_per_class_propagates_over_the_input_graph(mix):
     """No held-out label can be predicted from the others: no training signal, a warning, and
-    the input graph (this used to fail inside the training loop)."""
+    the input graph (this used to fail inside the training loop), with no epoch trained (it
+    trained max_epochs epochs of zero loss)."""
     ys = np.full(120, -1)
     first = [int(np.flatnonzero(mix.y == c)[0]) for c in np.unique(mix.y)]
     ys[first] = mix.y[first]
     with pytest.warns(UserWarning, match="no class has two labelled samples"):
         c = DSRLClassifier(max_epochs=3, random_state=0).fit(mix.views, ys)
-    assert c.graph_source_ == "input"
+    assert c.graph_source_ == "input" and c.loss_curve_ == []
     W = multiview_graph(c.fit_views_, c.n_neighbors_, standardize=False, weights=c.view_weights_)
     assert abs(c.graph_ - W).max() < 1e-12
     assert np.mean(c.transduction_ == mix.y) > 0.5

@@ -323,6 +323,7 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
                             / (Fh.sum(1) + n_classes * prior).clamp_min(1e-300))
                     total = total - torch.log(prob.clamp_min(1e-12)).mean()
                 return total / max(len(parts), 1)
+            loss.no_signal = not parts  # _learn_graph then trains no epoch
             return loss
         return make
 

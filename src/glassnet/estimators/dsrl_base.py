@@ -169,7 +169,8 @@ class _DSRLBase(GlassnetEstimator):
         returns the learned objective's ``loss(x_t)`` (unused with ``objective='paper'``); with
         ``keep_best`` the parameters with the lowest learned objective seen are kept, and
         ``_input_wins`` says whether the weighted input graph's objective is no higher;
-        ``n_groups`` is the k of the per-view clusterings of ``view_weights='clusters'``.
+        ``n_groups`` is the k of the per-view clusterings of ``view_weights='clusters'``. A
+        ``loss`` with ``no_signal = True`` (no held-out label to predict) trains no epoch.
         Sets module_, view_weights_, theta_, L_, graph_, layer_sparsity_, loss_curve_."""
         q, lr, wd, epochs = self._settings()
         paper = self.objective == "paper"
@@ -224,9 +225,12 @@ class _DSRLBase(GlassnetEstimator):
                     best["state"] = copy.deepcopy(m.state_dict())
                 return val
 
-        hist = training.fit(net, loss_fn, optimizer="adam", lr=lr, weight_decay=wd,
-                            max_epochs=int(epochs), project=lambda m: m.project_(), seed=seed,
-                            verbose=self.verbose, restore_best=False, n_threads=1, device=dev)
+        if not paper and getattr(loss_x, "no_signal", False):  # nothing to learn from: no epochs
+            hist = training.History()
+        else:
+            hist = training.fit(net, loss_fn, optimizer="adam", lr=lr, weight_decay=wd,
+                                max_epochs=int(epochs), project=lambda m: m.project_(), seed=seed,
+                                verbose=self.verbose, restore_best=False, n_threads=1, device=dev)
         if not paper and best["state"] is not None:
             net.load_state_dict(best["state"])
         # keep_best (the classifier): does the weighted input graph score at least as well on
