@@ -47,6 +47,13 @@ def test_rules_never_choose_a_failed_candidate_and_name_bad_input():
         choose(losses, "2se")
     with pytest.raises(ValueError, match="finite"):
         choose(np.full((3, 2), np.nan), "paired")
+    # every candidate failed or diverged on some row: "min" chose an inf mean, the others failed
+    # inside numpy ("zero-size array", "All-NaN slice")
+    for bad in ([[np.inf, np.inf], [1.0, 2.0]], [[1.0, np.nan], [np.nan, 2.0]]):
+        for rule in ("1se", "paired", "min"):
+            with pytest.raises(ValueError, match="no candidate has a finite held-out loss"):
+                choose(bad, rule)
+    assert choose([[1.0, np.inf], [1.0, 2.0]], "1se")[0] == 0
 
 
 _THREAD_WORKERS = """
@@ -154,6 +161,10 @@ def test_folds_follow_one_policy_when_a_class_is_smaller_than_cv():
     with pytest.warns(UserWarning, match="using 5 stratified folds, the smaller classes spread"):
         folds = make_folds(42, 5, y3, classification=True, random_state=0)
     assert len(folds) == 5 and all(np.bincount(y3[va], minlength=3)[0] == 4 for _, va in folds)
+    y4 = np.r_[np.zeros(8, int), np.ones(8, int), np.full(8, 2), 3]  # spread: the warning names it
+    with pytest.warns(UserWarning, match=r"class\(es\) \[3\] of one member are validated in one fold"):
+        folds = make_folds(25, 4, y4, classification=True, random_state=0)
+    assert sum(3 in y4[va] for _, va in folds) == 1
     with pytest.raises(ValueError, match=r"smallest class has 1 member \(class\(es\) \[1\]\)"):
         make_folds(21, 5, np.r_[np.zeros(20, int), 1], classification=True)
     for bad in (1, 2.0, True):

@@ -61,24 +61,25 @@ def choose(losses, selection: str = "1se", n_se: float = 1.0) -> tuple[int, np.n
     losses = np.asarray(losses, dtype=float)
     if losses.ndim == 1:
         losses = losses[None, :]
-    if losses.size == 0 or not np.isfinite(losses).any(axis=0).any():
+    mean = losses.mean(axis=0) if losses.size else np.array([])
+    if not np.isfinite(mean).any():  # every candidate failed (NaN) or diverged (inf) on some row
         raise ValueError("no candidate has a finite held-out loss")
-    mean = losses.mean(axis=0)
-    k = losses.shape[0]
-    se = losses.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
-    best = int(np.nanargmin(mean))
     if not np.isfinite(n_se) or n_se < 0:
         raise ValueError(f"n_se must be a finite number >= 0, got {n_se!r}")
-    if selection == "min":
-        return best, mean, se
-    if selection == "1se":
-        ok = np.flatnonzero(mean <= mean[best] + n_se * se[best])
-    elif selection == "paired":
-        diff = losses - losses[:, [best]]
-        diff_se = diff.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
-        ok = np.flatnonzero(diff.mean(axis=0) <= PAIRED_Z * diff_se)  # the best itself: 0 <= 0
-    else:
+    if selection not in ("min", "1se", "paired"):
         raise ValueError(f"selection must be '1se', 'paired' or 'min', got {selection!r}")
+    k = losses.shape[0]
+    best = int(np.nanargmin(mean))
+    with np.errstate(invalid="ignore"):  # inf columns: NaN errors, never chosen
+        se = losses.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
+        if selection == "min":
+            return best, mean, se
+        if selection == "1se":
+            ok = np.flatnonzero(mean <= mean[best] + n_se * se[best])
+        else:
+            diff = losses - losses[:, [best]]
+            diff_se = diff.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
+            ok = np.flatnonzero(diff.mean(axis=0) <= PAIRED_Z * diff_se)  # the best itself: 0 <= 0
     return int(ok.min()), mean, se
 
 
@@ -94,8 +95,11 @@ def make_folds(n_samples: int, cv: int, y=None, classification: bool = False, ra
       one rare class does not cut every other class's folds (lymphoma has classes of 2);
     - otherwise the folds are lowered to the smallest class's size (at least 2).
 
-    Raises a ``ValueError`` that names the problem when the data cannot be split: ``cv`` not an
-    int >= 2, fewer samples than folds, or (classification) a class with a single member.
+    A class of one member is spread with the other small classes in the first case (validated
+    in one fold, never trained on there; the warning names it), as scikit-learn's
+    ``StratifiedKFold`` does; in the second it cannot be split. Raises a ``ValueError`` that
+    names the problem when the data cannot be split: ``cv`` not an int >= 2, fewer samples than
+    folds, or (classification, second case) a class with a single member.
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -112,6 +116,10 @@ def make_folds(n_samples: int, cv: int, y=None, classification: bool = False, ra
         if len(counts) > 2 and cv <= n_samples // 2 and counts.max() >= 2:
             n_splits = max(2, min(int(cv), int(counts.max())))
             done = f"{n_splits} stratified folds, the smaller classes spread over them as far as they go"
+            ones = [c for c, m in small.items() if m == 1]
+            if ones:
+                done += (f"; class(es) {ones} of one member are validated in one fold and never "
+                         "trained on there")
         elif n_min < 2:
             ones = [c for c, m in small.items() if m == 1]
             raise ValueError(f"cannot make stratified folds: the smallest class has 1 member (class(es) "
