@@ -254,14 +254,19 @@ def test_integrative_optimality(v, lam, step, alpha, outer):
             assert torch.allclose(sgl.prox(v[m, :, j : j + 1], step), x[m, :, j : j + 1], atol=1e-7)
 
 
-def test_composite_mcp_prox_is_global_minimiser_on_a_grid():
+@pytest.mark.parametrize("step", [0.5, 1.5, 2.0, 2.9])
+def test_composite_mcp_prox_is_global_minimiser_on_a_grid(step):
+    """Beyond step = gamma / 3 a group may have two local minima; the prox returned the one
+    nearest v (1.055 with objective 0.692 for v = 1.6 at step 2, where 0 has 0.640)."""
     rng = np.random.default_rng(0)
-    lam, gamma, step = 1.0, 3.0, 0.5
+    lam, gamma = 1.0, 3.0
     pen = CompositeMCP(lam, gamma)
+    if step == 2.0:
+        assert float(pen.prox(T([[1.6]]), step)) == 0.0
     grid = np.linspace(-4, 4, 801)
     G1, G2 = np.meshgrid(grid, grid, indexing="ij")
     pts = T(np.stack([G1.ravel(), G2.ravel()]))  # (2, n): each column is one group of size 2
-    for _ in range(5):
+    for _ in range(20):
         v = T(rng.uniform(-3, 3, size=(2, 1)))
         inner = (pts - v).pow(2).sum(0) / (2 * step)
         from glassnet.penalties import mcp_value
@@ -351,3 +356,22 @@ def test_penalties_of_empty_weights_are_zero(name, shape):
 def test_group_penalties_name_a_scalar_weight(name):
     with pytest.raises(ValueError, match="at least one axis"):
         get_penalty(name).value(torch.tensor(1.0))
+
+
+@pytest.mark.parametrize("c", [1e-9, 1e-6, 1e6])
+def test_integrative_prox_is_scale_equivariant(c):
+    """prox(c w; c lam) = c prox(w; lam): its stopping test was absolute (tol (1 + max|x|)), so
+    at c = 1e-9 it stopped early (relative error 5.5e-3; lambda_max off by 4e-5 in float32)."""
+    torch.manual_seed(0)
+    w = torch.randn(2, 3, 4, dtype=torch.float64)
+    x = IntegrativePenalty(0.8, 0.5).prox(w, 0.3)
+    xc = IntegrativePenalty(0.8 * c, 0.5).prox(c * w, 0.3) / c
+    torch.testing.assert_close(xc, x, rtol=1e-12, atol=1e-12 * float(x.abs().max()))
+
+
+def test_group_shrink_is_exact_for_groups_below_1e_12():
+    """The group norms were floored at 1e-12: a group of norm 1e-13 shrunk by 5e-14 gave 9.5e-14."""
+    for pen in (GroupLasso(5e-14), SparseGroupLasso(5e-14, alpha=1.0), GroupMCP(5e-14, 3.0)):
+        x = pen.prox(T([[1e-13]]), 1.0)
+        assert float(x) == pytest.approx(5e-14 / (1.0 - 1.0 / 3.0) if isinstance(pen, GroupMCP) else 5e-14, rel=1e-12)
+    assert torch.equal(GroupLasso(1.0).prox(torch.zeros(3, 2), 1.0), torch.zeros(3, 2))

@@ -42,7 +42,12 @@ __all__ = [
     "soft_threshold",
 ]
 
-_EPS = 1e-12
+
+def _nonzero(norms: torch.Tensor) -> torch.Tensor:
+    """Group norms with 0 raised to the dtype's smallest normal number, so ``kappa / norm`` is
+    finite; every normal positive norm is kept exact (a floor of 1e-12 shrank groups of norm below it
+    wrongly: 1e-13 at kappa 5e-14 gave 9.5e-14, not 5e-14)."""
+    return torch.clamp(norms, min=torch.finfo(norms.dtype).tiny)
 
 
 def soft_threshold(x: torch.Tensor, kappa) -> torch.Tensor:
@@ -147,13 +152,13 @@ def _stack_shrink(norms: torch.Tensor, kappa: torch.Tensor) -> torch.Tensor:
     """(B, p) block soft-thresholding factors ``(1 - kappa_b / ||w_bj||)_+`` of a stack (kappa
     (B, 1)); ``x.reciprocal() * kappa`` is what ``kappa / x`` computes for a Python float kappa
     in :func:`_group_shrink`, so the factors are bit-equal to one network's."""
-    return torch.clamp(1.0 - torch.clamp(norms, min=_EPS).reciprocal() * kappa, min=0.0)
+    return torch.clamp(1.0 - _nonzero(norms).reciprocal() * kappa, min=0.0)
 
 
 def _group_shrink(w: torch.Tensor, kappa, norms=None) -> torch.Tensor:
     """Block soft thresholding ``(1 - kappa/||w_j||)_+ w_j`` of every group; kappa per group ok."""
     norms = group_norms(w) if norms is None else norms
-    scale = torch.clamp(1.0 - kappa / torch.clamp(norms, min=_EPS), min=0.0)
+    scale = torch.clamp(1.0 - kappa / _nonzero(norms), min=0.0)
     return w * scale
 
 
@@ -310,10 +315,14 @@ class CompositeMCP(Penalty):
     lambda_jt(x))`` group by group through one scalar per group, the outer slope
     ``s_j = MCP_outer'(sum_t MCP(|x_jt|)) / lambda`` in [0, 1]: given ``s_j`` the coordinates
     have the closed form of a firm threshold at ``step s_j lambda``, and ``s_j`` is a fixed point
-    of a continuous increasing map of [0, 1]. The fixed-point iteration from ``x = v``
-    (``max_iter`` steps, the least fixed point above the start) is followed, for any group not
-    converged to ``tol``, by bisection between its last iterate and 1, which always converges
-    (60 halvings). A ``ConvergenceWarning`` is raised only if bisection too fails to reach ``tol``.
+    of a continuous increasing map of [0, 1]. The prox objective is strictly convex only for
+    ``step < gamma / 3`` (inner curvature ``-1/gamma``, outer ``-2/gamma``), where that fixed
+    point is unique; beyond, a group may have two local minima, so two fixed points are found:
+    the least (iteration from the slope at ``x = v``) and the greatest (from 1), and the one
+    with the lower objective is returned. Each iteration (``max_iter`` steps) is followed, for
+    any group not converged to ``tol``, by bisection between its last iterate and the other
+    bracket, which always converges (60 halvings). A ``ConvergenceWarning`` is raised only if
+    bisection too fails to reach ``tol``.
     """
 
     def __init__(self, lam: float = 1.0, gamma: float = 3.0, max_iter: int = 100, tol: float = 1e-10):
@@ -350,34 +359,51 @@ class CompositeMCP(Penalty):
     def _phi(self, v, s, step, b):
         return mcp_derivative(self._inner_sums(self._x_of_s(v, s, step)), self.lam, b) / self.lam
 
-    def prox(self, w, step):
-        _check_step(step, self.gamma, "CompositeMCP")
-        if self.lam == 0 or _by_group(w).numel() == 0:
-            return w.clone()
-        b = self._outer_b(w)
-        s = mcp_derivative(self._inner_sums(w), self.lam, b) / self.lam  # slope at x = v
+    def _fixed_point(self, v, s, step, b, bracket):
+        """The fixed point of ``phi`` (continuous, increasing) that iteration from ``s`` reaches
+        (from below: the least; from 1: the greatest); groups not converged to ``tol`` in
+        ``max_iter`` steps are bisected between ``s`` and ``bracket`` (60 halvings)."""
         for _ in range(self.max_iter):
-            s_new = self._phi(w, s, step, b)
+            s_new = self._phi(v, s, step, b)
             done = torch.abs(s_new - s) <= self.tol
             s = s_new
             if bool(done.all()):
-                return self._x_of_s(w, s, step)
-        # safeguard: phi(s) >= s at the iterate (the iteration increases s) and phi(1) <= 1
-        lo, hi = s.clone(), torch.ones_like(s)
+                return s
+        lo, hi = torch.minimum(s, bracket), torch.maximum(s, bracket)  # phi(lo) >= lo, phi(hi) <= hi
         for _ in range(60):
             mid = 0.5 * (lo + hi)
-            up = self._phi(w, mid, step, b) >= mid
+            up = self._phi(v, mid, step, b) >= mid
             lo, hi = torch.where(up, mid, lo), torch.where(up, hi, mid)
         s = torch.where(done, s, lo)
-        gap = torch.abs(self._phi(w, s, step, b) - s)
+        gap = torch.abs(self._phi(v, s, step, b) - s)
         if bool((gap > max(self.tol, 1e-6)).any()):
             import warnings
 
             from sklearn.exceptions import ConvergenceWarning
 
             warnings.warn(f"CompositeMCP.prox: outer slope not converged (max gap {float(gap.max()):.3g} "
-                          f"at step {step})", ConvergenceWarning, stacklevel=2)
-        return self._x_of_s(w, s, step)
+                          f"at step {step})", ConvergenceWarning, stacklevel=3)
+        return s
+
+    def _group_objective(self, x, v, step, b):
+        """``||x_j - v_j||^2 / (2 step) + P_j(x_j)`` of every group j."""
+        return 0.5 * _by_group((x - v) ** 2).sum(dim=0) / step + mcp_value(
+            self._inner_sums(x), self.lam, b) / self.lam
+
+    def prox(self, w, step):
+        _check_step(step, self.gamma, "CompositeMCP")
+        if self.lam == 0 or _by_group(w).numel() == 0:
+            return w.clone()
+        b = self._outer_b(w)
+        # every stationary point is x(s) at a fixed point s of phi; for step < gamma / 3 there is
+        # one, beyond it there may be two minima: the least fixed point (from the slope at x = v,
+        # below every fixed point) and the greatest (from 1) are compared group by group
+        low = mcp_derivative(self._inner_sums(w), self.lam, b) / self.lam
+        s_lo = self._fixed_point(w, low, step, b, torch.ones_like(low))
+        s_hi = self._fixed_point(w, torch.ones_like(low), step, b, s_lo)
+        x_lo, x_hi = self._x_of_s(w, s_lo, step), self._x_of_s(w, s_hi, step)
+        better = self._group_objective(x_hi, w, step, b) < self._group_objective(x_lo, w, step, b)
+        return torch.where(better, x_hi, x_lo)
 
 
 class IntegrativePenalty(Penalty):
@@ -437,7 +463,7 @@ class IntegrativePenalty(Penalty):
         # kappa: per-feature multiplier (p,) of lambda * step
         u = soft_threshold(w, (1 - self.alpha) * kappa)
         norms = u.norm(dim=1, keepdim=True)  # (M, 1, p)
-        scale = torch.clamp(1.0 - self.alpha * kappa / torch.clamp(norms, min=_EPS), min=0.0)
+        scale = torch.clamp(1.0 - self.alpha * kappa / _nonzero(norms), min=0.0)
         return u * scale
 
     def prox(self, w, step):
@@ -447,10 +473,12 @@ class IntegrativePenalty(Penalty):
         if self.outer is None:
             return self._sgl_prox(w, torch.full((w.shape[-1],), base, dtype=w.dtype))
         x = w
+        # relative to w's scale, so that prox(c w; c lam) = c prox(w; lam) at any scale c
+        scale = torch.max(torch.abs(w)) if w.numel() else torch.zeros(())
         for _ in range(self.max_iter):
             x_new = self._sgl_prox(w, base * self.outer_slope(x))
             gap = torch.max(torch.abs(x_new - x)) if x.numel() else torch.zeros(())
-            if gap <= self.tol * (1.0 + (torch.max(torch.abs(x_new)) if x.numel() else 0.0)):
+            if gap <= self.tol * scale:
                 return x_new
             x = x_new
         import warnings

@@ -29,12 +29,13 @@ def _standardise(A, w=None):
     return (A - mean) / np.maximum(sd, 1e-12)
 
 
-def _screen_stats(Xs, Q, R):
+def _screen_stats(Xs, Q, R, scaled=False):
     """Per feature: max over outputs of |corr(r, x_j)|, |corr(r, q_j)| (``Q``: the even term,
     ``|x_j|`` standardised; None: the linear statistic only) and max_i |corr(r, x_i x_j)|
-    (times sqrt n, so each is about N(0, 1) under independence)."""
+    (times sqrt n, so each is about N(0, 1) under independence). ``scaled``: the columns of
+    ``R`` are already centred and scaled (the weighted screen's ``w_i r_i``)."""
     n = Xs.shape[0]
-    Rs = _standardise(R)
+    Rs = R if scaled else _standardise(R)
     lin = np.abs(Xs.T @ Rs).max(1) / np.sqrt(n)
     if Q is None:
         return (lin,)
@@ -45,6 +46,13 @@ def _screen_stats(Xs, Q, R):
         np.fill_diagonal(C, 0.0)
         inter = np.maximum(inter, C.max(1) / np.sqrt(n))
     return lin, quad, inter
+
+
+def weighted_residuals(R, w):
+    """``w_i r_i`` with each output centred and scaled by its weighted moments: the statistics
+    sum ``w_i x_ij r_i``, so a row of weight 2 counts as the row twice, and the max over outputs
+    compares them as the repeated rows would (pass ``scaled=True`` to ``_screen_stats``)."""
+    return _standardise(R, w) * w[:, None]
 
 
 def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUTATIONS,
@@ -91,11 +99,11 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     if not linear_only:
         Q = np.abs(Xs)  # the even term: |x_j| catches x^2, |x|, cos x and bounded even effects alike
         Q32 = _standardise(Q, w).astype(np.float32)
-    if w is not None:  # weighted residuals: sum_i w_i x_ij r_i, a weight of 2 = the row twice
-        R = (R - w @ R / w.sum()) * w[:, None]
-    stats = _screen_stats(Xs32, Q32, R.astype(np.float32))
+    R32 = (R if w is None else weighted_residuals(R, w)).astype(np.float32)
+    stats = _screen_stats(Xs32, Q32, R32, scaled=w is not None)
     rng = np.random.default_rng(random_state)
-    maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R[rng.permutation(len(R))].astype(np.float32))]
+    maxima = np.sort([[float(s.max()) for s in _screen_stats(Xs32, Q32, R32[rng.permutation(len(R))],
+                                                                scaled=w is not None)]
                       for _ in range(B)], axis=0)  # (B, 1 or 3): each statistic's permutation maxima, ascending
     k = min(max(round(level * (B + 1)), 1), B)
     thr = maxima[B - k]  # the k-th largest per statistic
