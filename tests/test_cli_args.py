@@ -26,6 +26,10 @@ TRAIN_BAD = [
     (["--limit-train", "-5"], "--limit-train"), (["--limit-train", "0"], "--limit-train"),
     (["--limit-test", "0"], "--limit-test"),
     (["--milestones", "-1"], "--milestones"), (["--milestones", "0.5", "nan"], "--milestones"),
+    # Nesterov (the default) with no momentum used to pass the checks and fail inside torch
+    # after the data were read and --out created; '' used to mean the current folder
+    (["--momentum", "0"], "--momentum: 0 needs --no-nesterov"),
+    (["--out", ""], "argument --out: must name a folder, got ''"), (["--out", " "], "--out"),
 ]
 
 
@@ -65,6 +69,8 @@ def test_good_train_arguments_reach_the_data(tmp_path, capsys):
     """The same command with valid options gets past the checks and fails on the missing data
     (exit 1): the refusals above are the checks', not the data's."""
     assert main(_train(tmp_path, "--epochs", "1", "--milestones", "0.5", "2")) == 1
+    assert "glassnet train: error" not in capsys.readouterr().err
+    assert main(_train(tmp_path, "--momentum", "0", "--no-nesterov")) == 1  # plain SGD: valid
     assert "glassnet train: error" not in capsys.readouterr().err
 
 

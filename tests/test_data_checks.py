@@ -250,3 +250,23 @@ def test_a_precomputed_dsrl_affinity_is_split_by_cross_validation():
     scores = cross_val_score(DSRLClassifier(affinity="precomputed", max_epochs=3, random_state=0),
                              rbf_kernel(X), y, cv=3, error_score="raise")
     assert scores.shape == (3,) and scores.min() > 0.9
+
+
+@pytest.mark.parametrize("name, bad", [("cifar10", 12), ("cifar10", -1), ("cifar100", 100)])
+def test_cifar_labels_outside_the_classes_are_named_with_the_file(tmp_path, name, bad):
+    """A cifar10 batch with label 12 used to load and fail mid-training with an IndexError."""
+    import pickle
+
+    from glassnet.datasets.optnets_data import load_cifar
+
+    sub, files, key = (("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"],
+                        b"labels") if name == "cifar10" else ("cifar-100-python", ["train", "test"], b"fine_labels"))
+    (tmp_path / sub).mkdir()
+    for f in files:
+        labels = [0, 1, bad] if f == files[-2] else [0, 1, 2]  # a training batch
+        with open(tmp_path / sub / f, "wb") as fh:
+            pickle.dump({b"data": np.zeros((3, 3072), np.uint8), key: labels}, fh, protocol=2)
+    n = 10 if name == "cifar10" else 100
+    with pytest.raises(ValueError, match=rf"{files[-2]}: {name} labels must be in \[0, {n}\), got {bad}"):
+        load_cifar(name, "train", tmp_path)
+    assert load_cifar(name, "test", tmp_path)[1].tolist() == [0, 1, 2]

@@ -3,6 +3,7 @@ AGD / AGD2 / ADMM structures and their special cases (ResNet, DenseNet, merge-an
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -270,3 +271,67 @@ def test_structure_arguments_are_checked_not_truncated():
             OptStructure(T, **kw)
     assert OptStructure(T, "agd", depth=3, beta=[1.2, -0.2]).depth == 3
     assert OptStructure(T, "hb", depth=np.int64(2), beta=0.3).depth == 2
+
+
+def test_arguments_a_scheme_does_not_use_or_non_finite_ones_are_refused():
+    """beta for "gd" / "admm", alpha for "hb", x_prev for "agd" were ignored silently; beta=nan
+    gave all-NaN output; alpha="garbage" ran."""
+    from glassnet.registry import create_model
+
+    T, x = nn.Linear(4, 4), torch.randn(3, 4)
+    for kw, words in [({"scheme": "gd", "beta": 0.9}, "beta does not apply to scheme='gd'"),
+                      ({"scheme": "admm", "beta": 0.9}, "beta does not apply to scheme='admm'"),
+                      ({"scheme": "admm20", "beta": (1, 0)}, "beta does not apply"),
+                      ({"scheme": "hb", "alpha": "ones"}, "alpha='ones' does not apply to scheme='hb'"),
+                      ({"scheme": "hb", "alpha": "garbage"}, "alpha must be 'h' or 'ones'"),
+                      ({"scheme": "agd2", "alpha": 1.0}, "alpha must be"),
+                      ({"scheme": "hb", "beta": float("nan")}, "finite real number, got nan"),
+                      ({"scheme": "hb", "beta": (1.0, float("inf"))}, "finite"),
+                      ({"scheme": "agd", "beta": ("a", 1)}, "finite real number, got 'a'"),
+                      ({"scheme": "agd2", "beta": float("nan")}, "finite"),
+                      ({"scheme": "hb", "beta": "0.3"}, "finite real number"),
+                      ({"scheme": "hb", "beta": True}, "finite real number"),
+                      ({"scheme": "agd2", "beta": (1, 0)}, "beta for scheme='agd2' is a float")]:
+        with pytest.raises(ValueError, match=re.escape(words)):
+            OptStructure(T, depth=3, **kw)
+    for scheme in ("gd", "agd", "agd2", "admm", "admm20"):
+        with pytest.raises(ValueError, match=f"x_prev applies to scheme='hb' only.*{scheme}"):
+            OptStructure(T, scheme, 3)(x, x_prev=torch.zeros_like(x))
+    with pytest.raises(ValueError, match="beta must be a finite real number"):
+        create_model("agdnet40", beta=float("nan"))
+    # what each scheme does use still works
+    assert OptStructure(T, "hb", 3, beta=np.float64(0.5))(x, x_prev=torch.zeros_like(x)).shape == (3, 4)
+    assert OptStructure(T, "agd2", 3, alpha="ones", beta=0)(x).shape == (3, 4)
+    assert OptStructure(T, "admm", 3, beta=None, alpha="h")(x).shape == (3, 4)
+
+
+def test_transforms_that_change_the_shape_or_are_no_modules_are_named():
+    """hb named a shape-changing T; agd / agd2 / admm failed with torch's size mismatch (or
+    broadcast silently); a plain function failed with "... is not iterable"."""
+    x = torch.randn(3, 4)
+    for scheme, name in [("hb", "heavy ball"), ("agd", "Nesterov's AGD"), ("agd2", "AGD2"),
+                         ("admm", "ADMM"), ("admm20", "ADMM (20)")]:
+        with pytest.raises(ValueError, match=re.escape(f"{name} needs T to keep the shape: layer 0 "
+                                                       "maps (3, 4) to (3, 5)")):
+            OptStructure([nn.Linear(4, 5), nn.Linear(5, 5)], scheme)(x)
+    assert OptStructure([nn.Linear(4, 5), nn.Linear(5, 2)], "gd")(x).shape == (3, 2)  # x_{k+1} = T(x_k)
+    with pytest.raises(ValueError, match="layer 1 maps"):  # a per-source transform of agd2
+        OptStructure([[nn.Linear(4, 4)], [nn.Linear(4, 4), nn.Linear(4, 1)]], "agd2")(x)
+    with pytest.raises(ValueError, match="T must be an nn.Module.*builtin_function_or_method"):
+        OptStructure(torch.tanh, "gd", 3)
+    with pytest.raises(ValueError, match=r"T\[1\] must be an nn.Module"):
+        OptStructure([nn.Tanh(), torch.tanh], "gd")
+
+
+def test_nesterov_coefficient_counts_and_lemma1_shapes():
+    """nesterov_momentum(0) and (-3) returned [0.0]; a non-square W failed inside torch."""
+    assert nesterov_momentum(0) == [] and nesterov_momentum(1) == [0.0]
+    assert nesterov_h(0) == [] and nesterov_theta(0) == []
+    for fn in (nesterov_momentum, nesterov_theta, nesterov_h):
+        for bad in (-3, 2.5, True):
+            with pytest.raises(ValueError, match="n must be an int >= 0"):
+                fn(bad)
+    with pytest.raises(ValueError, match=r"square matrix W, got shape \(3, 4\)"):
+        lemma1_unfold(torch.randn(3, 4), torch.randn(2, 3), 2)
+    with pytest.raises(ValueError, match="needs 3 columns"):
+        lemma1_unfold(torch.eye(3, dtype=D64), torch.randn(2, 4, dtype=D64), 2)

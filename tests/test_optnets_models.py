@@ -1,6 +1,8 @@
 """Registered algorithm-inspired networks: parameter counts, the special cases that make them
 ResNet / DenseNet again, and forward + backward of every one of them."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -156,3 +158,22 @@ def test_create_model_names_a_misspelt_argument():
     for name in ("resnet20", "matnet"):
         with pytest.raises(ValueError, match=rf"create_model\('{name}'\).*unexpected keyword argument 'bogus'"):
             glassnet.create_model(name, bogus=1)
+
+
+def test_registered_names_refuse_what_they_fix_and_sizes_below_one():
+    """create_model("hbnet20", depth=56) was a TypeError ("multiple values"); growth=0 failed
+    in conv2d and growth=-1 with "negative dimension"."""
+    for name, kw, fixed in [("hbnet20", {"depth": 56}, "depth=20"),
+                            ("hbnet20", {"beta": (1, -0.5)}, "beta=(1.0, -1.0)"),
+                            ("agdnet40", {"agd": False}, "agd=True"),
+                            ("resnet34", {"depth": 18}, "depth=34")]:
+        with pytest.raises(ValueError, match=re.escape(f"{name} fixes {fixed}")):
+            create_model(name, **kw)
+    for name in ("densenet40", "agdnet121"):
+        for bad in (0, -1, 2.0, True):
+            with pytest.raises(ValueError, match=f"growth must be a positive int.*got {bad}"):
+                create_model(name, growth=bad)
+    for cls, depth in ((CifarResNet, 20.0), (DenseNet, 10.0), (CifarResNet, 0)):
+        with pytest.raises(ValueError, match="depth must be a positive int"):
+            cls(depth)
+    assert create_model("densenet40", growth=2, num_classes=3)(torch.zeros(2, 3, 8, 8)).shape == (2, 3)

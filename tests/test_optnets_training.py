@@ -166,6 +166,34 @@ def test_glassnet_train_and_resume_on_fake_cifar(tmp_path, capsys):
     assert summary["epochs"] == 2 and summary["world_size"] == 1 and summary["train_images"] == 24
 
 
+def test_resume_refuses_a_checkpoint_another_model_wrote(tmp_path, capsys):
+    """resnet20 resumed an hbnet20 checkpoint silently (the same state_dict keys); densenet40
+    failed in load_state_dict. run.json (else a finished run's summary.json) names the model."""
+    make_fake_cifar(tmp_path / "data")
+    out = tmp_path / "run"
+
+    def train(model, *extra):
+        return main(["train", model, "--data-dir", str(tmp_path / "data"), "--batch-size", "16",
+                     "--workers", "0", "--out", str(out), "--threads", "1", "--device", "cpu",
+                     "--limit-train", "16", "--limit-test", "8", *extra])
+
+    assert train("hbnet20", "--epochs", "1") == 0
+    assert json.loads((out / "run.json").read_text()) == {"model": "hbnet20", "dataset": "cifar10",
+                                                          "invertible": False}
+    capsys.readouterr()
+    for model, extra in (("resnet20", ()), ("hbnet20", ("--invertible",))):
+        assert train(model, "--epochs", "2", "--resume", *extra) == 2
+        err = capsys.readouterr().err
+        assert "written by hbnet20 on cifar10 (recorded in run.json), not " in err
+    (out / "run.json").unlink()  # a run from before run.json: the finished run's summary
+    assert train("densenet40", "--epochs", "2", "--resume") == 2
+    assert "written by hbnet20 on cifar10 (recorded in summary.json), not densenet40" in \
+        capsys.readouterr().err
+    (out / "summary.json").unlink()  # no record at all: resumes as before
+    assert train("hbnet20", "--epochs", "2", "--resume") == 0
+    assert len((out / "metrics.csv").read_text().strip().splitlines()) == 3
+
+
 def test_glassnet_train_under_torchrun_ddp_gloo(tmp_path):
     """``torchrun --nproc_per_node=2`` on CPU: two gloo processes, DistributedSampler shards,
     DDP-averaged gradients, rank 0 writes (14 s on the loaded 2-core machine: not slow-marked)."""

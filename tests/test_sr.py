@@ -2,6 +2,8 @@
 inverts, PSNR convention, the estimator beats bicubic on an image it did not train on, bad
 images and parameters raise clear errors, clone / save / load keep it exact."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -246,3 +248,45 @@ def test_images_on_the_0_1_scale_warn():
     img = _camera()[:40, :40] / 255.0
     with pytest.warns(UserWarning, match=r"every training image lies in \[0, 1\]"):
         MatNetSR(patch_size=5, n_patches=20, max_epochs=1, random_state=0).fit(img)
+
+
+def test_pixels_off_the_0_255_scale_are_refused_or_warned(small_sr):
+    """A 1000-valued image upscaled to all 255 and a uint16 one (x 257) to saturated pixels,
+    a boolean one ran, fit trained on uint16 silently; upscale did not warn on [0, 1] images."""
+    lr = _camera()[:32, :32]
+    for bad, words in [(np.full((20, 20), 1000.0), r"pixel values in \[1000, 1000\]"),
+                       (lr.astype(np.uint16) * 257, r"pixel values in \[\d+, \d+\].*divide uint16 images by 257"),
+                       (np.ones((20, 20), bool), "boolean image")]:
+        with pytest.raises(ValueError, match=words):
+            small_sr.upscale(bad)
+        with pytest.raises(ValueError, match=words):
+            MatNetSR(patch_size=5, n_patches=20, max_epochs=1).fit(np.tile(bad, (2, 2)))
+    with pytest.raises(ValueError, match=r"X\[1\] has pixel values"):
+        small_sr.upscale([lr, lr * 2.0])
+    with pytest.raises(ValueError, match="pixel values in"):
+        small_sr.evaluate(_camera()[:64, :64] * 4.0)
+    with pytest.warns(UserWarning, match=r"every image lies in \[0, 1\]"):
+        small_sr.upscale(lr / 255.0)
+    with pytest.warns(UserWarning, match="negative pixel values"):
+        small_sr.upscale(lr - 300.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small_sr.upscale(lr.astype(float))  # the 0-255 scale: no warning
+
+
+def test_scale_or_patch_size_set_after_fit_needs_a_refit(small_sr):
+    """set_params(scale=3) after a x2 fit gave a x3 image from the x2 model; another
+    patch_size failed with an internal shape error."""
+    import copy
+
+    sr = copy.deepcopy(small_sr)
+    lr = _camera()[:32, :32]
+    for kw in ({"scale": 3}, {"patch_size": 9}):
+        sr.set_params(**kw)
+        for call in (lambda: sr.upscale(lr), lambda: sr.evaluate(_camera()[:64, :64])):
+            with pytest.raises(ValueError, match="refit after changing scale/patch_size"):
+                call()
+        sr.set_params(scale=2, patch_size=15)
+    np.testing.assert_array_equal(sr.upscale(lr), small_sr.upscale(lr))
+    del sr.scale_  # a model saved before scale_ was kept: checked by its patch size alone
+    np.testing.assert_array_equal(sr.upscale(lr), small_sr.upscale(lr))

@@ -4,8 +4,10 @@ one loop (:func:`glassnet.training.fit`).
 The defaults are the paper's recipe (Li et al. Sec. 7.1, after DenseNet): SGD with Nesterov
 momentum 0.9, weight decay 1e-4, batch 64, 300 epochs, learning rate 0.1 divided by 10 at 50%
 and 75% of training, zero-padding-4 random crops and horizontal flips, per-channel
-normalisation. It writes ``metrics.csv`` (one row per epoch), ``checkpoint.pt`` (resumable
-with ``--resume``), ``model.safetensors`` and ``summary.json`` under ``--out``.
+normalisation. It writes ``run.json`` (the model, dataset and ``--invertible``: ``--resume``
+refuses a checkpoint another model wrote), ``metrics.csv`` (one row per epoch),
+``checkpoint.pt`` (resumable with ``--resume``), ``model.safetensors`` and ``summary.json``
+under ``--out``.
 
 Runs unchanged under ``torchrun --nproc_per_node=N -m glassnet.cli train ...``: each process
 gets a ``DistributedSampler`` shard of batch ``--batch-size / N`` and the model is wrapped in
@@ -91,10 +93,14 @@ def _check_args(args) -> str | None:
         check_number("--limit-train", args.limit_train, low=1, allow_none=True),
         check_number("--limit-test", args.limit_test, low=1, allow_none=True),
         *(check_number("--milestones", m, low=0, low_open=True) for m in args.milestones),
-        check_out(_out_dir(args)),
+        check_out(_out_dir(args) if args.out is None else args.out),  # --out '' is no folder
     ]
     problem = next((c for c in checks if c is not None), None)
     if problem is not None:
+        return problem
+    if args.momentum == 0 and not args.no_nesterov:
+        return "argument --momentum: 0 needs --no-nesterov (Nesterov momentum needs a momentum > 0)"
+    if args.resume and (problem := _check_resume(args)) is not None:
         return problem
     try:
         device = resolve_device(args.device)
@@ -114,6 +120,42 @@ def _check_args(args) -> str | None:
 
 def _out_dir(args) -> Path:
     return Path(args.out) if args.out is not None else Path(f"runs/{args.model}-{args.dataset}")
+
+
+RUN_RECORD = "run.json"  # what built the checkpoint's model: compared on --resume
+_RECORD_KEYS = ("model", "dataset", "invertible")
+
+
+def _record(args) -> dict:
+    return {k: getattr(args, k) for k in _RECORD_KEYS}
+
+
+def _check_resume(args) -> str | None:
+    """Why ``--resume`` cannot continue OUT/checkpoint.pt: the model, dataset or
+    ``--invertible`` recorded by the run that wrote it (``run.json``, else the
+    ``summary.json`` of a finished run) differ from this run's. None without a record."""
+    out = _out_dir(args)
+    if not (out / "checkpoint.pt").is_file():
+        return None
+    for name in (RUN_RECORD, "summary.json"):
+        try:
+            old = json.loads((out / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(old, dict):
+            continue
+        new = _record(args)
+        old = {**new, **{k: old[k] for k in _RECORD_KEYS if k in old}}  # unrecorded: as now
+        if old == new:
+            return None
+        return (f"argument --resume: {out / 'checkpoint.pt'} was written by {_describe(old)} "
+                f"(recorded in {name}), not {_describe(new)}; resume with the same model, "
+                "--dataset and --invertible, or choose another --out")
+    return None
+
+
+def _describe(record: dict) -> str:
+    return f"{record['model']} on {record['dataset']}{' --invertible' if record['invertible'] else ''}"
 
 
 def _setup_distributed(device_arg: str):
@@ -170,6 +212,7 @@ def run_train(args) -> int:
     out = _out_dir(args)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
+        (out / RUN_RECORD).write_text(json.dumps(_record(args), indent=2))
     n_classes = 10 if args.dataset == "cifar10" else 100
     train = ImageDataset(Xtr, ytr, augment=not args.no_augment)
     test = ImageDataset(Xte, yte, mean=train.mean.flatten(), std=train.std.flatten())

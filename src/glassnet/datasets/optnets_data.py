@@ -97,6 +97,7 @@ def load_cifar(name: str = "cifar10", split: str = "train", root: str | os.PathL
     folder = _cifar_folder(name, root)
     files = CIFAR_FILES[name][0 if split == "train" else 1]
     key = "labels" if name == "cifar10" else "fine_labels"
+    n_classes = 10 if name == "cifar10" else 100
     Xs, ys = [], []
     for f in files:
         d = _read_batch(folder / f)
@@ -106,7 +107,12 @@ def load_cifar(name: str = "cifar10", split: str = "train", root: str | os.PathL
         if x.ndim != 2 or x.shape[1] != 3072:
             raise ValueError(f"{folder / f}: data must be n x 3072, got {x.shape}")
         Xs.append(x.reshape(-1, 3, 32, 32))
-        ys.append(np.asarray(d[key], dtype=np.int64))
+        y = np.asarray(d[key], dtype=np.int64)
+        bad = np.unique(y[(y < 0) | (y >= n_classes)])
+        if bad.size:  # used to fail mid-training with an IndexError in the loss
+            raise ValueError(f"{folder / f}: {name} labels must be in [0, {n_classes}), got "
+                             f"{', '.join(map(str, bad[:10]))}{' ...' if bad.size > 10 else ''}")
+        ys.append(y)
     X, y = np.concatenate(Xs), np.concatenate(ys)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"{name} {split}: {X.shape[0]} images but {y.shape[0]} labels")

@@ -78,7 +78,8 @@ def _channel_axis(channel_axis):
 
 
 def _one_image(img, channel_axis, name):
-    """One validated image (:func:`as_image`) whose layout agrees with ``channel_axis``."""
+    """One validated image (:func:`as_image`) whose layout agrees with ``channel_axis``; a
+    boolean image or a pixel above 255 is a ValueError (:func:`_warn_scale` for the others)."""
     nd = np.ndim(img)
     if channel_axis is None and nd != 2:
         raise ValueError(f"{name} has shape {np.shape(img)}; with channel_axis=None an image is "
@@ -87,7 +88,26 @@ def _one_image(img, channel_axis, name):
         raise ValueError(f"{name} has shape {np.shape(img)}; with channel_axis=-1 an image is an "
                          "(h, w, 3) RGB or (h, w, 4) RGBA array (pass channel_axis=None for "
                          "grayscale images)")
-    return as_image(img, name)
+    if np.asarray(img).dtype == bool:
+        raise ValueError(f"{name} is a boolean image; MatNetSR reads pixels on the 0-255 scale "
+                         "(e.g. img.astype(np.uint8) * 255)")
+    a = as_image(img, name)
+    if float(a.max()) > 255:
+        raise ValueError(f"{name} has pixel values in [{float(a.min()):.6g}, {float(a.max()):.6g}]; "
+                         "MatNetSR reads pixels on the 0-255 scale (uint8, or floats in [0, 255]; "
+                         "e.g. divide uint16 images by 257)")
+    return a
+
+
+def _warn_scale(images, what, stacklevel=3):
+    """Warn when a pixel is negative or every image lies in [0, 1] (not the 0-255 scale)."""
+    low = min(float(np.min(im)) for im in images)
+    if low < 0:
+        warnings.warn(f"{what}s have negative pixel values (down to {low:.6g}): MatNetSR reads "
+                      "pixels on the 0-255 scale", UserWarning, stacklevel=stacklevel)
+    elif all(float(np.max(im)) <= 1.0 for im in images):
+        warnings.warn(f"every {what} lies in [0, 1]: MatNetSR reads pixels on the 0-255 scale "
+                      "(multiply the images by 255)", UserWarning, stacklevel=stacklevel)
 
 
 def read_images(X, channel_axis="auto", name="X"):
@@ -189,7 +209,7 @@ class MatNetSR(GlassnetEstimator):
 
     # the fitted attributes glassnet.save writes and glassnet.load restores, with their types
     _fitted_attributes: ClassVar[dict] = {"history_": "record", "module_": "module",
-                                          "device_": "str", "n_patches_": "int",
+                                          "scale_": "int", "device_": "str", "n_patches_": "int",
                                           "n_parameters_": "int"}
     _parameter_constraints: ClassVar[dict] = {
         "scale": _int_range(2), "patch_size": _int_range(1), "hidden_shape": [IntTuple(length=2)],
@@ -239,6 +259,17 @@ class MatNetSR(GlassnetEstimator):
             raise ValueError(f"stride={self.stride} is larger than patch_size={self.patch_size}: the "
                              "patches would leave gaps in the upscaled image (stride <= patch_size)")
 
+    def _check_fitted_settings(self):
+        """Fitted, and ``scale`` / ``patch_size`` are still those of the fit (``set_params``
+        after fit would apply the module to patches or a scale it was not trained for)."""
+        self._check_fitted()
+        fitted = (getattr(self, "scale_", self.scale),  # a file saved before scale_ was kept
+                  self.module_.modality_shapes[0][0])
+        if fitted != (self.scale, self.patch_size):
+            raise ValueError(f"MatNetSR was fitted with scale={fitted[0]}, patch_size={fitted[1]} but "
+                             f"now has scale={self.scale}, patch_size={self.patch_size}: refit after "
+                             "changing scale/patch_size")
+
     # ------------------------------------------------------------ training
 
     def training_tuples(self, images, rng=None, channel_axis="auto") -> list[np.ndarray]:
@@ -251,9 +282,7 @@ class MatNetSR(GlassnetEstimator):
         """
         self._check_params()
         images = read_images(images, channel_axis, "X")[0]
-        if all(np.issubdtype(im.dtype, np.floating) and im.size and float(np.max(im)) <= 1.0 for im in images):
-            warnings.warn("every training image lies in [0, 1]: MatNetSR reads pixels on the 0-255 "
-                          "scale (multiply the images by 255)", UserWarning, stacklevel=2)
+        _warn_scale(images, "training image")
         rng = np.random.default_rng(rng)
         p, s = self.patch_size, self.scale
         per_image = []
@@ -319,6 +348,7 @@ class MatNetSR(GlassnetEstimator):
                             verbose=self.verbose, device=device)
         self.history_ = history
         self.module_ = ae.cpu()
+        self.scale_ = int(self.scale)
         self.device_ = str(device)
         self.n_patches_ = int(tuples[0].shape[0])
         self.n_parameters_ = _count(ae)
@@ -344,7 +374,7 @@ class MatNetSR(GlassnetEstimator):
 
     def upscale_y(self, y_bic) -> np.ndarray:
         """HR luminance (0-255 scale) from a bicubic-upscaled luminance image (0-255 scale)."""
-        self._check_fitted()
+        self._check_fitted_settings()
         y_bic = as_image(y_bic, "y_bic")
         if y_bic.ndim != 2:
             raise ValueError(f"upscale_y needs a 2-d luminance image, got shape {y_bic.shape}")
@@ -366,7 +396,8 @@ class MatNetSR(GlassnetEstimator):
         One RGB image ``(h, w, 3)`` in: uint8 RGB ``(h*s, w*s, 3)`` out (the luminance
         super-resolved, the chroma bicubic). One 2-d grayscale image in: a float 2-d image out
         (0-255 scale). A list of images gives a list; an ``(n, h, w)`` or ``(n, h, w, 3)``
-        stack gives a stack. NaN / infinite, complex or non-numeric pixels raise ``ValueError``.
+        stack gives a stack. NaN / infinite, complex, non-numeric or boolean pixels and values
+        above 255 raise ``ValueError``; negative pixels, or images that all lie in [0, 1], warn.
 
         ``channel_axis`` (scikit-image's convention): ``None``: grayscale images (a 3-d array is
         a stack of them); ``-1``: the last axis holds the RGB (or RGBA) channels (a 3-d array is
@@ -376,8 +407,9 @@ class MatNetSR(GlassnetEstimator):
         or 4 pixels wide) is refused with a ``ValueError`` asking for ``channel_axis``. The
         items of a list are single images (2-d grayscale or ``(h, w, 3 | 4)`` colour).
         """
-        self._check_fitted()
+        self._check_fitted_settings()
         imgs, layout = read_images(X, channel_axis, "X")
+        _warn_scale(imgs, "image", stacklevel=4)  # past the threads wrapper
         out = [self._upscale_one(im) for im in imgs]
         if layout == "one":
             return out[0]
@@ -408,7 +440,7 @@ class MatNetSR(GlassnetEstimator):
         """
         from glassnet.metrics import psnr
 
-        self._check_fitted()
+        self._check_fitted_settings()
         img = _one_image(X, _channel_axis(channel_axis), "X")
         border = self.scale if border is None else border
         ycc = rgb_to_ycbcr(modcrop(img, self.scale))

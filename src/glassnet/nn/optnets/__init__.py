@@ -79,6 +79,10 @@ def _register(name: str, base: type, doc: str, **fixed):
 
     def __init__(self, num_classes: int = 1000 if base in (ResNetImageNet, DenseNetImageNet) else 10,
                  in_chans: int = 3, **kwargs):
+        clash = [k for k in fixed if k in kwargs]
+        if clash:
+            raise ValueError(f"{name} fixes {', '.join(f'{k}={fixed[k]!r}' for k in clash)}; use "
+                             f"another registered name or {base.__name__} for other values")
         base.__init__(self, num_classes=num_classes, in_chans=in_chans, **fixed, **kwargs)
 
     cls = type(name.replace("-", "_"), (base,), {"__init__": __init__, "__doc__": doc,

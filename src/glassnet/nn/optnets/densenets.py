@@ -14,6 +14,7 @@ from torch import nn
 from glassnet.nn._base import GlassModule
 from glassnet.nn.optnets.energy import nesterov_momentum
 from glassnet.nn.optnets.resnets import _check_sizes, _init_weights
+from glassnet.nn.optnets.structures import check_coef
 
 # ---------------------------------------------------------------- DenseNet / AGD-Net
 
@@ -116,7 +117,8 @@ class DenseNet(_DenseHead):
     def __init__(self, depth: int = 40, growth: int = 12, num_classes: int = 10, in_chans: int = 3,
                  agd: bool = False, beta: float = 0.1, alpha_learnable: bool = True):
         super().__init__()
-        _check_sizes(num_classes, in_chans)
+        _check_sizes(num_classes=num_classes, in_chans=in_chans, depth=depth, growth=growth)
+        check_coef("beta", beta)
         if (depth - 4) % 3 != 0 or depth < 7:
             raise ValueError(f"CIFAR DenseNet depth must be 3n + 4 (n >= 1), got {depth}")
         n = (depth - 4) // 3
@@ -144,7 +146,8 @@ class DenseNetImageNet(_DenseHead):
     def __init__(self, depth: int = 121, num_classes: int = 1000, in_chans: int = 3,
                  agd: bool = False, beta: float = 0.1, growth: int = 32, alpha_learnable: bool = True):
         super().__init__()
-        _check_sizes(num_classes, in_chans)
+        _check_sizes(num_classes=num_classes, in_chans=in_chans, depth=depth, growth=growth)
+        check_coef("beta", beta)
         if depth not in self.CONFIGS:
             raise ValueError(f"depth must be one of {sorted(self.CONFIGS)}, got {depth}")
         c = 2 * growth

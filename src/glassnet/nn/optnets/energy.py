@@ -6,6 +6,7 @@ Part of :mod:`glassnet.nn.optnets` (import from there).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -155,7 +156,12 @@ def lemma1_unfold(W: torch.Tensor, x0: torch.Tensor, n_steps: int, activation: s
     """Lemma 1: gradient descent (step 1) on ``f`` from ``z_0 = U x_0``, ``U = sqrt(W)``, mapped
     back by ``x = U^{-1} z``. Returns the list ``[x_0, ..., x_n]`` (rows of ``x0`` are samples).
     ``W`` must be symmetric positive definite."""
-    W = torch.as_tensor(W)
+    W, x0 = torch.as_tensor(W), torch.as_tensor(x0)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"Lemma 1 needs a square matrix W, got shape {tuple(W.shape)}")
+    if x0.shape[-1:] != W.shape[:1]:
+        raise ValueError(f"x0 of shape {tuple(x0.shape)} needs {W.shape[0]} columns, as W is "
+                         f"{W.shape[0]} x {W.shape[0]}")
     if not torch.allclose(W, W.T, atol=1e-10 * max(1.0, float(W.abs().max()))):
         raise ValueError("Lemma 1 needs a symmetric W")
     evals, evecs = torch.linalg.eigh(W)
@@ -173,8 +179,14 @@ def lemma1_unfold(W: torch.Tensor, x0: torch.Tensor, n_steps: int, activation: s
 
 # ---------------------------------------------------------------- Nesterov's coefficients
 
+def _check_count(n) -> None:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n must be an int >= 0 (how many coefficients), got {n!r}")
+
+
 def nesterov_theta(n: int) -> list[float]:
     """``theta_0..theta_{n-1}``: ``theta_0 = 1``, ``(1 - theta_k)/theta_k^2 = 1/theta_{k-1}^2``."""
+    _check_count(n)
     th = [1.0]
     for _ in range(1, n):
         t2 = th[-1] ** 2
@@ -184,12 +196,14 @@ def nesterov_theta(n: int) -> list[float]:
 
 def nesterov_momentum(n: int) -> list[float]:
     """``beta_k = theta_k (1 - theta_{k-1})/theta_{k-1}`` for ``k = 0..n-1`` (``beta_0 = 0``)."""
+    _check_count(n)
     th = nesterov_theta(n + 1)
-    return [0.0] + [th[k] * (1 - th[k - 1]) / th[k - 1] for k in range(1, n)]
+    return ([0.0] + [th[k] * (1 - th[k - 1]) / th[k - 1] for k in range(1, n)])[:n]
 
 
 def nesterov_h(n: int) -> list[list[float]]:
     """Eq. (5): ``H[k] = [h_{k+1,0}, ..., h_{k+1,k}]`` for ``k = 0..n-1``."""
+    _check_count(n)
     b = nesterov_momentum(n + 1)  # b[k+1] = theta_{k+1}(1 - theta_k)/theta_k
     H: list[list[float]] = []
     for k in range(n):

@@ -17,11 +17,12 @@ from glassnet.nn.optnets.structures import OptStructure
 
 # ---------------------------------------------------------------- CIFAR ResNet / HB-Net
 
-def _check_sizes(num_classes, in_chans) -> None:
-    """``ValueError`` unless the head has at least one class and the stem one channel."""
-    for name, v in (("num_classes", num_classes), ("in_chans", in_chans)):
+def _check_sizes(**sizes) -> None:
+    """``ValueError`` unless every size (classes of the head, channels of the stem, depth,
+    growth) is an int >= 1."""
+    for name, v in sizes.items():
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+            raise ValueError(f"{name} must be a positive int (>= 1), got {v!r}")
 
 
 def _init_weights(model: nn.Module) -> None:
@@ -117,7 +118,7 @@ class CifarResNet(GlassModule):
     def __init__(self, depth: int = 20, num_classes: int = 10, in_chans: int = 3,
                  beta: tuple = (1.0, 0.0), learnable: bool = False, invertible: bool = False):
         super().__init__()
-        _check_sizes(num_classes, in_chans)
+        _check_sizes(num_classes=num_classes, in_chans=in_chans, depth=depth)
         if (depth - 2) % 6 != 0 or depth < 8:
             raise ValueError(f"CIFAR ResNet depth must be 6n + 2 (n >= 1), got {depth}")
         n = (depth - 2) // 6
@@ -145,7 +146,7 @@ class ResNetImageNet(GlassModule):
     def __init__(self, depth: int = 34, num_classes: int = 1000, in_chans: int = 3,
                  beta: tuple = (1.0, 0.0), learnable: bool = False, invertible: bool = False):
         super().__init__()
-        _check_sizes(num_classes, in_chans)
+        _check_sizes(num_classes=num_classes, in_chans=in_chans, depth=depth)
         if depth not in self.LAYERS:
             raise ValueError(f"depth must be one of {sorted(self.LAYERS)}, got {depth}")
         beta = tuple(float(b) for b in beta)

@@ -5,6 +5,7 @@ Part of :mod:`glassnet.nn.optnets` (import from there).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -16,6 +17,53 @@ from glassnet.nn.optnets.energy import nesterov_h, nesterov_momentum
 # ---------------------------------------------------------------- the structures
 
 SCHEMES = ("gd", "hb", "agd", "agd2", "admm", "admm20")
+# the forms of ``beta`` each scheme takes (the others take none); the schemes whose layers
+# combine x_k with earlier states, so T must keep the shape (name for the message)
+_BETA_FORMS = {"hb": "a float or a pair (beta_1, beta_2)",
+               "agd": "None (Nesterov's) or a pair (beta_1, beta_2)", "agd2": "a float"}
+_KEEPS_SHAPE = {"hb": "heavy ball", "agd": "Nesterov's AGD", "agd2": "AGD2", "admm": "ADMM",
+                "admm20": "ADMM (20)"}
+
+
+def check_coef(name: str, value) -> float:
+    """``value`` as a float: a ``ValueError`` naming ``name`` unless it is a finite real
+    number (a bool or a string is not one)."""
+    try:
+        ok = not isinstance(value, (bool, str, bytes)) and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def _check_beta(scheme: str, beta) -> None:
+    """``ValueError`` unless ``beta`` is None or a form :data:`_BETA_FORMS` gives ``scheme``."""
+    if beta is None:
+        return
+    if scheme not in _BETA_FORMS:
+        raise ValueError(f"beta does not apply to scheme={scheme!r} (only to "
+                         f"{', '.join(map(repr, _BETA_FORMS))}), got {beta!r}")
+    pair = isinstance(beta, (tuple, list))
+    if (len(beta) != 2 or scheme == "agd2") if pair else scheme == "agd":
+        raise ValueError(f"beta for scheme={scheme!r} is {_BETA_FORMS[scheme]}, got {beta!r}")
+    for b in beta if pair else (beta,):
+        check_coef(f"beta for scheme={scheme!r}", b)
+
+
+def _check_T(T):
+    """``ValueError`` unless ``T`` is a list of modules (or, for agd2, lists of them)."""
+    try:
+        T = list(T)
+    except TypeError:
+        raise ValueError(f"T must be an nn.Module (one transform shared by the layers, with "
+                         f"depth) or a list of per-layer nn.Modules, got a {type(T).__name__} "
+                         "(wrap a function in an nn.Module)") from None
+    for k, t in enumerate(T):
+        if not all(isinstance(u, nn.Module) for u in (t if isinstance(t, (list, tuple)) else [t])):
+            raise ValueError(f"T[{k}] must be an nn.Module (or, for scheme='agd2', a list of "
+                             f"them), got {t!r} (wrap a function in an nn.Module)")
+    return T
 
 
 def _coef(values, learnable: bool):
@@ -78,7 +126,9 @@ class OptStructure(nn.Module):
       at ``t = k`` only (merge-and-run, DMRNet); returns ``x`` (``forward_both`` gives both).
 
     ``activation`` (a module, default none) is applied after each layer's combination
-    (ResNet's ReLU after the addition).
+    (ResNet's ReLU after the addition). ``beta``, ``alpha="ones"`` or ``x_prev`` given to a
+    scheme that does not use them, a non-finite ``beta`` and, for every scheme but ``"gd"``, a
+    ``T`` that changes the shape raise a ``ValueError``.
 
     ``invertible=True`` (``"hb"`` with fixed coefficients, ``beta_2 != 0`` and no activation):
     the heavy-ball step is exactly invertible, so training stores only the last two states and
@@ -99,7 +149,7 @@ class OptStructure(nn.Module):
             self.T = nn.ModuleList([T])
             self.shared = True
         else:
-            T = list(T)
+            T = _check_T(T)
             if not T:
                 raise ValueError("T is an empty list")
             if depth is not None and depth != len(T):
@@ -112,13 +162,12 @@ class OptStructure(nn.Module):
         self.scheme, self.depth, self.learnable = scheme, int(depth), bool(learnable)
         self.activation = activation if activation is not None else nn.Identity()
         n = self.depth
-        pair = scheme in ("hb", "agd") and isinstance(beta, (tuple, list))
-        if pair and len(beta) != 2:
-            raise ValueError(f"beta for scheme={scheme!r} is a float or a pair (beta_1, beta_2), "
-                             f"got {beta!r}")
-        if scheme == "agd" and beta is not None and not pair:
-            raise ValueError(f"beta for scheme='agd' is None (Nesterov's) or a pair (beta_1, beta_2), "
-                             f"got {beta!r}")
+        _check_beta(scheme, beta)
+        if not (isinstance(alpha, str) and alpha in ("h", "ones")):
+            raise ValueError(f"alpha must be 'h' or 'ones', got {alpha!r}")
+        if alpha != "h" and scheme != "agd2":
+            raise ValueError(f"alpha={alpha!r} does not apply to scheme={scheme!r} (only to 'agd2')")
+        pair = isinstance(beta, (tuple, list))
         if scheme == "hb":
             b = 0.3 if beta is None else beta
             b1, b2 = (float(b), -float(b)) if not pair else map(float, b)
@@ -137,8 +186,6 @@ class OptStructure(nn.Module):
         elif scheme == "agd2":
             H = nesterov_h(n)
             b = 1.0 if beta is None else float(beta)
-            if alpha not in ("h", "ones"):
-                raise ValueError(f"alpha must be 'h' or 'ones', got {alpha!r}")
             arows = H if alpha == "h" else [[1.0] * (k + 1) for k in range(n)]
             brows = [[b * ((j == k) - H[k][j]) for j in range(k + 1)] for k in range(n)]
             self.alpha = _Coefs(arows, learnable, "a")
@@ -169,10 +216,21 @@ class OptStructure(nn.Module):
     def _T(self, k, x, j=None):
         t = self.T[0] if self.shared else self.T[k]
         if isinstance(t, nn.ModuleList):
-            return t[j](x)
-        return t(x)
+            t = t[j]
+        return self._kept(k, x, t(x))
+
+    def _kept(self, k, x, t):
+        """``t = T(x)`` of layer ``k``, after checking that the scheme's combination of states
+        is possible: every scheme but ``"gd"`` needs ``T`` to keep the shape."""
+        if t.shape != x.shape and self.scheme != "gd":
+            raise ValueError(f"{_KEEPS_SHAPE[self.scheme]} needs T to keep the shape: layer {k} "
+                             f"maps {tuple(x.shape)} to {tuple(t.shape)}")
+        return t
 
     def forward(self, x0: torch.Tensor, x_prev: torch.Tensor | None = None) -> torch.Tensor:
+        if x_prev is not None and self.scheme != "hb":
+            raise ValueError(f"x_prev applies to scheme='hb' only (x_(-1) of the heavy ball), not "
+                             f"to scheme={self.scheme!r}")
         if self.scheme in ("admm", "admm20"):
             return self.forward_both(x0)[1]
         act, s = self.activation, self.scheme
@@ -189,9 +247,6 @@ class OptStructure(nn.Module):
             prev = x_prev
             for k in range(self.depth):
                 t = self._T(k, x)
-                if t.shape != x.shape:
-                    raise ValueError(f"heavy ball needs T to keep the shape: layer {k} maps "
-                                     f"{tuple(x.shape)} to {tuple(t.shape)}")
                 p = x if prev is None else prev
                 if self.learnable:
                     b = self.coef[k]
@@ -218,9 +273,9 @@ class OptStructure(nn.Module):
             if isinstance(t_k, nn.ModuleList):
                 if len(t_k) != k + 1:
                     raise ValueError(f"layer {k} needs {k + 1} per-source transforms, got {len(t_k)}")
-                tsum = sum(a[j] * t_k[j](xs[j]) for j in range(k + 1))
+                tsum = sum(a[j] * self._kept(k, xs[j], t_k[j](xs[j])) for j in range(k + 1))
             else:
-                ts.append(t_k(xs[k]))
+                ts.append(self._kept(k, xs[k], t_k(xs[k])))
                 tsum = sum(a[j] * ts[j] for j in range(k + 1))
             mom = sum(b[j] * xs[j] for j in range(k + 1))
             xs.append(act(tsum + mom))
