@@ -367,7 +367,9 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
     Attributes
     ----------
     module_ : MatNet
-    head_, output_shape_, y_mean_, y_scale_, input_shape_, lam_, lam_scores_ (``[(lam,
+    head_, output_shape_, y_mean_, y_scale_ (per entry; one value shared by every entry of an
+    ``a x b`` target with ``a, b >= 2`` under the bilinear head, which keeps a bilinear target
+    bilinear), input_shape_, lam_, lam_scores_ (``[(lam,
     validation mean squared error of the standardised targets)]``), lam_epochs_, history_,
     n_iter_, n_parameters_, n_features_in_
     """
@@ -475,7 +477,12 @@ class MatNetRegressor(RegressorMixin, _MatNetBase):
         self.output_shape_ = out_shape
         if not sigmoid:
             self.y_mean_ = np.average(Y, axis=0, weights=w)
-            sd = np.sqrt(np.average((Y - self.y_mean_) ** 2, axis=0, weights=w))
+            var = np.average((Y - self.y_mean_) ** 2, axis=0, weights=w)
+            if head == "bilinear" and min(out_shape) > 1:
+                # one scale for every entry: per-entry scales (an a x b matrix of rank > 1) would
+                # make an exactly bilinear U X V^T target non-bilinear (the means go into B)
+                var = np.full_like(var, var.mean())
+            sd = np.sqrt(var)
             self.y_scale_ = np.where(sd > 0, sd, 1.0)
         else:
             self.y_mean_, self.y_scale_ = np.zeros(k), np.ones(k)
