@@ -113,12 +113,30 @@ def screen_features(X, R, random_state=None, n_permutations: int = SCREEN_PERMUT
     return keep
 
 
-def robust_scale(r) -> float:
+def _median(x, w=None) -> float:
+    """The median of ``x``, of the rows repeated by their weights ``w`` when given: the value
+    where the cumulative weight passes half the total, the midpoint of two values where it
+    lands on half exactly (for integer weights, ``np.median`` of the repeated rows)."""
+    if w is None:
+        return float(np.median(x))
+    x, w = x[w > 0], w[w > 0]
+    order = np.argsort(x, kind="stable")
+    xs, cum = x[order], np.cumsum(w[order])
+    half = cum[-1] / 2.0
+    i = int(np.searchsorted(cum, half))  # first cumulative weight >= half
+    return float(0.5 * (xs[i] + xs[i + 1])) if cum[i] == half and i + 1 < xs.size else float(xs[i])
+
+
+def robust_scale(r, sample_weight=None) -> float:
     """``1.4826 x`` the median absolute deviation of ``r`` (the standard deviation at the
     normal, unmoved by a few huge values); falls back to the standard deviation, then 1, where
-    it is zero."""
+    it is zero. ``sample_weight``: the medians and deviation of the rows repeated by their
+    weights (equal weights: the unweighted scale, exactly)."""
     r = np.asarray(r, dtype=np.float64).ravel()
-    s = _MAD_TO_SD * float(np.median(np.abs(r - np.median(r))))
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    if w is not None and np.ptp(w) == 0:
+        w = None
+    s = _MAD_TO_SD * _median(np.abs(r - _median(r, w)), w)
     if not s > 1e-12:
-        s = float(r.std())
+        s = float(np.sqrt(np.average((r - np.average(r, weights=w)) ** 2, weights=w)))
     return s if s > 1e-12 else 1.0

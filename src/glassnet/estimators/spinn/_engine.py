@@ -90,7 +90,8 @@ def _raw_residuals(net, batch, b):
 
 def _huber(problem, nets, batch):
     rows = batch.rows(0)
-    return problem.with_datafit(Huber(HUBER_K * robust_scale(_raw_residuals(nets[0], batch, 0)[rows])))
+    w = batch.W[torch.as_tensor(rows), 0].double().cpu().numpy()  # the fit's sample weights
+    return problem.with_datafit(Huber(HUBER_K * robust_scale(_raw_residuals(nets[0], batch, 0)[rows], w)))
 
 
 def start(nets, problem: Problem, batch: Batch, how: str, seeds, estimate: bool = False) -> Start:
