@@ -3,6 +3,8 @@ primal = kernel (Woodbury) least-squares step, appendix gradients, support recov
 correlated twins, prediction from exactly the reported features, numerics on separable data,
 bad input, save/load. (scikit-learn's estimator checks run in tests/test_common.py.)"""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -589,3 +591,27 @@ def test_omega_gradient_wrt_F_is_the_exact_form_not_printed_eq52():
         eq52[:, m] = -2 * rho * Q @ Q @ Fmm @ r + rho * Q @ Imm_zu
     torch.testing.assert_close(jac, exact, atol=1e-12, rtol=1e-9)
     assert (jac - eq52).abs().max() > 1e3 * (jac - exact).abs().max() + 1e-8  # eq. 52 as printed is off
+
+
+def test_a_stalled_line_search_warns_and_more_admm_iterations_reach_the_optimum():
+    """Each stage restarts ADMM from 0, so with too few ADMM iterations every stage gives the
+    same inexact Omega; the line search then returns t ~ 0 and the tol test read the standstill
+    as convergence (coefficients 0.066 off scikit-learn's, silently). Now a ConvergenceWarning
+    names i_max, and a larger i_max reaches the optimum."""
+    from scipy.special import expit
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(114)
+    n, p = int(rng.integers(30, 150)), int(rng.integers(2, 15))
+    X = rng.standard_normal((n, p))
+    b = np.zeros(p)
+    b[:3] = rng.normal(0, 1.5, 3)
+    y = (rng.random(n) < expit(X @ b + 0.5)).astype(int)
+    ref = LogisticRegression(l1_ratio=1.0, C=10.0, solver="saga", tol=1e-12, max_iter=10**6).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"stalled.*raise i_max \(ADMM iterations per stage, now 200\)"):
+        stalled = ADMMLogisticRegression(lam=0.1).fit(X, y)
+    assert np.abs(stalled.coef_ - ref.coef_).max() > 1e-2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        exact = ADMMLogisticRegression(lam=0.1, i_max=2000).fit(X, y)
+    np.testing.assert_allclose(exact.coef_, ref.coef_, atol=1e-6)

@@ -152,6 +152,26 @@ class IRLSADMMNetClassifier(_NetSelector):
         return coef, beta_S[S.size] if self.fit_intercept else 0.0
 
 
+STALLED_STEP = 2.0**-20  # a line-search step this small: the ADMM direction does not descend
+
+
+def _warn_if_stalled(steps, i_max: int) -> None:
+    """``ConvergenceWarning`` when Algorithm 1 stopped on a vanishing line-search step: each
+    stage restarts ADMM from ``z = u = 0``, so an inexact ``Omega`` (too few ADMM iterations)
+    is the same at every stage and no step along it lowers the objective; ``beta`` stops
+    moving short of the optimum, which the ``tol`` test would read as convergence."""
+    t = float(steps[-1]) if steps else 1.0
+    if t < STALLED_STEP:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn(f"Algorithm 1 stalled: the line search found no decrease along the ADMM "
+                      f"solution of the last stage (step {t:.3g}), so beta stopped short of the "
+                      f"optimum; raise i_max (ADMM iterations per stage, now {i_max}) for an "
+                      "exact solution", ConvergenceWarning, stacklevel=3)
+
+
 class ADMMLogisticRegression(_IRLSADMMBase):
     """L1-regularised logistic regression by Algorithm 1 (IRLS outer loop, ADMM inner loop).
 
@@ -159,7 +179,12 @@ class ADMMLogisticRegression(_IRLSADMMBase):
     penalised), i.e. scikit-learn's ``LogisticRegression(l1_ratio=1, C=1/lam)``. It is the
     :class:`IRLSADMMNet` module with fixed ``rho``, ``F = I`` and ``t_k`` by backtracking, run
     for up to ``k_max`` IRLS stages of ``i_max`` ADMM iterations (stops when
-    ``||beta^k - beta^{k-1}||_inf < tol``).
+    ``||beta^k - beta^{k-1}||_inf < tol``). Each stage restarts ADMM from ``z = u = 0``, so the
+    optimum is reached to the accuracy of ``i_max`` ADMM iterations (on random problems, 60
+    default fits: coefficients within 2e-4 of scikit-learn's but for the stalled ones below;
+    5e-9 at ``i_max=2000``). When the line search finds no decrease along a stage's ADMM
+    solution, ``beta`` stops short of the optimum (coefficients off by up to 0.07 on those
+    problems) and a ``ConvergenceWarning`` asks for a larger ``i_max``.
 
     Selection (``n_features_to_select``): ``None`` (default) keeps the support of the last split
     variable ``z`` (exact zeros) and the classifier is ``coef_ = z`` (with ``F = I``, ``z`` is
@@ -248,6 +273,7 @@ class ADMMLogisticRegression(_IRLSADMMBase):
             self.beta_, self.z_ = beta[:p].copy(), out.z.detach().cpu().numpy()[:p]
             self.beta_intercept_ = float(beta[p]) if self.fit_intercept else 0.0
             self.n_stages_ = len(out.betas)
+            _warn_if_stalled(out.t, self.i_max)
             if k is None:
                 self._set_support(self.z_ != 0)
                 self._set_classifier(self.z_, self.beta_intercept_)
