@@ -287,3 +287,20 @@ def test_device_cpu_equals_auto_and_bad_values(mix):
         DSRLClustering(3, max_epochs=0).fit(mix.views)
     with pytest.raises(ValueError, match="n_clusters < n_samples"):
         DSRLClustering(4).fit([v[:4] for v in mix.views])
+
+
+def test_paper_objective_classifier_predicts_new_samples_from_every_view():
+    """The paper objective averages the views into one graph, and view_weights_ came out [1.]:
+    predict_proba zipped the views with it and read view 0 alone (accuracy 0.53 on data whose
+    view 0 is noise); now every view weighs 1/V, as in the graph."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 20)
+    V0, V1 = rng.normal(size=(60, 4)), np.eye(3)[y] * 4 + rng.normal(size=(60, 3))  # view 0: noise
+    ys = np.full(60, -1)
+    ys[::5] = y[::5]
+    clf = DSRLClassifier(objective="paper", max_epochs=3, random_state=0).fit([V0, V1], ys)
+    np.testing.assert_array_equal(clf.view_weights_, [0.5, 0.5])
+    yn = np.repeat([0, 1, 2], 5)
+    N0, N1 = rng.normal(size=(15, 4)), np.eye(3)[yn] * 4 + rng.normal(size=(15, 3))
+    assert (clf.predict([N0, N1]) == yn).mean() > 0.9
+    assert not np.allclose(clf.predict_proba([N0, N1]), clf.predict_proba([N0, rng.normal(size=(15, 3))]))

@@ -242,7 +242,9 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
     cross-entropy than the best learned graph, labels are propagated over the input graph
     (``graph_source_ = "input"``; seen on single-view data, never on the multi-view tuning
     sets). With ``objective="paper"`` the labelled pairs are
-    linked in ``W`` before training on eq. (8). ``transduction_`` holds the labels of the fitted
+    linked in the averaged ``W`` before training on eq. (8), so their links pass through the
+    learned thresholds like every edge (the released code; they are not reset to 1 after), and
+    new samples' affinities average the views. ``transduction_`` holds the labels of the fitted
     samples; ``predict(X_new)`` extends the graph to new samples as ``LabelSpreading`` does
     (their kNN heat-kernel affinities to the fitted samples times ``label_distributions_``).
 
@@ -354,12 +356,15 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
         self.classes_ = classes
         idx = np.flatnonzero(~unl)
         code = np.searchsorted(classes, y[idx])
+        n_views = len(graphs)
         if self.objective == "paper":  # same-class labelled pairs = 1 in W (released code)
-            W = link_labelled_pairs(sum(graphs[1:], graphs[0]) / len(graphs), idx, code)
+            W = link_labelled_pairs(sum(graphs[1:], graphs[0]) / n_views, idx, code)
             graphs = [W]
         with fit_context(self.random_state) as seed:
             G = self._learn_graph(graphs, seed, self._holdout_loss(idx, code, classes.size, seed),
                                   keep_best=True, n_groups=classes.size)
+        if self.objective == "paper":  # the views were averaged: new samples' affinities too
+            self.view_weights_ = np.full(n_views, 1.0 / n_views)
         self.graph_source_ = "learned"
         if self._input_wins:  # training did not beat its input graph on the held-out labels
             G = self.graph_ = self._input_graph
