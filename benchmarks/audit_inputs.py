@@ -128,17 +128,24 @@ def classify_param(cls, name, value, hang):
         signal.alarm(0)
 
 
-def main_params(argv):
+def _parser():
     import argparse
+
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--params", action="store_true", help="bad constructor arguments (default: data cases)")
+    mode.add_argument("--files", action="store_true", help="crafted saved files")
+    ap.add_argument("--per-param", type=int, default=5, help="--params: invalid values per argument")
+    ap.add_argument("--hang", type=int, default=20, help="--params: seconds before a fit counts as a hang")
+    ap.add_argument("--cases", help="--params: run the cases pickled in this file")
+    ap.add_argument("--write-cases", help="--params: pickle the cases to this file and stop")
+    return ap
+
+
+def main_params(argv):
     import pickle
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--params", action="store_true")
-    ap.add_argument("--per-param", type=int, default=5)
-    ap.add_argument("--hang", type=int, default=20)
-    ap.add_argument("--cases")
-    ap.add_argument("--write-cases")
-    args = ap.parse_args(argv)
+    args = _parser().parse_args(argv)
     if args.cases:
         with open(args.cases, "rb") as fh:
             cases = pickle.load(fh)
@@ -313,8 +320,9 @@ def main_files():
 
 
 if __name__ == "__main__":
-    if "--files" in sys.argv[1:]:
+    _args = _parser().parse_args()  # every mode: --help prints usage, unknown arguments are refused
+    if _args.files:
         raise SystemExit(main_files())
-    if "--params" in sys.argv[1:]:
+    if _args.params:
         raise SystemExit(main_params(sys.argv[1:]))
     raise SystemExit(main())

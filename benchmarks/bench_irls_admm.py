@@ -64,10 +64,11 @@ from glassnet.metrics import selection_rates
 from glassnet.utils import threads
 
 NOISES = (0.0, 0.1, 0.5, 1.0)
+# the net's defaults: selection="1se"; select_C and duplicate_corr "auto" (3 and 0.97 on the n >= p
+# data here, 0.1 and 0.9 when p > n); variants name what they change
 METHODS = {
     "IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
-    "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, selection="1se"),
-    "IRLS-ADMM net (single, paired)": lambda s: IRLSADMMNetClassifier(random_state=s, n_features_to_select="single"),
+    "IRLS-ADMM net (single, rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, n_features_to_select="single"),
     "IRLS-ADMM net (rule=min)": lambda s: IRLSADMMNetClassifier(random_state=s, selection="min"),
     "ADMM (Alg. 1, lambda=1)": lambda s: ADMMLogisticRegression(lam=1.0, k_max=30, i_max=200, tol=1e-6),
     "sklearn L1-LR (C=1)": lambda s: LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear",
@@ -169,13 +170,13 @@ def bench_wide(repeats):
     return rows
 
 
-RULES = {  # --tune: the selection rules
+RULES = {  # --tune: the selection rules (rule=1se, the default, unless named; all tuning data have n >= p)
     "auto (groups at |r| >= 0.8)": {"duplicate_corr": 0.8},
-    "auto (groups at |r| >= 0.9, paired rule: default)": {},
+    "auto (groups at |r| >= 0.97 when n >= p, rule=1se: default)": {},
     "auto (groups at |r| >= 0.95)": {"duplicate_corr": 0.95},
-    "auto, rule=1se": {"selection": "1se"},
+    "auto, rule=paired": {"selection": "paired"},
     "auto, rule=min": {"selection": "min"},
-    "single (paired rule over top-q)": {"n_features_to_select": "single"},
+    "single (rule=1se over single features)": {"n_features_to_select": "single"},
 }
 LRS = {f"lr={lr}": {"lr": lr} for lr in (0.05, 0.1, 0.2, 0.3, 0.5)}  # --tune-lr: Adam's step
 SELECT_CS = {f"select_C={c}": {"select_C": c} for c in (0.001, 0.003, 0.01, 0.03, 0.1, 1.0)}  # --tune-select-c
@@ -191,7 +192,7 @@ def summarise(rows, out, floatfmt=".3f"):
     return df
 
 
-# the default beside the fifth round's select_C, in --other-data and --wide-selection
+# the default beside the fifth round's select_C, in --other-data (n >= p: the default's select_C is 3)
 DEFAULT_AND_OLD_SELECT_C = {
     "IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
     "IRLS-ADMM net (select_C=0.1)": lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1),
@@ -253,12 +254,10 @@ def other_data(out):
 def wide_selection(out):
     """p >> n on TUNING seeds (exploratory, chooses nothing yet): the paper's simulation with
     n = 60, 120 training rows and p = 500, 2000 features (8 true), seeds 900200-900205, 200
-    held-out rows each. The default beside select_C 0.1, rule="1se", both, the oracle count q = 8
-    and scikit-learn's L1-LR CV: which part of the selection fails when p >> n."""
-    methods = {**DEFAULT_AND_OLD_SELECT_C,
-               "IRLS-ADMM net (rule=1se)": lambda s: IRLSADMMNetClassifier(random_state=s, selection="1se"),
-               "IRLS-ADMM net (select_C=0.1, rule=1se)":
-               lambda s: IRLSADMMNetClassifier(random_state=s, select_C=0.1, selection="1se"),
+    held-out rows each. The default (when p > n: select_C 0.1 and rule "1se", which earlier runs
+    compared as variants of the old default) beside the oracle count q = 8, select_C per set and
+    scikit-learn's L1-LR CV: which part of the selection fails when p >> n."""
+    methods = {"IRLS-ADMM net (default)": lambda s: IRLSADMMNetClassifier(random_state=s),
                "IRLS-ADMM net (q=8, the true count)": lambda s: IRLSADMMNetClassifier(random_state=s,
                                                                                       n_features_to_select=8),
                "IRLS-ADMM net (select_C per set from 0.001-1)":

@@ -60,9 +60,10 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_irls_admm_genes import DATA, OUT, _load, _n_used, _refit_score, peer
+from bench_irls_admm_genes import OUT, _load, _n_used, _refit_score, peer
 
 from glassnet import MultinomialIRLSADMMNetClassifier
+from glassnet.datasets import data_dir  # $GLASSNET_DATA, else ../shared/data
 from glassnet.estimators.irls_admm_base import REFIT_CS
 from glassnet.estimators.irls_admm_scores import ridge_logistic, ridge_path_losses
 from glassnet.model_selection import choose, cv_path
@@ -102,7 +103,7 @@ def load(name):
                                    random_state=seed)
         return _sized(X, y, SYNTH_SIZES, seed)
     if name == "Yale-2to7":
-        m = loadmat(os.path.join(DATA, "faces", "Yale_32x32.mat"))
+        m = loadmat(data_dir() / "faces" / "Yale_32x32.mat")
         return _sized(np.asarray(m["fea"], float), np.asarray(m["gnd"]).ravel().astype(int), (2, 3, 4, 5, 6, 7))
     if name == "digits-2to9":
         from sklearn.datasets import load_digits
@@ -110,10 +111,10 @@ def load(name):
         X, y = load_digits(return_X_y=True)
         return _sized(X.astype(float), y, (9, 9, 8, 8, 7, 7, 6, 4, 3, 2))
     if name == "Yale-7":
-        m = loadmat(os.path.join(DATA, "faces", "Yale_32x32.mat"))
+        m = loadmat(data_dir() / "faces" / "Yale_32x32.mat")
         return _subsample(np.asarray(m["fea"], float), np.asarray(m["gnd"]).ravel().astype(int), 7)
     if name == "Handwritten-7":
-        m = loadmat(os.path.join(DATA, "multiview", "Handwritten.mat"))
+        m = loadmat(data_dir() / "multiview" / "Handwritten.mat")
         X = np.hstack([np.asarray(v, float) for v in m["X"].ravel()])
         return _subsample(X, np.asarray(m["y"]).ravel().astype(int), 7)
     return _load(name)

@@ -50,6 +50,9 @@ FIT_RATIO, N_POINTS = 0.01, 10  # every half-sample's path: lambda_max .. 0.01 l
 RATIOS = np.geomspace(1.0, FIT_RATIO, N_POINTS)
 PFERS = (0.5, 1.0, 2.0, 4.0)  # the bound-limited regions tried
 TARGET_FPR, TARGET_TPR = 0.01, 0.85
+# --rescore: the saved fits read (--suffix S: ..._probs<S>.csv instead). Tuning: its two halves;
+# report: the current fits (W1 ridge); ..._second_screen.csv and the one-screen files are superseded
+FITS = {"tuning": "stability_path_tuning_probs*.csv", "report": "stability_path_report_probs_w1_ridge.csv"}
 
 
 def _base(task, **kw):
@@ -294,12 +297,14 @@ def main(argv=None):
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--problems", default=",".join(SELECTION_PROBLEMS))
     ap.add_argument("--n-jobs", type=int, default=1)
-    ap.add_argument("--rescore", action="store_true", help="score the saved fits only")
+    ap.add_argument("--rescore", action="store_true",
+                    help="score the saved fits only (FITS, or ..._probs<suffix>.csv with --suffix)")
     ap.add_argument("--report-sets", action="store_true", help="--genes: the report gene sets")
     ap.add_argument("--sets", default=None, help="--genes: comma-separated subset")
     ap.add_argument("--penalty", default="group_mcp", help="--genes: the base's penalty")
     ap.add_argument("--n-lambdas", type=int, default=10, help="--genes: points on each path")
-    ap.add_argument("--suffix", default="", help="write the fits to ..._probs<suffix>.csv")
+    ap.add_argument("--suffix", default="",
+                    help="write the fits to ..._probs<suffix>.csv (with --rescore: read them)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     if args.markdown:
@@ -312,8 +317,12 @@ def main(argv=None):
         return
     which = "tuning" if args.tune else "report"
     seeds = TUNING_SEEDS if args.tune else REPORT_SEEDS
-    if args.rescore:  # every saved part; a (problem, seed) fitted twice counts once
-        df = pd.concat([pd.read_csv(f) for f in sorted(HERE.glob(f"stability_path_{which}_probs*.csv"))])
+    if args.rescore:  # every saved part of the current fits; a (problem, seed) fitted twice counts once
+        pattern = f"stability_path_{which}_probs{args.suffix}.csv" if args.suffix else FITS[which]
+        files = sorted(HERE.glob(pattern))
+        if not files:
+            raise SystemExit(f"--rescore: no saved fits {HERE / pattern}")
+        df = pd.concat([pd.read_csv(f) for f in files])
         df = df.drop_duplicates(["problem", "seed", "feature"])
     else:
         df = run_suite(seeds, args.pairs, args.n, args.problems.split(","),

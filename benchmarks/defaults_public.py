@@ -8,7 +8,7 @@ sets that no default was chosen on, beside scikit-learn's peers (a check, not a 
 Each problem is drawn with ``random_state`` in ``--draws`` (the bundled sets once), split 75/25
 (``random_state=0``), standardised in a pipeline (the MLP regressor's targets too), fitted on
 the training part and scored on the held-out part (R2 or accuracy). ``n_selected``: inputs
-the fitted model uses (-1: no selection).
+the fitted model uses (-1: no selection; one-vs-rest: the union over the classes).
 Rows whose estimator name ends in ``*`` are not defaults: a wider ReLU SPINN, the setting the
 docs point to for radial signals (``docs/spinn.md``, known limits). Estimators keep their
 default ``random_state=None``, so a rerun gives other numbers within the seeds' spread.
@@ -90,15 +90,29 @@ CLASSIFIERS = {
 BINARY_ONLY = ("IRLSADMMNetClassifier", "ADMMLogisticRegression")
 
 
-def n_selected(est):
+def _support(est):
+    """The column indices a fitted model uses, or None for a model that selects nothing."""
     est = getattr(est, "best_estimator_", est)  # a search: its refitted best estimator
+    if isinstance(est, OneVsRestClassifier):  # the union of the per-class supports
+        parts = [S for S in map(_support, est.estimators_) if S is not None]
+        return np.unique(np.concatenate(parts)) if parts else None
     if hasattr(est, "selected_features_"):
-        return len(est.selected_features_)
-    if hasattr(est, "best_selected_"):  # LassoNet CV
-        return int(np.asarray(est.best_selected_).sum())
+        return np.asarray(est.selected_features_)
+    if hasattr(est, "best_selected_"):  # LassoNet CV: a mask
+        return np.flatnonzero(np.asarray(est.best_selected_))
     if hasattr(est, "coef_"):
-        return int(np.any(np.atleast_2d(est.coef_) != 0, axis=0).sum())
-    return -1
+        return np.flatnonzero(np.any(np.atleast_2d(est.coef_) != 0, axis=0))
+    return None
+
+
+def n_selected(est):
+    """The number of inputs the fitted model ``est`` uses, -1 when it selects nothing: a
+    search's refitted best estimator is read; a selector's ``selected_features_``, LassoNet's
+    ``best_selected_``, else the columns with a nonzero ``coef_`` in any output; a
+    ``OneVsRestClassifier`` (the binary-only selectors on more classes) uses the union of its
+    per-class estimators' inputs, each read as above."""
+    S = _support(est)
+    return -1 if S is None else len(S)
 
 
 def run(draws, only=None, lassonet=False, regressors=REGRESSORS, classifiers=CLASSIFIERS):
