@@ -63,6 +63,9 @@ def test_integer_weights_match_repeated_rows_under_the_huber_loss():
     for wr in (rng.integers(1, 4, 9), np.r_[0, rng.integers(1, 4, 8)]):  # the repeated rows' MAD
         assert robust_scale(r, wr) == pytest.approx(robust_scale(np.repeat(r, wr)), rel=1e-12)
     assert robust_scale(r, np.full(9, 3.0)) == robust_scale(r)
+    for bad in (np.zeros(9), np.ones(8), np.r_[-1.0, np.ones(8)], np.r_[np.nan, np.ones(8)]):
+        with pytest.raises(ValueError, match="one finite weight >= 0 per residual"):
+            robust_scale(r, bad)
 
 
 def test_sample_weight_is_checked_and_changes_the_cv_fit():

@@ -134,6 +134,9 @@ def robust_scale(r, sample_weight=None) -> float:
     weights (equal weights: the unweighted scale, exactly)."""
     r = np.asarray(r, dtype=np.float64).ravel()
     w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    if w is not None and (w.shape != r.shape or not np.all(np.isfinite(w) & (w >= 0)) or w.sum() <= 0):
+        raise ValueError(f"sample_weight must hold one finite weight >= 0 per residual ({r.size}), "
+                         "not all zero")
     if w is not None and np.ptp(w) == 0:
         w = None
     s = _MAD_TO_SD * _median(np.abs(r - _median(r, w)), w)
