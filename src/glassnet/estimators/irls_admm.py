@@ -180,9 +180,9 @@ class ADMMLogisticRegression(_IRLSADMMBase):
     :class:`IRLSADMMNet` module with fixed ``rho``, ``F = I`` and ``t_k`` by backtracking, run
     for up to ``k_max`` IRLS stages of ``i_max`` ADMM iterations (stops when
     ``||beta^k - beta^{k-1}||_inf < tol``). Each stage restarts ADMM from ``z = u = 0``, so the
-    optimum is reached to the accuracy of ``i_max`` ADMM iterations (on random problems, 60
-    default fits: coefficients within 2e-4 of scikit-learn's but for the stalled ones below;
-    5e-9 at ``i_max=2000``). When the line search finds no decrease along a stage's ADMM
+    optimum is reached to the accuracy of ``i_max`` ADMM iterations (60 random problems at the
+    default ``i_max``, lam 0.1 / 1 / 5: coefficients within 2e-4 of scikit-learn's but for the
+    stalled ones below; 5e-9 at ``i_max=2000``). When the line search finds no decrease along a stage's ADMM
     solution, ``beta`` stops short of the optimum (coefficients off by up to 0.07 on those
     problems) and a ``ConvergenceWarning`` asks for a larger ``i_max``.
 
