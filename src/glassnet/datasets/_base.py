@@ -82,10 +82,24 @@ def as_pixels(a, where: str, shape_tail: tuple, n_labels: int | None = None, lab
         y = np.asarray(labels)
         if y.shape != (a.shape[0],):
             raise ValueError(f"{where}: {a.shape[0]} images but labels of shape {y.shape}")
-        if y.size and (y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)) or not np.all(y == np.round(y))
-                       or y.min() < 0 or y.max() >= n_labels):
-            raise ValueError(f"{where}: labels must be integers in [0, {n_labels})")
+        check_labels(y, where, n_labels)
     return a.astype(np.uint8)
+
+
+def check_labels(labels, where: str, n_labels: int, what: str = "labels"):
+    """``labels`` as int64 after checking that they are integers in ``[0, n_labels)``; a
+    ValueError names ``where`` and the values outside (a fraction was truncated by the cast, a
+    label past the classes failed in the loss)."""
+    import numpy as np
+
+    y = np.asarray(labels)
+    if y.size and (y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)) or not np.all(y == np.round(y))):
+        raise ValueError(f"{where}: {what} must be integers in [0, {n_labels}), got {y.dtype} values")
+    bad = np.unique(y[(y < 0) | (y >= n_labels)])
+    if bad.size:
+        raise ValueError(f"{where}: {what} must be in [0, {n_labels}), got "
+                         f"{', '.join(map(str, bad[:10]))}{' ...' if bad.size > 10 else ''}")
+    return y.astype(np.int64)
 
 
 def check_draw(random_state=None, nonnegative=None, **counts):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glassnet.datasets._base import as_pixels, data_dir, read_mat, require_file
+from glassnet.datasets._base import as_pixels, check_labels, data_dir, read_mat, require_file
 
 __all__ = ["CIFAR_FOLDERS", "ImageDataset", "load_cifar", "load_usps"]
 
@@ -107,12 +107,7 @@ def load_cifar(name: str = "cifar10", split: str = "train", root: str | os.PathL
         if x.ndim != 2 or x.shape[1] != 3072:
             raise ValueError(f"{folder / f}: data must be n x 3072, got {x.shape}")
         Xs.append(x.reshape(-1, 3, 32, 32))
-        y = np.asarray(d[key], dtype=np.int64)
-        bad = np.unique(y[(y < 0) | (y >= n_classes)])
-        if bad.size:  # used to fail mid-training with an IndexError in the loss
-            raise ValueError(f"{folder / f}: {name} labels must be in [0, {n_classes}), got "
-                             f"{', '.join(map(str, bad[:10]))}{' ...' if bad.size > 10 else ''}")
-        ys.append(y)
+        ys.append(check_labels(d[key], str(folder / f), n_classes, f"{name} labels"))
     X, y = np.concatenate(Xs), np.concatenate(ys)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"{name} {split}: {X.shape[0]} images but {y.shape[0]} labels")
