@@ -23,8 +23,11 @@ def test_tiny(name, tmp_path, tiny_run):
     # our copy of the paper has no result tables: the report says so and the paper column stays
     # empty rather than holding invented numbers
     assert f"Paper: {PAPER_NOTE}." in res.report
-    paper_col = [c for c in res.tables["all_methods"] if c.startswith("paper_")]
+    paper_col = [c for c in res.tables["all_methods"] if c.startswith("published_")]
     assert len(paper_col) == 1 and res.tables["all_methods"][paper_col[0]].isna().all()
+    # the comparison's paper_* columns are our runs of the paper objective, named as such
+    assert not any(c.startswith("paper_") for c in res.tables["all_methods"])
+    assert PAPER_OBJ in PAPER_NOTE
     cmp = res.tables["comparison"]
     assert set(cmp.data) == {"MSRC-v1", "MSRC-v1 (authors' W)"}
     assert cmp.tuning_set.all()  # MSRC-v1 is a tuning set: no count outside them

@@ -98,6 +98,14 @@ def test_lemma1_rejects_non_spd():
         lemma1_unfold(-torch.eye(3, dtype=D64), torch.ones(1, 3, dtype=D64), 2)
     with pytest.raises(ValueError, match="symmetric"):
         lemma1_unfold(torch.triu(torch.ones(3, 3, dtype=D64)), torch.ones(1, 3, dtype=D64), 2)
+    # a small asymmetry too: eigh would read one triangle and run Lemma 1 on another matrix
+    # (allclose's default rtol let 1e-5 through)
+    W = torch.tensor([[2.0, 1.0, 0.5], [1.0, 3.0, 0.3], [0.5, 0.3, 2.5]], dtype=D64)
+    W[0, 1] += 1e-6
+    with pytest.raises(ValueError, match="symmetric"):
+        lemma1_unfold(W, torch.ones(1, 3, dtype=D64), 2)
+    W32 = (W + W.T).float() / 2  # symmetric to rounding in float32 runs
+    assert len(lemma1_unfold(W32, torch.ones(1, 3), 2)) == 3
 
 
 def test_nesterov_sequences():

@@ -188,7 +188,8 @@ def _sim_size(cfg: Config) -> SimSize:
         return SimSize(200, 1, 1, 2, [8], (0.0,), 15, select_cv=2)
     if cfg.quick:
         return SimSize(500, 1, 1, 5, [4, 8], (0.0, 1.0), 200)
-    return SimSize(500, 20, 3, 5, list(range(1, 11)), NOISE_LEVELS, 200)
+    # q over 1-8: Fig. 4, "the size of feature set varying from 1 to 8"
+    return SimSize(500, 20, 3, 5, list(range(1, 9)), NOISE_LEVELS, 200)
 
 
 def _simulate(noise, rep, seed, n_samples=500):
@@ -373,7 +374,7 @@ def run_simulation(cfg: Config) -> Result:
                 for nz in noises for what, col in (("FP", "fp_rate"), ("FN", "fn_rate"))]
     report = f"""
 Simulation of Sec. IV.A: {facts['n_samples']} samples, {facts['n_features']} standard-normal features,
-{k} true features in two correlated sets (S2 = S1 + N(0, {facts['pair_noise_std']})), y = sign(Phi beta +
+{k} true features in two correlated sets (S2 = S1 + noise of standard deviation {facts['pair_noise_std']}: the paper's N(0, 0.1), read as a standard deviation), y = sign(Phi beta +
 noise). The paper does not give beta; ours draws |beta_j| uniformly with one random sign per
 correlated pair ({facts['true |beta_j| distribution']}). {facts['data sets per noise level (Table I)']} data set(s) per noise level
 ({facts['noise levels']}), {facts['CV folds']}-fold CV. Seeds: these are reporting seeds
@@ -402,7 +403,9 @@ averaged over {facts['P_q data sets per noise level']} further data set(s) per n
 {facts['q* net']}, ADMM q* = {facts['q* ADMM']} (paper: {facts['paper q* net']} for the net, {facts['paper q* ADMM']} for ADMM).
 **P_q** is our documented substitute (the paper's refs could not be recovered):
 P_q = CV accuracy x (1 + mean pairwise Kuncheva index of the folds' top-q sets) / 2.
-Table I, ours vs paper (accuracy / FP / FN):
+Table I, ours vs paper (accuracy / FP / FN; ours: FP = selected null features / null features,
+FN = missed true features / true features; the paper does not define its rates, and its ADMM
+rows, with FN under one half at a q* of about four, do not fit this reading):
 """ + "\n".join(
         f"- noise {r.noise_std}: ours {_fmt(r.accuracy)} / {_fmt(r.fp_rate)} / {_fmt(r.fn_rate)}; "
         f"paper {r.paper_accuracy} / {r.paper_fp} / {r.paper_fn}"

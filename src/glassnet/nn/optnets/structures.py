@@ -84,7 +84,8 @@ class _Coefs(nn.Module):
             if learnable:
                 self.register_parameter(f"{prefix}{k}", nn.Parameter(t))
             else:  # fixed by the constructor's arguments: not part of the state_dict, so
-                # ResNet and HB-Net (or DenseNet and AGD-Net) weights load into each other
+                # ResNet and HB-Net weights load into each other (AGD-Net's alphas are its own
+                # parameters or persistent buffers: a DenseNet loads with strict=False)
                 self.register_buffer(f"{prefix}{k}", t, persistent=False)
 
     def __getitem__(self, k) -> torch.Tensor:
