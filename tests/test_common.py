@@ -127,6 +127,34 @@ def test_small_work_runs_numpy_blas_on_one_thread_and_restores_it():
     assert _blas_threads() == before
 
 
+def test_overlapping_blocks_in_two_threads_give_each_thread_its_count_back():
+    """Torch's count is per thread: when the main thread's block ended first and a worker's
+    last, the worker restored the count in its own thread and the main thread stayed on one
+    thread for good. Each thread now restores its own; nesting keeps the outer count, warned."""
+    import threading
+
+    from glassnet.utils import threads
+
+    torch.set_num_threads(2)
+    inside, main_left = threading.Event(), threading.Event()
+
+    def worker():
+        with threads(1):
+            inside.set()
+            main_left.wait(10)
+
+    with threads(1):
+        w = threading.Thread(target=worker)
+        w.start()
+        inside.wait(10)
+    main_left.set()
+    w.join()
+    assert torch.get_num_threads() == 2
+    with threads(1), pytest.warns(UserWarning, match="do not nest"), threads(2):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+
+
 def test_blas_limit_holds_in_a_worker_thread_after_the_main_thread_set_one():
     """threadpoolctl lets one "controlling" thread set OpenBLAS's process-wide limit and
     silently ignores the others; a ``threads(1)`` block in the main thread made it the

@@ -371,6 +371,34 @@ def test_a_corrupt_deflate_stream_is_a_value_error(tmp_path, saved):
     _refused(path)
 
 
+def test_an_array_store_whose_header_is_not_json_names_the_file(tmp_path, saved):
+    """A zeroed header or undecodable bytes gave a bare JSONDecodeError / UnicodeDecodeError."""
+    import struct
+
+    meta, arrays = saved
+    for name, raw in (("zeros", b"\0" * len(arrays)),
+                      ("bytes", struct.pack("<Q", 8) + b"\xff" * 8),
+                      ("list", struct.pack("<Q", 2) + b"[]")):
+        path = _rewrite(None, meta, raw, tmp_path / f"{name}.glassnet")
+        msg = _refused(path, "corrupt array store")
+        assert str(path) in msg or path.name in msg
+
+
+def test_save_and_load_take_file_names_not_file_objects(tmp_path, fitted):
+    """save() wrote into a BytesIO that load() could not read back (TypeError from os.stat);
+    a bytes file name failed inside zipfile."""
+    import io
+
+    est, X = fitted[0], fitted[1]
+    with pytest.raises(TypeError, match="file name"):
+        glassnet.save(est, io.BytesIO())
+    with pytest.raises(TypeError, match="file name"):
+        glassnet.load(io.BytesIO(b"PK"))
+    path = tmp_path / "b.glassnet"
+    glassnet.save(est, bytes(path))
+    np.testing.assert_array_equal(glassnet.load(bytes(path)).predict(X), est.predict(X))
+
+
 def test_safetensors_header_that_disagrees_with_its_payload_is_refused(tmp_path, saved):
     import struct
 

@@ -477,3 +477,36 @@ def test_nested_random_states_are_seeded_so_the_same_seed_gives_the_same_result(
                                n_subsamples=2, random_state=0).fit(X, y).selection_probabilities_
             for _ in range(2)]
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_weights_reach_a_pipelines_last_step_and_a_weightless_selector_is_refused():
+    """A Pipeline base could not be weighted (scikit-learn's "use stepname__parameter", which
+    fit() does not take); SelectKBest failed with a raw TypeError inside the workers."""
+    from sklearn.datasets import make_regression
+    from sklearn.feature_selection import SelectKBest, f_regression
+    from sklearn.linear_model import Lasso
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_regression(80, 6, n_informative=2, random_state=0)
+    w = np.r_[np.ones(40), np.zeros(40)]  # zero weights: the rows left out
+    pipe = make_pipeline(StandardScaler(), Lasso(alpha=1.0))
+    a = StabilitySelection(pipe, n_subsamples=4, random_state=0).fit(X, y, sample_weight=w)
+    assert a.selection_probabilities_.shape == (6,)
+    with pytest.raises(ValueError, match="takes no sample_weight"):
+        StabilitySelection(SelectKBest(f_regression, k=2), n_subsamples=4).fit(X, y, sample_weight=w)
+
+
+def test_plot_labels_features_by_their_names():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import Lasso
+
+    X, y = make_regression(60, 5, n_informative=2, random_state=0)
+    Xd = pd.DataFrame(X, columns=[f"gene{i}" for i in range(5)])
+    s = StabilitySelection(Lasso(alpha=1.0), n_subsamples=4, random_state=0).fit(Xd, y)
+    labels = {t.get_text() for t in s.plot(kind="probabilities").get_xticklabels()}
+    assert labels == {f"gene{i}" for i in range(5)}

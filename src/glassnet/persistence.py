@@ -63,6 +63,7 @@ from glassnet.persistence_checks import (
     _missing_defaults,
     _read_member,
     _record_field,
+    as_path,
     check_declared,
     check_fitted_value,
     declared_fitted,
@@ -513,6 +514,7 @@ def save(estimator, path: str | os.PathLike) -> None:
                          f"estimators and trusted scikit-learn steps, got {type(estimator).__name__}"
                          + hint)
     check_is_fitted(estimator)
+    path = as_path(path, "save()")
     w = _Writer()
     root = w.encode(estimator, type(estimator).__name__)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "glassnet_version": _version(),
@@ -531,11 +533,13 @@ def load(path: str | os.PathLike, *, allow_other_version: bool = False):
     """
     from safetensors.numpy import load as st_load
 
+    path = as_path(path, "load()")
     if not os.path.exists(path):
         raise FileNotFoundError(f"no saved estimator at {path}")
     if not zipfile.is_zipfile(path):
         raise ValueError(
-            f"{path} is not a glassnet file (expected a zip archive written by glassnet.save; "
+            f"{path} is not a glassnet file, or a truncated one (expected a zip archive written by "
+            "glassnet.save; "
             "pickles and joblib dumps are refused because loading them can run code)"
         )
     size = os.path.getsize(path)

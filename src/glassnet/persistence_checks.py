@@ -201,6 +201,16 @@ def _read_member(z: zipfile.ZipFile, name: str, limit: int, archive_size: int, p
     return data
 
 
+def as_path(path, what: str) -> str:
+    """``path`` as a str: a str, bytes or ``os.PathLike`` file name; a file object or anything
+    else is a ``TypeError`` (a zip written to a buffer could not be loaded back)."""
+    import os
+
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return os.fsdecode(path)
+    raise TypeError(f"{what} takes a file name (str or os.PathLike), got {type(path).__name__}")
+
+
 def _check_safetensors_header(raw: bytes, path) -> None:
     """The safetensors header agrees with the payload size and with numeric dtypes, before
     safetensors allocates anything."""
@@ -211,10 +221,13 @@ def _check_safetensors_header(raw: bytes, path) -> None:
     (n,) = struct.unpack("<Q", raw[:8])
     if n > len(raw) - 8 or n > MAX_META_BYTES:
         raise ValueError(f"{path}: corrupt array store (header of {n} bytes)")
-    header = raw[8:8 + n].decode("utf-8")
-    if not _json_depth_ok(header, 4):
-        raise ValueError(f"{path}: corrupt array store (nested header)")
-    entries = json.loads(header)
+    try:
+        header = raw[8:8 + n].decode("utf-8")
+        entries = json.loads(header) if _json_depth_ok(header, 4) else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{path}: corrupt array store (header is not JSON)") from None
+    if not isinstance(entries, dict):
+        raise ValueError(f"{path}: corrupt array store (nested or non-mapping header)")
     sizes = {"BOOL": 1, "U8": 1, "I8": 1, "F16": 2, "BF16": 2, "I16": 2, "U16": 2, "F32": 4,
              "I32": 4, "U32": 4, "F64": 8, "I64": 8, "U64": 8}
     end = 0

@@ -247,12 +247,26 @@ def _seed_keys(estimator) -> list[str]:
     return [k for k in estimator.get_params(deep=True) if k.split("__")[-1] == "random_state"]
 
 
+def _weight_key(estimator) -> str:
+    """The ``fit`` keyword that weights ``estimator``'s rows: ``sample_weight``, or for a
+    ``Pipeline`` its last step's (``name__sample_weight``); a ``ValueError`` when it takes none."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import has_fit_parameter
+
+    name, last = (estimator.steps[-1] if isinstance(estimator, Pipeline) else (None, estimator))
+    if not has_fit_parameter(last, "sample_weight"):
+        raise ValueError(f"sample_weight given, but {type(last).__name__}.fit takes no "
+                         "sample_weight: fit StabilitySelection without weights or use a "
+                         "selector that takes them")
+    return "sample_weight" if name is None else f"{name}__sample_weight"
+
+
 def _fit_one(estimator, X, y, idx, grid, seed, sample_weight, ratios=None, seed_keys=()):
     """Supports (n_grid, p) of ``estimator`` fitted on rows ``idx`` at each grid setting, or
     (with ``ratios``) along one regularisation path at ``ratios * lambda_max``; ``seed`` goes to
     every parameter named in ``seed_keys`` (:func:`_seed_keys`)."""
     Xs, ys = _safe_indexing(X, idx), _safe_indexing(y, idx)
-    kw = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[idx]}
+    kw = {} if sample_weight is None else {_weight_key(estimator): np.asarray(sample_weight)[idx]}
     seeds = dict.fromkeys(seed_keys, seed)
     if ratios is not None:
         est = clone(estimator).set_params(**seeds)
@@ -433,6 +447,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             from sklearn.utils.validation import _check_sample_weight
 
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            _weight_key(self.estimator)  # a selector without weights: refused before any fit
         grid_values, grid = self._grid()
         ratio = self._path_ratio()
         if ratio is None and self.threshold is not None and self.max_false_positives is not None:
@@ -517,6 +532,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
             ax = plt.subplots(figsize=(6, 3.5))[1]
         path = kind == "path" or (kind == "auto" and self.lambda_grid_ is not None)
+        names = [str(v) for v in getattr(self, "feature_names_in_", [f"x{j}" for j in
+                                                                      range(self.n_features_in_)])]
         if path:
             try:  # a numeric grid on its own scale; other values (penalty names) in grid order
                 grid, numeric = np.asarray(self.lambda_grid_, dtype=float), True
@@ -526,7 +543,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             for j in np.argsort(-self.selection_probabilities_)[:top]:
                 keep = self.support_[j]
                 ax.plot(grid, self.stability_path_[:, j], lw=1.5 if keep else 0.6,
-                        c=None if keep else "0.6", label=f"x{j}" if keep else None)
+                        c=None if keep else "0.6", label=names[j] if keep else None)
             ax.set_xlabel(self.param_name or "lambda / lambda_max")
             if numeric and np.all(grid > 0):
                 ax.set_xscale("log")
@@ -538,7 +555,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             colours = np.where(self.support_[order], "C0", "0.7")
             ax.bar(np.arange(len(order)), probs, color=colours, width=1.0)
             if len(order) <= 30:
-                ax.set_xticks(np.arange(len(order)), [f"x{j}" for j in order], rotation=90,
+                ax.set_xticks(np.arange(len(order)), [names[j] for j in order], rotation=90,
                               fontsize=7)
             ax.set_xlabel("features, most stable first")
         ax.axhline(self.threshold_, ls="--", c="k", lw=1,

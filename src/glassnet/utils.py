@@ -10,7 +10,9 @@ set). :func:`local_seed` holds a process-wide re-entrant lock for its block, so 
 sections of concurrent fits run one after the other (each sees only its own seed; the caller's
 generator state is restored once); :func:`seed_lock_released` lends that lock to worker threads
 a fit waits on; :func:`threads` counts the blocks in force: the first sets
-the counts, the others run under them, the last restores the caller's.
+the counts, the others run under them, the last restores BLAS's. Torch's count is kept per
+thread by OpenMP (each thread re-reads the last value set anywhere only when it next starts a
+parallel region), so each thread puts back its own count when its outermost block ends.
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ SMALL_INPUT = 2_000_000
 _CHOSEN: ContextVar[bool] = ContextVar("glassnet_threads_chosen", default=False)
 # torch's global generator is one per process: seeded blocks of different threads take turns
 _SEED_LOCK = threading.RLock()
-# thread counts are one per process: (lock, [active blocks, counts to restore, blas limiter])
+# BLAS limits are one per process: (lock, [active blocks, count in force, blas limiter]); torch's
+# count is restored per thread (its own count on entering its outermost block, and that depth)
 _THREADS_LOCK = threading.Lock()
 _THREADS_STATE: list = [0, None, None]
+_THREADS_LOCAL = threading.local()
 
 
 def resolve_seed(random_state) -> int | None:
@@ -118,7 +122,9 @@ def threads(n: int | None):
     """Run a block with ``n`` torch intra-op threads and ``n`` BLAS threads (NumPy's and
     SciPy's, through threadpoolctl), and restore the caller's counts.
 
-    ``None`` leaves the settings alone. Use it around small-tensor work, where several threads
+    ``None`` leaves the settings alone. Blocks do not nest: while one is in force (in any
+    thread), later blocks run under its count (a nested block of another count in the same
+    thread warns). Use it around small-tensor work, where several threads
     cost more in synchronisation than they give (issue 11: 69.5 s vs 3.4 s on 2 cores). The BLAS
     limit matters as much as torch's: the IRLS-ADMM selection's small NumPy solves took 58 ms
     each instead of under 1 ms with two BLAS threads on a loaded 2-core machine (issue 9)."""
@@ -151,31 +157,41 @@ def _release_blas_control() -> None:
 
 
 def _enter_threads(n: int) -> None:
-    """The first block in force sets the counts (torch's and BLAS's); later ones, from any
-    thread, run under them until the last one leaves."""
+    """The first block in force sets the BLAS limit; later ones, from any thread, run under its
+    count until the last one leaves. Each thread sets its own torch count (kept per thread)."""
     with _THREADS_LOCK:
         if _THREADS_STATE[0] == 0:
-            before = torch.get_num_threads()
-            if n != before:
-                torch.set_num_threads(n)
             _release_blas_control()
             limiter = _blas_controller().limit(limits=n, user_api="blas")
             _release_blas_control()
-            _THREADS_STATE[1:] = [before, limiter]
+            _THREADS_STATE[1:] = [n, limiter]
         _THREADS_STATE[0] += 1
+        in_force = _THREADS_STATE[1]
+    depth = getattr(_THREADS_LOCAL, "depth", 0)
+    if depth == 0:
+        _THREADS_LOCAL.before = torch.get_num_threads()
+    elif n != in_force:
+        import warnings
+
+        warnings.warn(f"glassnet.threads({n}) inside a glassnet.threads({in_force}) block: blocks "
+                      f"do not nest, {in_force} thread(s) stay in force", stacklevel=4)
+    _THREADS_LOCAL.depth = depth + 1
+    if torch.get_num_threads() != in_force:
+        torch.set_num_threads(in_force)
 
 
 def _exit_threads() -> None:
+    _THREADS_LOCAL.depth -= 1
+    if _THREADS_LOCAL.depth == 0 and torch.get_num_threads() != _THREADS_LOCAL.before:
+        torch.set_num_threads(_THREADS_LOCAL.before)
     with _THREADS_LOCK:
         _THREADS_STATE[0] -= 1
         if _THREADS_STATE[0] == 0:
-            before, limiter = _THREADS_STATE[1:]
+            limiter = _THREADS_STATE[2]
             _THREADS_STATE[1:] = [None, None]
             _release_blas_control()
             limiter.restore_original_limits()
             _release_blas_control()
-            if torch.get_num_threads() != before:
-                torch.set_num_threads(before)
 
 
 def auto_threads(work: float) -> int | None:

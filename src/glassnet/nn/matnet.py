@@ -78,8 +78,10 @@ def _shape(s, what: str) -> tuple[int, int]:
 
 
 def _unit_rows(rows: int, cols: int, generator=None) -> torch.Tensor:
-    """Gaussian matrix with every row rescaled to unit norm (the authors' initialisation)."""
-    W = torch.randn(rows, cols, generator=generator)
+    """Gaussian matrix with every row rescaled to unit norm (the authors' initialisation).
+    Drawn in float32 whatever torch's default dtype (the estimators cast the module to their
+    ``dtype`` afterwards), so a seed gives the same start under any default."""
+    W = torch.randn(rows, cols, generator=generator, dtype=torch.float32)
     return W / W.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
@@ -112,7 +114,7 @@ class BilinearLayer(GlassModule):
         I2, J2 = self.out_shape
         self.U = nn.ParameterList([nn.Parameter(_unit_rows(I2, I)) for I, _ in self.in_shapes])
         self.V = nn.ParameterList([nn.Parameter(_unit_rows(J2, J)) for _, J in self.in_shapes])
-        self.B = nn.Parameter(torch.zeros(I2, J2))
+        self.B = nn.Parameter(torch.zeros(I2, J2, dtype=torch.float32))
 
     def _check(self, Xs):
         if len(Xs) != len(self.in_shapes):
@@ -259,13 +261,13 @@ class MatNet(GlassModule):
         if head == "dense":  # case 3: N_k = vec(X^(L))^T u_k + tb_k (2.6)
             if n_classes < 1:
                 raise ValueError(f"n_classes must be >= 1, got {n_classes}")
-            self.out = nn.Linear(IL * JL, n_classes)
+            self.out = nn.Linear(IL * JL, n_classes, dtype=torch.float32)  # see _unit_rows
         elif head == "bilinear":  # case 2: n_k = u_k X^(L) v_k^T + tb_k (2.5)
             if n_classes < 2:
                 raise ValueError(f"n_classes must be >= 2, got {n_classes}")
             self.U_out = nn.Parameter(_unit_rows(n_classes, IL))
             self.V_out = nn.Parameter(_unit_rows(n_classes, JL))
-            self.tb = nn.Parameter(torch.zeros(n_classes))
+            self.tb = nn.Parameter(torch.zeros(n_classes, dtype=torch.float32))
         else:  # case 1: the output layer is eq. 2.2 with l = L
             if output_shape is None:
                 raise ValueError("head='regression' needs output_shape")

@@ -247,6 +247,7 @@ class _SPINNCore(SelectorMixin, GlassnetEstimator):
             if len(self.classes_) > 2:
                 return torch.as_tensor(codes, dtype=torch.long), None
             return self._tensor(codes.astype(float)), None
+        y = np.asarray(y, dtype=np.float64)  # float32 targets: the scaling in float64 all the same
         w = sw[rows] / sw[rows].sum()
         mean = float(np.sum(w * y[rows]))
         scale = float(np.sqrt(np.sum(w * (y[rows] - mean) ** 2))) or 1.0
