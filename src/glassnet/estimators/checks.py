@@ -31,8 +31,8 @@ _DATASETS_API = ("IntegrativeSPINN fits a list of data sets, fit([X1, X2], [y1, 
                  "this check fails on the API, not on the behaviour; the registry-driven battery "
                  "(tests/battery.py, tests/test_params.py) runs the equivalent cases through the "
                  "datasets API")
-# the checks IntegrativeSPINN fails (measured with check_estimator(on_fail=None); the other 14
-# of 55 pass); all for the reason above
+# the checks IntegrativeSPINN fails (measured with check_estimator(on_fail=None): 41 of 55
+# results fail, 13 pass, 1 is skipped); all for the reason above
 _INTEGRATIVE_FAILS = (
     "check_fit_score_takes_y",
     "check_estimators_overwrite_params",

@@ -8,8 +8,9 @@
 * with ``affinity="precomputed"``: a square, symmetric, nonnegative affinity (dense or
   ``scipy.sparse``), e.g. the authors' own graphs.
 
-From the views a k-nearest-neighbour heat-kernel graph ``W_v`` is built per view (features
-z-scored, :func:`glassnet.nn.dsrl.multiview_graph`), and :class:`glassnet.nn.dsrl.DSRLGraph`
+From the views a k-nearest-neighbour heat-kernel graph ``W_v`` is built per view (``metric``;
+TF-IDF cosine for text-like views under the default ``"auto"``:
+:func:`glassnet.nn.dsrl.multiview_graph`), and :class:`glassnet.nn.dsrl.DSRLGraph`
 learns the sparse graph ``X_(t) = DSRLNet(sum_v a_v W_v)`` with the one training loop.
 ``objective`` picks the training signal:
 

@@ -55,7 +55,8 @@ class IRLSADMMNetClassifier(_NetSelector):
       groups with it, and scores its top-g groups by the held-out log-loss of a ridge logistic
       regression (``C = select_C``) on those columns; ``selection`` (``"1se"`` by default) picks g
       from the fold x g table (:func:`glassnet.model_selection.cv_path` and ``choose``). The
-      selected set is the top-g groups of the net trained on all rows.
+      selected set is the top-g groups of the consensus ranking ``consensus_importances_`` (the
+      mean scaled ``|beta|`` over the fold nets and the net trained on all rows).
     - ``"single"``: the same over single features (twins counted apart).
     - an int ``q``: the top-q features by ``|beta_|`` (the paper's protocol with ``P_q``).
     - ``"z"``: the support of the last ADMM split variable ``z^{k_max, i_max}`` (erratic once
@@ -94,7 +95,8 @@ class IRLSADMMNetClassifier(_NetSelector):
         name as SPINN's CV estimators. ``rule``: its name up to 0.4 (deprecated; removed in 0.6).
     cv: stratified folds of the selection and of the refit's ``C`` (default 5, ``SELECT_CV``;
         fewer when the smaller class has fewer members).
-    n_jobs: joblib workers for those folds (None: 1, or the active joblib backend's; each fold
+    n_jobs: joblib workers for those folds (None: 1, the folds run in this process even inside a
+        joblib ``parallel_backend`` block, so give an int there; each fold
         trains its own net with its own seed, so the result equals ``n_jobs=1``'s; worker start
         costs seconds, so it pays off for fits of more than a few seconds, e.g. gene sets).
     screen: features the net sees when ``X`` has more (``"auto"``, the default: 1000, ``SCREEN``,

@@ -252,7 +252,8 @@ class MatNetClassifier(ClassifierMixin, _MatNetBase):
     ----------
     module_ : MatNet
     classes_, input_shape_, lam_, lam_scores_ (``[(lam, validation cross-entropy)]``),
-    lam_epochs_ (``[(lam, epochs to its best validation loss)]``), history_, n_iter_,
+    lam_epochs_ (``[(lam, epochs to its best validation loss)]``; the epochs run, ``max_epochs``,
+    below 100 validation rows, where nothing stops early), history_, n_iter_,
     n_parameters_, n_features_in_
     """
 

@@ -197,8 +197,9 @@ class MatNetSR(GlassnetEstimator):
     device : "auto", "cpu", "cuda", "cuda:N", "mps" or torch.device
         Where the fit runs (:func:`glassnet.devices.resolve_device`): the data move there once,
         the fitted module comes back to the CPU (``device_`` records where it ran). ``"auto"``
-        (default): CUDA, then MPS, then the CPU, but the CPU when ``X`` has fewer than
-        ``glassnet.devices.AUTO_MIN_ELEMENTS`` (1e6) entries.
+        (default): CUDA, then MPS, then the CPU, but the CPU when the training patches hold
+        fewer than ``glassnet.devices.AUTO_MIN_ELEMENTS`` (1e6) values (``6 x n_patches x
+        patch_size**2``: 13.5 million at the defaults, so a GPU is used whatever the image size).
 
     Attributes
     ----------

@@ -150,7 +150,7 @@ class _CVBase(_SPINNCore):
                 progress(total=2 * n_l, desc=type(self).__name__, verbose=self.verbose) as bar:
             seed = seed_of(seed0)
             folds = make_folds(n, self.cv, strata, classification, random_state=seed % (2**32))
-            K = len(folds)  # fewer than cv when a class has fewer members (make_folds)
+            K = len(folds)  # fewer than cv when a binary problem's smaller class is (make_folds)
             full, scales = self._batch(X, y, sw, [(np.arange(n), None)])
             fb, _ = self._batch(X, y, sw, folds, Xt=full.X)
             # network 0 fits the full data, network k + 1 fold k: their starts train as one
@@ -318,8 +318,8 @@ _CV_DOC = """
 
     ``selection="relaxed"`` (default): the distinct supports met along the full-data path (at
     most ``RELAX_CV_MAX_FEATURES`` inputs) are each scored by K-fold CV of a network refitted on
-    those inputs without the sparsity penalty (a fresh draw on those inputs, trained on the
-    fold's training rows with a ridge on the upper layers; the same folds as the lambda CV).
+    those inputs without the sparsity penalty (the classifier from a fresh draw on those inputs,
+    the regressor from the fold's dense start, trained on the fold's training rows with a ridge on the upper layers; the same folds as the lambda CV).
     The regressor takes the lowest mean validation loss (ridge 0.01); the classifier the
     smallest support within 0.25 standard errors of the lowest (ridge 0.03,
     ``CLASSIFIER_RELAX_CV``), since its curve is often flat over several supports

@@ -456,7 +456,10 @@ _SINGLE_DOC = """
     hidden : hidden-layer sizes (``()``: a sparse GLM); activation: tanh / relu / sigmoid / identity.
     lambda_0 : ridge on the weights above the first layer (None: ``DEFAULT_LAMBDA_0`` of the loss;
         for regression on n > 1000 rows, that times ``1000 / n``).
-    n_path : number of warm-start lambdas on the way to ``lam``.
+    n_path : number of lambdas of the warm-start path ``lam`` lies on: with ``start="screen"``
+        the geometric grid ``lambda_max .. 0.01 lambda_max`` with ``lam`` added, run upward from
+        the dense start (the fit is the state at ``lam``); with ``"zero"``, ``n_path`` steps down
+        from ``lambda_max`` to ``lam``.
     start : ``"screen"`` (default) or ``"zero"`` (module docstring). A GLM (``hidden=()``)
         always starts at zero (its problem is convex).
     loss (regressor) : ``"huber"`` (default; ``delta = HUBER_K x`` the robust scale of the
