@@ -523,7 +523,8 @@ def learned_threshold(x: torch.Tensor, w1, w2, b1, b2) -> torch.Tensor:
     mid = w1 * (a - b1)
     high = w1 * (b2 - b1) + w2 * (a - b2)
     out = torch.where(a >= b2, high, torch.where(a >= b1, mid, torch.zeros_like(a)))
-    return torch.sign(x) * out
+    out = torch.sign(x) * out
+    return torch.where(torch.isnan(x), x, out)  # NaN stays NaN (its comparisons gave 0)
 
 
 def check_dsrl_theta(w1: float, w2: float, b1: float, b2: float, tol: float = 1e-12) -> None:

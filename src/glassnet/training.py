@@ -23,6 +23,7 @@ import copy
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -92,8 +93,14 @@ class MultiStep:
 
 
 def _is_loader(data) -> bool:
-    """A DataLoader-like re-iterable of batches (not a tuple/list of tensors)."""
-    return not isinstance(data, (tuple, list)) and isinstance(data, Iterable)
+    """A DataLoader-like re-iterable of batches: not a tuple/list of tensors, but a list of
+    batch tuples is one."""
+    if torch.is_tensor(data):
+        raise ValueError("data must be a tuple of tensors such as (X, y), or a DataLoader; got "
+                         "one tensor (pass (X,) for a loss of X alone)")
+    if isinstance(data, (tuple, list)):
+        return bool(data) and all(isinstance(b, (tuple, list)) for b in data)
+    return isinstance(data, Iterable)
 
 
 def _rank_world():
@@ -391,6 +398,12 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     patience = None if patience is None else _check_count("patience", patience)
     if val_data is not None and val_fn is not None:
         raise ValueError("give val_data or val_fn, not both (val_fn would be used alone)")
+    if patience is not None and val_data is None and val_fn is None:
+        warnings.warn("patience has no effect without val_data or val_fn: every epoch runs",
+                      UserWarning, stacklevel=3)
+    if optimizer == "lbfgs" and weight_decay:
+        raise ValueError("optimizer='lbfgs' takes no weight_decay (torch's L-BFGS has none): "
+                         "add the ridge term to the loss instead")
     if checkpoint is not None and not os.path.isdir(os.path.dirname(os.path.abspath(checkpoint))):
         raise ValueError(f"the folder of checkpoint {checkpoint} does not exist")
     loader = data if _is_loader(data) else None
@@ -407,7 +420,7 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     if data and n == 0:
         raise ValueError("data has no samples")
     if val_data is not None:
-        if _is_loader(val_data) or torch.is_tensor(val_data) or not val_data:
+        if torch.is_tensor(val_data) or not val_data or _is_loader(val_data):
             raise ValueError("val_data must be a tuple of tensors like data (or use val_fn)")
         if any(t.shape[0] != val_data[0].shape[0] for t in val_data) or val_data[0].shape[0] == 0:
             raise ValueError("the tensors in val_data must share a positive number of samples")

@@ -30,6 +30,9 @@ code uses ``D^{+1/2}``, a bug) and k-means on row-normalised eigenvectors, and l
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -137,10 +140,12 @@ class DSRLNet(GlassModule):
     def __init__(self, n_layers: int = 10, theta: tuple = (1.0, 1.0, 1.0, 2.0), L: float = 1.0,
                  tied: bool = True, trainable: bool = True, dtype: torch.dtype = torch.float64):
         super().__init__()
-        if int(n_layers) < 1:
-            raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-        if not float(L) > 0:
-            raise ValueError(f"L must be > 0, got {L}")
+        if isinstance(n_layers, bool) or not isinstance(n_layers, numbers.Integral) or n_layers < 1:
+            raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
+        if not 0 < float(L) < math.inf:
+            raise ValueError(f"L must be finite and > 0, got {L}")
+        if len(theta) != 4:  # else missing values took DSRLThreshold's defaults silently
+            raise ValueError(f"theta must be the 4 values (w1, w2, b1, b2), got {theta!r}")
         self.n_layers = int(n_layers)
         self.tied = bool(tied)
         n_par = 1 if tied else self.n_layers
@@ -341,8 +346,8 @@ class DSRLGraph(GlassModule):
         if int(n_views) < 1:
             raise ValueError(f"n_views must be >= 1, got {n_views}")
         a = np.full(int(n_views), 1.0 / int(n_views)) if weights is None else np.asarray(weights)
-        if a.shape != (int(n_views),) or not np.all(a > 0):
-            raise ValueError(f"weights must be {n_views} positive numbers, got {weights!r}")
+        if a.shape != (int(n_views),) or not np.all((a > 0) & np.isfinite(a)):
+            raise ValueError(f"weights must be {n_views} positive finite numbers, got {weights!r}")
         self.view_logits = nn.Parameter(torch.as_tensor(np.log(a / a.sum()), dtype=dtype),
                                         requires_grad=bool(learn_weights) and int(n_views) > 1)
         self.net = DSRLNet(n_layers, theta=theta, L=L, tied=tied, dtype=dtype)

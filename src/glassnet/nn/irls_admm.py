@@ -26,6 +26,8 @@ kernel form when ``n < 0.6 p``; both give the same ``Omega`` (tested).
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -214,10 +216,14 @@ class IRLSADMMNet(GlassModule):
         if solver not in ("auto", "primal", "kernel"):
             raise ValueError(f"solver must be 'auto', 'primal' or 'kernel', got {solver!r}")
         self.solver = solver
-        if n_features < 1 or k_max < 1 or i_max < 1:
-            raise ValueError("n_features, k_max and i_max must all be >= 1")
-        if rho <= 0 or lam < 0:
-            raise ValueError("rho must be > 0 and lam >= 0")
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                   for v in (n_features, k_max, i_max)):
+            raise ValueError("n_features, k_max and i_max must all be integers >= 1")
+        if not (math.isfinite(rho) and rho > 0 and math.isfinite(lam) and lam >= 0
+                and math.isfinite(F) and math.isfinite(t) and t > 0 and weight_floor >= 0):
+            raise ValueError("rho and t must be finite and > 0, lam finite and >= 0, F finite and "
+                             f"weight_floor >= 0; got rho={rho}, t={t}, lam={lam}, F={F}, "
+                             f"weight_floor={weight_floor}")
         self.n_features, self.k_max, self.i_max = n_features, k_max, i_max
         self.lam, self.line_search, self.tol = float(lam), line_search, tol
         self.weight_floor = weight_floor
@@ -263,14 +269,19 @@ class IRLSADMMNet(GlassModule):
     def _shrink(self, v, rho):
         return soft_threshold(v, self.lam / rho)  # eq. 29 (z_layer)
 
-    def _check_input(self, data, width):
+    def _check_input(self, data, width, name="Phi_tilde"):
         if data.ndim != 2 or data.shape[1] != width:
-            raise ValueError(f"Phi_tilde must have shape (N, {width}), got {tuple(data.shape)}")
+            raise ValueError(f"{name} must have shape (N, {width}), got {tuple(data.shape)}")
+        if data.dtype != self.mask.dtype:  # else a raw dtype error inside the first solve
+            raise ValueError(f"{name} is {data.dtype} but the net is {self.mask.dtype}: convert "
+                             f"it (or the net, net.to({data.dtype}))")
 
     def _subset(self, columns):
         F_all, mask = self.F, self.mask
         if columns is not None:
             columns = torch.as_tensor(columns, dtype=torch.long)
+            if columns.numel() and (int(columns.min()) < 0 or int(columns.max()) >= mask.shape[0]):
+                raise ValueError(f"columns must be indices in 0..{mask.shape[0] - 1}")
             F_all, mask = F_all[..., columns], mask[columns]
         return F_all, mask
 
@@ -383,8 +394,8 @@ class MultinomialIRLSADMMNet(IRLSADMMNet):
                  lam: float = 1.0, rho: float = 1.0, F: float = 10.0, t: float = 1.0, penalized=None,
                  trainable: bool = True, line_search: bool = False, tol: float = 0.0,
                  weight_floor: float = 1e-10, dtype: torch.dtype = torch.float64, solver: str = "auto"):
-        if n_classes < 2:
-            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+        if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or n_classes < 2:
+            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
         super().__init__(n_features, k_max=k_max, i_max=i_max, lam=lam, rho=rho, F=F, t=t,
                          penalized=penalized, trainable=trainable, line_search=line_search, tol=tol,
                          weight_floor=weight_floor, dtype=dtype, solver=solver)
@@ -418,10 +429,10 @@ class MultinomialIRLSADMMNet(IRLSADMMNet):
         """Run the net on ``(Phi, Y)``; ``columns`` and ``sample_weight`` as in
         :class:`IRLSADMMNet`."""
         F_all, mask = self._subset(columns)
-        if Phi.ndim != 2 or Phi.shape[1] != mask.shape[0]:
-            raise ValueError(f"Phi must have shape (N, {mask.shape[0]}), got {tuple(Phi.shape)}")
-        if Y.shape != (Phi.shape[0], self.n_classes):
-            raise ValueError(f"Y must be one-hot of shape ({Phi.shape[0]}, {self.n_classes}), "
-                             f"got {tuple(Y.shape)}")
+        self._check_input(Phi, mask.shape[0], "Phi")
+        if Y.shape != (Phi.shape[0], self.n_classes) or not bool(
+                ((Y == 0) | (Y == 1)).all() & (Y.sum(1) == 1).all()):
+            raise ValueError(f"Y must be one-hot (0/1, one 1 per row) of shape ({Phi.shape[0]}, "
+                             f"{self.n_classes}), got {tuple(Y.shape)}")
         return self._unfold((Phi, Y), Phi.new_zeros(self.n_classes, mask.shape[0]), F_all, mask,
                             _check_weights(sample_weight, Phi))

@@ -425,5 +425,7 @@ class MultimodalMatNetAutoencoder(GlassModule):
         if lam:
             total = total + lam * weight_decay(list(self.U) + list(self.V) + self.R + self.S)
         if beta:
+            if self.activation != "sigmoid":
+                raise ValueError("the KL sparsity penalty needs activation='sigmoid' (values in (0, 1))")
             total = total + beta * kl_sparsity(H, rho)
         return total

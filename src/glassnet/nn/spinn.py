@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -46,6 +47,19 @@ def _upper_layers(hidden: Sequence[int], n_outputs: int) -> nn.ModuleList:
     return nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
 
 
+def _check_sizes(n_features, n_outputs, hidden) -> tuple:
+    """Positive integer sizes (``hidden`` a sequence of them), else a ``ValueError``."""
+    def ok(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise ValueError(f"hidden must be a sequence of layer sizes, e.g. (10,), got {hidden!r}")
+    if not (ok(n_features) and ok(n_outputs) and all(ok(h) for h in hidden)):
+        raise ValueError("n_features, n_outputs and hidden sizes must be integers >= 1, got "
+                         f"{n_features!r}, {n_outputs!r}, {tuple(hidden)!r}")
+    return tuple(int(h) for h in hidden)
+
+
 @register_model("spinn", example=lambda: ({"n_features": 7, "hidden": (5,)}, (torch.randn(4, 7),)))
 class SPINN(GlassModule):
     """``h1 = a(W1 x + b1)``, ``h_{l+1} = a(W_l h_l + b_l)``, ``g = W_L h_L + b_L`` (Feng & Simon eq. 2.1).
@@ -58,8 +72,7 @@ class SPINN(GlassModule):
     def __init__(self, n_features: int, n_outputs: int = 1, hidden: Sequence[int] = (10,),
                  activation: str = "tanh"):
         super().__init__()
-        if n_features < 1 or n_outputs < 1 or any(h < 1 for h in hidden):
-            raise ValueError("n_features, n_outputs and hidden sizes must be >= 1")
+        hidden = _check_sizes(n_features, n_outputs, hidden)
         self.activation = activation
         self.a = _check_activation(activation)
         first = hidden[0] if hidden else n_outputs
@@ -261,12 +274,11 @@ class IntegrativeSPINNNet(GlassModule):
     def __init__(self, n_features: int, n_datasets: int, n_outputs: int = 1,
                  hidden: Sequence[int] = (10,), activation: str = "tanh"):
         super().__init__()
+        hidden = _check_sizes(n_features, n_outputs, hidden)
         if not hidden:
             raise ValueError("IntegrativeSPINNNet needs at least one hidden layer")
-        if n_datasets < 1:
-            raise ValueError("n_datasets must be >= 1")
-        if n_features < 1 or n_outputs < 1 or any(h < 1 for h in hidden):
-            raise ValueError("n_features, n_outputs and hidden sizes must be >= 1")
+        if isinstance(n_datasets, bool) or not isinstance(n_datasets, numbers.Integral) or n_datasets < 1:
+            raise ValueError(f"n_datasets must be an integer >= 1, got {n_datasets!r}")
         self.activation = activation
         self.a = _check_activation(activation)
         t = hidden[0]
@@ -279,6 +291,13 @@ class IntegrativeSPINNNet(GlassModule):
     def forward(self, x, m):
         """``x``: (n, p); ``m``: (n,) data-set index of each sample."""
         M, t, p = self.W1.shape
+        m = torch.as_tensor(m, device=x.device)
+        if x.dim() != 2 or m.shape != (x.shape[0],) or m.is_floating_point() or m.dtype == torch.bool:
+            raise ValueError(f"x must be (n, {p}) and m (n,) integer data-set indices, got x "
+                             f"{tuple(x.shape)} and m {tuple(m.shape)} of {m.dtype}")
+        if m.device.type == "cpu" and m.numel() and (int(m.min()) < 0 or int(m.max()) >= M):
+            raise ValueError(f"data-set indices m must lie in 0..{M - 1}, got {int(m.min())}.."
+                             f"{int(m.max())}")  # (checked on the CPU only: no device sync)
         z = (x @ self.W1.reshape(M * t, p).T).reshape(-1, M, t) + self.b1  # every set's W1 x + b1
         z = z[torch.arange(x.shape[0]), m]  # keep the sample's own data set
         return _upper_forward(z, self.upper, self.a)
