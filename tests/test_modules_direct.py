@@ -109,3 +109,18 @@ def test_fit_names_its_data_forms_and_options_it_cannot_honour():
                                                  batch_size=10), optimizer="sgd", lr=0.1,
             max_epochs=3, seed=0)
     torch.testing.assert_close(a.weight, b.weight)  # the list is the unshuffled loader
+
+
+def test_modules_say_what_they_are():
+    """repr printed 'IRLSADMMNet()' and a SPINN without its first layer."""
+    from glassnet.nn.dsrl import DSRLThreshold
+    from glassnet.nn.matnet import MatNet
+
+    assert "n_classes=3" in repr(MultinomialIRLSADMMNet(5, 3))
+    assert "k_max=3" in repr(IRLSADMMNet(5))
+    assert "b2=2" in repr(DSRLThreshold())
+    assert "W1=(10, 7)" in repr(SPINN(7))
+    with pytest.raises(ValueError, match="unit_norm"):
+        MatNet(input_shape=(6, 5), hidden_shapes=((4, 3),), unit_norm="no")
+    with pytest.raises(ValueError, match="n_classes"):
+        MatNet(input_shape=(6, 5), hidden_shapes=((4, 3),), n_classes=2.5)

@@ -124,6 +124,9 @@ class DSRLThreshold(GlassModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return learned_threshold(x, self.w1, self.w2, self.b1, self.b2)
 
+    def extra_repr(self) -> str:
+        return "w1={:.4g}, w2={:.4g}, b1={:.4g}, b2={:.4g}".format(*self.theta)
+
 
 @register_model("dsrl", example=lambda: (
     {"n_layers": 3, "theta": (1.0, 0.8, 0.1, 0.4), "L": 1.5},

@@ -242,6 +242,10 @@ class IRLSADMMNet(GlassModule):
             else:
                 self.register_buffer(name, value)
 
+    def extra_repr(self) -> str:
+        return (f"n_features={self.n_features}, k_max={self.k_max}, i_max={self.i_max}, "
+                f"lam={self.lam}, solver={self.solver!r}")
+
     @property
     def rho(self) -> torch.Tensor:
         return self.log_rho.exp()
@@ -420,6 +424,9 @@ class MultinomialIRLSADMMNet(IRLSADMMNet):
         w, Atb = multinomial_weights(B, data, self.weight_floor, sw)
         Phi = data[0]
         return (w[:, :, None] * Phi).transpose(1, 2) @ Phi, Atb  # Phi^T W_c Phi, (K, p, p)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, n_classes={self.n_classes}"
 
     def _shrink(self, v, rho):
         return group_soft_threshold(v, self.lam / rho)  # eq. M6

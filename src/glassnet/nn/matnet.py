@@ -245,6 +245,10 @@ class MatNet(GlassModule):
         super().__init__()
         if head not in ("dense", "bilinear", "regression"):
             raise ValueError(f"head must be 'dense', 'bilinear' or 'regression', got {head!r}")
+        if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
+            raise ValueError(f"n_classes must be an integer, got {n_classes!r}")
+        if unit_norm not in (True, False):  # "no" would be truthy
+            raise ValueError(f"unit_norm must be True or False, got {unit_norm!r}")
         self.input_shape = _shape(input_shape, "input_shape")
         self.hidden_shapes = [_shape(s, "hidden shape") for s in hidden_shapes]
         if head != "regression" and not self.hidden_shapes:

@@ -81,6 +81,9 @@ class SPINN(GlassModule):
         nn.init.kaiming_uniform_(self.W1, a=math.sqrt(5))  # nn.Linear's default
         self.upper = _upper_layers(hidden, n_outputs) if hidden else nn.ModuleList()
 
+    def extra_repr(self) -> str:
+        return f"W1={tuple(self.W1.shape)}, activation={self.activation!r}"
+
     def forward(self, x):
         z = x @ self.W1.T + self.b1  # W1 x + b1
         return _upper_forward(z, self.upper, self.a) if len(self.upper) else z
@@ -287,6 +290,9 @@ class IntegrativeSPINNNet(GlassModule):
         nn.init.uniform_(self.W1, -bound, bound)
         self.b1 = nn.Parameter(torch.zeros(n_datasets, t))
         self.upper = _upper_layers(hidden, n_outputs)
+
+    def extra_repr(self) -> str:
+        return f"W1={tuple(self.W1.shape)} (data sets, hidden, features), activation={self.activation!r}"
 
     def forward(self, x, m):
         """``x``: (n, p); ``m``: (n,) data-set index of each sample."""
