@@ -14,7 +14,9 @@ its prox is unique only for ``step < gamma / ((1 - alpha) sqrt(hidden) + alpha)^
 MCP's curvature times the squared gradient of ``Omega_alpha``), and above that bound its
 ``prox`` returns the stationary point its fixed-point iteration reaches from ``w`` (a local
 prox: a feature on the saturated part of the MCP is not shrunk). ``IntegrativeSPINN``'s default
-step (``lr=2.0``, ``hidden=(10,)``, ``alpha=0.5``, bound 0.69) is above it.
+step (``lr=2.0``, ``hidden=(10,)``, ``alpha=0.5``, bound 0.69) is above it; the global prox (the
+better of the two extreme fixed points, as :class:`CompositeMCP`) was tried there and lost test R2
+on tuning data (docs/history/spinn.md, stop 54).
 """
 
 from __future__ import annotations
