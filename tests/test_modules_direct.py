@@ -124,3 +124,18 @@ def test_modules_say_what_they_are():
         MatNet(input_shape=(6, 5), hidden_shapes=((4, 3),), unit_norm="no")
     with pytest.raises(ValueError, match="n_classes"):
         MatNet(input_shape=(6, 5), hidden_shapes=((4, 3),), n_classes=2.5)
+
+
+def test_irls_nets_name_non_finite_designs_and_negative_weights():
+    """Both surfaced as a Cholesky failure ('not positive-definite')."""
+    net = IRLSADMMNet(3)
+    X = torch.randn(8, 3, dtype=D64)
+    bad = X.clone()
+    bad[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        net(bad)
+    with pytest.raises(ValueError, match="non-negative"):
+        net(X, sample_weight=-torch.ones(8, dtype=D64))
+    multi = MultinomialIRLSADMMNet(3, 3)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        multi(bad, torch.eye(3, dtype=D64)[torch.arange(8) % 3])

@@ -74,9 +74,16 @@ def _sum(per_sample, mean: bool, sample_weight=None):
 
 
 def _check_weights(sample_weight, X):
-    if sample_weight is not None and sample_weight.shape != (X.shape[0],):
-        raise ValueError(f"sample_weight must have shape ({X.shape[0]},), "
-                         f"got {tuple(sample_weight.shape)}")
+    """``sample_weight`` of shape (n,), finite and non-negative, and ``X`` finite (either would
+    surface later as a Cholesky failure); one check per forward pass."""
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError("the design matrix holds NaN or infinite values")
+    if sample_weight is not None:
+        if sample_weight.shape != (X.shape[0],):
+            raise ValueError(f"sample_weight must have shape ({X.shape[0]},), "
+                             f"got {tuple(sample_weight.shape)}")
+        if not bool((torch.isfinite(sample_weight) & (sample_weight >= 0)).all()):
+            raise ValueError("sample_weight must be finite and non-negative")
     return sample_weight
 
 
