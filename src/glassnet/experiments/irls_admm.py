@@ -374,7 +374,8 @@ def run_simulation(cfg: Config) -> Result:
                 for nz in noises for what, col in (("FP", "fp_rate"), ("FN", "fn_rate"))]
     report = f"""
 Simulation of Sec. IV.A: {facts['n_samples']} samples, {facts['n_features']} standard-normal features,
-{k} true features in two correlated sets (S2 = S1 + noise of standard deviation {facts['pair_noise_std']}: the paper's N(0, 0.1), read as a standard deviation), y = sign(Phi beta +
+{k} true features in two correlated sets (S2 = S1 + noise of standard deviation
+{facts['pair_noise_std']}: the paper's N(0, 0.1), read as a standard deviation), y = sign(Phi beta +
 noise). The paper does not give beta; ours draws |beta_j| uniformly with one random sign per
 correlated pair ({facts['true |beta_j| distribution']}). {facts['data sets per noise level (Table I)']} data set(s) per noise level
 ({facts['noise levels']}), {facts['CV folds']}-fold CV. Seeds: these are reporting seeds

@@ -395,8 +395,9 @@ def run_mnist(config: Config) -> Result:
         {"comparison": f"MatNet (ours, {len(ytr)} training images)", "parameters": int(main["parameters"]),
          "accuracy": float(main["accuracy"]), "note": "configuration chosen on validation"},
         {"comparison": "MatNet (paper, 60,000 training images)", "parameters": np.nan,
-         "accuracy": PAPER_MNIST_ACC, "note": f"paper: 20x20-16x16 net ({_paper_mnist_parameters():,} parameters by "
-                 "our count; the paper gives none)"},
+         "accuracy": PAPER_MNIST_ACC,
+         "note": f"paper: 20x20-16x16 net ({_paper_mnist_parameters():,} parameters by our "
+                 "count; the paper gives none)"},
         {"comparison": f"MLP 784-{h_c}-10, the swept MLP closest in parameter count", "parameters": p_c,
          "accuracy": acc_c, "note": ""},
         {"comparison": "smallest swept MLP reaching MatNet's accuracy" + (f" (784-{h_r}-10)" if h_r else " (none)"),

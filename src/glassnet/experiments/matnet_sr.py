@@ -207,8 +207,9 @@ def run_sr(config: Config) -> Result:
     lena = paper[paper["image"] == "lenna"].iloc[0]
     lena_txt = (f"Lena (Set14): ours {lena['ours_matnet']:.3f} dB vs bicubic {lena['ours_bicubic']:.3f} "
                 f"({lena['ours_gain_db']:+.3f}); paper {lena['paper_matnet']:.3f} vs {lena['paper_bicubic']:.3f} "
-                f"({lena['paper_gain_db']:+.3f}), ScSR {lena['paper_scsr']:.3f} (the paper's test images are "
-                "'of similar size (256x256)'; Set14's Lena is 512x512, so the images differ)"
+                f"({lena['paper_gain_db']:+.3f}), ScSR {lena['paper_scsr']:.3f} (the paper's test "
+                "images are 'of similar size (256x256)'; Set14's Lena is 512x512, so the images "
+                "differ)"
                 if np.isfinite(lena["ours_matnet"]) else
                 f"Lena is not in this run; paper: MatNet {lena['paper_matnet']:.3f}, bicubic {lena['paper_bicubic']:.3f}")
     report = f"""

@@ -292,8 +292,11 @@ def _simulation_report(df, p, notes, verdicts, tables):
          "`make_spinn_simulation`; Feng & Simon's exact mean function is not reproduced). "
          "Test loss: MSE (regression) or log-loss (classification) on fresh data."),
         "",
-        ("Feng & Simon's abstract (our copy of the paper in the papers folder is design notes without their experiments) reports that sparse-input networks do better than existing high-dimensional nonparametric methods when the data has complex higher-order interactions; p, n and the relevant inputs here are our choice, not checked against their "
-         "text. The targets for glassnet are `TPR >= 0.9` with "
+        ("Feng & Simon's abstract (our copy of the paper in the papers folder is design notes "
+         "without their experiments) reports that sparse-input networks do better than existing "
+         "high-dimensional nonparametric methods when the data has complex higher-order "
+         "interactions; p, n and the relevant inputs here are our choice, not checked against "
+         "their text. The targets for glassnet are `TPR >= 0.9` with "
          "`FPR <= 0.02` at n = 500 for the default selection of `SPINNRegressorCV()` / "
          "`SPINNClassifierCV()`, and a test loss no worse than LassoNet with the same number "
          "of features. A target is \"not evaluated\" where this run has no n = 500 or no LassoNet."),

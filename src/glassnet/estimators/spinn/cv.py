@@ -319,7 +319,8 @@ _CV_DOC = """
     ``selection="relaxed"`` (default): the distinct supports met along the full-data path (at
     most ``RELAX_CV_MAX_FEATURES`` inputs) are each scored by K-fold CV of a network refitted on
     those inputs without the sparsity penalty (the classifier from a fresh draw on those inputs,
-    the regressor from the fold's dense start, trained on the fold's training rows with a ridge on the upper layers; the same folds as the lambda CV).
+    the regressor from the fold's dense start, trained on the fold's training rows with a ridge
+    on the upper layers; the same folds as the lambda CV).
     The regressor takes the lowest mean validation loss (ridge 0.01); the classifier the
     smallest support within 0.25 standard errors of the lowest (ridge 0.03,
     ``CLASSIFIER_RELAX_CV``), since its curve is often flat over several supports
