@@ -127,6 +127,7 @@ def test_long_stages_write_a_line_off_a_terminal(monkeypatch, capsys):
     lines = [ln for ln in err.splitlines() if ln.startswith("demo stage")]
     assert len(lines) >= 3, err
     assert any("epoch 3/4 (loss=0.25)" in ln for ln in lines)
+    assert lines[-1].startswith("demo stage · done")  # one line as it closes, then silence
     time.sleep(0.2)  # closed: no more lines
     assert "demo stage" not in capsys.readouterr().err
     with P.progress(total=2, desc="quiet"):  # not verbose and not a terminal: silent

@@ -1,8 +1,9 @@
 """One progress display per job (issues 11, 27).
 
 The outermost :func:`progress` block owns the display: a tqdm bar on a terminal; off a terminal
-(a log file, a CI job, a pipe) a plain line on stderr at least every :data:`HEARTBEAT_S`
-seconds while the block is open, so a long stage is never silent. Blocks opened inside it (a
+(a log file, a CI job, a pipe, a notebook) a plain line on stderr at least every
+:data:`HEARTBEAT_S` seconds while the block is open, so a long stage is never silent, and one
+line when it closes, so a short verbose fit is not silent either. Blocks opened inside it (a
 fold inside a path, the epochs of one fit) do not open a display of their own but write their
 position into the outer one, so a cross-validated path shows one bar (or line) that reads, e.g.,
 ``fold 2/5 · lambda 7/20 · epoch 40``. :func:`stage` opens a visible outer block for a stage of
@@ -103,8 +104,8 @@ def progress(total: int | None = None, desc: str = "", verbose: bool | None = No
             bar = tqdm(total=total, desc=desc, leave=False)
         level = _Level(desc, total, bar)
         if show and not tty:
-            beat = threading.Event()
-            threading.Thread(target=_heartbeat, args=(level, time.perf_counter(), beat, HEARTBEAT_S),
+            beat, t0 = threading.Event(), time.perf_counter()
+            threading.Thread(target=_heartbeat, args=(level, t0, beat, HEARTBEAT_S),
                              daemon=True).start()
     token = _STACK.set(stack + (level,))
     if stack:
@@ -115,6 +116,9 @@ def progress(total: int | None = None, desc: str = "", verbose: bool | None = No
         _STACK.reset(token)
         if beat is not None:
             beat.set()
+            el = int(time.perf_counter() - t0)  # the total may not be reached (a path ends early)
+            print(f"{level.desc or 'progress'} · done · {el // 60}m{el % 60:02d}s", file=sys.stderr,
+                  flush=True)
         if level.bar is not None:
             level.bar.close()
         elif stack:
