@@ -122,7 +122,7 @@ def case_inf_X(est):
 
 def case_empty(est):
     X, y = data_for(est)
-    return _expect_error(lambda: fit(est, X[:0], y[:0]), "sample", "empty", "0")
+    return _expect_error(lambda: fit(est, X[:0], y[:0]), "0 sample", "empty", "no sample")
 
 
 def case_one_row(est):

@@ -259,9 +259,16 @@ def test_every_registered_model_refuses_sizes_below_one(name):
     (not a division by zero, a negative tensor dimension or a model without outputs)."""
     kwargs, _ = model_example(name)
     sizes = [k for k, v in kwargs.items() if isinstance(v, int) and not isinstance(v, bool)]
+    shapes = [k for k, v in kwargs.items() if isinstance(v, tuple) and len(v) == 2
+              and all(isinstance(x, int) and not isinstance(x, bool) for x in v)]
+    assert sizes or shapes, f"{name}'s example has no size to check"
     for k in sizes:
         for bad in (0, -1):
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match=rf"{k}|size|positive"):  # names the problem
+                create_model(name, **{**kwargs, k: bad})
+    for k in shapes:  # a (rows, cols) shape with a zero or negative side
+        for bad in ((0, kwargs[k][1]), (kwargs[k][0], -1)):
+            with pytest.raises(ValueError, match="positive"):
                 create_model(name, **{**kwargs, k: bad})
 
 

@@ -388,7 +388,7 @@ def test_bad_input(mixture):
         DSRLClustering(3, affinity="precomputed").fit(np.full((3, 3), np.inf))
     with pytest.raises(ValueError, match="empty"):
         DSRLClustering(3).fit([])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="0 sample"):
         DSRLClustering(3).fit(np.empty((0, 3)))
     ys = np.full(200, -1)
     ys[:5] = 1

@@ -218,7 +218,9 @@ def test_tiny_classes_are_spread_over_the_selection_folds():
     X[y == 1, 0] += 2.0
     X[y == 2, 1] += 4.0
     est = MultinomialIRLSADMMNetClassifier(random_state=0, max_epochs=5).fit(X, y)
-    assert len(est._folds(np.searchsorted(est.classes_, y), 0)) == 5
+    folds = est._folds(np.searchsorted(est.classes_, y), 0)
+    assert len(folds) == 5
+    assert sum(2 in y[va] for _, va in folds) == 2  # the 2-member class: one per held-out fold
     assert 0 in est.selected_features_ and est.predict_proba(X).shape == (60, 3)
 
 

@@ -185,8 +185,11 @@ def test_spinn_and_irls_admm_classifiers_lower_cv_alike_for_a_small_class():
     X, y = make_classification(60, 6, n_informative=2, n_redundant=0, random_state=0)
     keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:3]]
     X, y = X[keep], y[keep]
-    for est in (SPINNClassifierCV(max_epochs=5, n_lambdas=3, random_state=0),
-                IRLSADMMNetClassifier(max_epochs=5, random_state=0)):
+    spinn, irls = (SPINNClassifierCV(max_epochs=5, n_lambdas=3, random_state=0),
+                   IRLSADMMNetClassifier(max_epochs=5, random_state=0))
+    for est in (spinn, irls):
         with pytest.warns(UserWarning, match=r"cv=5 is more folds than class\(es\) \{1: 3\}"):
             est.fit(X, y)
         assert est.predict(X).shape == y.shape
+    assert spinn.cv_results_["fold_val_loss"].shape[0] == 3  # folds x lambdas
+    assert irls.cv_losses_.shape[0] == 3  # folds x candidate sets

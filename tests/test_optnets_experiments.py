@@ -51,7 +51,7 @@ def test_images_tiny(tiny):
     r = tiny["optnets-images"]
     s = r.tables["summary"]
     assert set(s.dataset) == {"usps", "mnist"} and len(s) == 8
-    assert ((s.error_mean >= 0) & (s.error_mean <= 100)).all()
+    assert ((s.error_mean >= 0) & (s.error_mean <= 100)).all() and s.error_mean.notna().all()
     # equal parameter counts up to AGD-Net's alphas
     p = s.set_index("model").params
     hb = next(m for m in p.index if m.startswith("HB"))
@@ -67,8 +67,8 @@ def test_simulation_summary_puts_the_paper_beside_ours():
     rows = []
     for depth in (10, 20):
         for k, name in enumerate(["ADMM", "GD", "HB", "AGD", "AGD2"]):
-            for seed in range(4):
-                mse = 1.10 - 0.02 * k + 1e-4 * rng.standard_normal()
+            for seed in range(4):  # HB at GD's level: their difference is noise alone
+                mse = 1.10 - 0.02 * (1 if name == "HB" else k) + 1e-4 * rng.standard_normal()
                 rows.append({"structure": name, "depth": depth, "seed": seed, "train_mse": mse,
                              "last_epoch_loss": mse, "fit_s": 0.0})
     import pandas as pd
@@ -77,8 +77,10 @@ def test_simulation_summary_puts_the_paper_beside_ours():
     s = r.tables["summary"].set_index(["depth", "structure"])
     assert s.loc[(10, "HB"), "paper_mse"] == PAPER_TABLE2.set_index("depth").loc[10, "HB"]
     v = r.tables["verdicts"].set_index("claim").verdict
+    gd_admm = [c for c in v.index if c.startswith("depth 10, GD < ADMM")]
+    assert len(gd_admm) == 1 and v[gd_admm[0]] == "significant"
     hb_gd = [c for c in v.index if c.startswith("depth 10, HB < GD")]
-    assert len(hb_gd) == 1 and v[hb_gd[0]] == "significant"
+    assert len(hb_gd) == 1 and v[hb_gd[0]] != "significant"
     assert r.tables["trend"].iloc[0].orderings == 12
     # the paper's own Table 2 breaks AGD2 < GD and AGD2 < HB at depth 10 (1.00745 > 1.00644,
     # 1.00443): the tests table says so instead of calling every ordering the paper's

@@ -148,7 +148,9 @@ def test_every_optnets_model_trains_one_step(name):
     loss = torch.nn.functional.cross_entropy(m(x), y)
     loss.backward()
     assert all(torch.isfinite(p.grad).all() for p in m.parameters() if p.grad is not None)
+    before = [p.detach().clone() for p in m.parameters()]
     opt.step()
+    assert any(not torch.equal(a, p) for a, p in zip(before, m.parameters())), "the step moved nothing"
     assert m(x).shape == (4, 5)
 
 

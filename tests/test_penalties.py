@@ -89,13 +89,13 @@ def test_nonconvex_prox_needs_step_below_gamma(pen):
 
 
 def test_bad_parameters_raise():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lam must be"):
         L1(-1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="alpha must be"):
         SparseGroupLasso(1.0, alpha=1.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="gamma must be > 1"):
         MCP(1.0, gamma=1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown penalty"):
         get_penalty("nope")
     with pytest.raises(ValueError, match="shape"):
         IntegrativePenalty(1.0).prox(torch.randn(3, 4), 0.1)

@@ -171,7 +171,7 @@ def test_bad_input():
     X, y, _ = make_spinn_simulation(50, 10, random_state=0)
     Xn = X.copy()
     Xn[0, 0] = np.nan
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="NaN"):
         SPINNRegressor().fit(Xn, y)
     with pytest.raises(ValueError, match="single class"):
         SPINNClassifier().fit(X, np.zeros(50))
@@ -187,7 +187,7 @@ def test_bad_input():
         with pytest.raises(ValueError, match="'lambda_0' parameter"):
             SPINNRegressor(lambda_0=bad).fit(X, y)
     est = SPINNRegressor(lam=0.05, max_epochs=20).fit(X, y)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="5 features"):
         est.predict(X[:, :5])
 
 

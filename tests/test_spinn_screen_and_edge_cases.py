@@ -294,7 +294,7 @@ def test_fit_has_no_global_side_effects():
 
 
 def test_integrative_validation_names_and_score():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     Xs, ys, _ = make_integrative_simulation((60, 50), 6, random_state=0)
     kw = {"lam": 0.05, "n_lambdas": 3, "max_epochs": 20, "random_state": 0}
     bad = [ys[0].copy(), ys[1]]
@@ -326,7 +326,8 @@ def test_integrative_folds_scale_with_training_rows_only():
     y2[va] += 1000.0  # only validation targets change
     a, (sa,) = est._batch(X, y, sw, [(tr, va)])
     b, (sb,) = est._batch(X, y2, sw, [(tr, va)])
-    np.testing.assert_allclose(sa[0], sb[0]) and np.testing.assert_allclose(sa[1], sb[1])
+    np.testing.assert_allclose(sa[0], sb[0])  # the per-set means ...
+    np.testing.assert_allclose(sa[1], sb[1])  # ... and scales of the training rows only
     torch.testing.assert_close(a.Y[tr], b.Y[tr])
     assert torch.all(b.Y[va] > a.Y[va] + 10)  # the validation targets see the shift
     assert torch.all(a.W[va] == 0) and torch.all(a.V[tr] == 0)

@@ -2,6 +2,8 @@
 with scikit-learn and glassnet selectors, the error bounds against the papers' formulas,
 reproducibility, joblib fan-out and errors on bad input."""
 
+from typing import ClassVar
+
 import matplotlib
 import numpy as np
 import pytest
@@ -479,20 +481,34 @@ def test_nested_random_states_are_seeded_so_the_same_seed_gives_the_same_result(
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+class _WeightRecordingLasso(Lasso):
+    """A Lasso that records the sample_weight each fit receives (one process: n_jobs=None)."""
+
+    seen: ClassVar[list] = []
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        _WeightRecordingLasso.seen.append(sample_weight)
+        return super().fit(X, y, sample_weight=sample_weight, check_input=check_input)
+
+
 def test_weights_reach_a_pipelines_last_step_and_a_weightless_selector_is_refused():
     """A Pipeline base could not be weighted (scikit-learn's "use stepname__parameter", which
     fit() does not take); SelectKBest failed with a raw TypeError inside the workers."""
     from sklearn.datasets import make_regression
     from sklearn.feature_selection import SelectKBest, f_regression
-    from sklearn.linear_model import Lasso
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     X, y = make_regression(80, 6, n_informative=2, random_state=0)
     w = np.r_[np.ones(40), np.zeros(40)]  # zero weights: the rows left out
-    pipe = make_pipeline(StandardScaler(), Lasso(alpha=1.0))
+    pipe = make_pipeline(StandardScaler(), _WeightRecordingLasso(alpha=1.0))
+    _WeightRecordingLasso.seen.clear()
     a = StabilitySelection(pipe, n_subsamples=4, random_state=0).fit(X, y, sample_weight=w)
     assert a.selection_probabilities_.shape == (6,)
+    # every half-sample fit got its rows' weights (half of them 0), not None
+    assert len(_WeightRecordingLasso.seen) == 8
+    assert all(sw is not None and len(sw) == 40 and 0 < sw.sum() < 40
+               for sw in _WeightRecordingLasso.seen)
     with pytest.raises(ValueError, match="takes no sample_weight"):
         StabilitySelection(SelectKBest(f_regression, k=2), n_subsamples=4).fit(X, y, sample_weight=w)
 

@@ -337,6 +337,8 @@ class DSRLClassifier(ClassifierMixin, _DSRLBase):
             raise ValueError("DSRLClassifier requires y to be passed, but the target y is None "
                              "(use -1 for unlabelled samples)")
         y = column_or_1d(y, warn=True)
+        if y.size == 0:  # else read as "no labelled sample"
+            raise ValueError("y is empty: 0 samples, while a minimum of 1 is required")
         check_finite_target(y, "; use -1 for unlabelled samples")
         unl = self._unlabelled(y)
         if unl.all():
