@@ -259,8 +259,9 @@ def test_glassnet_train_checks_options_before_reading_data(tmp_path, capsys, ext
 def test_glassnet_train_invertible_needs_an_hb_model(tmp_path, capsys):
     assert main(["train", "densenet40", "--data-dir", str(tmp_path), "--invertible"]) == 2
     assert "no invertible option" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as info:
         main(["train", "resnet20", "--data-dir", str(tmp_path), "--amp", "int8"])
+    assert info.value.code == 2 and "int8" in capsys.readouterr().err
 
 
 def test_fit_amp_autocasts_the_loss_and_channels_last_formats_batches():
