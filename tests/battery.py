@@ -129,7 +129,9 @@ def case_one_row(est):
     X, y = data_for(est)
     try:
         fit(est, X[:1], y[:1])
-    except ValueError:
+    except ValueError as err:  # named: too few samples, one class, more clusters than samples
+        msg = str(err).lower()
+        assert any(w in msg for w in ("sample", "class", "cluster", "pixel")), f"unclear error: {err}"
         return "error"
     _finite(predict(est, X[:3]))
     return "ok"
@@ -145,7 +147,9 @@ def case_3d_X(est):
     X3 = X.reshape(-1, 3, 3)
     try:
         fit(est, X3, y)
-    except ValueError:
+    except ValueError as err:
+        msg = str(err).lower()
+        assert any(w in msg for w in ("dim", "ambiguous", "shape")), f"unclear error: {err}"
         return "error"
     _finite(predict(est, X3))  # matrix-input models take 3-d X by design
     return "ok"

@@ -179,8 +179,9 @@ def test_stability_path_over_a_lambda_grid(linear):
     assert set(true) <= set(st.selected_features_)
     union = st.subsample_supports_.any(axis=1).sum(axis=1).mean()
     assert st.q_ == pytest.approx(union)
-    for kind in ("auto", "path", "probabilities"):
-        assert st.plot(kind=kind) is not None
+    for kind, artists in (("auto", "lines"), ("path", "lines"), ("probabilities", "patches")):
+        ax = st.plot(kind=kind)  # one curve or bar per feature, and the threshold line
+        assert len(getattr(ax, artists)) >= X.shape[1] and ax.get_ylim() == (0, 1.02)
 
 
 def test_n_jobs_2_equals_n_jobs_1(linear):
