@@ -75,9 +75,13 @@ def _refresh(k):
     outer.bar.set_postfix_str(postfix, refresh=True)
 
 
-def _line(chain, t0) -> str:
+def _elapsed(t0) -> str:
     el = int(time.perf_counter() - t0)
-    return " · ".join(lv.label() for lv in chain) + f" · {el // 60}m{el % 60:02d}s"
+    return f"{el // 60}m{el % 60:02d}s"
+
+
+def _line(chain, t0) -> str:
+    return " · ".join(lv.label() for lv in chain) + f" · {_elapsed(t0)}"
 
 
 def _heartbeat(level, t0, stop: threading.Event, interval: float):
@@ -116,9 +120,8 @@ def progress(total: int | None = None, desc: str = "", verbose: bool | None = No
         _STACK.reset(token)
         if beat is not None:
             beat.set()
-            el = int(time.perf_counter() - t0)  # the total may not be reached (a path ends early)
-            print(f"{level.desc or 'progress'} · done · {el // 60}m{el % 60:02d}s", file=sys.stderr,
-                  flush=True)
+            # no position: the total may not be reached (a path ends early)
+            print(f"{level.desc or 'progress'} · done · {_elapsed(t0)}", file=sys.stderr, flush=True)
         if level.bar is not None:
             level.bar.close()
         elif stack:

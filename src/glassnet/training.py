@@ -95,9 +95,8 @@ class MultiStep:
 def _is_loader(data) -> bool:
     """A DataLoader-like re-iterable of batches: not a tuple/list of tensors, but a list of
     batch tuples is one."""
-    if torch.is_tensor(data):
-        raise ValueError("data must be a tuple of tensors such as (X, y), or a DataLoader; got "
-                         "one tensor (pass (X,) for a loss of X alone)")
+    if torch.is_tensor(data):  # iterable, but its rows are no batches
+        return False
     if isinstance(data, (tuple, list)):
         return bool(data) and all(isinstance(b, (tuple, list)) for b in data)
     return isinstance(data, Iterable)
@@ -333,6 +332,9 @@ def fit(
     on_epoch_end:
         ``on_epoch_end(epoch, history)`` after each epoch (logging).
     """
+    if torch.is_tensor(data):  # else tuple(data) would split it into rows
+        raise ValueError("data must be a tuple of tensors such as (X, y), or a DataLoader; got "
+                         "one tensor (pass (X,) for a loss of X alone)")
     if n_threads == "auto":
         if _is_loader(data):
             rows = getattr(data, "batch_size", None) or 1
@@ -420,7 +422,7 @@ def _fit(model, loss_fn, data, *, val_data, val_fn, optimizer, lr, weight_decay,
     if data and n == 0:
         raise ValueError("data has no samples")
     if val_data is not None:
-        if torch.is_tensor(val_data) or not val_data or _is_loader(val_data):
+        if _is_loader(val_data) or torch.is_tensor(val_data) or not val_data:
             raise ValueError("val_data must be a tuple of tensors like data (or use val_fn)")
         if any(t.shape[0] != val_data[0].shape[0] for t in val_data) or val_data[0].shape[0] == 0:
             raise ValueError("the tensors in val_data must share a positive number of samples")

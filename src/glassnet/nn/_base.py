@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 
 from torch import nn
 
-__all__ = ["GlassModule"]
+__all__ = ["GlassModule", "is_int"]
+
+
+def is_int(v, low: int | None = None) -> bool:
+    """``v`` is an integer (a Python or NumPy one, not a bool), at least ``low`` when given: the
+    modules' size checks (a float such as 2.5 or ``True`` is no size)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and (low is None or v >= low)
 
 
 class GlassModule(nn.Module):

@@ -31,14 +31,13 @@ code uses ``D^{+1/2}``, a bug) and k-means on row-normalised eigenvectors, and l
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
 
-from glassnet.nn._base import GlassModule
+from glassnet.nn._base import GlassModule, is_int
 from glassnet.nn.dsrl_gate import cluster_agreement_weights, feature_structure_z, regularised_ncut
 from glassnet.nn.dsrl_propagation import label_propagation, link_labelled_pairs, propagate
 from glassnet.penalties import check_dsrl_theta, learned_threshold
@@ -143,7 +142,7 @@ class DSRLNet(GlassModule):
     def __init__(self, n_layers: int = 10, theta: tuple = (1.0, 1.0, 1.0, 2.0), L: float = 1.0,
                  tied: bool = True, trainable: bool = True, dtype: torch.dtype = torch.float64):
         super().__init__()
-        if isinstance(n_layers, bool) or not isinstance(n_layers, numbers.Integral) or n_layers < 1:
+        if not is_int(n_layers, 1):
             raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
         if not 0 < float(L) < math.inf:
             raise ValueError(f"L must be finite and > 0, got {L}")

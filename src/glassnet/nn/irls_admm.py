@@ -27,14 +27,13 @@ kernel form when ``n < 0.6 p``; both give the same ``Omega`` (tested).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from glassnet.datafits import Logistic, Multinomial
-from glassnet.nn._base import GlassModule
+from glassnet.nn._base import GlassModule, is_int
 from glassnet.penalties import group_norms, soft_threshold
 from glassnet.registry import register_model
 
@@ -74,10 +73,7 @@ def _sum(per_sample, mean: bool, sample_weight=None):
 
 
 def _check_weights(sample_weight, X):
-    """``sample_weight`` of shape (n,), finite and non-negative, and ``X`` finite (either would
-    surface later as a Cholesky failure); one check per forward pass."""
-    if not bool(torch.isfinite(X).all()):
-        raise ValueError("the design matrix holds NaN or infinite values")
+    """``sample_weight`` of shape (n,), finite and non-negative (else a Cholesky failure later)."""
     if sample_weight is not None:
         if sample_weight.shape != (X.shape[0],):
             raise ValueError(f"sample_weight must have shape ({X.shape[0]},), "
@@ -223,8 +219,7 @@ class IRLSADMMNet(GlassModule):
         if solver not in ("auto", "primal", "kernel"):
             raise ValueError(f"solver must be 'auto', 'primal' or 'kernel', got {solver!r}")
         self.solver = solver
-        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
-                   for v in (n_features, k_max, i_max)):
+        if not all(is_int(v, 1) for v in (n_features, k_max, i_max)):
             raise ValueError("n_features, k_max and i_max must all be integers >= 1")
         if not (math.isfinite(rho) and rho > 0 and math.isfinite(lam) and lam >= 0
                 and math.isfinite(F) and math.isfinite(t) and t > 0 and weight_floor >= 0):
@@ -286,6 +281,8 @@ class IRLSADMMNet(GlassModule):
         if data.dtype != self.mask.dtype:  # else a raw dtype error inside the first solve
             raise ValueError(f"{name} is {data.dtype} but the net is {self.mask.dtype}: convert "
                              f"it (or the net, net.to({data.dtype}))")
+        if not bool(torch.isfinite(data).all()):  # else a Cholesky failure later
+            raise ValueError("the design matrix holds NaN or infinite values")
 
     def _subset(self, columns):
         F_all, mask = self.F, self.mask
@@ -405,7 +402,7 @@ class MultinomialIRLSADMMNet(IRLSADMMNet):
                  lam: float = 1.0, rho: float = 1.0, F: float = 10.0, t: float = 1.0, penalized=None,
                  trainable: bool = True, line_search: bool = False, tol: float = 0.0,
                  weight_floor: float = 1e-10, dtype: torch.dtype = torch.float64, solver: str = "auto"):
-        if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or n_classes < 2:
+        if not is_int(n_classes, 2):
             raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
         super().__init__(n_features, k_max=k_max, i_max=i_max, lam=lam, rho=rho, F=F, t=t,
                          penalized=penalized, trainable=trainable, line_search=line_search, tol=tol,

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from glassnet.nn._base import GlassModule
+from glassnet.nn._base import GlassModule, is_int
 from glassnet.registry import register_model
 
 __all__ = [
@@ -69,7 +69,7 @@ def _shape(s, what: str) -> tuple[int, int]:
         shape = tuple(s)
     except TypeError:
         raise ValueError(f"{what} must be a pair (rows, cols), got {s!r}") from None
-    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in shape):
+    if not all(is_int(v) for v in shape):
         raise ValueError(f"{what} must be a pair of positive integers (rows, cols), got {s!r}")
     shape = tuple(int(v) for v in shape)
     if len(shape) != 2 or min(shape) < 1:
@@ -245,7 +245,7 @@ class MatNet(GlassModule):
         super().__init__()
         if head not in ("dense", "bilinear", "regression"):
             raise ValueError(f"head must be 'dense', 'bilinear' or 'regression', got {head!r}")
-        if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
+        if not is_int(n_classes):
             raise ValueError(f"n_classes must be an integer, got {n_classes!r}")
         if unit_norm not in (True, False):  # "no" would be truthy
             raise ValueError(f"unit_norm must be True or False, got {unit_norm!r}")

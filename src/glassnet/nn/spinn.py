@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from glassnet.nn._base import GlassModule
+from glassnet.nn._base import GlassModule, is_int
 from glassnet.registry import register_model
 
 __all__ = ["SPINN", "IntegrativeSPINNNet", "StackedSPINN"]
@@ -49,12 +48,9 @@ def _upper_layers(hidden: Sequence[int], n_outputs: int) -> nn.ModuleList:
 
 def _check_sizes(n_features, n_outputs, hidden) -> tuple:
     """Positive integer sizes (``hidden`` a sequence of them), else a ``ValueError``."""
-    def ok(v):
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
-
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
         raise ValueError(f"hidden must be a sequence of layer sizes, e.g. (10,), got {hidden!r}")
-    if not (ok(n_features) and ok(n_outputs) and all(ok(h) for h in hidden)):
+    if not (is_int(n_features, 1) and is_int(n_outputs, 1) and all(is_int(h, 1) for h in hidden)):
         raise ValueError("n_features, n_outputs and hidden sizes must be integers >= 1, got "
                          f"{n_features!r}, {n_outputs!r}, {tuple(hidden)!r}")
     return tuple(int(h) for h in hidden)
@@ -280,7 +276,7 @@ class IntegrativeSPINNNet(GlassModule):
         hidden = _check_sizes(n_features, n_outputs, hidden)
         if not hidden:
             raise ValueError("IntegrativeSPINNNet needs at least one hidden layer")
-        if isinstance(n_datasets, bool) or not isinstance(n_datasets, numbers.Integral) or n_datasets < 1:
+        if not is_int(n_datasets, 1):
             raise ValueError(f"n_datasets must be an integer >= 1, got {n_datasets!r}")
         self.activation = activation
         self.a = _check_activation(activation)

@@ -6,12 +6,13 @@ Part of :mod:`glassnet.nn.optnets` (import from there).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from glassnet.nn._base import is_int
 
 # ---------------------------------------------------------------- Table 1: energies
 
@@ -164,9 +165,9 @@ def lemma1_unfold(W: torch.Tensor, x0: torch.Tensor, n_steps: int, activation: s
                          f"{W.shape[0]} x {W.shape[0]}")
     # eigh reads one triangle only: an asymmetric W would run Lemma 1 on another matrix
     tol = max(1e-10, 100 * torch.finfo(W.dtype).eps) * max(1.0, float(W.abs().max()))
-    if float((W - W.T).abs().max()) > tol:
-        raise ValueError("Lemma 1 needs a symmetric W (largest |W - W^T| "
-                         f"{float((W - W.T).abs().max()):.3g})")
+    asym = float((W - W.T).abs().max())
+    if asym > tol:
+        raise ValueError(f"Lemma 1 needs a symmetric W (largest |W - W^T| {asym:.3g})")
     evals, evecs = torch.linalg.eigh(W)
     if float(evals.min()) <= 0:
         raise ValueError(f"Lemma 1 needs a positive definite W (smallest eigenvalue {float(evals.min()):.3g})")
@@ -183,7 +184,7 @@ def lemma1_unfold(W: torch.Tensor, x0: torch.Tensor, n_steps: int, activation: s
 # ---------------------------------------------------------------- Nesterov's coefficients
 
 def _check_count(n) -> None:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+    if not is_int(n, 0):
         raise ValueError(f"n must be an int >= 0 (how many coefficients), got {n!r}")
 
 

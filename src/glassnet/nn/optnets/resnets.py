@@ -5,14 +5,13 @@ Part of :mod:`glassnet.nn.optnets` (import from there).
 
 from __future__ import annotations
 
-import numbers
 import typing
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from glassnet.nn._base import GlassModule
+from glassnet.nn._base import GlassModule, is_int
 from glassnet.nn.optnets.structures import OptStructure
 
 # ---------------------------------------------------------------- CIFAR ResNet / HB-Net
@@ -21,7 +20,7 @@ def _check_sizes(**sizes) -> None:
     """``ValueError`` unless every size (classes of the head, channels of the stem, depth,
     growth) is an int >= 1."""
     for name, v in sizes.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+        if not is_int(v, 1):
             raise ValueError(f"{name} must be a positive int (>= 1), got {v!r}")
 
 

@@ -6,12 +6,12 @@ Part of :mod:`glassnet.nn.optnets` (import from there).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from glassnet.nn._base import is_int
 from glassnet.nn.optnets.energy import nesterov_h, nesterov_momentum
 
 # ---------------------------------------------------------------- the structures
@@ -145,7 +145,7 @@ class OptStructure(nn.Module):
         if scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         if isinstance(T, nn.Module) and not isinstance(T, (nn.ModuleList, list)):
-            if not isinstance(depth, numbers.Integral) or isinstance(depth, bool) or depth < 1:
+            if not is_int(depth, 1):
                 raise ValueError(f"a single shared T needs an int depth >= 1, got {depth!r}")
             self.T = nn.ModuleList([T])
             self.shared = True
